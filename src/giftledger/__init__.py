@@ -1,0 +1,167 @@
+"""giftledger: an immutable double-entry ledger for creator gift economies.
+
+Exact money (integers of minor units, py-moneyed ``Money`` at the edge, never a
+float), a general ledger with holds, reversals, idempotency and a hash chain,
+and (in ``giftledger.presets`` and :class:`GiftEconomy`) the rules of real
+platforms.
+
+Example:
+    >>> import giftledger as gl
+    >>> book = gl.Ledger()
+    >>> _ = book.open_account("assets:bank", "USD")
+    >>> _ = book.open_account("liabilities:wallets", "USD", normal="credit")
+    >>> _ = book.transfer("assets:bank", "liabilities:wallets", "19.99")
+    >>> book.balance("liabilities:wallets")
+    Money('19.99', 'USD')
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AccountClosed,
+    AccountExists,
+    AlreadyReversed,
+    AmountOutOfRange,
+    BelowWithdrawalThreshold,
+    ChainBroken,
+    CurrencyMismatch,
+    DuplicateKeyConflict,
+    ExcessPrecision,
+    FloatNotAllowed,
+    GiftLedgerError,
+    HoldExpired,
+    HoldNotPending,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidArgument,
+    InvalidEconomy,
+    InvalidTransaction,
+    LimitExceeded,
+    NotEligible,
+    NotReversible,
+    RateUnavailable,
+    SchemaVersionError,
+    StoreError,
+    UnbalancedTransaction,
+    UnitConflict,
+    UnknownAccount,
+    UnknownHold,
+    UnknownRule,
+    UnknownTransaction,
+    UnknownUnit,
+)
+from ._ledger.clock import Clock, ManualClock, SystemClock
+from ._ledger.ledger import Ledger
+from ._ledger.model import (
+    Account,
+    AccountBalance,
+    BalanceRule,
+    EntryKind,
+    HistoryEntry,
+    Hold,
+    HoldStatus,
+    Page,
+    Posting,
+    PostingSpec,
+    Rate,
+    Side,
+    Transaction,
+    TrialBalance,
+    credit,
+    debit,
+)
+from ._ledger.store import (
+    AccountState,
+    IdempotencyRecord,
+    PostingRow,
+    Store,
+    StoreReader,
+    StoreWriter,
+)
+from ._money.allocation import Leftover, Portion, allocate, fixed, percent, remaining, split
+from ._money.amounts import MAX_MINOR, Rounding, from_minor, round_fraction, to_minor
+from ._money.formatting import format_money, parse_money
+from ._money.units import Unit, UnitKind, get_unit, register_unit
+from ._stores.memory import MemoryStore
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "MAX_MINOR",
+    "Account",
+    "AccountBalance",
+    "AccountClosed",
+    "AccountExists",
+    "AccountState",
+    "AlreadyReversed",
+    "AmountOutOfRange",
+    "BalanceRule",
+    "BelowWithdrawalThreshold",
+    "ChainBroken",
+    "Clock",
+    "CurrencyMismatch",
+    "DuplicateKeyConflict",
+    "EntryKind",
+    "ExcessPrecision",
+    "FloatNotAllowed",
+    "GiftLedgerError",
+    "HistoryEntry",
+    "Hold",
+    "HoldExpired",
+    "HoldNotPending",
+    "HoldStatus",
+    "IdempotencyRecord",
+    "InsufficientFunds",
+    "InvalidAmount",
+    "InvalidArgument",
+    "InvalidEconomy",
+    "InvalidTransaction",
+    "Ledger",
+    "Leftover",
+    "LimitExceeded",
+    "ManualClock",
+    "MemoryStore",
+    "NotEligible",
+    "NotReversible",
+    "Page",
+    "Portion",
+    "Posting",
+    "PostingRow",
+    "PostingSpec",
+    "Rate",
+    "RateUnavailable",
+    "Rounding",
+    "SchemaVersionError",
+    "Side",
+    "Store",
+    "StoreError",
+    "StoreReader",
+    "StoreWriter",
+    "SystemClock",
+    "Transaction",
+    "TrialBalance",
+    "UnbalancedTransaction",
+    "Unit",
+    "UnitConflict",
+    "UnitKind",
+    "UnknownAccount",
+    "UnknownHold",
+    "UnknownRule",
+    "UnknownTransaction",
+    "UnknownUnit",
+    "__version__",
+    "allocate",
+    "credit",
+    "debit",
+    "fixed",
+    "format_money",
+    "from_minor",
+    "get_unit",
+    "parse_money",
+    "percent",
+    "register_unit",
+    "remaining",
+    "round_fraction",
+    "split",
+    "to_minor",
+]

@@ -1,0 +1,213 @@
+"""Every error giftledger raises, in one tree.
+
+Each leaf also subclasses the builtin exception it resembles, so a caller's
+``except ValueError`` or ``except LookupError`` keeps working::
+
+    GiftLedgerError
+    ├── InvalidAmount (ValueError)             a value that is not an exact amount
+    │   ├── ExcessPrecision                    more fraction digits than the unit has
+    │   └── AmountOutOfRange                   beyond what 64-bit minor units can hold
+    ├── FloatNotAllowed (TypeError)            a float where money, a rate or a ratio goes
+    ├── UnknownUnit (LookupError)              a unit code nobody registered
+    ├── UnitConflict (ValueError)              one code registered with two exponents
+    ├── CurrencyMismatch (TypeError)           an amount in the wrong unit, or two units mixed
+    ├── InvalidArgument (ValueError)           a malformed name, time, key or option
+    ├── InvalidTransaction (ValueError)        postings that cannot form a transaction
+    │   └── UnbalancedTransaction              debits differ from credits in some unit
+    ├── AccountExists (ValueError)             opening a name that is already open
+    ├── UnknownAccount (LookupError)           naming an account that was never opened
+    ├── AccountClosed (ValueError)             posting to a closed account
+    ├── InsufficientFunds (ValueError)         a posting that breaks a balance rule
+    │   └── BelowWithdrawalThreshold           a withdrawal under the minimum
+    ├── LimitExceeded (ValueError)             a cap (daily withdrawal cap, …) reached
+    ├── NotEligible (PermissionError)          a party the rules do not allow to act
+    ├── DuplicateKeyConflict (ValueError)      an idempotency key reused for other content
+    ├── UnknownTransaction (LookupError)       a transaction id that does not exist
+    ├── UnknownHold (LookupError)              a hold id that does not exist
+    ├── HoldNotPending (ValueError)            posting or voiding a hold already settled
+    │   └── HoldExpired                        posting or voiding a hold past its expiry
+    ├── AlreadyReversed (ValueError)           a second reversal of one transaction
+    ├── NotReversible (ValueError)             reversing a hold, a reversal or a void
+    ├── RateUnavailable (LookupError)          no exchange rate for a pair at a time
+    ├── ChainBroken (ValueError)               verify() found a changed or missing entry
+    ├── InvalidEconomy (ValueError)            rules that contradict themselves or lack a field
+    ├── UnknownRule (LookupError)              a gift, pack, channel or region not in the rules
+    └── StoreError (RuntimeError)              the storage engine failed or is incompatible
+        └── SchemaVersionError                 a database newer (or older) than this library
+
+Messages say what was wrong, with the offending value, and what to do.
+A failed call changes nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccountClosed",
+    "AccountExists",
+    "AlreadyReversed",
+    "AmountOutOfRange",
+    "BelowWithdrawalThreshold",
+    "ChainBroken",
+    "CurrencyMismatch",
+    "DuplicateKeyConflict",
+    "ExcessPrecision",
+    "FloatNotAllowed",
+    "GiftLedgerError",
+    "HoldExpired",
+    "HoldNotPending",
+    "InsufficientFunds",
+    "InvalidAmount",
+    "InvalidArgument",
+    "InvalidEconomy",
+    "InvalidTransaction",
+    "LimitExceeded",
+    "NotEligible",
+    "NotReversible",
+    "RateUnavailable",
+    "SchemaVersionError",
+    "StoreError",
+    "UnbalancedTransaction",
+    "UnitConflict",
+    "UnknownAccount",
+    "UnknownHold",
+    "UnknownRule",
+    "UnknownTransaction",
+    "UnknownUnit",
+]
+
+
+class GiftLedgerError(Exception):
+    """The root of every error giftledger raises on purpose."""
+
+    def __str__(self) -> str:
+        # LookupError subclasses would otherwise quote the message like a KeyError.
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class InvalidAmount(GiftLedgerError, ValueError):
+    """A value that is not an exact amount (NaN, infinity, text that is not a number)."""
+
+
+class ExcessPrecision(InvalidAmount):
+    """An amount with more fraction digits than its unit allows, and no rounding named."""
+
+
+class AmountOutOfRange(InvalidAmount):
+    """An amount whose minor units do not fit in a signed 64-bit integer."""
+
+
+class FloatNotAllowed(GiftLedgerError, TypeError):
+    """A float (or bool) given where an amount, a rate or a ratio goes."""
+
+
+class UnknownUnit(GiftLedgerError, LookupError):
+    """A unit code that is neither ISO 4217 nor registered as a virtual unit."""
+
+
+class UnitConflict(GiftLedgerError, ValueError):
+    """A unit code registered twice with different exponents or kinds."""
+
+
+class CurrencyMismatch(GiftLedgerError, TypeError):
+    """An amount in a unit other than the account's, or a transfer across units."""
+
+
+class InvalidArgument(GiftLedgerError, ValueError):
+    """A malformed account name, timestamp, key, metadata value or option."""
+
+
+class InvalidTransaction(GiftLedgerError, ValueError):
+    """Postings that cannot form a transaction (none, zero, negative, duplicated)."""
+
+
+class UnbalancedTransaction(InvalidTransaction):
+    """Debits and credits differ in at least one unit."""
+
+
+class AccountExists(GiftLedgerError, ValueError):
+    """Opening an account whose name is already taken with other settings."""
+
+
+class UnknownAccount(GiftLedgerError, LookupError):
+    """An account name that was never opened."""
+
+
+class AccountClosed(GiftLedgerError, ValueError):
+    """A posting to, or a hold on, a closed account."""
+
+
+class InsufficientFunds(GiftLedgerError, ValueError):
+    """A posting or hold that would take an account below its balance rule."""
+
+
+class BelowWithdrawalThreshold(InsufficientFunds):
+    """A withdrawal below the minimum the rules set."""
+
+
+class LimitExceeded(GiftLedgerError, ValueError):
+    """A request beyond a cap the rules set (daily withdrawal cap, per-viewer limit)."""
+
+
+class NotEligible(GiftLedgerError, PermissionError):
+    """A viewer or creator the rules do not allow to do this (age, verification, region)."""
+
+
+class DuplicateKeyConflict(GiftLedgerError, ValueError):
+    """An idempotency key reused with different content."""
+
+
+class UnknownTransaction(GiftLedgerError, LookupError):
+    """A transaction id that does not exist in this ledger."""
+
+
+class UnknownHold(GiftLedgerError, LookupError):
+    """A hold id that does not exist in this ledger."""
+
+
+class HoldNotPending(GiftLedgerError, ValueError):
+    """Posting or voiding a hold that was already posted, voided or expired."""
+
+
+class HoldExpired(HoldNotPending):
+    """Posting or voiding a hold whose expiry time has passed."""
+
+
+class AlreadyReversed(GiftLedgerError, ValueError):
+    """Reversing a transaction that was already reversed."""
+
+
+class NotReversible(GiftLedgerError, ValueError):
+    """Reversing an entry that moves no posted money (a hold, a void) or is a reversal."""
+
+
+class RateUnavailable(GiftLedgerError, LookupError):
+    """No exchange rate known for a pair of units at the time asked."""
+
+
+class ChainBroken(GiftLedgerError, ValueError):
+    """``verify()`` found an entry whose hash, link or invariant does not hold.
+
+    Attributes:
+        transaction_id: the id of the first entry found broken, or None when the
+            break is not in one entry (a wrong trial balance, a missing tail).
+    """
+
+    def __init__(self, message: str, transaction_id: int | None = None) -> None:
+        super().__init__(message)
+        self.transaction_id = transaction_id
+
+
+class InvalidEconomy(GiftLedgerError, ValueError):
+    """Economy rules that are missing a field, have a wrong type, or contradict each other."""
+
+
+class UnknownRule(GiftLedgerError, LookupError):
+    """A gift, coin pack, sales channel, region or preset not in the rules."""
+
+
+class StoreError(GiftLedgerError, RuntimeError):
+    """The storage engine failed or holds something this library cannot read."""
+
+
+class SchemaVersionError(StoreError):
+    """A database whose schema version this library does not support."""

@@ -1,0 +1,76 @@
+"""The canonical form of a journal entry and its place in the hash chain.
+
+Each entry's hash is SHA-256 over ``prev_hash`` and a canonical text of its
+content. The text is injective: strings are length-prefixed (netstring style),
+times are integer microseconds since the Unix epoch in UTC, amounts are
+integers of minor units and rates exact fractions. Any store that gives back
+the same values gives back the same hash, so a reopened ledger verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from .model import Metadata, Side, Transaction
+
+__all__ = ["GENESIS_HASH", "canonical", "entry_hash", "micros"]
+
+#: ``prev_hash`` of the first entry.
+GENESIS_HASH = "0" * 64
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_DEBIT = Side.DEBIT
+
+
+def micros(when: datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime."""
+    return (when - _EPOCH) // _MICRO
+
+
+def _text(value: str | None) -> str:
+    return "-" if value is None else f"{len(value)}:{value}"
+
+
+def _meta(metadata: Metadata) -> str:
+    if not metadata:
+        return "0"
+    out = [str(len(metadata))]
+    for k, v in metadata:
+        if v is None:
+            tv = "n"
+        elif v is True or v is False:
+            tv = "b1" if v else "b0"
+        elif isinstance(v, int):
+            tv = f"i{v}"
+        else:
+            tv = "s" + _text(v)
+        out.append(f"{_text(k)}{tv}")
+    return ",".join(out)
+
+
+def canonical(tx: Transaction) -> str:
+    """The canonical text of ``tx``'s content (everything but its hashes and links)."""
+    eff = micros(tx.effective_at)
+    rec = eff if tx.recorded_at is tx.effective_at else micros(tx.recorded_at)
+    postings = ";".join(
+        [
+            f"{len(p.account)}:{p.account}{'D' if p.side is _DEBIT else 'C'}{p.minor}:{p.unit}"
+            for p in tx.postings
+        ]
+    )
+    tail = ""
+    if tx.reverses is not None or tx.hold_id is not None or tx.expires_at is not None or tx.rates:
+        exp = "-" if tx.expires_at is None else str(micros(tx.expires_at))
+        rates = ",".join(str(r) for r in tx.rates)
+        tail = f"|r{tx.reverses}|h{tx.hold_id}|x{exp}|{rates}"
+    return (
+        f"{tx.id}|{tx.kind.value}|{eff}|{rec}|{_text(tx.key)}|{_text(tx.memo)}"
+        f"|{_meta(tx.metadata)}|{postings}{tail}"
+    )
+
+
+def entry_hash(tx: Transaction, prev_hash: str) -> str:
+    """SHA-256 (hex) of ``prev_hash`` and the canonical text of ``tx``."""
+    return hashlib.sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()

@@ -1,0 +1,1451 @@
+"""The double-entry ledger: accounts, transactions, holds, reversals and queries.
+
+The ledger knows nothing of gifts, coins or creators. It keeps a journal of
+immutable, hash-chained entries over any :class:`~giftledger.Store`, and it
+alone checks the rules: postings balance per unit, amounts are in the
+account's unit, balance rules hold (counting pending holds), idempotency keys
+are honoured, a transaction is reversed at most once. A call that fails
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import TypeVar
+
+from moneyed import Money
+
+from .. import _errors
+from .._errors import (
+    AccountClosed,
+    AccountExists,
+    AlreadyReversed,
+    ChainBroken,
+    CurrencyMismatch,
+    DuplicateKeyConflict,
+    GiftLedgerError,
+    HoldExpired,
+    HoldNotPending,
+    InsufficientFunds,
+    InvalidArgument,
+    InvalidTransaction,
+    NotReversible,
+    UnbalancedTransaction,
+    UnknownAccount,
+    UnknownHold,
+    UnknownTransaction,
+)
+from .._money.amounts import (
+    MAX_MINOR,
+    AmountLike,
+    RatioLike,
+    Rounding,
+    from_minor,
+    round_fraction,
+    to_fraction,
+    to_minor,
+)
+from .._money.units import Unit, get_unit
+from .clock import Clock, SystemClock, require_aware
+from .hashing import GENESIS_HASH, entry_hash
+from .model import (
+    Account,
+    AccountBalance,
+    BalanceRule,
+    EntryKind,
+    HistoryEntry,
+    Hold,
+    HoldStatus,
+    Metadata,
+    MetaValue,
+    Page,
+    Posting,
+    PostingSpec,
+    Rate,
+    Side,
+    Transaction,
+    TrialBalance,
+    check_account_name,
+    freeze_metadata,
+)
+from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
+
+__all__ = ["Ledger"]
+
+R = TypeVar("R")
+_DEBIT = Side.DEBIT
+_CREDIT = Side.CREDIT
+_POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
+_MAX_KEY = 256
+_MAX = MAX_MINOR
+
+
+def _describe(p: Posting, index: int) -> str:
+    amount = from_minor(p.minor, p.unit).amount
+    return f"posting {index} ({p.side.value} {amount} {p.unit} to {p.account!r})"
+
+
+def _fingerprint(parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class Ledger:
+    """A double-entry ledger over a store.
+
+    ``Ledger()`` keeps everything in memory; :meth:`open` picks a store by URL.
+
+    Args:
+        store: where the journal lives (default: a new in-memory store).
+        clock: where "now" comes from (default: the UTC wall clock).
+
+    Example:
+        >>> import giftledger as gl
+        >>> book = gl.Ledger()
+        >>> _ = book.open_account("assets:bank", "USD")
+        >>> _ = book.open_account("equity:owner", "USD", normal="credit")
+        >>> tx = book.transfer("assets:bank", "equity:owner", "100.00")
+        >>> book.balance("assets:bank")
+        Money('100.00', 'USD')
+        >>> book.verify()
+        1
+    """
+
+    def __init__(self, store: Store | None = None, *, clock: Clock | None = None) -> None:
+        if store is None:
+            from .._stores.memory import MemoryStore
+
+            store = MemoryStore()
+        self.store: Store = store
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._units: dict[str, Unit] = {}
+
+    @classmethod
+    def open(cls, url: str = "memory:", *, clock: Clock | None = None) -> Ledger:
+        """Open a ledger on the store named by ``url``.
+
+        ``memory:`` keeps it in this process; ``sqlite:///path/to/file.db`` is the
+        embedded default; ``postgresql://user@host/db`` needs the ``postgres``
+        extra. A stored ledger reopens to exactly the same state.
+
+        Example:
+            >>> import giftledger as gl
+            >>> gl.Ledger.open("memory:").store.url
+            'memory:'
+        """
+        from .._stores import open_store
+
+        return cls(open_store(url), clock=clock)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Ledger store={self.store.url!r}>"
+
+    # -- units -------------------------------------------------------------------------
+
+    def _unit(self, code: str) -> Unit:
+        unit = self._units.get(code)
+        if unit is None:
+            unit = self._units[code] = get_unit(code)
+        return unit
+
+    # -- accounts ----------------------------------------------------------------------
+
+    def open_account(
+        self,
+        name: str,
+        unit: str,
+        *,
+        normal: Side | str = Side.DEBIT,
+        rule: BalanceRule | None = None,
+        overdraft: AmountLike | None = None,
+        trading: bool = False,
+        metadata: Mapping[str, MetaValue] | None = None,
+    ) -> Account:
+        """Open an account, or return it if it is already open with the same settings.
+
+        Args:
+            name: hierarchical, ``:``-separated (``viewers:alice:coins``).
+            unit: the one unit it holds (``"USD"``, ``"COIN"``).
+            normal: ``"debit"`` (assets, expenses) or ``"credit"`` (liabilities,
+                revenue, equity); balances are reported on this side.
+            rule: the balance rule; default: must not go negative (trading
+                accounts: unrestricted).
+            overdraft: shorthand for ``BalanceRule.overdraft``: how far below zero
+                the balance may go, in the account's unit.
+            trading: a conversion account through which units are exchanged.
+            metadata: str keys to str/int/bool/None values.
+
+        Raises:
+            AccountExists: the name is open with other settings.
+            InvalidArgument: a malformed name, side or rule.
+            UnknownUnit: the unit is not known.
+        """
+        check_account_name(name)
+        u = self._unit(unit) if isinstance(unit, str) else get_unit(unit)
+        side = (
+            normal
+            if isinstance(normal, Side)
+            else Side(normal)
+            if normal in ("debit", "credit")
+            else None
+        )
+        if side is None:
+            raise InvalidArgument(f"normal side {normal!r} must be 'debit' or 'credit'")
+        if rule is not None and overdraft is not None:
+            raise InvalidArgument("give either rule or overdraft, not both")
+        if overdraft is not None:
+            rule = BalanceRule.overdraft(to_minor(overdraft, u))
+        if rule is None:
+            rule = BalanceRule.unrestricted() if trading else BalanceRule.non_negative()
+        if not isinstance(rule, BalanceRule):
+            raise InvalidArgument(f"rule {rule!r} must be a giftledger.BalanceRule")
+        account = Account(
+            name=name,
+            unit=u.code,
+            normal=side,
+            rule=rule,
+            trading=bool(trading),
+            metadata=freeze_metadata(metadata),
+        )
+        with self.store.write() as w:
+            existing = w.lock_accounts([name]).get(name)
+            if existing is not None:
+                if existing.account == account:
+                    return existing.account
+                raise AccountExists(
+                    f"account {name!r} is already open as {existing.account!r}; "
+                    f"it cannot be opened again as {account!r}"
+                )
+            w.add_account(account)
+        return account
+
+    def open_trading_account(self, unit: str, name: str | None = None) -> Account:
+        """Open the trading account through which ``unit`` is converted.
+
+        Its default name is ``trading:<UNIT>``, which :meth:`convert` looks for.
+        """
+        return self.open_account(name or f"trading:{unit}", unit, normal=Side.DEBIT, trading=True)
+
+    def close_account(self, name: str) -> Account:
+        """Close an account with a zero balance and no pending holds.
+
+        Raises:
+            UnknownAccount: no such account.
+            InvalidArgument: the balance is not zero or holds are pending.
+        """
+        with self.store.write() as w:
+            st = self._states(w, [name])[name]
+            if st.net or st.pending_debits or st.pending_credits:
+                raise InvalidArgument(
+                    f"account {name!r} cannot be closed: its posted balance is "
+                    f"{from_minor(st.net, st.account.unit).amount} and it has pending holds "
+                    f"of {st.pending_debits + st.pending_credits} minor units; empty it first"
+                )
+            if st.account.closed:
+                return st.account
+            closed = Account(
+                st.account.name,
+                st.account.unit,
+                st.account.normal,
+                st.account.rule,
+                True,
+                st.account.trading,
+                st.account.metadata,
+            )
+            w.replace_account(closed)
+            return closed
+
+    def account(self, name: str) -> Account:
+        """The account named ``name``.
+
+        Raises:
+            UnknownAccount: no such account.
+        """
+        with self.store.read() as r:
+            st = r.account_state(name)
+        if st is None:
+            raise UnknownAccount(f"unknown account {name!r}; open it with open_account()")
+        return st.account
+
+    def accounts(self, prefix: str = "") -> tuple[Account, ...]:
+        """All accounts whose names start with ``prefix``, sorted by name."""
+        with self.store.read() as r:
+            return tuple(st.account for st in r.account_states(prefix))
+
+    # -- the write path ----------------------------------------------------------------
+
+    def _run(
+        self,
+        key: str | None,
+        request: object,
+        dry_run: bool,
+        body: Callable[[StoreWriter, datetime, str | None], R],
+        replay: Callable[[StoreReader, IdempotencyRecord], R],
+    ) -> R:
+        """Run one write: idempotency first, then ``body`` inside a locked writer.
+
+        ``body`` must check everything before it calls a mutator. A failure under
+        a key is remembered, so the same key fails the same way again.
+        """
+        fingerprint = None
+        if key is not None:
+            if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
+                raise InvalidArgument(
+                    f"idempotency key {key!r} must be a non-empty string of at most "
+                    f"{_MAX_KEY} characters"
+                )
+            fingerprint = _fingerprint(request)
+        now = self.clock.now()
+        try:
+            with self.store.write(dry_run) as w:
+                if key is not None:
+                    record = w.idempotency(key)
+                    if record is not None:
+                        return self._replay(record, fingerprint, w, replay)
+                return body(w, now, fingerprint)
+        except GiftLedgerError as exc:
+            if key is not None and not dry_run and fingerprint is not None:
+                self._remember_failure(key, fingerprint, exc)
+            raise
+
+    def _replay(
+        self,
+        record: IdempotencyRecord,
+        fingerprint: str | None,
+        r: StoreReader,
+        replay: Callable[[StoreReader, IdempotencyRecord], R],
+    ) -> R:
+        if record.fingerprint != fingerprint:
+            raise DuplicateKeyConflict(
+                f"idempotency key {record.key!r} was already used for a different request; "
+                f"use a new key for new content"
+            )
+        if record.error_type is not None:
+            cls = getattr(_errors, record.error_type, GiftLedgerError)
+            if not (isinstance(cls, type) and issubclass(cls, GiftLedgerError)):
+                cls = GiftLedgerError
+            raise cls(f"{record.error_message} (replayed for idempotency key {record.key!r})")
+        return replay(r, record)
+
+    def _remember_failure(self, key: str, fingerprint: str, exc: GiftLedgerError) -> None:
+        if isinstance(exc, DuplicateKeyConflict) or "(replayed for idempotency key" in str(exc):
+            return
+        with self.store.write() as w:
+            if w.idempotency(key) is None:
+                w.remember(
+                    IdempotencyRecord(
+                        key, fingerprint, error_type=type(exc).__name__, error_message=str(exc)
+                    )
+                )
+
+    def _states(self, w: StoreWriter, names: Iterable[str]) -> dict[str, AccountState]:
+        wanted = set(names)
+        states = w.lock_accounts(sorted(wanted))
+        if len(states) != len(wanted):
+            missing = sorted(wanted - states.keys())
+            raise UnknownAccount(
+                f"unknown account {missing[0]!r}; open it with open_account() first"
+            )
+        return states
+
+    def _resolve(
+        self, specs: Iterable[PostingSpec | Posting], w: StoreWriter
+    ) -> tuple[tuple[Posting, ...], dict[str, AccountState]]:
+        if not isinstance(specs, list | tuple):
+            if isinstance(specs, PostingSpec | Posting | str | bytes) or not isinstance(
+                specs, Iterable
+            ):
+                raise InvalidTransaction(
+                    f"postings {specs!r} must be a list of debit(...)/credit(...) postings"
+                )
+            specs = list(specs)
+        if len(specs) < 2:
+            raise InvalidTransaction(f"a transaction needs at least two postings, got {len(specs)}")
+        try:
+            names = {s.account for s in specs}
+        except AttributeError:
+            names = set()
+        states = w.lock_accounts(names)
+        units = self._units
+        out = []
+        for i, s in enumerate(specs):
+            cls = type(s)
+            if cls is not PostingSpec and cls is not Posting:
+                raise InvalidTransaction(
+                    f"posting {i} is {s!r}; build postings with giftledger.debit() or credit()"
+                )
+            st = states.get(s.account)
+            if st is None:
+                raise UnknownAccount(
+                    f"posting {i}: unknown account {s.account!r}; open it with open_account() first"
+                )
+            account = st.account
+            code = account.unit
+            if account.closed:
+                raise AccountClosed(f"posting {i}: account {s.account!r} is closed")
+            side = s.side
+            if side is not _DEBIT and side is not _CREDIT:
+                raise InvalidTransaction(f"posting {i}: side {side!r} must be a giftledger.Side")
+            if cls is Posting:
+                assert isinstance(s, Posting)
+                if s.unit != code:
+                    raise CurrencyMismatch(
+                        f"posting {i}: unit {s.unit} does not match account {s.account!r} ({code})"
+                    )
+                minor = s.minor
+                if type(minor) is not int:
+                    raise InvalidTransaction(f"posting {i}: minor {minor!r} must be an int")
+                if minor <= 0:
+                    raise InvalidTransaction(
+                        f"posting {i} to {s.account!r}: amount {minor} minor units must be "
+                        f"greater than zero"
+                    )
+                out.append(s)
+            else:
+                amount = s.amount
+                unit = units.get(code) or self._unit(code)
+                if type(amount) is int and -_MAX <= (minor := amount * unit.scale) <= _MAX:
+                    pass
+                else:
+                    try:
+                        minor = to_minor(amount, unit)
+                    except CurrencyMismatch:
+                        raise CurrencyMismatch(
+                            f"posting {i}: amount {amount!r} is not in {code}, the unit of "
+                            f"account {s.account!r}"
+                        ) from None
+                    except GiftLedgerError as exc:
+                        raise type(exc)(f"posting {i} to {s.account!r}: {exc}") from None
+                if minor <= 0:
+                    raise InvalidTransaction(
+                        f"posting {i} to {s.account!r}: amount {amount!r} must be greater "
+                        f"than zero (use the other side for the opposite direction)"
+                    )
+                out.append(Posting(s.account, side, minor, code))
+        return tuple(out), states
+
+    @staticmethod
+    def _check_balanced(postings: Sequence[Posting]) -> None:
+        sums: dict[str, int] = {}
+        for p in postings:
+            sums[p.unit] = sums.get(p.unit, 0) + (p.minor if p.side is _DEBIT else -p.minor)
+        for unit, diff in sums.items():
+            if diff:
+                debits = sum(p.minor for p in postings if p.unit == unit and p.side is _DEBIT)
+                credits = sum(p.minor for p in postings if p.unit == unit and p.side is _CREDIT)
+                raise UnbalancedTransaction(
+                    f"unbalanced in {unit}: debits {from_minor(debits, unit).amount} != credits "
+                    f"{from_minor(credits, unit).amount}; every unit must balance on its own "
+                    f"(cross units only through trading accounts with convert())"
+                )
+
+    def _live_pending(self, r: StoreReader, st: AccountState, now: datetime) -> tuple[int, int]:
+        """Pending debit and credit totals of an account, less holds past their expiry."""
+        pd, pc = st.pending_debits, st.pending_credits
+        if st.next_expiry is not None and now >= st.next_expiry:
+            name = st.account.name
+            for h in r.holds(name):
+                if h.expires_at is not None and now >= h.expires_at:
+                    if h.debit == name:
+                        pd -= h.minor
+                    if h.credit == name:
+                        pc -= h.minor
+        return pd, pc
+
+    def _check_rules(
+        self,
+        w: StoreReader,
+        states: Mapping[str, AccountState],
+        deltas: Mapping[str, tuple[int, int, int]],
+        now: datetime,
+        postings: Sequence[Posting],
+        what: str,
+    ) -> None:
+        for name, (dnet, dpd, dpc) in deltas.items():
+            st = states[name]
+            account = st.account
+            floor = account.rule.min_balance
+            if floor is None or account.trading:
+                continue
+            debit_normal = account.normal is _DEBIT
+            pd, pc = st.pending_debits, st.pending_credits
+            if st.next_expiry is not None and now >= st.next_expiry:
+                pd, pc = self._live_pending(w, st, now)
+            if debit_normal:
+                before = st.net - pc
+                after = before + dnet - dpc
+            else:
+                before = -st.net - pd
+                after = before - dnet - dpd
+            if after < before and after < floor:
+                unit = account.unit
+                culprit = ""
+                for i, p in enumerate(postings):
+                    if p.account == name and p.side is not account.normal:
+                        culprit = _describe(p, i) + ": "
+                        break
+                rule = (
+                    "must not go negative"
+                    if floor == 0
+                    else f"may not go below {from_minor(floor, unit).amount} {unit}"
+                )
+                raise InsufficientFunds(
+                    f"{culprit}{what} would take {name!r} to an available balance of "
+                    f"{from_minor(after, unit).amount} {unit} (available now "
+                    f"{from_minor(before, unit).amount} {unit}); its balance rule: {rule}"
+                )
+
+    def _commit(
+        self,
+        w: StoreWriter,
+        kind: EntryKind,
+        postings: tuple[Posting, ...],
+        states: Mapping[str, AccountState],
+        deltas: dict[str, tuple[int, int, int]],
+        now: datetime,
+        effective_at: datetime | None,
+        key: str | None,
+        fingerprint: str | None,
+        memo: str,
+        metadata: Metadata,
+        dry_run: bool,
+        *,
+        reverses: int | None = None,
+        hold_id: int | None = None,
+        expires_at: datetime | None = None,
+        rates: tuple[Rate, ...] = (),
+        hold: Hold | None = None,
+        result: str | None = None,
+    ) -> Transaction:
+        last_id, last_hash = w.head()
+        tx = Transaction(
+            last_id + 1,
+            kind,
+            postings,
+            now if effective_at is None else effective_at,
+            now,
+            key,
+            memo,
+            metadata,
+            reverses,
+            hold_id,
+            expires_at,
+            rates,
+            last_hash,
+            "",
+        )
+        # The hash covers every field above; set it on the frozen value once, here,
+        # rather than building the record twice on the hot path.
+        object.__setattr__(tx, "hash", entry_hash(tx, last_hash))
+        if dry_run:
+            return tx
+        net_after: list[int] = []
+        if kind is EntryKind.POST or kind is EntryKind.POST_HOLD or kind is EntryKind.REVERSAL:
+            running = {name: st.net for name, st in states.items()}
+            for p in postings:
+                running[p.account] += p.minor if p.side is _DEBIT else -p.minor
+                net_after.append(running[p.account])
+        if hold is not None:
+            hold = _with_resolution(hold, tx.id)
+        w.append(tx, deltas, net_after, hold)
+        if key is not None:
+            assert fingerprint is not None
+            w.remember(IdempotencyRecord(key, fingerprint, tx.id, result))
+        return tx
+
+    @staticmethod
+    def _text(value: object, what: str) -> str:
+        if not isinstance(value, str):
+            raise InvalidArgument(f"{what} {value!r} must be a string")
+        return value
+
+    def _effective(self, effective_at: datetime | None) -> datetime | None:
+        return None if effective_at is None else require_aware(effective_at, "effective_at")
+
+    # -- posting -----------------------------------------------------------------------
+
+    def post(
+        self,
+        postings: Iterable[PostingSpec | Posting],
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        rates: Sequence[Rate] = (),
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Post a balanced transaction of any number of postings, all or nothing.
+
+        Args:
+            postings: :func:`~giftledger.debit` and :func:`~giftledger.credit`
+                postings; debits must equal credits in every unit.
+            key: an idempotency key: the same key with the same content returns
+                the original transaction; with other content it is an error.
+            memo: free text stored on the entry.
+            metadata: str keys to str/int/bool/None values.
+            effective_at: when the money moved for the books (default: now);
+                back-dating is allowed and stays visible as such.
+            rates: exchange rates to store on the entry (see :meth:`convert`).
+            dry_run: check everything and return the entry that would be
+                posted, without posting it.
+
+        Returns:
+            The posted :class:`~giftledger.Transaction`.
+
+        Raises:
+            UnbalancedTransaction: debits differ from credits in some unit.
+            InvalidTransaction: fewer than two postings, or an amount <= 0.
+            UnknownAccount, AccountClosed, CurrencyMismatch: a bad account or unit.
+            InsufficientFunds: a balance rule would break.
+            DuplicateKeyConflict: ``key`` was used for other content.
+
+        Example:
+            >>> import giftledger as gl
+            >>> book = gl.Ledger()
+            >>> _ = book.open_account("assets:bank", "USD")
+            >>> _ = book.open_account("revenue:sales", "USD", normal="credit")
+            >>> tx = book.post(
+            ...     [gl.debit("assets:bank", "9.99"), gl.credit("revenue:sales", "9.99")]
+            ... )
+            >>> tx.id, book.balance("revenue:sales")
+            (1, Money('9.99', 'USD'))
+        """
+        if not isinstance(postings, list | tuple):
+            postings = (
+                list(postings)
+                if isinstance(postings, Iterable)
+                and not isinstance(postings, str | bytes | PostingSpec | Posting)
+                else postings
+            )
+        request = ("post", postings, memo, metadata, effective_at, tuple(rates))
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            return self._post_body(
+                w, now, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
+            )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    def _post_body(
+        self,
+        w: StoreWriter,
+        now: datetime,
+        fingerprint: str | None,
+        postings: Iterable[PostingSpec | Posting],
+        key: str | None,
+        memo: str,
+        metadata: Mapping[str, MetaValue] | None,
+        effective_at: datetime | None,
+        rates: Sequence[Rate],
+        dry_run: bool,
+        kind: EntryKind = EntryKind.POST,
+        reverses: int | None = None,
+        force: bool = False,
+    ) -> Transaction:
+        memo = self._text(memo, "memo")
+        meta = freeze_metadata(metadata)
+        eff = self._effective(effective_at)
+        for rate in rates:
+            if not isinstance(rate, Rate):
+                raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
+        resolved, states = self._resolve(postings, w)
+        self._check_balanced(resolved)
+        deltas: dict[str, tuple[int, int, int]] = {}
+        for p in resolved:
+            d = deltas.get(p.account)
+            signed = p.minor if p.side is _DEBIT else -p.minor
+            deltas[p.account] = (signed, 0, 0) if d is None else (d[0] + signed, 0, 0)
+        if not force:
+            self._check_rules(w, states, deltas, now, resolved, "the transaction")
+        return self._commit(
+            w,
+            kind,
+            resolved,
+            states,
+            deltas,
+            now,
+            eff,
+            key,
+            fingerprint,
+            memo,
+            meta,
+            dry_run,
+            reverses=reverses,
+            rates=tuple(rates),
+        )
+
+    def transfer(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Debit one account and credit another with the same amount.
+
+        Both accounts must hold the same unit; to cross units use :meth:`convert`.
+
+        Raises:
+            CurrencyMismatch: the accounts hold different units.
+            plus everything :meth:`post` raises.
+        """
+        if debit == credit:
+            raise InvalidTransaction(
+                f"a transfer needs two different accounts, got {debit!r} twice"
+            )
+        with self.store.read() as r:
+            a, b = r.account_state(debit), r.account_state(credit)
+        if a is not None and b is not None and a.account.unit != b.account.unit:
+            raise CurrencyMismatch(
+                f"cannot transfer from {credit!r} ({b.account.unit}) to {debit!r} "
+                f"({a.account.unit}): units differ; convert through trading accounts with convert()"
+            )
+        return self.post(
+            [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            effective_at=effective_at,
+            dry_run=dry_run,
+        )
+
+    def convert(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        rate: RatioLike,
+        rounding: Rounding = Rounding.HALF_EVEN,
+        via: tuple[str, str] | None = None,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Exchange ``amount`` of ``debit``'s unit for ``credit``'s unit at ``rate``.
+
+        Four postings, two per unit, through the units' trading accounts
+        (``trading:<UNIT>`` unless ``via`` names others)::
+
+            debit  <debit>          amount      (unit A)
+            credit trading:A        amount      (unit A)
+            debit  trading:B        converted   (unit B)
+            credit <credit>         converted   (unit B)
+
+        ``converted = amount x rate``, rounded to B's exponent by ``rounding``;
+        the rate is stored on the entry. Both legs apply or neither does.
+
+        Args:
+            rate: major units of B per major unit of A, exact (``"0.005"``,
+                ``"1/210"``, ``Decimal``, ``Fraction``; never float).
+
+        Raises:
+            UnknownAccount: a trading account is missing (open it with
+                :meth:`open_trading_account`).
+            InvalidArgument: both accounts hold the same unit, or the rate is <= 0.
+            InvalidTransaction: the converted amount rounds to zero.
+
+        Example:
+            >>> import giftledger as gl
+            >>> _ = gl.register_unit("DIAMOND", 0, singular="diamond")
+            >>> book = gl.Ledger()
+            >>> _ = book.open_account("bob:diamonds", "DIAMOND", normal="credit")
+            >>> _ = book.open_account("bob:cash", "USD", normal="credit")
+            >>> _ = book.open_account("mint", "DIAMOND", rule=gl.BalanceRule.unrestricted())
+            >>> _ = book.open_trading_account("DIAMOND"), book.open_trading_account("USD")
+            >>> _ = book.transfer("mint", "bob:diamonds", 1000)
+            >>> tx = book.convert("bob:diamonds", "bob:cash", 1000, rate="0.005")
+            >>> book.balance("bob:cash"), str(tx.rates[0])
+            (Money('5.00', 'USD'), 'DIAMOND/USD=1/200')
+        """
+        fr = to_fraction(rate, "rate")
+        if fr <= 0:
+            raise InvalidArgument(f"rate {rate!r} must be greater than zero")
+        if not isinstance(rounding, Rounding):
+            raise InvalidArgument(f"rounding {rounding!r} must be a giftledger.Rounding")
+        with self.store.read() as r:
+            sa, sb = r.account_state(debit), r.account_state(credit)
+        for name, st in ((debit, sa), (credit, sb)):
+            if st is None:
+                raise UnknownAccount(f"unknown account {name!r}; open it with open_account() first")
+        assert sa is not None
+        assert sb is not None
+        ua, ub = self._unit(sa.account.unit), self._unit(sb.account.unit)
+        if ua.code == ub.code:
+            raise InvalidArgument(
+                f"{debit!r} and {credit!r} both hold {ua.code}; use transfer() within one unit"
+            )
+        minor_a = to_minor(amount, ua)
+        if minor_a <= 0:
+            raise InvalidTransaction(f"conversion amount {amount!r} must be greater than zero")
+        minor_b = round_fraction(Fraction(minor_a) * fr * ub.scale / ua.scale, rounding)
+        if minor_b <= 0:
+            raise InvalidTransaction(
+                f"converting {from_minor(minor_a, ua).amount} {ua.code} at {fr} gives "
+                f"{from_minor(minor_b, ub).amount} {ub.code} after rounding; nothing to credit"
+            )
+        ta, tb = via if via is not None else (f"trading:{ua.code}", f"trading:{ub.code}")
+        with self.store.read() as r:
+            for name, code in ((ta, ua.code), (tb, ub.code)):
+                st = r.account_state(name)
+                if st is None or not st.account.trading or st.account.unit != code:
+                    raise UnknownAccount(
+                        f"no trading account {name!r} for {code}; open it with "
+                        f"open_trading_account({code!r})"
+                    )
+        postings = [
+            Posting(debit, _DEBIT, minor_a, ua.code),
+            Posting(ta, _CREDIT, minor_a, ua.code),
+            Posting(tb, _DEBIT, minor_b, ub.code),
+            Posting(credit, _CREDIT, minor_b, ub.code),
+        ]
+        return self.post(
+            postings,
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            effective_at=effective_at,
+            rates=(Rate(ua.code, ub.code, fr),),
+            dry_run=dry_run,
+        )
+
+    # -- holds -------------------------------------------------------------------------
+
+    def hold(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        expires_at: datetime | None = None,
+        timeout: timedelta | None = None,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        dry_run: bool = False,
+    ) -> Hold:
+        """Reserve ``amount`` for a transfer from ``credit`` to ``debit``, to settle later.
+
+        The available balances drop at once (balance rules count pending
+        holds); posted balances move only when the hold is posted with
+        :meth:`post_hold`. :meth:`void_hold` releases it; past ``expires_at``
+        (or ``now + timeout``) it can no longer be posted and stops counting.
+
+        Returns:
+            The pending :class:`~giftledger.Hold`; its ``id`` names it later.
+
+        Raises:
+            InsufficientFunds: the reservation would break a balance rule.
+            plus what :meth:`transfer` raises.
+        """
+        if expires_at is not None and timeout is not None:
+            raise InvalidArgument("give either expires_at or timeout, not both")
+        request = ("hold", debit, credit, amount, expires_at, timeout, memo, metadata)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Hold:
+            memo_ = self._text(memo, "memo")
+            meta = freeze_metadata(metadata)
+            exp = require_aware(expires_at, "expires_at") if expires_at is not None else None
+            if timeout is not None:
+                if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
+                    raise InvalidArgument(f"timeout {timeout!r} must be a positive timedelta")
+                exp = now + timeout
+            if exp is not None and exp <= now:
+                raise InvalidArgument(
+                    f"expires_at {exp.isoformat()} is not after now ({now.isoformat()})"
+                )
+            if debit == credit:
+                raise InvalidTransaction(
+                    f"a hold needs two different accounts, got {debit!r} twice"
+                )
+            (pd, pc), states = self._resolve(
+                [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)], w
+            )
+            self._check_balanced((pd, pc))
+            deltas = {debit: (0, pd.minor, 0), credit: (0, 0, pc.minor)}
+            self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
+            last_id = w.head()[0]
+            hold = Hold(last_id + 1, debit, credit, pd.minor, pd.unit, exp)
+            self._commit(
+                w,
+                EntryKind.HOLD,
+                (pd, pc),
+                states,
+                deltas,
+                now,
+                None,
+                key,
+                fingerprint,
+                memo_,
+                meta,
+                dry_run,
+                expires_at=exp,
+                hold=hold,
+            )
+            return hold
+
+        return self._run(key, request, dry_run, body, _replay_hold)
+
+    def _pending_hold(self, w: StoreReader, hold_id: int, now: datetime, action: str) -> Hold:
+        if isinstance(hold_id, Hold):
+            hold_id = hold_id.id
+        hold = (
+            w.hold(hold_id) if isinstance(hold_id, int) and not isinstance(hold_id, bool) else None
+        )
+        if hold is None:
+            raise UnknownHold(f"no hold with id {hold_id!r}")
+        if hold.status is not HoldStatus.PENDING:
+            raise HoldNotPending(
+                f"hold {hold.id} is already {hold.status.value} (by entry {hold.resolved_by}); "
+                f"it cannot be {action}"
+            )
+        if hold.expires_at is not None and now >= hold.expires_at:
+            raise HoldExpired(
+                f"hold {hold.id} expired at {hold.expires_at.isoformat()}; it cannot be {action}"
+            )
+        return hold
+
+    def post_hold(
+        self,
+        hold: int | Hold,
+        amount: AmountLike | None = None,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Post a pending hold, fully or (with ``amount``) partly; the rest is released.
+
+        Raises:
+            UnknownHold: no such hold.
+            HoldNotPending: already posted or voided.
+            HoldExpired: past its expiry.
+            InvalidTransaction: ``amount`` is more than the hold or not positive.
+        """
+        hold_id = hold.id if isinstance(hold, Hold) else hold
+        request = ("post_hold", hold_id, amount, memo, metadata, effective_at)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            memo_ = self._text(memo, "memo")
+            meta = freeze_metadata(metadata)
+            eff = self._effective(effective_at)
+            h = self._pending_hold(w, hold_id, now, "posted")
+            minor = h.minor if amount is None else to_minor(amount, self._unit(h.unit))
+            if not 0 < minor <= h.minor:
+                raise InvalidTransaction(
+                    f"cannot post {from_minor(minor, h.unit).amount} {h.unit} of hold {h.id}: "
+                    f"the amount must be > 0 and at most the {h.amount.amount} {h.unit} held"
+                )
+            states = self._states(w, [h.debit, h.credit])
+            postings = (
+                Posting(h.debit, _DEBIT, minor, h.unit),
+                Posting(h.credit, _CREDIT, minor, h.unit),
+            )
+            deltas = {h.debit: (minor, -h.minor, 0), h.credit: (-minor, 0, -h.minor)}
+            self._check_rules(w, states, deltas, now, postings, "posting the hold")
+            settled = Hold(
+                h.id,
+                h.debit,
+                h.credit,
+                h.minor,
+                h.unit,
+                h.expires_at,
+                HoldStatus.POSTED,
+                minor,
+                None,
+            )
+            return self._commit(
+                w,
+                EntryKind.POST_HOLD,
+                postings,
+                states,
+                deltas,
+                now,
+                eff,
+                key,
+                fingerprint,
+                memo_,
+                meta,
+                dry_run,
+                hold_id=h.id,
+                hold=settled,
+            )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    def void_hold(
+        self,
+        hold: int | Hold,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Release a pending hold; nothing moves and the reserved amount is available again.
+
+        Raises:
+            UnknownHold, HoldNotPending, HoldExpired: as for :meth:`post_hold`.
+        """
+        hold_id = hold.id if isinstance(hold, Hold) else hold
+        request = ("void_hold", hold_id, memo, metadata)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            memo_ = self._text(memo, "memo")
+            meta = freeze_metadata(metadata)
+            h = self._pending_hold(w, hold_id, now, "voided")
+            states = self._states(w, [h.debit, h.credit])
+            deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
+            voided = Hold(h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.VOIDED)
+            return self._commit(
+                w,
+                EntryKind.VOID_HOLD,
+                (),
+                states,
+                deltas,
+                now,
+                None,
+                key,
+                fingerprint,
+                memo_,
+                meta,
+                dry_run,
+                hold_id=h.id,
+                hold=voided,
+            )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    def expire_holds(self) -> tuple[Transaction, ...]:
+        """Record every pending hold past its expiry as expired; return the new entries.
+
+        Expired holds stop counting against balances as soon as their time
+        passes, whether or not this is called; calling it writes that fact into
+        the journal and keeps later balance checks fast.
+        """
+        now = self.clock.now()
+        out = []
+        with self.store.write() as w:
+            for h in w.holds(None, pending_only=True):
+                if h.expires_at is None or now < h.expires_at:
+                    continue
+                states = self._states(w, [h.debit, h.credit])
+                deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
+                expired = Hold(
+                    h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.EXPIRED
+                )
+                out.append(
+                    self._commit(
+                        w,
+                        EntryKind.EXPIRE_HOLD,
+                        (),
+                        states,
+                        deltas,
+                        now,
+                        None,
+                        None,
+                        None,
+                        "",
+                        (),
+                        False,
+                        hold_id=h.id,
+                        hold=expired,
+                    )
+                )
+        return tuple(out)
+
+    def get_hold(self, hold_id: int) -> Hold:
+        """The hold placed by entry ``hold_id``, with its current status.
+
+        A pending hold whose expiry has passed is reported as ``EXPIRED``.
+        """
+        with self.store.read() as r:
+            hold = r.hold(hold_id)
+        if hold is None:
+            raise UnknownHold(f"no hold with id {hold_id!r}")
+        if (
+            hold.status is HoldStatus.PENDING
+            and hold.expires_at is not None
+            and self.clock.now() >= hold.expires_at
+        ):
+            return Hold(
+                hold.id,
+                hold.debit,
+                hold.credit,
+                hold.minor,
+                hold.unit,
+                hold.expires_at,
+                HoldStatus.EXPIRED,
+            )
+        return hold
+
+    def holds(self, account: str | None = None, *, pending_only: bool = True) -> tuple[Hold, ...]:
+        """Holds touching ``account`` (all accounts if None), pending ones only by default."""
+        with self.store.read() as r:
+            return tuple(r.holds(account, pending_only))
+
+    # -- reversal ----------------------------------------------------------------------
+
+    def reverse(
+        self,
+        transaction: int | Transaction,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Post the mirror image of a posted transaction, linked both ways; once only.
+
+        Args:
+            transaction: the entry (or its id) to reverse.
+            force: post the reversal even if it breaks a balance rule (a
+                chargeback that must be booked whatever the wallet holds).
+
+        Raises:
+            UnknownTransaction: no such entry.
+            AlreadyReversed: it was reversed before.
+            NotReversible: it is a hold, a void, an expiry or itself a reversal.
+            InsufficientFunds: the reversal would break a balance rule and
+                ``force`` is false.
+        """
+        tx_id = transaction.id if isinstance(transaction, Transaction) else transaction
+        request = ("reverse", tx_id, memo, metadata, effective_at, force)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            original = (
+                w.transaction(tx_id)
+                if isinstance(tx_id, int) and not isinstance(tx_id, bool)
+                else None
+            )
+            if original is None:
+                raise UnknownTransaction(f"no transaction with id {tx_id!r}")
+            if original.kind not in (EntryKind.POST, EntryKind.POST_HOLD):
+                raise NotReversible(
+                    f"transaction {tx_id} is a {original.kind.value} entry; only posted "
+                    f"transactions can be reversed"
+                )
+            if original.reversed_by is not None:
+                raise AlreadyReversed(
+                    f"transaction {tx_id} was already reversed by transaction "
+                    f"{original.reversed_by}; a transaction can be reversed once"
+                )
+            mirrored = [
+                Posting(p.account, p.side.opposite, p.minor, p.unit) for p in original.postings
+            ]
+            return self._post_body(
+                w,
+                now,
+                fingerprint,
+                mirrored,
+                key,
+                memo or f"reversal of {tx_id}",
+                metadata,
+                effective_at,
+                original.rates,
+                dry_run,
+                kind=EntryKind.REVERSAL,
+                reverses=tx_id,
+                force=force,
+            )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    # -- queries -----------------------------------------------------------------------
+
+    def _state(self, r: StoreReader, name: str) -> AccountState:
+        st = r.account_state(name)
+        if st is None:
+            raise UnknownAccount(f"unknown account {name!r}")
+        return st
+
+    @staticmethod
+    def _normal(account: Account, net: int) -> int:
+        return net if account.normal is _DEBIT else -net
+
+    def balance(
+        self,
+        name: str,
+        *,
+        at: datetime | None = None,
+        recorded_through: int | None = None,
+    ) -> Money:
+        """The posted balance of an account, on its normal side.
+
+        Args:
+            at: count only postings effective at or before this time.
+            recorded_through: count only entries with id up to this one: the
+                balance as it was recorded at that point of the journal, so a
+                later back-dated entry does not change it.
+
+        Example:
+            >>> import giftledger as gl
+            >>> book = gl.Ledger()
+            >>> _ = book.open_account("a", "USD"), book.open_account("b", "USD", normal="credit")
+            >>> t1 = book.transfer("a", "b", 5)
+            >>> t2 = book.transfer("a", "b", 7)
+            >>> book.balance("a"), book.balance("a", recorded_through=t1.id)
+            (Money('12.00', 'USD'), Money('5.00', 'USD'))
+        """
+        when = require_aware(at, "at") if at is not None else None
+        with self.store.read() as r:
+            st = self._state(r, name)
+            if when is None and recorded_through is None:
+                net = st.net
+            else:
+                net = r.net_at(name, when, recorded_through)
+        return from_minor(self._normal(st.account, net), st.account.unit)
+
+    def account_balance(self, name: str) -> AccountBalance:
+        """Posted, pending and available balances of an account, on its normal side."""
+        now = self.clock.now()
+        with self.store.read() as r:
+            st = self._state(r, name)
+            pd, pc = self._live_pending(r, st, now)
+        a = st.account
+        posted = self._normal(a, st.net)
+        available = posted - (pc if a.normal is _DEBIT else pd)
+        return AccountBalance(
+            name,
+            from_minor(posted, a.unit),
+            from_minor(pd, a.unit),
+            from_minor(pc, a.unit),
+            from_minor(available, a.unit),
+        )
+
+    def available(self, name: str) -> Money:
+        """The available balance: posted less what pending holds would take out."""
+        return self.account_balance(name).available
+
+    def balances(self, prefix: str = "") -> dict[str, Money]:
+        """Posted balances of every account whose name starts with ``prefix``."""
+        with self.store.read() as r:
+            states = r.account_states(prefix)
+        return {
+            st.account.name: from_minor(self._normal(st.account, st.net), st.account.unit)
+            for st in states
+        }
+
+    def history(self, name: str, *, after: int | None = None, limit: int = 100) -> Page:
+        """Posted postings of an account, oldest first, a page at a time.
+
+        Args:
+            after: the ``next_cursor`` of the previous page (an entry id).
+            limit: entries per page, 1 to 10,000.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise InvalidArgument(f"limit {limit!r} must be an int from 1 to 10000")
+        with self.store.read() as r:
+            st = self._state(r, name)
+            rows = r.history(name, after, limit + 1)
+            txs = {row.transaction_id: r.transaction(row.transaction_id) for row in rows[:limit]}
+        items = []
+        for row in rows[:limit]:
+            tx = txs[row.transaction_id]
+            assert tx is not None
+            items.append(
+                HistoryEntry(
+                    tx,
+                    row.posting,
+                    from_minor(self._normal(st.account, row.net_after), st.account.unit),
+                )
+            )
+        more = len(rows) > limit
+        return Page(tuple(items), rows[limit - 1].transaction_id if more else None)
+
+    def transaction(self, transaction_id: int) -> Transaction:
+        """The entry with this id.
+
+        Raises:
+            UnknownTransaction: no such entry.
+        """
+        with self.store.read() as r:
+            tx = r.transaction(transaction_id)
+        if tx is None:
+            raise UnknownTransaction(f"no transaction with id {transaction_id!r}")
+        return tx
+
+    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
+        """Entries with ``start <= id < stop``, in journal order."""
+        with self.store.read() as r:
+            yield from r.transactions(start, stop)
+
+    def find(self, key: str) -> Transaction | None:
+        """The entry created under idempotency key ``key``, if any."""
+        with self.store.read() as r:
+            record = r.idempotency(key)
+            if record is None or record.transaction_id is None:
+                return None
+            return r.transaction(record.transaction_id)
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The id and hash of the last entry: ``(0, "000…")`` for an empty ledger."""
+        with self.store.read() as r:
+            return r.head()
+
+    def trial_balance(self) -> TrialBalance:
+        """Posted debit and credit totals per unit; balanced when each pair is equal."""
+        with self.store.read() as r:
+            debits, credits = r.totals()
+        return TrialBalance(debits, credits)
+
+    def verify(self) -> int:
+        """Re-check the hash chain and every invariant; return the number of entries.
+
+        Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
+        the one before and its own hash matches its content; each entry is
+        balanced per unit and its postings are in their accounts' units;
+        reversal and hold links point where they should; the stored account
+        totals, pending totals and per-unit trial balance equal what the
+        journal adds up to.
+
+        Raises:
+            ChainBroken: names the first entry (or account) that does not hold.
+        """
+        with self.store.read() as r:
+            return _verify(r)
+
+
+def _with_resolution(hold: Hold, entry_id: int) -> Hold:
+    if hold.status is HoldStatus.PENDING:
+        return hold
+    return Hold(
+        hold.id,
+        hold.debit,
+        hold.credit,
+        hold.minor,
+        hold.unit,
+        hold.expires_at,
+        hold.status,
+        hold.posted_minor,
+        entry_id,
+    )
+
+
+def _replay_transaction(r: StoreReader, record: IdempotencyRecord) -> Transaction:
+    assert record.transaction_id is not None
+    tx = r.transaction(record.transaction_id)
+    assert tx is not None
+    return tx
+
+
+def _replay_hold(r: StoreReader, record: IdempotencyRecord) -> Hold:
+    assert record.transaction_id is not None
+    hold = r.hold(record.transaction_id)
+    assert hold is not None
+    return hold
+
+
+def _verify(r: StoreReader) -> int:
+    prev = GENESIS_HASH
+    count = 0
+    nets: dict[str, int] = {}
+    pend: dict[str, list[int]] = {}
+    debits: dict[str, int] = {}
+    credits: dict[str, int] = {}
+    holds: dict[int, Transaction] = {}
+    reversed_: dict[int, int] = {}
+    accounts = {st.account.name: st for st in r.account_states("")}
+    for tx in r.transactions():
+        count += 1
+        where = f"transaction {tx.id}"
+        if tx.id != count:
+            raise ChainBroken(f"{where} is out of sequence: expected id {count}", tx.id)
+        if tx.prev_hash != prev:
+            raise ChainBroken(
+                f"{where} links to {tx.prev_hash[:12]}… but the entry before hashes to "
+                f"{prev[:12]}…: an entry before it was changed, removed or inserted",
+                tx.id,
+            )
+        actual = entry_hash(tx, prev)
+        if actual != tx.hash:
+            raise ChainBroken(
+                f"{where} does not match its hash: its content was changed after it was "
+                f"recorded (stored {tx.hash[:12]}…, content hashes to {actual[:12]}…)",
+                tx.id,
+            )
+        prev = tx.hash
+        sums: dict[str, int] = {}
+        for p in tx.postings:
+            st = accounts.get(p.account)
+            if st is None or st.account.unit != p.unit or p.minor <= 0:
+                raise ChainBroken(
+                    f"{where} has a posting to {p.account!r} that does not fit its account", tx.id
+                )
+            sums[p.unit] = sums.get(p.unit, 0) + p.signed
+        if any(sums.values()):
+            raise ChainBroken(f"{where} is not balanced per unit: {sums}", tx.id)
+        kind = tx.kind
+        if kind in _POSTED:
+            for p in tx.postings:
+                nets[p.account] = nets.get(p.account, 0) + p.signed
+                if p.side is _DEBIT:
+                    debits[p.unit] = debits.get(p.unit, 0) + p.minor
+                else:
+                    credits[p.unit] = credits.get(p.unit, 0) + p.minor
+        if kind is EntryKind.HOLD:
+            holds[tx.id] = tx
+            d, c = tx.postings
+            pend.setdefault(d.account, [0, 0])[0] += d.minor
+            pend.setdefault(c.account, [0, 0])[1] += c.minor
+        elif kind in (EntryKind.POST_HOLD, EntryKind.VOID_HOLD, EntryKind.EXPIRE_HOLD):
+            placed = holds.pop(tx.hold_id, None) if tx.hold_id is not None else None
+            if placed is None:
+                raise ChainBroken(f"{where} settles hold {tx.hold_id}, which is not pending", tx.id)
+            d, c = placed.postings
+            pend[d.account][0] -= d.minor
+            pend[c.account][1] -= c.minor
+        elif kind is EntryKind.REVERSAL:
+            if tx.reverses is None or tx.reverses >= tx.id or tx.reverses in reversed_:
+                raise ChainBroken(f"{where} reverses {tx.reverses}, which it cannot", tx.id)
+            reversed_[tx.reverses] = tx.id
+    head_id, head_hash = r.head()
+    if head_id != count or head_hash != prev:
+        raise ChainBroken(
+            f"the journal holds {count} entries ending in {prev[:12]}… but the store's head "
+            f"says {head_id} ending in {head_hash[:12]}…: entries are missing at the end",
+            None,
+        )
+    for name, st in accounts.items():
+        pd, pc = pend.get(name, [0, 0])
+        if st.net != nets.get(name, 0) or st.pending_debits != pd or st.pending_credits != pc:
+            raise ChainBroken(
+                f"account {name!r} holds totals (net {st.net}, pending {st.pending_debits}/"
+                f"{st.pending_credits}) that differ from its journal (net {nets.get(name, 0)}, "
+                f"pending {pd}/{pc})",
+                None,
+            )
+    sd, sc = r.totals()
+    if {u: v for u, v in sd.items() if v} != debits or {
+        u: v for u, v in sc.items() if v
+    } != credits:
+        raise ChainBroken("the stored per-unit totals differ from the journal", None)
+    for unit in set(debits) | set(credits):
+        if debits.get(unit, 0) != credits.get(unit, 0):
+            raise ChainBroken(f"the trial balance is off in {unit}", None)
+    return count

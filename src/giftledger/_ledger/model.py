@@ -1,0 +1,435 @@
+"""The ledger's records: accounts, postings, transactions, holds and balances.
+
+Every record is a frozen attrs class with slots. Collections on records are
+tuples. Amounts are integers of minor units with a unit code; each record
+that carries one offers it as ``moneyed.Money`` too.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from fractions import Fraction
+from typing import Literal, Union
+
+import attrs
+from moneyed import Money
+
+from .._errors import InvalidArgument
+from .._money.amounts import AmountLike, from_minor
+
+__all__ = [
+    "Account",
+    "AccountBalance",
+    "BalanceRule",
+    "EntryKind",
+    "Hold",
+    "HoldStatus",
+    "MetaValue",
+    "Metadata",
+    "Page",
+    "Posting",
+    "PostingSpec",
+    "Rate",
+    "Side",
+    "Transaction",
+    "TrialBalance",
+    "credit",
+    "debit",
+    "freeze_metadata",
+]
+
+MetaValue = Union[str, int, bool, None]  # noqa: UP007 - a runtime alias
+Metadata = tuple[tuple[str, MetaValue], ...]
+
+_NAME = re.compile(r"[^\s:][^:]*(?::[^\s:][^:]*)*")
+
+
+class Side(enum.Enum):
+    """The side of a posting, and the normal side of an account."""
+
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+    @property
+    def sign(self) -> int:
+        """+1 for debit, -1 for credit: a posting's effect on ``debits - credits``."""
+        return 1 if self is Side.DEBIT else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.CREDIT if self is Side.DEBIT else Side.DEBIT
+
+
+def _side(value: object) -> Side:
+    if isinstance(value, Side):
+        return value
+    try:
+        return Side(value)
+    except ValueError:
+        raise InvalidArgument(f"side {value!r} must be 'debit' or 'credit'") from None
+
+
+def check_account_name(name: object) -> str:
+    """Return ``name`` if it is a valid hierarchical account name, else raise.
+
+    A name is one or more segments joined by ``:``; a segment is non-empty,
+    does not start with white space, and has no control characters. Anything
+    else is allowed: quotes, semicolons, unicode, SQL keywords.
+    """
+    if not isinstance(name, str):
+        raise InvalidArgument(f"account name {name!r} must be a string")
+    if (
+        not name
+        or len(name) > 512
+        or name != name.strip()
+        or not _NAME.fullmatch(name)
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    ):
+        raise InvalidArgument(
+            f"account name {name!r} must be 1 to 512 characters of ':'-separated, non-empty "
+            f"segments with no leading or trailing space and no control characters"
+        )
+    return name
+
+
+def freeze_metadata(metadata: Mapping[str, MetaValue] | None) -> Metadata:
+    """Check metadata and return it as a sorted tuple of pairs (hashable, canonical).
+
+    Keys are strings; values are ``str``, ``int``, ``bool`` or ``None``. Floats
+    are refused like everywhere else.
+    """
+    if not metadata:
+        return ()
+    if not isinstance(metadata, Mapping):
+        raise InvalidArgument(f"metadata {metadata!r} must be a mapping of str to str/int/bool")
+    items = []
+    for k, v in metadata.items():
+        if not isinstance(k, str):
+            raise InvalidArgument(f"metadata key {k!r} must be a string")
+        if not (v is None or isinstance(v, str | int)):  # bool is an int
+            raise InvalidArgument(
+                f"metadata value {v!r} for {k!r} must be str, int, bool or None "
+                f"(write amounts and rates as decimal strings)"
+            )
+        items.append((k, v))
+    items.sort(key=lambda kv: kv[0])
+    return tuple(items)
+
+
+@attrs.frozen(slots=True)
+class BalanceRule:
+    """How low an account's available balance may go, on its normal side.
+
+    Attributes:
+        min_balance: the lowest allowed balance in minor units (0 for "must not
+            go negative", ``-limit`` for an overdraft), or None for no limit.
+
+    Build one with :meth:`non_negative`, :meth:`overdraft` or :meth:`unrestricted`.
+    """
+
+    min_balance: int | None
+
+    @classmethod
+    def non_negative(cls) -> BalanceRule:
+        """The balance must not go below zero (the default for new accounts)."""
+        return cls(0)
+
+    @classmethod
+    def unrestricted(cls) -> BalanceRule:
+        """No lower limit: for supply, trading, equity and outside-world accounts."""
+        return cls(None)
+
+    @classmethod
+    def overdraft(cls, limit_minor: int) -> BalanceRule:
+        """The balance may go as low as ``-limit_minor`` minor units."""
+        if isinstance(limit_minor, bool) or not isinstance(limit_minor, int) or limit_minor < 0:
+            raise InvalidArgument(f"overdraft limit {limit_minor!r} must be an int >= 0")
+        return cls(-limit_minor)
+
+
+@attrs.frozen(slots=True)
+class Account:
+    """An account in the ledger.
+
+    Attributes:
+        name: hierarchical name, segments joined by ``:`` (``creators:bob:diamonds``).
+        unit: the code of the one unit it holds.
+        normal: its normal side: ``DEBIT`` for assets and expenses, ``CREDIT``
+            for liabilities, revenue and equity. Balances are reported on it.
+        rule: the balance rule checked on every posting and hold.
+        closed: a closed account takes no new postings or holds.
+        trading: a trading (conversion) account, through which one unit is
+            exchanged for another; it is never bound by a balance rule.
+        metadata: sorted ``(key, value)`` pairs.
+    """
+
+    name: str
+    unit: str
+    normal: Side = Side.DEBIT
+    rule: BalanceRule = BalanceRule(0)
+    closed: bool = False
+    trading: bool = False
+    metadata: Metadata = ()
+
+    @property
+    def meta(self) -> dict[str, MetaValue]:
+        """The metadata as a new dict."""
+        return dict(self.metadata)
+
+
+@attrs.frozen(slots=True)
+class Posting:
+    """One line of a transaction: an amount debited or credited to one account.
+
+    Attributes:
+        account: the account's name.
+        side: ``DEBIT`` or ``CREDIT``.
+        minor: the amount in minor units, always > 0.
+        unit: the unit code, always the account's unit.
+    """
+
+    account: str
+    side: Side
+    minor: int
+    unit: str
+
+    @property
+    def amount(self) -> Money:
+        """The amount as ``Money``."""
+        return from_minor(self.minor, self.unit)
+
+    @property
+    def signed(self) -> int:
+        """The posting's effect on the account's ``debits - credits``, in minor units."""
+        return self.minor if self.side is Side.DEBIT else -self.minor
+
+
+@attrs.frozen(slots=True)
+class PostingSpec:
+    """A posting as a caller asks for it, before the ledger resolves its unit.
+
+    Build it with :func:`debit` or :func:`credit`.
+    """
+
+    account: str
+    side: Side
+    amount: AmountLike
+
+
+def debit(account: str, amount: AmountLike) -> PostingSpec:
+    """Ask for ``amount`` to be debited to ``account``.
+
+    ``amount`` is ``Money`` or a number in the account's unit (major units:
+    ``"19.99"`` on a USD account is 1999 cents).
+
+    Example:
+        >>> debit("assets:bank", "19.99")
+        PostingSpec(account='assets:bank', side=<Side.DEBIT: 'debit'>, amount='19.99')
+    """
+    return PostingSpec(account, Side.DEBIT, amount)
+
+
+def credit(account: str, amount: AmountLike) -> PostingSpec:
+    """Ask for ``amount`` to be credited to ``account``. See :func:`debit`."""
+    return PostingSpec(account, Side.CREDIT, amount)
+
+
+@attrs.frozen(slots=True)
+class Rate:
+    """An exchange rate stored on a conversion: ``1 base = value quote``.
+
+    Attributes:
+        base: the unit sold.
+        quote: the unit bought.
+        value: how many major units of ``quote`` one major unit of ``base`` buys,
+            as an exact fraction (``1/210`` for Bigo's 210 beans per dollar).
+    """
+
+    base: str
+    quote: str
+    value: Fraction
+
+    def __str__(self) -> str:
+        return f"{self.base}/{self.quote}={self.value}"
+
+
+class EntryKind(enum.Enum):
+    """What a journal entry does.
+
+    - ``POST``: posted postings (including conversions).
+    - ``HOLD``: a pending transfer that reserves funds; posted balances do not move.
+    - ``POST_HOLD``: settles a hold, fully or partly; the rest is released.
+    - ``VOID_HOLD``: releases a hold; nothing moves.
+    - ``EXPIRE_HOLD``: records that a hold ran past its expiry; nothing moves.
+    - ``REVERSAL``: mirrors a posted transaction's postings.
+    - ``ACCOUNT``: opens or closes an account (no postings).
+    """
+
+    POST = "post"
+    HOLD = "hold"
+    POST_HOLD = "post_hold"
+    VOID_HOLD = "void_hold"
+    EXPIRE_HOLD = "expire_hold"
+    REVERSAL = "reversal"
+
+
+@attrs.frozen(slots=True)
+class Transaction:
+    """One immutable journal entry.
+
+    Attributes:
+        id: its position in the journal, from 1; ids have no gaps.
+        kind: what the entry does (:class:`EntryKind`).
+        postings: its postings, balanced per unit. For a ``HOLD`` they are the
+            pending transfer; for ``VOID_HOLD`` and ``EXPIRE_HOLD`` there are none.
+        effective_at: when the money moved, for the books (may be back-dated).
+        recorded_at: when the ledger recorded it (from the ledger's clock).
+        key: the caller's idempotency key, if any.
+        memo: free text.
+        metadata: sorted ``(key, value)`` pairs.
+        reverses: for a ``REVERSAL``, the id it reverses.
+        hold_id: for ``POST_HOLD``/``VOID_HOLD``/``EXPIRE_HOLD``, the hold's id.
+        expires_at: for a ``HOLD``, when it expires (None: never).
+        rates: the exchange rates of a conversion.
+        prev_hash: the hash of the entry before (64 zeros for the first).
+        hash: SHA-256 over this entry's canonical content and ``prev_hash``.
+        reversed_by: the id of the reversal of this entry, if any. It is a link
+            kept beside the entry, not part of its hashed content.
+    """
+
+    id: int
+    kind: EntryKind
+    postings: tuple[Posting, ...]
+    effective_at: datetime
+    recorded_at: datetime
+    key: str | None = None
+    memo: str = ""
+    metadata: Metadata = ()
+    reverses: int | None = None
+    hold_id: int | None = None
+    expires_at: datetime | None = None
+    rates: tuple[Rate, ...] = ()
+    prev_hash: str = ""
+    hash: str = ""
+    reversed_by: int | None = attrs.field(default=None, eq=False)
+
+    @property
+    def meta(self) -> dict[str, MetaValue]:
+        """The metadata as a new dict."""
+        return dict(self.metadata)
+
+    def amounts(self, account: str) -> Money | None:
+        """The net effect of this entry on ``account`` as ``debits - credits``, or None."""
+        net = None
+        for p in self.postings:
+            if p.account == account:
+                net = (net or 0) + p.signed
+                unit = p.unit
+        return None if net is None else from_minor(net, unit)
+
+
+class HoldStatus(enum.Enum):
+    """Where a hold stands."""
+
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+@attrs.frozen(slots=True)
+class Hold:
+    """A two-phase transfer: reserved now, posted, voided or expired later.
+
+    Attributes:
+        id: the id of the ``HOLD`` entry that placed it.
+        debit: the account to be debited.
+        credit: the account to be credited.
+        minor: the amount reserved, in minor units.
+        unit: its unit.
+        expires_at: when it lapses (None: never).
+        status: pending, posted, voided or expired. A pending hold whose expiry
+            has passed reports ``EXPIRED`` even before ``expire_holds()`` records it.
+        posted_minor: for a posted hold, how much was posted.
+        resolved_by: the id of the entry that posted, voided or expired it.
+    """
+
+    id: int
+    debit: str
+    credit: str
+    minor: int
+    unit: str
+    expires_at: datetime | None
+    status: HoldStatus = HoldStatus.PENDING
+    posted_minor: int = 0
+    resolved_by: int | None = None
+
+    @property
+    def amount(self) -> Money:
+        return from_minor(self.minor, self.unit)
+
+
+@attrs.frozen(slots=True)
+class AccountBalance:
+    """An account's balances, on its normal side.
+
+    Attributes:
+        account: the account's name.
+        posted: the posted balance.
+        pending_debits: debits reserved by pending holds.
+        pending_credits: credits promised by pending holds.
+        available: posted minus pending amounts that would lower it; what the
+            balance rule checks.
+    """
+
+    account: str
+    posted: Money
+    pending_debits: Money
+    pending_credits: Money
+    available: Money
+
+
+@attrs.frozen(slots=True)
+class HistoryEntry:
+    """One posting in an account's history, with the posted balance after it."""
+
+    transaction: Transaction
+    posting: Posting
+    balance_after: Money
+
+
+@attrs.frozen(slots=True)
+class Page:
+    """A page of history. Pass ``next_cursor`` as ``after`` to get the next one."""
+
+    items: tuple[HistoryEntry, ...]
+    next_cursor: int | None
+
+
+@attrs.frozen(slots=True)
+class TrialBalance:
+    """Posted debit and credit totals per unit, in minor units.
+
+    A ledger is in balance when every unit's debits equal its credits.
+    """
+
+    debits: Mapping[str, int]
+    credits: Mapping[str, int]
+
+    @property
+    def is_balanced(self) -> bool:
+        return all(self.debits.get(u, 0) == self.credits.get(u, 0) for u in self.units)
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.debits) | set(self.credits)))
+
+    def difference(self, unit: str) -> int:
+        """Debits minus credits for ``unit``, in minor units (0 when balanced)."""
+        return self.debits.get(unit, 0) - self.credits.get(unit, 0)
+
+
+Normal = Literal["debit", "credit"]

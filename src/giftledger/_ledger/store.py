@@ -1,0 +1,205 @@
+"""The storage contract between the ledger and a storage engine.
+
+The :class:`~giftledger.Ledger` owns every rule; a store only keeps what the
+ledger decided, atomically, and answers questions about it. A write goes
+through :meth:`Store.write`, a context manager yielding a :class:`StoreWriter`:
+a view that is locked for this writer (a process-wide lock in memory,
+``BEGIN IMMEDIATE`` in SQLite, row locks in a fixed order in PostgreSQL) and
+that commits when the block ends normally and rolls back when it raises (or
+always, for a dry run).
+
+The ledger reads the state it needs through the writer, checks every rule,
+and only then calls the writer's mutators. A store therefore never checks a
+business rule, and all stores share one implementation of the rules.
+
+Amounts are integers of minor units. ``net`` is ``debits - credits`` of posted
+postings; ``pending_debits``/``pending_credits`` are the totals of pending
+holds (including holds whose expiry has passed but that were not yet voided,
+posted or recorded as expired: the ledger discounts those itself, using
+``next_expiry`` to know when it must look).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from .model import Account, Hold, Posting, Transaction
+
+__all__ = [
+    "AccountState",
+    "IdempotencyRecord",
+    "PostingRow",
+    "Store",
+    "StoreReader",
+    "StoreWriter",
+]
+
+
+@attrs.define(slots=True)
+class AccountState:
+    """An account with its running totals, as the store holds them.
+
+    Treat it as read-only: a store may hand the ledger its live object inside
+    a writer, to keep the hot path free of copies.
+
+    Attributes:
+        account: the account record.
+        net: posted debits minus posted credits, in minor units.
+        pending_debits: debits reserved by pending holds.
+        pending_credits: credits promised by pending holds.
+        next_expiry: the earliest ``expires_at`` among this account's pending
+            holds, or None.
+    """
+
+    account: Account
+    net: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+    next_expiry: datetime | None = None
+
+
+@attrs.frozen(slots=True)
+class IdempotencyRecord:
+    """What the ledger remembers of an idempotency key.
+
+    Attributes:
+        key: the caller's key.
+        fingerprint: a digest of the request's content.
+        transaction_id: the entry the request created (or the first of them),
+            or None if it failed.
+        result: an operation-specific reference to the result (for example a
+            hold id), or None.
+        error_type: the name of the GiftLedgerError class it failed with.
+        error_message: that error's message.
+    """
+
+    key: str
+    fingerprint: str
+    transaction_id: int | None = None
+    result: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+
+@attrs.frozen(slots=True)
+class PostingRow:
+    """One posted posting of an account's history, with the account's ``net`` after it."""
+
+    transaction_id: int
+    index: int
+    posting: Posting
+    net_after: int
+
+
+class StoreReader(Protocol):
+    """Questions a store answers from committed state."""
+
+    def head(self) -> tuple[int, str]:
+        """The last entry's id and hash: ``(0, GENESIS_HASH)`` for an empty journal."""
+        ...
+
+    def account_state(self, name: str) -> AccountState | None:
+        """The account and its totals, or None if no such account."""
+        ...
+
+    def account_states(self, prefix: str = "") -> list[AccountState]:
+        """All accounts whose name starts with ``prefix``, sorted by name."""
+        ...
+
+    def transaction(self, id: int) -> Transaction | None:
+        """The entry ``id``, with ``reversed_by`` filled in, or None."""
+        ...
+
+    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
+        """Entries with ``start <= id < stop`` (to the end when ``stop`` is None), in order."""
+        ...
+
+    def hold(self, id: int) -> Hold | None:
+        """The hold placed by entry ``id``, or None."""
+        ...
+
+    def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        """Holds (pending ones only, by default) touching ``account``, or all; by id."""
+        ...
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        """What is remembered of ``key``, or None."""
+        ...
+
+    def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
+        """Up to ``limit`` posted postings of ``name`` with entry id > ``after``, by id."""
+        ...
+
+    def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
+        """``debits - credits`` of posted postings of ``name`` with ``effective_at <=``
+        the time given and ``id <= through_id`` (either bound may be None)."""
+        ...
+
+    def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Posted debit and credit totals per unit."""
+        ...
+
+
+class StoreWriter(StoreReader, Protocol):
+    """A locked view for one write. Mutators are called only after every check passed."""
+
+    def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
+        """Lock the named accounts (in sorted order) and return the states of those
+        that exist."""
+        ...
+
+    def add_account(self, account: Account) -> None:
+        """Store a new account with zero totals."""
+        ...
+
+    def replace_account(self, account: Account) -> None:
+        """Replace an account's record (to close it); totals are unchanged."""
+        ...
+
+    def append(
+        self,
+        tx: Transaction,
+        deltas: Mapping[str, tuple[int, int, int]],
+        net_after: Sequence[int],
+        hold: Hold | None = None,
+    ) -> None:
+        """Append ``tx`` (its hash already set) and apply its effect on account totals.
+
+        Args:
+            tx: the entry; its id is ``head()[0] + 1``.
+            deltas: for every account ``tx`` touches, the change to
+                ``(net, pending_debits, pending_credits)``.
+            net_after: for each posting of a posted entry, the account's ``net``
+                right after it (empty for entries that post nothing).
+            hold: a new hold (``tx`` is a ``HOLD``) or the new state of the hold
+                ``tx`` settles; None otherwise. The store keeps each account's
+                ``next_expiry`` in step with its pending holds.
+        """
+        ...
+
+    def remember(self, record: IdempotencyRecord) -> None:
+        """Remember an idempotency key's outcome."""
+        ...
+
+
+class Store(Protocol):
+    """A storage engine: memory, SQLite or PostgreSQL."""
+
+    url: str
+
+    def write(self, dry_run: bool = False) -> AbstractContextManager[StoreWriter]:
+        """A locked writer; commits on a normal exit, rolls back on an error or dry run."""
+        ...
+
+    def read(self) -> AbstractContextManager[StoreReader]:
+        """A reader over a consistent snapshot of committed state."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
+        ...

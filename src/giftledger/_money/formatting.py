@@ -1,0 +1,81 @@
+"""Writing amounts for people and reading them back, through babel.
+
+Fiat amounts use babel's currency formats for the locale. babel knows nothing
+of COIN or DIAMOND, so virtual units are written as a locale-formatted number
+with exactly the unit's exponent of fraction digits, followed by the unit's
+singular or plural name chosen by the locale's plural rules ("1 coin",
+"1 234 coins" in fr_FR). Parsing is strict: babel's ``strict=True`` refuses
+text whose grouping does not fit the locale.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel import Locale
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    parse_decimal,
+)
+from moneyed import Money
+
+from .._errors import InvalidAmount
+from .amounts import from_minor, to_minor
+from .units import Unit, UnitKind, get_unit
+
+__all__ = ["format_money", "parse_money"]
+
+
+def format_money(amount: Money, locale: str = "en_US") -> str:
+    """Write ``amount`` for a reader in ``locale``.
+
+    Example:
+        >>> from moneyed import Money
+        >>> format_money(Money("1234.5", "EUR"), "de_DE")
+        '1.234,50\\xa0€'
+        >>> import giftledger
+        >>> _ = giftledger.register_unit("COIN", 0, singular="coin")
+        >>> format_money(Money(1, "COIN"))
+        '1 coin'
+    """
+    unit = get_unit(amount.currency.code)
+    # Normalise to the unit's exponent exactly (no rounding: excess digits are an error).
+    value = from_minor(to_minor(amount, unit), unit).amount
+    if unit.kind is UnitKind.FIAT:
+        return str(format_currency(value, unit.code, locale=locale))
+    return _format_virtual(value, unit, locale)
+
+
+def _format_virtual(value: Decimal, unit: Unit, locale: str) -> str:
+    loc = Locale.parse(locale)
+    if unit.exponent:
+        pattern = "#,##0." + "0" * unit.exponent
+        number = format_decimal(value, format=pattern, locale=loc)
+    else:
+        number = format_decimal(value, locale=loc)
+    name = unit.singular if loc.plural_form(abs(value)) == "one" else unit.plural
+    return f"{number} {name}"
+
+
+def parse_money(text: str, unit: str | Unit, locale: str = "en_US") -> Money:
+    """Read a number written for ``locale`` as an amount of ``unit``, strictly.
+
+    A trailing unit name (``"coins"``) or currency symbol is not accepted: pass
+    the number alone.
+
+    Raises:
+        InvalidAmount: the text is not a number in that locale's notation.
+        ExcessPrecision: more fraction digits than the unit allows.
+
+    Example:
+        >>> parse_money("1.234,50", "EUR", "de_DE")
+        Money('1234.50', 'EUR')
+    """
+    u = unit if isinstance(unit, Unit) else get_unit(unit)
+    try:
+        value = parse_decimal(text, locale=locale, strict=True)
+    except NumberFormatError as exc:
+        raise InvalidAmount(f"{text!r} is not a number in {locale} notation: {exc}") from None
+    return from_minor(to_minor(value, u), u)

@@ -1,0 +1,218 @@
+"""The in-memory store: the fastest, for tests, notebooks and simulations.
+
+Everything lives in Python dicts and lists behind one re-entrant lock. The
+ledger checks every rule before it calls a mutator, so a write never has to
+be undone; a dry run simply never reaches the mutators.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+
+import attrs
+
+from .._ledger.hashing import GENESIS_HASH
+from .._ledger.model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
+from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+
+__all__ = ["MemoryStore"]
+
+_DEBIT = Side.DEBIT
+_POST, _POST_HOLD, _REVERSAL = EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL
+
+
+class MemoryStore:
+    """A store that keeps the ledger in this process's memory.
+
+    Example:
+        >>> import giftledger as gl
+        >>> book = gl.Ledger.open("memory:")
+        >>> book.store.url
+        'memory:'
+    """
+
+    url = "memory:"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._journal: list[Transaction] = []
+        self._hash = GENESIS_HASH
+        self._states: dict[str, AccountState] = {}
+        self._names: list[str] = []  # sorted, for prefix queries
+        # Per account: (entry id, posting index, net after) tuples, in id order.
+        self._history: dict[str, list[tuple[int, int, int]]] = {}
+        self._holds: dict[int, Hold] = {}
+        self._pending_by_account: dict[str, dict[int, Hold]] = {}
+        self._reversed_by: dict[int, int] = {}
+        self._keys: dict[str, IdempotencyRecord] = {}
+        self._debits: dict[str, int] = {}
+        self._credits: dict[str, int] = {}
+
+    # -- Store -------------------------------------------------------------------------
+
+    def write(self, dry_run: bool = False) -> MemoryStore:
+        # The store is its own context manager: entering takes the lock. A plain
+        # __enter__/__exit__ pair costs far less than a generator-based one on the
+        # hot path, and the ledger never mutates before every check has passed,
+        # so there is nothing to roll back.
+        return self
+
+    def read(self) -> MemoryStore:
+        return self
+
+    def __enter__(self) -> MemoryStore:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # -- reads -------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        return len(self._journal), self._hash
+
+    def account_state(self, name: str) -> AccountState | None:
+        state = self._states.get(name)
+        return None if state is None else attrs.evolve(state)
+
+    def account_states(self, prefix: str = "") -> list[AccountState]:
+        i = bisect.bisect_left(self._names, prefix)
+        out = []
+        while i < len(self._names) and self._names[i].startswith(prefix):
+            out.append(attrs.evolve(self._states[self._names[i]]))
+            i += 1
+        return out
+
+    def transaction(self, id: int) -> Transaction | None:
+        if not 1 <= id <= len(self._journal):
+            return None
+        tx = self._journal[id - 1]
+        rev = self._reversed_by.get(id)
+        return tx if rev is None else attrs.evolve(tx, reversed_by=rev)
+
+    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
+        stop = len(self._journal) + 1 if stop is None else min(stop, len(self._journal) + 1)
+        for id in range(max(start, 1), stop):
+            tx = self.transaction(id)
+            assert tx is not None
+            yield tx
+
+    def hold(self, id: int) -> Hold | None:
+        return self._holds.get(id)
+
+    def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        if account is not None and pending_only:
+            return sorted(self._pending_by_account.get(account, {}).values(), key=_hold_id)
+        return [
+            h
+            for _, h in sorted(self._holds.items())
+            if (not pending_only or h.status is HoldStatus.PENDING)
+            and (account is None or account in (h.debit, h.credit))
+        ]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        return self._keys.get(key)
+
+    def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
+        rows = self._history.get(name, [])
+        start = 0 if after is None else bisect.bisect_right(rows, (after, 1 << 62, 0))
+        journal = self._journal
+        return [
+            PostingRow(id, i, journal[id - 1].postings[i], net)
+            for id, i, net in rows[start : start + limit]
+        ]
+
+    def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
+        net = 0
+        journal = self._journal
+        for id, i, _ in self._history.get(name, ()):
+            if through_id is not None and id > through_id:
+                break
+            tx = journal[id - 1]
+            if effective_at is not None and tx.effective_at > effective_at:
+                continue
+            net += tx.postings[i].signed
+        return net
+
+    def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        return dict(self._debits), dict(self._credits)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
+        states = self._states
+        return {n: states[n] for n in names if n in states}
+
+    def add_account(self, account: Account) -> None:
+        self._states[account.name] = AccountState(account)
+        bisect.insort(self._names, account.name)
+
+    def replace_account(self, account: Account) -> None:
+        self._states[account.name].account = account
+
+    def append(
+        self,
+        tx: Transaction,
+        deltas: Mapping[str, tuple[int, int, int]],
+        net_after: Sequence[int],
+        hold: Hold | None = None,
+    ) -> None:
+        states = self._states
+        for name, (dnet, dpd, dpc) in deltas.items():
+            st = states[name]
+            st.net += dnet
+            st.pending_debits += dpd
+            st.pending_credits += dpc
+        kind = tx.kind
+        if kind is _POST or kind is _POST_HOLD or kind is _REVERSAL:
+            history = self._history
+            debits, credits = self._debits, self._credits
+            id = tx.id
+            for i, (p, after) in enumerate(zip(tx.postings, net_after, strict=True)):
+                row = (id, i, after)
+                rows = history.get(p.account)
+                if rows is None:
+                    history[p.account] = [row]
+                else:
+                    rows.append(row)
+                if p.side is _DEBIT:
+                    debits[p.unit] = debits.get(p.unit, 0) + p.minor
+                else:
+                    credits[p.unit] = credits.get(p.unit, 0) + p.minor
+            if tx.reverses is not None:
+                self._reversed_by[tx.reverses] = tx.id
+        if hold is not None:
+            self._put_hold(hold)
+        self._journal.append(tx)
+        self._hash = tx.hash
+
+    def _put_hold(self, hold: Hold) -> None:
+        self._holds[hold.id] = hold
+        for name in (hold.debit, hold.credit):
+            pending = self._pending_by_account.setdefault(name, {})
+            if hold.status is HoldStatus.PENDING:
+                pending[hold.id] = hold
+            else:
+                pending.pop(hold.id, None)
+            expiries = [h.expires_at for h in pending.values() if h.expires_at is not None]
+            self._states[name].next_expiry = min(expiries) if expiries else None
+
+    def remember(self, record: IdempotencyRecord) -> None:
+        self._keys[record.key] = record
+
+    # -- for tests of tamper evidence ----------------------------------------------------
+
+    def _tamper(self, id: int, **changes: object) -> None:
+        """Replace stored fields of entry ``id`` behind the ledger's back (tests only)."""
+        self._journal[id - 1] = attrs.evolve(self._journal[id - 1], **changes)  # type: ignore[arg-type]
+
+
+def _hold_id(hold: Hold) -> int:
+    return hold.id
