@@ -20,6 +20,10 @@ def open_store(url: str) -> Store:
         from .memory import MemoryStore
 
         return MemoryStore()
+    if url.startswith("sqlite:"):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(url)
     raise InvalidArgument(
         f"unknown store URL {url!r}; use 'memory:', 'sqlite:///path/to/file.db' "
         f"or 'postgresql://user@host/dbname'"

@@ -1,0 +1,946 @@
+"""The SQLite store: the embedded default, one durable file.
+
+``sqlite:///path/to/file.db`` (a relative path after the third slash, an
+absolute one after the fourth: ``sqlite:////var/lib/book.db``). The file is in
+WAL mode with ``synchronous=FULL``, so a committed write survives a crash or a
+power cut and readers never block the writer. Every write runs inside
+``BEGIN IMMEDIATE``, which takes the database's one write lock up front: the
+ledger's checks and its writes see the same state, even with several
+processes writing one file (each waits up to the busy timeout for its turn).
+
+Layout (STRICT tables; amounts are INTEGER minor units, never REAL; times are
+INTEGER microseconds since the Unix epoch, UTC; rates are exact ``p/q`` text;
+metadata is JSON, which keeps str, int, bool and None apart)::
+
+    meta          key → value; holds the schema version
+    accounts      the account records and their running totals
+    transactions  the journal, one row per entry, with its hash
+    postings      one row per posting; net_after is the account's net after
+                  a posted posting (NULL for a hold's pending postings)
+    holds         one row per hold; only its status fields ever change
+    idempotency   one row per key
+
+Triggers make the journal append-only in the database itself: UPDATE and
+DELETE on transactions, postings and idempotency keys are refused, and so are
+changes to an account's identity or a hold's terms. ``Ledger.verify()`` still
+catches a change made behind the triggers' back (by dropping them).
+
+Within one write the store keeps the accounts it touched and the rows it
+appended in memory and sends them to SQLite in bulk (``executemany``) before
+any query that could see them and at commit, so a batch of a thousand
+transactions costs a handful of statements per table rather than thousands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from types import TracebackType
+from typing import Any
+
+from .._errors import InvalidArgument, SchemaVersionError, StoreError
+from .._ledger.hashing import GENESIS_HASH, micros
+from .._ledger.model import (
+    Account,
+    BalanceRule,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Metadata,
+    Posting,
+    Rate,
+    Side,
+    Transaction,
+)
+from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DEBIT = Side.DEBIT
+_POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
+_PAGE = 512  # entries read per query when iterating the journal
+_BUSY_TIMEOUT = 60.0  # seconds a writer waits for another process's write lock
+
+
+# -- schema ------------------------------------------------------------------------------
+
+
+def _v0_to_v1(db: sqlite3.Connection) -> None:
+    """Create the first schema."""
+    for statement in _SCHEMA_V1:
+        db.execute(statement)
+
+
+_SCHEMA_V1 = (
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE accounts (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL UNIQUE,
+        unit            TEXT NOT NULL,
+        normal          TEXT NOT NULL CHECK (normal IN ('debit', 'credit')),
+        min_balance     INTEGER,
+        closed          INTEGER NOT NULL CHECK (closed IN (0, 1)),
+        trading         INTEGER NOT NULL CHECK (trading IN (0, 1)),
+        metadata        TEXT NOT NULL,
+        net             INTEGER NOT NULL DEFAULT 0,
+        pending_debits  INTEGER NOT NULL DEFAULT 0,
+        pending_credits INTEGER NOT NULL DEFAULT 0,
+        next_expiry     INTEGER
+    ) STRICT
+    """,
+    """
+    CREATE TABLE transactions (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        effective_at INTEGER NOT NULL,
+        recorded_at  INTEGER NOT NULL,
+        key          TEXT,
+        memo         TEXT NOT NULL,
+        metadata     TEXT NOT NULL,
+        reverses     INTEGER,
+        hold_id      INTEGER,
+        expires_at   INTEGER,
+        rates        TEXT NOT NULL,
+        prev_hash    TEXT NOT NULL,
+        hash         TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE UNIQUE INDEX transactions_reverses ON transactions (reverses) "
+    "WHERE reverses IS NOT NULL",
+    """
+    CREATE TABLE postings (
+        tx_id      INTEGER NOT NULL,
+        idx        INTEGER NOT NULL,
+        account_id INTEGER NOT NULL,
+        side       TEXT NOT NULL CHECK (side IN ('debit', 'credit')),
+        minor      INTEGER NOT NULL CHECK (minor > 0),
+        unit       TEXT NOT NULL,
+        net_after  INTEGER,
+        PRIMARY KEY (tx_id, idx)
+    ) STRICT, WITHOUT ROWID
+    """,
+    "CREATE INDEX postings_account ON postings (account_id, tx_id, idx)",
+    """
+    CREATE TABLE holds (
+        id           INTEGER PRIMARY KEY,
+        debit_id     INTEGER NOT NULL,
+        credit_id    INTEGER NOT NULL,
+        minor        INTEGER NOT NULL CHECK (minor > 0),
+        unit         TEXT NOT NULL,
+        expires_at   INTEGER,
+        status       TEXT NOT NULL,
+        posted_minor INTEGER NOT NULL,
+        resolved_by  INTEGER
+    ) STRICT
+    """,
+    "CREATE INDEX holds_pending_debit ON holds (debit_id) WHERE status = 'pending'",
+    "CREATE INDEX holds_pending_credit ON holds (credit_id) WHERE status = 'pending'",
+    """
+    CREATE TABLE idempotency (
+        key            TEXT PRIMARY KEY,
+        fingerprint    TEXT NOT NULL,
+        transaction_id INTEGER,
+        result         TEXT,
+        error_type     TEXT,
+        error_message  TEXT
+    ) STRICT
+    """,
+    # Append-only, enforced by the database. Totals and a hold's status change by
+    # design; everything a hash or a reference depends on does not.
+    *(
+        f"""
+        CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}
+        BEGIN SELECT RAISE(ABORT, 'giftledger: {table} are append-only'); END
+        """
+        for table in ("transactions", "postings", "idempotency")
+        for action in ("UPDATE", "DELETE")
+    ),
+    """
+    CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts
+    BEGIN SELECT RAISE(ABORT, 'giftledger: accounts are never deleted'); END
+    """,
+    """
+    CREATE TRIGGER accounts_fixed BEFORE UPDATE OF id, name, unit, normal, min_balance,
+        trading, metadata ON accounts
+    BEGIN SELECT RAISE(ABORT, 'giftledger: an account''s identity and rule never change'); END
+    """,
+    """
+    CREATE TRIGGER accounts_stay_closed BEFORE UPDATE OF closed ON accounts
+    WHEN OLD.closed = 1 AND NEW.closed = 0
+    BEGIN SELECT RAISE(ABORT, 'giftledger: a closed account stays closed'); END
+    """,
+    """
+    CREATE TRIGGER holds_no_delete BEFORE DELETE ON holds
+    BEGIN SELECT RAISE(ABORT, 'giftledger: holds are never deleted'); END
+    """,
+    """
+    CREATE TRIGGER holds_fixed BEFORE UPDATE OF id, debit_id, credit_id, minor, unit,
+        expires_at ON holds
+    BEGIN SELECT RAISE(ABORT, 'giftledger: a hold''s terms never change'); END
+    """,
+    """
+    CREATE TRIGGER holds_settle_once BEFORE UPDATE OF status ON holds
+    WHEN OLD.status <> 'pending'
+    BEGIN SELECT RAISE(ABORT, 'giftledger: a settled hold stays settled'); END
+    """,
+)
+
+#: One function per step, from version ``i`` to ``i + 1``; the schema version this
+#: library writes is the number of steps.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _schema_version(db: sqlite3.Connection) -> int:
+    has_meta = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if has_meta is None:
+        others = db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        if others:
+            raise StoreError(
+                f"the database holds tables ({', '.join(sorted(r[0] for r in others))}) but is "
+                f"not a giftledger ledger; give a new or a giftledger file"
+            )
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None or not str(row[0]).isdigit():
+        raise SchemaVersionError(f"the database's schema version {row!r} is unreadable")
+    return int(row[0])
+
+
+def migrate(
+    db: sqlite3.Connection, migrations: Sequence[Callable[[sqlite3.Connection], None]]
+) -> int:
+    """Bring the schema of ``db`` up to ``len(migrations)``, inside one write; return it.
+
+    Raises:
+        SchemaVersionError: the database is newer than ``migrations`` know.
+    """
+    target = len(migrations)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _schema_version(db)
+        if version > target:
+            raise SchemaVersionError(
+                f"the database has schema version {version}, newer than the {target} this "
+                f"giftledger supports; upgrade giftledger to open it"
+            )
+        for step in migrations[version:]:
+            step(db)
+        if version < target:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(target),),
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return target
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def _to_micros(when: datetime | None) -> int | None:
+    return None if when is None else micros(when)
+
+
+def _from_micros(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def _dump_meta(metadata: Metadata) -> str:
+    return json.dumps(metadata, ensure_ascii=False, separators=(",", ":")) if metadata else "[]"
+
+
+def _load_meta(text: str) -> Metadata:
+    if text == "[]":
+        return ()
+    return tuple((k, v) for k, v in json.loads(text))
+
+
+def _dump_rates(rates: tuple[Rate, ...]) -> str:
+    if not rates:
+        return "[]"
+    return json.dumps(
+        [[r.base, r.quote, f"{r.value.numerator}/{r.value.denominator}"] for r in rates],
+        separators=(",", ":"),
+    )
+
+
+def _load_rates(text: str) -> tuple[Rate, ...]:
+    if text == "[]":
+        return ()
+    return tuple(Rate(base, quote, Fraction(value)) for base, quote, value in json.loads(text))
+
+
+def _account(row: Sequence[Any]) -> Account:
+    # row: name, unit, normal, min_balance, closed, trading, metadata
+    return Account(
+        row[0],
+        row[1],
+        Side(row[2]),
+        BalanceRule(row[3]),
+        bool(row[4]),
+        bool(row[5]),
+        _load_meta(row[6]),
+    )
+
+
+_ACCOUNT_COLUMNS = (
+    "name, unit, normal, min_balance, closed, trading, metadata, "
+    "net, pending_debits, pending_credits, next_expiry, id"
+)
+
+
+def _state(row: Sequence[Any]) -> AccountState:
+    return AccountState(_account(row), row[7], row[8], row[9], _from_micros(row[10]))
+
+
+_TX_COLUMNS = (
+    "id, kind, effective_at, recorded_at, key, memo, metadata, reverses, hold_id, "
+    "expires_at, rates, prev_hash, hash"
+)
+
+_HOLD_COLUMNS = (
+    "h.id, d.name, c.name, h.minor, h.unit, h.expires_at, h.status, h.posted_minor, h.resolved_by"
+)
+
+
+def _hold(row: Sequence[Any]) -> Hold:
+    return Hold(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        _from_micros(row[5]),
+        HoldStatus(row[6]),
+        row[7],
+        row[8],
+    )
+
+
+# -- the store ---------------------------------------------------------------------------
+
+
+def _path_from_url(url: str) -> str:
+    if not url.startswith("sqlite://"):
+        raise InvalidArgument(f"SQLite URL {url!r} must start with 'sqlite:///'")
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/") or len(rest) < 2:
+        raise InvalidArgument(
+            f"SQLite URL {url!r} names no file; use 'sqlite:///relative/path.db' or "
+            f"'sqlite:////absolute/path.db'"
+        )
+    path = rest[1:]
+    if path == ":memory:":
+        raise InvalidArgument(
+            "an in-memory SQLite database would forget everything; use 'memory:' instead"
+        )
+    return path
+
+
+class SQLiteStore:
+    """A store in one SQLite file: durable, and shared safely by several processes.
+
+    Args:
+        url: ``sqlite:///path/to/file.db``; the file is created if missing.
+        timeout: seconds a writer waits for another writer before giving up.
+
+    Raises:
+        SchemaVersionError: the file was written by a newer giftledger.
+        StoreError: the file is not a giftledger database.
+
+    Example:
+        >>> import giftledger as gl, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "book.db")
+        >>> with gl.Ledger.open(f"sqlite:///{path}") as book:
+        ...     _ = book.open_account("assets:bank", "USD")
+        ...     _ = book.open_account("equity", "USD", normal="credit")
+        ...     _ = book.transfer("assets:bank", "equity", "5.00")
+        >>> with gl.Ledger.open(f"sqlite:///{path}") as book:
+        ...     book.balance("assets:bank"), book.verify()
+        (Money('5.00', 'USD'), 1)
+    """
+
+    def __init__(self, url: str, *, timeout: float = _BUSY_TIMEOUT) -> None:
+        self.url = url
+        self.path = _path_from_url(url)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise InvalidArgument(f"SQLite URL {url!r}: the directory {directory!r} does not exist")
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        self._db = db
+        self._lock = threading.RLock()
+        self._writer: _Writer | None = None  # the open write on this connection, if any
+        # Names and ids of accounts never change, so they are safe to cache across
+        # writes even with other processes writing the same file.
+        self._ids: dict[str, int] = {}
+        self._names: dict[int, str] = {}
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            db.execute("PRAGMA foreign_keys = OFF")  # integrity is the ledger's and verify()'s
+            migrate(db, MIGRATIONS)
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"cannot use SQLite database {self.path!r}: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {self.path!r}>"
+
+    def write(self, dry_run: bool = False) -> _WriteBlock:
+        """A writer inside ``BEGIN IMMEDIATE``; commits on success, else rolls back."""
+        return _WriteBlock(self, dry_run)
+
+    def read(self) -> _ReadBlock:
+        """A reader over one snapshot (a read transaction) of committed state."""
+        return _ReadBlock(self)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    # -- account ids ---------------------------------------------------------------------
+
+    def _id(self, name: str) -> int | None:
+        id = self._ids.get(name)
+        if id is None:
+            row = self._db.execute("SELECT id FROM accounts WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                return None
+            id = self._ids[name] = row[0]
+            self._names[id] = name
+        return id
+
+    def _name(self, id: int) -> str:
+        name = self._names.get(id)
+        if name is None:
+            name = self._db.execute("SELECT name FROM accounts WHERE id = ?", (id,)).fetchone()[0]
+            self._names[id] = name
+            self._ids[name] = id
+        return name
+
+
+class _ReadBlock:
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._outer = False
+
+    def __enter__(self) -> _Reader:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._writer is not None:
+                # Inside this connection's own write: read what it wrote so far.
+                store._writer._flush()
+            elif not store._db.in_transaction:
+                store._db.execute("BEGIN")
+                self._outer = True
+        except BaseException:
+            store._lock.release()
+            raise
+        return _Reader(store)
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        store = self._store
+        try:
+            if self._outer:
+                store._db.execute("COMMIT")
+        finally:
+            store._lock.release()
+
+
+class _WriteBlock:
+    def __init__(self, store: SQLiteStore, dry_run: bool) -> None:
+        self._store = store
+        self._dry_run = dry_run
+        self._writer: _Writer | None = None
+
+    def __enter__(self) -> _Writer:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._writer is not None:
+                if self._dry_run:
+                    raise StoreError("a dry run cannot be nested inside a write")
+                # A nested write joins the outer one: it commits or rolls back with it.
+                return store._writer
+            if store._db.in_transaction:
+                raise StoreError("cannot start a write inside a read of the same store")
+            try:
+                store._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(
+                    f"could not take the write lock of {store.path!r}: {exc}; another "
+                    f"process held it for longer than the busy timeout"
+                ) from exc
+            self._writer = store._writer = _Writer(store)
+            return self._writer
+        except BaseException:
+            store._lock.release()
+            raise
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        store = self._store
+        writer = self._writer
+        try:
+            if writer is None:
+                return  # nested: the outer block decides
+            db = store._db
+            store._writer = None
+            try:
+                if typ is None and not self._dry_run:
+                    writer._flush()
+                    db.execute("COMMIT")
+                else:
+                    db.execute("ROLLBACK")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        finally:
+            store._lock.release()
+
+
+class _Reader:
+    """Answers from the connection's current transaction."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self._db = store._db
+
+    def _flush(self) -> None:
+        """Send buffered writes to SQLite (a writer's); a reader has none."""
+
+    def head(self) -> tuple[int, str]:
+        self._flush()
+        row = self._db.execute(
+            "SELECT id, hash FROM transactions ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+
+    def account_state(self, name: str) -> AccountState | None:
+        self._flush()
+        row = self._db.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else _state(row)
+
+    def account_states(self, prefix: str = "") -> list[AccountState]:
+        self._flush()
+        # substr() rather than LIKE: names may hold '%' and '_'; sorted in Python
+        # to match str ordering (SQLite's BINARY collation compares UTF-8 bytes).
+        rows = self._db.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE substr(name, 1, ?) = ?",
+            (len(prefix), prefix),
+        ).fetchall()
+        states = [_state(row) for row in rows]
+        states.sort(key=lambda st: st.account.name)
+        return states
+
+    def transaction(self, id: int) -> Transaction | None:
+        if isinstance(id, bool) or not isinstance(id, int) or id < 1:
+            return None
+        txs = self._page(id, id + 1)
+        return txs[0] if txs else None
+
+    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
+        lo = max(start, 1)
+        hi = self.head()[0] + 1 if stop is None else stop
+        while lo < hi:
+            page = self._page(lo, min(hi, lo + _PAGE))
+            yield from page
+            lo += _PAGE
+
+    def _page(self, lo: int, hi: int) -> list[Transaction]:
+        self._flush()
+        db = self._db
+        name = self._store._name
+        postings: dict[int, list[Posting]] = {}
+        for tx_id, account_id, side, minor, unit in db.execute(
+            "SELECT tx_id, account_id, side, minor, unit FROM postings "
+            "WHERE tx_id >= ? AND tx_id < ? ORDER BY tx_id, idx",
+            (lo, hi),
+        ):
+            posting = Posting(name(account_id), Side(side), minor, unit)
+            found = postings.get(tx_id)
+            if found is None:
+                postings[tx_id] = [posting]
+            else:
+                found.append(posting)
+        reversed_by = dict(
+            db.execute(
+                "SELECT reverses, id FROM transactions WHERE reverses >= ? AND reverses < ?",
+                (lo, hi),
+            ).fetchall()
+        )
+        out = []
+        for row in db.execute(
+            f"SELECT {_TX_COLUMNS} FROM transactions WHERE id >= ? AND id < ? ORDER BY id",
+            (lo, hi),
+        ):
+            id = row[0]
+            out.append(
+                Transaction(
+                    id,
+                    EntryKind(row[1]),
+                    tuple(postings.get(id, ())),
+                    _EPOCH + timedelta(microseconds=row[2]),
+                    _EPOCH + timedelta(microseconds=row[3]),
+                    row[4],
+                    row[5],
+                    _load_meta(row[6]),
+                    row[7],
+                    row[8],
+                    _from_micros(row[9]),
+                    _load_rates(row[10]),
+                    row[11],
+                    row[12],
+                    reversed_by.get(id),
+                )
+            )
+        return out
+
+    def hold(self, id: int) -> Hold | None:
+        self._flush()
+        if isinstance(id, bool) or not isinstance(id, int):
+            return None
+        row = self._db.execute(
+            f"SELECT {_HOLD_COLUMNS} FROM holds h JOIN accounts d ON d.id = h.debit_id "
+            f"JOIN accounts c ON c.id = h.credit_id WHERE h.id = ?",
+            (id,),
+        ).fetchone()
+        return None if row is None else _hold(row)
+
+    def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        self._flush()
+        sql = (
+            f"SELECT {_HOLD_COLUMNS} FROM holds h JOIN accounts d ON d.id = h.debit_id "
+            f"JOIN accounts c ON c.id = h.credit_id"
+        )
+        where: list[str] = []
+        args: list[object] = []
+        if pending_only:
+            where.append("h.status = 'pending'")
+        if account is not None:
+            id = self._store._id(account)
+            if id is None:
+                return []
+            where.append("(h.debit_id = ? OR h.credit_id = ?)")
+            args += [id, id]
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [_hold(row) for row in self._db.execute(sql + " ORDER BY h.id", args)]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        row = self._db.execute(
+            "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
+            "FROM idempotency WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return None if row is None else IdempotencyRecord(*row)
+
+    def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
+        self._flush()
+        id = self._store._id(name)
+        if id is None:
+            return []
+        rows = self._db.execute(
+            "SELECT tx_id, idx, side, minor, unit, net_after FROM postings "
+            "WHERE account_id = ? AND tx_id > ? AND net_after IS NOT NULL "
+            "ORDER BY tx_id, idx LIMIT ?",
+            (id, -1 if after is None else after, limit),
+        )
+        return [
+            PostingRow(tx_id, idx, Posting(name, Side(side), minor, unit), net_after)
+            for tx_id, idx, side, minor, unit, net_after in rows
+        ]
+
+    def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
+        self._flush()
+        id = self._store._id(name)
+        if id is None:
+            return 0
+        eff = _to_micros(effective_at)
+        row = self._db.execute(
+            "SELECT SUM(CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END) "
+            "FROM postings p JOIN transactions t ON t.id = p.tx_id "
+            "WHERE p.account_id = ? AND p.net_after IS NOT NULL "
+            "AND (? IS NULL OR t.effective_at <= ?) AND (? IS NULL OR p.tx_id <= ?)",
+            (id, eff, eff, through_id, through_id),
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        self._flush()
+        debits: dict[str, int] = {}
+        credits: dict[str, int] = {}
+        for unit, side, total in self._db.execute(
+            "SELECT unit, side, SUM(minor) FROM postings WHERE net_after IS NOT NULL "
+            "GROUP BY unit, side"
+        ):
+            (debits if side == "debit" else credits)[unit] = total
+        return debits, credits
+
+
+class _Writer(_Reader):
+    """A writer inside ``BEGIN IMMEDIATE``.
+
+    It keeps the states of the accounts it locked (the ledger may hold on to
+    them, as with the memory store) and buffers appended rows until a query
+    needs them or the write commits.
+    """
+
+    def __init__(self, store: SQLiteStore) -> None:
+        super().__init__(store)
+        self._states: dict[str, AccountState] = {}
+        self._dirty: set[str] = set()
+        self._head: tuple[int, str] | None = None
+        self._txs: list[tuple[object, ...]] = []
+        self._postings: list[tuple[object, ...]] = []
+        self._keys: dict[str, IdempotencyRecord] = {}
+
+    def _flush(self) -> None:
+        db = self._db
+        if self._txs:
+            db.executemany(
+                f"INSERT INTO transactions ({_TX_COLUMNS}) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._txs,
+            )
+            self._txs = []
+        if self._postings:
+            db.executemany(
+                "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self._postings,
+            )
+            self._postings = []
+        if self._dirty:
+            states = self._states
+            db.executemany(
+                "UPDATE accounts SET net = ?, pending_debits = ?, pending_credits = ?, "
+                "next_expiry = ? WHERE name = ?",
+                [
+                    (
+                        st.net,
+                        st.pending_debits,
+                        st.pending_credits,
+                        _to_micros(st.next_expiry),
+                        name,
+                    )
+                    for name in self._dirty
+                    for st in (states[name],)
+                ],
+            )
+            self._dirty = set()
+        if self._keys:
+            db.executemany(
+                "INSERT INTO idempotency "
+                "(key, fingerprint, transaction_id, result, error_type, error_message) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.key,
+                        r.fingerprint,
+                        r.transaction_id,
+                        r.result,
+                        r.error_type,
+                        r.error_message,
+                    )
+                    for r in self._keys.values()
+                ],
+            )
+            self._keys = {}
+
+    # -- reads that the buffers can answer ------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        if self._head is None:
+            self._head = super().head()
+        return self._head
+
+    def account_state(self, name: str) -> AccountState | None:
+        st = self._states.get(name)
+        if st is not None:
+            return AccountState(
+                st.account, st.net, st.pending_debits, st.pending_credits, st.next_expiry
+            )
+        return super().account_state(name)
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        record = self._keys.get(key)
+        return record if record is not None else super().idempotency(key)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
+        states = self._states
+        out: dict[str, AccountState] = {}
+        missing: list[str] = []
+        for name in names:
+            st = states.get(name)
+            if st is None:
+                missing.append(name)
+            else:
+                out[name] = st
+        if missing:
+            # The write lock is already held (BEGIN IMMEDIATE): these rows cannot change
+            # under us, so reading them is locking them.
+            store = self._store
+            rows = self._db.execute(
+                f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name IN "
+                f"({', '.join('?' * len(missing))})",
+                missing,
+            ).fetchall()
+            for row in rows:
+                st = states[row[0]] = out[row[0]] = _state(row)
+                store._ids[row[0]] = row[11]
+                store._names[row[11]] = row[0]
+        return out
+
+    def add_account(self, account: Account) -> None:
+        cur = self._db.execute(
+            "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, metadata) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                account.name,
+                account.unit,
+                account.normal.value,
+                account.rule.min_balance,
+                int(account.closed),
+                int(account.trading),
+                _dump_meta(account.metadata),
+            ),
+        )
+        id = cur.lastrowid
+        assert id is not None
+        self._store._ids[account.name] = id
+        self._store._names[id] = account.name
+        self._states[account.name] = AccountState(account)
+
+    def replace_account(self, account: Account) -> None:
+        self._db.execute(
+            "UPDATE accounts SET closed = ? WHERE name = ?", (int(account.closed), account.name)
+        )
+        st = self._states.get(account.name)
+        if st is not None:
+            st.account = account
+
+    def append(
+        self,
+        tx: Transaction,
+        deltas: Mapping[str, tuple[int, int, int]],
+        net_after: Sequence[int],
+        hold: Hold | None = None,
+    ) -> None:
+        states = self._states
+        dirty = self._dirty
+        for name, (dnet, dpd, dpc) in deltas.items():
+            st = states[name]
+            st.net += dnet
+            st.pending_debits += dpd
+            st.pending_credits += dpc
+            dirty.add(name)
+        self._txs.append(
+            (
+                tx.id,
+                tx.kind.value,
+                micros(tx.effective_at),
+                micros(tx.recorded_at),
+                tx.key,
+                tx.memo,
+                _dump_meta(tx.metadata),
+                tx.reverses,
+                tx.hold_id,
+                _to_micros(tx.expires_at),
+                _dump_rates(tx.rates),
+                tx.prev_hash,
+                tx.hash,
+            )
+        )
+        ids = self._store._ids
+        id = tx.id
+        rows = self._postings
+        if net_after:
+            for i, (p, after) in enumerate(zip(tx.postings, net_after, strict=True)):
+                rows.append((id, i, ids[p.account], p.side.value, p.minor, p.unit, after))
+        else:
+            for i, p in enumerate(tx.postings):
+                rows.append((id, i, ids[p.account], p.side.value, p.minor, p.unit, None))
+        self._head = (id, tx.hash)
+        if hold is not None:
+            self._put_hold(hold)
+
+    def _put_hold(self, hold: Hold) -> None:
+        self._flush()
+        db = self._db
+        store = self._store
+        if hold.status is HoldStatus.PENDING:
+            debit_id, credit_id = store._id(hold.debit), store._id(hold.credit)
+            db.execute(
+                "INSERT INTO holds (id, debit_id, credit_id, minor, unit, expires_at, status, "
+                "posted_minor, resolved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    hold.id,
+                    debit_id,
+                    credit_id,
+                    hold.minor,
+                    hold.unit,
+                    _to_micros(hold.expires_at),
+                    hold.status.value,
+                    hold.posted_minor,
+                    hold.resolved_by,
+                ),
+            )
+        else:
+            db.execute(
+                "UPDATE holds SET status = ?, posted_minor = ?, resolved_by = ? WHERE id = ?",
+                (hold.status.value, hold.posted_minor, hold.resolved_by, hold.id),
+            )
+        for name in (hold.debit, hold.credit):
+            id = store._id(name)
+            row = db.execute(
+                "SELECT MIN(expires_at) FROM holds WHERE status = 'pending' "
+                "AND (debit_id = ? OR credit_id = ?)",
+                (id, id),
+            ).fetchone()
+            st = self.lock_accounts([name])[name]
+            st.next_expiry = _from_micros(row[0])
+            self._dirty.add(name)
+
+    def remember(self, record: IdempotencyRecord) -> None:
+        self._keys[record.key] = record
