@@ -1262,9 +1262,26 @@ class Ledger:
         with self.store.read() as r:
             st = self._state(r, name)
             rows = r.history(name, after, limit + 1)
-            txs = {row.transaction_id: r.transaction(row.transaction_id) for row in rows[:limit]}
+            more = len(rows) > limit
+            page = rows[:limit]
+            if more and rows[limit].transaction_id == page[-1].transaction_id:
+                # The cursor is an entry id, so a page must not end inside an entry that
+                # posts to this account more than once: end before it, or, if that entry
+                # alone overflows the page, take all of its postings.
+                split_id = page[-1].transaction_id
+                kept = [row for row in page if row.transaction_id != split_id]
+                if kept:
+                    page = kept
+                else:
+                    page = [
+                        row
+                        for row in r.history(name, after, 1_000_000)
+                        if row.transaction_id == split_id
+                    ]
+                    more = bool(r.history(name, split_id, 1))
+            txs = {row.transaction_id: r.transaction(row.transaction_id) for row in page}
         items = []
-        for row in rows[:limit]:
+        for row in page:
             tx = txs[row.transaction_id]
             assert tx is not None
             items.append(
@@ -1274,8 +1291,7 @@ class Ledger:
                     from_minor(self._normal(st.account, row.net_after), st.account.unit),
                 )
             )
-        more = len(rows) > limit
-        return Page(tuple(items), rows[limit - 1].transaction_id if more else None)
+        return Page(tuple(items), page[-1].transaction_id if more else None)
 
     def transaction(self, transaction_id: int) -> Transaction:
         """The entry with this id.
