@@ -70,6 +70,7 @@ from .model import (
     TrialBalance,
     check_account_name,
     freeze_metadata,
+    is_encodable,
 )
 from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
 
@@ -301,7 +302,7 @@ class Ledger:
         """
         fingerprint = None
         if key is not None:
-            if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
+            if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
                 raise InvalidArgument(
                     f"idempotency key {key!r} must be a non-empty string of at most "
                     f"{_MAX_KEY} characters"
@@ -569,6 +570,8 @@ class Ledger:
     def _text(value: object, what: str) -> str:
         if not isinstance(value, str):
             raise InvalidArgument(f"{what} {value!r} must be a string")
+        if value and not is_encodable(value):
+            raise InvalidArgument(f"{what} {value!r} is not valid unicode text (a lone surrogate)")
         return value
 
     def _effective(self, effective_at: datetime | None) -> datetime | None:

@@ -39,6 +39,7 @@ __all__ = [
     "credit",
     "debit",
     "freeze_metadata",
+    "is_encodable",
 ]
 
 MetaValue = Union[str, int, bool, None]  # noqa: UP007 - a runtime alias
@@ -87,12 +88,23 @@ def check_account_name(name: object) -> str:
         or name != name.strip()
         or not _NAME.fullmatch(name)
         or any(ord(c) < 32 or ord(c) == 127 for c in name)
+        or not is_encodable(name)
     ):
         raise InvalidArgument(
             f"account name {name!r} must be 1 to 512 characters of ':'-separated, non-empty "
             f"segments with no leading or trailing space and no control characters"
         )
     return name
+
+
+def is_encodable(text: str) -> bool:
+    """Whether ``text`` encodes to UTF-8: lone surrogates do not, and would break
+    the hash chain and every store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def freeze_metadata(metadata: Mapping[str, MetaValue] | None) -> Metadata:
@@ -107,8 +119,10 @@ def freeze_metadata(metadata: Mapping[str, MetaValue] | None) -> Metadata:
         raise InvalidArgument(f"metadata {metadata!r} must be a mapping of str to str/int/bool")
     items = []
     for k, v in metadata.items():
-        if not isinstance(k, str):
-            raise InvalidArgument(f"metadata key {k!r} must be a string")
+        if not isinstance(k, str) or not is_encodable(k):
+            raise InvalidArgument(f"metadata key {k!r} must be a string of valid unicode")
+        if isinstance(v, str) and not is_encodable(v):
+            raise InvalidArgument(f"metadata value {v!r} for {k!r} is not valid unicode text")
         if not (v is None or isinstance(v, str | int)):  # bool is an int
             raise InvalidArgument(
                 f"metadata value {v!r} for {k!r} must be str, int, bool or None "
