@@ -50,6 +50,7 @@ from ._errors import (
     UnknownTransaction,
     UnknownUnit,
 )
+from ._ledger.batch import TransactionRequest
 from ._ledger.clock import Clock, ManualClock, SystemClock
 from ._ledger.ledger import Ledger
 from ._ledger.model import (
@@ -139,6 +140,7 @@ __all__ = [
     "StoreWriter",
     "SystemClock",
     "Transaction",
+    "TransactionRequest",
     "TrialBalance",
     "UnbalancedTransaction",
     "Unit",

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import TypeVar
+from typing import Literal, TypeVar, cast, overload
 
 from moneyed import Money
 
@@ -49,6 +49,7 @@ from .._money.amounts import (
     to_minor,
 )
 from .._money.units import Unit, get_unit
+from .batch import TransactionRequest
 from .clock import Clock, SystemClock, require_aware
 from .hashing import GENESIS_HASH, entry_hash
 from .model import (
@@ -641,6 +642,176 @@ class Ledger:
             )
 
         return self._run(key, request, dry_run, body, _replay_transaction)
+
+    @overload
+    def post_many(
+        self,
+        requests: Iterable[TransactionRequest | Sequence[PostingSpec | Posting]],
+        *,
+        atomic: Literal[True] = True,
+        dry_run: bool = False,
+    ) -> list[Transaction]: ...
+
+    @overload
+    def post_many(
+        self,
+        requests: Iterable[TransactionRequest | Sequence[PostingSpec | Posting]],
+        *,
+        atomic: Literal[False],
+        dry_run: bool = False,
+    ) -> list[Transaction | GiftLedgerError]: ...
+
+    def post_many(
+        self,
+        requests: Iterable[TransactionRequest | Sequence[PostingSpec | Posting]],
+        *,
+        atomic: bool = True,
+        dry_run: bool = False,
+    ) -> list[Transaction] | list[Transaction | GiftLedgerError]:
+        """Post many transactions in one store write: one lock and one commit for all.
+
+        Each request is checked against the state the requests before it left,
+        exactly as if they were posted one by one with :meth:`post`, and gets
+        the next id. Idempotency keys behave as in :meth:`post` (a key repeated
+        within the batch returns the first entry).
+
+        Args:
+            requests: :class:`~giftledger.TransactionRequest` values, or plain
+                lists of postings.
+            atomic: True: all or nothing; the first failing request raises its
+                error (with a note naming its index) and nothing in the batch
+                is posted. False: each request on its own; the result for a
+                failing request is its error, and the others are posted.
+            dry_run: check everything and return what would be posted, posting
+                nothing.
+
+        Returns:
+            One result per request, in order: the posted
+            :class:`~giftledger.Transaction` (or, with ``atomic=False``, the
+            :class:`~giftledger.GiftLedgerError` it failed with).
+
+        Raises:
+            GiftLedgerError: with ``atomic=True``, what the first failing
+                request raises (see :meth:`post`).
+
+        Example:
+            >>> import giftledger as gl
+            >>> book = gl.Ledger()
+            >>> _ = book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+            >>> _ = book.open_account("alice", "USD", normal="credit")
+            >>> txs = book.post_many(
+            ...     [[gl.debit("mint", 5), gl.credit("alice", 5)]] * 3
+            ... )
+            >>> [tx.id for tx in txs], book.balance("alice")
+            ([1, 2, 3], Money('15.00', 'USD'))
+            >>> results = book.post_many(
+            ...     [
+            ...         gl.TransactionRequest([gl.debit("alice", 20), gl.credit("mint", 20)]),
+            ...         gl.TransactionRequest([gl.debit("alice", 1), gl.credit("mint", 1)]),
+            ...     ],
+            ...     atomic=False,
+            ... )
+            >>> [type(r).__name__ for r in results]
+            ['InsufficientFunds', 'Transaction']
+        """
+        from .._stores.memory import MemoryStore
+        from .batch import as_request
+
+        if isinstance(requests, TransactionRequest | str | bytes) or not isinstance(
+            requests, Iterable
+        ):
+            raise InvalidArgument(
+                f"requests {requests!r} must be a list of TransactionRequest values or of "
+                f"postings lists"
+            )
+        items = [as_request(r) for r in requests]
+        if not items:
+            return []
+        store = self.store
+        # The memory store keeps an undo log only when asked to: a single write never
+        # needs one, but here request 5 may fail after requests 1 to 4 were applied.
+        block = (
+            store.write(dry_run, batch=True)
+            if isinstance(store, MemoryStore)
+            else store.write(dry_run)
+        )
+        now = self.clock.now()
+        results: list[Transaction | GiftLedgerError] = []
+        failed: tuple[str, str, GiftLedgerError] | None = None
+        try:
+            with block as w:
+                for i, req in enumerate(items):
+                    key, fingerprint = req.key, None
+                    try:
+                        if key is not None:
+                            if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
+                                raise InvalidArgument(
+                                    f"idempotency key {key!r} must be a non-empty string of "
+                                    f"at most {_MAX_KEY} characters"
+                                )
+                            # The same request tuple as post() builds, so a key posted
+                            # one way replays the other way.
+                            fingerprint = _fingerprint(
+                                (
+                                    "post",
+                                    list(req.postings),
+                                    req.memo,
+                                    req.metadata,
+                                    req.effective_at,
+                                    req.rates,
+                                )
+                            )
+                            record = w.idempotency(key)
+                            if record is not None:
+                                results.append(
+                                    self._replay(record, fingerprint, w, _replay_transaction)
+                                )
+                                continue
+                        results.append(
+                            self._post_body(
+                                w,
+                                now,
+                                fingerprint,
+                                req.postings,
+                                key,
+                                req.memo,
+                                req.metadata,
+                                req.effective_at,
+                                req.rates,
+                                False,  # a dry run is rolled back by the store, as a whole
+                            )
+                        )
+                    except GiftLedgerError as exc:
+                        remember = (
+                            key is not None
+                            and fingerprint is not None
+                            and not dry_run
+                            and not isinstance(exc, DuplicateKeyConflict)
+                            and "(replayed for idempotency key" not in str(exc)
+                        )
+                        if atomic:
+                            exc.add_note(
+                                f"raised by request {i} of the batch; nothing in the batch "
+                                f"was posted"
+                            )
+                            if remember and key is not None and fingerprint is not None:
+                                failed = (key, fingerprint, exc)
+                            raise
+                        if remember and key is not None and fingerprint is not None:
+                            w.remember(
+                                IdempotencyRecord(
+                                    key,
+                                    fingerprint,
+                                    error_type=type(exc).__name__,
+                                    error_message=str(exc),
+                                )
+                            )
+                        results.append(exc)
+        except GiftLedgerError:
+            if failed is not None:
+                self._remember_failure(*failed)
+            raise
+        return cast("list[Transaction]", results) if atomic else results
 
     def _post_body(
         self,

@@ -1,16 +1,21 @@
 """The in-memory store: the fastest, for tests, notebooks and simulations.
 
 Everything lives in Python dicts and lists behind one re-entrant lock. The
-ledger checks every rule before it calls a mutator, so a write never has to
-be undone; a dry run simply never reaches the mutators.
+ledger checks every rule before it calls a mutator, so a single write never
+has to be undone; a dry run simply never reaches the mutators. A batch
+(``write(batch=True)``, as ``Ledger.post_many`` opens) is different: a later
+request may fail after earlier ones were applied, so while a batch is open
+every mutator logs how to undo itself, and the batch rolls back on an error
+(or always, for a dry run). Outside a batch the log is off and costs nothing.
 """
 
 from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from types import TracebackType
 
 import attrs
 
@@ -50,15 +55,25 @@ class MemoryStore:
         self._keys: dict[str, IdempotencyRecord] = {}
         self._debits: dict[str, int] = {}
         self._credits: dict[str, int] = {}
+        # How to undo each mutation, newest last; None unless a batch is open.
+        self._undo: list[Callable[[], None]] | None = None
 
     # -- Store -------------------------------------------------------------------------
 
-    def write(self, dry_run: bool = False) -> MemoryStore:
+    def write(self, dry_run: bool = False, batch: bool = False) -> MemoryStore | _Batch:
+        """A writer; with ``batch``, one that can roll back several entries.
+
+        Args:
+            dry_run: roll back whatever the block wrote (only a batch writes in
+                a dry run: a single dry run never reaches the mutators).
+            batch: the block may write several entries and fail after some:
+                log undo steps and roll back on an error.
+        """
         # The store is its own context manager: entering takes the lock. A plain
         # __enter__/__exit__ pair costs far less than a generator-based one on the
         # hot path, and the ledger never mutates before every check has passed,
-        # so there is nothing to roll back.
-        return self
+        # so a single write has nothing to roll back.
+        return _Batch(self, dry_run) if batch else self
 
     def read(self) -> MemoryStore:
         return self
@@ -151,11 +166,21 @@ class MemoryStore:
         return {n: states[n] for n in names if n in states}
 
     def add_account(self, account: Account) -> None:
+        if self._undo is not None:
+            self._undo.append(lambda: self._drop_account(account.name))
         self._states[account.name] = AccountState(account)
         bisect.insort(self._names, account.name)
 
+    def _drop_account(self, name: str) -> None:
+        del self._states[name]
+        self._names.remove(name)
+
     def replace_account(self, account: Account) -> None:
-        self._states[account.name].account = account
+        st = self._states[account.name]
+        if self._undo is not None:
+            before = st.account
+            self._undo.append(lambda: setattr(st, "account", before))
+        st.account = account
 
     def append(
         self,
@@ -164,6 +189,9 @@ class MemoryStore:
         net_after: Sequence[int],
         hold: Hold | None = None,
     ) -> None:
+        if self._undo is not None:
+            placed = None if hold is None else self._holds.get(hold.id)
+            self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
         states = self._states
         for name, (dnet, dpd, dpc) in deltas.items():
             st = states[name]
@@ -193,19 +221,66 @@ class MemoryStore:
         self._journal.append(tx)
         self._hash = tx.hash
 
-    def _put_hold(self, hold: Hold) -> None:
-        self._holds[hold.id] = hold
+    def _put_hold(self, hold: Hold, drop: bool = False) -> None:
+        if drop:
+            del self._holds[hold.id]
+        else:
+            self._holds[hold.id] = hold
         for name in (hold.debit, hold.credit):
             pending = self._pending_by_account.setdefault(name, {})
-            if hold.status is HoldStatus.PENDING:
+            if hold.status is HoldStatus.PENDING and not drop:
                 pending[hold.id] = hold
             else:
                 pending.pop(hold.id, None)
             expiries = [h.expires_at for h in pending.values() if h.expires_at is not None]
             self._states[name].next_expiry = min(expiries) if expiries else None
 
+    def _unappend(
+        self,
+        tx: Transaction,
+        deltas: Mapping[str, tuple[int, int, int]],
+        hold: Hold | None,
+        placed: Hold | None,
+    ) -> None:
+        """Undo :meth:`append` of the last entry ``tx``; ``placed`` is the hold before it."""
+        states = self._states
+        for name, (dnet, dpd, dpc) in deltas.items():
+            st = states[name]
+            st.net -= dnet
+            st.pending_debits -= dpd
+            st.pending_credits -= dpc
+        kind = tx.kind
+        if kind is _POST or kind is _POST_HOLD or kind is _REVERSAL:
+            for p in tx.postings:
+                rows = self._history[p.account]
+                rows.pop()
+                if not rows:
+                    del self._history[p.account]
+                totals = self._debits if p.side is _DEBIT else self._credits
+                totals[p.unit] -= p.minor
+                if not totals[p.unit]:
+                    del totals[p.unit]
+            if tx.reverses is not None:
+                del self._reversed_by[tx.reverses]
+        if hold is not None:
+            if placed is None:
+                self._put_hold(hold, drop=True)
+            else:
+                self._put_hold(placed)
+        self._journal.pop()
+        self._hash = self._journal[-1].hash if self._journal else GENESIS_HASH
+
     def remember(self, record: IdempotencyRecord) -> None:
+        if self._undo is not None:
+            before = self._keys.get(record.key)
+            self._undo.append(lambda: self._restore_key(record.key, before))
         self._keys[record.key] = record
+
+    def _restore_key(self, key: str, before: IdempotencyRecord | None) -> None:
+        if before is None:
+            del self._keys[key]
+        else:
+            self._keys[key] = before
 
     # -- for tests of tamper evidence ----------------------------------------------------
 
@@ -216,3 +291,35 @@ class MemoryStore:
 
 def _hold_id(hold: Hold) -> int:
     return hold.id
+
+
+class _Batch:
+    """A write block that can roll back: the undo log is on while it is open."""
+
+    __slots__ = ("_dry_run", "_outer", "_store")
+
+    def __init__(self, store: MemoryStore, dry_run: bool) -> None:
+        self._store = store
+        self._dry_run = dry_run
+        self._outer = False
+
+    def __enter__(self) -> MemoryStore:
+        store = self._store
+        store._lock.acquire()
+        if store._undo is None:  # else a batch inside a batch: the outer one decides
+            store._undo = []
+            self._outer = True
+        return store
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        store = self._store
+        try:
+            if self._outer:
+                undo, store._undo = store._undo, None
+                if undo and (typ is not None or self._dry_run):
+                    for step in reversed(undo):
+                        step()
+        finally:
+            store._lock.release()
