@@ -24,6 +24,10 @@ def open_store(url: str) -> Store:
         from .sqlite import SQLiteStore
 
         return SQLiteStore(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)
     raise InvalidArgument(
         f"unknown store URL {url!r}; use 'memory:', 'sqlite:///path/to/file.db' "
         f"or 'postgresql://user@host/dbname'"

@@ -1,0 +1,1072 @@
+"""The PostgreSQL store: for platforms that outgrow one machine.
+
+``postgresql://user:password@host:5432/dbname`` (any libpq URL; psycopg 3 is
+needed: ``pip install 'giftledger[postgres]'``). Many application processes
+may share one ledger in one database.
+
+``?schema=name`` keeps the ledger in its own PostgreSQL schema (created if
+missing and put first on the ``search_path``): several ledgers in one database,
+or one fresh schema per test::
+
+    postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
+
+Layout (amounts are BIGINT minor units, never numeric or float; times are
+BIGINT microseconds since the Unix epoch, UTC; rates are exact ``p/q`` text in
+JSON; metadata is JSON, which keeps str, int, bool and None apart; names sort
+in code-point order, ``COLLATE "C"``, as Python sorts them)::
+
+    gl_meta          key → value; holds the schema version
+    gl_accounts      the account records and their running totals
+    gl_transactions  the journal, one row per entry, with its hash
+    gl_postings      one row per posting; net_after is the account's net after
+                     a posted posting (NULL for a hold's pending postings)
+    gl_holds         one row per hold; only its status fields ever change
+    gl_keys          one row per idempotency key (UNIQUE)
+    gl_totals        posted debit and credit totals per unit
+
+Append-only in the database: triggers refuse UPDATE, DELETE and TRUNCATE on
+the journal (transactions, postings, keys), refuse deleting accounts or holds,
+changing an account's identity or a hold's terms, reopening an account and
+settling a hold twice. ``Ledger.verify()`` still catches a change made behind
+the triggers' back.
+
+Concurrency. Each ``write()`` is one database transaction (READ COMMITTED with
+explicit locks):
+
+- accounts are locked with ``SELECT … FOR UPDATE`` in name order (one fixed
+  order, so writers never deadlock on them); a name that does not exist yet is
+  guarded by an advisory lock, so two processes opening it do not collide;
+- a hold being settled is locked ``FOR UPDATE`` before its accounts;
+- the hash chain's head is serialised by a transaction-level advisory lock,
+  taken last, and then read from the journal (so it always sees the entry the
+  previous holder committed);
+- an idempotency key is guarded by an advisory lock on its hash before it is
+  looked up, so a concurrent request with the same key waits and then replays
+  the first one's result;
+- serialization failures, deadlocks and the rare lost race (a hold settled or
+  a transaction reversed meanwhile) roll the write back and raise a retryable
+  :class:`~giftledger.StoreError`; the ledger then runs the whole write again
+  on fresh state.
+
+Within a write, rows the ledger appends are buffered and sent in bulk, in one
+pipeline with the COMMIT (or before any query that could see them), so a
+transaction costs three round trips: lock accounts, lock the head, write and
+commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .._errors import InvalidArgument, SchemaVersionError, StoreError
+from .._ledger.hashing import GENESIS_HASH, micros
+from .._ledger.model import (
+    Account,
+    BalanceRule,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Metadata,
+    Posting,
+    Rate,
+    Side,
+    Transaction,
+)
+from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["SCHEMA_VERSION", "PostgresStore"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DEBIT = Side.DEBIT
+_POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
+_PAGE = 1000  # entries read per query when iterating the journal
+_IDLE = 8  # connections kept open for reuse
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+# Advisory lock namespaces (the first int4 of pg_advisory_xact_lock(int4, int4)).
+_LOCK_HEAD = 0x676C0001
+_LOCK_KEY = 0x676C0002
+_LOCK_ACCOUNT = 0x676C0003
+_LOCK_MIGRATE = 0x676C0004
+
+# SQLSTATEs after which the whole write is run again.
+_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+# Unique indexes a concurrent writer can beat us to; a re-run sees its row.
+_RETRY_CONSTRAINTS = frozenset(
+    {"gl_transactions_pkey", "gl_transactions_reverses", "gl_keys_pkey", "gl_accounts_pkey"}
+)
+
+
+class _Conflict(StoreError):
+    """A write lost a race with another writer; running it again will see the winner."""
+
+    retryable = True
+
+
+def _lock_id(text: str) -> int:
+    """A stable signed 32-bit hash of ``text``, for an advisory lock."""
+    digest = hashlib.blake2b(text.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+# -- schema ------------------------------------------------------------------------------
+
+_SCHEMA_V1 = (
+    """
+    CREATE TABLE gl_meta (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE gl_accounts (
+        name            text COLLATE "C" PRIMARY KEY,
+        unit            text NOT NULL,
+        normal          text NOT NULL CHECK (normal IN ('debit', 'credit')),
+        min_balance     bigint,
+        closed          boolean NOT NULL,
+        trading         boolean NOT NULL,
+        metadata        json NOT NULL,
+        net             bigint NOT NULL DEFAULT 0,
+        pending_debits  bigint NOT NULL DEFAULT 0,
+        pending_credits bigint NOT NULL DEFAULT 0,
+        next_expiry     bigint
+    )
+    """,
+    """
+    CREATE TABLE gl_transactions (
+        id           bigint PRIMARY KEY CHECK (id > 0),
+        kind         text NOT NULL,
+        effective_at bigint NOT NULL,
+        recorded_at  bigint NOT NULL,
+        key          text,
+        memo         text NOT NULL,
+        metadata     json NOT NULL,
+        reverses     bigint,
+        hold_id      bigint,
+        expires_at   bigint,
+        rates        json NOT NULL,
+        prev_hash    text NOT NULL,
+        hash         text NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX gl_transactions_reverses ON gl_transactions (reverses) "
+    "WHERE reverses IS NOT NULL",
+    """
+    CREATE TABLE gl_postings (
+        tx_id     bigint NOT NULL REFERENCES gl_transactions (id),
+        idx       integer NOT NULL,
+        account   text COLLATE "C" NOT NULL,
+        side      text NOT NULL CHECK (side IN ('debit', 'credit')),
+        minor     bigint NOT NULL CHECK (minor > 0),
+        unit      text NOT NULL,
+        net_after bigint,
+        PRIMARY KEY (tx_id, idx)
+    )
+    """,
+    "CREATE INDEX gl_postings_history ON gl_postings (account, tx_id, idx) "
+    "WHERE net_after IS NOT NULL",
+    """
+    CREATE TABLE gl_holds (
+        id           bigint PRIMARY KEY,
+        debit        text COLLATE "C" NOT NULL,
+        credit       text COLLATE "C" NOT NULL,
+        minor        bigint NOT NULL CHECK (minor > 0),
+        unit         text NOT NULL,
+        expires_at   bigint,
+        status       text NOT NULL,
+        posted_minor bigint NOT NULL,
+        resolved_by  bigint
+    )
+    """,
+    "CREATE INDEX gl_holds_pending_debit ON gl_holds (debit) WHERE status = 'pending'",
+    "CREATE INDEX gl_holds_pending_credit ON gl_holds (credit) WHERE status = 'pending'",
+    """
+    CREATE TABLE gl_keys (
+        key            text PRIMARY KEY,
+        fingerprint    text NOT NULL,
+        transaction_id bigint,
+        result         text,
+        error_type     text,
+        error_message  text
+    )
+    """,
+    """
+    CREATE TABLE gl_totals (
+        unit    text PRIMARY KEY,
+        debits  bigint NOT NULL,
+        credits bigint NOT NULL
+    )
+    """,
+    # Append-only, enforced by the database. Totals and a hold's status change by
+    # design; everything a hash or a reference depends on does not.
+    """
+    CREATE FUNCTION gl_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'giftledger: % on % is refused: %', TG_OP, TG_TABLE_NAME, TG_ARGV[0]
+            USING ERRCODE = 'restrict_violation',
+                  HINT = 'the ledger is append-only; correct it with a reversal';
+    END
+    $$
+    """,
+    *(
+        statement
+        for table in ("gl_transactions", "gl_postings", "gl_keys")
+        for statement in (
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION gl_refuse('the journal is append-only')",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION gl_refuse('the journal is append-only')",
+        )
+    ),
+    *(
+        statement
+        for table in ("gl_accounts", "gl_holds")
+        for statement in (
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION gl_refuse('rows are never deleted')",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION gl_refuse('rows are never deleted')",
+        )
+    ),
+    """
+    CREATE TRIGGER gl_accounts_fixed BEFORE UPDATE ON gl_accounts FOR EACH ROW
+    WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.unit IS DISTINCT FROM NEW.unit
+          OR OLD.normal IS DISTINCT FROM NEW.normal
+          OR OLD.min_balance IS DISTINCT FROM NEW.min_balance
+          OR OLD.trading IS DISTINCT FROM NEW.trading
+          OR OLD.metadata::text IS DISTINCT FROM NEW.metadata::text
+          OR (OLD.closed AND NOT NEW.closed))
+    EXECUTE FUNCTION gl_refuse('an account''s identity and rule never change, and a closed '
+                               'account stays closed')
+    """,
+    """
+    CREATE TRIGGER gl_holds_fixed BEFORE UPDATE ON gl_holds FOR EACH ROW
+    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.debit IS DISTINCT FROM NEW.debit
+          OR OLD.credit IS DISTINCT FROM NEW.credit OR OLD.minor IS DISTINCT FROM NEW.minor
+          OR OLD.unit IS DISTINCT FROM NEW.unit
+          OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+          OR OLD.status <> 'pending')
+    EXECUTE FUNCTION gl_refuse('a hold''s terms never change and it is settled once')
+    """,
+    "INSERT INTO gl_meta (key, value) VALUES ('schema_version', '1')",
+)
+
+#: Statements per step, from version ``i`` to ``i + 1``, run in one transaction; the
+#: schema version this library writes is the number of steps. A new version appends
+#: a step (``ALTER TABLE …``) and ends it by updating ``gl_meta.schema_version``.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _split_url(url: str) -> tuple[str, str | None]:
+    """The libpq URL without giftledger's own ``schema`` parameter, and that schema."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise InvalidArgument(f"PostgreSQL URL {url!r} must start with 'postgresql://'")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [v for k, v in query if k == "schema"]
+    if len(schemas) > 1:
+        raise InvalidArgument(f"PostgreSQL URL {url!r} names more than one schema")
+    schema = schemas[0] if schemas else None
+    if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+        raise InvalidArgument(
+            f"schema {schema!r} in {url!r} must be 1 to 63 letters, digits or '_', "
+            f"not starting with a digit"
+        )
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise StoreError(
+            "the PostgreSQL store needs psycopg 3: pip install 'giftledger[postgres]'"
+        ) from exc
+    return psycopg
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def _from_micros(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def _to_micros(when: datetime | None) -> int | None:
+    return None if when is None else micros(when)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _dump_meta(metadata: Metadata) -> str:
+    return _json([list(kv) for kv in metadata]) if metadata else "[]"
+
+
+def _load_meta(value: Any) -> Metadata:
+    return tuple((k, v) for k, v in value) if value else ()
+
+
+def _dump_rates(rates: tuple[Rate, ...]) -> str:
+    if not rates:
+        return "[]"
+    return _json([[r.base, r.quote, f"{r.value.numerator}/{r.value.denominator}"] for r in rates])
+
+
+def _load_rates(value: Any) -> tuple[Rate, ...]:
+    return tuple(Rate(b, q, Fraction(v)) for b, q, v in value) if value else ()
+
+
+_ACCOUNT_COLUMNS = (
+    "name, unit, normal, min_balance, closed, trading, metadata::text, "
+    "net, pending_debits, pending_credits, next_expiry"
+)
+_TX_COLUMNS = (
+    "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
+    "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id"
+)
+_TX_FROM = "gl_transactions t LEFT JOIN gl_transactions r ON r.reverses = t.id"
+_POSTING_COLUMNS = "tx_id, account, side, minor, unit"
+_HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_minor, resolved_by"
+_KINDS = {k.value: k for k in EntryKind}
+_SIDES = {s.value: s for s in Side}
+
+
+def _hold(row: Sequence[Any]) -> Hold:
+    return Hold(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        _from_micros(row[5]),
+        HoldStatus(row[6]),
+        row[7],
+        row[8],
+    )
+
+
+def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:
+    return Transaction(
+        row[0],
+        _KINDS[row[1]],
+        postings,
+        _EPOCH + timedelta(microseconds=row[2]),
+        _EPOCH + timedelta(microseconds=row[3]),
+        row[4],
+        row[5],
+        _load_meta(row[6]),
+        row[7],
+        row[8],
+        _from_micros(row[9]),
+        _load_rates(row[10]),
+        row[11],
+        row[12],
+        row[13],
+    )
+
+
+# -- the store ---------------------------------------------------------------------------
+
+
+class PostgresStore:
+    """A store in a PostgreSQL database, shared safely by many processes.
+
+    Args:
+        url: a libpq URL, ``postgresql://user@host:5432/dbname``, optionally
+            with ``?schema=name`` to keep the ledger in its own schema.
+
+    Raises:
+        StoreError: psycopg is not installed, the server cannot be reached, or
+            the database holds something this library cannot read.
+        SchemaVersionError: the database was written by a newer giftledger.
+
+    Example (with a server at hand)::
+
+        book = gl.Ledger.open("postgresql://app@db.internal/books?schema=gifts")
+    """
+
+    def __init__(self, url: str) -> None:
+        if not isinstance(url, str):
+            raise InvalidArgument(f"store URL {url!r} must be a string")
+        self.url = url
+        self._conninfo, self.schema = _split_url(url)
+        self._pg = _psycopg()
+        self._lock = threading.Lock()
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._local = threading.local()  # the write open in this thread, if any
+        self._accounts: dict[tuple[Any, ...], Account] = {}
+        self._closed = False
+        # Connections left open when the store is dropped are closed quietly.
+        self._finalizer = weakref.finalize(self, _close_all, self._idle)
+        conn = self._connect()
+        try:
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._idle.append(conn)
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {self.url!r}>"
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        pg = self._pg
+        try:
+            conn: psycopg.Connection[Any] = pg.connect(self._conninfo, autocommit=True)
+        except pg.Error as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {self.url!r}: {exc}") from exc
+        try:
+            if self.schema is not None:
+                conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _acquire(self) -> psycopg.Connection[Any]:
+        if self._closed:
+            raise StoreError(f"the store {self.url!r} is closed")
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _release(self, conn: psycopg.Connection[Any]) -> None:
+        if conn.closed or conn.broken or conn.info.transaction_status != 0:  # 0: IDLE
+            conn.close()
+            return
+        with self._lock:
+            if not self._closed and len(self._idle) < _IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        pg = self._pg
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_MIGRATE,))
+                if self.schema is not None:
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                version = self._schema_version(conn)
+                if version > SCHEMA_VERSION:
+                    raise SchemaVersionError(
+                        f"the database at {self.url!r} has giftledger schema version {version}, "
+                        f"newer than the {SCHEMA_VERSION} this giftledger supports; upgrade "
+                        f"giftledger to open it"
+                    )
+                for step in MIGRATIONS[version:]:
+                    for statement in step:
+                        conn.execute(statement)
+                if version < SCHEMA_VERSION:
+                    conn.execute(
+                        "UPDATE gl_meta SET value = %s WHERE key = 'schema_version'",
+                        (str(SCHEMA_VERSION),),
+                    )
+        except pg.Error as exc:
+            raise StoreError(f"cannot prepare the ledger schema at {self.url!r}: {exc}") from exc
+
+    def _schema_version(self, conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute("SELECT to_regclass('gl_meta') IS NOT NULL").fetchone()
+        if row is None or not row[0]:
+            return 0
+        got = conn.execute("SELECT value FROM gl_meta WHERE key = 'schema_version'").fetchone()
+        if got is None or not str(got[0]).isdigit():
+            raise SchemaVersionError(
+                f"the database at {self.url!r} holds an unreadable giftledger schema version "
+                f"{got!r}"
+            )
+        return int(got[0])
+
+    # -- Store ---------------------------------------------------------------------------
+
+    def write(self, dry_run: bool = False) -> _Block:
+        """A writer in one database transaction; commits on success, else rolls back."""
+        return _Block(self, writer=True, dry_run=dry_run)
+
+    def read(self) -> _Block:
+        """A reader over one snapshot (a REPEATABLE READ, READ ONLY transaction)."""
+        return _Block(self, writer=False, dry_run=False)
+
+    def close(self) -> None:
+        """Close every idle connection; the store cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle[:] = list(self._idle), []
+        for conn in idle:
+            conn.close()
+
+    def _account(self, row: Sequence[Any]) -> Account:
+        # Account records repeat on every write: build each once per distinct row.
+        key = tuple(row[:7])
+        account = self._accounts.get(key)
+        if account is None:
+            account = Account(
+                row[0],
+                row[1],
+                _SIDES[row[2]],
+                BalanceRule(row[3]),
+                row[4],
+                row[5],
+                _load_meta(json.loads(row[6])),
+            )
+            if len(self._accounts) > 100_000:
+                self._accounts.clear()
+            self._accounts[key] = account
+        return account
+
+    def _state(self, row: Sequence[Any]) -> AccountState:
+        return AccountState(self._account(row), row[7], row[8], row[9], _from_micros(row[10]))
+
+
+def _close_all(conns: list[psycopg.Connection[Any]]) -> None:
+    for conn in conns:
+        conn.close()
+    conns.clear()
+
+
+class _Block:
+    """The context manager behind ``write()`` and ``read()``.
+
+    A write opened while this thread already has one open joins it (it commits
+    or rolls back with the outer one); a read opened inside a write reads what
+    that write has done so far.
+    """
+
+    def __init__(self, store: PostgresStore, *, writer: bool, dry_run: bool) -> None:
+        self._store = store
+        self._writer = writer
+        self._dry_run = dry_run
+        self._session: _Session | None = None
+
+    def __enter__(self) -> _Session:
+        store = self._store
+        outer: _Session | None = getattr(store._local, "session", None)
+        if outer is not None:
+            if self._writer and self._dry_run:
+                raise StoreError("a dry run cannot be nested inside a write")
+            return outer
+        session = _Session(store, store._acquire(), self._writer)
+        self._session = session
+        if self._writer:
+            store._local.session = session
+        return session
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self._session
+        if session is None:
+            return  # nested: the outer block decides
+        store = self._store
+        if self._writer:
+            store._local.session = None
+        pg = store._pg
+        conn = session._conn
+        try:
+            if typ is None and self._writer and not self._dry_run:
+                session._commit()
+            else:
+                session._end()
+        except pg.Error as error:
+            session._abandon()
+            raise _translate(pg, error) from error
+        except BaseException:
+            session._abandon()
+            raise
+        finally:
+            store._release(conn)
+        if exc is not None and isinstance(exc, pg.Error):
+            raise _translate(pg, exc) from exc
+
+
+def _translate(pg: Any, error: BaseException) -> StoreError:
+    """The StoreError to raise for a psycopg error: retryable for a lost race."""
+    if isinstance(error, StoreError):
+        return error
+    state = getattr(error, "sqlstate", None)
+    diag = getattr(error, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if state in _RETRY_STATES or (state == "23505" and constraint in _RETRY_CONSTRAINTS):
+        return _Conflict(f"the write lost a race with another writer ({error}); run it again")
+    if isinstance(error, pg.OperationalError):
+        return StoreError(f"PostgreSQL is unreachable or failed: {error}")
+    return StoreError(f"PostgreSQL refused the write: {error}")
+
+
+class _Session:
+    """A reader or writer on one connection, inside one database transaction.
+
+    The transaction starts lazily with the first query (in the same round trip)
+    and, for a writer, rows to append are buffered until the next query or the
+    commit.
+    """
+
+    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any], writer: bool) -> None:
+        self._store = store
+        self._conn = conn
+        self._writer = writer
+        self._begun = False
+        self._head: tuple[int, str] | None = None  # once this writer holds the head lock
+        # Buffered writes, flushed in this order.
+        self._new_accounts: list[tuple[Any, ...]] = []
+        self._tx_rows: list[tuple[Any, ...]] = []
+        self._postings: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        self._hold_ops: list[tuple[str, tuple[Any, ...], bool]] = []
+        self._expiry_names: set[str] = set()
+        self._deltas: dict[str, list[int]] = {}
+        self._totals: dict[str, list[int]] = {}
+        self._keys: list[tuple[Any, ...]] = []
+        self._closes: list[str] = []
+        self._dirty = False
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _begin_sql(self) -> str:
+        return (
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+            if self._writer
+            else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        )
+
+    def _rows(
+        self, sql: str, params: Sequence[Any] | None = None, *, before: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows."""
+        conn = self._conn
+        if self._begun and not self._dirty and not before:
+            return conn.execute(sql, params).fetchall()
+        checks: list[Any] = []
+        with conn.pipeline():
+            if not self._begun:
+                conn.execute(self._begin_sql())
+                self._begun = True
+            if self._dirty:
+                checks = self._send_writes()
+            for stmt, args in before:
+                conn.execute(stmt, args)
+            cur = conn.execute(sql, params)
+        self._check(checks)
+        return cur.fetchall()
+
+    def _send_writes(self) -> list[Any]:
+        """Queue the buffered writes on the pipeline; return cursors that must hit a row."""
+        conn = self._conn
+        checks = []
+        if self._new_accounts:
+            conn.cursor().executemany(
+                "INSERT INTO gl_accounts (name, unit, normal, min_balance, closed, trading, "
+                "metadata) VALUES (%s, %s, %s, %s, %s, %s, %s::json)",
+                self._new_accounts,
+            )
+            self._new_accounts = []
+        if self._tx_rows:
+            cols = list(zip(*self._tx_rows, strict=True))
+            conn.execute(
+                "INSERT INTO gl_transactions (id, kind, effective_at, recorded_at, key, memo, "
+                "metadata, reverses, hold_id, expires_at, rates, prev_hash, hash) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
+                "%s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], %s::bigint[], "
+                "%s::json[], %s::text[], %s::text[])",
+                [list(c) for c in cols],
+            )
+            self._tx_rows = []
+        if self._postings[0]:
+            conn.execute(
+                "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after) "
+                "SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], "
+                "%s::bigint[], %s::text[], %s::bigint[])",
+                self._postings,
+            )
+            self._postings = ([], [], [], [], [], [], [])
+        for stmt, args, must_hit in self._hold_ops:
+            cur = conn.execute(stmt, args)
+            if must_hit:
+                checks.append(cur)
+        self._hold_ops = []
+        if self._deltas:
+            names = list(self._deltas)
+            values = list(self._deltas.values())
+            conn.execute(
+                "UPDATE gl_accounts a SET net = a.net + d.net, "
+                "pending_debits = a.pending_debits + d.pd, "
+                "pending_credits = a.pending_credits + d.pc "
+                "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+                "AS d(name, net, pd, pc) WHERE a.name = d.name",
+                (names, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]),
+            )
+            self._deltas = {}
+        if self._expiry_names:
+            conn.execute(
+                "UPDATE gl_accounts a SET next_expiry = (SELECT min(h.expires_at) FROM gl_holds h "
+                "WHERE h.status = 'pending' AND (h.debit = a.name OR h.credit = a.name)) "
+                "WHERE a.name = ANY(%s::text[])",
+                (sorted(self._expiry_names),),
+            )
+            self._expiry_names = set()
+        if self._totals:
+            units = sorted(self._totals)
+            conn.execute(
+                "INSERT INTO gl_totals AS t (unit, debits, credits) "
+                "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+                "ON CONFLICT (unit) DO UPDATE SET debits = t.debits + excluded.debits, "
+                "credits = t.credits + excluded.credits",
+                (units, [self._totals[u][0] for u in units], [self._totals[u][1] for u in units]),
+            )
+            self._totals = {}
+        if self._keys:
+            conn.cursor().executemany(
+                "INSERT INTO gl_keys (key, fingerprint, transaction_id, result, error_type, "
+                "error_message) VALUES (%s, %s, %s, %s, %s, %s)",
+                self._keys,
+            )
+            self._keys = []
+        if self._closes:
+            conn.execute(
+                "UPDATE gl_accounts SET closed = true WHERE name = ANY(%s::text[])",
+                (self._closes,),
+            )
+            self._closes = []
+        self._dirty = False
+        return checks
+
+    @staticmethod
+    def _check(checks: Sequence[Any]) -> None:
+        for cur in checks:
+            if cur.rowcount != 1:
+                raise _Conflict(
+                    "a hold was settled by another writer meanwhile; run the write again"
+                )
+
+    def _commit(self) -> None:
+        if not self._begun:
+            return
+        conn = self._conn
+        checks: list[Any] = []
+        with conn.pipeline():
+            if self._dirty:
+                checks = self._send_writes()
+            conn.execute("COMMIT")
+        self._begun = False
+        self._check(checks)
+
+    def _end(self) -> None:
+        """Roll back a writer (or end a reader's snapshot)."""
+        if self._begun:
+            self._begun = False
+            self._conn.execute("ROLLBACK")
+
+    def _abandon(self) -> None:
+        """After an error: roll back if the connection still works."""
+        self._begun = False
+        conn = self._conn
+        if conn.closed or conn.broken:
+            return
+        try:
+            if conn.info.transaction_status != 0:
+                conn.execute("ROLLBACK")
+        except Exception:
+            conn.close()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        if self._head is not None:
+            return self._head
+        before: Sequence[Any] = ()
+        if self._writer:
+            # Serialise the chain: wait for the head, then read it in a new snapshot
+            # (READ COMMITTED), which sees what the previous holder committed.
+            before = (("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_HEAD,)),)
+        rows = self._rows(
+            "SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1", before=before
+        )
+        head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
+        if self._writer:
+            self._head = head
+        return head
+
+    def account_state(self, name: str) -> AccountState | None:
+        rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = %s", (name,))
+        return self._store._state(rows[0]) if rows else None
+
+    def account_states(self, prefix: str = "") -> list[AccountState]:
+        if prefix:
+            pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self._rows(
+                f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name LIKE %s ORDER BY name",
+                (pattern,),
+            )
+        else:
+            rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts ORDER BY name")
+        state = self._store._state
+        return [state(row) for row in rows]
+
+    def _postings_of(self, start: int, stop: int) -> dict[int, list[Posting]]:
+        out: dict[int, list[Posting]] = {}
+        rows = self._rows(
+            f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE tx_id >= %s AND tx_id < %s "
+            f"ORDER BY tx_id, idx",
+            (start, stop),
+        )
+        for tx_id, account, side, minor, unit in rows:
+            posting = Posting(account, _SIDES[side], minor, unit)
+            got = out.get(tx_id)
+            if got is None:
+                out[tx_id] = [posting]
+            else:
+                got.append(posting)
+        return out
+
+    def transaction(self, id: int) -> Transaction | None:
+        if isinstance(id, bool) or not isinstance(id, int) or not 0 < id < 1 << 63:
+            return None
+        rows = self._rows(f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id = %s", (id,))
+        if not rows:
+            return None
+        postings = self._postings_of(id, id + 1).get(id, [])
+        return _transaction(rows[0], tuple(postings))
+
+    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
+        start = max(start, 1)
+        end = self.head()[0] + 1 if stop is None else stop
+        while start < end:
+            upto = min(start + _PAGE, end)
+            rows = self._rows(
+                f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id >= %s AND t.id < %s "
+                f"ORDER BY t.id",
+                (start, upto),
+            )
+            postings = self._postings_of(start, upto)
+            for row in rows:
+                yield _transaction(row, tuple(postings.get(row[0], ())))
+            start = upto
+
+    def hold(self, id: int) -> Hold | None:
+        if isinstance(id, bool) or not isinstance(id, int) or not 0 < id < 1 << 63:
+            return None
+        # A writer locks the hold it may settle, before its accounts.
+        lock = " FOR UPDATE" if self._writer else ""
+        rows = self._rows(f"SELECT {_HOLD_COLUMNS} FROM gl_holds WHERE id = %s{lock}", (id,))
+        return _hold(rows[0]) if rows else None
+
+    def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        where = []
+        params: list[Any] = []
+        if pending_only:
+            where.append("status = 'pending'")
+        if account is not None:
+            where.append("(debit = %s OR credit = %s)")
+            params += [account, account]
+        sql = f"SELECT {_HOLD_COLUMNS} FROM gl_holds"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        if self._writer and account is None and pending_only:
+            # expire_holds(): lock the holds it will settle, in id order, first.
+            sql += " FOR UPDATE"
+        return [_hold(row) for row in self._rows(sql, params)]
+
+    def idempotency(self, key: str) -> IdempotencyRecord | None:
+        sql = (
+            "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
+            "FROM gl_keys WHERE key = %s"
+        )
+        before: Sequence[Any] = ()
+        if self._writer:
+            # One request per key at a time: a concurrent one waits here, then sees
+            # the first one's record and replays it.
+            before = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
+        rows = self._rows(sql, (key,), before=before)
+        return IdempotencyRecord(*rows[0]) if rows else None
+
+    def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
+        rows = self._rows(
+            "SELECT tx_id, idx, account, side, minor, unit, net_after FROM gl_postings "
+            "WHERE account = %s AND net_after IS NOT NULL AND tx_id > %s "
+            "ORDER BY tx_id, idx LIMIT %s",
+            (name, 0 if after is None else after, limit),
+        )
+        return [
+            PostingRow(tx_id, idx, Posting(account, _SIDES[side], minor, unit), net)
+            for tx_id, idx, account, side, minor, unit, net in rows
+        ]
+
+    def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
+        rows = self._rows(
+            "SELECT coalesce(sum(CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END), 0)"
+            "::bigint FROM gl_postings p JOIN gl_transactions t ON t.id = p.tx_id "
+            "WHERE p.account = %s AND p.net_after IS NOT NULL "
+            "AND (%s::bigint IS NULL OR t.effective_at <= %s::bigint) "
+            "AND (%s::bigint IS NULL OR p.tx_id <= %s::bigint)",
+            (name, *([_to_micros(effective_at)] * 2), *([through_id] * 2)),
+        )
+        return int(rows[0][0])
+
+    def totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        rows = self._rows("SELECT unit, debits, credits FROM gl_totals ORDER BY unit")
+        return {u: d for u, d, _ in rows}, {u: c for u, _, c in rows}
+
+    # -- writes --------------------------------------------------------------------------
+
+    def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
+        wanted = sorted(set(names))
+        if not wanted:
+            return {}
+        sql = (
+            f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = ANY(%s::text[]) "
+            f"ORDER BY name FOR UPDATE"
+        )
+        state = self._store._state
+        out = {row[0]: state(row) for row in self._rows(sql, (wanted,))}
+        missing = [n for n in wanted if n not in out]
+        if missing:
+            # A name being opened by another writer right now: wait for it, then
+            # look again, so opening one account from two processes is safe.
+            before = [
+                ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_ACCOUNT, _lock_id(n)))
+                for n in missing
+            ]
+            for row in self._rows(sql, (missing,), before=before):
+                out[row[0]] = state(row)
+        return out
+
+    def add_account(self, account: Account) -> None:
+        self._new_accounts.append(
+            (
+                account.name,
+                account.unit,
+                account.normal.value,
+                account.rule.min_balance,
+                account.closed,
+                account.trading,
+                _dump_meta(account.metadata),
+            )
+        )
+        self._dirty = True
+
+    def replace_account(self, account: Account) -> None:
+        # The ledger replaces an account only to close it; the triggers refuse
+        # any other change.
+        if account.closed:
+            self._closes.append(account.name)
+            self._dirty = True
+
+    def append(
+        self,
+        tx: Transaction,
+        deltas: Mapping[str, tuple[int, int, int]],
+        net_after: Sequence[int],
+        hold: Hold | None = None,
+    ) -> None:
+        id = tx.id
+        self._tx_rows.append(
+            (
+                id,
+                tx.kind.value,
+                micros(tx.effective_at),
+                micros(tx.recorded_at),
+                tx.key,
+                tx.memo,
+                _dump_meta(tx.metadata),
+                tx.reverses,
+                tx.hold_id,
+                _to_micros(tx.expires_at),
+                _dump_rates(tx.rates),
+                tx.prev_hash,
+                tx.hash,
+            )
+        )
+        ids, idxs, accounts, sides, minors, units, nets = self._postings
+        posted = tx.kind in _POSTED
+        totals = self._totals
+        for i, p in enumerate(tx.postings):
+            ids.append(id)
+            idxs.append(i)
+            accounts.append(p.account)
+            sides.append(p.side.value)
+            minors.append(p.minor)
+            units.append(p.unit)
+            nets.append(net_after[i] if posted else None)
+            if posted:
+                t = totals.get(p.unit)
+                if t is None:
+                    t = totals[p.unit] = [0, 0]
+                t[0 if p.side is _DEBIT else 1] += p.minor
+        mine = self._deltas
+        for name, (dnet, dpd, dpc) in deltas.items():
+            d = mine.get(name)
+            if d is None:
+                mine[name] = [dnet, dpd, dpc]
+            else:
+                d[0] += dnet
+                d[1] += dpd
+                d[2] += dpc
+        if hold is not None:
+            if hold.status is HoldStatus.PENDING:
+                self._hold_ops.append(
+                    (
+                        f"INSERT INTO gl_holds ({_HOLD_COLUMNS}) "
+                        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        (
+                            hold.id,
+                            hold.debit,
+                            hold.credit,
+                            hold.minor,
+                            hold.unit,
+                            _to_micros(hold.expires_at),
+                            hold.status.value,
+                            hold.posted_minor,
+                            hold.resolved_by,
+                        ),
+                        False,
+                    )
+                )
+            else:
+                # Settle only a hold still pending: if another writer settled it
+                # meanwhile, the write is run again and the ledger sees that.
+                self._hold_ops.append(
+                    (
+                        "UPDATE gl_holds SET status = %s, posted_minor = %s, resolved_by = %s "
+                        "WHERE id = %s AND status = 'pending'",
+                        (hold.status.value, hold.posted_minor, hold.resolved_by, hold.id),
+                        True,
+                    )
+                )
+            if hold.expires_at is not None:
+                self._expiry_names.update((hold.debit, hold.credit))
+        self._head = (id, tx.hash)
+        self._dirty = True
+
+    def remember(self, record: IdempotencyRecord) -> None:
+        self._keys.append(
+            (
+                record.key,
+                record.fingerprint,
+                record.transaction_id,
+                record.result,
+                record.error_type,
+                record.error_message,
+            )
+        )
+        self._dirty = True
