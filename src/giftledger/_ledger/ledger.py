@@ -11,6 +11,8 @@ changes nothing.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -33,6 +35,7 @@ from .._errors import (
     InvalidArgument,
     InvalidTransaction,
     NotReversible,
+    StoreError,
     UnbalancedTransaction,
     UnknownAccount,
     UnknownHold,
@@ -82,6 +85,7 @@ _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 _MAX_KEY = 256
+_RETRIES = 20  # re-runs of a write the store rolled back for a lost race
 _MAX = MAX_MINOR
 
 
@@ -295,6 +299,7 @@ class Ledger:
         dry_run: bool,
         body: Callable[[StoreWriter, datetime, str | None], R],
         replay: Callable[[StoreReader, IdempotencyRecord], R],
+        retrying: bool = False,
     ) -> R:
         """Run one write: idempotency first, then ``body`` inside a locked writer.
 
@@ -318,9 +323,39 @@ class Ledger:
                         return self._replay(record, fingerprint, w, replay)
                 return body(w, now, fingerprint)
         except GiftLedgerError as exc:
+            if isinstance(exc, StoreError):
+                # A store failure is not the request's outcome: never remember it.
+                if getattr(exc, "retryable", False) and not retrying:
+                    return self._retry(exc, key, request, dry_run, body, replay)
+                raise
             if key is not None and not dry_run and fingerprint is not None:
                 self._remember_failure(key, fingerprint, exc)
             raise
+
+    def _retry(
+        self,
+        exc: StoreError,
+        key: str | None,
+        request: object,
+        dry_run: bool,
+        body: Callable[[StoreWriter, datetime, str | None], R],
+        replay: Callable[[StoreReader, IdempotencyRecord], R],
+    ) -> R:
+        """Run a write again after the store rolled it back for a lost race.
+
+        PostgreSQL aborts a write on a deadlock or serialization failure; only the
+        whole body, run again on fresh state, can redo it. Waits a short, random,
+        growing time between attempts so the contenders do not collide again.
+        """
+        for attempt in range(_RETRIES):
+            time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
+            try:
+                return self._run(key, request, dry_run, body, replay, retrying=True)
+            except StoreError as again:
+                if not getattr(again, "retryable", False):
+                    raise
+                exc = again
+        raise StoreError(f"gave up after {_RETRIES + 1} attempts: {exc}") from exc
 
     def _replay(
         self,
