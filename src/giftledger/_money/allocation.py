@@ -18,7 +18,7 @@ from typing import TypeVar, overload
 import attrs
 from moneyed import Money
 
-from .._errors import InvalidArgument, InvalidTransaction
+from .._errors import FloatNotAllowed, InvalidArgument, InvalidTransaction
 from .amounts import RatioLike, from_minor, to_fraction, to_minor
 
 __all__ = ["Leftover", "Portion", "allocate", "fixed", "percent", "remaining", "split"]
@@ -115,7 +115,12 @@ def allocate(
         unit = total.currency.code
         parts = _allocate_int(to_minor(total, unit), fr, policy)
         return tuple(from_minor(p, unit) for p in parts)
-    if isinstance(total, bool) or not isinstance(total, int):
+    if isinstance(total, bool | float):
+        raise FloatNotAllowed(
+            f"total {total!r} is a {type(total).__name__}; pass moneyed.Money or an int "
+            f"count of minor units"
+        )
+    if not isinstance(total, int):
         raise InvalidArgument(
             f"total {total!r} must be moneyed.Money or an int count of minor units"
         )
@@ -190,7 +195,13 @@ def split(
     def minor(value: int | Money) -> int:
         if isinstance(value, Money):
             return to_minor(value, unit)
-        return int(value)
+        if isinstance(value, bool | float):
+            raise FloatNotAllowed(
+                f"amount {value!r} is a {type(value).__name__}; pass moneyed.Money or an int"
+            )
+        if not isinstance(value, int):
+            raise InvalidArgument(f"amount {value!r} must be moneyed.Money or an int")
+        return value
 
     whole = minor(total)
     rest_idx = [i for i, p in enumerate(portions) if p.kind == "remaining"]

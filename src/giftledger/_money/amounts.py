@@ -178,8 +178,9 @@ def to_minor(
     Args:
         value: the amount.
         unit: the unit (or its code) the amount is in.
-        rounding: how to round when the value has more fraction digits than the
-            unit allows; ``None`` (the default) makes that an error.
+        rounding: how to round when the value has more (non-zero) fraction digits
+            than the unit allows; ``None`` (the default) makes that an error.
+            Trailing zeros are not excess: ``"1.000"`` USD is exactly 100 cents.
 
     Returns:
         The amount in minor units.
@@ -219,6 +220,13 @@ def to_minor(
         sign, digits, _ = d.as_tuple()
         n = int("".join(map(str, digits)) or "0") * 10 ** (exp + unit.exponent)
         return _check_range(-n if sign else n, value, unit)
+    sign, digits, _ = d.as_tuple()
+    n = int("".join(map(str, digits)) or "0")
+    drop = 10 ** -(exp + unit.exponent)
+    if n % drop == 0:
+        # Only zeros beyond the unit's exponent ("1.000" USD, or Money arithmetic such
+        # as Money("10.00") * Decimal("1.50")): the value is exact, nothing rounds.
+        return _check_range(-(n // drop) if sign else n // drop, value, unit)
     if rounding is None:
         raise ExcessPrecision(
             f"amount {value!r} has more fraction digits than {unit.code} allows "

@@ -10,18 +10,14 @@ text whose grouping does not fit the locale.
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from babel import Locale
-from babel.numbers import (
-    NumberFormatError,
-    format_currency,
-    format_decimal,
-    parse_decimal,
-)
+from babel.numbers import NumberFormatError, format_currency, parse_decimal
 from moneyed import Money
 
-from .._errors import InvalidAmount
+from .._errors import ExcessPrecision, InvalidAmount
 from .amounts import from_minor, to_minor
 from .units import Unit, UnitKind, get_unit
 
@@ -50,11 +46,11 @@ def format_money(amount: Money, locale: str = "en_US") -> str:
 
 def _format_virtual(value: Decimal, unit: Unit, locale: str) -> str:
     loc = Locale.parse(locale)
-    if unit.exponent:
-        pattern = "#,##0." + "0" * unit.exponent
-        number = format_decimal(value, format=pattern, locale=loc)
-    else:
-        number = format_decimal(value, locale=loc)
+    # The locale's own decimal pattern (its grouping: 1,00,000 in hi_IN) with exactly
+    # the unit's exponent of fraction digits.
+    pattern = copy.copy(loc.decimal_formats[None])
+    pattern.frac_prec = (unit.exponent, unit.exponent)
+    number = pattern.apply(value, loc)
     name = unit.singular if loc.plural_form(abs(value)) == "one" else unit.plural
     return f"{number} {name}"
 
@@ -78,4 +74,10 @@ def parse_money(text: str, unit: str | Unit, locale: str = "en_US") -> Money:
         value = parse_decimal(text, locale=locale, strict=True)
     except NumberFormatError as exc:
         raise InvalidAmount(f"{text!r} is not a number in {locale} notation: {exc}") from None
-    return from_minor(to_minor(value, u), u)
+    try:
+        minor = to_minor(value, u)
+    except ExcessPrecision:
+        raise ExcessPrecision(
+            f"{text!r} has more fraction digits than {u.code} allows ({u.exponent})"
+        ) from None
+    return from_minor(minor, u)

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from moneyed import Money
+
+import giftledger as gl
+import giftledger.testing as glt
+
+R = gl.Rounding
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "minor"),
+    [
+        ("19.99", "USD", 1999),
+        (Decimal("19.99"), "USD", 1999),
+        (Money("19.99", "USD"), "USD", 1999),
+        (19, "USD", 1900),
+        ("19.9", "USD", 1990),
+        ("-0.01", "USD", -1),
+        ("1234", "JPY", 1234),
+        ("1.234", "KWD", 1234),
+        (" 5 ", "USD", 500),
+        ("+5.", "USD", 500),
+        (".5", "USD", 50),
+        ("1.000", "USD", 100),  # trailing zeros are not excess precision
+        (Money("10.00", "USD") * Decimal("1.50"), "USD", 1500),  # Money arithmetic: 15.0000
+        ("-2.50000", "JPY", None),
+        (Decimal("1E+2"), "USD", 10_000),
+    ],
+)
+def test_to_minor_reads_exact_amounts(value: object, unit: str, minor: int | None) -> None:
+    if minor is None:
+        with pytest.raises(gl.ExcessPrecision):
+            gl.to_minor(value, unit)
+    else:
+        assert gl.to_minor(value, unit) == minor
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1.5, "1.5"),
+        (0.1, "0.1"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (True, "True"),
+        (False, "False"),
+    ],
+)
+def test_floats_and_bools_are_refused_naming_the_value(value: object, shown: str) -> None:
+    with pytest.raises(gl.FloatNotAllowed, match=shown) as info:
+        gl.to_minor(value, "USD")
+    assert isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("NaN"),
+        Decimal("sNaN"),
+        Decimal("Infinity"),
+        Decimal("-Infinity"),
+        "NaN",
+        "Infinity",
+        "-inf",
+        "1e5",
+        "1,000",
+        "",
+        "12abc",
+        "0x10",
+    ],
+)
+def test_non_finite_and_unreadable_values_are_invalid_amounts(value: object) -> None:
+    with pytest.raises(gl.InvalidAmount) as info:
+        gl.to_minor(value, "USD")
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("value", [None, b"1", [1], object()])
+def test_other_types_are_invalid_amounts_naming_the_value(value: object) -> None:
+    with pytest.raises(gl.InvalidAmount) as info:
+        gl.to_minor(value, "USD")
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"), [("0.001", "USD"), ("1.5", "JPY"), ("0.0001", "KWD"), ("19.999", "EUR")]
+)
+def test_excess_digits_are_refused_unless_a_rounding_is_named(value: str, unit: str) -> None:
+    with pytest.raises(gl.ExcessPrecision, match=value.replace(".", r"\.")):
+        gl.to_minor(value, unit)
+    assert isinstance(gl.to_minor(value, unit, R.HALF_EVEN), int)
+
+
+def test_money_with_excess_digits_is_refused() -> None:
+    with pytest.raises(gl.ExcessPrecision):
+        gl.to_minor(Money("1.005", "USD"), "USD")
+
+
+def test_money_in_another_unit_is_a_currency_mismatch() -> None:
+    with pytest.raises(gl.CurrencyMismatch, match="EUR"):
+        gl.to_minor(Money("1.00", "EUR"), "USD")
+
+
+# Each row: the rounding mode, then results for 12.5, -12.5, 13.5, -13.5 (ties) and
+# 12.1, 12.9, -12.1, -12.9 cents.
+ROUNDING_TABLE = {
+    R.HALF_EVEN: (12, -12, 14, -14, 12, 13, -12, -13),
+    R.HALF_UP: (13, -13, 14, -14, 12, 13, -12, -13),
+    R.HALF_DOWN: (12, -12, 13, -13, 12, 13, -12, -13),
+    R.DOWN: (12, -12, 13, -13, 12, 12, -12, -12),
+    R.UP: (13, -13, 14, -14, 13, 13, -13, -13),
+    R.FLOOR: (12, -13, 13, -14, 12, 12, -13, -13),
+    R.CEILING: (13, -12, 14, -13, 13, 13, -12, -12),
+}
+INPUTS = ("0.125", "-0.125", "0.135", "-0.135", "0.121", "0.129", "-0.121", "-0.129")
+
+
+@pytest.mark.parametrize("rounding", list(R))
+def test_every_rounding_mode_on_ties_and_negatives(rounding: gl.Rounding) -> None:
+    got = tuple(gl.to_minor(v, "USD", rounding) for v in INPUTS)
+    assert got == ROUNDING_TABLE[rounding]
+
+
+def test_the_rounding_table_covers_every_mode() -> None:
+    assert set(ROUNDING_TABLE) == set(R)
+
+
+_DECIMAL_MODES = {
+    R.HALF_EVEN: decimal.ROUND_HALF_EVEN,
+    R.HALF_UP: decimal.ROUND_HALF_UP,
+    R.HALF_DOWN: decimal.ROUND_HALF_DOWN,
+    R.DOWN: decimal.ROUND_DOWN,
+    R.UP: decimal.ROUND_UP,
+    R.FLOOR: decimal.ROUND_FLOOR,
+    R.CEILING: decimal.ROUND_CEILING,
+}
+
+
+@given(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False),
+    glt.roundings(),
+)
+def test_rounding_agrees_with_decimal_quantize(value: Decimal, rounding: gl.Rounding) -> None:
+    ctx = decimal.Context(prec=50, rounding=_DECIMAL_MODES[rounding])
+    expected = int(value.quantize(Decimal("0.01"), context=ctx).scaleb(2, ctx))
+    assert gl.to_minor(value, "USD", rounding) == expected
+
+
+def test_rounding_ignores_the_ambient_decimal_context() -> None:
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3
+        ctx.rounding = decimal.ROUND_UP
+        assert gl.to_minor("12345.675", "USD", R.HALF_EVEN) == 1234568
+        assert gl.from_minor(123456789, "USD") == Money("1234567.89", "USD")
+
+
+@pytest.mark.parametrize("value", [10**40, -(10**40), "1e40", Decimal(10) ** 40, 10**16 + 1])
+def test_huge_amounts_are_out_of_range(value: object) -> None:
+    expected = gl.AmountOutOfRange if not isinstance(value, str) else gl.InvalidAmount
+    with pytest.raises(expected) as info:
+        gl.to_minor(value, "USD")
+    assert repr(value) in str(info.value)
+
+
+def test_the_largest_amount_fits() -> None:
+    assert gl.to_minor(10**16, "USD") == gl.MAX_MINOR
+    assert gl.to_minor(-(10**16), "USD") == -gl.MAX_MINOR
+
+
+@given(glt.units(), glt.minor_amounts())
+def test_from_minor_and_to_minor_round_trip(unit: gl.Unit, minor: int) -> None:
+    money = gl.from_minor(minor, unit)
+    assert money.currency.code == unit.code
+    assert money.amount.as_tuple().exponent == -unit.exponent
+    assert gl.to_minor(money, unit) == minor
+    assert gl.to_minor(str(money.amount), unit.code) == minor
+
+
+@given(glt.amounts())
+def test_drawn_amounts_are_exact_in_their_unit(money: Money) -> None:
+    unit = gl.get_unit(money.currency.code)
+    assert gl.from_minor(gl.to_minor(money, unit), unit) == money
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1/3", Fraction(1, 3)), ("30%", Fraction(3, 10)), ("0.25", Fraction(1, 4)), (2, Fraction(2))],
+)
+def test_round_fraction_inputs(value: str | int, expected: Fraction) -> None:
+    from giftledger._money.amounts import to_fraction
+
+    assert to_fraction(value) == expected

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, get_group_symbol
+from hypothesis import given
+from hypothesis import strategies as st
+from moneyed import Money
+
+import giftledger as gl
+import giftledger.testing as glt
+
+POINT = gl.register_unit("TESTPOINT", 2, singular="point")
+LOCALES = ("en_US", "de_DE", "fr_FR", "ja_JP", "hi_IN", "ar_EG")
+
+
+@pytest.mark.parametrize(
+    ("amount", "locale"),
+    [
+        (Money("1234.50", "USD"), "en_US"),
+        (Money("1234.50", "EUR"), "de_DE"),
+        (Money("1234.50", "EUR"), "fr_FR"),
+        (Money("1234", "JPY"), "ja_JP"),
+        (Money("-1234.567", "KWD"), "en_US"),
+        (Money("1234567.89", "INR"), "hi_IN"),
+    ],
+)
+def test_fiat_goes_through_babel(amount: Money, locale: str) -> None:
+    assert gl.format_money(amount, locale) == format_currency(
+        amount.amount, amount.currency.code, locale=locale
+    )
+
+
+def test_fiat_examples() -> None:
+    assert gl.format_money(Money("1234.5", "USD")) == "$1,234.50"
+    assert gl.format_money(Money("1234.5", "EUR"), "de_DE") == "1.234,50\xa0€"
+
+
+def test_virtual_units_are_plural_aware() -> None:
+    assert gl.format_money(Money(1, "COIN")) == "1 coin"
+    assert gl.format_money(Money(0, "COIN")) == "0 coins"
+    assert gl.format_money(Money(2, "COIN")) == "2 coins"
+    assert gl.format_money(Money(1234, "COIN")) == "1,234 coins"
+    assert gl.format_money(Money(1, "DIAMOND"), "de_DE") == "1 diamond"
+
+
+def test_virtual_units_use_the_locale_grouping() -> None:
+    group = get_group_symbol("fr_FR")
+    assert gl.format_money(Money(1234, "COIN"), "fr_FR") == f"1{group}234 coins"
+    assert gl.format_money(Money(1234, "COIN"), "de_DE") == "1.234 coins"
+
+
+def test_virtual_plural_follows_the_locale_rules() -> None:
+    # French counts 0 as singular, English does not.
+    zero_fr = "coin" if Locale.parse("fr_FR").plural_form(0) == "one" else "coins"
+    assert gl.format_money(Money(0, "COIN"), "fr_FR") == f"0 {zero_fr}"
+
+
+def test_virtual_units_keep_their_exponent() -> None:
+    assert gl.format_money(Money("1.5", "TESTPOINT")) == "1.50 points"
+    assert gl.format_money(Money("1234.05", "TESTPOINT"), "de_DE") == "1.234,05 points"
+
+
+def test_virtual_units_use_the_locale_grouping_pattern() -> None:
+    assert gl.format_money(Money("100000", "TESTPOINT"), "hi_IN") == "1,00,000.00 points"
+    assert gl.format_money(Money(1234567, "COIN"), "hi_IN") == "12,34,567 coins"
+
+
+def test_formatting_refuses_excess_digits() -> None:
+    with pytest.raises(gl.ExcessPrecision):
+        gl.format_money(Money("1.005", "USD"))
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "locale", "expected"),
+    [
+        ("1,234.50", "USD", "en_US", Money("1234.50", "USD")),
+        ("1234.5", "USD", "en_US", Money("1234.50", "USD")),
+        ("1.234,50", "EUR", "de_DE", Money("1234.50", "EUR")),
+        ("1234", "COIN", "en_US", Money(1234, "COIN")),
+        ("-7", "JPY", "ja_JP", Money(-7, "JPY")),
+    ],
+)
+def test_parse_reads_the_locale_notation(
+    text: str, unit: str, locale: str, expected: Money
+) -> None:
+    assert gl.parse_money(text, unit, locale) == expected
+
+
+def test_parse_reads_the_french_group_symbol() -> None:
+    group = get_group_symbol("fr_FR")
+    assert gl.parse_money(f"1{group}234,50", "EUR", "fr_FR") == Money("1234.50", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("1,23,4.50", "en_US"),
+        ("12,34", "en_US"),
+        ("1.234,50", "en_US"),
+        ("1,234.50", "de_DE"),
+        ("12.34.56", "de_DE"),
+        ("abc", "en_US"),
+        ("", "en_US"),
+        ("1,234 coins", "en_US"),
+        ("$1.00", "en_US"),
+    ],
+)
+def test_strict_parse_rejects_bad_grouping_and_non_numbers(text: str, locale: str) -> None:
+    with pytest.raises(gl.InvalidAmount) as info:
+        gl.parse_money(text, "USD", locale)
+    assert repr(text) in str(info.value)
+
+
+def test_parse_refuses_excess_digits_naming_the_text() -> None:
+    with pytest.raises(gl.ExcessPrecision, match=r"'1,234\.567'"):
+        gl.parse_money("1,234.567", "USD", "en_US")
+
+
+@given(
+    st.one_of(glt.virtual_units(), st.just(POINT)).flatmap(
+        lambda u: glt.amounts(u, min_value=-(10**6), max_value=10**6)
+    ),
+    st.sampled_from(LOCALES),
+)
+def test_virtual_amounts_round_trip_through_format_and_parse(amount: Money, locale: str) -> None:
+    unit = gl.get_unit(amount.currency.code)
+    text = gl.format_money(amount, locale)
+    number, _, name = text.rpartition(" ")
+    assert name in (unit.singular, unit.plural)
+    assert gl.parse_money(number, unit, locale) == amount
+
+
+@given(glt.fiat_units(), st.sampled_from(LOCALES), st.data())
+def test_fiat_numbers_round_trip_through_parse(
+    unit: gl.Unit, locale: str, data: st.DataObject
+) -> None:
+    amount = data.draw(glt.amounts(unit, min_value=-(10**9), max_value=10**9))
+    text = format_decimal(amount.amount, locale=locale, decimal_quantization=False)
+    assert gl.parse_money(text, unit, locale) == amount
+
+
+def test_format_money_accepts_decimal_amounts_with_trailing_zeros() -> None:
+    assert gl.format_money(Money(Decimal("3.000"), "USD")) == "$3.00"

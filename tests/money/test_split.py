@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from moneyed import Money
+
+import giftledger as gl
+import giftledger.testing as glt
+
+
+def test_fixed_then_percent_then_remaining() -> None:
+    assert gl.split(1000, [gl.fixed(100), gl.percent("30%"), gl.remaining()]) == (100, 270, 630)
+
+
+def test_a_capped_percent_sends_the_excess_to_remaining() -> None:
+    assert gl.split(1000, [gl.percent("50%", cap=300), gl.remaining()]) == (300, 700)
+    assert gl.split(400, [gl.percent("50%", cap=300), gl.remaining()]) == (200, 200)
+
+
+def test_rounding_losses_go_to_remaining() -> None:
+    assert gl.split(Money("10.00", "USD"), [gl.percent("1/3"), gl.remaining()]) == (
+        Money("3.33", "USD"),
+        Money("6.67", "USD"),
+    )
+
+
+def test_percentages_of_exactly_100_follow_the_leftover_policy() -> None:
+    thirds = [gl.percent("1/3")] * 3
+    assert gl.split(100, thirds) == (34, 33, 33)
+    assert gl.split(100, thirds, gl.Leftover.LAST_IN_ORDER) == (33, 33, 34)
+
+
+def test_percent_spellings_are_equal() -> None:
+    assert gl.percent("30%") == gl.percent("0.3") == gl.percent("3/10")
+
+
+def test_remaining_may_sit_anywhere_in_the_spec() -> None:
+    assert gl.split(1000, [gl.remaining(), gl.fixed(1), gl.percent("10%")]) == (900, 1, 99)
+
+
+@pytest.mark.parametrize(
+    ("total", "portions", "error", "shown"),
+    [
+        (100, [gl.fixed(101), gl.remaining()], gl.InvalidTransaction, "101"),
+        (100, [gl.percent("60%"), gl.percent("50%")], gl.InvalidTransaction, "110"),
+        (100, [gl.percent("60%")], gl.InvalidTransaction, "remaining"),
+        (100, [gl.remaining(), gl.remaining()], gl.InvalidArgument, "remaining"),
+        (100, [gl.fixed(-1), gl.remaining()], gl.InvalidArgument, "-1"),
+        (100, [gl.percent("100%", cap=10)], gl.InvalidTransaction, "remaining"),
+        (100, [gl.fixed(40)], gl.InvalidTransaction, "60"),
+        (10.5, [gl.remaining()], gl.FloatNotAllowed, "10.5"),
+        (10, [gl.fixed(2.5), gl.remaining()], gl.FloatNotAllowed, "2.5"),  # type: ignore[arg-type]
+    ],
+)
+def test_impossible_specs_are_refused(
+    total: int, portions: list[gl.Portion], error: type[Exception], shown: str
+) -> None:
+    with pytest.raises(error) as info:
+        gl.split(total, portions)
+    assert shown in str(info.value)
+
+
+@pytest.mark.parametrize("share", ["150%", "-1%", "2", 0.5])
+def test_percent_outside_0_to_100_or_float_is_refused(share: object) -> None:
+    with pytest.raises(gl.GiftLedgerError) as info:
+        gl.percent(share)  # type: ignore[arg-type]
+    assert str(share) in str(info.value)
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> tuple[int, list[gl.Portion]]:
+    total = draw(st.integers(0, 10**9))
+    portions: list[gl.Portion] = []
+    budget = total
+    for _ in range(draw(st.integers(0, 3))):
+        amount = draw(st.integers(0, budget))
+        budget -= amount
+        portions.append(gl.fixed(amount))
+    left = Fraction(1)
+    for _ in range(draw(st.integers(0, 3))):
+        share = left * Fraction(draw(st.integers(0, 100)), 100)
+        left -= share
+        cap = draw(st.none() | st.integers(0, total))
+        portions.append(gl.percent(share, cap=cap))
+    portions.append(gl.remaining())
+    return total, draw(st.permutations(portions))
+
+
+@given(specs())
+def test_parts_sum_to_the_whole(spec: tuple[int, list[gl.Portion]]) -> None:
+    total, portions = spec
+    parts = gl.split(total, portions)
+    assert sum(parts) == total
+    assert all(p >= 0 for p in parts)
+    for part, portion in zip(parts, portions, strict=True):
+        if portion.kind == "fixed":
+            assert part == portion.amount
+        if portion.kind == "percent" and portion.cap is not None:
+            assert isinstance(portion.cap, int)
+            assert part <= portion.cap
+
+
+@given(glt.amounts("KWD", min_value=0, max_value="100000"), st.fractions(0, 1, max_denominator=97))
+def test_money_splits_sum_to_the_whole(total: Money, share: Fraction) -> None:
+    parts = gl.split(total, [gl.percent(share), gl.remaining()])
+    assert sum(gl.to_minor(p, "KWD") for p in parts) == gl.to_minor(total, "KWD")
