@@ -22,6 +22,7 @@ GENESIS_HASH = "0" * 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _DEBIT = Side.DEBIT
+_sha256 = hashlib.sha256
 
 
 def micros(when: datetime) -> int:
@@ -50,27 +51,47 @@ def _meta(metadata: Metadata) -> str:
     return ",".join(out)
 
 
+def _account_text(name: str) -> str:
+    # Account names repeat from entry to entry: keep their netstrings (bounded, so
+    # a process that sees millions of names does not grow without end).
+    text = _ACCOUNT_TEXT.get(name)
+    if text is None:
+        if len(_ACCOUNT_TEXT) >= _ACCOUNT_TEXT_MAX:
+            _ACCOUNT_TEXT.clear()
+        text = _ACCOUNT_TEXT[name] = f"{len(name)}:{name}"
+    return text
+
+
+_ACCOUNT_TEXT: dict[str, str] = {}
+_ACCOUNT_TEXT_MAX = 100_000
+
+
 def canonical(tx: Transaction) -> str:
     """The canonical text of ``tx``'s content (everything but its hashes and links)."""
+    # The hot path of every write: one pass, no helper calls for the common case.
     eff = micros(tx.effective_at)
     rec = eff if tx.recorded_at is tx.effective_at else micros(tx.recorded_at)
-    postings = ";".join(
-        [
-            f"{len(p.account)}:{p.account}{'D' if p.side is _DEBIT else 'C'}{p.minor}:{p.unit}"
-            for p in tx.postings
-        ]
-    )
+    texts = _ACCOUNT_TEXT
+    parts = []
+    for p in tx.postings:
+        account = p.account
+        head = texts.get(account) or _account_text(account)
+        parts.append(f"{head}{'D' if p.side is _DEBIT else 'C'}{p.minor}:{p.unit}")
     tail = ""
     if tx.reverses is not None or tx.hold_id is not None or tx.expires_at is not None or tx.rates:
         exp = "-" if tx.expires_at is None else str(micros(tx.expires_at))
         rates = ",".join(str(r) for r in tx.rates)
         tail = f"|r{tx.reverses}|h{tx.hold_id}|x{exp}|{rates}"
+    key, memo, metadata = tx.key, tx.memo, tx.metadata
+    key_text = "-" if key is None else f"{len(key)}:{key}"
+    memo_text = "-" if memo is None else f"{len(memo)}:{memo}"
+    meta_text = _meta(metadata) if metadata else "0"
     return (
-        f"{tx.id}|{tx.kind.value}|{eff}|{rec}|{_text(tx.key)}|{_text(tx.memo)}"
-        f"|{_meta(tx.metadata)}|{postings}{tail}"
+        f"{tx.id}|{tx.kind._value_}|{eff}|{rec}|{key_text}|{memo_text}|{meta_text}"
+        f"|{';'.join(parts)}{tail}"
     )
 
 
 def entry_hash(tx: Transaction, prev_hash: str) -> str:
     """SHA-256 (hex) of ``prev_hash`` and the canonical text of ``tx``."""
-    return hashlib.sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()
+    return _sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()

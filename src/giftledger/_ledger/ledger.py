@@ -400,6 +400,21 @@ class Ledger:
     def _resolve(
         self, specs: Iterable[PostingSpec | Posting], w: StoreWriter
     ) -> tuple[tuple[Posting, ...], dict[str, AccountState]]:
+        resolved, states, _, _, _ = self._resolve_sums(specs, w)
+        return resolved, states
+
+    def _resolve_sums(
+        self, specs: Iterable[PostingSpec | Posting], w: StoreWriter
+    ) -> tuple[
+        tuple[Posting, ...], dict[str, AccountState], dict[str, int], dict[str, int], list[int]
+    ]:
+        """Check and resolve postings, and sum them in the same pass.
+
+        Returns the postings, the states of their accounts, ``debits - credits``
+        per unit (all zero when balanced), the change to each account's ``net``,
+        and each account's ``net`` right after each posting. One pass over the
+        postings: this is the hot path of every write.
+        """
         if not isinstance(specs, list | tuple):
             if isinstance(specs, PostingSpec | Posting | str | bytes) or not isinstance(
                 specs, Iterable
@@ -417,13 +432,17 @@ class Ledger:
         states = w.lock_accounts(names)
         units = self._units
         out = []
+        sums: dict[str, int] = {}
+        nets: dict[str, int] = {}
+        net_after: list[int] = []
         for i, s in enumerate(specs):
             cls = type(s)
             if cls is not PostingSpec and cls is not Posting:
                 raise InvalidTransaction(
                     f"posting {i} is {s!r}; build postings with giftledger.debit() or credit()"
                 )
-            st = states.get(s.account)
+            name = s.account
+            st = states.get(name)
             if st is None:
                 raise UnknownAccount(
                     f"posting {i}: unknown account {s.account!r}; open it with open_account() first"
@@ -449,7 +468,7 @@ class Ledger:
                         f"posting {i} to {s.account!r}: amount {minor} minor units must be "
                         f"greater than zero"
                     )
-                out.append(s)
+                p = s
             else:
                 amount = s.amount
                 unit = units.get(code) or self._unit(code)
@@ -470,8 +489,13 @@ class Ledger:
                         f"posting {i} to {s.account!r}: amount {amount!r} must be greater "
                         f"than zero (use the other side for the opposite direction)"
                     )
-                out.append(Posting(s.account, side, minor, code))
-        return tuple(out), states
+                p = Posting(name, side, minor, code)
+            out.append(p)
+            signed = minor if side is _DEBIT else -minor
+            sums[code] = sums.get(code, 0) + signed
+            net = nets[name] = nets.get(name, 0) + signed
+            net_after.append(st.net + net)
+        return tuple(out), states, sums, nets, net_after
 
     @staticmethod
     def _check_balanced(postings: Sequence[Posting]) -> None:
@@ -565,6 +589,7 @@ class Ledger:
         rates: tuple[Rate, ...] = (),
         hold: Hold | None = None,
         result: str | None = None,
+        net_after: list[int] | None = None,
     ) -> Transaction:
         last_id, last_hash = w.head()
         tx = Transaction(
@@ -588,12 +613,13 @@ class Ledger:
         object.__setattr__(tx, "hash", entry_hash(tx, last_hash))
         if dry_run:
             return tx
-        net_after: list[int] = []
-        if kind is EntryKind.POST or kind is EntryKind.POST_HOLD or kind is EntryKind.REVERSAL:
-            running = {name: st.net for name, st in states.items()}
-            for p in postings:
-                running[p.account] += p.minor if p.side is _DEBIT else -p.minor
-                net_after.append(running[p.account])
+        if net_after is None:  # else computed while resolving the postings
+            net_after = []
+            if kind is EntryKind.POST or kind is EntryKind.POST_HOLD or kind is EntryKind.REVERSAL:
+                running = {name: st.net for name, st in states.items()}
+                for p in postings:
+                    running[p.account] += p.minor if p.side is _DEBIT else -p.minor
+                    net_after.append(running[p.account])
         if hold is not None:
             hold = _with_resolution(hold, tx.id)
         w.append(tx, deltas, net_after, hold)
@@ -864,19 +890,21 @@ class Ledger:
         reverses: int | None = None,
         force: bool = False,
     ) -> Transaction:
-        memo = self._text(memo, "memo")
-        meta = freeze_metadata(metadata)
-        eff = self._effective(effective_at)
-        for rate in rates:
-            if not isinstance(rate, Rate):
-                raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
-        resolved, states = self._resolve(postings, w)
-        self._check_balanced(resolved)
-        deltas: dict[str, tuple[int, int, int]] = {}
-        for p in resolved:
-            d = deltas.get(p.account)
-            signed = p.minor if p.side is _DEBIT else -p.minor
-            deltas[p.account] = (signed, 0, 0) if d is None else (d[0] + signed, 0, 0)
+        # The hot path: skip the helpers for the common defaults (an empty memo, no
+        # metadata, no effective time, no rates); they check the rest.
+        if type(memo) is not str or memo:
+            memo = self._text(memo, "memo")
+        meta = freeze_metadata(metadata) if metadata else ()
+        eff = None if effective_at is None else self._effective(effective_at)
+        if rates:
+            for rate in rates:
+                if not isinstance(rate, Rate):
+                    raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
+        resolved, states, sums, nets, net_after = self._resolve_sums(postings, w)
+        for diff in sums.values():
+            if diff:
+                self._check_balanced(resolved)  # raises, naming the unit and the totals
+        deltas = {name: (net, 0, 0) for name, net in nets.items()}
         if not force:
             self._check_rules(w, states, deltas, now, resolved, "the transaction")
         return self._commit(
@@ -893,7 +921,8 @@ class Ledger:
             meta,
             dry_run,
             reverses=reverses,
-            rates=tuple(rates),
+            rates=tuple(rates) if rates else (),
+            net_after=net_after,
         )
 
     def transfer(

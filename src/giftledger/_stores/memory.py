@@ -192,28 +192,37 @@ class MemoryStore:
         if self._undo is not None:
             placed = None if hold is None else self._holds.get(hold.id)
             self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
+        # The hot path of every write: plain loops, no per-posting helper calls.
         states = self._states
         for name, (dnet, dpd, dpc) in deltas.items():
             st = states[name]
-            st.net += dnet
-            st.pending_debits += dpd
-            st.pending_credits += dpc
+            if dnet:
+                st.net += dnet
+            if dpd or dpc:
+                st.pending_debits += dpd
+                st.pending_credits += dpc
         kind = tx.kind
         if kind is _POST or kind is _POST_HOLD or kind is _REVERSAL:
+            postings = tx.postings
+            if len(postings) != len(net_after):
+                raise ValueError(
+                    f"net_after has {len(net_after)} values for {len(postings)} postings"
+                )
             history = self._history
             debits, credits = self._debits, self._credits
             id = tx.id
-            for i, (p, after) in enumerate(zip(tx.postings, net_after, strict=True)):
-                row = (id, i, after)
-                rows = history.get(p.account)
+            for i, p in enumerate(postings):
+                account, unit = p.account, p.unit
+                row = (id, i, net_after[i])
+                rows = history.get(account)
                 if rows is None:
-                    history[p.account] = [row]
+                    history[account] = [row]
                 else:
                     rows.append(row)
                 if p.side is _DEBIT:
-                    debits[p.unit] = debits.get(p.unit, 0) + p.minor
+                    debits[unit] = debits.get(unit, 0) + p.minor
                 else:
-                    credits[p.unit] = credits.get(p.unit, 0) + p.minor
+                    credits[unit] = credits.get(unit, 0) + p.minor
             if tx.reverses is not None:
                 self._reversed_by[tx.reverses] = tx.id
         if hold is not None:

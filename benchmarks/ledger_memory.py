@@ -1,0 +1,256 @@
+"""Throughput of the in-memory ledger on a gift-shaped workload, beside a bare baseline.
+
+Each transaction is one gift: a viewer's COIN wallet is debited, the coin supply
+credited, the Diamond supply debited and a creator's DIAMOND wallet credited:
+four postings over two units. Viewer wallets carry a "must not go negative"
+balance rule; the hash chain is on (it always is).
+
+The baseline is a plain dict of ints that makes the same checks (the accounts
+exist, amounts are positive ints, each posting's unit is its account's unit,
+debits equal credits per unit, balance rules hold) but keeps no hash chain, no
+journal and no records. It is the speed of "just the arithmetic" in Python.
+
+The ledger is measured two ways, as a user would write each:
+
+- ``specs``: ``book.post([gl.debit(...), gl.credit(...), ...])`` with int amounts;
+- ``postings``: ``book.post([gl.Posting(name, gl.Side.DEBIT, minor, unit), ...])``,
+  pre-resolved minor units (skips amount parsing).
+
+Finally it checks that a balance lookup costs the same after a short and a long
+history: it times ``book.balance(name)`` calls after 10% of the transactions and
+again after all of them, and prints the ratio (about 1.0 means independent of
+history length).
+
+Times are CPU time of this process (``time.process_time``), so other work on a
+shared machine disturbs the figures less; the baseline is timed the same way.
+
+Run: ``python benchmarks/ledger_memory.py [--transactions N]``. Benchmarks never
+run in the test suite, and nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from collections.abc import Callable
+
+import giftledger as gl
+
+VIEWERS = 1_000
+CREATORS = 100
+COINS_PER_GIFT = 10
+DIAMONDS_PER_GIFT = 5
+LOOKUPS = 10_000
+
+COIN_SUPPLY = "platform:coin-supply"
+DIAMOND_SUPPLY = "platform:diamond-supply"
+
+
+def _register_units() -> None:
+    gl.register_unit("COIN", 0, singular="coin")
+    gl.register_unit("DIAMOND", 0, singular="diamond")
+
+
+def _names() -> tuple[list[str], list[str]]:
+    wallets = [f"viewers:v{i}:coins" for i in range(VIEWERS)]
+    creators = [f"creators:c{i}:diamonds" for i in range(CREATORS)]
+    return wallets, creators
+
+
+def _funding(n: int) -> int:
+    """Coins each viewer starts with: enough for every gift, with a margin."""
+    return (n // VIEWERS + 1) * COINS_PER_GIFT * 2
+
+
+# -- the ledger --------------------------------------------------------------------------
+
+
+def _open_ledger(n: int) -> gl.Ledger:
+    book = gl.Ledger()
+    wallets, creators = _names()
+    book.open_account(COIN_SUPPLY, "COIN", rule=gl.BalanceRule.unrestricted())
+    book.open_account(DIAMOND_SUPPLY, "DIAMOND", rule=gl.BalanceRule.unrestricted())
+    for name in wallets:
+        book.open_account(name, "COIN", normal="credit")  # non-negative by default
+    for name in creators:
+        book.open_account(name, "DIAMOND", normal="credit")
+    funding = _funding(n)
+    for name in wallets:
+        book.post([gl.debit(COIN_SUPPLY, funding), gl.credit(name, funding)])
+    return book
+
+
+def _gift_specs(book: gl.Ledger, i: int, wallets: list[str], creators: list[str]) -> None:
+    book.post(
+        [
+            gl.debit(wallets[i % VIEWERS], COINS_PER_GIFT),
+            gl.credit(COIN_SUPPLY, COINS_PER_GIFT),
+            gl.debit(DIAMOND_SUPPLY, DIAMONDS_PER_GIFT),
+            gl.credit(creators[i % CREATORS], DIAMONDS_PER_GIFT),
+        ]
+    )
+
+
+_DEBIT, _CREDIT = gl.Side.DEBIT, gl.Side.CREDIT
+
+
+def _gift_postings(book: gl.Ledger, i: int, wallets: list[str], creators: list[str]) -> None:
+    book.post(
+        [
+            gl.Posting(wallets[i % VIEWERS], _DEBIT, COINS_PER_GIFT, "COIN"),
+            gl.Posting(COIN_SUPPLY, _CREDIT, COINS_PER_GIFT, "COIN"),
+            gl.Posting(DIAMOND_SUPPLY, _DEBIT, DIAMONDS_PER_GIFT, "DIAMOND"),
+            gl.Posting(creators[i % CREATORS], _CREDIT, DIAMONDS_PER_GIFT, "DIAMOND"),
+        ]
+    )
+
+
+def _time_lookups(book: gl.Ledger, names: list[str]) -> float:
+    """Seconds per ``balance()`` call, over LOOKUPS calls spread across ``names``."""
+    count = len(names)
+    start = time.process_time()
+    for i in range(LOOKUPS):
+        book.balance(names[i % count])
+    return (time.process_time() - start) / LOOKUPS
+
+
+def run_ledger(
+    n: int, gift: Callable[[gl.Ledger, int, list[str], list[str]], None]
+) -> tuple[float, float, float]:
+    """Post ``n`` gifts; return (tx/s, lookup seconds after n//10 gifts, after n)."""
+    book = _open_ledger(n)
+    wallets, creators = _names()
+    lookup_names = [*wallets[:50], *creators[:50], COIN_SUPPLY, DIAMOND_SUPPLY]
+    early = max(n // 10, 1)
+    gc.collect()
+    elapsed = 0.0
+    start = time.process_time()
+    for i in range(early):
+        gift(book, i, wallets, creators)
+    elapsed += time.process_time() - start
+    lookup_early = _time_lookups(book, lookup_names)
+    start = time.process_time()
+    for i in range(early, n):
+        gift(book, i, wallets, creators)
+    elapsed += time.process_time() - start
+    lookup_late = _time_lookups(book, lookup_names)
+    _check_ledger(book, n)
+    return n / elapsed, lookup_early, lookup_late
+
+
+def _check_ledger(book: gl.Ledger, n: int) -> None:
+    """The books must add up, so a fast-but-wrong ledger cannot look good."""
+    supply = book.balance(DIAMOND_SUPPLY)
+    if int(supply.amount) != n * DIAMONDS_PER_GIFT:
+        raise SystemExit(f"ledger is wrong: diamond supply {supply}, expected {n * 5}")
+    if not book.trial_balance().is_balanced:
+        raise SystemExit("ledger is wrong: trial balance is off")
+
+
+# -- the baseline ------------------------------------------------------------------------
+
+
+class Baseline:
+    """A dict-of-int ledger with the same checks and no records, journal or hashes."""
+
+    def __init__(self) -> None:
+        # name -> (unit, +1 for debit-normal / -1 for credit-normal, floor or None)
+        self.accounts: dict[str, tuple[str, int, int | None]] = {}
+        self.net: dict[str, int] = {}
+
+    def open(self, name: str, unit: str, normal: int, floor: int | None) -> None:
+        self.accounts[name] = (unit, normal, floor)
+        self.net[name] = 0
+
+    def post(self, postings: list[tuple[str, bool, int, str]]) -> None:
+        accounts, net = self.accounts, self.net
+        sums: dict[str, int] = {}
+        deltas: dict[str, int] = {}
+        for name, is_debit, minor, unit in postings:
+            acct = accounts.get(name)
+            if acct is None:
+                raise KeyError(f"unknown account {name!r}")
+            if type(minor) is not int or minor <= 0:
+                raise ValueError(f"amount {minor!r} must be a positive int")
+            if unit != acct[0]:
+                raise TypeError(f"unit {unit} does not match {name!r}")
+            signed = minor if is_debit else -minor
+            sums[unit] = sums.get(unit, 0) + signed
+            deltas[name] = deltas.get(name, 0) + signed
+        for unit, diff in sums.items():
+            if diff:
+                raise ValueError(f"unbalanced in {unit}")
+        for name, delta in deltas.items():
+            _, normal, floor = accounts[name]
+            if floor is not None and delta * normal < 0 and (net[name] + delta) * normal < floor:
+                raise ValueError(f"insufficient funds in {name!r}")
+        for name, delta in deltas.items():
+            net[name] += delta
+
+
+def run_baseline(n: int) -> float:
+    base = Baseline()
+    wallets, creators = _names()
+    base.open(COIN_SUPPLY, "COIN", 1, None)
+    base.open(DIAMOND_SUPPLY, "DIAMOND", 1, None)
+    for name in wallets:
+        base.open(name, "COIN", -1, 0)
+    for name in creators:
+        base.open(name, "DIAMOND", -1, 0)
+    funding = _funding(n)
+    for name in wallets:
+        base.post([(COIN_SUPPLY, True, funding, "COIN"), (name, False, funding, "COIN")])
+    post = base.post
+    gc.collect()
+    start = time.process_time()
+    for i in range(n):
+        post(
+            [
+                (wallets[i % VIEWERS], True, COINS_PER_GIFT, "COIN"),
+                (COIN_SUPPLY, False, COINS_PER_GIFT, "COIN"),
+                (DIAMOND_SUPPLY, True, DIAMONDS_PER_GIFT, "DIAMOND"),
+                (creators[i % CREATORS], False, DIAMONDS_PER_GIFT, "DIAMOND"),
+            ]
+        )
+    elapsed = time.process_time() - start
+    if base.net[DIAMOND_SUPPLY] != n * DIAMONDS_PER_GIFT:
+        raise SystemExit("baseline is wrong")
+    return n / elapsed
+
+
+# -- main --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", "-n", type=int, default=100_000, metavar="N")
+    args = parser.parse_args(argv)
+    n = args.transactions
+    if n < 10:
+        parser.error("--transactions must be at least 10")
+    _register_units()
+
+    print(f"gift workload: {n:,} transactions of 4 postings over 2 units, in memory")
+    baseline = run_baseline(n)
+    print(f"  baseline (dict of int, same checks) {baseline:>10,.0f} tx/s")
+    lookups: list[tuple[str, float, float]] = []
+    for label, gift in (("specs", _gift_specs), ("postings", _gift_postings)):
+        rate, early, late = run_ledger(n, gift)
+        lookups.append((label, early, late))
+        print(
+            f"  ledger, {label:<8} {'debit()/credit()' if label == 'specs' else 'gl.Posting':>17} "
+            f"{rate:>10,.0f} tx/s  {1e6 / rate:6.1f} us/tx  ledger/baseline {rate / baseline:.2f}"
+        )
+    print(
+        f"balance() lookups ({LOOKUPS:,} calls), after {max(n // 10, 1):,} vs {n:,} transactions:"
+    )
+    for label, early, late in lookups:
+        print(
+            f"  {label:<8} {early * 1e6:6.2f} us -> {late * 1e6:6.2f} us per call, "
+            f"ratio {late / early:.2f} (1.0 = independent of history length)"
+        )
+
+
+if __name__ == "__main__":
+    main()
