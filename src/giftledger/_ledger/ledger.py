@@ -775,7 +775,6 @@ class Ledger:
             >>> [type(r).__name__ for r in results]
             ['InsufficientFunds', 'Transaction']
         """
-        from .._stores.memory import MemoryStore
         from .batch import as_request
 
         if isinstance(requests, TransactionRequest | str | bytes) or not isinstance(
@@ -788,6 +787,24 @@ class Ledger:
         items = [as_request(r) for r in requests]
         if not items:
             return []
+        for attempt in range(_RETRIES + 1):
+            try:
+                results = self._post_batch(items, atomic, dry_run)
+            except StoreError as exc:
+                # A lost race (PostgreSQL) rolled the whole batch back: run it again.
+                if not getattr(exc, "retryable", False) or attempt == _RETRIES:
+                    raise
+                time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
+            else:
+                return cast("list[Transaction]", results) if atomic else results
+        raise AssertionError("unreachable")
+
+    def _post_batch(
+        self, items: Sequence[TransactionRequest], atomic: bool, dry_run: bool
+    ) -> list[Transaction | GiftLedgerError]:
+        """One attempt at :meth:`post_many`, in one store write."""
+        from .._stores.memory import MemoryStore
+
         store = self.store
         # The memory store keeps an undo log only when asked to: a single write never
         # needs one, but here request 5 may fail after requests 1 to 4 were applied.
@@ -842,6 +859,8 @@ class Ledger:
                                 False,  # a dry run is rolled back by the store, as a whole
                             )
                         )
+                    except StoreError:
+                        raise  # the store failed, not the request: the batch rolls back
                     except GiftLedgerError as exc:
                         remember = (
                             key is not None
@@ -872,7 +891,7 @@ class Ledger:
             if failed is not None:
                 self._remember_failure(*failed)
             raise
-        return cast("list[Transaction]", results) if atomic else results
+        return results
 
     def _post_body(
         self,

@@ -1,0 +1,94 @@
+"""Acceptance 1: the foundation's ledger tests and its stateful machine, on the durable stores.
+
+The ledger's own tests (``tests/ledger/``) run against the memory store through
+the root ``book`` fixture. This module collects every one of them that takes a
+``book`` once more, here, where ``book`` is a ledger on SQLite and on
+PostgreSQL; and it runs the same Hypothesis state machine, built by
+``make_ledger_machine``, with a new database for each example.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _pytest.fixtures import FixtureFunctionDefinition
+from hypothesis.stateful import run_state_machine_as_test
+
+import giftledger as gl
+
+from ..ledger.machine import machine_settings, make_ledger_machine
+from .conftest import POSTGRES_ENV, _with_schema
+
+
+@pytest.fixture
+def store_url(durable_store_url: str) -> str:
+    """The borrowed tests run on the durable stores only; tests/ledger covers memory."""
+    return durable_store_url
+
+
+def _uses_book(obj: object) -> bool:
+    if inspect.isclass(obj):
+        return any(_uses_book(v) for k, v in vars(obj).items() if k.startswith("test"))
+    try:
+        return "book" in inspect.signature(obj).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _borrow() -> Iterator[tuple[str, object]]:
+    """The tests of tests/ledger that take ``book``, and the fixtures they may need."""
+    for path in sorted((Path(__file__).parent.parent / "ledger").glob("test_*.py")):
+        if path.stem == "test_stateful":
+            continue  # its machine runs below, once per store
+        module = importlib.import_module(f"tests.ledger.{path.stem}")
+        topic = path.stem.removeprefix("test_")
+        for name, value in vars(module).items():
+            if isinstance(value, FixtureFunctionDefinition):
+                yield name, value
+            elif name.startswith("test_") and callable(value) and _uses_book(value):
+                yield f"test_{topic}__{name.removeprefix('test_')}", value
+            elif name.startswith("Test") and inspect.isclass(value) and _uses_book(value):
+                yield f"Test{topic.title().replace('_', '')}{name.removeprefix('Test')}", value
+
+
+globals().update(_borrow())
+
+
+# -- the state machine -----------------------------------------------------------------
+
+
+def test_sqlite_ledger_matches_reference_model_after_every_step(tmp_path: Path) -> None:
+    counter = itertools.count()
+    machine = make_ledger_machine(
+        lambda clock: gl.Ledger.open(f"sqlite:///{tmp_path / f'm{next(counter)}.db'}", clock=clock)
+    )
+    run_state_machine_as_test(machine, settings=machine_settings())
+
+
+@pytest.mark.postgres
+def test_postgres_ledger_matches_reference_model_after_every_step(postgres_url: str) -> None:
+    import psycopg
+
+    admin = os.environ[POSTGRES_ENV]
+    schemas: list[str] = []
+    base = postgres_url.rsplit("schema=", 1)[1]
+
+    def factory(clock: gl.ManualClock) -> gl.Ledger:
+        schemas.append(f"{base}_{len(schemas)}")
+        return gl.Ledger.open(_with_schema(admin, schemas[-1]), clock=clock)
+
+    try:
+        examples = int(os.environ.get("GIFTLEDGER_STATEFUL_EXAMPLES", "40"))
+        run_state_machine_as_test(
+            make_ledger_machine(factory), settings=machine_settings(max_examples=examples)
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for schema in schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
