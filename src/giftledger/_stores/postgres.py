@@ -639,6 +639,13 @@ class _Session:
         self._keys: list[tuple[Any, ...]] = []
         self._closes: list[str] = []
         self._dirty = False
+        # A writer's view of what it locked and wrote, so a batch does not flush its
+        # writes before every request: the states of the accounts it locked (kept
+        # up to date as it appends; row locks keep other writers out), the keys it
+        # remembered, and names whose rows have buffered changes it cannot mirror.
+        self._locked: dict[str, AccountState] = {}
+        self._remembered: dict[str, IdempotencyRecord] = {}
+        self._stale: set[str] = set()
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -650,18 +657,27 @@ class _Session:
         )
 
     def _rows(
-        self, sql: str, params: Sequence[Any] | None = None, *, before: Sequence[Any] = ()
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        before: Sequence[Any] = (),
+        flush: bool = True,
     ) -> list[tuple[Any, ...]]:
-        """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows."""
+        """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows.
+
+        Buffered writes go first, unless ``flush`` is false (the query cannot see them).
+        """
         conn = self._conn
-        if self._begun and not self._dirty and not before:
+        flush = flush and self._dirty
+        if self._begun and not flush and not before:
             return conn.execute(sql, params).fetchall()
         checks: list[Any] = []
         with conn.pipeline():
             if not self._begun:
                 conn.execute(self._begin_sql())
                 self._begun = True
-            if self._dirty:
+            if flush:
                 checks = self._send_writes()
             for stmt, args in before:
                 conn.execute(stmt, args)
@@ -748,6 +764,7 @@ class _Session:
             )
             self._closes = []
         self._dirty = False
+        self._stale.clear()
         return checks
 
     @staticmethod
@@ -892,12 +909,16 @@ class _Session:
             "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
             "FROM gl_keys WHERE key = %s"
         )
-        before: Sequence[Any] = ()
-        if self._writer:
-            # One request per key at a time: a concurrent one waits here, then sees
-            # the first one's record and replays it.
-            before = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
-        rows = self._rows(sql, (key,), before=before)
+        if not self._writer:
+            rows = self._rows(sql, (key,))
+            return IdempotencyRecord(*rows[0]) if rows else None
+        record = self._remembered.get(key)
+        if record is not None:
+            return record
+        # One request per key at a time: a concurrent one waits here, then sees the
+        # first one's record and replays it. Buffered rows hold other keys only.
+        lock = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
+        rows = self._rows(sql, (key,), before=lock, flush=False)
         return IdempotencyRecord(*rows[0]) if rows else None
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
@@ -937,19 +958,24 @@ class _Session:
             f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = ANY(%s::text[]) "
             f"ORDER BY name FOR UPDATE"
         )
-        state = self._store._state
-        out = {row[0]: state(row) for row in self._rows(sql, (wanted,))}
-        missing = [n for n in wanted if n not in out]
-        if missing:
-            # A name being opened by another writer right now: wait for it, then
-            # look again, so opening one account from two processes is safe.
-            before = [
-                ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_ACCOUNT, _lock_id(n)))
-                for n in missing
-            ]
-            for row in self._rows(sql, (missing,), before=before):
-                out[row[0]] = state(row)
-        return out
+        locked = self._locked
+        todo = [n for n in wanted if n not in locked]
+        if todo:
+            state = self._store._state
+            flush = not self._stale.isdisjoint(todo)
+            for row in self._rows(sql, (todo,), flush=flush):
+                locked[row[0]] = state(row)
+            missing = [n for n in todo if n not in locked]
+            if missing:
+                # A name being opened by another writer right now: wait for it, then
+                # look again, so opening one account from two processes is safe.
+                before = [
+                    ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_ACCOUNT, _lock_id(n)))
+                    for n in missing
+                ]
+                for row in self._rows(sql, (missing,), before=before, flush=flush):
+                    locked[row[0]] = state(row)
+        return {n: locked[n] for n in wanted if n in locked}
 
     def add_account(self, account: Account) -> None:
         self._new_accounts.append(
@@ -963,6 +989,7 @@ class _Session:
                 _dump_meta(account.metadata),
             )
         )
+        self._locked[account.name] = AccountState(account)
         self._dirty = True
 
     def replace_account(self, account: Account) -> None:
@@ -970,6 +997,9 @@ class _Session:
         # any other change.
         if account.closed:
             self._closes.append(account.name)
+            st = self._locked.get(account.name)
+            if st is not None:
+                st.account = account
             self._dirty = True
 
     def append(
@@ -1014,6 +1044,7 @@ class _Session:
                     t = totals[p.unit] = [0, 0]
                 t[0 if p.side is _DEBIT else 1] += p.minor
         mine = self._deltas
+        locked = self._locked
         for name, (dnet, dpd, dpc) in deltas.items():
             d = mine.get(name)
             if d is None:
@@ -1022,6 +1053,13 @@ class _Session:
                 d[0] += dnet
                 d[1] += dpd
                 d[2] += dpc
+            st = locked.get(name)
+            if st is None:
+                self._stale.add(name)
+            else:
+                st.net += dnet
+                st.pending_debits += dpd
+                st.pending_credits += dpc
         if hold is not None:
             if hold.status is HoldStatus.PENDING:
                 self._hold_ops.append(
@@ -1054,11 +1092,16 @@ class _Session:
                     )
                 )
             if hold.expires_at is not None:
-                self._expiry_names.update((hold.debit, hold.credit))
+                # Their next expiry is recomputed in the database: read them again.
+                for name in (hold.debit, hold.credit):
+                    self._expiry_names.add(name)
+                    self._stale.add(name)
+                    locked.pop(name, None)
         self._head = (id, tx.hash)
         self._dirty = True
 
     def remember(self, record: IdempotencyRecord) -> None:
+        self._remembered[record.key] = record
         self._keys.append(
             (
                 record.key,

@@ -1,0 +1,408 @@
+"""What only the PostgreSQL store promises: a faithful reopen, append-only tables
+enforced by the database itself, schema versions, retries after a lost race and
+safe concurrent use of one ledger from many connections.
+
+Each test gets a fresh schema (``?schema=…``) from ``postgres_url`` in
+``conftest.py``: it skips without ``GIFTLEDGER_TEST_POSTGRES_URL`` and fails when
+``GIFTLEDGER_REQUIRE_POSTGRES=1`` and the server is unreachable.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import giftledger as gl
+from giftledger._stores import postgres as pgstore
+
+psycopg = pytest.importorskip("psycopg")
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+WEIRD = 'clients:O\'Brien; DROP TABLE gl_accounts; --:"ünïcødé" 💸:SELECT'
+
+
+def _admin(url: str) -> str:
+    """The server URL without the ``schema`` parameter, for a raw connection."""
+    return pgstore._split_url(url)[0]
+
+
+@contextmanager
+def raw(url: str) -> Iterator[Any]:
+    """A raw psycopg connection (autocommit) into the ledger's schema."""
+    schema = pgstore._split_url(url)[1]
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
+        conn.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+        yield conn
+
+
+def _populate(book: gl.Ledger, clock: gl.ManualClock) -> None:
+    """A little of everything: metadata, keys, holds, a reversal, a conversion, back-dating."""
+    book.open_account("assets:bank", "USD", metadata={"iban": "DE00 'x'", "n": 2**70})
+    book.open_account(WEIRD, "USD", normal="credit", metadata={"ok": True, "none": None})
+    book.open_account("equity", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+    book.open_account("mint", "COIN", rule=gl.BalanceRule.unrestricted())
+    book.open_account("alice:coins", "COIN", normal="credit")
+    book.open_trading_account("COIN")
+    book.open_trading_account("USD")
+    book.transfer("assets:bank", "equity", "500.00", key="fund", memo="seed 'money'; --")
+    t2 = book.transfer("assets:bank", WEIRD, "19.99", key="order-1", metadata={"k": "v"})
+    clock.advance(timedelta(minutes=5))
+    book.transfer("mint", "alice:coins", 1400, effective_at=START - timedelta(days=3))
+    book.convert("alice:coins", WEIRD, 700, rate="1/70")
+    h1 = book.hold(WEIRD, "assets:bank", "5.00", timeout=timedelta(hours=1), key="h1")
+    book.post_hold(h1, "3.00")
+    h2 = book.hold(WEIRD, "assets:bank", "1.00")
+    book.void_hold(h2)
+    book.hold(WEIRD, "assets:bank", "2.00", expires_at=START + timedelta(days=1))
+    book.reverse(t2, memo="refund ✓")
+    with pytest.raises(gl.InsufficientFunds):
+        book.transfer(WEIRD, "assets:bank", "10000.00", key="too-much")
+    book.post([gl.debit("assets:bank", 1), gl.credit("equity", 1)], dry_run=True)
+
+
+def _snapshot(book: gl.Ledger) -> dict[str, Any]:
+    names = [a.name for a in book.accounts()]
+    return {
+        "transactions": list(book.transactions()),
+        "reversed_by": [tx.reversed_by for tx in book.transactions()],
+        "accounts": book.accounts(),
+        "balances": {n: book.account_balance(n) for n in names},
+        "history": {n: book.history(n, limit=2) for n in names},
+        "holds": book.holds(pending_only=False),
+        "pending": book.holds(),
+        "head": book.head,
+        "trial": book.trial_balance(),
+        "keys": {k: book.find(k) for k in ("fund", "order-1", "h1", "too-much")},
+        "as_recorded": book.balance("assets:bank", recorded_through=3),
+        "as_of": book.balance("alice:coins", at=START - timedelta(days=1)),
+    }
+
+
+@pytest.mark.postgres
+def test_reopened_ledger_is_exactly_the_same(postgres_url: str, clock: gl.ManualClock) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        _populate(book, clock)
+        before = _snapshot(book)
+        assert book.verify() == len(before["transactions"])
+    with gl.Ledger.open(postgres_url, clock=clock) as again:
+        after = _snapshot(again)
+        assert after == before
+        assert again.verify() == len(before["transactions"])
+        # The failure under a key is remembered across the reopen, too.
+        with pytest.raises(gl.InsufficientFunds, match="replayed"):
+            again.transfer(WEIRD, "assets:bank", "10000.00", key="too-much")
+
+
+@pytest.mark.postgres
+def test_dry_run_writes_nothing(postgres_url: str, clock: gl.ManualClock) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        tx = book.transfer("a", "b", 5, dry_run=True, key="dry")
+        assert tx.id == 1
+        assert book.head == (0, "0" * 64)
+        assert book.find("dry") is None
+        assert book.transfer("a", "b", 5, key="dry").id == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE gl_transactions SET memo = 'edited'",
+        "DELETE FROM gl_transactions",
+        "TRUNCATE gl_transactions CASCADE",
+        "UPDATE gl_postings SET minor = minor + 1",
+        "DELETE FROM gl_postings",
+        "TRUNCATE gl_postings",
+        "UPDATE gl_keys SET transaction_id = NULL",
+        "DELETE FROM gl_keys",
+        "TRUNCATE gl_keys",
+        "DELETE FROM gl_accounts",
+        "TRUNCATE gl_accounts CASCADE",
+        "UPDATE gl_accounts SET unit = 'EUR'",
+        "UPDATE gl_holds SET minor = 1",
+        "DELETE FROM gl_holds",
+    ],
+)
+def test_direct_changes_through_the_driver_are_refused(
+    postgres_url: str, clock: gl.ManualClock, statement: str
+) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        book.transfer("a", "b", 5, key="k")
+        book.hold("b", "a", 1)
+        before = _snapshot_small(book)
+        with raw(postgres_url) as conn, pytest.raises(psycopg.errors.RestrictViolation) as err:
+            conn.execute(statement)
+        assert "giftledger" in str(err.value)
+        assert _snapshot_small(book) == before
+        assert book.verify() == 2
+
+
+def _snapshot_small(book: gl.Ledger) -> tuple[Any, ...]:
+    return (list(book.transactions()), book.balances(), book.holds(), book.find("k"))
+
+
+@pytest.mark.postgres
+def test_a_settled_hold_and_a_closed_account_stay_so(postgres_url: str) -> None:
+    with gl.Ledger.open(postgres_url) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        book.open_account("c", "USD")
+        book.close_account("c")
+        book.void_hold(book.hold("a", "b", 1))
+        with raw(postgres_url) as conn:
+            with pytest.raises(psycopg.errors.RestrictViolation):
+                conn.execute("UPDATE gl_holds SET status = 'pending'")
+            with pytest.raises(psycopg.errors.RestrictViolation):
+                conn.execute("UPDATE gl_accounts SET closed = false WHERE name = 'c'")
+        assert book.account("c").closed
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("table", "change"),
+    [
+        ("gl_postings", "UPDATE gl_postings SET minor = 4 WHERE tx_id = 2 AND idx = 0"),
+        ("gl_transactions", "UPDATE gl_transactions SET memo = 'edited' WHERE id = 2"),
+        ("gl_transactions", "DELETE FROM gl_transactions WHERE id = 3"),
+    ],
+)
+def test_verify_catches_a_change_made_behind_the_triggers_back(
+    postgres_url: str, clock: gl.ManualClock, table: str, change: str
+) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        for _ in range(3):
+            book.transfer("a", "b", 5)
+        with raw(postgres_url) as conn:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            if table == "gl_transactions" and change.startswith("DELETE"):
+                conn.execute("ALTER TABLE gl_postings DISABLE TRIGGER USER")
+                conn.execute("DELETE FROM gl_postings WHERE tx_id = 3")
+            conn.execute(change)
+        with pytest.raises(gl.ChainBroken) as err:
+            book.verify()
+        if "DELETE" not in change:
+            assert err.value.transaction_id == 2
+
+
+@pytest.mark.postgres
+def test_a_newer_schema_version_is_refused(postgres_url: str) -> None:
+    gl.Ledger.open(postgres_url).close()
+    with raw(postgres_url) as conn:
+        conn.execute("UPDATE gl_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(gl.SchemaVersionError, match=r"99.*upgrade giftledger"):
+        gl.Ledger.open(postgres_url)
+
+
+@pytest.mark.postgres
+def test_an_empty_schema_is_migrated_to_the_current_version(postgres_url: str) -> None:
+    gl.Ledger.open(postgres_url).close()
+    gl.Ledger.open(postgres_url).close()  # a second open finds it current
+    with raw(postgres_url) as conn:
+        row = conn.execute("SELECT value FROM gl_meta WHERE key = 'schema_version'").fetchone()
+    assert row == (str(pgstore.SCHEMA_VERSION),)
+
+
+def test_a_bad_schema_name_is_refused() -> None:
+    with pytest.raises(gl.InvalidArgument, match="schema"):
+        gl.Ledger.open("postgresql://u@127.0.0.1:1/db?schema=no;such")
+
+
+def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(gl.StoreError, match=r"giftledger\[postgres\]"):
+        gl.Ledger.open("postgresql://u@127.0.0.1:1/db")
+
+
+def test_an_unreachable_server_is_a_store_error() -> None:
+    with pytest.raises(gl.StoreError, match="cannot connect"):
+        gl.Ledger.open("postgresql://u@127.0.0.1:1/db?connect_timeout=2")
+
+
+# -- retries ------------------------------------------------------------------------------
+
+
+def _count_retries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = gl.Ledger._retry
+
+    def spy(self: gl.Ledger, exc: gl.StoreError, *args: Any) -> Any:
+        seen.append(str(exc))
+        return real(self, exc, *args)
+
+    monkeypatch.setattr(gl.Ledger, "_retry", spy)
+    return seen
+
+
+@pytest.mark.postgres
+def test_a_deadlock_is_retried(
+    postgres_url: str, clock: gl.ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retries = _count_retries(monkeypatch)
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit")
+        with raw(postgres_url) as other:
+            other.execute("BEGIN")
+            other.execute("SELECT 1 FROM gl_accounts WHERE name = 'b' FOR UPDATE")
+            done: list[gl.Transaction] = []
+            worker = threading.Thread(target=lambda: done.append(book.transfer("a", "b", 5)))
+            worker.start()
+            _wait_for_lock_wait(postgres_url)
+            # The ledger holds 'a' and waits for 'b'; now wait for 'a': a cycle.
+            # PostgreSQL aborts the ledger's write (it waited first), which retries.
+            other.execute("SELECT 1 FROM gl_accounts WHERE name = 'a' FOR UPDATE")
+            other.execute("ROLLBACK")
+            worker.join(30)
+        assert [tx.id for tx in done] == [1]
+        assert any("deadlock" in r for r in retries)
+        assert book.verify() == 1
+        assert book.balance("b") == gl.from_minor(500, "USD")
+
+
+def _wait_for_lock_wait(url: str) -> None:
+    with raw(url) as conn:
+        for _ in range(500):
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()
+            if row and row[0]:
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("the ledger never waited for the lock")
+
+
+@pytest.mark.postgres
+def test_a_serialization_failure_is_retried(
+    postgres_url: str, clock: gl.ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retries = _count_retries(monkeypatch)
+    real: Callable[[Any], None] = pgstore._Session._commit
+    failures: list[Exception] = []
+
+    def flaky(self: Any) -> None:
+        # PostgreSQL raises this at COMMIT under SERIALIZABLE; inject it there.
+        if failures and self._dirty:
+            raise failures.pop()
+        real(self)
+
+    monkeypatch.setattr(pgstore._Session, "_commit", flaky)
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit")
+        failures.append(psycopg.errors.SerializationFailure("could not serialize access"))
+        tx = book.transfer("a", "b", 5, key="once")
+        assert tx.id == 1
+        assert book.transfer("a", "b", 5, key="once") == tx
+        assert retries
+        assert "lost a race" in retries[-1]
+        assert book.verify() == 1
+
+
+# -- many connections ---------------------------------------------------------------------
+
+
+def _race(url: str, clock: gl.ManualClock, n: int, act: Callable[[gl.Ledger], Any]) -> list[Any]:
+    """Run ``act`` on ``n`` ledgers (one connection each) at the same moment."""
+    books = [gl.Ledger.open(url, clock=clock) for _ in range(n)]
+    barrier = threading.Barrier(n)
+    out: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            out[i] = act(books[i])
+        except gl.GiftLedgerError as exc:
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for book in books:
+        book.close()
+    return out
+
+
+@pytest.mark.postgres
+def test_concurrent_requests_with_one_key_make_one_transaction(
+    postgres_url: str, clock: gl.ManualClock
+) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit")
+        for round_ in range(10):
+            key = f"gift-{round_}"
+            got = _race(postgres_url, clock, 2, lambda b, k=key: b.transfer("a", "b", 1, key=k))
+            assert got[0] == got[1]
+            assert isinstance(got[0], gl.Transaction)
+        keys = Counter(tx.key for tx in book.transactions())
+        assert keys == {f"gift-{i}": 1 for i in range(10)}
+        assert book.verify() == 10
+
+
+@pytest.mark.postgres
+def test_concurrent_opens_of_one_account_agree(postgres_url: str, clock: gl.ManualClock) -> None:
+    got = _race(postgres_url, clock, 4, lambda b: b.open_account("shared", "USD"))
+    assert all(isinstance(a, gl.Account) and a == got[0] for a in got)
+
+
+@pytest.mark.postgres
+def test_a_hold_is_settled_once_by_concurrent_writers(
+    postgres_url: str, clock: gl.ManualClock
+) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit")
+        hold = book.hold("a", "b", 10)
+        got = _race(
+            postgres_url,
+            clock,
+            4,
+            lambda b: b.post_hold(hold) if threading.get_ident() % 2 else b.void_hold(hold),
+        )
+        settled = [g for g in got if isinstance(g, gl.Transaction)]
+        assert len(settled) == 1
+        assert all(isinstance(g, gl.HoldNotPending) for g in got if g not in settled)
+        assert book.verify() == 2
+
+
+@pytest.mark.postgres
+def test_a_transaction_is_reversed_once_by_concurrent_writers(
+    postgres_url: str, clock: gl.ManualClock
+) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+        tx = book.transfer("a", "b", 10)
+        got = _race(postgres_url, clock, 4, lambda b: b.reverse(tx))
+        assert sum(isinstance(g, gl.Transaction) for g in got) == 1
+        assert sum(isinstance(g, gl.AlreadyReversed) for g in got) == 3
+        assert book.verify() == 2
+
+
+@pytest.mark.postgres
+def test_no_overdraft_under_concurrent_spending(postgres_url: str, clock: gl.ManualClock) -> None:
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("wallet", "USD", normal="credit")
+        book.open_account("shop", "USD", normal="credit")
+        book.transfer("mint", "wallet", 10)
+        got = _race(postgres_url, clock, 8, lambda b: b.transfer("wallet", "shop", 3))
+        assert sum(isinstance(g, gl.Transaction) for g in got) == 3
+        assert book.balance("wallet") == gl.from_minor(100, "USD")
+        assert book.verify() == 4
