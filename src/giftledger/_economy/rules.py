@@ -9,25 +9,52 @@ did this figure come from?".
 
 Old transactions keep the rules they were made under: the chain asks
 ``economy.rules_at(when)`` for the version in force at each operation.
+
+Every record checks itself when built (one ``__attrs_post_init__`` with plain
+checks, no validator stack) and raises :class:`~giftledger.InvalidEconomy`
+naming the field and the value: ``"rate: 13/10 must be between 0 and 1"``.
+A float anywhere is refused with an error that is both an ``InvalidEconomy``
+and a :class:`~giftledger.FloatNotAllowed`. Exact inputs (``int``,
+``Decimal``, ``"3/10"``, ``"30%"``) are normalised to :class:`~fractions.Fraction`.
+The TOML loader prefixes each message with the full path
+(``"versions[0].store_fees[1].rate: ..."``).
+
+Provenance is keyed by the same paths. A source recorded for a record
+(``"versions[0].withdrawal"``) covers each figure inside it unless a figure has
+its own (``"versions[0].withdrawal.minimum"``).
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import attrs
 from moneyed import Money
 
-from .._money.amounts import Rounding
+from .._errors import (
+    FloatNotAllowed,
+    GiftLedgerError,
+    InvalidEconomy,
+    UnknownRule,
+)
+from .._money.amounts import Rounding, to_minor
+from .._money.units import UnitKind, get_unit, register_unit
 
 __all__ = [
     "CoinPack",
     "Confidence",
     "CreatorPay",
     "Economy",
+    "Figure",
+    "FloatInEconomy",
     "Gift",
     "PayoutModel",
     "RefundPolicy",
@@ -38,7 +65,190 @@ __all__ = [
     "StoreFee",
     "TaxRule",
     "WithdrawalPolicy",
+    "fraction_text",
+    "normalize_path",
 ]
+
+
+class FloatInEconomy(InvalidEconomy, FloatNotAllowed):
+    """A float in an economy's rules: both ``InvalidEconomy`` and ``FloatNotAllowed``."""
+
+
+# --------------------------------------------------------------------------- checks
+# Plain functions, called from each record's __attrs_post_init__. Each names the
+# field and shows the value as the user wrote it.
+
+
+def _show(value: object) -> str:
+    if isinstance(value, Money):
+        return f"{value.amount} {value.currency.code}"
+    if isinstance(value, Fraction):
+        return fraction_text(value)
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
+def fraction_text(value: Fraction) -> str:
+    """Write a fraction exactly: as a decimal when it terminates, else as ``p/q``.
+
+    Example:
+        >>> fraction_text(Fraction(13, 10)), fraction_text(Fraction(1, 210))
+        ('1.3', '1/210')
+    """
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return f"{value.numerator}/{value.denominator}"
+    digits = max(twos, fives)
+    scaled = value * 10**digits
+    assert scaled.denominator == 1
+    text = str(Decimal(scaled.numerator).scaleb(-digits))
+    return text if "E" not in text else format(Decimal(scaled.numerator).scaleb(-digits), "f")
+
+
+def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) -> Fraction:
+    """Read ``obj.field`` as an exact ratio, store it back as a Fraction, check its range."""
+    value = getattr(obj, field)
+    if isinstance(value, float | bool):
+        raise FloatInEconomy(
+            f"{field}: {value!r} is a {type(value).__name__}; write an exact ratio "
+            f"such as Fraction(3, 10), Decimal('0.3'), '3/10' or '30%'"
+        )
+    if isinstance(value, Fraction):
+        result = value
+    elif isinstance(value, int | Decimal | str):
+        from .._money.amounts import to_fraction
+
+        try:
+            result = to_fraction(value, field)
+        except GiftLedgerError as exc:
+            raise InvalidEconomy(f"{field}: {value!r} is not an exact ratio ({exc})") from None
+    else:
+        raise InvalidEconomy(
+            f"{field}: {_show(value)} of type {type(value).__name__} is not a ratio; "
+            f"use a Fraction, an int, a Decimal or a string such as '3/10' or '30%'"
+        )
+    if result < low or (high is not None and result > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidEconomy(f"{field}: {_show(value)} must be {bound}")
+    if result is not value:
+        object.__setattr__(obj, field, result)
+    return result
+
+
+def _int(obj: object, field: str, *, low: int = 0, optional: bool = False) -> None:
+    value = getattr(obj, field)
+    if value is None and optional:
+        return
+    if isinstance(value, float):
+        raise FloatInEconomy(f"{field}: {value!r} is a float; write a whole number")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidEconomy(
+            f"{field}: {_show(value)} of type {type(value).__name__} must be an int"
+        )
+    if value < low:
+        raise InvalidEconomy(f"{field}: {value} must be at least {low}")
+
+
+def _text(obj: object, field: str, *, empty: bool = False) -> str:
+    value = getattr(obj, field)
+    if not isinstance(value, str):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a string")
+    if not empty and not value.strip():
+        raise InvalidEconomy(f"{field}: {value!r} must not be empty")
+    return value
+
+
+def _flag(obj: object, field: str) -> None:
+    value = getattr(obj, field)
+    if not isinstance(value, bool):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be true or false")
+
+
+def _enum(obj: object, field: str, kind: type[enum.Enum]) -> None:
+    value = getattr(obj, field)
+    if isinstance(value, kind):
+        return
+    try:
+        object.__setattr__(obj, field, kind(value))
+    except (ValueError, TypeError):
+        options = ", ".join(repr(m.value) for m in kind)
+        raise InvalidEconomy(f"{field}: {value!r} must be one of {options}") from None
+
+
+def _currency(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a currency code such as 'USD'")
+    try:
+        unit = get_unit(value)
+    except GiftLedgerError:
+        raise InvalidEconomy(f"{field}: {value!r} is not a known currency (ISO 4217)") from None
+    if unit.kind is not UnitKind.FIAT:
+        raise InvalidEconomy(f"{field}: {value!r} is a virtual unit, not a currency")
+    return value
+
+
+def _money(obj: object, field: str, *, positive: bool = False, optional: bool = False) -> None:
+    value = getattr(obj, field)
+    if value is None and optional:
+        return
+    if isinstance(value, float):
+        raise FloatInEconomy(f"{field}: {value!r} is a float; write Money('19.99', 'USD')")
+    if not isinstance(value, Money):
+        raise InvalidEconomy(
+            f"{field}: {_show(value)} must be moneyed.Money, such as Money('19.99', 'USD')"
+        )
+    code = _currency(value.currency.code, field)
+    try:
+        minor = to_minor(value, code)
+    except GiftLedgerError as exc:
+        raise InvalidEconomy(f"{field}: {_show(value)} is not an exact amount ({exc})") from None
+    if minor < 0 or (positive and minor == 0):
+        raise InvalidEconomy(
+            f"{field}: {_show(value)} must be {'greater than' if positive else 'at least'} 0"
+        )
+
+
+def _region(obj: object, field: str) -> None:
+    value = getattr(obj, field)
+    if value == "*":
+        return
+    if not (isinstance(value, str) and len(value) == 2 and value.isascii() and value.isupper()):
+        raise InvalidEconomy(
+            f"{field}: {value!r} must be an ISO 3166 country code such as 'US', or '*'"
+        )
+
+
+def _tuple_of(obj: object, field: str, kind: type | tuple[type, ...]) -> tuple[Any, ...]:
+    value = getattr(obj, field)
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a sequence")
+    items = tuple(value)
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            kinds = (kind,) if isinstance(kind, type) else kind
+            want = " or ".join(k.__name__ for k in kinds)
+            raise InvalidEconomy(
+                f"{field}[{i}]: {_show(item)} of type {type(item).__name__} must be a {want}"
+            )
+    if type(value) is not tuple:
+        object.__setattr__(obj, field, items)
+    return items
+
+
+def _prefixed(prefix: str, exc: InvalidEconomy) -> InvalidEconomy:
+    """The same error with ``prefix`` in front of its path."""
+    return type(exc)(f"{prefix}{exc}")
+
+
+# --------------------------------------------------------------------------- records
 
 
 class Confidence(enum.Enum):
@@ -61,12 +271,35 @@ class Source:
         as_of: the date the source itself states, or None when undated.
         confidence: how sure the figure is.
         note: anything a reader must know (conflicts, what was assumed and why).
+
+    Example:
+        >>> from datetime import date
+        >>> Source("support.tiktok.com withdrawal-instructions", date(2019, 2, 19),
+        ...        Confidence.OFFICIAL).confidence.value
+        'official'
     """
 
     citation: str
     as_of: date | None
     confidence: Confidence
     note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _text(self, "citation")
+        if self.as_of is not None and not isinstance(self.as_of, date):
+            raise InvalidEconomy(f"as_of: {self.as_of!r} must be a date or None")
+        if isinstance(self.confidence, str):
+            # Accept the enum's name as well as its value ("THIRD_PARTY", "third-party").
+            by_name = Confidence.__members__.get(self.confidence.upper().replace("-", "_"))
+            if by_name is not None:
+                object.__setattr__(self, "confidence", by_name)
+        _enum(self, "confidence", Confidence)
+        _text(self, "note", empty=True)
+
+    def __str__(self) -> str:
+        when = self.as_of.isoformat() if self.as_of else "undated"
+        note = f" — {self.note}" if self.note else ""
+        return f"{self.citation} ({when}; {self.confidence.value}){note}"
 
 
 @attrs.frozen(slots=True)
@@ -85,6 +318,12 @@ class CoinPack:
     channel: str
     region: str = "*"
 
+    def __attrs_post_init__(self) -> None:
+        _int(self, "coins", low=1)
+        _money(self, "price", positive=True)
+        _text(self, "channel")
+        _region(self, "region")
+
 
 @attrs.frozen(slots=True)
 class StoreFee:
@@ -95,7 +334,8 @@ class StoreFee:
         rate: the share kept (``Fraction(3, 10)`` for 30%).
         fixed: a fixed part per purchase, in the purchase currency, or None.
         account: the segment naming the store's accounts (``"apple"`` gives
-            ``assets:stores:apple`` and ``expenses:store-fees:apple``).
+            ``assets:stores:apple`` and ``expenses:store-fees:apple``); when
+            left empty it is the channel's name.
         rounding: how the percentage part is rounded to the minor unit.
     """
 
@@ -104,6 +344,15 @@ class StoreFee:
     fixed: Money | None = None
     account: str = ""
     rounding: Rounding = Rounding.HALF_UP
+
+    def __attrs_post_init__(self) -> None:
+        _text(self, "channel")
+        _ratio(self, "rate", high=1)
+        _money(self, "fixed", optional=True)
+        _text(self, "account", empty=True)
+        if not self.account.strip():
+            object.__setattr__(self, "account", self.channel)
+        _enum(self, "rounding", Rounding)
 
 
 @attrs.frozen(slots=True)
@@ -123,6 +372,12 @@ class TaxRule:
     inclusive: bool = True
     rounding: Rounding = Rounding.HALF_UP
 
+    def __attrs_post_init__(self) -> None:
+        _region(self, "region")
+        _ratio(self, "rate", high=1)
+        _flag(self, "inclusive")
+        _enum(self, "rounding", Rounding)
+
 
 @attrs.frozen(slots=True)
 class Gift:
@@ -135,6 +390,10 @@ class Gift:
 
     name: str
     coins: int
+
+    def __attrs_post_init__(self) -> None:
+        _text(self, "name")
+        _int(self, "coins", low=1)
 
 
 class PayoutModel(enum.Enum):
@@ -178,6 +437,27 @@ class CreatorPay:
     share_after_fees: bool = False
     cash_rounding: Rounding = Rounding.FLOOR
 
+    def __attrs_post_init__(self) -> None:
+        _enum(self, "model", PayoutModel)
+        units = _ratio(self, "creator_units_per_coin")
+        _enum(self, "unit_rounding", Rounding)
+        value = _ratio(self, "value_per_unit")
+        _currency(self.value_currency, "value_currency")
+        share = _ratio(self, "share", high=1)
+        _flag(self, "share_after_fees")
+        _enum(self, "cash_rounding", Rounding)
+        if self.model is PayoutModel.DIAMOND_VALUE:
+            if units == 0:
+                raise InvalidEconomy(
+                    "creator_units_per_coin: 0 must be greater than 0 for model diamond_value"
+                )
+            if value == 0:
+                raise InvalidEconomy(
+                    "value_per_unit: 0 must be greater than 0 for model diamond_value"
+                )
+        elif share == 0:
+            raise InvalidEconomy("share: 0 must be greater than 0 for model share_of_price")
+
 
 @attrs.frozen(slots=True)
 class WithdrawalPolicy:
@@ -194,6 +474,8 @@ class WithdrawalPolicy:
         review_days: days a request may wait for review.
         holding_days: extra days a payment processor may hold the money.
         methods: payout methods offered (``"paypal"``, ``"bank"``).
+        weekly_cap: the most per rolling 7 days (None: no cap). Added for Bigo.
+        withdrawals_per_week: how many withdrawals 7 days allow (None: any).
     """
 
     minimum: Money | None = None
@@ -206,6 +488,44 @@ class WithdrawalPolicy:
     review_days: int = 0
     holding_days: int = 0
     methods: tuple[str, ...] = ()
+    weekly_cap: Money | None = None
+    withdrawals_per_week: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _money(self, "minimum", optional=True)
+        _money(self, "daily_cap", positive=True, optional=True)
+        _money(self, "fee_fixed", optional=True)
+        _ratio(self, "fee_rate", high=1)
+        _int(self, "min_age")
+        _flag(self, "requires_verification")
+        regions = self.regions
+        if isinstance(regions, str) or not isinstance(regions, Iterable):
+            raise InvalidEconomy(f"regions: {regions!r} must be a set of country codes")
+        if type(regions) is not frozenset:
+            regions = frozenset(regions)
+            object.__setattr__(self, "regions", regions)
+        for region in sorted(regions, key=str):
+            if not (isinstance(region, str) and len(region) == 2 and region.isupper()):
+                raise InvalidEconomy(f"regions: {region!r} must be an ISO 3166 country code")
+        _int(self, "review_days")
+        _int(self, "holding_days")
+        for i, method in enumerate(_tuple_of(self, "methods", str)):
+            if not method.strip():
+                raise InvalidEconomy(f"methods[{i}]: {method!r} must not be empty")
+        _money(self, "weekly_cap", positive=True, optional=True)
+        _int(self, "withdrawals_per_week", low=1, optional=True)
+        for cap in ("daily_cap", "weekly_cap"):
+            limit = getattr(self, cap)
+            if (
+                limit is not None
+                and self.minimum is not None
+                and limit.currency == self.minimum.currency
+                and limit < self.minimum
+            ):
+                raise InvalidEconomy(
+                    f"{cap}: {_show(limit)} is below minimum {_show(self.minimum)}; "
+                    f"no withdrawal could ever pass"
+                )
 
 
 class SpentCoinPolicy(enum.Enum):
@@ -227,6 +547,36 @@ class RefundPolicy:
     spent_coins: SpentCoinPolicy = SpentCoinPolicy.PLATFORM_LOSS
     refund_store_fee: bool = True
 
+    def __attrs_post_init__(self) -> None:
+        _enum(self, "spent_coins", SpentCoinPolicy)
+        _flag(self, "refund_store_fee")
+
+
+def _money_map(obj: object, field: str, currency: str) -> None:
+    value = getattr(obj, field)
+    if not isinstance(value, Mapping):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a mapping of region to Money")
+    copy = dict(value)
+    for region, amount in copy.items():
+        if region != "*" and not (isinstance(region, str) and len(region) == 2):
+            raise InvalidEconomy(f"{field}.{region}: region must be a country code or '*'")
+        holder = _Holder(amount)
+        _money(holder, "value")
+        if amount.currency.code != currency:
+            raise InvalidEconomy(
+                f"{field}.{region}: {_show(amount)} is not in the program's currency {currency}"
+            )
+        if amount.amount < 0:  # pragma: no cover - _money refuses negatives
+            raise InvalidEconomy(f"{field}.{region}: {_show(amount)} must be at least 0")
+    object.__setattr__(obj, field, copy)
+
+
+@attrs.define(slots=True)
+class _Holder:
+    """Lets the field checks run on a loose value (one item of a mapping)."""
+
+    value: object
+
 
 @attrs.frozen(slots=True)
 class RewardsProgram:
@@ -235,12 +585,14 @@ class RewardsProgram:
     Attributes:
         name: the program's name.
         rpm: payout per 1,000 qualified views, per region (``"*"`` for the rest).
+            Where sources give a range, this is its low end.
         engagement_weights: multipliers by engagement tier (``"low"``, ``"high"``).
         min_followers: followers needed to qualify.
         min_views_30d: views in the last 30 days needed to qualify.
         min_video_seconds: shortest video that earns.
         min_qualified_views_per_video: views a video needs before it earns.
         currency: the currency of ``rpm``.
+        rpm_high: the high end of the range per region, where sources give one.
     """
 
     name: str
@@ -251,6 +603,49 @@ class RewardsProgram:
     min_video_seconds: int = 0
     min_qualified_views_per_video: int = 0
     currency: str = "USD"
+    rpm_high: Mapping[str, Money] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        _text(self, "name")
+        _currency(self.currency, "currency")
+        _money_map(self, "rpm", self.currency)
+        if not self.rpm:
+            raise InvalidEconomy("rpm: {} must name at least one region (or '*')")
+        _money_map(self, "rpm_high", self.currency)
+        for region, high in self.rpm_high.items():
+            low = self.rpm.get(region)
+            if low is None:
+                raise InvalidEconomy(f"rpm_high.{region}: no rpm for region {region!r}")
+            if high < low:
+                raise InvalidEconomy(f"rpm_high.{region}: {_show(high)} is below rpm {_show(low)}")
+        weights = self.engagement_weights
+        if not isinstance(weights, Mapping):
+            raise InvalidEconomy(f"engagement_weights: {weights!r} must be a mapping")
+        checked = {}
+        for tier, weight in weights.items():
+            holder = _Holder(weight)
+            try:
+                checked[tier] = _ratio(holder, "value")
+            except InvalidEconomy as exc:
+                message = str(exc).removeprefix("value")
+                raise type(exc)(f"engagement_weights.{tier}{message}") from None
+        object.__setattr__(self, "engagement_weights", checked)
+        for field in (
+            "min_followers",
+            "min_views_30d",
+            "min_video_seconds",
+            "min_qualified_views_per_video",
+        ):
+            _int(self, field)
+
+
+def _checked_items(obj: object, field: str, kind: type) -> tuple[Any, ...]:
+    return _tuple_of(obj, field, kind)
+
+
+def _names(items: Iterable[str]) -> str:
+    found = sorted(set(items))
+    return ", ".join(found) if found else "none"
 
 
 @attrs.frozen(slots=True)
@@ -269,6 +664,10 @@ class RuleSet:
         rewards: view-based programs.
         min_buyer_age: the youngest viewer allowed to buy coins.
         payout_currencies: currencies creators may be paid in.
+
+    The lookups (:meth:`pack`, :meth:`gift`, :meth:`store_fee`, :meth:`tax`)
+    raise :class:`~giftledger.UnknownRule` naming the value and listing what
+    exists.
     """
 
     effective_from: datetime
@@ -283,6 +682,301 @@ class RuleSet:
     min_buyer_age: int = 18
     payout_currencies: tuple[str, ...] = ("USD",)
 
+    def __attrs_post_init__(self) -> None:
+        when = self.effective_from
+        if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
+            raise InvalidEconomy(
+                f"effective_from: {when!r} must be a timezone-aware datetime (UTC)"
+            )
+        packs = _checked_items(self, "coin_packs", CoinPack)
+        fees = _checked_items(self, "store_fees", StoreFee)
+        gifts = _checked_items(self, "gifts", Gift)
+        taxes = _checked_items(self, "taxes", TaxRule)
+        rewards = _checked_items(self, "rewards", RewardsProgram)
+        for field, kind in (
+            ("creator_pay", CreatorPay),
+            ("withdrawal", WithdrawalPolicy),
+            ("refunds", RefundPolicy),
+        ):
+            value = getattr(self, field)
+            if not isinstance(value, kind):
+                raise InvalidEconomy(f"{field}: {_show(value)} must be a {kind.__name__}")
+        _int(self, "min_buyer_age")
+        currencies = _tuple_of(self, "payout_currencies", str)
+        if not currencies:
+            raise InvalidEconomy("payout_currencies: () must name at least one currency")
+        for i, code in enumerate(currencies):
+            _currency(code, f"payout_currencies[{i}]")
+
+        channels: dict[str, int] = {}
+        for i, fee in enumerate(fees):
+            if fee.channel in channels:
+                raise InvalidEconomy(
+                    f"store_fees[{i}].channel: {fee.channel!r} already has a fee "
+                    f"(store_fees[{channels[fee.channel]}])"
+                )
+            channels[fee.channel] = i
+        if not packs:
+            raise InvalidEconomy("coin_packs: () must list at least one pack")
+        seen: dict[tuple[int, str, str], int] = {}
+        for i, pack in enumerate(packs):
+            if pack.channel not in channels:
+                raise InvalidEconomy(
+                    f"coin_packs[{i}].channel: {pack.channel!r} has no store fee; "
+                    f"store fees exist for {_names(channels)}"
+                )
+            key = (pack.coins, pack.channel, pack.region)
+            if key in seen:
+                raise InvalidEconomy(
+                    f"coin_packs[{i}]: a {pack.coins}-coin pack on {pack.channel!r} in "
+                    f"region {pack.region!r} is already coin_packs[{seen[key]}]"
+                )
+            seen[key] = i
+        if not gifts:
+            raise InvalidEconomy("gifts: () must list at least one gift")
+        names: dict[str, int] = {}
+        for i, gift in enumerate(gifts):
+            if gift.name in names:
+                raise InvalidEconomy(
+                    f"gifts[{i}].name: {gift.name!r} is already gifts[{names[gift.name]}]"
+                )
+            names[gift.name] = i
+        regions: dict[str, int] = {}
+        for i, tax in enumerate(taxes):
+            if tax.region in regions:
+                raise InvalidEconomy(
+                    f"taxes[{i}].region: {tax.region!r} already has a tax rule "
+                    f"(taxes[{regions[tax.region]}])"
+                )
+            regions[tax.region] = i
+        programs: set[str] = set()
+        for i, program in enumerate(rewards):
+            if program.name in programs:
+                raise InvalidEconomy(f"rewards[{i}].name: {program.name!r} appears twice")
+            programs.add(program.name)
+
+    # ----------------------------------------------------------------- lookups
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The sales channels with a store fee, in rule order."""
+        return tuple(fee.channel for fee in self.store_fees)
+
+    def pack(self, coins: int, channel: str, region: str = "*") -> CoinPack:
+        """The pack of ``coins`` on ``channel``: the region's own, else the ``"*"`` one.
+
+        Raises:
+            UnknownRule: no such pack; the message lists the packs on that channel.
+        """
+        fallback = None
+        for pack in self.coin_packs:
+            if pack.coins == coins and pack.channel == channel:
+                if pack.region == region:
+                    return pack
+                if pack.region == "*":
+                    fallback = pack
+        if fallback is not None:
+            return fallback
+        if channel not in self.channels:
+            raise UnknownRule(
+                f"unknown sales channel {channel!r}; channels: {_names(self.channels)}"
+            )
+        sizes = sorted(
+            {p.coins for p in self.coin_packs if p.channel == channel and p.region in (region, "*")}
+        )
+        raise UnknownRule(
+            f"no {coins}-coin pack on {channel!r} in region {region!r}; packs there: "
+            f"{', '.join(map(str, sizes)) or 'none'}"
+        )
+
+    def packs(self, channel: str, region: str = "*") -> tuple[CoinPack, ...]:
+        """Every pack a buyer in ``region`` sees on ``channel`` (own region over ``"*"``)."""
+        sizes = {p.coins for p in self.coin_packs if p.channel == channel}
+        return tuple(self.pack(n, channel, region) for n in sorted(sizes))
+
+    def gift(self, name: str) -> Gift:
+        """The gift called ``name``.
+
+        Raises:
+            UnknownRule: no such gift; the message lists the catalog.
+        """
+        for gift in self.gifts:
+            if gift.name == name:
+                return gift
+        raise UnknownRule(
+            f"unknown gift {name!r}; the catalog has: {', '.join(g.name for g in self.gifts)}"
+        )
+
+    def store_fee(self, channel: str) -> StoreFee:
+        """The fee of sales channel ``channel``.
+
+        Raises:
+            UnknownRule: no fee for that channel; the message lists the channels.
+        """
+        for fee in self.store_fees:
+            if fee.channel == channel:
+                return fee
+        raise UnknownRule(f"unknown sales channel {channel!r}; channels: {_names(self.channels)}")
+
+    def tax(self, region: str) -> TaxRule:
+        """The tax rule of ``region``, else the ``"*"`` rule.
+
+        Raises:
+            UnknownRule: neither exists; the message lists the regions with rules.
+        """
+        fallback = None
+        for rule in self.taxes:
+            if rule.region == region:
+                return rule
+            if rule.region == "*":
+                fallback = rule
+        if fallback is not None:
+            return fallback
+        raise UnknownRule(
+            f"no tax rule for region {region!r} and no '*' rule; regions: "
+            f"{_names(t.region for t in self.taxes)}"
+        )
+
+    def rewards_program(self, name: str | None = None) -> RewardsProgram:
+        """The rewards program called ``name`` (or the only one, when None).
+
+        Raises:
+            UnknownRule: no such program, or several and no name given.
+        """
+        if name is None and len(self.rewards) == 1:
+            return self.rewards[0]
+        for program in self.rewards:
+            if program.name == name:
+                return program
+        raise UnknownRule(
+            f"unknown rewards program {name!r}; programs: {_names(p.name for p in self.rewards)}"
+        )
+
+
+# --------------------------------------------------------------------------- paths
+
+_INDEX = re.compile(r"\.(\d+)(?=\.|\[|$)")
+_LAST = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
+
+
+def normalize_path(path: str) -> str:
+    """Write a figure path in the bracket form: ``versions.0.rate`` -> ``versions[0].rate``.
+
+    Example:
+        >>> normalize_path("versions.0.store_fees.1.rate")
+        'versions[0].store_fees[1].rate'
+    """
+    if not isinstance(path, str):
+        raise InvalidEconomy(f"path: {path!r} must be a string such as 'versions[0].gifts[2]'")
+    return _INDEX.sub(r"[\1]", path.strip())
+
+
+def _parent(path: str) -> str:
+    return _LAST.sub("", path)
+
+
+@attrs.frozen(slots=True)
+class Figure:
+    """One number in an economy, with where it came from.
+
+    Attributes:
+        path: where it is (``"versions[0].withdrawal.minimum"``).
+        value: the number (int, Fraction or Money).
+        source: its provenance, or None when none is recorded.
+    """
+
+    path: str
+    value: object
+    source: Source | None
+
+
+def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
+    """Every number a rule set holds, with its path. Defaults count: they are claims too."""
+    for i, pack in enumerate(rules.coin_packs):
+        yield f"{prefix}.coin_packs[{i}].coins", pack.coins
+        yield f"{prefix}.coin_packs[{i}].price", pack.price
+    for i, fee in enumerate(rules.store_fees):
+        yield f"{prefix}.store_fees[{i}].rate", fee.rate
+        if fee.fixed is not None:
+            yield f"{prefix}.store_fees[{i}].fixed", fee.fixed
+    for i, tax in enumerate(rules.taxes):
+        yield f"{prefix}.taxes[{i}].rate", tax.rate
+    for i, gift in enumerate(rules.gifts):
+        yield f"{prefix}.gifts[{i}].coins", gift.coins
+    pay = rules.creator_pay
+    yield f"{prefix}.creator_pay.creator_units_per_coin", pay.creator_units_per_coin
+    if pay.model is PayoutModel.DIAMOND_VALUE:
+        yield f"{prefix}.creator_pay.value_per_unit", pay.value_per_unit
+    else:
+        yield f"{prefix}.creator_pay.share", pay.share
+    w = rules.withdrawal
+    for field in (
+        "minimum",
+        "daily_cap",
+        "weekly_cap",
+        "fee_fixed",
+        "fee_rate",
+        "min_age",
+        "review_days",
+        "holding_days",
+        "withdrawals_per_week",
+    ):
+        value = getattr(w, field)
+        if value is not None:
+            yield f"{prefix}.withdrawal.{field}", value
+    for i, program in enumerate(rules.rewards):
+        base = f"{prefix}.rewards[{i}]"
+        for region, amount in program.rpm.items():
+            yield f"{base}.rpm.{region}", amount
+        for region, amount in program.rpm_high.items():
+            yield f"{base}.rpm_high.{region}", amount
+        for tier, weight in program.engagement_weights.items():
+            yield f"{base}.engagement_weights.{tier}", weight
+        for field in (
+            "min_followers",
+            "min_views_30d",
+            "min_video_seconds",
+            "min_qualified_views_per_video",
+        ):
+            yield f"{base}.{field}", getattr(program, field)
+    yield f"{prefix}.min_buyer_age", rules.min_buyer_age
+
+
+def _resolve(economy: Economy, path: str) -> object:
+    """The value at ``path`` in ``economy``; KeyError when there is none."""
+    node: object = economy
+    for name, index in re.findall(r"\.?([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
+            if not isinstance(node, tuple) or int(index) >= len(node):
+                raise KeyError(path)
+            node = node[int(index)]
+        elif isinstance(node, Mapping):
+            if name not in node:
+                raise KeyError(path)
+            node = node[name]
+        elif attrs.has(type(node)):
+            if name not in {a.name for a in attrs.fields(type(node))}:  # type: ignore[arg-type]
+                raise KeyError(path)
+            node = getattr(node, name)
+        else:
+            raise KeyError(path)
+    return node
+
+
+# --------------------------------------------------------------------------- economy
+
+
+def _unit_code(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a unit code such as 'COIN'")
+    try:
+        unit = get_unit(value)
+    except GiftLedgerError:
+        return value  # not registered yet: Economy registers it
+    if unit.kind is UnitKind.FIAT:
+        raise InvalidEconomy(f"{field}: {value!r} is a currency; a virtual unit needs its own code")
+    return value
+
 
 @attrs.frozen(slots=True)
 class Economy:
@@ -295,9 +989,23 @@ class Economy:
         coin_unit: the viewer-side virtual unit (``"COIN"``, ``"BIT"``, ``"STAR"``).
         creator_unit: the creator-side unit (``"DIAMOND"``, ``"BEAN"``).
         versions: rule sets, sorted by ``effective_from``; the first is the oldest.
-        sources: provenance per figure, keyed by a dotted path
-            (``"versions.0.creator_pay.value_per_unit"``).
+        sources: provenance per figure or record, keyed by a path in the form
+            ``"versions[0].creator_pay.value_per_unit"`` (the dotted form
+            ``"versions.0.creator_pay.value_per_unit"`` is accepted and normalised).
         assumptions: plain-language notes on every figure the platform never published.
+        unit_names: display names per virtual unit code, ``(singular, plural)``.
+        as_of: the date the rules were last checked against their sources.
+        variant: the preset options these rules were built with (``{"model": "A"}``).
+
+    Building an Economy registers its two virtual units (exponent 0) with
+    :func:`~giftledger.register_unit`, so amounts in them work at once.
+
+    Example:
+        >>> import giftledger as gl
+        >>> econ = gl.presets.load("tiktok-live")
+        >>> from datetime import datetime, UTC
+        >>> econ.gift("Galaxy", datetime(2024, 8, 1, tzinfo=UTC)).coins
+        1000
     """
 
     name: str
@@ -308,3 +1016,300 @@ class Economy:
     versions: tuple[RuleSet, ...]
     sources: Mapping[str, Source] = attrs.field(factory=dict)
     assumptions: tuple[str, ...] = ()
+    unit_names: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+    as_of: date | None = None
+    variant: Mapping[str, str] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        _text(self, "name")
+        _text(self, "title", empty=True)
+        _currency(self.books_currency, "books_currency")
+        _unit_code(self.coin_unit, "coin_unit")
+        _unit_code(self.creator_unit, "creator_unit")
+        if self.coin_unit == self.creator_unit:
+            raise InvalidEconomy(
+                f"creator_unit: {self.creator_unit!r} is also the coin_unit; "
+                f"the two sides need distinct units"
+            )
+        versions = _tuple_of(self, "versions", RuleSet)
+        if not versions:
+            raise InvalidEconomy("versions: () must hold at least one RuleSet")
+        for i in range(1, len(versions)):
+            if versions[i].effective_from <= versions[i - 1].effective_from:
+                raise InvalidEconomy(
+                    f"versions[{i}].effective_from: {versions[i].effective_from.isoformat()} "
+                    f"is not after versions[{i - 1}].effective_from "
+                    f"{versions[i - 1].effective_from.isoformat()}; versions must be sorted "
+                    f"oldest first, each strictly later"
+                )
+        for i, text in enumerate(_tuple_of(self, "assumptions", str)):
+            if not text.strip():
+                raise InvalidEconomy(f"assumptions[{i}]: {text!r} must not be empty")
+        if self.as_of is not None and not isinstance(self.as_of, date):
+            raise InvalidEconomy(f"as_of: {self.as_of!r} must be a date or None")
+        if not isinstance(self.variant, Mapping):
+            raise InvalidEconomy(f"variant: {self.variant!r} must be a mapping")
+        object.__setattr__(self, "variant", dict(self.variant))
+        self._check_names()
+        self._check_sources()
+        self._register_units()
+
+    def _check_names(self) -> None:
+        if not isinstance(self.unit_names, Mapping):
+            raise InvalidEconomy(f"unit_names: {self.unit_names!r} must be a mapping")
+        names: dict[str, tuple[str, str]] = {}
+        for code, pair in self.unit_names.items():
+            if code not in (self.coin_unit, self.creator_unit):
+                raise InvalidEconomy(
+                    f"unit_names.{code}: not one of this economy's units "
+                    f"({self.coin_unit}, {self.creator_unit})"
+                )
+            if (
+                not isinstance(pair, tuple | list)
+                or len(pair) != 2
+                or not all(isinstance(p, str) and p for p in pair)
+            ):
+                raise InvalidEconomy(
+                    f"unit_names.{code}: {pair!r} must be (singular, plural) strings"
+                )
+            names[code] = (pair[0], pair[1])
+        object.__setattr__(self, "unit_names", names)
+
+    def _check_sources(self) -> None:
+        if not isinstance(self.sources, Mapping):
+            raise InvalidEconomy(f"sources: {self.sources!r} must be a mapping of path to Source")
+        sources: dict[str, Source] = {}
+        for key, source in self.sources.items():
+            path = normalize_path(key)
+            if not isinstance(source, Source):
+                raise InvalidEconomy(f"sources[{key!r}]: {source!r} must be a Source")
+            try:
+                _resolve(self, path)
+            except KeyError:
+                raise InvalidEconomy(
+                    f"sources[{key!r}]: no figure or record at that path in {self.name!r}"
+                ) from None
+            sources[path] = source
+        object.__setattr__(self, "sources", sources)
+
+    def _register_units(self) -> None:
+        for field in ("coin_unit", "creator_unit"):
+            code = getattr(self, field)
+            singular, plural = self.unit_names.get(code, (None, None))
+            try:
+                register_unit(code, 0, singular=singular, plural=plural)
+            except GiftLedgerError as exc:
+                raise InvalidEconomy(f"{field}: {code!r} cannot be registered ({exc})") from None
+
+    # ----------------------------------------------------------------- time
+
+    @property
+    def latest(self) -> RuleSet:
+        """The newest version."""
+        return self.versions[-1]
+
+    def rules_at(self, when: datetime) -> RuleSet:
+        """The version in force at ``when``: the last one whose ``effective_from`` <= ``when``.
+
+        A version takes effect at its ``effective_from`` exactly.
+
+        Raises:
+            UnknownRule: ``when`` is before the first version.
+            InvalidEconomy: ``when`` is not a timezone-aware datetime.
+        """
+        if not isinstance(when, datetime) or when.utcoffset() is None:
+            raise InvalidEconomy(f"when: {when!r} must be a timezone-aware datetime")
+        starts = [v.effective_from for v in self.versions]
+        i = bisect.bisect_right(starts, when)
+        if i == 0:
+            raise UnknownRule(
+                f"no rules of {self.name!r} are in force at {when.isoformat()}: the first "
+                f"version takes effect at {starts[0].isoformat()}"
+            )
+        return self.versions[i - 1]
+
+    def version_index(self, when: datetime) -> int:
+        """The index in :attr:`versions` of the version in force at ``when``."""
+        rules = self.rules_at(when)
+        return next(i for i, v in enumerate(self.versions) if v is rules)
+
+    def _at(self, at: datetime | None) -> RuleSet:
+        return self.latest if at is None else self.rules_at(at)
+
+    def with_change(
+        self,
+        effective_from: datetime,
+        *,
+        sources: Mapping[str, Source] | None = None,
+        **changes: Any,
+    ) -> Economy:
+        """A new economy with one more version, derived from the latest.
+
+        Args:
+            effective_from: when the change takes effect; after the latest version.
+            sources: provenance for the changed figures, keyed by paths relative
+                to the new version (``{"withdrawal.minimum": Source(...)}``).
+            **changes: :class:`RuleSet` fields to replace.
+
+        Returns:
+            A new :class:`Economy`; this one is unchanged. Sources of fields the
+            change leaves alone carry over to the new version.
+
+        Raises:
+            InvalidEconomy: an unknown field, a date not after the latest version,
+                or a change that fails validation (the path names the new version).
+
+        Example:
+            >>> import giftledger as gl
+            >>> from datetime import datetime, UTC
+            >>> from moneyed import Money
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> w = econ.latest.withdrawal
+            >>> import attrs
+            >>> later = econ.with_change(datetime(2030, 1, 1, tzinfo=UTC),
+            ...     withdrawal=attrs.evolve(w, minimum=Money("50", "USD")))
+            >>> later.rules_at(datetime(2030, 1, 2, tzinfo=UTC)).withdrawal.minimum
+            Money('50', 'USD')
+        """
+        fields = attrs.fields_dict(RuleSet)
+        for name in changes:
+            if name not in fields or name == "effective_from":
+                raise InvalidEconomy(
+                    f"{name}: not a RuleSet field; fields: "
+                    f"{', '.join(f for f in fields if f != 'effective_from')}"
+                )
+        n = len(self.versions)
+        prefix = f"versions[{n}]."
+        try:
+            new = attrs.evolve(self.latest, effective_from=effective_from, **changes)
+        except InvalidEconomy as exc:
+            raise _prefixed(prefix, exc) from None
+        old = f"versions[{n - 1}]"
+        carried = dict(self.sources)
+        for path, source in self.sources.items():
+            if path.startswith(old + ".") or path == old:
+                rest = path[len(old) :]
+                field = re.split(r"[.\[]", rest.lstrip("."), maxsplit=1)[0]
+                if field not in changes:
+                    carried[f"versions[{n}]{rest}"] = source
+        for path, source in (sources or {}).items():
+            carried[prefix + normalize_path(path)] = source
+        return attrs.evolve(self, versions=(*self.versions, new), sources=carried)
+
+    # ----------------------------------------------------------------- lookups
+
+    def pack(
+        self, coins: int, channel: str, region: str = "*", at: datetime | None = None
+    ) -> CoinPack:
+        """The pack of ``coins`` on ``channel`` for ``region`` in the rules at ``at``.
+
+        ``at=None`` means the latest version. See :meth:`RuleSet.pack`.
+        """
+        return self._at(at).pack(coins, channel, region)
+
+    def gift(self, name: str, at: datetime | None = None) -> Gift:
+        """The gift called ``name`` in the rules at ``at`` (None: the latest)."""
+        return self._at(at).gift(name)
+
+    def store_fee(self, channel: str, at: datetime | None = None) -> StoreFee:
+        """The store fee of ``channel`` in the rules at ``at`` (None: the latest)."""
+        return self._at(at).store_fee(channel)
+
+    def tax(self, region: str, at: datetime | None = None) -> TaxRule:
+        """The tax rule of ``region`` (else ``"*"``) in the rules at ``at`` (None: the latest)."""
+        return self._at(at).tax(region)
+
+    # ----------------------------------------------------------------- provenance
+
+    def figures(self) -> tuple[Figure, ...]:
+        """Every number in every version, with its path and source (None when missing)."""
+        rows = []
+        for i, rules in enumerate(self.versions):
+            for path, value in _figures_of(rules, f"versions[{i}]"):
+                rows.append(Figure(path, value, self._find_source(path)))
+        return tuple(rows)
+
+    def _find_source(self, path: str) -> Source | None:
+        node = path
+        while node:
+            source = self.sources.get(node)
+            if source is not None:
+                return source
+            parent = _parent(node)
+            if parent == node or parent in ("", "versions"):
+                return None
+            node = parent
+        return None
+
+    def source_of(self, path: str) -> Source:
+        """Where the figure at ``path`` came from.
+
+        ``path`` is written as in error messages (``"versions[0].store_fees[1].rate"``;
+        dots for indexes work too). A source recorded for an enclosing record
+        covers the figures inside it.
+
+        Raises:
+            UnknownRule: nothing is at ``path``, or no source covers it.
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> econ.source_of("versions[0].withdrawal.minimum").confidence.value
+            'official'
+        """
+        norm = normalize_path(path)
+        try:
+            _resolve(self, norm)
+        except KeyError:
+            raise UnknownRule(
+                f"no figure at {path!r} in {self.name!r}; paths look like "
+                f"'versions[0].coin_packs[2].price' (see Economy.figures())"
+            ) from None
+        source = self._find_source(norm)
+        if source is None:
+            raise UnknownRule(
+                f"no source is recorded for {norm!r} in {self.name!r} or any record "
+                f"enclosing it; the figure's provenance is unknown"
+            )
+        return source
+
+    def missing_sources(self) -> tuple[str, ...]:
+        """The paths of figures no source covers (empty for every shipped preset)."""
+        return tuple(f.path for f in self.figures() if f.source is None)
+
+    def explain_sources(self) -> str:
+        """A readable table: every figure, its value and where it came from.
+
+        Example:
+            >>> import giftledger as gl
+            >>> text = gl.presets.load("tiktok-live").explain_sources()
+            >>> "creator_pay.value_per_unit" in text
+            True
+        """
+        lines = [f"{self.title or self.name} — figures and their sources"]
+        for figure in self.figures():
+            value = _show(figure.value)
+            where = str(figure.source) if figure.source else "NO SOURCE RECORDED"
+            lines.append(f"{figure.path} = {value}: {where}")
+        if self.assumptions:
+            lines.append("Assumptions:")
+            lines.extend(f"- {text}" for text in self.assumptions)
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- files
+
+    @classmethod
+    def from_toml(cls, text_or_path: str | Path, **variant: str) -> Economy:
+        """Load an economy from TOML text or a file (a ``Path``, or a str ending in .toml).
+
+        See :func:`giftledger.load_economy` for the format.
+        """
+        from .loading import economy_from_toml
+
+        return economy_from_toml(text_or_path, **variant)
+
+    def to_toml(self) -> str:
+        """This economy as TOML that :meth:`from_toml` reads back to an equal value."""
+        from .loading import economy_to_toml
+
+        return economy_to_toml(self)

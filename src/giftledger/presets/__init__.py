@@ -1,0 +1,119 @@
+"""Dated, sourced rules of real platforms, shipped as TOML data files.
+
+Each preset is a ``<name>.toml`` file beside this module, in the format
+:func:`giftledger.load_economy` reads. Every number in it carries its source,
+the date the source states and how sure it is (:class:`giftledger.Confidence`);
+where a platform never published a figure, the preset names its assumption in
+``Economy.assumptions``. ``docs/presets.md`` lists them all.
+
+Example:
+    >>> import giftledger as gl
+    >>> "tiktok-live" in [p.name for p in gl.presets.list()]
+    True
+    >>> econ = gl.presets.load("tiktok-live", model="B", ladder="65-coin-2023")
+    >>> econ.variant
+    {'ladder': '65-coin-2023', 'model': 'B'}
+    >>> econ.latest.creator_pay.creator_units_per_coin
+    Fraction(1, 2)
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import attrs
+
+from .._economy.loading import economy_from_dict
+from .._economy.rules import Economy
+from .._errors import UnknownRule
+
+__all__ = ["PresetInfo", "list", "load"]
+
+
+@attrs.frozen(slots=True)
+class PresetInfo:
+    """What a preset is, without loading it.
+
+    Attributes:
+        name: the name :func:`load` takes (``"tiktok-live"``).
+        title: a human title.
+        as_of: when its figures were last checked against their sources.
+        description: one paragraph on what it models.
+        variants: per variant axis, its options; the first is the default.
+    """
+
+    name: str
+    title: str
+    as_of: date | None
+    description: str
+    variants: Mapping[str, tuple[str, ...]]
+
+
+def _names() -> builtins.list[str]:
+    folder = resources.files(__name__)
+    return sorted(
+        item.name.removesuffix(".toml")
+        for item in folder.iterdir()
+        if item.name.endswith(".toml") and item.is_file()
+    )
+
+
+@functools.cache
+def _raw(name: str) -> Mapping[str, Any]:
+    if name not in _names():
+        raise UnknownRule(f"unknown preset {name!r}; presets: {', '.join(_names())}")
+    text = resources.files(__name__).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load(name: str, **variant: str) -> Economy:
+    """Load the preset ``name``, with options for its variants.
+
+    Args:
+        name: a preset name from :func:`list`.
+        **variant: an option per variant axis (``model="B"``); axes left out take
+            their default.
+
+    Returns:
+        A validated :class:`~giftledger.Economy`; its ``variant`` records the options.
+
+    Raises:
+        UnknownRule: no such preset, variant axis or option (the message lists them).
+
+    Example:
+        >>> import giftledger as gl
+        >>> gl.presets.load("tiktok-live").coin_unit
+        'COIN'
+    """
+    return economy_from_dict(_raw(name), **variant)
+
+
+def list() -> tuple[PresetInfo, ...]:
+    """Every shipped preset, sorted by name, with its title, date and variants."""
+    infos = []
+    for name in _names():
+        raw = _raw(name)
+        variants = {}
+        for axis, spec in raw.get("variants", {}).items():
+            options = builtins.list(spec.get("options", {}))
+            default = spec.get("default")
+            if default in options:
+                options.remove(default)
+                options.insert(0, default)
+            variants[axis] = tuple(options)
+        infos.append(
+            PresetInfo(
+                name=name,
+                title=raw.get("title", name),
+                as_of=raw.get("as_of"),
+                description=raw.get("description", ""),
+                variants=variants,
+            )
+        )
+    return tuple(infos)
