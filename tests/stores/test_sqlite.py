@@ -1,0 +1,261 @@
+"""The SQLite store's own promises: durability settings, append-only triggers, schema versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+import giftledger as gl
+from giftledger._stores import sqlite as glsqlite
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "book.db"
+
+
+@pytest.fixture
+def book(path: Path, clock: gl.ManualClock) -> Iterator[gl.Ledger]:
+    with gl.Ledger.open(f"sqlite:///{path}", clock=clock) as book:
+        book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("alice", "USD", normal="credit")
+        book.transfer("mint", "alice", "10.00", key="k1")
+        book.hold("alice", "mint", "1.00", timeout=timedelta(hours=1))
+        yield book
+
+
+@pytest.fixture
+def raw(path: Path, book: gl.Ledger) -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection to the ledger's file, as an attacker would have."""
+    db = sqlite3.connect(path, isolation_level=None)
+    yield db
+    db.close()
+
+
+def test_file_is_durable_wal_with_full_sync(book: gl.Ledger, path: Path) -> None:
+    store = book.store
+    assert isinstance(store, gl.SQLiteStore)
+    db = store._db
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+
+
+def test_tables_are_strict_and_amounts_are_integers(raw: sqlite3.Connection) -> None:
+    tables = [
+        r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    ]
+    for table in tables:
+        assert raw.execute(f"SELECT strict FROM pragma_table_list('{table}')").fetchone()[0] == 1
+    for table in tables:
+        for _, name, typ, *_ in raw.execute(f"PRAGMA table_info('{table}')"):
+            assert typ in ("INTEGER", "TEXT"), (table, name, typ)
+    types = raw.execute(
+        "SELECT DISTINCT typeof(minor), typeof(net_after) FROM postings WHERE net_after IS NOT NULL"
+    ).fetchall()
+    assert types == [("integer", "integer")]
+    assert raw.execute("SELECT minor FROM postings ORDER BY tx_id, idx").fetchall() == [
+        (1000,),
+        (1000,),
+        (100,),
+        (100,),
+    ]
+    with pytest.raises(sqlite3.IntegrityError, match="REAL"):  # STRICT refuses a float
+        raw.execute("UPDATE accounts SET net = 1.5 WHERE name = 'alice'")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE transactions SET memo = 'changed' WHERE id = 1",
+        "UPDATE transactions SET hash = '00' WHERE id = 1",
+        "DELETE FROM transactions WHERE id = 2",
+        "DELETE FROM transactions",
+        "UPDATE postings SET minor = 1 WHERE tx_id = 1",
+        "DELETE FROM postings WHERE tx_id = 1",
+        "UPDATE idempotency SET transaction_id = 2",
+        "DELETE FROM idempotency",
+        "DELETE FROM accounts WHERE name = 'alice'",
+        "UPDATE accounts SET name = 'mallory' WHERE name = 'alice'",
+        "UPDATE accounts SET unit = 'EUR' WHERE name = 'alice'",
+        "UPDATE accounts SET min_balance = NULL WHERE name = 'alice'",
+        "DELETE FROM holds",
+        "UPDATE holds SET minor = 1",
+    ],
+)
+def test_direct_updates_and_deletes_are_refused(
+    raw: sqlite3.Connection, book: gl.Ledger, statement: str
+) -> None:
+    before = list(book.transactions())
+    with pytest.raises(sqlite3.IntegrityError, match="giftledger: "):
+        raw.execute(statement)
+    assert list(book.transactions()) == before
+    assert book.verify() == 2
+
+
+def test_settled_holds_and_closed_accounts_stay_so(
+    raw: sqlite3.Connection, book: gl.Ledger
+) -> None:
+    (hold,) = book.holds()
+    book.void_hold(hold)
+    with pytest.raises(sqlite3.IntegrityError, match="stays settled"):
+        raw.execute("UPDATE holds SET status = 'pending'")
+    book.open_account("gone", "USD")
+    book.close_account("gone")
+    with pytest.raises(sqlite3.IntegrityError, match="stays closed"):
+        raw.execute("UPDATE accounts SET closed = 0 WHERE name = 'gone'")
+
+
+@pytest.mark.parametrize(
+    ("trigger", "tamper", "broken_at"),
+    [
+        ("postings_no_update", "UPDATE postings SET minor = 2000 WHERE tx_id = 1", 1),
+        ("transactions_no_update", "UPDATE transactions SET memo = 'x' WHERE id = 1", 1),
+        (
+            "transactions_no_update",
+            "UPDATE transactions SET effective_at = effective_at - 1 WHERE id = 2",
+            2,
+        ),
+        ("postings_no_delete", "DELETE FROM postings WHERE tx_id = 1 AND idx = 1", 1),
+        ("transactions_no_delete", "DELETE FROM transactions WHERE id = 2", None),
+        ("accounts_fixed", "UPDATE accounts SET unit = 'EUR' WHERE name = 'alice'", 1),
+    ],
+)
+def test_verify_catches_a_change_made_behind_the_triggers_back(
+    raw: sqlite3.Connection, book: gl.Ledger, trigger: str, tamper: str, broken_at: int | None
+) -> None:
+    assert book.verify() == 2
+    raw.execute(f"DROP TRIGGER {trigger}")
+    raw.execute(tamper)
+    with pytest.raises(gl.ChainBroken) as broken:
+        book.verify()
+    assert broken.value.transaction_id == broken_at
+
+
+def test_verify_catches_totals_changed_behind_the_ledgers_back(
+    raw: sqlite3.Connection, book: gl.Ledger
+) -> None:
+    raw.execute("UPDATE accounts SET net = net - 1 WHERE name = 'alice'")  # totals may change
+    with pytest.raises(gl.ChainBroken, match="alice"):
+        book.verify()
+
+
+# -- schema versions -------------------------------------------------------------------
+
+
+def test_new_file_records_the_schema_version(raw: sqlite3.Connection) -> None:
+    row = raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert row == (str(glsqlite.SCHEMA_VERSION),)
+
+
+def test_database_newer_than_the_library_is_refused(path: Path, book: gl.Ledger) -> None:
+    book.close()
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(99),))
+    db.close()
+    with pytest.raises(gl.SchemaVersionError, match="schema version 99, newer than the 1"):
+        gl.Ledger.open(f"sqlite:///{path}")
+    with pytest.raises(gl.StoreError):  # a SchemaVersionError is a StoreError
+        gl.Ledger.open(f"sqlite:///{path}")
+
+
+def test_migrations_run_once_each_in_order(path: Path) -> None:
+    ran: list[int] = []
+
+    def v1_to_v2(db: sqlite3.Connection) -> None:
+        ran.append(2)
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT")
+
+    db = sqlite3.connect(path, isolation_level=None)
+    assert glsqlite.migrate(db, glsqlite.MIGRATIONS) == 1
+    assert glsqlite.migrate(db, (*glsqlite.MIGRATIONS, v1_to_v2)) == 2
+    assert glsqlite.migrate(db, (*glsqlite.MIGRATIONS, v1_to_v2)) == 2
+    assert ran == [2]
+    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+    # The library (at version 1) now refuses the file rather than misread it.
+    with pytest.raises(gl.SchemaVersionError):
+        glsqlite.migrate(db, glsqlite.MIGRATIONS)
+    db.close()
+
+
+def test_failed_migration_changes_nothing(path: Path) -> None:
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half (id INTEGER) STRICT")
+        raise RuntimeError("boom")
+
+    db = sqlite3.connect(path, isolation_level=None)
+    glsqlite.migrate(db, glsqlite.MIGRATIONS)
+    with pytest.raises(RuntimeError, match="boom"):
+        glsqlite.migrate(db, (*glsqlite.MIGRATIONS, broken))
+    assert db.execute("SELECT value FROM meta").fetchone() == ("1",)
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
+    db.close()
+
+
+def test_a_file_that_is_not_a_ledger_is_refused(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (id INTEGER)")
+    db.close()
+    with pytest.raises(gl.StoreError, match="not a giftledger ledger"):
+        gl.Ledger.open(f"sqlite:///{path}")
+
+
+# -- URLs --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite:book.db"])
+def test_urls_that_name_no_file_are_refused(url: str) -> None:
+    with pytest.raises(gl.InvalidArgument):
+        gl.Ledger.open(url)
+
+
+def test_relative_and_absolute_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with gl.Ledger.open("sqlite:///relative.db") as book:
+        assert book.store.url == "sqlite:///relative.db"
+    assert (tmp_path / "relative.db").exists()
+    with gl.Ledger.open(f"sqlite:///{tmp_path / 'absolute.db'}") as book:
+        assert repr(book.store).startswith("<SQLiteStore")
+    assert (tmp_path / "absolute.db").exists()
+    with pytest.raises(gl.InvalidArgument, match="does not exist"):
+        gl.Ledger.open(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+
+
+# -- several connections on one file ---------------------------------------------------
+
+
+def test_two_connections_see_each_others_writes(path: Path, clock: gl.ManualClock) -> None:
+    with (
+        gl.Ledger.open(f"sqlite:///{path}", clock=clock) as one,
+        gl.Ledger.open(f"sqlite:///{path}", clock=clock) as two,
+    ):
+        one.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        two.open_account("alice", "USD", normal="credit")
+        for i in range(10):
+            (one if i % 2 else two).transfer("mint", "alice", 1, key=f"k{i}")
+        two.post_many([[gl.debit("alice", 3), gl.credit("mint", 3)]] * 3)
+        with pytest.raises(gl.InsufficientFunds):
+            one.transfer("alice", "mint", 2)  # sees two's batch: only 1.00 is left
+        assert one.balance("alice") == two.balance("alice") == gl.from_minor(100, "USD")
+        assert one.find("k3") == two.find("k3")
+        assert one.verify() == two.verify() == 13
+        assert one.head == two.head
+
+
+def test_a_reader_sees_one_snapshot(path: Path, clock: gl.ManualClock) -> None:
+    with (
+        gl.Ledger.open(f"sqlite:///{path}", clock=clock) as one,
+        gl.Ledger.open(f"sqlite:///{path}", clock=clock) as two,
+    ):
+        one.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        one.open_account("alice", "USD", normal="credit")
+        one.post_many([[gl.debit("mint", 1), gl.credit("alice", 1)]] * 600)
+        entries = one.transactions()
+        first = next(entries)
+        two.transfer("mint", "alice", 1)  # WAL: the writer does not wait for the reader
+        assert [first, *entries] == list(two.transactions(1, 601))
+        assert one.head[0] == 601
