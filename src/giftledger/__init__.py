@@ -18,7 +18,17 @@ Example:
 from __future__ import annotations
 
 from . import presets
+from ._economy.chain import GiftEconomy, RateLookup, Withdrawal
+from ._economy.explain import (
+    Explanation,
+    GiftTrace,
+    PurchaseSlice,
+    Statement,
+    StatementLine,
+)
 from ._economy.loading import load_economy
+from ._economy.lots import CoinLot, LotSlice
+from ._economy.views import estimate_view_earnings
 from ._economy.rules import (
     CoinPack,
     Confidence,
@@ -120,6 +130,7 @@ __all__ = [
     "BelowWithdrawalThreshold",
     "ChainBroken",
     "Clock",
+    "CoinLot",
     "CoinPack",
     "Confidence",
     "CreatorPay",
@@ -128,10 +139,13 @@ __all__ = [
     "Economy",
     "EntryKind",
     "ExcessPrecision",
+    "Explanation",
     "Figure",
     "FloatNotAllowed",
     "Gift",
+    "GiftEconomy",
     "GiftLedgerError",
+    "GiftTrace",
     "HistoryEntry",
     "Hold",
     "HoldExpired",
@@ -146,6 +160,7 @@ __all__ = [
     "Ledger",
     "Leftover",
     "LimitExceeded",
+    "LotSlice",
     "ManualClock",
     "MemoryStore",
     "NotEligible",
@@ -156,7 +171,9 @@ __all__ = [
     "Posting",
     "PostingRow",
     "PostingSpec",
+    "PurchaseSlice",
     "Rate",
+    "RateLookup",
     "RateUnavailable",
     "RefundPolicy",
     "RewardsProgram",
@@ -167,6 +184,8 @@ __all__ = [
     "Side",
     "Source",
     "SpentCoinPolicy",
+    "Statement",
+    "StatementLine",
     "Store",
     "StoreError",
     "StoreFee",
@@ -186,11 +205,13 @@ __all__ = [
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
+    "Withdrawal",
     "WithdrawalPolicy",
     "__version__",
     "allocate",
     "credit",
     "debit",
+    "estimate_view_earnings",
     "fixed",
     "format_money",
     "from_minor",

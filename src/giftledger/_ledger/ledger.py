@@ -651,6 +651,7 @@ class Ledger:
         effective_at: datetime | None = None,
         rates: Sequence[Rate] = (),
         dry_run: bool = False,
+        guard: Callable[[StoreReader], object] | None = None,
     ) -> Transaction:
         """Post a balanced transaction of any number of postings, all or nothing.
 
@@ -666,6 +667,12 @@ class Ledger:
             rates: exchange rates to store on the entry (see :meth:`convert`).
             dry_run: check everything and return the entry that would be
                 posted, without posting it.
+            guard: a check run inside the locked store write, before anything is
+                written, with a read-only view of the ledger (balances, holds,
+                the journal); if it raises, nothing is written. It makes a
+                caller's check and this write one atomic step, even across
+                processes on a SQL store. It is not part of the idempotency
+                fingerprint and does not run when a key replays.
 
         Returns:
             The posted :class:`~giftledger.Transaction`.
@@ -698,6 +705,8 @@ class Ledger:
         request = ("post", postings, memo, metadata, effective_at, tuple(rates))
 
         def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            if guard is not None:
+                guard(w)
             return self._post_body(
                 w, now, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
             )
@@ -1100,6 +1109,7 @@ class Ledger:
         memo: str = "",
         metadata: Mapping[str, MetaValue] | None = None,
         dry_run: bool = False,
+        guard: Callable[[StoreReader], object] | None = None,
     ) -> Hold:
         """Reserve ``amount`` for a transfer from ``credit`` to ``debit``, to settle later.
 
@@ -1107,6 +1117,11 @@ class Ledger:
         holds); posted balances move only when the hold is posted with
         :meth:`post_hold`. :meth:`void_hold` releases it; past ``expires_at``
         (or ``now + timeout``) it can no longer be posted and stops counting.
+
+        Args:
+            guard: a check run inside the locked store write before anything is
+                written, as for :meth:`post`: a threshold check and the hold
+                become one atomic step.
 
         Returns:
             The pending :class:`~giftledger.Hold`; its ``id`` names it later.
@@ -1120,6 +1135,8 @@ class Ledger:
         request = ("hold", debit, credit, amount, expires_at, timeout, memo, metadata)
 
         def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Hold:
+            if guard is not None:
+                guard(w)
             memo_ = self._text(memo, "memo")
             meta = freeze_metadata(metadata)
             exp = require_aware(expires_at, "expires_at") if expires_at is not None else None
