@@ -434,7 +434,7 @@ def ledgers(
     with accounts, posted transactions and pending holds already in it.
 
     Per unit it opens an unrestricted ``world:<UNIT>`` account (money comes in
-    from there) and up to ``max_accounts`` accounts that must not go negative,
+    from there) and 1 to ``max_accounts`` accounts that must not go negative,
     with drawn names. Transactions that would break a rule are skipped, so the
     ledger always verifies. ``ledger.clock`` is the ManualClock.
 
@@ -466,7 +466,7 @@ def ledgers(
             opened.append(
                 book.open_account(f"world:{unit.code}", unit.code, rule=BalanceRule.unrestricted())
             )
-            names = draw(st.lists(account_names(), max_size=max_accounts, unique=True))
+            names = draw(st.lists(account_names(), min_size=1, max_size=max_accounts, unique=True))
             for name in names:
                 full = f"{unit.code}:{name}"
                 normal = draw(st.sampled_from(Side))

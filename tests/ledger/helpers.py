@@ -26,3 +26,25 @@ def snapshot(book: gl.Ledger) -> dict[str, Any]:
         "pending_holds": book.holds(),
         "trial_balance": (dict(trial.debits), dict(trial.credits)),
     }
+
+
+def open_books(book: gl.Ledger) -> gl.Ledger:
+    """Open the accounts of a small gift economy on ``book`` (no balances yet)."""
+    free = gl.BalanceRule.unrestricted()
+    book.open_account("platform:coin-supply", "COIN", rule=free)
+    book.open_account("platform:diamond-supply", "DIAMOND", rule=free)
+    book.open_account("platform:escrow", "COIN", normal="credit")
+    book.open_account("viewers:alice:coins", "COIN", normal="credit")
+    book.open_account("viewers:carol:coins", "COIN", normal="credit")
+    book.open_account("creators:bob:diamonds", "DIAMOND", normal="credit")
+    book.open_account("creators:bob:cash", "USD", normal="credit")
+    book.open_account("assets:bank", "USD")
+    book.open_account("revenue:sales", "USD", normal="credit")
+    for unit in ("COIN", "DIAMOND", "USD"):
+        book.open_trading_account(unit)
+    return book
+
+
+def fund(book: gl.Ledger, wallet: str, coins: int) -> gl.Transaction:
+    """Issue ``coins`` from the coin supply to ``wallet``."""
+    return book.transfer("platform:coin-supply", wallet, coins)

@@ -1660,12 +1660,16 @@ def _verify(r: StoreReader) -> int:
     credits: dict[str, int] = {}
     holds: dict[int, Transaction] = {}
     reversed_: dict[int, int] = {}
+    claimed: dict[int, int] = {}  # reversed_by links as stored beside the entries
     accounts = {st.account.name: st for st in r.account_states("")}
     for tx in r.transactions():
         count += 1
         where = f"transaction {tx.id}"
         if tx.id != count:
-            raise ChainBroken(f"{where} is out of sequence: expected id {count}", tx.id)
+            # Name the entry by its place in the journal: its stored id is what changed.
+            raise ChainBroken(
+                f"transaction {count} is out of sequence: it carries id {tx.id}", count
+            )
         if tx.prev_hash != prev:
             raise ChainBroken(
                 f"{where} links to {tx.prev_hash[:12]}… but the entry before hashes to "
@@ -1680,6 +1684,8 @@ def _verify(r: StoreReader) -> int:
                 tx.id,
             )
         prev = tx.hash
+        if tx.reversed_by is not None:
+            claimed[tx.id] = tx.reversed_by
         sums: dict[str, int] = {}
         for p in tx.postings:
             st = accounts.get(p.account)
@@ -1714,6 +1720,16 @@ def _verify(r: StoreReader) -> int:
             if tx.reverses is None or tx.reverses >= tx.id or tx.reverses in reversed_:
                 raise ChainBroken(f"{where} reverses {tx.reverses}, which it cannot", tx.id)
             reversed_[tx.reverses] = tx.id
+    # reversed_by is a link kept beside the hashed content: check it against the
+    # reversals the journal holds, both ways.
+    wrong = [i for i in claimed.keys() | reversed_.keys() if claimed.get(i) != reversed_.get(i)]
+    if wrong:
+        first = min(wrong)
+        raise ChainBroken(
+            f"transaction {first} is linked as reversed by {claimed.get(first)}, but the "
+            f"journal's reversal of it is {reversed_.get(first)}",
+            first,
+        )
     head_id, head_hash = r.head()
     if head_id != count or head_hash != prev:
         raise ChainBroken(

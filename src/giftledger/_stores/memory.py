@@ -293,7 +293,7 @@ class MemoryStore:
 
     # -- for tests of tamper evidence ----------------------------------------------------
 
-    def _tamper(self, id: int, **changes: object) -> None:
+    def _tamper(self, id: int, /, **changes: object) -> None:
         """Replace stored fields of entry ``id`` behind the ledger's back (tests only)."""
         self._journal[id - 1] = attrs.evolve(self._journal[id - 1], **changes)  # type: ignore[arg-type]
 

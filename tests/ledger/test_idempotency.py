@@ -1,0 +1,150 @@
+"""Acceptance 5: the idempotency matrix, for every writing operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from moneyed import Money
+
+import giftledger as gl
+
+from .helpers import fund, snapshot
+
+ALICE = "viewers:alice:coins"
+ESCROW = "platform:escrow"
+
+Call = Callable[[gl.Ledger, str], object]
+HOLD = 3  # the id of the hold _prepare() places
+
+
+def _prepare(book: gl.Ledger) -> None:
+    fund(book, ALICE, 1000)
+    book.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)
+    assert book.hold(ALICE, ESCROW, 10).id == HOLD
+
+
+# Each operation: (name, the call under a key, the same call with other content).
+OPERATIONS: list[tuple[str, Call, Call]] = [
+    (
+        "post",
+        lambda b, k: b.post([gl.debit(ALICE, 10), gl.credit(ESCROW, 10)], key=k),
+        lambda b, k: b.post([gl.debit(ALICE, 11), gl.credit(ESCROW, 11)], key=k),
+    ),
+    (
+        "transfer",
+        lambda b, k: b.transfer(ALICE, ESCROW, 10, key=k, memo="gift"),
+        lambda b, k: b.transfer(ALICE, ESCROW, 10, key=k, memo="another gift"),
+    ),
+    (
+        "convert",
+        lambda b, k: b.convert(
+            "creators:bob:diamonds", "creators:bob:cash", 200, rate="0.005", key=k
+        ),
+        lambda b, k: b.convert(
+            "creators:bob:diamonds", "creators:bob:cash", 200, rate="0.006", key=k
+        ),
+    ),
+    (
+        "hold",
+        lambda b, k: b.hold(ALICE, ESCROW, 10, key=k),
+        lambda b, k: b.hold(ALICE, ESCROW, 12, key=k),
+    ),
+    (
+        "post_hold",
+        lambda b, k: b.post_hold(HOLD, 5, key=k),
+        lambda b, k: b.post_hold(HOLD, 6, key=k),
+    ),
+    (
+        "void_hold",
+        lambda b, k: b.void_hold(HOLD, key=k),
+        lambda b, k: b.void_hold(HOLD, key=k, memo="changed"),
+    ),
+    (
+        "reverse",
+        lambda b, k: b.reverse(2, key=k),
+        lambda b, k: b.reverse(2, key=k, memo="changed"),
+    ),
+]
+IDS = [op[0] for op in OPERATIONS]
+
+
+@pytest.fixture
+def prepared(books: gl.Ledger) -> gl.Ledger:
+    _prepare(books)
+    return books
+
+
+@pytest.mark.parametrize(("name", "call", "other"), OPERATIONS, ids=IDS)
+def test_same_key_and_content_returns_the_original_and_changes_nothing(
+    prepared: gl.Ledger, name: str, call: Call, other: Call
+) -> None:
+    first = call(prepared, "key-1")
+    after_first = snapshot(prepared)
+    again = call(prepared, "key-1")
+    assert again == first
+    assert snapshot(prepared) == after_first
+
+
+@pytest.mark.parametrize(("name", "call", "other"), OPERATIONS, ids=IDS)
+def test_same_key_with_other_content_is_a_duplicate_key_conflict(
+    prepared: gl.Ledger, name: str, call: Call, other: Call
+) -> None:
+    call(prepared, "key-1")
+    before = snapshot(prepared)
+    with pytest.raises(gl.DuplicateKeyConflict, match="key-1"):
+        other(prepared, "key-1")
+    assert snapshot(prepared) == before
+
+
+def test_a_key_is_shared_across_operations(prepared: gl.Ledger) -> None:
+    prepared.hold(ALICE, ESCROW, 10, key="order-1")
+    before = snapshot(prepared)
+    with pytest.raises(gl.DuplicateKeyConflict, match="order-1"):
+        prepared.transfer(ALICE, ESCROW, 10, key="order-1")
+    assert snapshot(prepared) == before
+
+
+def test_a_key_whose_first_attempt_failed_fails_the_same_way_again(books: gl.Ledger) -> None:
+    fund(books, ALICE, 5)
+    before = snapshot(books)
+    with pytest.raises(gl.InsufficientFunds) as first:
+        books.transfer(ALICE, ESCROW, 10, key="gift-1")
+    assert snapshot(books) == before
+    fund(books, ALICE, 100)  # now it would succeed without the key...
+    before = snapshot(books)
+    with pytest.raises(gl.InsufficientFunds) as again:
+        books.transfer(ALICE, ESCROW, 10, key="gift-1")
+    assert str(first.value) in str(again.value)
+    assert "gift-1" in str(again.value)
+    assert snapshot(books) == before
+    # ...and other content under that key is still a conflict.
+    with pytest.raises(gl.DuplicateKeyConflict):
+        books.transfer(ALICE, ESCROW, 11, key="gift-1")
+    assert books.transfer(ALICE, ESCROW, 10, key="gift-2").id == 3
+
+
+def test_a_key_that_failed_on_an_unknown_account_keeps_failing(books: gl.Ledger) -> None:
+    with pytest.raises(gl.UnknownAccount, match="viewers:dave:coins"):
+        books.transfer("platform:coin-supply", "viewers:dave:coins", 10, key="k")
+    books.open_account("viewers:dave:coins", "COIN", normal="credit")
+    before = snapshot(books)
+    with pytest.raises(gl.UnknownAccount, match="viewers:dave:coins"):
+        books.transfer("platform:coin-supply", "viewers:dave:coins", 10, key="k")
+    assert snapshot(books) == before
+
+
+def test_a_dry_run_does_not_use_up_its_key(books: gl.Ledger) -> None:
+    fund(books, ALICE, 50)
+    preview = books.transfer(ALICE, ESCROW, 10, key="k", dry_run=True)
+    real = books.transfer(ALICE, ESCROW, 10, key="k")
+    assert (real.id, real.postings) == (preview.id, preview.postings)
+    assert books.find("k") == real
+
+
+def test_find_returns_the_entry_made_under_a_key(books: gl.Ledger) -> None:
+    tx = fund(books, ALICE, 50)
+    assert books.find("nope") is None
+    keyed = books.transfer(ALICE, ESCROW, 10, key="k")
+    assert books.find("k") == keyed != tx
+    assert books.balance(ALICE) == Money(40, "COIN")
