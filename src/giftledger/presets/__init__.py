@@ -8,8 +8,8 @@ where a platform never published a figure, the preset names its assumption in
 
 Example:
     >>> import giftledger as gl
-    >>> "tiktok-live" in [p.name for p in gl.presets.list()]
-    True
+    >>> [p.name for p in gl.presets.list()]
+    ['bigo-live', 'facebook-stars', 'tiktok-live', 'twitch-bits', 'youtube-super-chat']
     >>> econ = gl.presets.load("tiktok-live", model="B", ladder="65-coin-2023")
     >>> econ.variant
     {'ladder': '65-coin-2023', 'model': 'B'}
