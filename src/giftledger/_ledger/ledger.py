@@ -127,6 +127,7 @@ class Ledger:
         self.store: Store = store
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._units: dict[str, Unit] = {}
+        self._scales: dict[str, int] = {}  # unit code -> 10 ** exponent, for the hot path
 
     @classmethod
     def open(cls, url: str = "memory:", *, clock: Clock | None = None) -> Ledger:
@@ -430,72 +431,117 @@ class Ledger:
         except AttributeError:
             names = set()
         states = w.lock_accounts(names)
-        units = self._units
+        scales = self._scales
         out = []
         sums: dict[str, int] = {}
         nets: dict[str, int] = {}
         net_after: list[int] = []
+        # Each branch does the common case with as few operations as it can, and
+        # leaves naming what is wrong (in a fixed order) to _posting_error.
         for i, s in enumerate(specs):
             cls = type(s)
-            if cls is not PostingSpec and cls is not Posting:
+            if cls is Posting:
+                assert isinstance(s, Posting)
+                name = s.account
+                st = states.get(name)
+                if st is None:
+                    raise self._posting_error(i, s, None)
+                account = st.account
+                code = account.unit
+                side = s.side
+                minor = s.minor
+                if (
+                    account.closed
+                    or (side is not _DEBIT and side is not _CREDIT)
+                    or s.unit != code
+                    or type(minor) is not int
+                    or minor <= 0
+                ):
+                    raise self._posting_error(i, s, account)
+                p = s
+            elif cls is PostingSpec:
+                assert isinstance(s, PostingSpec)
+                name = s.account
+                st = states.get(name)
+                if st is None:
+                    raise self._posting_error(i, s, None)
+                account = st.account
+                code = account.unit
+                side = s.side
+                if account.closed or (side is not _DEBIT and side is not _CREDIT):
+                    raise self._posting_error(i, s, account)
+                amount = s.amount
+                if type(amount) is int:
+                    scale = scales.get(code) or self._scale(code)
+                    minor = amount * scale
+                    if not 0 < minor <= _MAX:
+                        minor = self._spec_minor(i, s, code)
+                else:
+                    minor = self._spec_minor(i, s, code)
+                p = Posting(name, side, minor, code)
+            else:
                 raise InvalidTransaction(
                     f"posting {i} is {s!r}; build postings with giftledger.debit() or credit()"
                 )
-            name = s.account
-            st = states.get(name)
-            if st is None:
-                raise UnknownAccount(
-                    f"posting {i}: unknown account {s.account!r}; open it with open_account() first"
-                )
-            account = st.account
-            code = account.unit
-            if account.closed:
-                raise AccountClosed(f"posting {i}: account {s.account!r} is closed")
-            side = s.side
-            if side is not _DEBIT and side is not _CREDIT:
-                raise InvalidTransaction(f"posting {i}: side {side!r} must be a giftledger.Side")
-            if cls is Posting:
-                assert isinstance(s, Posting)
-                if s.unit != code:
-                    raise CurrencyMismatch(
-                        f"posting {i}: unit {s.unit} does not match account {s.account!r} ({code})"
-                    )
-                minor = s.minor
-                if type(minor) is not int:
-                    raise InvalidTransaction(f"posting {i}: minor {minor!r} must be an int")
-                if minor <= 0:
-                    raise InvalidTransaction(
-                        f"posting {i} to {s.account!r}: amount {minor} minor units must be "
-                        f"greater than zero"
-                    )
-                p = s
-            else:
-                amount = s.amount
-                unit = units.get(code) or self._unit(code)
-                if type(amount) is int and -_MAX <= (minor := amount * unit.scale) <= _MAX:
-                    pass
-                else:
-                    try:
-                        minor = to_minor(amount, unit)
-                    except CurrencyMismatch:
-                        raise CurrencyMismatch(
-                            f"posting {i}: amount {amount!r} is not in {code}, the unit of "
-                            f"account {s.account!r}"
-                        ) from None
-                    except GiftLedgerError as exc:
-                        raise type(exc)(f"posting {i} to {s.account!r}: {exc}") from None
-                if minor <= 0:
-                    raise InvalidTransaction(
-                        f"posting {i} to {s.account!r}: amount {amount!r} must be greater "
-                        f"than zero (use the other side for the opposite direction)"
-                    )
-                p = Posting(name, side, minor, code)
             out.append(p)
             signed = minor if side is _DEBIT else -minor
             sums[code] = sums.get(code, 0) + signed
             net = nets[name] = nets.get(name, 0) + signed
             net_after.append(st.net + net)
         return tuple(out), states, sums, nets, net_after
+
+    def _scale(self, code: str) -> int:
+        scale = self._scales[code] = self._unit(code).scale
+        return scale
+
+    @staticmethod
+    def _posting_error(i: int, s: PostingSpec | Posting, account: Account | None) -> Exception:
+        """The error for posting ``i``, checked in a fixed order: account, closed, side, unit,
+        amount."""
+        if account is None:
+            return UnknownAccount(
+                f"posting {i}: unknown account {s.account!r}; open it with open_account() first"
+            )
+        if account.closed:
+            return AccountClosed(f"posting {i}: account {s.account!r} is closed")
+        side = s.side
+        if side is not _DEBIT and side is not _CREDIT:
+            return InvalidTransaction(f"posting {i}: side {side!r} must be a giftledger.Side")
+        assert isinstance(s, Posting)
+        code = account.unit
+        if s.unit != code:
+            return CurrencyMismatch(
+                f"posting {i}: unit {s.unit} does not match account {s.account!r} ({code})"
+            )
+        minor = s.minor
+        if type(minor) is not int:
+            return InvalidTransaction(f"posting {i}: minor {minor!r} must be an int")
+        return InvalidTransaction(
+            f"posting {i} to {s.account!r}: amount {minor} minor units must be greater than zero"
+        )
+
+    def _spec_minor(self, i: int, s: PostingSpec, code: str) -> int:
+        """A requested amount in minor units of ``code``, or the error that names the posting."""
+        amount = s.amount
+        unit = self._unit(code)
+        if type(amount) is int and -_MAX <= (minor := amount * unit.scale) <= _MAX:
+            pass
+        else:
+            try:
+                minor = to_minor(amount, unit)
+            except CurrencyMismatch:
+                raise CurrencyMismatch(
+                    f"posting {i}: amount {amount!r} is not in {code}, the unit of "
+                    f"account {s.account!r}"
+                ) from None
+            except GiftLedgerError as exc:
+                raise type(exc)(f"posting {i} to {s.account!r}: {exc}") from None
+        if minor <= 0:
+            raise InvalidTransaction(
+                f"posting {i} to {s.account!r}: amount {amount!r} must be greater "
+                f"than zero (use the other side for the opposite direction)"
+            )
+        return minor
 
     @staticmethod
     def _check_balanced(postings: Sequence[Posting]) -> None:
