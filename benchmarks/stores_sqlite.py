@@ -1,0 +1,229 @@
+"""Throughput of the SQLite store on the gift workload, beside raw sqlite3.
+
+Each transaction is one gift: a viewer's COIN wallet is debited, the coin supply
+credited, the Diamond supply debited and a creator's DIAMOND wallet credited:
+four postings over two units; viewer wallets must not go negative. Every
+measurement uses a new file in WAL mode with ``synchronous=FULL`` (each commit
+waits for its fsync), and it is measured four ways in one run:
+
+- ``raw single``: sqlite3 alone inserting the same rows (one journal row with a
+  precomputed hash, four posting rows, the four balance updates) and
+  committing each transaction (``BEGIN IMMEDIATE`` … ``COMMIT``): the driver's
+  own speed, the baseline;
+- ``ledger single``: ``Ledger.post`` on ``SQLiteStore``, one commit each;
+- ``raw batched`` and ``ledger batched``: the same, 1,000 transactions per
+  commit (``executemany``; ``Ledger.post_many``).
+
+Prints committed transactions per second and the ratios the issue sets as
+targets (single >= 80% of raw single, batched >= 50% of raw batched).
+
+Run: ``python benchmarks/stores_sqlite.py [--transactions N] [--dir DIR]``
+(DIR: where the files go, default a temporary directory; put it on the disk
+you care about). Nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import giftledger as gl
+
+VIEWERS = 1_000
+CREATORS = 100
+COINS, DIAMONDS = 10, 5
+BATCH = 1_000
+COIN_SUPPLY = "platform:coin-supply"
+DIAMOND_SUPPLY = "platform:diamond-supply"
+_DEBIT, _CREDIT = gl.Side.DEBIT, gl.Side.CREDIT
+
+
+def _register_units() -> None:
+    gl.register_unit("COIN", 0, singular="coin")
+    gl.register_unit("DIAMOND", 0, singular="diamond")
+
+
+def _wallet(i: int) -> str:
+    return f"viewers:v{i % VIEWERS}:coins"
+
+
+def _creator(i: int) -> str:
+    return f"creators:c{i % CREATORS}:diamonds"
+
+
+def _gift(i: int) -> list[gl.Posting]:
+    return [
+        gl.Posting(_wallet(i), _DEBIT, COINS, "COIN"),
+        gl.Posting(COIN_SUPPLY, _CREDIT, COINS, "COIN"),
+        gl.Posting(DIAMOND_SUPPLY, _DEBIT, DIAMONDS, "DIAMOND"),
+        gl.Posting(_creator(i), _CREDIT, DIAMONDS, "DIAMOND"),
+    ]
+
+
+def _open_book(path: str, gifts: int) -> gl.Ledger:
+    """A ledger with the wallets funded for ``gifts`` gifts (funding is not timed)."""
+    book = gl.Ledger.open(f"sqlite:///{path}")
+    book.open_account(COIN_SUPPLY, "COIN", rule=gl.BalanceRule.unrestricted())
+    book.open_account(DIAMOND_SUPPLY, "DIAMOND", rule=gl.BalanceRule.unrestricted())
+    for i in range(VIEWERS):
+        book.open_account(_wallet(i), "COIN", normal="credit")
+    for i in range(CREATORS):
+        book.open_account(_creator(i), "DIAMOND", normal="credit")
+    funding = (gifts // VIEWERS + 1) * COINS * 2
+    book.post_many(
+        [[gl.debit(COIN_SUPPLY, funding), gl.credit(_wallet(i), funding)] for i in range(VIEWERS)]
+    )
+    return book
+
+
+def _check(book: gl.Ledger, gifts: int) -> None:
+    """The books must add up, so a fast-but-wrong run cannot look good."""
+    supply = int(book.balance(DIAMOND_SUPPLY).amount)
+    if supply != gifts * DIAMONDS:
+        raise SystemExit(f"wrong: diamond supply {supply}, expected {gifts * DIAMONDS}")
+    if not book.trial_balance().is_balanced:
+        raise SystemExit("wrong: the trial balance is off")
+
+
+# -- the ledger ---------------------------------------------------------------------------
+
+
+def ledger_single(path: str, n: int) -> float:
+    with _open_book(path, n) as book:
+        start = time.perf_counter()
+        for i in range(n):
+            book.post(_gift(i))
+        rate = n / (time.perf_counter() - start)
+        _check(book, n)
+    return rate
+
+
+def ledger_batched(path: str, n: int) -> float:
+    with _open_book(path, n) as book:
+        start = time.perf_counter()
+        for first in range(0, n, BATCH):
+            book.post_many([_gift(i) for i in range(first, min(first + BATCH, n))])
+        rate = n / (time.perf_counter() - start)
+        _check(book, n)
+    return rate
+
+
+# -- raw sqlite3 ----------------------------------------------------------------------------
+
+_RAW_SCHEMA = """
+CREATE TABLE journal (id INTEGER PRIMARY KEY, effective_at INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL) STRICT;
+CREATE TABLE postings (tx_id INTEGER NOT NULL, idx INTEGER NOT NULL, account TEXT NOT NULL,
+    side TEXT NOT NULL, minor INTEGER NOT NULL, unit TEXT NOT NULL, net_after INTEGER,
+    PRIMARY KEY (tx_id, idx)) STRICT, WITHOUT ROWID;
+CREATE TABLE balances (name TEXT PRIMARY KEY, net INTEGER NOT NULL) STRICT;
+"""
+
+
+def _raw_connect(path: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.executescript(_RAW_SCHEMA)
+    names = [COIN_SUPPLY, DIAMOND_SUPPLY] + [_wallet(i) for i in range(VIEWERS)]
+    names += [_creator(i) for i in range(CREATORS)]
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO balances VALUES (?, 0)", [(n,) for n in names])
+    db.execute("COMMIT")
+    return db
+
+
+def _raw_rows(i: int, prev: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], str]:
+    now = int(time.time() * 1e6)
+    digest = hashlib.sha256(f"{prev}|{i}".encode()).hexdigest()
+    postings = [
+        (i, k, p.account, p.side.value, p.minor, p.unit, None) for k, p in enumerate(_gift(i))
+    ]
+    return (i, now, now, prev, digest), postings, digest
+
+
+_INSERT_TX = "INSERT INTO journal VALUES (?, ?, ?, ?, ?)"
+_INSERT_POSTING = "INSERT INTO postings VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPDATE_BALANCE = "UPDATE balances SET net = net + ? WHERE name = ?"
+
+
+def raw_single(path: str, n: int) -> float:
+    db = _raw_connect(path)
+    prev = "0" * 64
+    start = time.perf_counter()
+    for i in range(1, n + 1):
+        tx, postings, prev = _raw_rows(i, prev)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(_INSERT_TX, tx)
+        db.executemany(_INSERT_POSTING, postings)
+        db.executemany(
+            _UPDATE_BALANCE, [(p[4] if p[3] == "debit" else -p[4], p[2]) for p in postings]
+        )
+        db.execute("COMMIT")
+    rate = n / (time.perf_counter() - start)
+    db.close()
+    return rate
+
+
+def raw_batched(path: str, n: int) -> float:
+    db = _raw_connect(path)
+    prev = "0" * 64
+    start = time.perf_counter()
+    for first in range(1, n + 1, BATCH):
+        txs, postings, deltas = [], [], []
+        for i in range(first, min(first + BATCH, n + 1)):
+            tx, ps, prev = _raw_rows(i, prev)
+            txs.append(tx)
+            postings += ps
+            deltas += [(p[4] if p[3] == "debit" else -p[4], p[2]) for p in ps]
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(_INSERT_TX, txs)
+        db.executemany(_INSERT_POSTING, postings)
+        db.executemany(_UPDATE_BALANCE, deltas)
+        db.execute("COMMIT")
+    rate = n / (time.perf_counter() - start)
+    db.close()
+    return rate
+
+
+# -- main --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--transactions", "-n", type=int, default=5_000, metavar="N")
+    parser.add_argument("--dir", default=None, help="where the database files go")
+    args = parser.parse_args(argv)
+    n = args.transactions
+    if n < 10:
+        parser.error("--transactions must be at least 10")
+    _register_units()
+    print(f"SQLite {sqlite3.sqlite_version}: WAL, synchronous=FULL, one new file per measurement")
+    print(f"{n:,} gift transactions (4 postings, 2 units) per measurement\n")
+    results: dict[str, float] = {}
+    measurements: tuple[tuple[str, Callable[[str, int], float]], ...] = (
+        ("raw single", raw_single),
+        ("ledger single", ledger_single),
+        ("raw batched", raw_batched),
+        ("ledger batched", ledger_batched),
+    )
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="gl-bench-") as tmp:
+        print(f"  files in {tmp}")
+        for name, fn in measurements:
+            results[name] = fn(os.path.join(tmp, name.replace(" ", "-") + ".db"), n)
+            print(f"  {name:<16} {results[name]:>10,.0f} committed tx/s")
+    single = results["ledger single"] / results["raw single"]
+    batched = results["ledger batched"] / results["raw batched"]
+    print()
+    print(f"  single / raw single     {single:6.0%}   (target >= 80%)")
+    print(f"  batched / raw batched   {batched:6.0%}   (target >= 50%)")
+
+
+if __name__ == "__main__":
+    main()
