@@ -186,9 +186,13 @@ def _lookup_rate(rates: object, base: str, quote: str, at: datetime) -> Fraction
         )
     if isinstance(rates, Mapping):
         value = rates.get((base, quote))
-        if value is None:
+        inverse = rates.get((quote, base))
+        if value is not None:
+            rate = to_fraction(value, "rate")
+        elif inverse is not None and to_fraction(inverse, "rate") > 0:
+            rate = 1 / to_fraction(inverse, "rate")
+        else:
             raise RateUnavailable(f"no exchange rate {base}/{quote} at {at.isoformat()}")
-        rate = to_fraction(value, "rate")
     else:
         lookup = getattr(rates, "rate", None)
         if lookup is None:
@@ -253,7 +257,7 @@ class GiftEconomy:
         self.books = economy.books_currency
         self.coin = economy.coin_unit
         self.unit = economy.creator_unit
-        self.lots = LotBook()
+        self._lotbook = LotBook()
         self._opened: set[str] = set()
         b, free = self.books, BalanceRule.unrestricted()
         self._open("platform:coin-supply", self.coin, _D, rule=free)
@@ -303,13 +307,26 @@ class GiftEconomy:
         """Bring the lot view up to date with entries written by others (it also
         happens before every operation)."""
         with self.ledger.store.read() as r:
-            self.lots.sync(r)
+            self._lotbook.sync(r)
+
+    def coin_lots(self, viewer: str | None = None) -> tuple[CoinLot, ...]:
+        """The coin lots of ``viewer`` (of everyone if None), oldest first, up to date."""
+        self.sync()
+        return self._lotbook.lots(viewer)
+
+    def coin_lot(self, purchase: Transaction | int | str) -> CoinLot:
+        """The lot bought by a purchase (its entry, id or idempotency key), up to date.
+
+        Raises:
+            UnknownTransaction: not a coin purchase.
+        """
+        return self._purchase(purchase)
 
     def _snapshot(self, names: Sequence[str]) -> dict[str, int]:
         """Sync the lots and read ``names``' posted ``net`` in ONE read snapshot."""
         out = {}
         with self.ledger.store.read() as r:
-            self.lots.sync(r)
+            self._lotbook.sync(r)
             for name in names:
                 st = r.account_state(name)
                 out[name] = 0 if st is None else st.net
@@ -317,7 +334,7 @@ class GiftEconomy:
 
     def _guard(self, plan: _Plan) -> Callable[[StoreReader], None]:
         def guard(r: StoreReader) -> None:
-            if self.lots.sync(r, plan.watch):
+            if self._lotbook.sync(r, plan.watch):
                 raise _Stale
             if plan.check is not None:
                 plan.check(r)
@@ -686,7 +703,7 @@ class GiftEconomy:
             coins = g.coins * quantity
             snap = self._snapshot([wallet, diamonds_acct, payable])
             held = -snap[wallet]
-            slices = self.lots.take(viewer, coins)
+            slices = self._lotbook.take(viewer, coins)
             if slices is None or held < coins:
                 raise InsufficientFunds(
                     f"viewer {viewer!r} holds {held} {self.coin}; {quantity} x {gift!r} "
@@ -1014,8 +1031,8 @@ class GiftEconomy:
             }
             try:
                 hold = self.ledger.hold(
-                    flight,
                     cash,
+                    flight,
                     from_minor(w, currency),
                     key=key,
                     memo=f"{creator} withdraws {from_minor(w, currency).amount} {currency}",
@@ -1135,7 +1152,7 @@ class GiftEconomy:
         tx = self._hold_tx(withdrawal)
         ccy = str(tx.meta["gl.currency"])
         fee = _meta_int(tx, "gl.fee")
-        flight, cash = tx.postings[0].account, tx.postings[1].account
+        flight = tx.postings[1].account
         amount = tx.postings[0].minor
         self.ledger.post_hold(
             tx.id,
@@ -1153,7 +1170,6 @@ class GiftEconomy:
             postings.append(Posting(fees, _C, fee, ccy))
         if dry_run:
             return tx
-        del cash
         return self.ledger.post(
             postings,
             key=f"gl:withdrawal:{tx.id}:settle",
@@ -1199,7 +1215,7 @@ class GiftEconomy:
         if tx is None or tx.meta.get(OP) != "buy_coins":
             raise UnknownTransaction(f"no coin purchase {purchase!r}")
         self.sync()
-        lot = self.lots.lot(tx.id)
+        lot = self._lotbook.lot(tx.id)
         assert lot is not None
         return lot
 
@@ -1248,7 +1264,7 @@ class GiftEconomy:
         def plan() -> _Plan:
             now = self._now()
             self.sync()
-            lot = self.lots.lot(first.id)
+            lot = self._lotbook.lot(first.id)
             assert lot is not None
             if lot.refunded is not None:
                 raise AlreadyReversed(

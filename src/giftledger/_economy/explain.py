@@ -201,7 +201,7 @@ def explain(app: GiftEconomy, creator: str) -> Explanation:
             slices = decode_slices(meta.get("gl.lots"))
             traced = []
             for s in slices:
-                lot = app.lots.lot(s.lot)
+                lot = app._lotbook.lot(s.lot)
                 assert lot is not None
                 traced.append(
                     PurchaseSlice(
