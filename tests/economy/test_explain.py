@@ -76,7 +76,7 @@ def test_explain_sums_exactly_to_earnings_and_traces_to_purchases(seed: int) -> 
 
 
 def test_explain_shows_every_cut_of_the_tiktok_example() -> None:
-    book, _, app = tiktok()
+    _book, _, app = tiktok()
     app.open_viewer("alice", region="US")
     app.open_creator("bob", region="US", age=30)
     buy = app.buy_coins("alice", pack=1400, channel="ios")
@@ -103,7 +103,7 @@ def test_explain_counts_fx_and_withdrawal_fees() -> None:
     econ = simple_economy(
         withdrawal=gl.WithdrawalPolicy(minimum=Money("1", "EUR"), fee_rate=Fraction(1, 100))
     )
-    book, _, app = app_for(econ, rates={("USD", "EUR"): "0.5"})
+    _book, _, app = app_for(econ, rates={("USD", "EUR"): "0.5"})
     app.open_viewer("v", region="US")
     app.open_creator("eva", region="DE", payout_currency="EUR")
     app.buy_coins("v", pack=10000, channel="web")
@@ -121,7 +121,7 @@ def test_explain_counts_fx_and_withdrawal_fees() -> None:
 
 
 def test_statement_is_itemised_and_localised() -> None:
-    book, clock, app = tiktok()
+    _book, clock, app = tiktok()
     app.open_viewer("alice", region="US")
     app.open_creator("bob", region="US", age=30)
     app.buy_coins("alice", pack=1400, channel="ios")

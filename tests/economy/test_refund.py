@@ -42,7 +42,7 @@ def test_refund_reverses_unspent_coins_and_books_spent_ones_as_a_platform_loss()
 
 
 def test_refund_with_viewer_debt_books_a_receivable() -> None:
-    book, app, buy = _setup(gl.SpentCoinPolicy.VIEWER_DEBT)
+    book, app, _buy = _setup(gl.SpentCoinPolicy.VIEWER_DEBT)
     app.refund_purchase("order-1")  # by the purchase's idempotency key
     assert book.balance("viewers:alice:receivable") == usd("14.28")
     assert "expenses:refund-losses" not in book.balances()
@@ -80,7 +80,7 @@ def test_refunded_coins_cannot_be_spent_and_other_lots_still_can() -> None:
 
 
 def test_refunding_something_that_is_not_a_purchase_is_unknown_transaction() -> None:
-    book, app, buy = _setup(gl.SpentCoinPolicy.PLATFORM_LOSS)
+    _book, app, buy = _setup(gl.SpentCoinPolicy.PLATFORM_LOSS)
     with pytest.raises(gl.UnknownTransaction):
         app.refund_purchase(buy.id + 1)  # the gift
     with pytest.raises(gl.UnknownTransaction):
