@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from . import presets
-from ._economy.chain import GiftEconomy, RateLookup, Withdrawal
+from ._economy.chain import GiftEconomy, Withdrawal
 from ._economy.explain import (
     Explanation,
     GiftTrace,
@@ -173,7 +173,6 @@ __all__ = [
     "PostingSpec",
     "PurchaseSlice",
     "Rate",
-    "RateLookup",
     "RateUnavailable",
     "RefundPolicy",
     "RewardsProgram",

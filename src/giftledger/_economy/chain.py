@@ -44,7 +44,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 from moneyed import Money
@@ -77,6 +77,7 @@ from .._ledger.model import (
 from .._ledger.store import StoreReader
 from .._money.amounts import Rounding, from_minor, round_fraction, to_fraction, to_minor
 from .._money.units import get_unit
+from .fx import RateSource
 from .lots import OP, CoinLot, LotBook, encode_slices
 from .rules import Economy, PayoutModel, RuleSet, SpentCoinPolicy, WithdrawalPolicy
 
@@ -86,7 +87,6 @@ if TYPE_CHECKING:
 __all__ = [
     "FX_ROUNDING",
     "GiftEconomy",
-    "RateLookup",
     "Withdrawal",
 ]
 
@@ -97,17 +97,6 @@ FX_ROUNDING = Rounding.HALF_EVEN
 #: How a percentage withdrawal fee is rounded.
 FEE_ROUNDING = Rounding.HALF_UP
 _MAX_RETRIES = 64
-
-
-class RateLookup(Protocol):
-    """Where exchange rates come from: anything with ``rate(base, quote, at)``.
-
-    It returns how many major units of ``quote`` one major unit of ``base`` buys
-    at ``at``, as an exact ``Fraction``, and raises
-    :class:`~giftledger.RateUnavailable` when it has none (never a guess).
-    """
-
-    def rate(self, base: str, quote: str, at: datetime) -> Fraction: ...
 
 
 class _Stale(Exception):
@@ -222,8 +211,9 @@ class GiftEconomy:
     Args:
         ledger: the books (any store).
         economy: the platform's dated rules.
-        rates: where exchange rates come from (a ``RateTable``, any object with
-            ``rate(base, quote, at)``, or a mapping ``{(base, quote): rate}``);
+        rates: where exchange rates come from: a :class:`~giftledger.RateTable`
+            or any :class:`RateSource` (``rate(base, quote, at)``), or a plain
+            mapping ``{(base, quote): rate}`` for a fixed rate (inverses derived);
             needed only when a purchase or a payout is in another currency than
             the books'.
 
@@ -246,7 +236,13 @@ class GiftEconomy:
         Money('1400', 'COIN')
     """
 
-    def __init__(self, ledger: Ledger, economy: Economy, *, rates: object = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        economy: Economy,
+        *,
+        rates: RateSource | Mapping[tuple[str, str], object] | None = None,
+    ) -> None:
         if not isinstance(ledger, Ledger):
             raise InvalidArgument(f"ledger {ledger!r} must be a giftledger.Ledger")
         if not isinstance(economy, Economy):
@@ -671,10 +667,10 @@ class GiftEconomy:
             DIAMOND: debit  platform:diamond-supply              units
                      credit creators:<c>:diamonds                units
 
-        ``DIAMOND_VALUE`` rules owe the creator the value of their Diamonds,
-        kept cumulatively: after the gift the creator's payable is
-        ``round(diamonds * value_per_unit)`` by ``cash_rounding`` (never lower
-        than before), so a thousand 1-coin gifts owe exactly what one 1,000-coin
+        ``DIAMOND_VALUE`` rules owe the creator the value of the new Diamonds
+        at the rules in force, cut cumulatively: ``round((H + u) * v) -
+        round(H * v)`` by ``cash_rounding`` for ``H`` Diamonds held and ``u``
+        received, so a thousand 1-coin gifts owe exactly what one 1,000-coin
         gift owes. ``SHARE_OF_PRICE`` rules owe ``share`` of the released value
         (less the store fee in it when ``share_after_fees``; plus the tax when
         not), rounded by ``cash_rounding``; the platform's cut is the rest.
@@ -721,12 +717,14 @@ class GiftEconomy:
                         f"books' currency {self.books!r}; the chain values Diamonds in the "
                         f"books' currency"
                     )
-                before = -snap[payable]
-                total_units = -snap[diamonds_acct] + units
-                target = round_fraction(
-                    total_units * pay.value_per_unit * _scale(self.books), pay.cash_rounding
+                # Cumulative at today's value: the new units' share of the value of
+                # everything held, so a thousand 1-Diamond gifts owe what one
+                # 1,000-Diamond gift owes; units held before keep what they accrued.
+                held = -snap[diamonds_acct]
+                per_minor = pay.value_per_unit * _scale(self.books)
+                owed = round_fraction((held + units) * per_minor, pay.cash_rounding) - (
+                    round_fraction(held * per_minor, pay.cash_rounding)
                 )
-                owed = max(0, target - before)
             else:
                 base = released - fee_b if pay.share_after_fees else released + tax_b
                 owed = round_fraction(max(0, base) * pay.share, pay.cash_rounding)
