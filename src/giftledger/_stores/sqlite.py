@@ -62,10 +62,12 @@ from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
 _DEBIT = Side.DEBIT
 _POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
 _PAGE = 512  # entries read per query when iterating the journal
 _BUSY_TIMEOUT = 60.0  # seconds a writer waits for another process's write lock
+_CACHED_ACCOUNTS = 100_000  # account states kept between writes, at most
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -319,6 +321,16 @@ _TX_COLUMNS = (
     "expires_at, rates, prev_hash, hash"
 )
 
+_INSERT_TX = (
+    f"INSERT INTO transactions ({_TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_POSTING = (
+    "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_KIND_TEXT = {kind: kind.value for kind in EntryKind}
+_SIDE_TEXT = {side: side.value for side in Side}
+
 _HOLD_COLUMNS = (
     "h.id, d.name, c.name, h.minor, h.unit, h.expires_at, h.status, h.posted_minor, h.resolved_by"
 )
@@ -400,6 +412,12 @@ class SQLiteStore:
         # writes even with other processes writing the same file.
         self._ids: dict[str, int] = {}
         self._names: dict[int, str] = {}
+        # The accounts and the head as this connection last wrote them. They stay
+        # valid while no other connection commits, which ``PRAGMA data_version``
+        # tells at the start of each write; a rolled-back write drops them.
+        self._states: dict[str, AccountState] = {}
+        self._head: tuple[int, str] | None = None
+        self._data_version: int | None = None
         try:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
@@ -415,6 +433,11 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
+
+    def _forget(self) -> None:
+        """Drop the cached accounts and head: another connection may have changed them."""
+        self._states = {}
+        self._head = None
 
     def write(self, dry_run: bool = False) -> _WriteBlock:
         """A writer inside ``BEGIN IMMEDIATE``; commits on success, else rolls back."""
@@ -498,13 +521,18 @@ class _WriteBlock:
                 return store._writer
             if store._db.in_transaction:
                 raise StoreError("cannot start a write inside a read of the same store")
+            db = store._db
             try:
-                store._db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise StoreError(
                     f"could not take the write lock of {store.path!r}: {exc}; another "
                     f"process held it for longer than the busy timeout"
                 ) from exc
+            version = db.execute("PRAGMA data_version").fetchone()[0]
+            if version != store._data_version or len(store._states) > _CACHED_ACCOUNTS:
+                store._forget()
+                store._data_version = version
             self._writer = store._writer = _Writer(store)
             return self._writer
         except BaseException:
@@ -527,7 +555,10 @@ class _WriteBlock:
                     db.execute("COMMIT")
                 else:
                     db.execute("ROLLBACK")
+                    if writer._mutated:
+                        store._forget()
             except BaseException:
+                store._forget()
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
@@ -719,16 +750,16 @@ class _Reader:
 class _Writer(_Reader):
     """A writer inside ``BEGIN IMMEDIATE``.
 
-    It keeps the states of the accounts it locked (the ledger may hold on to
-    them, as with the memory store) and buffers appended rows until a query
-    needs them or the write commits.
+    It hands the ledger live account states from the store's cache (as the
+    memory store does) and buffers appended rows until a query needs them or
+    the write commits, then sends each table's rows in one ``executemany``.
     """
 
     def __init__(self, store: SQLiteStore) -> None:
         super().__init__(store)
-        self._states: dict[str, AccountState] = {}
+        self._states = store._states
         self._dirty: set[str] = set()
-        self._head: tuple[int, str] | None = None
+        self._mutated = False
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
@@ -736,31 +767,23 @@ class _Writer(_Reader):
     def _flush(self) -> None:
         db = self._db
         if self._txs:
-            db.executemany(
-                f"INSERT INTO transactions ({_TX_COLUMNS}) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self._txs,
-            )
+            db.executemany(_INSERT_TX, self._txs)
             self._txs = []
         if self._postings:
-            db.executemany(
-                "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                self._postings,
-            )
+            db.executemany(_INSERT_POSTING, self._postings)
             self._postings = []
         if self._dirty:
-            states = self._states
+            states, ids = self._states, self._store._ids
             db.executemany(
                 "UPDATE accounts SET net = ?, pending_debits = ?, pending_credits = ?, "
-                "next_expiry = ? WHERE name = ?",
+                "next_expiry = ? WHERE id = ?",
                 [
                     (
                         st.net,
                         st.pending_debits,
                         st.pending_credits,
-                        _to_micros(st.next_expiry),
-                        name,
+                        None if st.next_expiry is None else micros(st.next_expiry),
+                        ids[name],
                     )
                     for name in self._dirty
                     for st in (states[name],)
@@ -789,9 +812,10 @@ class _Writer(_Reader):
     # -- reads that the buffers can answer ------------------------------------------------
 
     def head(self) -> tuple[int, str]:
-        if self._head is None:
-            self._head = super().head()
-        return self._head
+        store = self._store
+        if store._head is None:
+            store._head = super().head()
+        return store._head
 
     def account_state(self, name: str) -> AccountState | None:
         st = self._states.get(name)
@@ -833,6 +857,7 @@ class _Writer(_Reader):
         return out
 
     def add_account(self, account: Account) -> None:
+        self._mutated = True
         cur = self._db.execute(
             "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, metadata) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -853,6 +878,7 @@ class _Writer(_Reader):
         self._states[account.name] = AccountState(account)
 
     def replace_account(self, account: Account) -> None:
+        self._mutated = True
         self._db.execute(
             "UPDATE accounts SET closed = ? WHERE name = ?", (int(account.closed), account.name)
         )
@@ -867,6 +893,7 @@ class _Writer(_Reader):
         net_after: Sequence[int],
         hold: Hold | None = None,
     ) -> None:
+        self._mutated = True
         states = self._states
         dirty = self._dirty
         for name, (dnet, dpd, dpc) in deltas.items():
@@ -875,33 +902,38 @@ class _Writer(_Reader):
             st.pending_debits += dpd
             st.pending_credits += dpc
             dirty.add(name)
+        eff = tx.effective_at
+        rec = tx.recorded_at
+        eff_us = (eff - _EPOCH) // _MICRO
+        id = tx.id
         self._txs.append(
             (
-                tx.id,
-                tx.kind.value,
-                micros(tx.effective_at),
-                micros(tx.recorded_at),
+                id,
+                _KIND_TEXT[tx.kind],
+                eff_us,
+                eff_us if rec is eff else (rec - _EPOCH) // _MICRO,
                 tx.key,
                 tx.memo,
-                _dump_meta(tx.metadata),
+                _dump_meta(tx.metadata) if tx.metadata else "[]",
                 tx.reverses,
                 tx.hold_id,
-                _to_micros(tx.expires_at),
-                _dump_rates(tx.rates),
+                None if tx.expires_at is None else micros(tx.expires_at),
+                _dump_rates(tx.rates) if tx.rates else "[]",
                 tx.prev_hash,
                 tx.hash,
             )
         )
         ids = self._store._ids
-        id = tx.id
         rows = self._postings
         if net_after:
-            for i, (p, after) in enumerate(zip(tx.postings, net_after, strict=True)):
-                rows.append((id, i, ids[p.account], p.side.value, p.minor, p.unit, after))
+            for i, p in enumerate(tx.postings):
+                rows.append(
+                    (id, i, ids[p.account], _SIDE_TEXT[p.side], p.minor, p.unit, net_after[i])
+                )
         else:
             for i, p in enumerate(tx.postings):
-                rows.append((id, i, ids[p.account], p.side.value, p.minor, p.unit, None))
-        self._head = (id, tx.hash)
+                rows.append((id, i, ids[p.account], _SIDE_TEXT[p.side], p.minor, p.unit, None))
+        self._store._head = (id, tx.hash)
         if hold is not None:
             self._put_hold(hold)
 
@@ -943,4 +975,5 @@ class _Writer(_Reader):
             self._dirty.add(name)
 
     def remember(self, record: IdempotencyRecord) -> None:
+        self._mutated = True
         self._keys[record.key] = record
