@@ -573,20 +573,21 @@ def _check_type(value: object, path: str, kind: type) -> Any:
         return value
     if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         raise InvalidEconomy(
-            f"{path}: {value!r} is a {_toml_type(value)}; expected {_kind_name(kind)}"
+            f"{path}: {value!r} is {_toml_type(value)}; expected {_kind_name(kind)}"
         )
     return value
 
 
 def _toml_type(value: object) -> str:
     return {
-        str: "string",
-        int: "integer",
-        bool: "boolean",
-        list: "array",
-        dict: "table",
-        date: "date",
-        datetime: "datetime",
+        str: "a string",
+        int: "an integer",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+        date: "a date",
+        datetime: "a datetime",
+        time: "a time",
     }.get(type(value), type(value).__name__)
 
 
@@ -641,7 +642,7 @@ def _rate(value: object, path: str) -> Fraction:
     _check_type(value, path, object)
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise InvalidEconomy(
-            f"{path}: {value!r} is a {_toml_type(value)}; write a rate as a string such as "
+            f"{path}: {value!r} is {_toml_type(value)}; write a rate as a string such as "
             f"'30%', '3/10' or '0.3'"
         )
     from .._money.amounts import to_fraction
@@ -667,7 +668,7 @@ def _money_text(value: object, path: str) -> Money:
     _check_type(value, path, object)
     if not isinstance(value, str):
         raise InvalidEconomy(
-            f"{path}: {value!r} is a {_toml_type(value)}; write money as a string "
+            f"{path}: {value!r} is {_toml_type(value)}; write money as a string "
             f"such as '19.99 USD'"
         )
     parts = value.split()
@@ -722,7 +723,7 @@ def _datetime(value: object, path: str) -> datetime:
     if isinstance(value, date):
         return datetime.combine(value, time(0), tzinfo=UTC)
     raise InvalidEconomy(
-        f"{path}: {value!r} is a {_toml_type(value)}; write a date (2024-07-23) or an "
+        f"{path}: {value!r} is {_toml_type(value)}; write a date (2024-07-23) or an "
         f"offset datetime (2024-07-23T00:00:00Z)"
     )
 
@@ -736,15 +737,9 @@ def _source(value: object, path: str) -> Source:
     if kind is None:
         options = ", ".join(repr(c.value) for c in Confidence)
         raise InvalidEconomy(f"{path}.confidence: {confidence!r} must be one of {options}")
-    try:
-        return Source(
-            citation=_req(table, "citation", path, str),
-            as_of=as_of,
-            confidence=kind,
-            note=_opt(table, "note", path, str, ""),
-        )
-    except InvalidEconomy as exc:
-        raise _prefixed(f"{path}.", exc) from None
+    citation = _req(table, "citation", path, str)
+    note = _opt(table, "note", path, str, "")
+    return _build(Source, path, citation=citation, as_of=as_of, confidence=kind, note=note)
 
 
 def _unit(raw: Mapping[str, Any], key: str) -> tuple[str, tuple[str, str] | None]:
