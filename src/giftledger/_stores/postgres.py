@@ -110,6 +110,14 @@ _RETRY_CONSTRAINTS = frozenset(
 )
 
 
+# Serialise the hash chain: wait for the head's lock, then read the head in a new
+# statement, whose snapshot (READ COMMITTED) sees what the previous holder committed.
+_HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
+    (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, 0)", None),
+    ("SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1", None),
+)
+
+
 class _Conflict(StoreError):
     """A write lost a race with another writer; running it again will see the winner."""
 
@@ -625,6 +633,7 @@ class _Session:
     def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any], writer: bool) -> None:
         self._store = store
         self._conn = conn
+        self._cur = store._pg.ClientCursor(conn)
         self._writer = writer
         self._begun = False
         self._head: tuple[int, str] | None = None  # once this writer holds the head lock
@@ -661,131 +670,181 @@ class _Session:
         sql: str,
         params: Sequence[Any] | None = None,
         *,
-        before: Sequence[Any] = (),
+        before: Sequence[tuple[str, Sequence[Any] | None]] = (),
         flush: bool = True,
+        head: bool = False,
     ) -> list[tuple[Any, ...]]:
         """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows.
 
-        Buffered writes go first, unless ``flush`` is false (the query cannot see them).
+        The transaction's BEGIN and the buffered writes go first, unless ``flush``
+        is false (the query cannot see them).
         """
-        conn = self._conn
-        flush = flush and self._dirty
-        if self._begun and not flush and not before:
-            return conn.execute(sql, params).fetchall()
-        checks: list[Any] = []
-        with conn.pipeline():
-            if not self._begun:
-                conn.execute(self._begin_sql())
-                self._begun = True
-            if flush:
-                checks = self._send_writes()
-            for stmt, args in before:
-                conn.execute(stmt, args)
-            cur = conn.execute(sql, params)
-        self._check(checks)
-        return cur.fetchall()
+        statements: list[tuple[str, Sequence[Any] | None]] = []
+        checks: list[int] = []
+        if not self._begun:
+            statements.append((self._begin_sql(), None))
+            self._begun = True
+        if flush and self._dirty:
+            checks = self._writes(statements)
+        statements.extend(before)
+        statements.append((sql, params))
+        if not head:
+            return self._send(statements, checks)[-1]
+        statements.extend(_HEAD_LOCK)
+        rows, _, head_rows = self._send(statements, checks, keep=3)
+        self._head = (head_rows[0][0], head_rows[0][1]) if head_rows else (0, GENESIS_HASH)
+        return rows
 
-    def _send_writes(self) -> list[Any]:
-        """Queue the buffered writes on the pipeline; return cursors that must hit a row."""
-        conn = self._conn
+    def _send(
+        self,
+        statements: Sequence[tuple[str, Sequence[Any] | None]],
+        checks: Sequence[int] = (),
+        keep: int = 1,
+    ) -> list[list[tuple[Any, ...]]]:
+        """Send ``statements`` as one query string (one round trip).
+
+        Returns the rows of the last ``keep`` statements.
+
+        Parameters are bound on the client (psycopg's ClientCursor quotes them), so
+        several statements travel together: a write costs three round trips, not
+        one per statement. ``checks`` are statements that must change one row.
+        """
+        cur = self._cur
+        n = len(statements)
+        if n == 1:
+            sql, params = statements[0]
+            cur.execute(sql, params or None)
+            return [cur.fetchall() if cur.description is not None else []]
+        args: list[Any] = []
+        for _, params in statements:
+            if params:
+                args.extend(params)
+        cur.execute("; ".join([sql for sql, _ in statements]), args or None)
+        out = []
+        for i in range(n):
+            if i in checks and cur.rowcount != 1:
+                raise _Conflict(
+                    "a hold was settled by another writer meanwhile; run the write again"
+                )
+            if i >= n - keep:
+                out.append(cur.fetchall() if cur.description is not None else [])
+            if i < n - 1:
+                cur.nextset()
+        return out
+
+    def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
+        """Append the buffered writes to ``out``; return the positions that must hit a row."""
         checks = []
         if self._new_accounts:
-            conn.cursor().executemany(
-                "INSERT INTO gl_accounts (name, unit, normal, min_balance, closed, trading, "
-                "metadata) VALUES (%s, %s, %s, %s, %s, %s, %s::json)",
-                self._new_accounts,
+            out.append(
+                (
+                    "INSERT INTO gl_accounts (name, unit, normal, min_balance, closed, trading, "
+                    "metadata) SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], "
+                    "%s::bigint[], %s::boolean[], %s::boolean[], %s::json[])",
+                    [list(c) for c in zip(*self._new_accounts, strict=True)],
+                )
             )
             self._new_accounts = []
         if self._tx_rows:
-            cols = list(zip(*self._tx_rows, strict=True))
-            conn.execute(
-                "INSERT INTO gl_transactions (id, kind, effective_at, recorded_at, key, memo, "
-                "metadata, reverses, hold_id, expires_at, rates, prev_hash, hash) "
-                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
-                "%s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], %s::bigint[], "
-                "%s::json[], %s::text[], %s::text[])",
-                [list(c) for c in cols],
+            out.append(
+                (
+                    "INSERT INTO gl_transactions (id, kind, effective_at, recorded_at, key, memo, "
+                    "metadata, reverses, hold_id, expires_at, rates, prev_hash, hash) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
+                    "%s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], "
+                    "%s::bigint[], %s::json[], %s::text[], %s::text[])",
+                    [list(c) for c in zip(*self._tx_rows, strict=True)],
+                )
             )
             self._tx_rows = []
         if self._postings[0]:
-            conn.execute(
-                "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after) "
-                "SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], "
-                "%s::bigint[], %s::text[], %s::bigint[])",
-                self._postings,
+            out.append(
+                (
+                    "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], "
+                    "%s::bigint[], %s::text[], %s::bigint[])",
+                    self._postings,
+                )
             )
             self._postings = ([], [], [], [], [], [], [])
         for stmt, args, must_hit in self._hold_ops:
-            cur = conn.execute(stmt, args)
             if must_hit:
-                checks.append(cur)
+                checks.append(len(out))
+            out.append((stmt, args))
         self._hold_ops = []
         if self._deltas:
             names = list(self._deltas)
             values = list(self._deltas.values())
-            conn.execute(
-                "UPDATE gl_accounts a SET net = a.net + d.net, "
-                "pending_debits = a.pending_debits + d.pd, "
-                "pending_credits = a.pending_credits + d.pc "
-                "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
-                "AS d(name, net, pd, pc) WHERE a.name = d.name",
-                (names, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]),
+            out.append(
+                (
+                    "UPDATE gl_accounts a SET net = a.net + d.net, "
+                    "pending_debits = a.pending_debits + d.pd, "
+                    "pending_credits = a.pending_credits + d.pc "
+                    "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+                    "AS d(name, net, pd, pc) WHERE a.name = d.name",
+                    (names, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]),
+                )
             )
             self._deltas = {}
         if self._expiry_names:
-            conn.execute(
-                "UPDATE gl_accounts a SET next_expiry = (SELECT min(h.expires_at) FROM gl_holds h "
-                "WHERE h.status = 'pending' AND (h.debit = a.name OR h.credit = a.name)) "
-                "WHERE a.name = ANY(%s::text[])",
-                (sorted(self._expiry_names),),
+            out.append(
+                (
+                    "UPDATE gl_accounts a SET next_expiry = (SELECT min(h.expires_at) "
+                    "FROM gl_holds h WHERE h.status = 'pending' "
+                    "AND (h.debit = a.name OR h.credit = a.name)) "
+                    "WHERE a.name = ANY(%s::text[])",
+                    (sorted(self._expiry_names),),
+                )
             )
             self._expiry_names = set()
         if self._totals:
             units = sorted(self._totals)
-            conn.execute(
-                "INSERT INTO gl_totals AS t (unit, debits, credits) "
-                "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
-                "ON CONFLICT (unit) DO UPDATE SET debits = t.debits + excluded.debits, "
-                "credits = t.credits + excluded.credits",
-                (units, [self._totals[u][0] for u in units], [self._totals[u][1] for u in units]),
+            out.append(
+                (
+                    "INSERT INTO gl_totals AS t (unit, debits, credits) "
+                    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+                    "ON CONFLICT (unit) DO UPDATE SET debits = t.debits + excluded.debits, "
+                    "credits = t.credits + excluded.credits",
+                    (
+                        units,
+                        [self._totals[u][0] for u in units],
+                        [self._totals[u][1] for u in units],
+                    ),
+                )
             )
             self._totals = {}
         if self._keys:
-            conn.cursor().executemany(
-                "INSERT INTO gl_keys (key, fingerprint, transaction_id, result, error_type, "
-                "error_message) VALUES (%s, %s, %s, %s, %s, %s)",
-                self._keys,
+            out.append(
+                (
+                    "INSERT INTO gl_keys (key, fingerprint, transaction_id, result, error_type, "
+                    "error_message) SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], "
+                    "%s::text[], %s::text[], %s::text[])",
+                    [list(c) for c in zip(*self._keys, strict=True)],
+                )
             )
             self._keys = []
         if self._closes:
-            conn.execute(
-                "UPDATE gl_accounts SET closed = true WHERE name = ANY(%s::text[])",
-                (self._closes,),
+            out.append(
+                (
+                    "UPDATE gl_accounts SET closed = true WHERE name = ANY(%s::text[])",
+                    (self._closes,),
+                )
             )
             self._closes = []
         self._dirty = False
         self._stale.clear()
         return checks
 
-    @staticmethod
-    def _check(checks: Sequence[Any]) -> None:
-        for cur in checks:
-            if cur.rowcount != 1:
-                raise _Conflict(
-                    "a hold was settled by another writer meanwhile; run the write again"
-                )
-
     def _commit(self) -> None:
-        if not self._begun:
+        if not self._begun and not self._dirty:
             return
-        conn = self._conn
-        checks: list[Any] = []
-        with conn.pipeline():
-            if self._dirty:
-                checks = self._send_writes()
-            conn.execute("COMMIT")
+        statements: list[tuple[str, Sequence[Any] | None]] = []
+        if not self._begun:
+            statements.append((self._begin_sql(), None))
+        checks = self._writes(statements) if self._dirty else []
+        statements.append(("COMMIT", None))
         self._begun = False
-        self._check(checks)
+        self._send(statements, checks)
 
     def _end(self) -> None:
         """Roll back a writer (or end a reader's snapshot)."""
@@ -810,18 +869,12 @@ class _Session:
     def head(self) -> tuple[int, str]:
         if self._head is not None:
             return self._head
-        before: Sequence[Any] = ()
-        if self._writer:
-            # Serialise the chain: wait for the head, then read it in a new snapshot
-            # (READ COMMITTED), which sees what the previous holder committed.
-            before = (("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_HEAD,)),)
-        rows = self._rows(
-            "SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1", before=before
-        )
-        head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
-        if self._writer:
-            self._head = head
-        return head
+        if not self._writer:
+            rows = self._rows(_HEAD_LOCK[1][0])
+            return (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
+        rows = self._rows(_HEAD_LOCK[1][0], before=_HEAD_LOCK[:1])
+        self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
+        return self._head
 
     def account_state(self, name: str) -> AccountState | None:
         rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = %s", (name,))
@@ -963,8 +1016,14 @@ class _Session:
         if todo:
             state = self._store._state
             flush = not self._stale.isdisjoint(todo)
-            for row in self._rows(sql, (todo,), flush=flush):
-                locked[row[0]] = state(row)
+            if self._head is None:
+                # Lock the chain's head in the same round trip, after the accounts
+                # (always in this order): the write will append next.
+                for row in self._rows(sql, (todo,), flush=flush, head=True):
+                    locked[row[0]] = state(row)
+            else:
+                for row in self._rows(sql, (todo,), flush=flush):
+                    locked[row[0]] = state(row)
             missing = [n for n in todo if n not in locked]
             if missing:
                 # A name being opened by another writer right now: wait for it, then
