@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import attrs
@@ -10,7 +10,7 @@ import attrs
 from .._errors import InvalidArgument
 from .model import MetaValue, Posting, PostingSpec, Rate
 
-__all__ = ["TransactionRequest", "as_request"]
+__all__ = ["TransactionRequest"]
 
 
 def _postings(value: Iterable[PostingSpec | Posting]) -> tuple[PostingSpec | Posting, ...]:
@@ -47,10 +47,3 @@ class TransactionRequest:
     metadata: Mapping[str, MetaValue] | None = attrs.field(default=None, hash=False)
     effective_at: datetime | None = None
     rates: tuple[Rate, ...] = attrs.field(default=(), converter=tuple)
-
-
-def as_request(item: TransactionRequest | Sequence[PostingSpec | Posting]) -> TransactionRequest:
-    """``item`` as a request: a request as it is, a list of postings wrapped in one."""
-    if isinstance(item, TransactionRequest):
-        return item
-    return TransactionRequest(item)

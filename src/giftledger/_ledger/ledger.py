@@ -830,8 +830,6 @@ class Ledger:
             >>> [type(r).__name__ for r in results]
             ['InsufficientFunds', 'Transaction']
         """
-        from .batch import as_request
-
         if isinstance(requests, TransactionRequest | str | bytes) or not isinstance(
             requests, Iterable
         ):
@@ -839,7 +837,7 @@ class Ledger:
                 f"requests {requests!r} must be a list of TransactionRequest values or of "
                 f"postings lists"
             )
-        items = [as_request(r) for r in requests]
+        items = list(requests)
         if not items:
             return []
         for attempt in range(_RETRIES + 1):
@@ -855,7 +853,10 @@ class Ledger:
         raise AssertionError("unreachable")
 
     def _post_batch(
-        self, items: Sequence[TransactionRequest], atomic: bool, dry_run: bool
+        self,
+        items: Sequence[TransactionRequest | Sequence[PostingSpec | Posting]],
+        atomic: bool,
+        dry_run: bool,
     ) -> list[Transaction | GiftLedgerError]:
         """One attempt at :meth:`post_many`, in one store write."""
         from .._stores.memory import MemoryStore
@@ -873,8 +874,15 @@ class Ledger:
         failed: tuple[str, str, GiftLedgerError] | None = None
         try:
             with block as w:
-                for i, req in enumerate(items):
-                    key, fingerprint = req.key, None
+                postings: Sequence[PostingSpec | Posting]
+                for i, item in enumerate(items):
+                    if isinstance(item, TransactionRequest):
+                        postings, key, memo = item.postings, item.key, item.memo
+                        metadata, effective_at, rates = item.metadata, item.effective_at, item.rates
+                    else:  # a plain list of postings: the common case, kept cheap
+                        postings, key, memo = item, None, ""
+                        metadata, effective_at, rates = None, None, ()
+                    fingerprint = None
                     try:
                         if key is not None:
                             if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
@@ -885,14 +893,7 @@ class Ledger:
                             # The same request tuple as post() builds, so a key posted
                             # one way replays the other way.
                             fingerprint = _fingerprint(
-                                (
-                                    "post",
-                                    list(req.postings),
-                                    req.memo,
-                                    req.metadata,
-                                    req.effective_at,
-                                    req.rates,
-                                )
+                                ("post", list(postings), memo, metadata, effective_at, rates)
                             )
                             record = w.idempotency(key)
                             if record is not None:
@@ -905,12 +906,12 @@ class Ledger:
                                 w,
                                 now,
                                 fingerprint,
-                                req.postings,
+                                postings,
                                 key,
-                                req.memo,
-                                req.metadata,
-                                req.effective_at,
-                                req.rates,
+                                memo,
+                                metadata,
+                                effective_at,
+                                rates,
                                 False,  # a dry run is rolled back by the store, as a whole
                             )
                         )
