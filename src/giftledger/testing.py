@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -270,6 +271,7 @@ def _is_segment(text: str) -> bool:
     return bool(text) and text == text.strip() and not text[0].isspace()
 
 
+@functools.lru_cache(maxsize=32)
 def account_names(*, max_depth: int = 4, nasty: bool = True) -> st.SearchStrategy[str]:
     """Hierarchical account names (``a:b:c``) the ledger accepts.
 
@@ -309,12 +311,21 @@ def _units_of(accounts: Sequence[Account] | Mapping[str, str]) -> dict[str, list
     return {u: sorted(set(names)) for u, names in sorted(by_unit.items())}
 
 
-def _amount_form(minor: int, unit: Unit) -> st.SearchStrategy[AmountLike]:
+_FORM = st.integers(0, 3)
+_TIMEOUT_HOURS = st.none() | st.integers(1, 48)
+
+
+def _draw_amount(draw: st.DrawFn, minor: int, unit: Unit) -> AmountLike:
+    """``minor`` minor units of ``unit`` as Money, Decimal, decimal text or int."""
     money = from_minor(minor, unit)
-    forms: list[AmountLike] = [money, money.amount, str(money.amount)]
-    if minor % unit.scale == 0:
-        forms.append(minor // unit.scale)
-    return st.sampled_from(forms)
+    form = draw(_FORM)
+    if form == 1:
+        return money.amount
+    if form == 2:
+        return str(money.amount)
+    if form == 3 and minor % unit.scale == 0:
+        return minor // unit.scale
+    return money
 
 
 def _cuts(draw: st.DrawFn, total: int, parts: int) -> list[int]:
@@ -328,6 +339,25 @@ def _cuts(draw: st.DrawFn, total: int, parts: int) -> list[int]:
     )
     edges = [0, *inner, total]
     return [b - a for a, b in itertools.pairwise(edges)]
+
+
+def _draw_balanced(
+    draw: st.DrawFn, by_unit: Mapping[str, list[str]], max_legs: int, max_minor: int
+) -> list[PostingSpec]:
+    chosen = draw(st.lists(st.sampled_from(sorted(by_unit)), min_size=1, unique=True))
+    out: list[PostingSpec] = []
+    for code in chosen:
+        unit = get_unit(code)
+        names = draw(st.permutations(by_unit[code]))
+        n_debit = draw(st.integers(1, min(max_legs, len(names) - 1)))
+        n_credit = draw(st.integers(1, min(max_legs, len(names) - n_debit)))
+        total = draw(st.integers(max(n_debit, n_credit), max(max_minor, n_debit, n_credit)))
+        for name, minor in zip(names[:n_debit], _cuts(draw, total, n_debit), strict=True):
+            out.append(debit(name, _draw_amount(draw, minor, unit)))
+        credit_names = names[n_debit : n_debit + n_credit]
+        for name, minor in zip(credit_names, _cuts(draw, total, n_credit), strict=True):
+            out.append(credit(name, _draw_amount(draw, minor, unit)))
+    return draw(st.permutations(out))
 
 
 def balanced_postings(
@@ -372,20 +402,7 @@ def balanced_postings(
 
     @st.composite
     def draw_postings(draw: st.DrawFn) -> list[PostingSpec]:
-        chosen = draw(st.lists(st.sampled_from(sorted(by_unit)), min_size=1, unique=True))
-        out: list[PostingSpec] = []
-        for code in chosen:
-            unit = get_unit(code)
-            names = draw(st.permutations(by_unit[code]))
-            n_debit = draw(st.integers(1, min(max_legs, len(names) - 1)))
-            n_credit = draw(st.integers(1, min(max_legs, len(names) - n_debit)))
-            total = draw(st.integers(max(n_debit, n_credit), max(max_minor, n_debit, n_credit)))
-            for name, minor in zip(names[:n_debit], _cuts(draw, total, n_debit), strict=True):
-                out.append(debit(name, draw(_amount_form(minor, unit))))
-            credit_names = names[n_debit : n_debit + n_credit]
-            for name, minor in zip(credit_names, _cuts(draw, total, n_credit), strict=True):
-                out.append(credit(name, draw(_amount_form(minor, unit))))
-        return draw(st.permutations(out))
+        return _draw_balanced(draw, by_unit, max_legs, max_minor)
 
     return draw_postings()
 
@@ -416,7 +433,7 @@ def postings(
     def one(draw: st.DrawFn) -> PostingSpec:
         name, unit = draw(st.sampled_from(pairs))
         side = draw(st.sampled_from(Side))
-        amount = draw(_amount_form(draw(st.integers(1, max_minor)), unit))
+        amount = _draw_amount(draw, draw(st.integers(1, max_minor)), unit)
         return PostingSpec(name, side, amount)
 
     return st.lists(one(), min_size=min_size, max_size=max_size)
@@ -426,8 +443,8 @@ def ledgers(
     *,
     store: Callable[[], Store] | None = None,
     unit_codes: Sequence[str] = ("USD", "COIN"),
-    max_accounts: int = 6,
-    max_transactions: int = 10,
+    max_accounts: int = 4,
+    max_transactions: int = 8,
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
 ) -> st.SearchStrategy[Ledger]:
     """A fresh :class:`~giftledger.Ledger` on a :class:`~giftledger.ManualClock`,
@@ -466,23 +483,26 @@ def ledgers(
             opened.append(
                 book.open_account(f"world:{unit.code}", unit.code, rule=BalanceRule.unrestricted())
             )
-            names = draw(st.lists(account_names(), min_size=1, max_size=max_accounts, unique=True))
+            names = draw(
+                st.lists(account_names(max_depth=3), min_size=1, max_size=max_accounts, unique=True)
+            )
             for name in names:
                 full = f"{unit.code}:{name}"
                 normal = draw(st.sampled_from(Side))
                 opened.append(book.open_account(full, unit.code, normal=normal))
+        by_unit = {u: ns for u, ns in _units_of(opened).items() if len(ns) >= 2}
         for _ in range(draw(st.integers(0, max_transactions))):
-            specs = draw(balanced_postings(opened, max_minor=10**6))
+            specs = _draw_balanced(draw, by_unit, 2, 10**6)
             try:
                 book.post(specs)
             except GiftLedgerError:
                 continue  # broke a balance rule: skipped, nothing changed
-        by_unit = {u: ns for u, ns in _units_of(opened).items() if len(ns) >= 2}
         for _ in range(draw(st.integers(0, 3))):
             code = draw(st.sampled_from(sorted(by_unit)))
             a, b = draw(st.permutations(by_unit[code]))[:2]
             minor = draw(st.integers(1, 10**4))
-            timeout = draw(st.none() | st.integers(1, 48).map(lambda h: timedelta(hours=h)))
+            hours = draw(_TIMEOUT_HOURS)
+            timeout = None if hours is None else timedelta(hours=hours)
             try:
                 book.hold(a, b, from_minor(minor, code), timeout=timeout)
             except GiftLedgerError:
