@@ -26,9 +26,9 @@ from ._economy.explain import (
     Statement,
     StatementLine,
 )
+from ._economy.fx import DatedRate, RateSource, RateTable, convert_at
 from ._economy.loading import load_economy
 from ._economy.lots import CoinLot, LotSlice
-from ._economy.views import estimate_view_earnings
 from ._economy.rules import (
     CoinPack,
     Confidence,
@@ -46,6 +46,7 @@ from ._economy.rules import (
     TaxRule,
     WithdrawalPolicy,
 )
+from ._economy.views import estimate_view_earnings
 from ._errors import (
     AccountClosed,
     AccountExists,
@@ -135,6 +136,7 @@ __all__ = [
     "Confidence",
     "CreatorPay",
     "CurrencyMismatch",
+    "DatedRate",
     "DuplicateKeyConflict",
     "Economy",
     "EntryKind",
@@ -173,6 +175,8 @@ __all__ = [
     "PostingSpec",
     "PurchaseSlice",
     "Rate",
+    "RateSource",
+    "RateTable",
     "RateUnavailable",
     "RefundPolicy",
     "RewardsProgram",
@@ -208,6 +212,7 @@ __all__ = [
     "WithdrawalPolicy",
     "__version__",
     "allocate",
+    "convert_at",
     "credit",
     "debit",
     "estimate_view_earnings",
