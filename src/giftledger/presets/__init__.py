@@ -46,6 +46,7 @@ class PresetInfo:
         as_of: when its figures were last checked against their sources.
         description: one paragraph on what it models.
         variants: per variant axis, its options; the first is the default.
+        option_descriptions: per axis, each option's one-line description.
     """
 
     name: str
@@ -53,6 +54,7 @@ class PresetInfo:
     as_of: date | None
     description: str
     variants: Mapping[str, tuple[str, ...]]
+    option_descriptions: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
 
 
 def _names() -> builtins.list[str]:
@@ -100,7 +102,12 @@ def list() -> tuple[PresetInfo, ...]:
     for name in _names():
         raw = _raw(name)
         variants = {}
+        descriptions = {}
         for axis, spec in raw.get("variants", {}).items():
+            descriptions[axis] = {
+                option: str(table.get("description", ""))
+                for option, table in spec.get("options", {}).items()
+            }
             options = builtins.list(spec.get("options", {}))
             default = spec.get("default")
             if default in options:
@@ -114,6 +121,7 @@ def list() -> tuple[PresetInfo, ...]:
                 as_of=raw.get("as_of"),
                 description=raw.get("description", ""),
                 variants=variants,
+                option_descriptions=descriptions,
             )
         )
     return tuple(infos)
