@@ -148,3 +148,15 @@ def test_find_returns_the_entry_made_under_a_key(books: gl.Ledger) -> None:
     keyed = books.transfer(ALICE, ESCROW, 10, key="k")
     assert books.find("k") == keyed != tx
     assert books.balance(ALICE) == Money(40, "COIN")
+
+
+def test_the_same_content_spelled_differently_replays(books: gl.Ledger) -> None:
+    fund(books, ALICE, 50)
+    first = books.transfer(ALICE, ESCROW, 10, key="k", metadata={"a": "1", "b": "2"})
+    assert books.transfer(ALICE, ESCROW, 10, key="k", metadata={"b": "2", "a": "1"}) == first
+    specs = [gl.debit(ALICE, 5), gl.credit(ESCROW, 5)]
+    posted = books.post(specs, key="k2")
+    before = snapshot(books)
+    assert books.post(tuple(specs), key="k2") == posted
+    assert books.post(iter(specs), key="k2") == posted
+    assert snapshot(books) == before

@@ -95,7 +95,21 @@ def _describe(p: Posting, index: int) -> str:
 
 
 def _fingerprint(parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    # The same content must give the same fingerprint however it was spelled: a list
+    # or a tuple of postings, metadata keys in any order.
+    norm = tuple(
+        tuple(p)
+        if type(p) is list
+        else tuple(sorted(p.items(), key=_repr_key))
+        if isinstance(p, Mapping)
+        else p
+        for p in (parts if isinstance(parts, tuple) else (parts,))
+    )
+    return hashlib.sha256(repr(norm).encode()).hexdigest()
+
+
+def _repr_key(item: tuple[object, object]) -> str:
+    return repr(item[0])
 
 
 class Ledger:
