@@ -204,6 +204,16 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
     ("unknown-transaction", lambda b: b.reverse(999), gl.UnknownTransaction, "999"),
     ("reverse-a-hold", lambda b: b.reverse(3), gl.NotReversible, "3"),
     ("history-limit", lambda b: b.history(BANK, limit=0), gl.InvalidArgument, "0"),
+    ("history-cursor-text", lambda b: b.history(BANK, after="2"), gl.InvalidArgument, "'2'"),  # type: ignore[arg-type]
+    ("transaction-id-none", lambda b: b.transaction(None), gl.UnknownTransaction, "None"),  # type: ignore[arg-type]
+    ("prefix-none", lambda b: b.balances(None), gl.InvalidArgument, "None"),  # type: ignore[arg-type]
+    ("accounts-prefix-none", lambda b: b.accounts(None), gl.InvalidArgument, "None"),  # type: ignore[arg-type]
+    (
+        "bad-locale",
+        lambda b: gl.format_money(b.balance(BANK), "xx_YY"),
+        gl.InvalidArgument,
+        "xx_YY",
+    ),
     (
         "balance-naive-at",
         lambda b: b.balance(BANK, at=datetime(2026, 1, 1)),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -199,3 +200,18 @@ def test_round_fraction_inputs(value: str | int, expected: Fraction) -> None:
     from giftledger._money.amounts import to_fraction
 
     assert to_fraction(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("minor", "error"),
+    [
+        (0.1, gl.FloatNotAllowed),
+        (True, gl.FloatNotAllowed),
+        ("5", gl.InvalidAmount),
+        (Decimal(5), gl.InvalidAmount),
+        (None, gl.InvalidAmount),
+    ],
+)
+def test_from_minor_takes_only_ints(minor: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match=re.escape(repr(minor))):
+        gl.from_minor(minor, "USD")  # type: ignore[arg-type]

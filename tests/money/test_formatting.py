@@ -144,3 +144,20 @@ def test_fiat_numbers_round_trip_through_parse(
 
 def test_format_money_accepts_decimal_amounts_with_trailing_zeros() -> None:
     assert gl.format_money(Money(Decimal("3.000"), "USD")) == "$3.00"
+
+
+@pytest.mark.parametrize("locale", ["xx_YY", "5", "", 5])
+def test_an_unknown_locale_is_an_invalid_argument_naming_it(locale: object) -> None:
+    with pytest.raises(gl.InvalidArgument) as info:
+        gl.format_money(Money(1, "COIN"), locale)  # type: ignore[arg-type]
+    assert repr(locale) in str(info.value)
+    with pytest.raises(gl.InvalidArgument):
+        gl.format_money(Money(1, "USD"), locale)  # type: ignore[arg-type]
+    with pytest.raises(gl.InvalidArgument):
+        gl.parse_money("1", "USD", locale)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", [None, 5, b"1"])
+def test_parse_refuses_what_is_not_text(text: object) -> None:
+    with pytest.raises(gl.InvalidAmount, match=repr(text)):
+        gl.parse_money(text, "USD")  # type: ignore[arg-type]

@@ -302,6 +302,7 @@ class Ledger:
 
     def accounts(self, prefix: str = "") -> tuple[Account, ...]:
         """All accounts whose names start with ``prefix``, sorted by name."""
+        _check_prefix(prefix)
         with self.store.read() as r:
             return tuple(st.account for st in r.account_states(prefix))
 
@@ -1578,6 +1579,7 @@ class Ledger:
 
     def balances(self, prefix: str = "") -> dict[str, Money]:
         """Posted balances of every account whose name starts with ``prefix``."""
+        _check_prefix(prefix)
         with self.store.read() as r:
             states = r.account_states(prefix)
         return {
@@ -1594,6 +1596,8 @@ class Ledger:
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
             raise InvalidArgument(f"limit {limit!r} must be an int from 1 to 10000")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+            raise InvalidArgument(f"after {after!r} must be None or a page's next_cursor (an int)")
         with self.store.read() as r:
             st = self._state(r, name)
             rows = r.history(name, after, limit + 1)
@@ -1634,8 +1638,10 @@ class Ledger:
         Raises:
             UnknownTransaction: no such entry.
         """
-        with self.store.read() as r:
-            tx = r.transaction(transaction_id)
+        tx = None
+        if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
+            with self.store.read() as r:
+                tx = r.transaction(transaction_id)
         if tx is None:
             raise UnknownTransaction(f"no transaction with id {transaction_id!r}")
         return tx
@@ -1680,6 +1686,11 @@ class Ledger:
         """
         with self.store.read() as r:
             return _verify(r)
+
+
+def _check_prefix(prefix: object) -> None:
+    if not isinstance(prefix, str):
+        raise InvalidArgument(f'prefix {prefix!r} must be a string ("" for every account)')
 
 
 def _with_resolution(hold: Hold, entry_id: int) -> Hold:

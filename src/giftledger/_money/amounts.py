@@ -243,6 +243,11 @@ def from_minor(minor: int, unit: Unit | str) -> Money:
         >>> from_minor(1999, "USD")
         Money('19.99', 'USD')
     """
+    if type(minor) is not int:
+        if isinstance(minor, bool | float):
+            raise FloatNotAllowed(f"minor units {minor!r} is a {type(minor).__name__}; pass an int")
+        if not isinstance(minor, int):
+            raise InvalidAmount(f"minor units {minor!r} must be an int")
     if not isinstance(unit, Unit):
         unit = get_unit(unit)
     return Money(Decimal(minor).scaleb(-unit.exponent, _CONTEXT), unit.code)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberFormatError, format_currency, parse_decimal
 from moneyed import Money
 
-from .._errors import ExcessPrecision, InvalidAmount
+from .._errors import ExcessPrecision, InvalidAmount, InvalidArgument
 from .amounts import from_minor, to_minor
 from .units import Unit, UnitKind, get_unit
 
@@ -40,12 +40,21 @@ def format_money(amount: Money, locale: str = "en_US") -> str:
     # Normalise to the unit's exponent exactly (no rounding: excess digits are an error).
     value = from_minor(to_minor(amount, unit), unit).amount
     if unit.kind is UnitKind.FIAT:
-        return str(format_currency(value, unit.code, locale=locale))
+        return str(format_currency(value, unit.code, locale=_locale(locale)))
     return _format_virtual(value, unit, locale)
 
 
+def _locale(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale)
+    except (TypeError, ValueError, UnknownLocaleError):
+        raise InvalidArgument(
+            f"locale {locale!r} is not a locale babel knows; pass one such as 'en_US' or 'de_DE'"
+        ) from None
+
+
 def _format_virtual(value: Decimal, unit: Unit, locale: str) -> str:
-    loc = Locale.parse(locale)
+    loc = _locale(locale)
     # The locale's own decimal pattern (its grouping: 1,00,000 in hi_IN) with exactly
     # the unit's exponent of fraction digits.
     pattern = copy.copy(loc.decimal_formats[None])
@@ -70,8 +79,10 @@ def parse_money(text: str, unit: str | Unit, locale: str = "en_US") -> Money:
         Money('1234.50', 'EUR')
     """
     u = unit if isinstance(unit, Unit) else get_unit(unit)
+    if not isinstance(text, str):
+        raise InvalidAmount(f"{text!r} is not text to parse; pass a str")
     try:
-        value = parse_decimal(text, locale=locale, strict=True)
+        value = parse_decimal(text, locale=_locale(locale), strict=True)
     except NumberFormatError as exc:
         raise InvalidAmount(f"{text!r} is not a number in {locale} notation: {exc}") from None
     try:
