@@ -409,3 +409,26 @@ def test_records_are_frozen() -> None:
     fee = StoreFee("ios", Fraction(3, 10))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         fee.rate = Fraction(1, 2)  # type: ignore[misc]
+
+
+def test_an_economy_is_immutable_hashable_and_picklable() -> None:
+    import copy
+    import pickle
+
+    econ = economy(sources={"versions[0]": SRC}, variant={"model": "A"})
+    assert hash(econ) == hash(economy(sources={"versions[0]": SRC}, variant={"model": "A"}))
+    assert pickle.loads(pickle.dumps(econ)) == econ
+    assert copy.deepcopy(econ) == econ
+    assert econ.sources == {"versions[0]": SRC}  # compares equal to a plain dict
+    with pytest.raises(TypeError):
+        econ.sources["versions[0].gifts"] = SRC  # type: ignore[index]
+    program = RewardsProgram("fund", {"*": Money("1", "USD")})
+    assert hash(program) == hash(RewardsProgram("fund", {"*": Money("1", "USD")}))
+    assert repr(econ) == "Economy(name='test', versions=[2024-01-01], variant={'model': 'A'})"
+
+
+def test_a_preset_load_is_shared_and_checks_option_types() -> None:
+    assert gl.presets.load("tiktok-live") is gl.presets.load("tiktok-live")
+    assert gl.presets.load("tiktok-live") == gl.presets.load("tiktok-live", model="A")
+    with pytest.raises(gl.UnknownRule, match="an option is a name"):
+        gl.presets.load("tiktok-live", model=1)  # type: ignore[arg-type]

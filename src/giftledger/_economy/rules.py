@@ -34,7 +34,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from moneyed import Money
@@ -55,6 +55,7 @@ __all__ = [
     "Economy",
     "Figure",
     "FloatInEconomy",
+    "FrozenMap",
     "Gift",
     "PayoutModel",
     "RefundPolicy",
@@ -72,6 +73,50 @@ __all__ = [
 
 class FloatInEconomy(InvalidEconomy, FloatNotAllowed):
     """A float in an economy's rules: both ``InvalidEconomy`` and ``FloatNotAllowed``."""
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class FrozenMap(Mapping[_K, _V]):
+    """A read-only, hashable mapping: the mapping fields of the rules records.
+
+    It compares equal to a ``dict`` with the same items and prints like one, so
+    the rules stay frozen values (hashable, safe to share) without surprising
+    anyone who reads them.
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[_K, _V] | Iterable[tuple[_K, _V]] = ()) -> None:
+        self._data: dict[_K, _V] = dict(data)
+        self._hash: int | None = None
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._data == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[type[FrozenMap[_K, _V]], tuple[dict[_K, _V]]]:
+        return (type(self), (self._data,))
 
 
 # --------------------------------------------------------------------------- checks
@@ -556,12 +601,15 @@ def _money_map(obj: object, field: str, currency: str) -> None:
     value = getattr(obj, field)
     if not isinstance(value, Mapping):
         raise InvalidEconomy(f"{field}: {_show(value)} must be a mapping of region to Money")
-    copy = dict(value)
+    copy = FrozenMap(value)
     for region, amount in copy.items():
         if region != "*" and not (isinstance(region, str) and len(region) == 2):
             raise InvalidEconomy(f"{field}.{region}: region must be a country code or '*'")
-        holder = _Holder(amount)
-        _money(holder, "value")
+        try:
+            _money(_Holder(amount), "value")
+        except InvalidEconomy as exc:
+            message = str(exc).removeprefix("value")
+            raise type(exc)(f"{field}.{region}{message}") from None
         if amount.currency.code != currency:
             raise InvalidEconomy(
                 f"{field}.{region}: {_show(amount)} is not in the program's currency {currency}"
@@ -629,7 +677,7 @@ class RewardsProgram:
             except InvalidEconomy as exc:
                 message = str(exc).removeprefix("value")
                 raise type(exc)(f"engagement_weights.{tier}{message}") from None
-        object.__setattr__(self, "engagement_weights", checked)
+        object.__setattr__(self, "engagement_weights", FrozenMap(checked))
         for field in (
             "min_followers",
             "min_views_30d",
@@ -978,7 +1026,7 @@ def _unit_code(value: object, field: str) -> str:
     return value
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Economy:
     """A platform's rules over time.
 
@@ -1049,7 +1097,7 @@ class Economy:
             raise InvalidEconomy(f"as_of: {self.as_of!r} must be a date or None")
         if not isinstance(self.variant, Mapping):
             raise InvalidEconomy(f"variant: {self.variant!r} must be a mapping")
-        object.__setattr__(self, "variant", dict(self.variant))
+        object.__setattr__(self, "variant", FrozenMap(self.variant))
         self._check_names()
         self._check_sources()
         self._register_units()
@@ -1073,7 +1121,7 @@ class Economy:
                     f"unit_names.{code}: {pair!r} must be (singular, plural) strings"
                 )
             names[code] = (pair[0], pair[1])
-        object.__setattr__(self, "unit_names", names)
+        object.__setattr__(self, "unit_names", FrozenMap(names))
 
     def _check_sources(self) -> None:
         if not isinstance(self.sources, Mapping):
@@ -1090,7 +1138,7 @@ class Economy:
                     f"sources[{key!r}]: no figure or record at that path in {self.name!r}"
                 ) from None
             sources[path] = source
-        object.__setattr__(self, "sources", sources)
+        object.__setattr__(self, "sources", FrozenMap(sources))
 
     def _register_units(self) -> None:
         for field in ("coin_unit", "creator_unit"):
@@ -1100,6 +1148,12 @@ class Economy:
                 register_unit(code, 0, singular=singular, plural=plural)
             except GiftLedgerError as exc:
                 raise InvalidEconomy(f"{field}: {code!r} cannot be registered ({exc})") from None
+
+    def __repr__(self) -> str:
+        # The full value runs to thousands of figures; show what identifies it.
+        starts = ", ".join(v.effective_from.date().isoformat() for v in self.versions)
+        variant = f", variant={dict(self.variant)!r}" if self.variant else ""
+        return f"Economy(name={self.name!r}, versions=[{starts}]{variant})"
 
     # ----------------------------------------------------------------- time
 

@@ -93,7 +93,17 @@ def load(name: str, **variant: str) -> Economy:
         >>> gl.presets.load("tiktok-live").coin_unit
         'COIN'
     """
-    return economy_from_dict(_raw(name), **variant)
+    for axis, option in variant.items():
+        if not isinstance(option, str):
+            raise UnknownRule(f"variant {axis}={option!r}: an option is a name (a string)")
+    return _load(name, tuple(sorted(variant.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _load(name: str, variant: tuple[tuple[str, str], ...]) -> Economy:
+    # An Economy is immutable all the way down (tuples, frozensets, FrozenMap), so one
+    # loaded value can be shared by every caller.
+    return economy_from_dict(_raw(name), **dict(variant))
 
 
 def list() -> tuple[PresetInfo, ...]:
