@@ -219,6 +219,43 @@ def test_awkward_account_names_round_trip_unchanged(
     assert again.verify() == len(AWKWARD_NAMES)
 
 
+def test_posting_while_iterating_the_journal(open_book: OpenBook, clock: gl.ManualClock) -> None:
+    book = open_book(clock)
+    book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("a", "USD", normal="credit")
+    for i in range(5):
+        book.transfer("mint", "a", i + 1)
+    for tx in book.transactions():  # a read stays open while each reversal is written
+        book.reverse(tx)
+    assert [tx.reverses for tx in book.transactions(6)] == [1, 2, 3, 4, 5]
+    assert book.balance("a") == gl.from_minor(0, "USD")
+    assert book.verify() == 10
+
+
+def test_prefix_queries_return_exactly_the_names_under_the_prefix(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    book = open_book(clock)
+    names = [
+        "a",
+        "a:b",
+        "a:b:c",
+        "a:bz",
+        "a:b\U0010ffff",
+        "ab",
+        "a\U0010ffff",
+        "b",
+        "a:b%",
+        "a:\ud7ff",
+    ]
+    for name in names:
+        book.open_account(name, "USD")
+    for prefix in ["", "a", "a:", "a:b", "a:b\U0010ffff", "a\U0010ffff", "a:\ud7ff", "zz", "a:b%"]:
+        expected = sorted(n for n in names if n.startswith(prefix))
+        assert [a.name for a in book.accounts(prefix)] == expected, prefix
+        assert list(book.balances(prefix)) == expected
+
+
 def test_failed_write_leaves_no_trace(open_book: OpenBook, clock: gl.ManualClock) -> None:
     book = open_book(clock)
     book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())

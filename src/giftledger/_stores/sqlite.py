@@ -330,10 +330,22 @@ _INSERT_POSTING = (
 )
 _KIND_TEXT = {kind: kind.value for kind in EntryKind}
 _SIDE_TEXT = {side: side.value for side in Side}
+_SIDES = {side.value: side for side in Side}
+_KINDS = {kind.value: kind for kind in EntryKind}
 
 _HOLD_COLUMNS = (
     "h.id, d.name, c.name, h.minor, h.unit, h.expires_at, h.status, h.posted_minor, h.resolved_by"
 )
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix``, if easy to name."""
+    if not prefix:
+        return None
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:  # no surrogates in UTF-8: skip past them
+        last = 0xE000
+    return None if last > 0x10FFFF else prefix[:-1] + chr(last)
 
 
 def _hold(row: Sequence[Any]) -> Hold:
@@ -399,15 +411,13 @@ class SQLiteStore:
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise InvalidArgument(f"SQLite URL {url!r}: the directory {directory!r} does not exist")
-        try:
-            db = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
-        self._db = db
+        self._timeout = timeout
+        # Two connections: writes on one, snapshot reads on the other, so a write may
+        # start while a read is open (iterating the journal and posting as it goes).
+        db = self._db = self._connect()
+        self._rdb: sqlite3.Connection | None = None  # opened on first read
         self._lock = threading.RLock()
-        self._writer: _Writer | None = None  # the open write on this connection, if any
+        self._writer: _Writer | None = None  # the open write, if any
         # Names and ids of accounts never change, so they are safe to cache across
         # writes even with other processes writing the same file.
         self._ids: dict[str, int] = {}
@@ -420,9 +430,6 @@ class SQLiteStore:
         self._data_version: int | None = None
         try:
             db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")
-            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            db.execute("PRAGMA foreign_keys = OFF")  # integrity is the ledger's and verify()'s
             migrate(db, MIGRATIONS)
         except sqlite3.Error as exc:
             db.close()
@@ -430,6 +437,22 @@ class SQLiteStore:
         except BaseException:
             db.close()
             raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        return db
+
+    def _reader_db(self) -> sqlite3.Connection:
+        if self._rdb is None:
+            self._rdb = self._connect()
+        return self._rdb
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
@@ -448,26 +471,28 @@ class SQLiteStore:
         return _ReadBlock(self)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         with self._lock:
             self._db.close()
+            if self._rdb is not None:
+                self._rdb.close()
 
     # -- account ids ---------------------------------------------------------------------
 
-    def _id(self, name: str) -> int | None:
+    def _id(self, name: str, db: sqlite3.Connection) -> int | None:
         id = self._ids.get(name)
         if id is None:
-            row = self._db.execute("SELECT id FROM accounts WHERE name = ?", (name,)).fetchone()
+            row = db.execute("SELECT id FROM accounts WHERE name = ?", (name,)).fetchone()
             if row is None:
                 return None
             id = self._ids[name] = row[0]
             self._names[id] = name
         return id
 
-    def _name(self, id: int) -> str:
+    def _name(self, id: int, db: sqlite3.Connection) -> str:
         name = self._names.get(id)
         if name is None:
-            name = self._db.execute("SELECT name FROM accounts WHERE id = ?", (id,)).fetchone()[0]
+            name = db.execute("SELECT name FROM accounts WHERE id = ?", (id,)).fetchone()[0]
             self._names[id] = name
             self._ids[name] = id
         return name
@@ -482,16 +507,19 @@ class _ReadBlock:
         store = self._store
         store._lock.acquire()
         try:
-            if store._writer is not None:
-                # Inside this connection's own write: read what it wrote so far.
-                store._writer._flush()
-            elif not store._db.in_transaction:
-                store._db.execute("BEGIN")
+            writer = store._writer
+            if writer is not None:
+                # Inside this store's own write: read what it wrote so far.
+                writer._flush()
+                return _Reader(store, store._db)
+            db = store._reader_db()
+            if not db.in_transaction:  # else a read inside a read: the same snapshot
+                db.execute("BEGIN")
                 self._outer = True
+            return _Reader(store, db)
         except BaseException:
             store._lock.release()
             raise
-        return _Reader(store)
 
     def __exit__(
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -499,7 +527,7 @@ class _ReadBlock:
         store = self._store
         try:
             if self._outer:
-                store._db.execute("COMMIT")
+                store._reader_db().execute("COMMIT")
         finally:
             store._lock.release()
 
@@ -519,8 +547,6 @@ class _WriteBlock:
                     raise StoreError("a dry run cannot be nested inside a write")
                 # A nested write joins the outer one: it commits or rolls back with it.
                 return store._writer
-            if store._db.in_transaction:
-                raise StoreError("cannot start a write inside a read of the same store")
             db = store._db
             try:
                 db.execute("BEGIN IMMEDIATE")
@@ -569,9 +595,9 @@ class _WriteBlock:
 class _Reader:
     """Answers from the connection's current transaction."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: SQLiteStore, db: sqlite3.Connection) -> None:
         self._store = store
-        self._db = store._db
+        self._db = db
 
     def _flush(self) -> None:
         """Send buffered writes to SQLite (a writer's); a reader has none."""
@@ -592,15 +618,18 @@ class _Reader:
 
     def account_states(self, prefix: str = "") -> list[AccountState]:
         self._flush()
-        # substr() rather than LIKE: names may hold '%' and '_'; sorted in Python
-        # to match str ordering (SQLite's BINARY collation compares UTF-8 bytes).
-        rows = self._db.execute(
-            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE substr(name, 1, ?) = ?",
-            (len(prefix), prefix),
-        ).fetchall()
-        states = [_state(row) for row in rows]
-        states.sort(key=lambda st: st.account.name)
-        return states
+        # A range on the name index, not LIKE: names may hold '%' and '_'. UTF-8
+        # byte order (SQLite's BINARY collation) is code point order, as str sorts.
+        # substr() keeps the answer exact where the upper bound is only approximate.
+        sql = f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name >= ?"
+        args: list[object] = [prefix]
+        upper = _successor(prefix)
+        if upper is not None:
+            sql += " AND name < ?"
+            args.append(upper)
+        sql += " AND substr(name, 1, ?) = ? ORDER BY name"
+        args += [len(prefix), prefix]
+        return [_state(row) for row in self._db.execute(sql, args)]
 
     def transaction(self, id: int) -> Transaction | None:
         if isinstance(id, bool) or not isinstance(id, int) or id < 1:
@@ -619,14 +648,16 @@ class _Reader:
     def _page(self, lo: int, hi: int) -> list[Transaction]:
         self._flush()
         db = self._db
-        name = self._store._name
+        store = self._store
+        names = store._names
         postings: dict[int, list[Posting]] = {}
         for tx_id, account_id, side, minor, unit in db.execute(
             "SELECT tx_id, account_id, side, minor, unit FROM postings "
             "WHERE tx_id >= ? AND tx_id < ? ORDER BY tx_id, idx",
             (lo, hi),
-        ):
-            posting = Posting(name(account_id), Side(side), minor, unit)
+        ).fetchall():
+            name = names.get(account_id) or store._name(account_id, db)
+            posting = Posting(name, _SIDES[side], minor, unit)
             found = postings.get(tx_id)
             if found is None:
                 postings[tx_id] = [posting]
@@ -647,7 +678,7 @@ class _Reader:
             out.append(
                 Transaction(
                     id,
-                    EntryKind(row[1]),
+                    _KINDS[row[1]],
                     tuple(postings.get(id, ())),
                     _EPOCH + timedelta(microseconds=row[2]),
                     _EPOCH + timedelta(microseconds=row[3]),
@@ -687,7 +718,7 @@ class _Reader:
         if pending_only:
             where.append("h.status = 'pending'")
         if account is not None:
-            id = self._store._id(account)
+            id = self._store._id(account, self._db)
             if id is None:
                 return []
             where.append("(h.debit_id = ? OR h.credit_id = ?)")
@@ -706,7 +737,7 @@ class _Reader:
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
         self._flush()
-        id = self._store._id(name)
+        id = self._store._id(name, self._db)
         if id is None:
             return []
         rows = self._db.execute(
@@ -722,7 +753,7 @@ class _Reader:
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
         self._flush()
-        id = self._store._id(name)
+        id = self._store._id(name, self._db)
         if id is None:
             return 0
         eff = _to_micros(effective_at)
@@ -756,7 +787,7 @@ class _Writer(_Reader):
     """
 
     def __init__(self, store: SQLiteStore) -> None:
-        super().__init__(store)
+        super().__init__(store, store._db)
         self._states = store._states
         self._dirty: set[str] = set()
         self._mutated = False
@@ -942,7 +973,7 @@ class _Writer(_Reader):
         db = self._db
         store = self._store
         if hold.status is HoldStatus.PENDING:
-            debit_id, credit_id = store._id(hold.debit), store._id(hold.credit)
+            debit_id, credit_id = store._id(hold.debit, db), store._id(hold.credit, db)
             db.execute(
                 "INSERT INTO holds (id, debit_id, credit_id, minor, unit, expires_at, status, "
                 "posted_minor, resolved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -964,7 +995,7 @@ class _Writer(_Reader):
                 (hold.status.value, hold.posted_minor, hold.resolved_by, hold.id),
             )
         for name in (hold.debit, hold.credit):
-            id = store._id(name)
+            id = store._id(name, db)
             row = db.execute(
                 "SELECT MIN(expires_at) FROM holds WHERE status = 'pending' "
                 "AND (debit_id = ? OR credit_id = ?)",
