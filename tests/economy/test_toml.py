@@ -387,3 +387,13 @@ def test_variants_pick_options_and_record_them() -> None:
         Economy.from_toml(VARIANTS, fee="tiny")
     with pytest.raises(gl.UnknownRule, match=r"unknown variant 'tax'.*variants: fee"):
         Economy.from_toml(VARIANTS, tax="none")
+
+
+def test_full_path_sources_carry_over_to_later_versions() -> None:
+    text = (
+        MINIMAL
+        + '\n[sources]\n"versions[0].taxes[0].rate" = { citation = "VAT list", confidence = "third-party" }\n'
+    )
+    econ = Economy.from_toml(text)
+    assert econ.source_of("versions[0].taxes[0].rate").citation == "VAT list"
+    assert econ.source_of("versions[1].taxes[0].rate").citation == "VAT list"

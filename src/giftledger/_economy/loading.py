@@ -186,6 +186,9 @@ def economy_from_dict(parsed: Mapping[str, Any], **variant: str) -> Economy:
         unit_names[coin_unit] = coin_names
     if creator_names:
         unit_names[creator_unit] = creator_names
+    # Full-path sources first, so later versions that inherit a field inherit them too.
+    for key, value in _opt(raw, "sources", "", dict, {}).items():
+        reader.sources[normalize_path(key)] = _source(value, f"sources.{key}")
     raw_versions = _req(raw, "versions", "", list)
     versions: list[RuleSet] = []
     for i, table in enumerate(raw_versions):
@@ -193,8 +196,6 @@ def economy_from_dict(parsed: Mapping[str, Any], **variant: str) -> Economy:
         if not isinstance(table, dict):
             raise InvalidEconomy(f"{path}: must be a table")
         versions.append(reader.version(table, path, versions[-1] if versions else None, i))
-    for key, value in _opt(raw, "sources", "", dict, {}).items():
-        reader.sources[normalize_path(key)] = _source(value, f"sources.{key}")
     assumptions = [
         *_str_list(raw.get("assumptions", []), "assumptions"),
         *extra_assumptions,
@@ -668,8 +669,7 @@ def _money_text(value: object, path: str) -> Money:
     _check_type(value, path, object)
     if not isinstance(value, str):
         raise InvalidEconomy(
-            f"{path}: {value!r} is {_toml_type(value)}; write money as a string "
-            f"such as '19.99 USD'"
+            f"{path}: {value!r} is {_toml_type(value)}; write money as a string such as '19.99 USD'"
         )
     parts = value.split()
     if len(parts) != 2 or not _DECIMAL.fullmatch(parts[0]):
