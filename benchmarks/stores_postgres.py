@@ -1,0 +1,291 @@
+"""Throughput of the PostgreSQL store on the gift workload, beside raw psycopg.
+
+Each transaction is one gift: a viewer's COIN wallet is debited, the coin supply
+credited, the Diamond supply debited and a creator's DIAMOND wallet credited:
+four postings over two units; viewer wallets must not go negative. It is
+measured four ways, all in one run against one server, with the server's
+durability as configured (``synchronous_commit`` is checked to be ``on``, so
+every commit waits for its WAL flush):
+
+- ``raw single``: psycopg alone inserting the same rows (one journal row with a
+  precomputed hash, four posting rows, the four balance updates) and
+  committing each transaction: the driver's own speed, the baseline;
+- ``ledger single``: ``Ledger.post`` on ``PostgresStore``, one commit each;
+- ``raw batched`` and ``ledger batched``: the same, 1,000 transactions per
+  commit (``Ledger.post_many``);
+- ``ledger 8 writers``: 8 processes (``spawn``) posting single gifts at once
+  into one ledger, each on its own connection.
+
+Each measurement gets a fresh schema, dropped afterwards. Prints committed
+transactions per second and the ratios the issue sets as targets.
+
+Run: ``python benchmarks/stores_postgres.py [--url URL] [--transactions N]``
+(URL defaults to ``$GIFTLEDGER_TEST_POSTGRES_URL`` or the local test server).
+Nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+import giftledger as gl
+
+VIEWERS = 1_000
+CREATORS = 100
+COINS, DIAMONDS = 10, 5
+BATCH = 1_000
+WRITERS = 8
+COIN_SUPPLY = "platform:coin-supply"
+DIAMOND_SUPPLY = "platform:diamond-supply"
+_DEBIT, _CREDIT = gl.Side.DEBIT, gl.Side.CREDIT
+
+
+def _register_units() -> None:
+    gl.register_unit("COIN", 0, singular="coin")
+    gl.register_unit("DIAMOND", 0, singular="diamond")
+
+
+def _wallet(i: int) -> str:
+    return f"viewers:v{i % VIEWERS}:coins"
+
+
+def _creator(i: int) -> str:
+    return f"creators:c{i % CREATORS}:diamonds"
+
+
+def _gift(i: int) -> list[gl.Posting]:
+    return [
+        gl.Posting(_wallet(i), _DEBIT, COINS, "COIN"),
+        gl.Posting(COIN_SUPPLY, _CREDIT, COINS, "COIN"),
+        gl.Posting(DIAMOND_SUPPLY, _DEBIT, DIAMONDS, "DIAMOND"),
+        gl.Posting(_creator(i), _CREDIT, DIAMONDS, "DIAMOND"),
+    ]
+
+
+@contextmanager
+def _schema(url: str) -> Iterator[str]:
+    schema = f"gl_bench_{uuid.uuid4().hex[:12]}"
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}schema={schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _open_book(url: str, gifts: int) -> gl.Ledger:
+    """A ledger with the wallets funded for ``gifts`` gifts (funding is not timed)."""
+    book = gl.Ledger.open(url)
+    book.open_account(COIN_SUPPLY, "COIN", rule=gl.BalanceRule.unrestricted())
+    book.open_account(DIAMOND_SUPPLY, "DIAMOND", rule=gl.BalanceRule.unrestricted())
+    for i in range(VIEWERS):
+        book.open_account(_wallet(i), "COIN", normal="credit")
+    for i in range(CREATORS):
+        book.open_account(_creator(i), "DIAMOND", normal="credit")
+    funding = (gifts // VIEWERS + 1) * COINS * 2
+    book.post_many(
+        [[gl.debit(COIN_SUPPLY, funding), gl.credit(_wallet(i), funding)] for i in range(VIEWERS)]
+    )
+    return book
+
+
+def _check(book: gl.Ledger, gifts: int) -> None:
+    """The books must add up, so a fast-but-wrong run cannot look good."""
+    supply = int(book.balance(DIAMOND_SUPPLY).amount)
+    if supply != gifts * DIAMONDS:
+        raise SystemExit(f"wrong: diamond supply {supply}, expected {gifts * DIAMONDS}")
+    if not book.trial_balance().is_balanced:
+        raise SystemExit("wrong: the trial balance is off")
+
+
+# -- the ledger ---------------------------------------------------------------------------
+
+
+def ledger_single(url: str, n: int) -> float:
+    with _schema(url) as u, _open_book(u, n) as book:
+        start = time.perf_counter()
+        for i in range(n):
+            book.post(_gift(i))
+        rate = n / (time.perf_counter() - start)
+        _check(book, n)
+    return rate
+
+
+def ledger_batched(url: str, n: int) -> float:
+    with _schema(url) as u, _open_book(u, n) as book:
+        start = time.perf_counter()
+        for first in range(0, n, BATCH):
+            book.post_many([_gift(i) for i in range(first, min(first + BATCH, n))])
+        rate = n / (time.perf_counter() - start)
+        _check(book, n)
+    return rate
+
+
+def _writer(url: str, worker: int, n: int, ready: Any, go: Any, done: Any) -> None:
+    _register_units()
+    with gl.Ledger.open(url) as book:
+        book.head  # noqa: B018 - connect before the clock starts
+        ready.put(worker)
+        go.wait()
+        start = time.perf_counter()
+        for i in range(worker, n * WRITERS, WRITERS):
+            book.post(_gift(i))
+        done.put((start, time.perf_counter()))
+
+
+def ledger_writers(url: str, n: int) -> float:
+    """``n`` gifts in total, posted by 8 processes at once."""
+    per = max(n // WRITERS, 1)
+    with _schema(url) as u, _open_book(u, per * WRITERS) as book:
+        ctx = multiprocessing.get_context("spawn")
+        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+        procs = [
+            ctx.Process(target=_writer, args=(u, w, per, ready, go, done)) for w in range(WRITERS)
+        ]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=120)
+        go.set()
+        spans = [done.get(timeout=600) for _ in procs]
+        for p in procs:
+            p.join()
+        elapsed = max(e for _, e in spans) - min(s for s, _ in spans)
+        _check(book, per * WRITERS)
+    return per * WRITERS / elapsed
+
+
+# -- raw psycopg --------------------------------------------------------------------------
+
+_RAW_SCHEMA = """
+CREATE TABLE journal (id bigint PRIMARY KEY, effective_at bigint NOT NULL,
+                      recorded_at bigint NOT NULL, prev_hash text NOT NULL, hash text NOT NULL);
+CREATE TABLE postings (tx_id bigint NOT NULL, idx int NOT NULL, account text NOT NULL,
+                       side text NOT NULL, minor bigint NOT NULL, unit text NOT NULL,
+                       net_after bigint, PRIMARY KEY (tx_id, idx));
+CREATE TABLE balances (name text PRIMARY KEY, net bigint NOT NULL);
+"""
+
+
+def _raw_setup(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(_RAW_SCHEMA)
+    names = [COIN_SUPPLY, DIAMOND_SUPPLY] + [_wallet(i) for i in range(VIEWERS)]
+    names += [_creator(i) for i in range(CREATORS)]
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO balances VALUES (%s, 0)", [(n,) for n in names])
+    conn.commit()
+
+
+def _raw_rows(i: int, prev: str) -> tuple[tuple[Any, ...], list[tuple[Any, ...]], str]:
+    now = int(time.time() * 1e6)
+    digest = hashlib.sha256(f"{prev}|{i}".encode()).hexdigest()
+    postings = [
+        (i, k, p.account, p.side.value, p.minor, p.unit, None) for k, p in enumerate(_gift(i))
+    ]
+    return (i, now, now, prev, digest), postings, digest
+
+
+_INSERT_TX = "INSERT INTO journal VALUES (%s, %s, %s, %s, %s)"
+_INSERT_POSTING = "INSERT INTO postings VALUES (%s, %s, %s, %s, %s, %s, %s)"
+_UPDATE_BALANCE = "UPDATE balances SET net = net + %s WHERE name = %s"
+
+
+def _raw_gift(cur: psycopg.Cursor[Any], i: int, prev: str) -> str:
+    tx, postings, digest = _raw_rows(i, prev)
+    cur.execute(_INSERT_TX, tx)
+    cur.executemany(_INSERT_POSTING, postings)
+    cur.executemany(
+        _UPDATE_BALANCE,
+        [(p[4] if p[3] == "debit" else -p[4], p[2]) for p in postings],
+    )
+    return digest
+
+
+def raw_single(url: str, n: int) -> float:
+    with _schema(url) as u:
+        schema = u.rsplit("schema=", 1)[1]
+        with psycopg.connect(url) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+            conn.execute(f'SET search_path = "{schema}"')
+            _raw_setup(conn)
+            prev = "0" * 64
+            start = time.perf_counter()
+            with conn.cursor() as cur:
+                for i in range(1, n + 1):
+                    prev = _raw_gift(cur, i, prev)
+                    conn.commit()
+            return n / (time.perf_counter() - start)
+
+
+def raw_batched(url: str, n: int) -> float:
+    with _schema(url) as u:
+        schema = u.rsplit("schema=", 1)[1]
+        with psycopg.connect(url) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+            conn.execute(f'SET search_path = "{schema}"')
+            _raw_setup(conn)
+            prev = "0" * 64
+            start = time.perf_counter()
+            with conn.cursor() as cur:
+                for first in range(1, n + 1, BATCH):
+                    txs, postings, deltas = [], [], []
+                    for i in range(first, min(first + BATCH, n + 1)):
+                        tx, ps, prev = _raw_rows(i, prev)
+                        txs.append(tx)
+                        postings += ps
+                        deltas += [(p[4] if p[3] == "debit" else -p[4], p[2]) for p in ps]
+                    cur.executemany(_INSERT_TX, txs)
+                    cur.executemany(_INSERT_POSTING, postings)
+                    cur.executemany(_UPDATE_BALANCE, deltas)
+                    conn.commit()
+            return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(
+            "GIFTLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--transactions", type=int, default=4_000, metavar="N")
+    args = parser.parse_args()
+    _register_units()
+    url, n = args.url, args.transactions
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW synchronous_commit").fetchone()
+        fsync = conn.execute("SHOW fsync").fetchone()
+    print(f"PostgreSQL at {url}: synchronous_commit={row and row[0]}, fsync={fsync and fsync[0]}")
+    print(f"{n:,} gift transactions (4 postings, 2 units) per measurement\n")
+    results: dict[str, float] = {}
+    for name, fn in (
+        ("raw single", raw_single),
+        ("ledger single", ledger_single),
+        ("raw batched", raw_batched),
+        ("ledger batched", ledger_batched),
+        (f"ledger {WRITERS} writers", ledger_writers),
+    ):
+        results[name] = fn(url, n)
+        print(f"  {name:<18} {results[name]:>10,.0f} committed tx/s")
+    single = results["ledger single"] / results["raw single"]
+    batched = results["ledger batched"] / results["raw batched"]
+    writers = results[f"ledger {WRITERS} writers"]
+    print()
+    print(f"  single / raw single     {single:6.0%}   (target >= 80%)")
+    print(f"  batched / raw batched   {batched:6.0%}   (target >= 50%)")
+    print(f"  {WRITERS} writers               {writers:6,.0f}   (target >= 1,000 tx/s)")
+
+
+if __name__ == "__main__":
+    main()
