@@ -894,6 +894,10 @@ class Ledger:
         failed: tuple[str, str, GiftLedgerError] | None = None
         try:
             with block as w:
+                if not isinstance(store, MemoryStore):
+                    # Lock every account of the batch at once: one round trip, and
+                    # one fixed order, so concurrent batches cannot deadlock.
+                    w.lock_accounts(_batch_accounts(items))
                 postings: Sequence[PostingSpec | Posting]
                 for i, item in enumerate(items):
                     if isinstance(item, TransactionRequest):
@@ -1698,6 +1702,20 @@ class Ledger:
 def _check_prefix(prefix: object) -> None:
     if not isinstance(prefix, str):
         raise InvalidArgument(f'prefix {prefix!r} must be a string ("" for every account)')
+
+
+def _batch_accounts(
+    items: Sequence[TransactionRequest | Sequence[PostingSpec | Posting]],
+) -> set[str]:
+    """The names of the accounts a batch posts to (what is malformed is left to the checks)."""
+    names = set()
+    for item in items:
+        postings = item.postings if isinstance(item, TransactionRequest) else item
+        if isinstance(postings, list | tuple):
+            for p in postings:
+                if isinstance(p, PostingSpec | Posting) and isinstance(p.account, str):
+                    names.add(p.account)
+    return names
 
 
 def _with_resolution(hold: Hold, entry_id: int) -> Hold:
