@@ -114,6 +114,7 @@ from ._money.amounts import MAX_MINOR, Rounding, from_minor, round_fraction, to_
 from ._money.formatting import format_money, parse_money
 from ._money.units import Unit, UnitKind, get_unit, register_unit
 from ._stores.memory import MemoryStore
+from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
 
 __version__ = "0.1.0.dev0"
@@ -170,6 +171,7 @@ __all__ = [
     "Page",
     "PayoutModel",
     "Portion",
+    "PostgresStore",
     "Posting",
     "PostingRow",
     "PostingSpec",
