@@ -762,8 +762,9 @@ def _unit(raw: Mapping[str, Any], key: str) -> tuple[str, tuple[str, str] | None
 
 
 def _q(text: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes.
-    return json.dumps(text, ensure_ascii=False)
+    # JSON string escapes are valid TOML basic-string escapes; TOML also forbids a raw
+    # DEL, which JSON leaves alone.
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _money_out(money: Money) -> str:
