@@ -1,7 +1,7 @@
 """Acceptance points 2, 3, 4, 6 and 7 of issue 2, one test per behaviour.
 
-Every test takes the ``book`` fixture (through ``books``), so a store can run
-them all by parametrizing that fixture.
+Every test takes the ``book`` fixture and opens its accounts with ``open_books``,
+so a store runs them all by parametrizing that fixture.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from moneyed import Money
 
 import giftledger as gl
 
-from .helpers import fund, snapshot
+from .helpers import fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
 ESCROW = "platform:escrow"
@@ -23,7 +23,8 @@ ESCROW = "platform:escrow"
 # -- 2. unbalanced -------------------------------------------------------------------------
 
 
-def test_debit_of_99_9_against_credit_of_99_8_is_rejected_as_unbalanced(books: gl.Ledger) -> None:
+def test_debit_of_99_9_against_credit_of_99_8_is_rejected_as_unbalanced(book: gl.Ledger) -> None:
+    books = open_books(book)
     before = snapshot(books)
     with pytest.raises(gl.UnbalancedTransaction) as info:
         books.post([gl.debit("assets:bank", "99.9"), gl.credit("revenue:sales", "99.8")])
@@ -34,7 +35,8 @@ def test_debit_of_99_9_against_credit_of_99_8_is_rejected_as_unbalanced(books: g
     assert snapshot(books) == before
 
 
-def test_balance_is_checked_per_unit_not_in_total(books: gl.Ledger) -> None:
+def test_balance_is_checked_per_unit_not_in_total(book: gl.Ledger) -> None:
+    books = open_books(book)
     before = snapshot(books)
     with pytest.raises(gl.UnbalancedTransaction, match="COIN"):
         books.post(
@@ -51,7 +53,8 @@ def test_balance_is_checked_per_unit_not_in_total(books: gl.Ledger) -> None:
 # -- 3. units and conversion -----------------------------------------------------------
 
 
-def test_a_posting_from_a_coin_account_to_a_diamond_account_is_rejected(books: gl.Ledger) -> None:
+def test_a_posting_from_a_coin_account_to_a_diamond_account_is_rejected(book: gl.Ledger) -> None:
+    books = open_books(book)
     fund(books, ALICE, 100)
     before = snapshot(books)
     with pytest.raises(gl.UnbalancedTransaction, match="COIN"):
@@ -64,14 +67,16 @@ def test_a_posting_from_a_coin_account_to_a_diamond_account_is_rejected(books: g
     assert snapshot(books) == before
 
 
-def test_an_amount_in_another_unit_than_the_account_is_rejected(books: gl.Ledger) -> None:
+def test_an_amount_in_another_unit_than_the_account_is_rejected(book: gl.Ledger) -> None:
+    books = open_books(book)
     before = snapshot(books)
     with pytest.raises(gl.CurrencyMismatch, match="EUR"):
         books.transfer("assets:bank", "revenue:sales", Money("5.00", "EUR"))
     assert snapshot(books) == before
 
 
-def test_a_conversion_applies_both_legs_and_stores_its_rate(books: gl.Ledger) -> None:
+def test_a_conversion_applies_both_legs_and_stores_its_rate(book: gl.Ledger) -> None:
+    books = open_books(book)
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)
     tx = books.convert("creators:bob:diamonds", "creators:bob:cash", 1000, rate="0.005")
     assert books.balance("creators:bob:diamonds") == Money(0, "DIAMOND")
@@ -85,7 +90,8 @@ def test_a_conversion_applies_both_legs_and_stores_its_rate(books: gl.Ledger) ->
     assert books.verify() == tx.id
 
 
-def test_a_conversion_whose_second_leg_fails_applies_neither_leg(books: gl.Ledger) -> None:
+def test_a_conversion_whose_second_leg_fails_applies_neither_leg(book: gl.Ledger) -> None:
+    books = open_books(book)
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)
     books.open_account("creators:bob:old-cash", "USD", normal="credit")
     books.close_account("creators:bob:old-cash")
@@ -95,7 +101,8 @@ def test_a_conversion_whose_second_leg_fails_applies_neither_leg(books: gl.Ledge
     assert snapshot(books) == before
 
 
-def test_a_conversion_beyond_the_balance_applies_neither_leg(books: gl.Ledger) -> None:
+def test_a_conversion_beyond_the_balance_applies_neither_leg(book: gl.Ledger) -> None:
+    books = open_books(book)
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 999)
     before = snapshot(books)
     with pytest.raises(gl.InsufficientFunds, match="creators:bob:diamonds"):
@@ -103,7 +110,8 @@ def test_a_conversion_beyond_the_balance_applies_neither_leg(books: gl.Ledger) -
     assert snapshot(books) == before
 
 
-def test_a_conversion_rounds_by_the_named_mode(books: gl.Ledger) -> None:
+def test_a_conversion_rounds_by_the_named_mode(book: gl.Ledger) -> None:
+    books = open_books(book)
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)
     up = books.convert(
         "creators:bob:diamonds", "creators:bob:cash", 1, rate="0.005", rounding=gl.Rounding.UP
@@ -125,7 +133,8 @@ def test_a_conversion_without_a_trading_account_is_refused(book: gl.Ledger) -> N
     assert snapshot(book) == before
 
 
-def test_reversing_a_conversion_restores_both_units(books: gl.Ledger) -> None:
+def test_reversing_a_conversion_restores_both_units(book: gl.Ledger) -> None:
+    books = open_books(book)
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)
     before = books.balances()
     tx = books.convert("creators:bob:diamonds", "creators:bob:cash", 1000, rate="0.005")
@@ -142,7 +151,8 @@ def _five_holds(books: gl.Ledger) -> list[gl.Hold]:
     return [books.hold(ALICE, ESCROW, 1000) for _ in range(5)]
 
 
-def test_five_holds_of_1000_on_5000_succeed(books: gl.Ledger) -> None:
+def test_five_holds_of_1000_on_5000_succeed(book: gl.Ledger) -> None:
+    books = open_books(book)
     holds = _five_holds(books)
     assert all(h.status is gl.HoldStatus.PENDING for h in holds)
     balance = books.account_balance(ALICE)
@@ -152,7 +162,8 @@ def test_five_holds_of_1000_on_5000_succeed(books: gl.Ledger) -> None:
     assert books.balance(ALICE) == Money(5000, "COIN")
 
 
-def test_sixth_hold_fails_with_insufficient_funds_and_changes_nothing(books: gl.Ledger) -> None:
+def test_sixth_hold_fails_with_insufficient_funds_and_changes_nothing(book: gl.Ledger) -> None:
+    books = open_books(book)
     _five_holds(books)
     before = snapshot(books)
     with pytest.raises(gl.InsufficientFunds) as info:
@@ -162,7 +173,8 @@ def test_sixth_hold_fails_with_insufficient_funds_and_changes_nothing(books: gl.
     assert snapshot(books) == before
 
 
-def test_a_transfer_counts_pending_holds(books: gl.Ledger) -> None:
+def test_a_transfer_counts_pending_holds(book: gl.Ledger) -> None:
+    books = open_books(book)
     _five_holds(books)
     before = snapshot(books)
     with pytest.raises(gl.InsufficientFunds, match=ALICE):
@@ -170,7 +182,8 @@ def test_a_transfer_counts_pending_holds(books: gl.Ledger) -> None:
     assert snapshot(books) == before
 
 
-def test_void_restores_the_available_balance(books: gl.Ledger) -> None:
+def test_void_restores_the_available_balance(book: gl.Ledger) -> None:
+    books = open_books(book)
     holds = _five_holds(books)
     books.void_hold(holds[0])
     assert books.available(ALICE) == Money(1000, "COIN")
@@ -179,7 +192,8 @@ def test_void_restores_the_available_balance(books: gl.Ledger) -> None:
     assert books.hold(ALICE, ESCROW, 1000).status is gl.HoldStatus.PENDING
 
 
-def test_a_partial_post_moves_the_part_and_releases_the_rest(books: gl.Ledger) -> None:
+def test_a_partial_post_moves_the_part_and_releases_the_rest(book: gl.Ledger) -> None:
+    books = open_books(book)
     holds = _five_holds(books)
     tx = books.post_hold(holds[0], 400)
     assert tx.kind is gl.EntryKind.POST_HOLD
@@ -194,7 +208,8 @@ def test_a_partial_post_moves_the_part_and_releases_the_rest(books: gl.Ledger) -
     )
 
 
-def test_a_full_post_moves_the_whole_hold(books: gl.Ledger) -> None:
+def test_a_full_post_moves_the_whole_hold(book: gl.Ledger) -> None:
+    books = open_books(book)
     holds = _five_holds(books)
     books.post_hold(holds[1])
     assert books.balance(ALICE) == Money(4000, "COIN")
@@ -202,7 +217,8 @@ def test_a_full_post_moves_the_whole_hold(books: gl.Ledger) -> None:
     assert books.balance(ESCROW) == Money(1000, "COIN")
 
 
-def test_a_second_post_or_void_of_the_same_hold_is_rejected(books: gl.Ledger) -> None:
+def test_a_second_post_or_void_of_the_same_hold_is_rejected(book: gl.Ledger) -> None:
+    books = open_books(book)
     posted, voided, *_ = _five_holds(books)
     books.post_hold(posted)
     books.void_hold(voided)
@@ -218,7 +234,8 @@ def test_a_second_post_or_void_of_the_same_hold_is_rejected(books: gl.Ledger) ->
     assert snapshot(books) == before
 
 
-def test_an_expired_hold_cannot_be_posted(books: gl.Ledger, clock: gl.ManualClock) -> None:
+def test_an_expired_hold_cannot_be_posted(book: gl.Ledger, clock: gl.ManualClock) -> None:
+    books = open_books(book)
     fund(books, ALICE, 5000)
     hold = books.hold(ALICE, ESCROW, 5000, timeout=timedelta(hours=1))
     assert books.available(ALICE) == Money(0, "COIN")
@@ -239,7 +256,8 @@ def test_an_expired_hold_cannot_be_posted(books: gl.Ledger, clock: gl.ManualCloc
     assert books.verify() == entry.id
 
 
-def test_a_hold_may_not_expire_in_the_past(books: gl.Ledger, clock: gl.ManualClock) -> None:
+def test_a_hold_may_not_expire_in_the_past(book: gl.Ledger, clock: gl.ManualClock) -> None:
+    books = open_books(book)
     fund(books, ALICE, 10)
     before = snapshot(books)
     with pytest.raises(gl.InvalidArgument, match="2025-12-31"):
@@ -247,7 +265,8 @@ def test_a_hold_may_not_expire_in_the_past(books: gl.Ledger, clock: gl.ManualClo
     assert snapshot(books) == before
 
 
-def test_posting_more_than_the_hold_is_rejected(books: gl.Ledger) -> None:
+def test_posting_more_than_the_hold_is_rejected(book: gl.Ledger) -> None:
+    books = open_books(book)
     holds = _five_holds(books)
     before = snapshot(books)
     with pytest.raises(gl.InvalidTransaction, match="1001"):
@@ -260,7 +279,8 @@ def test_posting_more_than_the_hold_is_rejected(books: gl.Ledger) -> None:
 # -- 6. reversal -----------------------------------------------------------------------
 
 
-def test_a_reversal_mirrors_the_postings_and_links_both_ways(books: gl.Ledger) -> None:
+def test_a_reversal_mirrors_the_postings_and_links_both_ways(book: gl.Ledger) -> None:
+    books = open_books(book)
     tx = books.transfer("assets:bank", "revenue:sales", "19.99", memo="order 1")
     rev = books.reverse(tx.id)
     assert rev.kind is gl.EntryKind.REVERSAL
@@ -273,7 +293,8 @@ def test_a_reversal_mirrors_the_postings_and_links_both_ways(books: gl.Ledger) -
     assert books.balance("revenue:sales") == Money("0.00", "USD")
 
 
-def test_second_reversal_fails_with_already_reversed_and_moves_nothing(books: gl.Ledger) -> None:
+def test_second_reversal_fails_with_already_reversed_and_moves_nothing(book: gl.Ledger) -> None:
+    books = open_books(book)
     tx = books.transfer("assets:bank", "revenue:sales", "19.99")
     rev = books.reverse(tx)
     before = snapshot(books)
@@ -284,7 +305,8 @@ def test_second_reversal_fails_with_already_reversed_and_moves_nothing(books: gl
     assert snapshot(books) == before
 
 
-def test_a_reversal_cannot_itself_be_reversed(books: gl.Ledger) -> None:
+def test_a_reversal_cannot_itself_be_reversed(book: gl.Ledger) -> None:
+    books = open_books(book)
     rev = books.reverse(books.transfer("assets:bank", "revenue:sales", 1))
     fund(books, ALICE, 10)
     hold = books.hold(ALICE, ESCROW, 5)
@@ -296,7 +318,8 @@ def test_a_reversal_cannot_itself_be_reversed(books: gl.Ledger) -> None:
     assert snapshot(books) == before
 
 
-def test_a_reversal_that_would_break_a_balance_rule_fails_unless_forced(books: gl.Ledger) -> None:
+def test_a_reversal_that_would_break_a_balance_rule_fails_unless_forced(book: gl.Ledger) -> None:
+    books = open_books(book)
     purchase = fund(books, ALICE, 100)
     books.transfer(ALICE, ESCROW, 60)  # alice spends 60 of the 100
     before = snapshot(books)
@@ -312,8 +335,9 @@ def test_a_reversal_that_would_break_a_balance_rule_fails_unless_forced(books: g
 
 
 def test_a_back_dated_entry_changes_the_balance_at_its_effective_time_only(
-    books: gl.Ledger, clock: gl.ManualClock
+    book: gl.Ledger, clock: gl.ManualClock
 ) -> None:
+    books = open_books(book)
     jan_1 = clock.now()
     clock.advance(timedelta(days=10))
     first = books.transfer("assets:bank", "revenue:sales", "10.00")

@@ -9,7 +9,7 @@ from moneyed import Money
 
 import giftledger as gl
 
-from .helpers import fund, snapshot
+from .helpers import fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
 ESCROW = "platform:escrow"
@@ -69,16 +69,17 @@ OPERATIONS: list[tuple[str, Call, Call]] = [
 IDS = [op[0] for op in OPERATIONS]
 
 
-@pytest.fixture
-def prepared(books: gl.Ledger) -> gl.Ledger:
+def _prepared(book: gl.Ledger) -> gl.Ledger:
+    books = open_books(book)
     _prepare(books)
     return books
 
 
 @pytest.mark.parametrize(("name", "call", "other"), OPERATIONS, ids=IDS)
 def test_same_key_and_content_returns_the_original_and_changes_nothing(
-    prepared: gl.Ledger, name: str, call: Call, other: Call
+    book: gl.Ledger, name: str, call: Call, other: Call
 ) -> None:
+    prepared = _prepared(book)
     first = call(prepared, "key-1")
     after_first = snapshot(prepared)
     again = call(prepared, "key-1")
@@ -88,8 +89,9 @@ def test_same_key_and_content_returns_the_original_and_changes_nothing(
 
 @pytest.mark.parametrize(("name", "call", "other"), OPERATIONS, ids=IDS)
 def test_same_key_with_other_content_is_a_duplicate_key_conflict(
-    prepared: gl.Ledger, name: str, call: Call, other: Call
+    book: gl.Ledger, name: str, call: Call, other: Call
 ) -> None:
+    prepared = _prepared(book)
     call(prepared, "key-1")
     before = snapshot(prepared)
     with pytest.raises(gl.DuplicateKeyConflict, match="key-1"):
@@ -97,7 +99,8 @@ def test_same_key_with_other_content_is_a_duplicate_key_conflict(
     assert snapshot(prepared) == before
 
 
-def test_a_key_is_shared_across_operations(prepared: gl.Ledger) -> None:
+def test_a_key_is_shared_across_operations(book: gl.Ledger) -> None:
+    prepared = _prepared(book)
     prepared.hold(ALICE, ESCROW, 10, key="order-1")
     before = snapshot(prepared)
     with pytest.raises(gl.DuplicateKeyConflict, match="order-1"):
@@ -105,7 +108,8 @@ def test_a_key_is_shared_across_operations(prepared: gl.Ledger) -> None:
     assert snapshot(prepared) == before
 
 
-def test_a_key_whose_first_attempt_failed_fails_the_same_way_again(books: gl.Ledger) -> None:
+def test_a_key_whose_first_attempt_failed_fails_the_same_way_again(book: gl.Ledger) -> None:
+    books = open_books(book)
     fund(books, ALICE, 5)
     before = snapshot(books)
     with pytest.raises(gl.InsufficientFunds) as first:
@@ -124,7 +128,8 @@ def test_a_key_whose_first_attempt_failed_fails_the_same_way_again(books: gl.Led
     assert books.transfer(ALICE, ESCROW, 10, key="gift-2").id == 3
 
 
-def test_a_key_that_failed_on_an_unknown_account_keeps_failing(books: gl.Ledger) -> None:
+def test_a_key_that_failed_on_an_unknown_account_keeps_failing(book: gl.Ledger) -> None:
+    books = open_books(book)
     with pytest.raises(gl.UnknownAccount, match="viewers:dave:coins"):
         books.transfer("platform:coin-supply", "viewers:dave:coins", 10, key="k")
     books.open_account("viewers:dave:coins", "COIN", normal="credit")
@@ -134,7 +139,8 @@ def test_a_key_that_failed_on_an_unknown_account_keeps_failing(books: gl.Ledger)
     assert snapshot(books) == before
 
 
-def test_a_dry_run_does_not_use_up_its_key(books: gl.Ledger) -> None:
+def test_a_dry_run_does_not_use_up_its_key(book: gl.Ledger) -> None:
+    books = open_books(book)
     fund(books, ALICE, 50)
     preview = books.transfer(ALICE, ESCROW, 10, key="k", dry_run=True)
     real = books.transfer(ALICE, ESCROW, 10, key="k")
@@ -142,7 +148,8 @@ def test_a_dry_run_does_not_use_up_its_key(books: gl.Ledger) -> None:
     assert books.find("k") == real
 
 
-def test_find_returns_the_entry_made_under_a_key(books: gl.Ledger) -> None:
+def test_find_returns_the_entry_made_under_a_key(book: gl.Ledger) -> None:
+    books = open_books(book)
     tx = fund(books, ALICE, 50)
     assert books.find("nope") is None
     keyed = books.transfer(ALICE, ESCROW, 10, key="k")
@@ -150,7 +157,8 @@ def test_find_returns_the_entry_made_under_a_key(books: gl.Ledger) -> None:
     assert books.balance(ALICE) == Money(40, "COIN")
 
 
-def test_the_same_content_spelled_differently_replays(books: gl.Ledger) -> None:
+def test_the_same_content_spelled_differently_replays(book: gl.Ledger) -> None:
+    books = open_books(book)
     fund(books, ALICE, 50)
     first = books.transfer(ALICE, ESCROW, 10, key="k", metadata={"a": "1", "b": "2"})
     assert books.transfer(ALICE, ESCROW, 10, key="k", metadata={"b": "2", "a": "1"}) == first

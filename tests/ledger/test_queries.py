@@ -13,7 +13,7 @@ from moneyed import Money
 import giftledger as gl
 import giftledger.testing as glt
 
-from .helpers import fund, snapshot
+from .helpers import fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
 CAROL = "viewers:carol:coins"
@@ -37,8 +37,8 @@ DRY_RUNS: list[tuple[str, Callable[[gl.Ledger], object]]] = [
 ]
 
 
-@pytest.fixture
-def prepared(books: gl.Ledger) -> gl.Ledger:
+def _prepared(book: gl.Ledger) -> gl.Ledger:
+    books = open_books(book)
     fund(books, ALICE, 100)  # 1
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 100)  # 2
     assert books.hold(ALICE, ESCROW, 10).id == 3
@@ -47,8 +47,9 @@ def prepared(books: gl.Ledger) -> gl.Ledger:
 
 @pytest.mark.parametrize("call", [c for _, c in DRY_RUNS], ids=[n for n, _ in DRY_RUNS])
 def test_a_dry_run_says_what_would_happen_and_changes_nothing(
-    prepared: gl.Ledger, call: Callable[[gl.Ledger], object]
+    book: gl.Ledger, call: Callable[[gl.Ledger], object]
 ) -> None:
+    prepared = _prepared(book)
     before = snapshot(prepared)
     result = call(prepared)
     assert snapshot(prepared) == before
@@ -56,7 +57,8 @@ def test_a_dry_run_says_what_would_happen_and_changes_nothing(
     assert prepared.verify() == 3
 
 
-def test_a_dry_run_shows_the_entry_as_it_would_be_posted(prepared: gl.Ledger) -> None:
+def test_a_dry_run_shows_the_entry_as_it_would_be_posted(book: gl.Ledger) -> None:
+    prepared = _prepared(book)
     preview = prepared.transfer(ALICE, ESCROW, 5, memo="gift", dry_run=True)
     real = prepared.transfer(ALICE, ESCROW, 5, memo="gift")
     assert (preview.id, preview.kind, preview.postings, preview.memo, preview.prev_hash) == (
@@ -68,7 +70,8 @@ def test_a_dry_run_shows_the_entry_as_it_would_be_posted(prepared: gl.Ledger) ->
     )
 
 
-def test_a_failing_dry_run_raises_what_the_real_call_would(prepared: gl.Ledger) -> None:
+def test_a_failing_dry_run_raises_what_the_real_call_would(book: gl.Ledger) -> None:
+    prepared = _prepared(book)
     before = snapshot(prepared)
     with pytest.raises(gl.InsufficientFunds, match=ALICE):
         prepared.transfer(ALICE, ESCROW, 91, dry_run=True)
@@ -78,7 +81,8 @@ def test_a_failing_dry_run_raises_what_the_real_call_would(prepared: gl.Ledger) 
 # -- history -------------------------------------------------------------------------------
 
 
-def test_history_pages_through_every_posting_with_running_balances(books: gl.Ledger) -> None:
+def test_history_pages_through_every_posting_with_running_balances(book: gl.Ledger) -> None:
+    books = open_books(book)
     for n in range(1, 26):
         fund(books, ALICE, n)
     books.hold(ALICE, ESCROW, 5)  # holds move nothing: not in the history
@@ -99,12 +103,14 @@ def test_history_pages_through_every_posting_with_running_balances(books: gl.Led
     assert [b for _, b in seen] == [Money(n * (n + 1) // 2, "COIN") for n in range(1, 26)]
 
 
-def test_history_of_an_account_without_postings_is_one_empty_page(books: gl.Ledger) -> None:
+def test_history_of_an_account_without_postings_is_one_empty_page(book: gl.Ledger) -> None:
+    books = open_books(book)
     page = books.history(CAROL)
     assert (page.items, page.next_cursor) == ((), None)
 
 
-def test_a_page_that_ends_exactly_at_the_last_entry_has_no_next_cursor(books: gl.Ledger) -> None:
+def test_a_page_that_ends_exactly_at_the_last_entry_has_no_next_cursor(book: gl.Ledger) -> None:
+    books = open_books(book)
     for _ in range(4):
         fund(books, ALICE, 1)
     first = books.history(ALICE, limit=2)
@@ -113,7 +119,8 @@ def test_a_page_that_ends_exactly_at_the_last_entry_has_no_next_cursor(books: gl
     assert second.next_cursor is None
 
 
-def test_history_of_an_unknown_account_is_refused(books: gl.Ledger) -> None:
+def test_history_of_an_unknown_account_is_refused(book: gl.Ledger) -> None:
+    books = open_books(book)
     with pytest.raises(gl.UnknownAccount, match="viewers:nobody"):
         books.history("viewers:nobody")
 
@@ -121,7 +128,8 @@ def test_history_of_an_unknown_account_is_refused(books: gl.Ledger) -> None:
 # -- balances by prefix --------------------------------------------------------------------
 
 
-def test_balances_by_prefix(books: gl.Ledger) -> None:
+def test_balances_by_prefix(book: gl.Ledger) -> None:
+    books = open_books(book)
     fund(books, ALICE, 7)
     fund(books, CAROL, 3)
     assert books.balances("viewers:") == {ALICE: Money(7, "COIN"), CAROL: Money(3, "COIN")}
@@ -150,7 +158,8 @@ def test_balances_by_prefix_match_string_prefixes_of_any_names(
 # -- trial balance -------------------------------------------------------------------------
 
 
-def test_trial_balance_totals_posted_debits_and_credits_per_unit(books: gl.Ledger) -> None:
+def test_trial_balance_totals_posted_debits_and_credits_per_unit(book: gl.Ledger) -> None:
+    books = open_books(book)
     fund(books, ALICE, 100)
     books.transfer("assets:bank", "revenue:sales", "19.99")
     books.hold(ALICE, ESCROW, 50)  # pending: not in the trial balance
@@ -178,8 +187,9 @@ def test_a_trial_balance_with_a_difference_is_not_balanced() -> None:
 
 
 def test_account_balance_splits_posted_pending_and_available(
-    books: gl.Ledger, clock: gl.ManualClock
+    book: gl.Ledger, clock: gl.ManualClock
 ) -> None:
+    books = open_books(book)
     fund(books, ALICE, 100)
     books.hold(ALICE, ESCROW, 30, timeout=timedelta(hours=1))
     alice = books.account_balance(ALICE)
