@@ -328,8 +328,6 @@ _INSERT_POSTING = (
     "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_KIND_TEXT = {kind: kind.value for kind in EntryKind}
-_SIDE_TEXT = {side: side.value for side in Side}
 _SIDES = {side.value: side for side in Side}
 _KINDS = {kind.value: kind for kind in EntryKind}
 
@@ -940,7 +938,7 @@ class _Writer(_Reader):
         self._txs.append(
             (
                 id,
-                _KIND_TEXT[tx.kind],
+                tx.kind._value_,
                 eff_us,
                 eff_us if rec is eff else (rec - _EPOCH) // _MICRO,
                 tx.key,
@@ -959,11 +957,11 @@ class _Writer(_Reader):
         if net_after:
             for i, p in enumerate(tx.postings):
                 rows.append(
-                    (id, i, ids[p.account], _SIDE_TEXT[p.side], p.minor, p.unit, net_after[i])
+                    (id, i, ids[p.account], p.side._value_, p.minor, p.unit, net_after[i])
                 )
         else:
             for i, p in enumerate(tx.postings):
-                rows.append((id, i, ids[p.account], _SIDE_TEXT[p.side], p.minor, p.unit, None))
+                rows.append((id, i, ids[p.account], p.side._value_, p.minor, p.unit, None))
         self._store._head = (id, tx.hash)
         if hold is not None:
             self._put_hold(hold)
