@@ -91,6 +91,7 @@ class Model:
         self.kinds: dict[int, str] = {}  # entry id -> kind
         self.postings: dict[int, list[tuple[str, int]]] = {}  # posted entries: (account, signed)
         self.reversed: set[int] = set()
+        self.effective: dict[int, datetime] = {}  # posted entry id -> effective_at
         self.debits: dict[str, int] = {}
         self.credits: dict[str, int] = {}
 
@@ -115,6 +116,17 @@ class Model:
     def posted(self, a: MAccount) -> int:
         return a.net if a.normal is gl.Side.DEBIT else -a.net
 
+    def net_at(self, name: str, at: datetime | None, through: int | None) -> int:
+        """``debits - credits`` of ``name`` effective at or before ``at``, recorded up
+        to entry ``through`` (either bound may be None)."""
+        return sum(
+            signed
+            for id, postings in self.postings.items()
+            if (through is None or id <= through) and (at is None or self.effective[id] <= at)
+            for n, signed in postings
+            if n == name
+        )
+
     def available(self, a: MAccount) -> int:
         pd, pc = self.pending(a.name)
         return a.net - pc if a.normal is gl.Side.DEBIT else -a.net - pd
@@ -132,11 +144,14 @@ class Model:
                 return name
         return None
 
-    def apply(self, kind: str, postings: list[tuple[str, int]]) -> int:
+    def apply(
+        self, kind: str, postings: list[tuple[str, int]], effective_at: datetime | None = None
+    ) -> int:
         id = self.next_id
         self.kinds[id] = kind
         if kind in _POSTED:
             self.postings[id] = postings
+            self.effective[id] = self.now if effective_at is None else effective_at
             for name, signed in postings:
                 a = self.accounts[name]
                 a.net += signed
@@ -264,7 +279,7 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             assert self.book.close_account(name).closed
             a.closed = True
 
-        @rule(data=st.data(), mode=st.sampled_from(["plain", "keyed", "dry_run"]))
+        @rule(data=st.data(), mode=st.sampled_from(["plain", "keyed", "dry_run", "back_dated"]))
         def post(self, data: st.DataObject, mode: str) -> None:
             accounts = {n: self.model.accounts[n].unit for n in self.model.accounts}
             specs = data.draw(glt.balanced_postings(accounts, max_minor=5000), label="postings")
@@ -281,20 +296,40 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             error = self.predict_post(postings)
             key = f"key-{len(self.keys)}" if mode == "keyed" else None
             dry = mode == "dry_run"
+            effective_at = None
+            if mode == "back_dated":
+                hours = data.draw(st.integers(1, 2000), label="back-dated by hours")
+                effective_at = self.model.now - timedelta(hours=hours)
+
+            def call() -> gl.Transaction:
+                return self.book.post(specs, key=key, dry_run=dry, effective_at=effective_at)
+
             if error is not None:
-                self.expect_failure(error, lambda: self.book.post(specs, key=key, dry_run=dry))
+                self.expect_failure(error, call)
                 if key is not None:
                     self.keys[key] = (specs, error)
                 return
-            tx = self.book.post(specs, key=key, dry_run=dry)
+            tx = call()
             assert tx.id == self.model.next_id
+            assert tx.effective_at == (effective_at or self.model.now)
+            assert tx.recorded_at == self.model.now
             if dry:
                 assert self.book.head[0] == tx.id - 1
                 return
             assert sorted((p.account, p.signed) for p in tx.postings) == sorted(postings)
-            self.model.apply("post", postings)
+            self.model.apply("post", postings, effective_at)
             if key is not None:
                 self.keys[key] = (specs, tx)
+
+        @rule(data=st.data(), hours=st.integers(-2000, 2000))
+        def balance_in_time(self, data: st.DataObject, hours: int) -> None:
+            name = data.draw(st.sampled_from(sorted(self.model.accounts)))
+            a = self.model.accounts[name]
+            at = data.draw(st.none() | st.just(self.model.now + timedelta(hours=hours)))
+            through = data.draw(st.none() | st.integers(0, self.model.next_id - 1))
+            net = self.model.net_at(name, at, through)
+            expected = gl.from_minor(net if a.normal is gl.Side.DEBIT else -net, a.unit)
+            assert self.book.balance(name, at=at, recorded_through=through) == expected
 
         @precondition(lambda self: bool(self.keys))
         @rule(data=st.data(), same=st.booleans())
