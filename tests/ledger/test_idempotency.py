@@ -168,3 +168,27 @@ def test_the_same_content_spelled_differently_replays(book: gl.Ledger) -> None:
     assert books.post(tuple(specs), key="k2") == posted
     assert books.post(iter(specs), key="k2") == posted
     assert snapshot(books) == before
+
+
+def test_a_conversion_that_failed_for_a_missing_trading_account_keeps_failing(
+    book: gl.Ledger,
+) -> None:
+    book.open_account("mint", "DIAMOND", rule=gl.BalanceRule.unrestricted())
+    book.open_account("bob:diamonds", "DIAMOND", normal="credit")
+    book.open_account("bob:cash", "USD", normal="credit")
+    book.open_trading_account("DIAMOND")
+    book.transfer("mint", "bob:diamonds", 100)
+
+    def convert(rate: str = "0.01") -> object:
+        return book.convert("bob:diamonds", "bob:cash", 100, rate=rate, key="cash-out-1")
+
+    with pytest.raises(gl.UnknownAccount, match="trading:USD"):
+        convert()
+    book.open_trading_account("USD")
+    before = snapshot(book)
+    with pytest.raises(gl.UnknownAccount, match="cash-out-1"):
+        convert()
+    with pytest.raises(gl.DuplicateKeyConflict):
+        convert(rate="0.02")
+    assert snapshot(book) == before
+    assert book.convert("bob:diamonds", "bob:cash", 100, rate="0.01", key="cash-out-2").id == 2

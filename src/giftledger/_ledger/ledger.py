@@ -1117,6 +1117,38 @@ class Ledger:
             >>> book.balance("bob:cash"), str(tx.rates[0])
             (Money('5.00', 'USD'), 'DIAMOND/USD=1/200')
         """
+        args = (debit, credit, amount, rate, rounding, via, key, memo, metadata, effective_at)
+        if key is None or dry_run or not isinstance(key, str):
+            return self._convert(*args, dry_run)
+        # Checks made here, before post(), may fail for a reason that later goes away (a
+        # trading account not yet open): remember such a failure under the key too, so
+        # the same request fails the same way again.
+        fingerprint = _fingerprint(("convert", *args))
+        with self.store.read() as r:
+            record = r.idempotency(key)
+            if record is not None and record.error_type and record.fingerprint == fingerprint:
+                self._replay(record, fingerprint, r, _replay_transaction)
+        try:
+            return self._convert(*args, dry_run)
+        except GiftLedgerError as exc:
+            if key:
+                self._remember_failure(key, fingerprint, exc)
+            raise
+
+    def _convert(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        rate: RatioLike,
+        rounding: Rounding,
+        via: tuple[str, str] | None,
+        key: str | None,
+        memo: str,
+        metadata: Mapping[str, MetaValue] | None,
+        effective_at: datetime | None,
+        dry_run: bool,
+    ) -> Transaction:
         fr = to_fraction(rate, "rate")
         if fr <= 0:
             raise InvalidArgument(f"rate {rate!r} must be greater than zero")
