@@ -40,6 +40,7 @@ withdrawal checks themselves run inside the guard.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -143,22 +144,18 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
+@functools.cache
 def _known_regions() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes, from babel's territory names."""
     from babel import Locale
 
     territories: Mapping[str, str] = Locale("en").territories
     return frozenset(code for code in territories if len(code) == 2 and code.isalpha())
 
 
-_REGIONS: frozenset[str] | None = None
-
-
 def check_region(region: object, what: str = "region") -> str:
     """Return ``region`` if it is an ISO 3166 alpha-2 code babel knows, else raise UnknownRule."""
-    global _REGIONS
-    if _REGIONS is None:
-        _REGIONS = _known_regions()
-    if not isinstance(region, str) or region not in _REGIONS:
+    if not isinstance(region, str) or region not in _known_regions():
         raise UnknownRule(
             f"unknown {what} {region!r}; use an ISO 3166 country code such as 'US' or 'DE'"
         )
@@ -266,17 +263,17 @@ class GiftEconomy:
     # -- plumbing ----------------------------------------------------------------------
 
     def _open(
-        self, name: str, unit: str, normal: Side, *, rule: BalanceRule | None = None, **kw: object
+        self,
+        name: str,
+        unit: str,
+        normal: Side,
+        *,
+        rule: BalanceRule | None = None,
+        metadata: Mapping[str, MetaValue] | None = None,
     ) -> str:
+        """Open ``name`` once per GiftEconomy (``open_account`` is idempotent anyway)."""
         if name not in self._opened:
-            meta = kw.get("metadata")
-            self.ledger.open_account(
-                name,
-                unit,
-                normal=normal,
-                rule=rule,
-                metadata=meta if isinstance(meta, Mapping) else None,
-            )
+            self.ledger.open_account(name, unit, normal=normal, rule=rule, metadata=metadata)
             self._opened.add(name)
         return name
 
