@@ -13,6 +13,7 @@ import importlib
 import inspect
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,12 +64,22 @@ globals().update(_borrow())
 # -- the state machine -----------------------------------------------------------------
 
 
+def _examples(default: int) -> int:
+    """Fewer examples than the memory machine runs (a database per example costs), unless
+    ``GIFTLEDGER_STATEFUL_EXAMPLES`` asks for a number."""
+    return int(os.environ.get("GIFTLEDGER_STATEFUL_EXAMPLES", default))
+
+
 def test_sqlite_ledger_matches_reference_model_after_every_step(tmp_path: Path) -> None:
-    counter = itertools.count()
-    machine = make_ledger_machine(
-        lambda clock: gl.Ledger.open(f"sqlite:///{tmp_path / f'm{next(counter)}.db'}", clock=clock)
-    )
-    run_state_machine_as_test(machine, settings=machine_settings())
+    # The machine tests the ledger's semantics on SQLite, not durability: a file in
+    # shared memory spares it an fsync per commit (test_crash_sqlite.py covers disks).
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as where:
+        counter = itertools.count()
+        machine = make_ledger_machine(
+            lambda clock: gl.Ledger.open(f"sqlite:///{where}/m{next(counter)}.db", clock=clock)
+        )
+        run_state_machine_as_test(machine, settings=machine_settings(max_examples=_examples(50)))
 
 
 @pytest.mark.postgres
@@ -84,9 +95,8 @@ def test_postgres_ledger_matches_reference_model_after_every_step(postgres_url: 
         return gl.Ledger.open(_with_schema(admin, schemas[-1]), clock=clock)
 
     try:
-        examples = int(os.environ.get("GIFTLEDGER_STATEFUL_EXAMPLES", "40"))
         run_state_machine_as_test(
-            make_ledger_machine(factory), settings=machine_settings(max_examples=examples)
+            make_ledger_machine(factory), settings=machine_settings(max_examples=_examples(10))
         )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
