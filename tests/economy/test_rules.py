@@ -124,6 +124,11 @@ def economy(*versions: RuleSet, **changes: Any) -> Economy:
             r"^rpm_high\.US: 0\.5 USD is below rpm 1 USD",
         ),
         (lambda: RewardsProgram("fund", {}), r"^rpm: \{\} must name at least one region"),
+        (
+            lambda: RewardsProgram("fund", {"US": "0.45"}),
+            r"^rpm\.US: '0\.45' must be moneyed\.Money",
+        ),
+        (lambda: RewardsProgram("fund", {"US": 0.45}), r"^rpm\.US: 0\.45 is a float"),
         (lambda: Source("", None, Confidence.CODE), r"^citation: '' must not be empty"),
         (lambda: Source("x", None, "sure"), r"^confidence: 'sure' must be one of"),
     ],

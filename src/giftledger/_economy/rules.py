@@ -597,6 +597,13 @@ class RefundPolicy:
         _flag(self, "refund_store_fee")
 
 
+@attrs.define(slots=True)
+class _Holder:
+    """Lets the field checks run on a loose value (one item of a mapping)."""
+
+    value: object
+
+
 def _money_map(obj: object, field: str, currency: str) -> None:
     value = getattr(obj, field)
     if not isinstance(value, Mapping):
@@ -614,16 +621,7 @@ def _money_map(obj: object, field: str, currency: str) -> None:
             raise InvalidEconomy(
                 f"{field}.{region}: {_show(amount)} is not in the program's currency {currency}"
             )
-        if amount.amount < 0:  # pragma: no cover - _money refuses negatives
-            raise InvalidEconomy(f"{field}.{region}: {_show(amount)} must be at least 0")
     object.__setattr__(obj, field, copy)
-
-
-@attrs.define(slots=True)
-class _Holder:
-    """Lets the field checks run on a loose value (one item of a mapping)."""
-
-    value: object
 
 
 @attrs.frozen(slots=True)
@@ -687,10 +685,6 @@ class RewardsProgram:
             _int(self, field)
 
 
-def _checked_items(obj: object, field: str, kind: type) -> tuple[Any, ...]:
-    return _tuple_of(obj, field, kind)
-
-
 def _names(items: Iterable[str]) -> str:
     found = sorted(set(items))
     return ", ".join(found) if found else "none"
@@ -736,11 +730,11 @@ class RuleSet:
             raise InvalidEconomy(
                 f"effective_from: {when!r} must be a timezone-aware datetime (UTC)"
             )
-        packs = _checked_items(self, "coin_packs", CoinPack)
-        fees = _checked_items(self, "store_fees", StoreFee)
-        gifts = _checked_items(self, "gifts", Gift)
-        taxes = _checked_items(self, "taxes", TaxRule)
-        rewards = _checked_items(self, "rewards", RewardsProgram)
+        packs = _tuple_of(self, "coin_packs", CoinPack)
+        fees = _tuple_of(self, "store_fees", StoreFee)
+        gifts = _tuple_of(self, "gifts", Gift)
+        taxes = _tuple_of(self, "taxes", TaxRule)
+        rewards = _tuple_of(self, "rewards", RewardsProgram)
         for field, kind in (
             ("creator_pay", CreatorPay),
             ("withdrawal", WithdrawalPolicy),
