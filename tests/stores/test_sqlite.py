@@ -259,3 +259,21 @@ def test_a_reader_sees_one_snapshot(path: Path, clock: gl.ManualClock) -> None:
         two.transfer("mint", "alice", 1)  # WAL: the writer does not wait for the reader
         assert [first, *entries] == list(two.transactions(1, 601))
         assert one.head[0] == 601
+
+
+def test_sqlite_failures_surface_as_store_errors(path: Path, book: gl.Ledger) -> None:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock for too long
+    try:
+        store = gl.SQLiteStore(f"sqlite:///{path}", timeout=0.05)
+        with pytest.raises(gl.StoreError, match="write lock"):
+            gl.Ledger(store).transfer("mint", "alice", 1)
+        store.close()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    head = book.head
+    with pytest.raises(gl.StoreError, match="64-bit"):  # totals past what SQLite holds
+        book.post_many([[gl.debit("mint", 10**16), gl.credit("alice", 10**16)]] * 10)
+    assert book.head == head
+    assert book.verify() == 2

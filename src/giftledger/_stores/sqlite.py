@@ -234,6 +234,13 @@ def migrate(
         SchemaVersionError: the database is newer than ``migrations`` know.
     """
     target = len(migrations)
+    db.execute("BEGIN")  # a read first: opening a current file needs no write lock
+    try:
+        version = _schema_version(db)
+    finally:
+        db.execute("COMMIT")
+    if version == target:
+        return target
     db.execute("BEGIN IMMEDIATE")
     try:
         version = _schema_version(db)
@@ -526,6 +533,9 @@ class _ReadBlock:
         try:
             if self._outer:
                 store._reader_db().execute("COMMIT")
+            error = None if exc is None else _store_error(exc, store)
+            if error is not None:
+                raise error from exc
         finally:
             store._lock.release()
 
@@ -581,13 +591,28 @@ class _WriteBlock:
                     db.execute("ROLLBACK")
                     if writer._mutated:
                         store._forget()
-            except BaseException:
+            except BaseException as failure:
                 store._forget()
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-                raise
+                error = _store_error(failure, store)
+                if error is None:
+                    raise
+                raise error from failure
+            error = None if exc is None else _store_error(exc, store)
+            if error is not None:
+                raise error from exc
         finally:
             store._lock.release()
+
+
+def _store_error(exc: BaseException, store: SQLiteStore) -> StoreError | None:
+    """SQLite's own failures as a StoreError (a GiftLedgerError); None for anything else."""
+    if isinstance(exc, sqlite3.Error):
+        return StoreError(f"SQLite failed on {store.path!r}: {exc}")
+    if isinstance(exc, OverflowError):
+        return StoreError(f"a value does not fit SQLite's 64-bit integers on {store.path!r}: {exc}")
+    return None
 
 
 class _Reader:
@@ -956,9 +981,7 @@ class _Writer(_Reader):
         rows = self._postings
         if net_after:
             for i, p in enumerate(tx.postings):
-                rows.append(
-                    (id, i, ids[p.account], p.side._value_, p.minor, p.unit, net_after[i])
-                )
+                rows.append((id, i, ids[p.account], p.side._value_, p.minor, p.unit, net_after[i]))
         else:
             for i, p in enumerate(tx.postings):
                 rows.append((id, i, ids[p.account], p.side._value_, p.minor, p.unit, None))
