@@ -176,6 +176,11 @@ def _variant_section(info: gl.presets.PresetInfo, axis: str) -> list[str]:
             value = _value(f.value, rel, econ.versions[0])
             out.append(f"| {_cell(label)} | {value} | {_source_cells(f.source, above)} |")
             above = f.source
+        now = {f.path for f in econ.figures()}
+        for path in base:
+            if path.startswith("versions[0].") and path not in now and "coin_packs" not in path:
+                label = _label(default.versions[0], path[len("versions[0].") :])
+                out.append(f"| {_cell(label)} | none | not set in this option | | |")
         extra = [a for a in econ.assumptions if a not in default.assumptions]
         if extra:
             out += ["", "Added assumptions:", ""]

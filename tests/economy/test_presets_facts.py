@@ -41,6 +41,7 @@ def test_list_gives_names_titles_dates_and_variants() -> None:
     assert infos["tiktok-live"].variants == {
         "ladder": ("70-coin-2021", "65-coin-2023", "100-coin-2019"),
         "model": ("A", "B", "D"),
+        "withdrawal": ("kb-2019", "wallet-current"),
     }
 
 
@@ -336,3 +337,14 @@ def test_bigo_live() -> None:
     assert Fraction(6700, 210) * 100 // 1 == Decimal("3190")
     assert econ.source_of("versions[0].withdrawal.minimum").confidence is Confidence.DERIVED
     assert prices(econ, "android") == {100: "1.96", 1000: "19.61", 10000: "196.06"}
+
+
+def test_tiktok_withdrawal_variant_uses_the_later_wallet_page() -> None:
+    econ = gl.presets.load("tiktok-live", withdrawal="wallet-current")
+    for rules in econ.versions:
+        assert rules.withdrawal.minimum is None
+        assert rules.withdrawal.methods == ("bank", "paypal")
+        assert rules.withdrawal.daily_cap == Money("1000", "USD")
+    source = econ.source_of("versions[0].withdrawal.daily_cap")
+    assert "live-gifts-wallet/wallet" in source.citation
+    assert source.confidence is Confidence.OFFICIAL
