@@ -129,3 +129,67 @@ def test_a_source_returning_a_float_is_refused() -> None:
 
     with pytest.raises(gl.FloatNotAllowed, match="must return a Fraction"):
         convert_at(Money("1", "USD"), "EUR", JAN, Floaty())
+
+
+RATES = """
+[[rates]]
+base = "USD"
+quote = "EUR"
+rate = "0.92"
+valid_from = 2025-01-01
+valid_to = 2025-02-01
+source = { citation = "ECB reference rate", as_of = 2025-01-02, confidence = "official" }
+
+[[rates]]
+base = "USD"
+quote = "EUR"
+rate = "23/25"
+valid_from = 2025-03-01T00:00:00Z
+"""
+
+
+def test_a_rate_table_loads_from_toml_and_round_trips() -> None:
+    table = RateTable.from_toml(RATES)
+    assert table.rate("USD", "EUR", JAN) == Fraction(23, 25)
+    with pytest.raises(gl.RateUnavailable):
+        table.rate("USD", "EUR", FEB)
+    assert table.source_of("USD", "EUR", JAN) is not None
+    assert RateTable.from_toml(table.to_toml()) == table
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error", "message"),
+    [
+        (
+            'rate = "0.92"',
+            "rate = 0.92",
+            gl.FloatNotAllowed,
+            r"^rates\[0\]\.rate: 0\.92 is a TOML float",
+        ),
+        (
+            'rate = "0.92"',
+            'rate = "-1"',
+            gl.InvalidArgument,
+            r"^rates\[0\]: rate USD/EUR: -1 must be positive",
+        ),
+        (
+            'base = "USD"\nquote = "EUR"\nrate = "0.92"',
+            'quote = "EUR"\nrate = "0.92"',
+            gl.InvalidArgument,
+            r"^rates\[0\]\.base: missing",
+        ),
+        ("valid_to = 2025-02-01", "valid_to = 2025-04-01", gl.InvalidArgument, r"overlap"),
+        (
+            "valid_to = 2025-02-01",
+            "valid_until = 2025-02-01",
+            gl.InvalidArgument,
+            r"^rates\[0\]\.valid_until: unknown field",
+        ),
+    ],
+)
+def test_a_bad_rate_file_names_the_row(
+    old: str, new: str, error: type[Exception], message: str
+) -> None:
+    assert old in RATES
+    with pytest.raises(error, match=message):
+        RateTable.from_toml(RATES.replace(old, new, 1))

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -203,6 +204,39 @@ class RateTable:
             if {row.base, row.quote} == {base, quote} and row.covers(at):
                 return row.source
         return None  # pragma: no cover - rate() raised already
+
+    @classmethod
+    def from_toml(cls, text_or_path: str | Path) -> RateTable:
+        """Load a table from TOML text or a file: one ``[[rates]]`` table per row with
+        ``base``, ``quote``, ``rate`` (a string such as ``"0.92"`` or ``"23/25"``; a TOML
+        float is refused), ``valid_from``, optional ``valid_to`` (a date means midnight
+        UTC) and an optional ``source = {citation, as_of, confidence, note}``.
+
+        Raises:
+            InvalidArgument: a missing or wrong field, or overlapping rows; the
+                message names the row (``rates[1].rate``).
+            FloatNotAllowed: a TOML float.
+
+        Example:
+            >>> table = RateTable.from_toml('''
+            ... [[rates]]
+            ... base = "USD"
+            ... quote = "EUR"
+            ... rate = "23/25"
+            ... valid_from = 2025-01-01
+            ... ''')
+            >>> table.rates[0].rate
+            Fraction(23, 25)
+        """
+        from .loading import rate_table_from_toml
+
+        return rate_table_from_toml(text_or_path)
+
+    def to_toml(self) -> str:
+        """This table as TOML that :meth:`from_toml` reads back equal."""
+        from .loading import rate_table_to_toml
+
+        return rate_table_to_toml(self)
 
     def pairs(self) -> Iterable[tuple[str, str]]:
         """The pairs with at least one row."""

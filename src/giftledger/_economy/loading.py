@@ -79,9 +79,16 @@ from typing import Any, TypeVar
 import attrs
 from moneyed import Money
 
-from .._errors import GiftLedgerError, InvalidEconomy, UnknownRule
+from .._errors import (
+    FloatNotAllowed,
+    GiftLedgerError,
+    InvalidArgument,
+    InvalidEconomy,
+    UnknownRule,
+)
 from .._money.amounts import Rounding
 from .._money.units import get_unit
+from .fx import DatedRate, RateTable
 from .rules import (
     CoinPack,
     Confidence,
@@ -102,7 +109,13 @@ from .rules import (
     normalize_path,
 )
 
-__all__ = ["economy_from_toml", "economy_to_toml", "load_economy"]
+__all__ = [
+    "economy_from_toml",
+    "economy_to_toml",
+    "load_economy",
+    "rate_table_from_toml",
+    "rate_table_to_toml",
+]
 
 FORMAT = 1
 
@@ -905,3 +918,77 @@ def economy_to_toml(economy: Economy) -> str:
         out += ["", "[sources]"]
         out.extend(f"{_q(path)} = {_source_out(s)}" for path, s in economy.sources.items())
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- rate tables
+
+
+def rate_table_from_toml(text_or_path: str | Path) -> RateTable:
+    """Load a :class:`RateTable` from TOML text or a file::
+
+        [[rates]]
+        base = "USD"
+        quote = "EUR"
+        rate = "0.92"                 # or "23/25"; never a TOML float
+        valid_from = 2025-01-01       # a date (midnight UTC) or an offset datetime
+        valid_to = 2025-02-01         # optional: open-ended when left out
+        source = { citation = "ECB reference rate", as_of = 2025-01-02, confidence = "official" }
+
+    Raises:
+        InvalidArgument: a missing or wrong field, or rows that overlap (the message
+            names the row, as ``rates[1].rate``).
+        FloatNotAllowed: a TOML float.
+    """
+    if isinstance(text_or_path, Path) or (
+        isinstance(text_or_path, str)
+        and "\n" not in text_or_path
+        and text_or_path.strip().endswith(".toml")
+    ):
+        try:
+            text_or_path = Path(text_or_path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidArgument(f"cannot read rate file: {exc}") from None
+    try:
+        raw = tomllib.loads(text_or_path)
+        _no_unknown(raw, {"rates"}, "")
+        rows = []
+        for i, item in enumerate(_list(raw.get("rates", []), "rates")):
+            path = f"rates[{i}]"
+            table = _as_table(item, path)
+            _no_unknown(table, {"base", "quote", "rate", "valid_from", "valid_to", "source"}, path)
+            rate = _rate(_req(table, "rate", path, object), f"{path}.rate")
+            start = _datetime(_req(table, "valid_from", path, object), f"{path}.valid_from")
+            end = _datetime(table["valid_to"], f"{path}.valid_to") if "valid_to" in table else None
+            source = _source(table["source"], f"{path}.source") if "source" in table else None
+            base = _req(table, "base", path, str)
+            quote = _req(table, "quote", path, str)
+            try:
+                rows.append(DatedRate(base, quote, rate, start, end, source))
+            except GiftLedgerError as exc:
+                raise InvalidArgument(f"{path}: {exc}") from None
+        return RateTable(tuple(rows))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidArgument(f"not valid TOML: {exc}") from None
+    except FloatNotAllowed as exc:
+        raise FloatNotAllowed(str(exc)) from None
+    except InvalidEconomy as exc:
+        raise InvalidArgument(str(exc)) from None
+
+
+def rate_table_to_toml(table: RateTable) -> str:
+    """Write ``table`` as TOML that :func:`rate_table_from_toml` reads back equal."""
+    out: list[str] = []
+    for row in table.rates:
+        out += [
+            "[[rates]]",
+            f"base = {_q(row.base)}",
+            f"quote = {_q(row.quote)}",
+            f"rate = {_frac_out(row.rate)}",
+            f"valid_from = {row.valid_from.isoformat()}",
+        ]
+        if row.valid_to is not None:
+            out.append(f"valid_to = {row.valid_to.isoformat()}")
+        if row.source is not None:
+            out.append(f"source = {_source_out(row.source)}")
+        out.append("")
+    return "\n".join(out)
