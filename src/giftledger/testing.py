@@ -37,11 +37,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 
 import hypothesis.strategies as st
 from moneyed import Money
 
-from ._errors import GiftLedgerError, UnitConflict, UnknownUnit
+from ._errors import GiftLedgerError, InvalidArgument, UnitConflict, UnknownUnit
 from ._ledger.clock import ManualClock
 from ._ledger.ledger import Ledger
 from ._ledger.model import Account, BalanceRule, PostingSpec, Side, credit, debit
@@ -74,7 +75,9 @@ __all__ = [
 FIAT_CODES: tuple[str, ...] = ("USD", "EUR", "GBP", "BRL", "JPY", "KRW", "CLP", "KWD", "BHD", "TND")
 
 #: Virtual units drawn by :func:`virtual_units`, as ``code: exponent``.
-VIRTUAL_UNITS: Mapping[str, int] = {"COIN": 0, "DIAMOND": 0, "BEAN": 0, "STAR": 0, "BIT": 0}
+VIRTUAL_UNITS: Mapping[str, int] = MappingProxyType(
+    {"COIN": 0, "DIAMOND": 0, "BEAN": 0, "STAR": 0, "BIT": 0}
+)
 
 #: Account-name segments that break naive code: quotes, SQL, separators,
 #: wide and combining characters, right-to-left text, emoji.
@@ -396,7 +399,7 @@ def balanced_postings(
     """
     by_unit = {u: names for u, names in _units_of(accounts).items() if len(names) >= 2}
     if not by_unit:
-        raise GiftLedgerError(
+        raise InvalidArgument(
             f"balanced_postings needs two accounts in one unit; got {sorted(_units_of(accounts))}"
         )
 
@@ -427,7 +430,7 @@ def postings(
         (name, get_unit(code)) for code, names in _units_of(accounts).items() for name in names
     ]
     if not pairs:
-        raise GiftLedgerError("postings needs at least one account")
+        raise InvalidArgument("postings needs at least one account")
 
     @st.composite
     def one(draw: st.DrawFn) -> PostingSpec:
