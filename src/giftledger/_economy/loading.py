@@ -150,10 +150,19 @@ def load_economy(path: str | Path, **variant: str) -> Economy:
         path: the file.
         **variant: options for the file's ``[variants]`` (``model="B"``).
 
+    Returns:
+        The validated :class:`~giftledger.Economy`; its virtual units are registered.
+
     Raises:
         InvalidEconomy: the file is not valid TOML, or a field is missing or wrong
             (the message names its path).
         UnknownRule: an unknown variant axis or option.
+
+    Example:
+        >>> import giftledger as gl
+        >>> econ = gl.load_economy("my-app.toml", fee="small")  # doctest: +SKIP
+        >>> econ.rules_at(now).store_fee("ios").rate  # doctest: +SKIP
+        Fraction(3, 20)
     """
     file = Path(path)
     try:
