@@ -208,3 +208,24 @@ def test_lots_are_rebuilt_from_a_reopened_sqlite_ledger(tmp_path: object) -> Non
         assert book.balance("liabilities:deferred-revenue") == usd("0.00")
         assert app.explain("bob").paid == usd("19.99")
         book.verify()
+
+
+def test_a_gift_reversed_in_the_ledger_gives_its_lot_slices_back() -> None:
+    book, _, app = tiktok()
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US")
+    buy = app.buy_coins("alice", pack=70, channel="ios")
+    first = app.send_gift("alice", "bob", "Rosa")
+    second = app.send_gift("alice", "bob", "Doughnut")
+    book.reverse(first)  # a correction made with the ledger's own tool
+    lot = app.coin_lot(buy)
+    assert lot.spent == 30
+    assert book.balance("viewers:alice:coins") == Money(40, "COIN")
+    assert [g.transaction for g in app.explain("bob").gifts] == [second.id]
+    for _ in range(4):
+        app.send_gift("alice", "bob", "Rosa")
+    lot = app.coin_lot(buy)
+    assert lot.spent == lot.coins
+    assert lot.released == lot.deferred == 99  # still exactly the price, to the cent
+    assert book.balance("liabilities:deferred-revenue") == usd("0.00")
+    assert app.explain("bob").paid == usd("0.99")

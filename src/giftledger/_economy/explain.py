@@ -175,6 +175,8 @@ class Explanation:
 def _creator_entries(app: GiftEconomy, creator: str) -> Iterator[Transaction]:
     withdrawals: set[int] = set()
     for tx in app.ledger.transactions():
+        if tx.reversed_by is not None:
+            continue  # undone with Ledger.reverse: it neither earned nor cost anything
         meta = tx.meta
         if meta.get("gl.creator") == creator:
             if meta.get(OP) == "withdraw":

@@ -74,7 +74,11 @@ class CoinLot:
         bought_at: when.
         spent: coins already spent on gifts.
         released: books minor units already released from deferred revenue.
-        refunded: the id of the refund or chargeback entry, if any.
+        refunded: the id of the refund, chargeback or reversal that took the
+            lot back, if any.
+        cuts: what the spent coins carried so far of the fee, the tax, the
+            price, the fee in the books' currency and the tax in it (running
+            sums, so the next slice is cut from exactly where the last ended).
     """
 
     id: int
@@ -93,6 +97,7 @@ class CoinLot:
     spent: int = 0
     released: int = 0
     refunded: int | None = None
+    cuts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
 
     @property
     def unspent(self) -> int:
@@ -156,20 +161,41 @@ def decode_slices(text: object) -> tuple[LotSlice, ...]:
     return tuple(LotSlice.decode(part) for part in text.split(";"))
 
 
+def _upto(value: int, spent: int, whole: int) -> int:
+    return round_fraction(Fraction(value * spent, whole), SLICE_ROUNDING) if whole else 0
+
+
 def slice_of(lot: CoinLot, coins: int) -> LotSlice:
-    """The next ``coins`` of ``lot`` (after those already spent), valued cumulatively."""
-    done, whole = lot.spent, lot.coins
-    deferred_c = lot.gross - lot.tax
-    tax = cumulative_share(lot.tax, done, coins, whole)
+    """The next ``coins`` of ``lot`` (after those already spent), valued cumulatively:
+    each value's slice takes it from what was cut so far to ``round(V * spent / N)``."""
+    after, whole = lot.spent + coins, lot.coins
+    fee, tax, paid, fee_b, tax_b = lot.cuts
+    tax_to = _upto(lot.tax, after, whole)
     return LotSlice(
         lot.id,
         coins,
-        cumulative_share(lot.deferred, done, coins, whole),
-        cumulative_share(lot.fee, done, coins, whole),
-        tax,
-        tax + cumulative_share(deferred_c, done, coins, whole),
-        cumulative_share(lot.fee_books, done, coins, whole),
-        cumulative_share(lot.tax_books, done, coins, whole),
+        _upto(lot.deferred, after, whole) - lot.released,
+        _upto(lot.fee, after, whole) - fee,
+        tax_to - tax,
+        tax_to + _upto(lot.gross - lot.tax, after, whole) - paid,
+        _upto(lot.fee_books, after, whole) - fee_b,
+        _upto(lot.tax_books, after, whole) - tax_b,
+    )
+
+
+def _spend(lot: CoinLot, s: LotSlice, sign: int) -> CoinLot:
+    fee, tax, paid, fee_b, tax_b = lot.cuts
+    return attrs.evolve(
+        lot,
+        spent=lot.spent + sign * s.coins,
+        released=lot.released + sign * s.released,
+        cuts=(
+            fee + sign * s.fee,
+            tax + sign * s.tax,
+            paid + sign * s.paid,
+            fee_b + sign * s.fee_books,
+            tax_b + sign * s.tax_books,
+        ),
     )
 
 
@@ -189,6 +215,7 @@ class LotBook:
     def __init__(self) -> None:
         self._lots: dict[int, CoinLot] = {}
         self._fifo: dict[str, list[int]] = {}
+        self._ops: dict[int, Transaction] = {}  # chain entries that a reversal could undo
         self.last_id = 0
         self.lock = threading.RLock()
 
@@ -204,10 +231,15 @@ class LotBook:
         return touched
 
     def _apply(self, tx: Transaction) -> None:
+        if tx.kind is EntryKind.REVERSAL and tx.reverses in self._ops:
+            self._undo(tx)
+            return
         if tx.kind is not EntryKind.POST or not tx.metadata:
             return
         meta = dict(tx.metadata)
         op = meta.get(OP)
+        if op in ("buy_coins", "send_gift", "refund", "chargeback"):
+            self._ops[tx.id] = tx
         if op == "buy_coins":
             viewer = str(meta["gl.viewer"])
             self._lots[tx.id] = CoinLot(
@@ -228,15 +260,27 @@ class LotBook:
             self._fifo.setdefault(viewer, []).append(tx.id)
         elif op == "send_gift":
             for s in decode_slices(meta.get("gl.lots")):
-                lot = self._lots[s.lot]
-                self._lots[s.lot] = attrs.evolve(
-                    lot, spent=lot.spent + s.coins, released=lot.released + s.released
-                )
+                self._lots[s.lot] = _spend(self._lots[s.lot], s, +1)
         elif op in ("refund", "chargeback"):
             lot_id = _int(meta, "gl.lot")
             found = self._lots.get(lot_id)
             if found is not None:
                 self._lots[lot_id] = attrs.evolve(found, refunded=tx.id)
+
+    def _undo(self, reversal: Transaction) -> None:
+        """A chain entry reversed with ``Ledger.reverse``: take its effect off the lots."""
+        assert reversal.reverses is not None
+        original = self._ops.pop(reversal.reverses)
+        meta = original.meta
+        op = meta.get(OP)
+        if op == "send_gift":
+            for s in decode_slices(meta.get("gl.lots")):
+                self._lots[s.lot] = _spend(self._lots[s.lot], s, -1)
+        elif op == "buy_coins":
+            self._lots[original.id] = attrs.evolve(self._lots[original.id], refunded=reversal.id)
+        else:  # a refund or chargeback reversed: the lot is back
+            lot_id = _int(meta, "gl.lot")
+            self._lots[lot_id] = attrs.evolve(self._lots[lot_id], refunded=None)
 
     def lot(self, lot_id: int) -> CoinLot | None:
         """The lot bought by transaction ``lot_id``, or None."""
