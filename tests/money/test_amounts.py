@@ -215,3 +215,39 @@ def test_round_fraction_inputs(value: str | int, expected: Fraction) -> None:
 def test_from_minor_takes_only_ints(minor: object, error: type[Exception]) -> None:
     with pytest.raises(error, match=re.escape(repr(minor))):
         gl.from_minor(minor, "USD")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("exponent", [19, 40, 10**6, 10**9, 999_999_999_999])
+def test_huge_exponents_are_out_of_range_at_once(exponent: int) -> None:
+    # Decimal("1E+999999999") once built a power of ten with a billion digits.
+    value = Decimal(f"1E+{exponent}")
+    with pytest.raises(gl.AmountOutOfRange) as info:
+        gl.to_minor(value, "USD")
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("rounding", "positive", "negative"),
+    [
+        (R.HALF_EVEN, 0, 0),
+        (R.HALF_UP, 0, 0),
+        (R.HALF_DOWN, 0, 0),
+        (R.DOWN, 0, 0),
+        (R.UP, 1, -1),
+        (R.FLOOR, 0, -1),
+        (R.CEILING, 1, 0),
+    ],
+)
+def test_vanishing_amounts_round_by_the_named_mode(
+    rounding: gl.Rounding, positive: int, negative: int
+) -> None:
+    for exponent in (5, 10**9):
+        assert gl.to_minor(Decimal(f"7E-{exponent}"), "USD", rounding) == positive
+        assert gl.to_minor(Decimal(f"-7E-{exponent}"), "USD", rounding) == negative
+    with pytest.raises(gl.ExcessPrecision):
+        gl.to_minor(Decimal("1E-999999999"), "USD")
+
+
+@pytest.mark.parametrize("value", [Decimal("0E-999999999"), Decimal("-0E+999999999"), "-0.000"])
+def test_zero_in_any_spelling_is_zero(value: object) -> None:
+    assert gl.to_minor(value, "USD") == 0

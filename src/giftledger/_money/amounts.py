@@ -212,26 +212,33 @@ def to_minor(
             raise InvalidAmount(f"amount {value!r} is not a finite decimal")
     else:
         d = _decimal_of(value, "amount")
-    exp = d.as_tuple().exponent
+    sign, digits, exp = d.as_tuple()
     assert isinstance(exp, int)
-    if exp >= -unit.exponent:
-        # Exact: scaleb on an integral result never rounds at these sizes, but do it in
-        # integers anyway so no decimal context is involved.
-        sign, digits, _ = d.as_tuple()
-        n = int("".join(map(str, digits)) or "0") * 10 ** (exp + unit.exponent)
-        return _check_range(-n if sign else n, value, unit)
-    sign, digits, _ = d.as_tuple()
     n = int("".join(map(str, digits)) or "0")
-    drop = 10 ** -(exp + unit.exponent)
-    if n % drop == 0:
-        # Only zeros beyond the unit's exponent ("1.000" USD, or Money arithmetic such
-        # as Money("10.00") * Decimal("1.50")): the value is exact, nothing rounds.
-        return _check_range(-(n // drop) if sign else n // drop, value, unit)
+    if n == 0:
+        return 0
+    shift = exp + unit.exponent  # the amount is n * 10**shift minor units
+    # Settle huge and vanishing magnitudes from the digit count before any power of
+    # ten is built: Decimal("1E+999999999") must fail at once, not after minutes.
+    if len(digits) + shift > 19:
+        return _check_range(MAX_MINOR + 1, value, unit)
+    if shift >= 0:
+        m = n * 10**shift
+        return _check_range(-m if sign else m, value, unit)
+    if len(digits) + shift >= -1:
+        drop = 10**-shift
+        if n % drop == 0:
+            # Only zeros beyond the unit's exponent ("1.000" USD, or Money arithmetic
+            # such as Money("10.00") * Decimal("1.50")): exact, nothing rounds.
+            return _check_range(-(n // drop) if sign else n // drop, value, unit)
     if rounding is None:
         raise ExcessPrecision(
             f"amount {value!r} has more fraction digits than {unit.code} allows "
             f"({unit.exponent}); round it first or name a rounding mode"
         )
+    if len(digits) + shift < -1:
+        # Less than a tenth of a minor unit: every mode rounds it as it rounds 0.01.
+        return round_fraction(Fraction(-1 if sign else 1, 100), rounding)
     minor = round_fraction(Fraction(d) * unit.scale, rounding)
     return _check_range(minor, value, unit)
 
