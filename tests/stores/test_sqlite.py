@@ -277,3 +277,21 @@ def test_sqlite_failures_surface_as_store_errors(path: Path, book: gl.Ledger) ->
         book.post_many([[gl.debit("mint", 10**16), gl.credit("alice", 10**16)]] * 10)
     assert book.head == head
     assert book.verify() == 2
+
+
+def test_an_account_opened_in_a_rolled_back_write_is_forgotten(book: gl.Ledger) -> None:
+    def open_then_fail() -> None:
+        with book.store.write():
+            book.open_account("ghost", "USD")
+            raise RuntimeError("abandon")
+
+    with pytest.raises(RuntimeError, match="abandon"):
+        open_then_fail()
+    book.open_account("real", "USD")  # SQLite may give it the ghost's rowid
+    book.transfer("real", "mint", 1)
+    book.hold("real", "mint", "0.50")
+    with pytest.raises(gl.UnknownAccount):
+        book.account("ghost")
+    assert book.holds("ghost") == ()
+    assert [e.posting.account for e in book.history("real").items] == ["real"]
+    assert book.verify() == 4

@@ -462,10 +462,18 @@ class SQLiteStore:
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
 
-    def _forget(self) -> None:
-        """Drop the cached accounts and head: another connection may have changed them."""
+    def _forget(self, ids: bool = False) -> None:
+        """Drop the cached accounts and head: another connection may have changed them.
+
+        With ``ids``, drop the name-to-id map too: a rolled-back write may have
+        given an id to an account that now does not exist (and SQLite may give
+        that id to another).
+        """
         self._states = {}
         self._head = None
+        if ids:
+            self._ids = {}
+            self._names = {}
 
     def write(self, dry_run: bool = False) -> _WriteBlock:
         """A writer inside ``BEGIN IMMEDIATE``; commits on success, else rolls back."""
@@ -590,9 +598,9 @@ class _WriteBlock:
                 else:
                     db.execute("ROLLBACK")
                     if writer._mutated:
-                        store._forget()
+                        store._forget(ids=writer._added)
             except BaseException as failure:
-                store._forget()
+                store._forget(ids=True)
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 error = _store_error(failure, store)
@@ -814,6 +822,7 @@ class _Writer(_Reader):
         self._states = store._states
         self._dirty: set[str] = set()
         self._mutated = False
+        self._added = False  # opened an account
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
@@ -911,7 +920,7 @@ class _Writer(_Reader):
         return out
 
     def add_account(self, account: Account) -> None:
-        self._mutated = True
+        self._mutated = self._added = True
         cur = self._db.execute(
             "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, metadata) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
