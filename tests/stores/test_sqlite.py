@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -295,3 +296,27 @@ def test_an_account_opened_in_a_rolled_back_write_is_forgotten(book: gl.Ledger) 
     assert book.holds("ghost") == ()
     assert [e.posting.account for e in book.history("real").items] == ["real"]
     assert book.verify() == 4
+
+
+def test_threads_may_share_one_store(path: Path, clock: gl.ManualClock) -> None:
+    with gl.Ledger.open(f"sqlite:///{path}", clock=clock) as book:
+        book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        for k in range(4):
+            book.open_account(f"w{k}", "USD", normal="credit")
+        errors: list[BaseException] = []
+
+        def work(k: int) -> None:
+            try:
+                for i in range(25):
+                    book.transfer("mint", f"w{k}", 1, key=f"{k}-{i}")
+                    assert book.balance(f"w{k}") == gl.from_minor((i + 1) * 100, "USD")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert book.verify() == 100
