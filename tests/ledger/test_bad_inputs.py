@@ -181,6 +181,20 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
         "0.005",
     ),
     (
+        "absurd-rate",
+        lambda b: b.convert(
+            "creators:bob:diamonds", "creators:bob:cash", 5, rate=Decimal("1E+999999999")
+        ),
+        gl.InvalidAmount,
+        "1E+999999999",
+    ),
+    (
+        "huge-exponent-amount",
+        lambda b: _usd(b, Decimal("1E+999999999")),
+        gl.AmountOutOfRange,
+        "1E+999999999",
+    ),
+    (
         "zero-rate",
         lambda b: b.convert("creators:bob:diamonds", "creators:bob:cash", 5, rate="0"),
         gl.InvalidArgument,

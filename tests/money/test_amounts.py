@@ -251,3 +251,20 @@ def test_vanishing_amounts_round_by_the_named_mode(
 @pytest.mark.parametrize("value", [Decimal("0E-999999999"), Decimal("-0E+999999999"), "-0.000"])
 def test_zero_in_any_spelling_is_zero(value: object) -> None:
     assert gl.to_minor(value, "USD") == 0
+
+
+@pytest.mark.parametrize(
+    "value", ["1" * 5000, Decimal("1" * 5000), "0." + "1" * 5000, Decimal("1" * 1001)]
+)
+def test_amounts_with_thousands_of_digits_are_invalid(value: object) -> None:
+    with pytest.raises(gl.InvalidAmount, match="digits"):
+        gl.to_minor(value, "USD", gl.Rounding.HALF_EVEN)
+
+
+@pytest.mark.parametrize(
+    "rate",
+    [Decimal("1E+999999999"), Decimal("1E-999999999"), "1" * 5000 + "/3", "3/" + "1" * 5000],
+)
+def test_rates_and_ratios_of_absurd_size_are_invalid(rate: object) -> None:
+    with pytest.raises(gl.InvalidAmount):
+        gl.allocate(10, [rate, 1])  # type: ignore[list-item]

@@ -46,6 +46,10 @@ MAX_MINOR = 10**18
 AmountLike = int | Decimal | str | Money
 RatioLike = int | Decimal | str | Fraction
 
+#: The most digits an amount, ratio or rate may be written with (Python refuses to
+#: read integers of more than 4,300 digits; no amount needs a hundredth of that).
+_MAX_DIGITS = 1000
+
 # giftledger's own decimal context: the ambient one belongs to the application.
 _CONTEXT = Context(prec=40)
 
@@ -142,17 +146,26 @@ def to_fraction(value: object, what: str = "ratio") -> Fraction:
     """
     if isinstance(value, Fraction):
         return value
+    if isinstance(value, str) and len(value) > _MAX_DIGITS:
+        raise InvalidAmount(f"{what} {value[:20]!r}… is longer than {_MAX_DIGITS} characters")
     if isinstance(value, str) and _FRACTION_TEXT.fullmatch(value.strip()):
         num, den = value.strip().split("/")
         if int(den) == 0:
             raise InvalidAmount(f"{what} {value!r} divides by zero")
         return Fraction(int(num), int(den))
     if isinstance(value, str) and value.strip().endswith("%"):
-        return _decimal_fraction(_decimal_of(value.strip()[:-1], what)) / 100
-    return _decimal_fraction(_decimal_of(value, what))
+        return _decimal_fraction(_decimal_of(value.strip()[:-1], what), value, what) / 100
+    return _decimal_fraction(_decimal_of(value, what), value, what)
 
 
-def _decimal_fraction(d: Decimal) -> Fraction:
+def _decimal_fraction(d: Decimal, value: object, what: str) -> Fraction:
+    _, digits, exp = d.as_tuple()
+    if len(digits) > _MAX_DIGITS or not isinstance(exp, int) or abs(exp) > _MAX_DIGITS:
+        # Fraction(Decimal("1E+999999999")) would build a billion-digit integer.
+        raise InvalidAmount(
+            f"{what} {value!r} has more than {_MAX_DIGITS} digits or an exponent beyond "
+            f"±{_MAX_DIGITS}; no ratio or rate needs that"
+        )
     return Fraction(d)
 
 
@@ -214,6 +227,8 @@ def to_minor(
         d = _decimal_of(value, "amount")
     sign, digits, exp = d.as_tuple()
     assert isinstance(exp, int)
+    if len(digits) > _MAX_DIGITS:
+        raise InvalidAmount(f"amount {d!s:.20}… has more than {_MAX_DIGITS} digits")
     n = int("".join(map(str, digits)) or "0")
     if n == 0:
         return 0
