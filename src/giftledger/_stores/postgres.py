@@ -110,11 +110,15 @@ _RETRY_CONSTRAINTS = frozenset(
 )
 
 
-# Serialise the hash chain: wait for the head's lock, then read the head in a new
-# statement, whose snapshot (READ COMMITTED) sees what the previous holder committed.
+# Serialise the hash chain: note whether the head's lock is free right now (to
+# know whether other writers contend for it), wait for it (advisory locks nest),
+# then read the head in a new statement, whose snapshot (READ COMMITTED) sees what
+# the previous holder committed.
+_HEAD_SELECT = "SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1"
 _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
+    (f"SELECT pg_try_advisory_xact_lock({_LOCK_HEAD}, 0)", None),
     (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, 0)", None),
-    ("SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1", None),
+    (_HEAD_SELECT, None),
 )
 
 
@@ -659,6 +663,8 @@ class _Session:
         self._keys: list[tuple[Any, ...]] = []
         self._closes: list[str] = []
         self._dirty = False
+        self._wrote = False  # anything sent to the database yet
+        self._contended = False  # another writer held the head when we asked for it
         # A writer's view of what it locked and wrote, so a batch does not flush its
         # writes before every request: the states of the accounts it locked (kept
         # up to date as it appends; row locks keep other writers out), the keys it
@@ -702,9 +708,13 @@ class _Session:
         if not head:
             return self._send(statements, checks)[-1]
         statements.extend(_HEAD_LOCK)
-        rows, _, head_rows = self._send(statements, checks, keep=3)
-        self._head = (head_rows[0][0], head_rows[0][1]) if head_rows else (0, GENESIS_HASH)
+        rows, free, _, head_rows = self._send(statements, checks, keep=4)
+        self._took_head(free, head_rows)
         return rows
+
+    def _took_head(self, free: list[tuple[Any, ...]], rows: list[tuple[Any, ...]]) -> None:
+        self._contended = not free[0][0]
+        self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
 
     def _send(
         self,
@@ -843,6 +853,7 @@ class _Session:
             )
             self._closes = []
         self._dirty = False
+        self._wrote = True
         self._stale.clear()
         return checks
 
@@ -853,18 +864,19 @@ class _Session:
         if not self._begun:
             statements.append((self._begin_sql(), None))
         checks = self._writes(statements) if self._dirty else []
-        if self._head is None:
+        if self._head is None or not self._wrote or not self._contended:
             statements.append(("COMMIT", None))
         else:
-            # Early lock release: every appending write holds the chain's head
-            # until it commits, so waiting for the WAL flush under that lock would
-            # serialise the flushes of all writers. Commit without waiting (the
-            # head is released at once), then wait for the flush in a second,
-            # empty transaction with the server's own synchronous_commit: its
-            # commit record follows ours in the WAL, so when it is durable ours
-            # is too, and flushes of concurrent writers are grouped. Nothing is
-            # acknowledged before that. A crash can lose only an unacknowledged
-            # suffix of the chain, never an entry in the middle.
+            # Early lock release, when other writers wait for the chain's head:
+            # each appending write holds the head until it commits, so waiting for
+            # the WAL flush under that lock would serialise every writer's flush.
+            # Commit without waiting (the head is released at once), then wait
+            # for the flush in a second, empty transaction with the server's own
+            # synchronous_commit: its commit record follows ours in the WAL, so
+            # when it is durable ours is too, and the flushes of concurrent
+            # writers are grouped. Nothing is acknowledged before that, and a
+            # crash can lose only an unacknowledged suffix of the chain, never an
+            # entry in the middle. A lone writer commits plainly: one flush.
             statements += _COMMIT_EARLY_RELEASE
         self._begun = False
         self._send(statements, checks)
@@ -893,10 +905,10 @@ class _Session:
         if self._head is not None:
             return self._head
         if not self._writer:
-            rows = self._rows(_HEAD_LOCK[1][0])
+            rows = self._rows(_HEAD_SELECT)
             return (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
-        rows = self._rows(_HEAD_LOCK[1][0], before=_HEAD_LOCK[:1])
-        self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
+        self._rows("SELECT 1", head=True)
+        assert self._head is not None
         return self._head
 
     def account_state(self, name: str) -> AccountState | None:
