@@ -275,3 +275,19 @@ def test_racing_processes_on_one_sqlite_file_cannot_both_pass(tmp_path: Path) ->
     with gl.Ledger.open(url, clock=gl.ManualClock(T0)) as book:
         assert book.available("creators:bob:cash") == usd("49.99")
         book.verify()
+
+
+def test_dry_runs_of_a_withdrawal_write_nothing(funded) -> None:  # type: ignore[no-untyped-def]
+    book, _, app = funded
+    before = snapshot(book)
+    w = app.request_withdrawal("bob", "all", dry_run=True)
+    assert w.amount == usd("149.99")
+    assert snapshot(book) == before
+    real = app.request_withdrawal("bob", "all")
+    after = snapshot(book)
+    posted = app.complete_withdrawal(real, dry_run=True)
+    assert posted.kind is gl.EntryKind.POST_HOLD
+    assert app.fail_withdrawal(real, dry_run=True).kind is gl.EntryKind.VOID_HOLD
+    assert snapshot(book) == after
+    app.complete_withdrawal(real)
+    assert book.balance("assets:bank") == usd("-149.99")

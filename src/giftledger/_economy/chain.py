@@ -168,7 +168,7 @@ class GiftEconomy(Withdrawals, Refunds):
         if not isinstance(currency, str):
             raise InvalidArgument(f"payout_currency {currency!r} must be a currency code")
         get_unit(currency)
-        offered = self.economy.latest.payout_currencies
+        offered = self._rules(self._now()).payout_currencies
         if currency not in offered and currency != self.books:
             raise UnknownRule(
                 f"payout currency {currency!r} is not offered by {self.economy.name!r}; "

@@ -345,20 +345,23 @@ class Withdrawals(ChainBase):
                         credit assets:bank W - fee; credit revenue:withdrawal-fees fee
 
         Returns:
-            The settling entry.
+            The settling entry; with ``dry_run``, the entry that would post the
+            hold (the settlement depends on it, so it is not tried).
         """
         tx = self._hold_tx(withdrawal)
         ccy = str(tx.meta["gl.currency"])
         fee = _meta_int(tx, "gl.fee")
         flight = tx.postings[1].account
         amount = tx.postings[0].minor
-        self.ledger.post_hold(
+        posted = self.ledger.post_hold(
             tx.id,
             key=f"gl:withdrawal:{tx.id}:post",
             memo=f"withdrawal {tx.id} paid",
             metadata={OP: "withdraw_post", "gl.withdrawal": tx.id},
             dry_run=dry_run,
         )
+        if dry_run:
+            return posted
         bank = self._open(self._ccy("assets:bank", ccy), ccy, _D, rule=BalanceRule.unrestricted())
         postings = [Posting(flight, _D, amount, ccy)]
         if amount - fee:
@@ -366,8 +369,6 @@ class Withdrawals(ChainBase):
         if fee:
             fees = self._open(self._ccy("revenue:withdrawal-fees", ccy), ccy, _C)
             postings.append(Posting(fees, _C, fee, ccy))
-        if dry_run:
-            return tx
         return self.ledger.post(
             postings,
             key=f"gl:withdrawal:{tx.id}:settle",
