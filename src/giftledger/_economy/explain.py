@@ -331,10 +331,13 @@ class Statement:
     lines: tuple[StatementLine, ...]
 
     def render(self) -> str:
-        """The statement as text, amounts formatted by babel for :attr:`locale`."""
+        """The statement as text, dates and amounts formatted by babel for :attr:`locale`."""
+        from babel.dates import format_date
+
         out = [f"Statement for {self.creator}"]
         for line in self.lines:
-            parts = [line.at.date().isoformat(), f"#{line.transaction}", line.description]
+            day = str(format_date(line.at.date(), format="short", locale=self.locale))
+            parts = [day, f"#{line.transaction}", line.description]
             if line.units is not None:
                 parts.append(format_money(line.units, self.locale))
             if line.amount is not None:
