@@ -11,7 +11,6 @@ import pytest
 from moneyed import Money
 
 import giftledger as gl
-from giftledger._economy.fx import RateTable
 
 from .chainkit import T0, app_for, simple_economy, snapshot, tiktok, usd
 
@@ -146,7 +145,7 @@ def test_bad_input_names_the_value_and_changes_nothing(
 
 def test_a_rate_table_with_a_gap_is_rate_unavailable_and_changes_nothing() -> None:
     jan, feb, mar = (datetime(2025, m, 1, tzinfo=UTC) for m in (1, 2, 3))
-    table = RateTable.of(("USD", "EUR", "0.92", jan, feb), ("USD", "EUR", "0.95", mar, None))
+    table = gl.RateTable.of(("USD", "EUR", "0.92", jan, feb), ("USD", "EUR", "0.95", mar, None))
     econ = simple_economy()
     book, clock, app = app_for(econ, start=jan + timedelta(days=10), rates=table)
     app.open_viewer("v", region="US")

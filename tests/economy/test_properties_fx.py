@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import giftledger as gl
-from giftledger._economy.fx import RateTable
 
 from .chainkit import app_for, simple_economy, snapshot
 
@@ -26,7 +25,7 @@ _PROFILE = os.environ.get("GIFTLEDGER_HYPOTHESIS_PROFILE", "default")
 EXAMPLES = {"default": 25, "ci": 100, "thorough": 1000}.get(_PROFILE, 25)
 
 JAN = datetime(2020, 1, 1, tzinfo=UTC)
-RATES = RateTable.of(("USD", "EUR", "0.92", JAN, None))
+RATES = gl.RateTable.of(("USD", "EUR", "0.92", JAN, None))
 OPS = (
     *("buy", "buy", "buy", "gift", "gift", "gift", "gift", "convert", "convert"),
     *("withdraw", "withdraw", "settle", "refund"),

@@ -86,7 +86,7 @@ class GiftEconomy(Withdrawals, Refunds):
         ledger: the books (any store).
         economy: the platform's dated rules.
         rates: where exchange rates come from: a :class:`~giftledger.RateTable`
-            or any :class:`RateSource` (``rate(base, quote, at)``), or a plain
+            or any :class:`~giftledger.RateSource` (``rate(base, quote, at)``), or a plain
             mapping ``{(base, quote): rate}`` for a fixed rate (inverses derived);
             needed only when a purchase or a payout is in another currency than
             the books'.
