@@ -22,9 +22,9 @@ import attrs
 
 from .._errors import (
     DuplicateKeyConflict,
-    InsufficientFunds,
     InvalidArgument,
     RateUnavailable,
+    StoreError,
     UnknownAccount,
     UnknownRule,
     UnknownTransaction,
@@ -276,8 +276,10 @@ class ChainBase:
                 if done is not None:
                     return done
                 raise
-        raise InsufficientFunds(  # pragma: no cover - only under a storm of writers
-            f"the state kept changing under this request {_MAX_RETRIES} times; try again"
+        # Only under a storm of writers on the same accounts: a contention failure.
+        raise StoreError(  # pragma: no cover
+            f"the accounts this request depends on changed under it {_MAX_RETRIES} times; "
+            f"nothing was written, try again"
         )
 
     def _profile(self, kind: str, name: str) -> dict[str, MetaValue]:

@@ -22,6 +22,7 @@ from .._errors import (
     InvalidArgument,
     LimitExceeded,
     NotEligible,
+    StoreError,
     UnknownTransaction,
 )
 from .._ledger.model import (
@@ -254,8 +255,9 @@ class Withdrawals(ChainBase):
                 now,
                 now + timedelta(days=days),
             )
-        raise InsufficientFunds(  # pragma: no cover
-            f"the balance of {creator!r} kept changing; try the withdrawal again"
+        raise StoreError(  # pragma: no cover - a contention failure, as in ChainBase._execute
+            f"the balance of {creator!r} kept changing under this withdrawal {_MAX_RETRIES} "
+            f"times; nothing was written, try again"
         )
 
     @staticmethod
