@@ -21,6 +21,7 @@ run the same machine::
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,6 +168,15 @@ def _deltas(postings: list[tuple[str, int]]) -> dict[str, tuple[int, int, int]]:
     return out
 
 
+def _predict(model: Model, postings: list[tuple[str, int]]) -> type[gl.GiftLedgerError] | None:
+    """The error posting ``postings`` on ``model``'s state raises, or None."""
+    if any(model.accounts[n].closed for n, _ in postings):
+        return gl.AccountClosed
+    if model.breaks_rule(_deltas(postings)) is not None:
+        return gl.InsufficientFunds
+    return None
+
+
 def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMachine]:
     """Build the state machine class for ledgers made by ``ledger_factory(clock)``.
 
@@ -207,11 +217,7 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             )
 
         def predict_post(self, postings: list[tuple[str, int]]) -> type[gl.GiftLedgerError] | None:
-            if any(self.model.accounts[n].closed for n, _ in postings):
-                return gl.AccountClosed
-            if self.model.breaks_rule(_deltas(postings)) is not None:
-                return gl.InsufficientFunds
-            return None
+            return _predict(self.model, postings)
 
         def _open(
             self, name: str, unit: str, normal: gl.Side, rule: gl.BalanceRule, trading: bool = False
@@ -330,6 +336,48 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             net = self.model.net_at(name, at, through)
             expected = gl.from_minor(net if a.normal is gl.Side.DEBIT else -net, a.unit)
             assert self.book.balance(name, at=at, recorded_through=through) == expected
+
+        @rule(data=st.data(), atomic=st.booleans(), dry=st.booleans())
+        def post_many(self, data: st.DataObject, atomic: bool, dry: bool) -> None:
+            accounts = {n: self.model.accounts[n].unit for n in self.model.accounts}
+            batch = data.draw(
+                st.lists(glt.balanced_postings(accounts, max_minor=5000), min_size=1, max_size=4),
+                label="batch",
+            )
+            # Predict each request against the state the ones before it leave.
+            sim = copy.deepcopy(self.model)
+            expected: list[type[gl.GiftLedgerError] | int] = []
+            for specs in batch:
+                postings = [
+                    (s.account, s.side.sign * gl.to_minor(s.amount, sim.accounts[s.account].unit))
+                    for s in specs
+                ]
+                error = _predict(sim, postings)
+                expected.append(error if error is not None else sim.apply("post", postings))
+            errors = [e for e in expected if not isinstance(e, int)]
+            if atomic:
+                if errors:
+                    assert isinstance(errors[0], type)
+                    self.expect_failure(
+                        errors[0], lambda: self.book.post_many(batch, atomic=True, dry_run=dry)
+                    )
+                    return
+                txs = self.book.post_many(batch, atomic=True, dry_run=dry)
+                assert [tx.id for tx in txs] == expected
+            else:
+                before = self.book.head
+                results = self.book.post_many(batch, atomic=False, dry_run=dry)
+                assert len(results) == len(expected)
+                for got, want in zip(results, expected, strict=True):
+                    if isinstance(want, int):
+                        assert isinstance(got, gl.Transaction)
+                        assert got.id == want
+                    else:
+                        assert isinstance(got, want), (got, want)
+                if dry:
+                    assert self.book.head == before
+            if not dry:
+                self.model = sim
 
         @precondition(lambda self: bool(self.keys))
         @rule(data=st.data(), same=st.booleans())
