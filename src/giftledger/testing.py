@@ -136,6 +136,10 @@ def fiat_units(codes: Sequence[str] = FIAT_CODES) -> st.SearchStrategy[Unit]:
 def virtual_units(units: Mapping[str, int] | None = None) -> st.SearchStrategy[Unit]:
     """Virtual units (``COIN``, ``DIAMOND`` …), registered on first draw.
 
+    Registering is global to the process, as in py-moneyed: register your own
+    units (with their exponents) before these strategies draw, for example in
+    ``conftest.py``, or pass your own ``units``.
+
     Args:
         units: ``code: exponent`` pairs (default :data:`VIRTUAL_UNITS`). A code
             the application already registered with another exponent is drawn
