@@ -63,6 +63,17 @@ def test_impossible_specs_are_refused(
     assert shown in str(info.value)
 
 
+def test_money_portions_need_a_money_total_in_the_same_unit() -> None:
+    with pytest.raises(gl.CurrencyMismatch, match="int count"):
+        gl.split(1000, [gl.percent("50%", cap=Money("3", "USD")), gl.remaining()])
+    with pytest.raises(gl.CurrencyMismatch, match="EUR"):
+        gl.split(Money("10", "USD"), [gl.fixed(Money("1", "EUR")), gl.remaining()])
+    assert gl.split(Money("10", "USD"), [gl.fixed(Money("1", "USD")), gl.remaining()]) == (
+        Money("1.00", "USD"),
+        Money("9.00", "USD"),
+    )
+
+
 @pytest.mark.parametrize("share", ["150%", "-1%", "2", 0.5])
 def test_percent_outside_0_to_100_or_float_is_refused(share: object) -> None:
     with pytest.raises(gl.GiftLedgerError) as info:

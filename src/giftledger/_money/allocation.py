@@ -18,7 +18,7 @@ from typing import TypeVar, overload
 import attrs
 from moneyed import Money
 
-from .._errors import FloatNotAllowed, InvalidArgument, InvalidTransaction
+from .._errors import CurrencyMismatch, FloatNotAllowed, InvalidArgument, InvalidTransaction
 from .amounts import RatioLike, from_minor, to_fraction, to_minor
 
 __all__ = ["Leftover", "Portion", "allocate", "fixed", "percent", "remaining", "split"]
@@ -194,6 +194,11 @@ def split(
 
     def minor(value: int | Money) -> int:
         if isinstance(value, Money):
+            if not is_money:
+                raise CurrencyMismatch(
+                    f"portion {value!r} is Money but the total {total!r} is an int count; "
+                    f"give both as Money or both as ints"
+                )
             return to_minor(value, unit)
         if isinstance(value, bool | float):
             raise FloatNotAllowed(
