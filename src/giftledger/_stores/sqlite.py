@@ -29,6 +29,14 @@ Within one write the store keeps the accounts it touched and the rows it
 appended in memory and sends them to SQLite in bulk (``executemany``) before
 any query that could see them and at commit, so a batch of a thousand
 transactions costs a handful of statements per table rather than thousands.
+Between writes it keeps the account states and the chain's head it last
+wrote, for as long as ``PRAGMA data_version`` shows that no other connection
+committed. Reads run on a second connection, each ``read()`` block in one
+snapshot, so a write may begin while a read is still open.
+
+Amounts and totals must fit SQLite's signed 64-bit integers; a write that
+would overflow one fails with :class:`~giftledger.StoreError` and changes
+nothing. Every SQLite failure surfaces as a ``StoreError``.
 """
 
 from __future__ import annotations
