@@ -94,21 +94,26 @@ def _run_and_kill(path: Path, mode: str, acks_before_kill: int) -> list[tuple[in
     watchdog = threading.Timer(60, child.kill)  # never hang the suite
     watchdog.start()
     acks: list[tuple[int, int, int, str]] = []
-    try:
+
+    def read_acks(stop_early: bool) -> None:
         assert child.stdout is not None
         for line in child.stdout:
             if line.startswith("ack "):
                 _, b, first, last, last_hash = line.split()
                 acks.append((int(b), int(first), int(last), last_hash))
-                if mode == "running" and len(acks) >= acks_before_kill:
-                    # Somewhere in the next batch: building it, writing it or committing.
+                if stop_early and mode == "running" and len(acks) >= acks_before_kill:
+                    # Somewhere in a later batch: building it, writing it or committing.
                     threading.Event().wait(random.uniform(0, 0.05))
-                    break
-            elif line.startswith("stalled"):
-                break
+                    return
+            elif stop_early and line.startswith("stalled"):
+                return
+
+    try:
+        read_acks(stop_early=True)
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
         assert child.returncode == -signal.SIGKILL, "the child ended before it was killed"
+        read_acks(stop_early=False)  # what it acknowledged before it died is in the pipe
     finally:
         watchdog.cancel()
         if child.poll() is None:
