@@ -10,7 +10,8 @@ cent; and every refused operation changed nothing.
 Examples per case (each preset, and each preset variant): 40 by default
 (about a minute in all on two cores); ``GIFTLEDGER_HYPOTHESIS_PROFILE=thorough``
 runs 2,000 per case (10,000 sequences for the five presets as shipped, more
-with the variants), ``=ci`` runs 100.
+with the variants), ``=ci`` runs 100; ``GIFTLEDGER_HYPOTHESIS_EXAMPLES=N`` sets
+the count directly.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ import giftledger as gl
 from .chainkit import snapshot
 
 _PROFILE = os.environ.get("GIFTLEDGER_HYPOTHESIS_PROFILE", "default")
-EXAMPLES = {"default": 40, "ci": 100, "thorough": 2000}.get(_PROFILE, 40)
+EXAMPLES = int(
+    os.environ.get("GIFTLEDGER_HYPOTHESIS_EXAMPLES")
+    or {"default": 40, "ci": 100, "thorough": 2000}.get(_PROFILE, 40)
+)
 STEPS = 30
 
 # Every preset as shipped, then each of its variants (TikTok's ladders, conversion

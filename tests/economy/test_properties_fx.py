@@ -22,7 +22,10 @@ import giftledger as gl
 from .chainkit import app_for, simple_economy, snapshot
 
 _PROFILE = os.environ.get("GIFTLEDGER_HYPOTHESIS_PROFILE", "default")
-EXAMPLES = {"default": 25, "ci": 100, "thorough": 1000}.get(_PROFILE, 25)
+EXAMPLES = int(
+    os.environ.get("GIFTLEDGER_HYPOTHESIS_EXAMPLES")
+    or {"default": 25, "ci": 100, "thorough": 1000}.get(_PROFILE, 25)
+)
 
 JAN = datetime(2020, 1, 1, tzinfo=UTC)
 RATES = gl.RateTable.of(("USD", "EUR", "0.92", JAN, None))
