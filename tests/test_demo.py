@@ -1,12 +1,42 @@
+"""The demo walks the whole chain on SQLite and leaves a ledger that verifies."""
+
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from moneyed import Money
+
+import giftledger as gl
 from giftledger import demo
 
 
-def test_demo_runs_and_verifies(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main([]) == 0
+def test_demo_walks_the_chain_and_keeps_a_verifiable_sqlite_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "books.db"
+    assert demo.main([str(db)]) == 0
     out = capsys.readouterr().out
-    assert "verified" in out
-    assert "viewers:alice:coins" in out
+    for step in (
+        "1. alice buys coins",
+        "2. alice sends bob gifts",
+        "3. bob converts",
+        "4. bob withdraws",
+    ):
+        assert step in out
+    assert "is refused" in out  # the below-threshold request
+    with gl.Ledger.open(f"sqlite:///{db}") as book:
+        assert book.verify() > 0
+        assert book.trial_balance().is_balanced
+        # alice bought two packs of 17,500 and spent 29,999 + 3 x 1,000 + 99 coins
+        assert book.balance("viewers:alice:coins") == Money(35_000 - 33_098, "COIN")
+        assert book.balance("creators:bob:diamonds") == Money(0, "DIAMOND")
+
+
+def test_demo_refuses_to_overwrite_an_existing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "books.db"
+    db.write_text("not a ledger")
+    assert demo.main([str(db)]) == 2
+    assert db.read_text() == "not a ledger"

@@ -1,50 +1,135 @@
-"""A short tour of giftledger: ``python -m giftledger.demo`` (or ``make demo``).
+"""The whole chain on the embedded SQLite default: ``python -m giftledger.demo``.
 
-It opens a ledger in a temporary SQLite file when the SQLite store is
-available (in memory otherwise), moves money through it and prints balances.
+``make demo`` runs it. It loads the dated, sourced TikTok LIVE preset, opens
+a ledger in a SQLite file, and walks one creator's money from the viewer's
+coin purchase to a withdrawal paid in euros:
+
+1. alice buys coins in the iOS app (Apple keeps 30%);
+2. alice sends bob gifts; their value leaves deferred revenue lot by lot;
+3. bob converts his Diamonds to cash, in EUR through FX trading accounts;
+4. bob withdraws once the $100 threshold is met (hold, then settle);
+
+then prints where every cent went (``explain``), bob's localised statement,
+the trial balance, and reopens the file to verify the hash chain.
+
+Pass a path to keep the database (``python -m giftledger.demo books.db``);
+by default it lives in a temporary folder.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from moneyed import Money
 
 import giftledger as gl
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo and print what happened."""
-    gl.register_unit("COIN", 0, singular="coin")
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'demo.db'}"
+def _title(text: str) -> None:
+    print(f"\n== {text} ==")
+
+
+def run(path: Path) -> None:
+    """Walk the chain on a SQLite ledger at ``path`` and print each step."""
+    econ = gl.presets.load("tiktok-live")
+    url = f"sqlite:///{path}"
+    clock = gl.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    # An illustrative rate, not a market quote: users plug in their own RateSource.
+    eur = gl.RateTable.of(("USD", "EUR", "0.92", datetime(2026, 1, 1, tzinfo=UTC), None))
+
+    _title(f"{econ.title}: rules as dated, sourced data")
+    rules = econ.rules_at(clock.now())
+    pay = rules.creator_pay
+    print(f"rules in force since {rules.effective_from.date()}")
+    latest = f"versions[{econ.version_index(clock.now())}]"
+    wanted = (f"{latest}.creator_pay.value_per_unit", f"{latest}.withdrawal.minimum")
+    for figure in econ.figures():
+        if figure.path in wanted and figure.source is not None:
+            src = figure.source
+            value = figure.value
+            shown = gl.format_money(value) if isinstance(value, Money) else str(value)
+            print(f"  {figure.path} = {shown}")
+            print(f"    source: {src.citation} ({src.as_of or 'undated'}, {src.confidence.value})")
+    print(f"  {len(econ.assumptions)} documented assumptions, e.g.: {econ.assumptions[0]}")
+    print(f"  Diamonds per coin of gift: {pay.creator_units_per_coin}")
+
+    with gl.Ledger.open(url, clock=clock) as book:
+        app = gl.GiftEconomy(book, econ, rates=eur)
+        app.open_viewer("alice", region="US", age=27)
+        app.open_creator("bob", region="DE", payout_currency="EUR", age=31, verified=True)
+
+        _title("1. alice buys coins on iOS")
+        for n in (1, 2):
+            tx = app.buy_coins("alice", pack=17500, channel="ios", key=f"order-{n}")
+            print(f"  entry {tx.id}: {tx.memo}")
+        retry = app.buy_coins("alice", pack=17500, channel="ios", key="order-1")
+        print(f"  a retried order-1 returns entry {retry.id} again and charges nothing")
+        print(f"  alice holds {gl.format_money(book.balance('viewers:alice:coins'))}")
+
+        _title("2. alice sends bob gifts")
+        clock.advance(timedelta(hours=1))
+        for n, (gift, qty) in enumerate((("Lion", 1), ("Galaxy", 3), ("Rose", 99))):
+            tx = app.send_gift("alice", "bob", gift, quantity=qty, key=f"gift-{n}")
+            print(f"  entry {tx.id}: {tx.memo}")
+        print(f"  bob holds {gl.format_money(book.balance('creators:bob:diamonds'))}")
+
+        _title("3. bob converts his Diamonds to cash, in EUR")
+        clock.advance(timedelta(days=1))
+        tx = app.convert_diamonds("bob", key="convert-1")
+        print(f"  entry {tx.id}: {tx.memo}; rates stored: {', '.join(map(str, tx.rates))}")
+        print(f"  bob's cash: {gl.format_money(book.balance('creators:bob:cash'), 'de_DE')}")
+
+        _title("4. bob withdraws")
         try:
-            book = gl.Ledger.open(url)
-        except gl.InvalidArgument:
-            url = "memory:"
-            book = gl.Ledger.open(url)
-        with book:
-            print(f"ledger: {url}")
-            book.open_account("assets:stores:apple", "USD")
-            book.open_account("liabilities:deferred-revenue", "USD", normal="credit")
-            book.open_account("platform:coin-supply", "COIN")
-            book.open_account("viewers:alice:coins", "COIN", normal="credit")
-            tx = book.post(
-                [
-                    gl.debit("assets:stores:apple", "19.99"),
-                    gl.credit("liabilities:deferred-revenue", "19.99"),
-                    gl.debit("platform:coin-supply", 1400),
-                    gl.credit("viewers:alice:coins", 1400),
-                ],
-                key="order-1",
-                memo="alice buys 1,400 coins",
-            )
-            print(f"posted transaction {tx.id}: {tx.memo}")
-            for name, amount in book.balances().items():
-                print(f"  {name:32} {gl.format_money(amount)}")
-            print(f"verified {book.verify()} entries; head {book.head[1][:16]}…")
+            app.request_withdrawal("bob", Money("10", "EUR"), key="wd-small")
+        except gl.BelowWithdrawalThreshold as exc:
+            print(f"  10 EUR is refused: {exc}")
+        w = app.request_withdrawal("bob", Money("100", "EUR"), key="wd-1")
+        left = gl.format_money(book.available("creators:bob:cash"), "de_DE")
+        print(f"  hold {w.id} placed for {gl.format_money(w.amount, 'de_DE')}; available {left}")
+        app.complete_withdrawal(w)
+        print(
+            f"  paid out; cash left {gl.format_money(book.balance('creators:bob:cash'), 'de_DE')}"
+        )
+
+        _title("Where every cent came from")
+        print(app.explain("bob"))
+
+        _title("bob's statement (de_DE)")
+        print(app.statement("bob", locale="de_DE").render())
+
+        _title("Trial balance (debits = credits in every unit)")
+        tb = book.trial_balance()
+        for unit in tb.units:
+            print(f"  {unit:8} debits {tb.debits[unit]:>12} = credits {tb.credits[unit]:>12}")
+        head = book.head
+
+    _title("Reopening the SQLite file")
+    with gl.Ledger.open(url, clock=clock) as again:
+        print(f"  {again.verify()} entries verified; head hash {again.head[1][:16]}…")
+        assert again.head == head, "a reopened ledger must have the same head"
+        cash = gl.format_money(again.balance("creators:bob:cash"), "de_DE")
+        print(f"  bob's cash after reopening: {cash}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; ``argv[0]``, if given, is where to keep the SQLite file."""
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        target = Path(args[0])
+        if target.exists():
+            print(f"{target} exists; pass a new path", file=sys.stderr)
+            return 2
+        run(target)
+        print(f"\nthe ledger is kept in {target}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        run(Path(tmp) / "giftledger-demo.db")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
