@@ -48,10 +48,17 @@ explicit locks):
   :class:`~giftledger.StoreError`; the ledger then runs the whole write again
   on fresh state.
 
-Within a write, rows the ledger appends are buffered and sent in bulk, in one
-pipeline with the COMMIT (or before any query that could see them), so a
-transaction costs three round trips: lock accounts, lock the head, write and
-commit.
+Speed. Within a write, rows the ledger appends are buffered and sent in bulk
+(``unnest`` of arrays) together with the COMMIT, or before any query that could
+see them; each round trip sends all its statements as one query string, bound on
+the client, running statements prepared once per connection. A transaction costs
+two round trips (lock the accounts and the head; write and commit), and a batch
+of ``post_many`` the same. Appending writes are serialised by the chain's head,
+so when other writers are queueing, a write commits without waiting for the WAL
+flush (releasing its locks at once) and then waits for durability in a second,
+empty commit: the flushes of concurrent writers are grouped, nothing is
+acknowledged before it is durable, and a crash can only lose an unacknowledged
+suffix of the chain.
 """
 
 from __future__ import annotations
@@ -110,17 +117,66 @@ _RETRY_CONSTRAINTS = frozenset(
 )
 
 
-# Serialise the hash chain: note whether the head's lock is free right now (to
-# know whether other writers contend for it), wait for it (advisory locks nest),
-# then read the head in a new statement, whose snapshot (READ COMMITTED) sees what
-# the previous holder committed.
-_HEAD_SELECT = "SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1"
+# Serialise the hash chain: wait for the head's lock, then read the head in a new
+# statement, whose snapshot (READ COMMITTED) sees what the previous holder
+# committed; then note whether other sessions wait for a lock right now (other
+# writers queueing for the head or for the same accounts), to choose the commit.
+_HEAD_SELECT = "EXECUTE gl_head"
 _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
-    (f"SELECT pg_try_advisory_xact_lock({_LOCK_HEAD}, 0)", None),
     (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, 0)", None),
     (_HEAD_SELECT, None),
+    ("SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted)", None),
 )
 
+
+_ACCOUNT_COLUMNS = (
+    "name, unit, normal, min_balance, closed, trading, metadata::text, "
+    "net, pending_debits, pending_credits, next_expiry"
+)
+
+# The statements of every write, prepared once per connection (sent with the
+# parameters bound on the client, ``EXECUTE name(literals)`` still skips parsing
+# and planning on the server).
+_PREPARED: dict[str, str] = {
+    "gl_head": "SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1",
+    "gl_lock": f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = ANY(%s::text[]) "
+    f"ORDER BY name FOR UPDATE",
+    "gl_insert_transactions": "INSERT INTO gl_transactions (id, kind, effective_at, "
+    "recorded_at, key, memo, metadata, reverses, hold_id, expires_at, rates, prev_hash, hash) "
+    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], "
+    "%s::text[], %s::json[], %s::bigint[], %s::bigint[], %s::bigint[], %s::json[], "
+    "%s::text[], %s::text[])",
+    "gl_insert_postings": "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, "
+    "net_after) SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], "
+    "%s::bigint[], %s::text[], %s::bigint[])",
+    "gl_update_totals": "UPDATE gl_accounts a SET net = a.net + d.net, "
+    "pending_debits = a.pending_debits + d.pd, pending_credits = a.pending_credits + d.pc "
+    "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+    "AS d(name, net, pd, pc) WHERE a.name = d.name",
+    "gl_add_unit_totals": "INSERT INTO gl_totals AS t (unit, debits, credits) "
+    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+    "ON CONFLICT (unit) DO UPDATE SET debits = t.debits + excluded.debits, "
+    "credits = t.credits + excluded.credits",
+}
+
+
+def _prepare_sql(name: str, sql: str) -> str:
+    parts = sql.split("%s")
+    numbered = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+    return f"PREPARE {name} AS {numbered}"
+
+
+def _execute_sql(name: str) -> str:
+    n = _PREPARED[name].count("%s")
+    return f"EXECUTE {name}({', '.join(['%s'] * n)})" if n else f"EXECUTE {name}"
+
+
+_PREPARE_ALL = "; ".join(_prepare_sql(name, sql) for name, sql in _PREPARED.items())
+_LOCK_ACCOUNTS = _execute_sql("gl_lock")
+_INSERT_TRANSACTIONS = _execute_sql("gl_insert_transactions")
+_INSERT_POSTINGS = _execute_sql("gl_insert_postings")
+_UPDATE_TOTALS = _execute_sql("gl_update_totals")
+_ADD_UNIT_TOTALS = _execute_sql("gl_add_unit_totals")
 
 _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("SET LOCAL synchronous_commit = off", None),
@@ -357,10 +413,6 @@ def _load_rates(value: Any) -> tuple[Rate, ...]:
     return tuple(Rate(b, q, Fraction(v)) for b, q, v in value) if value else ()
 
 
-_ACCOUNT_COLUMNS = (
-    "name, unit, normal, min_balance, closed, trading, metadata::text, "
-    "net, pending_debits, pending_credits, next_expiry"
-)
 _TX_COLUMNS = (
     "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
     "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id"
@@ -439,12 +491,15 @@ class PostgresStore:
         self._closed = False
         # Connections left open when the store is dropped are closed quietly.
         self._finalizer = weakref.finalize(self, _close_all, self._idle)
+        self._ready = False  # the schema is current: connections prepare statements
         conn = self._connect()
         try:
             self._migrate(conn)
+            conn.execute(_PREPARE_ALL)
         except BaseException:
             conn.close()
             raise
+        self._ready = True
         self._idle.append(conn)
 
     def __repr__(self) -> str:
@@ -461,6 +516,8 @@ class PostgresStore:
         try:
             if self.schema is not None:
                 conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
+            if self._ready:
+                conn.execute(_PREPARE_ALL)
         except BaseException:
             conn.close()
             raise
@@ -664,7 +721,7 @@ class _Session:
         self._closes: list[str] = []
         self._dirty = False
         self._wrote = False  # anything sent to the database yet
-        self._contended = False  # another writer held the head when we asked for it
+        self._contended = False  # others waited for locks when this writer took the head
         # A writer's view of what it locked and wrote, so a batch does not flush its
         # writes before every request: the states of the accounts it locked (kept
         # up to date as it appends; row locks keep other writers out), the keys it
@@ -708,12 +765,12 @@ class _Session:
         if not head:
             return self._send(statements, checks)[-1]
         statements.extend(_HEAD_LOCK)
-        rows, free, _, head_rows = self._send(statements, checks, keep=4)
-        self._took_head(free, head_rows)
+        rows, _, head_rows, waiters = self._send(statements, checks, keep=4)
+        self._took_head(head_rows, waiters)
         return rows
 
-    def _took_head(self, free: list[tuple[Any, ...]], rows: list[tuple[Any, ...]]) -> None:
-        self._contended = not free[0][0]
+    def _took_head(self, rows: list[tuple[Any, ...]], waiters: list[tuple[Any, ...]]) -> None:
+        self._contended = bool(waiters[0][0])
         self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
 
     def _send(
@@ -769,11 +826,7 @@ class _Session:
         if self._tx_rows:
             out.append(
                 (
-                    "INSERT INTO gl_transactions (id, kind, effective_at, recorded_at, key, memo, "
-                    "metadata, reverses, hold_id, expires_at, rates, prev_hash, hash) "
-                    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], "
-                    "%s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], "
-                    "%s::bigint[], %s::json[], %s::text[], %s::text[])",
+                    _INSERT_TRANSACTIONS,
                     [list(c) for c in zip(*self._tx_rows, strict=True)],
                 )
             )
@@ -781,9 +834,7 @@ class _Session:
         if self._postings[0]:
             out.append(
                 (
-                    "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after) "
-                    "SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], "
-                    "%s::bigint[], %s::text[], %s::bigint[])",
+                    _INSERT_POSTINGS,
                     self._postings,
                 )
             )
@@ -798,11 +849,7 @@ class _Session:
             values = list(self._deltas.values())
             out.append(
                 (
-                    "UPDATE gl_accounts a SET net = a.net + d.net, "
-                    "pending_debits = a.pending_debits + d.pd, "
-                    "pending_credits = a.pending_credits + d.pc "
-                    "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
-                    "AS d(name, net, pd, pc) WHERE a.name = d.name",
+                    _UPDATE_TOTALS,
                     (names, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]),
                 )
             )
@@ -822,10 +869,7 @@ class _Session:
             units = sorted(self._totals)
             out.append(
                 (
-                    "INSERT INTO gl_totals AS t (unit, debits, credits) "
-                    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
-                    "ON CONFLICT (unit) DO UPDATE SET debits = t.debits + excluded.debits, "
-                    "credits = t.credits + excluded.credits",
+                    _ADD_UNIT_TOTALS,
                     (
                         units,
                         [self._totals[u][0] for u in units],
@@ -1042,10 +1086,7 @@ class _Session:
         wanted = sorted(set(names))
         if not wanted:
             return {}
-        sql = (
-            f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = ANY(%s::text[]) "
-            f"ORDER BY name FOR UPDATE"
-        )
+        sql = _LOCK_ACCOUNTS
         locked = self._locked
         todo = [n for n in wanted if n not in locked]
         if todo:
