@@ -96,16 +96,71 @@ def _describe(p: Posting, index: int) -> str:
 
 def _fingerprint(parts: object) -> str:
     # The same content must give the same fingerprint however it was spelled: a list
-    # or a tuple of postings, metadata keys in any order.
-    norm = tuple(
-        tuple(p)
-        if type(p) is list
-        else tuple(sorted(p.items(), key=_repr_key))
-        if isinstance(p, Mapping)
-        else p
-        for p in (parts if isinstance(parts, tuple) else (parts,))
-    )
-    return hashlib.sha256(repr(norm).encode()).hexdigest()
+    # or a tuple of postings, metadata keys in any order. The text is a tagged,
+    # length-prefixed encoding (so it is injective) built with f-strings: repr() of
+    # attrs records, enums and even nested tuples is slow (35 us for a post of four
+    # postings on the benchmark box, more than the rest of the post).
+    out: list[str] = []
+    _encode(parts, out)
+    return hashlib.sha256("".join(out).encode()).hexdigest()
+
+
+def _encode(value: object, out: list[str]) -> None:
+    """Append an injective text of ``value`` to ``out``: every value opens with a tag
+    and says where it ends."""
+    cls = type(value)
+    if cls is str:
+        assert isinstance(value, str)
+        out.append(f"s{len(value)}:{value}")
+    elif cls is int:
+        out.append(f"i{value};")
+    elif value is None:
+        out.append("n")
+    elif cls is Posting:
+        assert isinstance(value, Posting)
+        account, side, minor, unit = value.account, value.side, value.minor, value.unit
+        if (side is _DEBIT or side is _CREDIT) and type(minor) is int and type(unit) is str:
+            # the common case in one f-string: no call per field
+            code = "D" if side is _DEBIT else "C"
+            out.append(f"P{len(account)}:{account}{code}i{minor};s{len(unit)}:{unit}")
+        else:
+            out.append(f"P{len(account)}:{account}")
+            _encode_side(side, out)
+            _encode(minor, out)
+            _encode(unit, out)
+    elif cls is PostingSpec:
+        assert isinstance(value, PostingSpec)
+        account, side, amount = value.account, value.side, value.amount
+        if (side is _DEBIT or side is _CREDIT) and type(amount) is int:
+            code = "D" if side is _DEBIT else "C"
+            out.append(f"S{len(account)}:{account}{code}i{amount};")
+        else:
+            out.append(f"S{len(account)}:{account}")
+            _encode_side(side, out)
+            _encode(amount, out)
+    elif cls is list or cls is tuple:
+        assert isinstance(value, list | tuple)
+        out.append(f"l{len(value)}[")
+        for item in value:
+            _encode(item, out)
+    elif isinstance(value, Mapping):
+        items = sorted(value.items(), key=_repr_key)
+        out.append(f"m{len(items)}[")
+        for k, v in items:
+            _encode(k, out)
+            _encode(v, out)
+    else:  # bool, Decimal, Money, datetime, Rate, enums …: their repr is exact
+        text = repr(value)
+        out.append(f"r{len(text)}:{text}")
+
+
+def _encode_side(side: object, out: list[str]) -> None:
+    if side is _DEBIT:
+        out.append("D")
+    elif side is _CREDIT:
+        out.append("C")
+    else:
+        _encode(side, out)
 
 
 def _repr_key(item: tuple[object, object]) -> str:
