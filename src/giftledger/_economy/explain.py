@@ -173,16 +173,35 @@ class Explanation:
 
 
 def _creator_entries(app: GiftEconomy, creator: str) -> Iterator[Transaction]:
+    """The creator's chain entries, oldest first, found through the creator's own
+    accounts (their histories and the holds on their cash), not by reading the
+    whole journal."""
+    book = app.ledger
+    cash = f"creators:{creator}:cash"
+    ids: set[int] = set()
+    for name in (f"creators:{creator}:diamonds", f"liabilities:creators-payable:{creator}", cash):
+        after = None
+        while True:
+            page = book.history(name, after=after, limit=10_000)
+            ids.update(item.transaction.id for item in page.items)
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
     withdrawals: set[int] = set()
-    for tx in app.ledger.transactions():
+    for hold in book.holds(cash, pending_only=False):
+        withdrawals.add(hold.id)
+        ids.add(hold.id)
+        if hold.resolved_by is not None:
+            ids.add(hold.resolved_by)
+        settled = book.find(f"gl:withdrawal:{hold.id}:settle")
+        if settled is not None:
+            ids.add(settled.id)
+    for tx_id in sorted(ids):
+        tx = book.transaction(tx_id)
         if tx.reversed_by is not None:
             continue  # undone with Ledger.reverse: it neither earned nor cost anything
         meta = tx.meta
-        if meta.get("gl.creator") == creator:
-            if meta.get(OP) == "withdraw":
-                withdrawals.add(tx.id)
-            yield tx
-        elif meta.get("gl.withdrawal") in withdrawals:
+        if meta.get("gl.creator") == creator or meta.get("gl.withdrawal") in withdrawals:
             yield tx
 
 
