@@ -55,9 +55,9 @@ def _with_schema(url: str, schema: str) -> str:
     return f"{url}{'&' if urlsplit(url).query else '?'}schema={schema}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A URL to a fresh, empty schema in the test PostgreSQL database; dropped after."""
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[tuple[str, list[str]]]:
+    """The test server's URL, checked once, and the schemas tests made (dropped at the end)."""
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is in the test extra
@@ -69,12 +69,24 @@ def postgres_url() -> Iterator[str]:
     except psycopg.Error as exc:
         _unavailable(f"the PostgreSQL server at {POSTGRES_ENV}={admin!r} is unreachable: {exc}")
         raise
-    schema = f"gl_test_{uuid.uuid4().hex[:16]}"
+    schemas: list[str] = []
     try:
-        yield _with_schema(admin, schema)
+        yield admin, schemas
     finally:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        # One statement per hundred schemas at the end, rather than one per test.
+        for i in range(0, len(schemas), 100):
+            names = ", ".join(f'"{name}"' for name in schemas[i : i + 100])
+            conn.execute(f"DROP SCHEMA IF EXISTS {names} CASCADE")
         conn.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: tuple[str, list[str]]) -> str:
+    """A URL to a fresh, empty schema in the test PostgreSQL database (dropped at the end)."""
+    admin, schemas = postgres_server
+    schema = f"gl_test_{uuid.uuid4().hex[:16]}"
+    schemas.append(schema)
+    return _with_schema(admin, schema)
 
 
 def _url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -14,6 +14,7 @@ import inspect
 import itertools
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from hypothesis.stateful import run_state_machine_as_test
 import giftledger as gl
 
 from ..ledger.machine import machine_settings, make_ledger_machine
-from .conftest import POSTGRES_ENV, _with_schema
+from .conftest import _with_schema
 
 
 @pytest.fixture
@@ -83,22 +84,16 @@ def test_sqlite_ledger_matches_reference_model_after_every_step(tmp_path: Path) 
 
 
 @pytest.mark.postgres
-def test_postgres_ledger_matches_reference_model_after_every_step(postgres_url: str) -> None:
-    import psycopg
-
-    admin = os.environ[POSTGRES_ENV]
-    schemas: list[str] = []
-    base = postgres_url.rsplit("schema=", 1)[1]
+def test_postgres_ledger_matches_reference_model_after_every_step(
+    postgres_server: tuple[str, list[str]],
+) -> None:
+    admin, schemas = postgres_server  # the schemas listed there are dropped at the end
+    base = f"gl_machine_{uuid.uuid4().hex[:12]}"
 
     def factory(clock: gl.ManualClock) -> gl.Ledger:
         schemas.append(f"{base}_{len(schemas)}")
         return gl.Ledger.open(_with_schema(admin, schemas[-1]), clock=clock)
 
-    try:
-        run_state_machine_as_test(
-            make_ledger_machine(factory), settings=machine_settings(max_examples=_examples(10))
-        )
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    run_state_machine_as_test(
+        make_ledger_machine(factory), settings=machine_settings(max_examples=_examples(10))
+    )
