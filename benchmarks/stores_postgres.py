@@ -13,8 +13,10 @@ every commit waits for its WAL flush):
 - ``ledger single``: ``Ledger.post`` on ``PostgresStore``, one commit each;
 - ``raw batched`` and ``ledger batched``: the same, 1,000 transactions per
   commit (``Ledger.post_many``);
-- ``ledger 8 writers``: 8 processes (``spawn``) posting single gifts at once
-  into one ledger, each on its own connection.
+- ``raw 8 writers`` and ``ledger 8 writers``: 8 processes (``spawn``), each on
+  its own connection, committing single gifts at once: psycopg alone (every
+  gift updates the two shared supply balances, as in the ledger), then the
+  ledger.
 
 Each measurement gets a fresh schema, dropped afterwards. Prints committed
 transactions per second and the ratios the issue sets as targets.
@@ -251,6 +253,45 @@ def raw_batched(url: str, n: int) -> float:
             return n / (time.perf_counter() - start)
 
 
+def _raw_writer(url: str, worker: int, n: int, ready: Any, go: Any, done: Any) -> None:
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        ready.put(worker)
+        go.wait()
+        start = time.perf_counter()
+        prev = "0" * 64
+        for i in range(worker + 1, n * WRITERS + 1, WRITERS):
+            prev = _raw_gift(cur, i, prev)
+            conn.commit()
+        done.put((start, time.perf_counter()))
+
+
+def raw_writers(url: str, n: int) -> float:
+    """``n`` gifts in total by 8 processes with psycopg alone (no chain, no checks)."""
+    per = max(n // WRITERS, 1)
+    with _schema(url) as u:
+        schema = u.rsplit("schema=", 1)[1]
+        with psycopg.connect(url) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+            conn.execute(f'SET search_path = "{schema}"')
+            _raw_setup(conn)
+        target = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+        ctx = multiprocessing.get_context("spawn")
+        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+        procs = [
+            ctx.Process(target=_raw_writer, args=(target, w, per, ready, go, done))
+            for w in range(WRITERS)
+        ]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=120)
+        go.set()
+        spans = [done.get(timeout=600) for _ in procs]
+        for p in procs:
+            p.join()
+    return per * WRITERS / (max(e for _, e in spans) - min(s for s, _ in spans))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -274,6 +315,7 @@ def main() -> None:
         ("ledger single", ledger_single),
         ("raw batched", raw_batched),
         ("ledger batched", ledger_batched),
+        (f"raw {WRITERS} writers", raw_writers),
         (f"ledger {WRITERS} writers", ledger_writers),
     ):
         results[name] = fn(url, n)
@@ -285,6 +327,8 @@ def main() -> None:
     print(f"  single / raw single     {single:6.0%}   (target >= 80%)")
     print(f"  batched / raw batched   {batched:6.0%}   (target >= 50%)")
     print(f"  {WRITERS} writers               {writers:6,.0f}   (target >= 1,000 tx/s)")
+    ratio = writers / results[f"raw {WRITERS} writers"]
+    print(f"  {WRITERS} writers / raw          {ratio:6.0%}")
 
 
 if __name__ == "__main__":
