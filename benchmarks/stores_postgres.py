@@ -38,9 +38,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-
 import giftledger as gl
+
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - the postgres extra is not installed
+    raise SystemExit(
+        "skipped: psycopg is not installed (pip install 'giftledger[postgres]')"
+    ) from None
 
 VIEWERS = 1_000
 CREATORS = 100
@@ -300,13 +305,20 @@ def main() -> None:
             "GIFTLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
-    parser.add_argument("--transactions", type=int, default=4_000, metavar="N")
+    parser.add_argument("--transactions", type=int, default=1_000, metavar="N")
     args = parser.parse_args()
     _register_units()
     url, n = args.url, args.transactions
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SHOW synchronous_commit").fetchone()
-        fsync = conn.execute("SHOW fsync").fetchone()
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = conn.execute("SHOW synchronous_commit").fetchone()
+            fsync = conn.execute("SHOW fsync").fetchone()
+    except psycopg.OperationalError as exc:
+        print(
+            f"skipped: no PostgreSQL server at {url} ({exc}); "
+            f"set --url or $GIFTLEDGER_TEST_POSTGRES_URL"
+        )
+        return
     print(f"PostgreSQL at {url}: synchronous_commit={row and row[0]}, fsync={fsync and fsync[0]}")
     print(f"{n:,} gift transactions (4 postings, 2 units) per measurement\n")
     results: dict[str, float] = {}
