@@ -166,17 +166,7 @@ def _prepare_sql(name: str, sql: str) -> str:
     return f"PREPARE {name} AS {numbered}"
 
 
-def _execute_sql(name: str) -> str:
-    n = _PREPARED[name].count("%s")
-    return f"EXECUTE {name}({', '.join(['%s'] * n)})" if n else f"EXECUTE {name}"
-
-
 _PREPARE_ALL = "; ".join(_prepare_sql(name, sql) for name, sql in _PREPARED.items())
-_LOCK_ACCOUNTS = _execute_sql("gl_lock")
-_INSERT_TRANSACTIONS = _execute_sql("gl_insert_transactions")
-_INSERT_POSTINGS = _execute_sql("gl_insert_postings")
-_UPDATE_TOTALS = _execute_sql("gl_update_totals")
-_ADD_UNIT_TOTALS = _execute_sql("gl_add_unit_totals")
 
 _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("SET LOCAL synchronous_commit = off", None),
@@ -514,6 +504,8 @@ class PostgresStore:
         except pg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.url!r}: {exc}") from exc
         try:
+            # Literals are escaped by libpq for UTF-8 (see _Session._execute).
+            conn.execute("SET client_encoding TO 'UTF8'")
             if self.schema is not None:
                 conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
             if self._ready:
@@ -706,6 +698,7 @@ class _Session:
         self._store = store
         self._conn = conn
         self._cur = store._pg.ClientCursor(conn)
+        self._escape = store._pg.pq.Escaping(conn.pgconn).escape_literal
         self._writer = writer
         self._begun = False
         self._head: tuple[int, str] | None = None  # once this writer holds the head lock
@@ -790,14 +783,19 @@ class _Session:
         cur = self._cur
         n = len(statements)
         if n == 1:
-            sql, params = statements[0]
-            cur.execute(sql, params or None)
+            query, params = statements[0]
+            cur.execute(query, params or None)
             return [cur.fetchall() if cur.description is not None else []]
         args: list[Any] = []
         for _, params in statements:
             if params:
                 args.extend(params)
-        cur.execute("; ".join([sql for sql, _ in statements]), args or None)
+        if args:
+            # Statements written out in full must not look like placeholders.
+            sql = "; ".join([q if p else q.replace("%", "%%") for q, p in statements])
+        else:
+            sql = "; ".join([q for q, _ in statements])
+        cur.execute(sql, args or None)
         out = []
         for i in range(n):
             if i in checks and cur.rowcount != 1:
@@ -809,6 +807,33 @@ class _Session:
             if i < n - 1:
                 cur.nextset()
         return out
+
+    def _execute(
+        self, name: str, arrays: Iterable[Sequence[Any]]
+    ) -> tuple[str, Sequence[Any] | None]:
+        """``EXECUTE name(...)`` of a prepared statement, its array arguments written here.
+
+        The hot path of every write: psycopg's generic adaptation costs more than the
+        rest of a post, so the array literals are built directly. Elements are ints,
+        None or strings; each string is double-quoted and escaped for the array
+        syntax, and each whole literal is escaped by libpq (PQescapeLiteral).
+        """
+        escape = self._escape
+        args = []
+        for values in arrays:
+            parts = []
+            for v in values:
+                if v is None:
+                    parts.append("NULL")
+                elif type(v) is int:
+                    parts.append(str(v))
+                elif type(v) is str:
+                    parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+                else:  # pragma: no cover - the store only sends ints, None and strings
+                    raise TypeError(f"cannot send {v!r} in an array")
+            text = "{" + ",".join(parts) + "}"
+            args.append(escape(text.encode()).decode())
+        return f"EXECUTE {name}({', '.join(args)})", None
 
     def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
         """Append the buffered writes to ``out``; return the positions that must hit a row."""
@@ -824,20 +849,10 @@ class _Session:
             )
             self._new_accounts = []
         if self._tx_rows:
-            out.append(
-                (
-                    _INSERT_TRANSACTIONS,
-                    [list(c) for c in zip(*self._tx_rows, strict=True)],
-                )
-            )
+            out.append(self._execute("gl_insert_transactions", zip(*self._tx_rows, strict=True)))
             self._tx_rows = []
         if self._postings[0]:
-            out.append(
-                (
-                    _INSERT_POSTINGS,
-                    self._postings,
-                )
-            )
+            out.append(self._execute("gl_insert_postings", self._postings))
             self._postings = ([], [], [], [], [], [], [])
         for stmt, args, must_hit in self._hold_ops:
             if must_hit:
@@ -848,8 +863,8 @@ class _Session:
             names = list(self._deltas)
             values = list(self._deltas.values())
             out.append(
-                (
-                    _UPDATE_TOTALS,
+                self._execute(
+                    "gl_update_totals",
                     (names, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]),
                 )
             )
@@ -868,8 +883,8 @@ class _Session:
         if self._totals:
             units = sorted(self._totals)
             out.append(
-                (
-                    _ADD_UNIT_TOTALS,
+                self._execute(
+                    "gl_add_unit_totals",
                     (
                         units,
                         [self._totals[u][0] for u in units],
@@ -1086,7 +1101,6 @@ class _Session:
         wanted = sorted(set(names))
         if not wanted:
             return {}
-        sql = _LOCK_ACCOUNTS
         locked = self._locked
         todo = [n for n in wanted if n not in locked]
         if todo:
@@ -1095,10 +1109,10 @@ class _Session:
             if self._head is None:
                 # Lock the chain's head in the same round trip, after the accounts
                 # (always in this order): the write will append next.
-                for row in self._rows(sql, (todo,), flush=flush, head=True):
+                for row in self._rows(*self._execute("gl_lock", (todo,)), flush=flush, head=True):
                     locked[row[0]] = state(row)
             else:
-                for row in self._rows(sql, (todo,), flush=flush):
+                for row in self._rows(*self._execute("gl_lock", (todo,)), flush=flush):
                     locked[row[0]] = state(row)
             missing = [n for n in todo if n not in locked]
             if missing:
@@ -1108,7 +1122,9 @@ class _Session:
                     ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_ACCOUNT, _lock_id(n)))
                     for n in missing
                 ]
-                for row in self._rows(sql, (missing,), before=before, flush=flush):
+                for row in self._rows(
+                    *self._execute("gl_lock", (missing,)), before=before, flush=flush
+                ):
                     locked[row[0]] = state(row)
         return {n: locked[n] for n in wanted if n in locked}
 
