@@ -200,7 +200,7 @@ def raw_batched(path: str, n: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--transactions", "-n", type=int, default=5_000, metavar="N")
+    parser.add_argument("--transactions", "-n", type=int, default=3_000, metavar="N")
     parser.add_argument("--repeat", type=int, default=3, metavar="R")
     parser.add_argument("--dir", default=None, help="where the database files go")
     args = parser.parse_args(argv)
