@@ -194,9 +194,13 @@ class MemoryStore:
         net_after: Sequence[int],
         hold: Hold | None = None,
     ) -> None:
-        if self._undo is not None:
-            placed = None if hold is None else self._holds.get(hold.id)
-            self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
+        kind = tx.kind
+        posted = kind is _POST or kind is _POST_HOLD or kind is _REVERSAL
+        if posted and len(tx.postings) != len(net_after):  # check before changing anything
+            raise ValueError(
+                f"net_after has {len(net_after)} values for {len(tx.postings)} postings"
+            )
+        placed = None if hold is None or self._undo is None else self._holds.get(hold.id)
         # The hot path of every write: plain loops, no per-posting helper calls.
         states = self._states
         for name, (dnet, dpd, dpc) in deltas.items():
@@ -206,13 +210,8 @@ class MemoryStore:
             if dpd or dpc:
                 st.pending_debits += dpd
                 st.pending_credits += dpc
-        kind = tx.kind
-        if kind is _POST or kind is _POST_HOLD or kind is _REVERSAL:
+        if posted:
             postings = tx.postings
-            if len(postings) != len(net_after):
-                raise ValueError(
-                    f"net_after has {len(net_after)} values for {len(postings)} postings"
-                )
             history = self._history
             debits, credits = self._debits, self._credits
             id = tx.id
@@ -234,6 +233,8 @@ class MemoryStore:
             self._put_hold(hold)
         self._journal.append(tx)
         self._hash = tx.hash
+        if self._undo is not None:  # a batch is open: log how to take this entry back
+            self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
 
     def _put_hold(self, hold: Hold, drop: bool = False) -> None:
         if drop:
