@@ -785,7 +785,7 @@ class _Session:
         if n == 1:
             query, params = statements[0]
             cur.execute(query, params or None)
-            return [cur.fetchall() if cur.description is not None else []]
+            return [cur.fetchall() if _has_rows(cur) else []]
         args: list[Any] = []
         for _, params in statements:
             if params:
@@ -803,7 +803,7 @@ class _Session:
                     "a hold was settled by another writer meanwhile; run the write again"
                 )
             if i >= n - keep:
-                out.append(cur.fetchall() if cur.description is not None else [])
+                out.append(cur.fetchall() if _has_rows(cur) else [])
             if i < n - 1:
                 cur.nextset()
         return out
@@ -1264,3 +1264,10 @@ class _Session:
             )
         )
         self._dirty = True
+
+
+def _has_rows(cur: Any) -> bool:
+    """Whether the cursor's current result returns rows (cheaper than ``description``,
+    which builds a column object per field)."""
+    result = cur.pgresult
+    return result is not None and result.nfields > 0
