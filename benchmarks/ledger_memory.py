@@ -14,7 +14,9 @@ The ledger is measured two ways, as a user would write each:
 
 - ``specs``: ``book.post([gl.debit(...), gl.credit(...), ...])`` with int amounts;
 - ``postings``: ``book.post([gl.Posting(name, gl.Side.DEBIT, minor, unit), ...])``,
-  pre-resolved minor units (skips amount parsing).
+  pre-resolved minor units (skips amount parsing);
+- ``keyed``: as ``specs``, with an idempotency key on every post (``key="gift-<i>"``),
+  as the economy's chain operations post.
 
 Finally it checks that a balance lookup costs the same after a short and a long
 history: it times ``book.balance(name)`` calls after 10% of the transactions and
@@ -89,6 +91,18 @@ def _gift_specs(book: gl.Ledger, i: int, wallets: list[str], creators: list[str]
             gl.debit(DIAMOND_SUPPLY, DIAMONDS_PER_GIFT),
             gl.credit(creators[i % CREATORS], DIAMONDS_PER_GIFT),
         ]
+    )
+
+
+def _gift_keyed(book: gl.Ledger, i: int, wallets: list[str], creators: list[str]) -> None:
+    book.post(
+        [
+            gl.debit(wallets[i % VIEWERS], COINS_PER_GIFT),
+            gl.credit(COIN_SUPPLY, COINS_PER_GIFT),
+            gl.debit(DIAMOND_SUPPLY, DIAMONDS_PER_GIFT),
+            gl.credit(creators[i % CREATORS], DIAMONDS_PER_GIFT),
+        ],
+        key=f"gift-{i}",
     )
 
 
@@ -235,12 +249,17 @@ def main(argv: list[str] | None = None) -> None:
     baseline = run_baseline(n)
     print(f"  baseline (dict of int, same checks) {baseline:>10,.0f} tx/s")
     lookups: list[tuple[str, float, float]] = []
-    for label, gift in (("specs", _gift_specs), ("postings", _gift_postings)):
+    variants = (
+        ("specs", "debit()/credit()", _gift_specs),
+        ("postings", "gl.Posting", _gift_postings),
+        ("keyed", "debit() + key", _gift_keyed),
+    )
+    for label, how, gift in variants:
         rate, early, late = run_ledger(n, gift)
         lookups.append((label, early, late))
         print(
-            f"  ledger, {label:<8} {'debit()/credit()' if label == 'specs' else 'gl.Posting':>17} "
-            f"{rate:>10,.0f} tx/s  {1e6 / rate:6.1f} us/tx  ledger/baseline {rate / baseline:.2f}"
+            f"  ledger, {label:<8} {how:>17} {rate:>10,.0f} tx/s  {1e6 / rate:6.1f} us/tx  "
+            f"ledger/baseline {rate / baseline:.2f}"
         )
     print(
         f"balance() lookups ({LOOKUPS:,} calls), after {max(n // 10, 1):,} vs {n:,} transactions:"
