@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import _pytest.fixtures
 import pytest
-from _pytest.fixtures import FixtureFunctionDefinition
 from hypothesis.stateful import run_state_machine_as_test
 
 import giftledger as gl
@@ -32,6 +32,16 @@ from .conftest import _with_schema
 def store_url(durable_store_url: str) -> str:
     """The borrowed tests run on the durable stores only; tests/ledger covers memory."""
     return durable_store_url
+
+
+# pytest >= 8.4 wraps a fixture in FixtureFunctionDefinition; older ones mark the function.
+_FIXTURE = getattr(_pytest.fixtures, "FixtureFunctionDefinition", None)
+
+
+def _is_fixture(obj: object) -> bool:
+    if _FIXTURE is not None and isinstance(obj, _FIXTURE):
+        return True
+    return hasattr(obj, "_pytestfixturefunction")
 
 
 def _uses_book(obj: object) -> bool:
@@ -51,7 +61,7 @@ def _borrow() -> Iterator[tuple[str, object]]:
         module = importlib.import_module(f"tests.ledger.{path.stem}")
         topic = path.stem.removeprefix("test_")
         for name, value in vars(module).items():
-            if isinstance(value, FixtureFunctionDefinition):
+            if _is_fixture(value):
                 yield name, value
             elif name.startswith("test_") and callable(value) and _uses_book(value):
                 yield f"test_{topic}__{name.removeprefix('test_')}", value
