@@ -320,3 +320,17 @@ def test_threads_may_share_one_store(path: Path, clock: gl.ManualClock) -> None:
             t.join()
         assert errors == []
         assert book.verify() == 100
+
+
+def test_a_batch_may_lock_more_accounts_than_one_query_takes(path: Path) -> None:
+    names = [f"w{i}" for i in range(1_200)]  # several chunks of "name IN (...)"
+    with gl.Ledger.open(f"sqlite:///{path}") as book:
+        book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        with book.store.write() as w:  # 1,200 accounts in one write, not 1,200 commits
+            for name in names:
+                w.add_account(gl.Account(name, "USD", gl.Side.CREDIT))
+    with gl.Ledger.open(f"sqlite:///{path}") as book:  # a new store: nothing cached
+        txs = book.post_many([[gl.debit("mint", 1), gl.credit(n, 1)] for n in names])
+        assert len(txs) == len(names)
+        assert book.balance("w1199") == gl.from_minor(100, "USD")
+        assert book.verify() == len(names)

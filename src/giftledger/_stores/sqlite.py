@@ -76,6 +76,7 @@ _POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
 _PAGE = 512  # entries read per query when iterating the journal
 _BUSY_TIMEOUT = 60.0  # seconds a writer waits for another process's write lock
 _CACHED_ACCOUNTS = 100_000  # account states kept between writes, at most
+_CHUNK = 500  # names per "IN (...)" query
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -912,14 +913,16 @@ class _Writer(_Reader):
                 missing.append(name)
             else:
                 out[name] = st
-        if missing:
-            # The write lock is already held (BEGIN IMMEDIATE): these rows cannot change
-            # under us, so reading them is locking them.
-            store = self._store
+        # The write lock is already held (BEGIN IMMEDIATE): these rows cannot change
+        # under us, so reading them is locking them. In chunks: SQLite caps how many
+        # parameters one statement takes.
+        store = self._store
+        for i in range(0, len(missing), _CHUNK):
+            chunk = missing[i : i + _CHUNK]
             rows = self._db.execute(
                 f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE name IN "
-                f"({', '.join('?' * len(missing))})",
-                missing,
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
             ).fetchall()
             for row in rows:
                 st = states[row[0]] = out[row[0]] = _state(row)
