@@ -69,8 +69,8 @@ _ACCOUNT_TEXT_MAX = 100_000
 def canonical(tx: Transaction) -> str:
     """The canonical text of ``tx``'s content (everything but its hashes and links)."""
     # The hot path of every write: one pass, no helper calls for the common case.
-    eff = micros(tx.effective_at)
-    rec = eff if tx.recorded_at is tx.effective_at else micros(tx.recorded_at)
+    eff = str(micros(tx.effective_at))  # as text once: usually recorded_at is the same
+    rec = eff if tx.recorded_at is tx.effective_at else str(micros(tx.recorded_at))
     texts = _ACCOUNT_TEXT
     parts = []
     for p in tx.postings:
