@@ -679,7 +679,8 @@ class _Reader:
 
     def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
         lo = max(start, 1)
-        hi = self.head()[0] + 1 if stop is None else stop
+        end = self.head()[0] + 1  # the journal has no gaps: nothing lies past its head
+        hi = end if stop is None else min(stop, end)
         while lo < hi:
             page = self._page(lo, min(hi, lo + _PAGE))
             yield from page
