@@ -270,6 +270,11 @@ def test_journal_ranges_past_either_end_are_clipped(
     assert list(book.transactions(2, 3)) == txs[1:2]
     assert list(book.transactions(4)) == []
     assert list(book.transactions(3, 1)) == []
+    for missing in (0, 4, 2**63, 10**30):
+        with pytest.raises(gl.UnknownTransaction):
+            book.transaction(missing)
+        with pytest.raises(gl.UnknownHold):
+            book.get_hold(missing)
 
 
 def test_failed_write_leaves_no_trace(open_book: OpenBook, clock: gl.ManualClock) -> None:

@@ -77,6 +77,7 @@ _PAGE = 512  # entries read per query when iterating the journal
 _BUSY_TIMEOUT = 60.0  # seconds a writer waits for another process's write lock
 _CACHED_ACCOUNTS = 100_000  # account states kept between writes, at most
 _CHUNK = 500  # names per "IN (...)" query
+_MAX_ID = 2**63 - 1  # SQLite's largest integer: no entry has an id beyond it
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -672,7 +673,7 @@ class _Reader:
         return [_state(row) for row in self._db.execute(sql, args)]
 
     def transaction(self, id: int) -> Transaction | None:
-        if isinstance(id, bool) or not isinstance(id, int) or id < 1:
+        if isinstance(id, bool) or not isinstance(id, int) or not 1 <= id < _MAX_ID:
             return None
         txs = self._page(id, id + 1)
         return txs[0] if txs else None
@@ -739,7 +740,7 @@ class _Reader:
 
     def hold(self, id: int) -> Hold | None:
         self._flush()
-        if isinstance(id, bool) or not isinstance(id, int):
+        if isinstance(id, bool) or not isinstance(id, int) or not 1 <= id < _MAX_ID:
             return None
         row = self._db.execute(
             f"SELECT {_HOLD_COLUMNS} FROM holds h JOIN accounts d ON d.id = h.debit_id "
