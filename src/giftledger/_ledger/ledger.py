@@ -382,7 +382,7 @@ class Ledger:
             if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
                 raise InvalidArgument(
                     f"idempotency key {key!r} must be a non-empty string of at most "
-                    f"{_MAX_KEY} characters"
+                    f"{_MAX_KEY} characters, with no lone surrogate or NUL character"
                 )
             fingerprint = _fingerprint(request)
         now = self.clock.now()
@@ -754,7 +754,9 @@ class Ledger:
         if not isinstance(value, str):
             raise InvalidArgument(f"{what} {value!r} must be a string")
         if value and not is_encodable(value):
-            raise InvalidArgument(f"{what} {value!r} is not valid unicode text (a lone surrogate)")
+            raise InvalidArgument(
+                f"{what} {value!r} is not storable text (a lone surrogate or a NUL character)"
+            )
         return value
 
     def _effective(self, effective_at: datetime | None) -> datetime | None:

@@ -139,8 +139,11 @@ def check_account_name(name: object) -> str:
 
 
 def is_encodable(text: str) -> bool:
-    """Whether ``text`` encodes to UTF-8: lone surrogates do not, and would break
-    the hash chain and every store."""
+    """Whether ``text`` can be hashed and stored by every store: it must encode to
+    UTF-8 (lone surrogates do not) and hold no NUL character (PostgreSQL text and
+    JSON cannot store one), so each store accepts exactly what the others do."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -161,9 +164,14 @@ def freeze_metadata(metadata: Mapping[str, MetaValue] | None) -> Metadata:
     items = []
     for k, v in metadata.items():
         if not isinstance(k, str) or not is_encodable(k):
-            raise InvalidArgument(f"metadata key {k!r} must be a string of valid unicode")
+            raise InvalidArgument(
+                f"metadata key {k!r} must be a string of valid unicode with no NUL character"
+            )
         if isinstance(v, str) and not is_encodable(v):
-            raise InvalidArgument(f"metadata value {v!r} for {k!r} is not valid unicode text")
+            raise InvalidArgument(
+                f"metadata value {v!r} for {k!r} is not storable text "
+                f"(a lone surrogate or a NUL character)"
+            )
         if not (v is None or isinstance(v, str | int)):  # bool is an int
             raise InvalidArgument(
                 f"metadata value {v!r} for {k!r} must be str, int, bool or None "
