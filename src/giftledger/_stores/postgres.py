@@ -1013,7 +1013,9 @@ class _Session:
 
     def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
         start = max(start, 1)
-        end = self.head()[0] + 1 if stop is None else stop
+        # Never page past the head: stop may be far beyond the journal's end.
+        last = self.head()[0] + 1
+        end = last if stop is None else min(stop, last)
         while start < end:
             upto = min(start + _PAGE, end)
             rows = self._rows(
