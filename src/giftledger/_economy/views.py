@@ -16,6 +16,7 @@ from moneyed import Money
 
 from .._errors import InvalidArgument, NotEligible, UnknownRule
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
+from .base import check_region
 from .rules import Economy, RewardsProgram
 
 __all__ = ["VIEW_ROUNDING", "estimate_view_earnings"]
@@ -107,6 +108,8 @@ def estimate_view_earnings(
     total = Fraction(0)
     views = 0
     for region, n in views_by_region.items():
+        if region != "*":  # "*": views counted for the rest of the world
+            check_region(region, "region in views_by_region")
         n = _count(n, f"views in {region!r}")
         views += n
         rate = prog.rpm.get(region, prog.rpm.get("*"))

@@ -189,9 +189,19 @@ class Withdrawals(ChainBase):
             w = wanted
             if w is None:
                 w = avail
+                if policy.weekly_cap is not None:
+                    with self.ledger.store.read() as r:
+                        week, _ = self._withdrawn_since(r, cash, now - timedelta(days=7), now)
+                    w = self._under_cap(w, week, policy.weekly_cap, currency, now)
+                    if w == 0 and avail > 0:
+                        raise LimitExceeded(
+                            f"creator {creator!r} already withdrew "
+                            f"{from_minor(week, currency).amount} {currency} in 7 days; the "
+                            f"weekly cap is {policy.weekly_cap.amount} "
+                            f"{policy.weekly_cap.currency.code}"
+                        )
                 if policy.daily_cap is not None:
-                    cap = self._from_policy(policy.daily_cap, currency, now)
-                    w = min(w, max(0, cap - today))
+                    w = self._under_cap(w, today, policy.daily_cap, currency, now)
                     if w == 0 and avail > 0:
                         raise LimitExceeded(
                             f"creator {creator!r} already withdrew "
@@ -259,6 +269,16 @@ class Withdrawals(ChainBase):
             f"the balance of {creator!r} kept changing under this withdrawal {_MAX_RETRIES} "
             f"times; nothing was written, try again"
         )
+
+    def _under_cap(self, w: int, done: int, cap: Money, currency: str, at: datetime) -> int:
+        """The most of ``w`` that ``done`` plus it keeps within ``cap``, as
+        :meth:`_check_withdrawal` counts it (in the cap's currency): the cap converted
+        to ``currency``, less a unit while the FX round trip would still exceed it."""
+        limit = to_minor(cap, cap.currency.code)
+        w = min(w, max(0, self._from_policy(cap, currency, at) - done))
+        while w > 0 and self._to_policy(done + w, currency, cap, at) > limit:
+            w -= 1
+        return w
 
     @staticmethod
     def _available(r: StoreReader, cash: str) -> int:

@@ -1,0 +1,54 @@
+"""Regressions found in review of the economy layer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from moneyed import Money
+
+import giftledger as gl
+
+from .chainkit import app_for, simple_economy
+
+
+def _rich_creator(econ: gl.Economy, payout: str = "USD", **kw: object) -> tuple:
+    book, clock, app = app_for(econ, **kw)
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US", payout_currency=payout)
+    for _ in range(6):
+        app.buy_coins("alice", pack=10000, channel="web")
+    app.send_gift("alice", "bob", "Lion", 2)
+    app.convert_diamonds("bob")
+    return book, clock, app
+
+
+def test_withdraw_all_stays_within_a_daily_cap_in_another_currency() -> None:
+    # 100.00 USD is 91.79 EUR at 1 EUR = 1.0895 USD, but 91.79 EUR is 100.01 USD.
+    econ = simple_economy(
+        withdrawal=gl.WithdrawalPolicy(daily_cap=Money("100.00", "USD"), min_age=0)
+    )
+    book, _, app = _rich_creator(econ, "EUR", rates={("EUR", "USD"): "1.0895"})
+    w = app.request_withdrawal("bob", "all")
+    assert w.amount == Money("91.78", "EUR")
+    assert book.balance("creators:bob:cash").amount > 100
+
+
+def test_withdraw_all_stays_within_the_weekly_cap() -> None:
+    econ = simple_economy(
+        withdrawal=gl.WithdrawalPolicy(weekly_cap=Money("50.00", "USD"), min_age=0)
+    )
+    _, clock, app = _rich_creator(econ)
+    assert app.request_withdrawal("bob", "all").amount == Money("50.00", "USD")
+    clock.advance(timedelta(days=1))
+    with pytest.raises(gl.LimitExceeded, match=r"50\.00 USD"):
+        app.request_withdrawal("bob", "all")
+
+
+@pytest.mark.parametrize("region", ["us", "USA", 1])
+def test_views_in_an_unknown_region_are_refused_not_paid_the_fallback_rate(
+    region: object,
+) -> None:
+    econ = gl.presets.load("tiktok-live")
+    with pytest.raises(gl.UnknownRule, match=repr(region)):
+        gl.estimate_view_earnings(econ, {region: 1_000_000})  # type: ignore[dict-item]
