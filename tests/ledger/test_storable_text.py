@@ -37,3 +37,12 @@ def test_account_names_with_nul_are_refused(book: gl.Ledger) -> None:
     with pytest.raises(gl.InvalidArgument, match="account name"):
         book.open_account("viewers:a\x00b", "USD")
     assert book.accounts() == ()
+
+
+@pytest.mark.parametrize("bad", ["nul\x00inside", "lone\ud800surrogate", "", "k" * 257])
+def test_post_many_checks_keys_as_post_does(funded: gl.Ledger, bad: str) -> None:
+    request = gl.TransactionRequest([gl.debit("a", 1), gl.credit("b", 1)], key=bad)
+    head = funded.head
+    with pytest.raises(gl.InvalidArgument, match="idempotency key"):
+        funded.post_many([request])
+    assert funded.head == head

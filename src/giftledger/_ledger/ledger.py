@@ -94,6 +94,15 @@ def _describe(p: Posting, index: int) -> str:
     return f"posting {index} ({p.side.value} {amount} {p.unit} to {p.account!r})"
 
 
+def _check_key(key: object) -> None:
+    """Refuse an idempotency key no store could keep, naming it."""
+    if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
+        raise InvalidArgument(
+            f"idempotency key {key!r} must be a non-empty string of at most "
+            f"{_MAX_KEY} characters, with no lone surrogate or NUL character"
+        )
+
+
 def _fingerprint(parts: object) -> str:
     # The same content must give the same fingerprint however it was spelled: a list
     # or a tuple of postings, metadata keys in any order. The text is a tagged,
@@ -379,11 +388,7 @@ class Ledger:
         """
         fingerprint = None
         if key is not None:
-            if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
-                raise InvalidArgument(
-                    f"idempotency key {key!r} must be a non-empty string of at most "
-                    f"{_MAX_KEY} characters, with no lone surrogate or NUL character"
-                )
+            _check_key(key)
             fingerprint = _fingerprint(request)
         now = self.clock.now()
         try:
@@ -966,11 +971,7 @@ class Ledger:
                     fingerprint = None
                     try:
                         if key is not None:
-                            if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
-                                raise InvalidArgument(
-                                    f"idempotency key {key!r} must be a non-empty string of "
-                                    f"at most {_MAX_KEY} characters"
-                                )
+                            _check_key(key)
                             # The same request tuple as post() builds, so a key posted
                             # one way replays the other way.
                             fingerprint = _fingerprint(
