@@ -52,3 +52,34 @@ def test_views_in_an_unknown_region_are_refused_not_paid_the_fallback_rate(
     econ = gl.presets.load("tiktok-live")
     with pytest.raises(gl.UnknownRule, match=repr(region)):
         gl.estimate_view_earnings(econ, {region: 1_000_000})  # type: ignore[dict-item]
+
+
+def test_a_gift_planned_before_another_worker_spent_the_same_lot_is_planned_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Thread A plans a gift from lot 1; meanwhile B spends lot 1 and C syncs the
+    # shared lot view past B's entry. A's guard must still see B's entry.
+    econ = simple_economy()
+    book, _, app = app_for(econ)
+    other = gl.GiftEconomy(book, econ)
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US")
+    app.buy_coins("alice", pack=1400, channel="ios")
+    app.buy_coins("alice", pack=1400, channel="ios")
+    post = book.post
+    raced: list[bool] = []
+
+    def racing_post(*args: object, **kw: object) -> gl.Transaction:
+        if not raced:
+            raced.append(True)
+            other.send_gift("alice", "bob", "Galaxy")
+            app.sync()
+        return post(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(book, "post", racing_post)
+    app.send_gift("alice", "bob", "Galaxy")
+    monkeypatch.undo()
+    first, second = app.coin_lots("alice")
+    assert (first.spent, first.released) == (1400, first.deferred)
+    assert second.spent == 600
+    assert sum(lot.unspent for lot in (first, second)) == 800

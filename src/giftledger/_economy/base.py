@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
@@ -150,6 +151,10 @@ class ChainBase:
         self.coin = economy.coin_unit
         self.unit = economy.creator_unit
         self._lotbook = LotBook()
+        # The journal position a plan's read snapshot saw, per thread: the guard
+        # checks every entry after it (the shared lot view may have been synced
+        # further by another thread meanwhile, so its own position is not enough).
+        self._seen = threading.local()
         self._opened: set[str] = set()
         b, free = self.books, BalanceRule.unrestricted()
         self._open("platform:coin-supply", self.coin, _D, rule=free)
@@ -199,6 +204,7 @@ class ChainBase:
         """Bring the lot view up to date with entries written by others (it also
         happens before every operation)."""
         with self.ledger.store.read() as r:
+            self._seen.id = r.head()[0]
             self._lotbook.sync(r)
 
     def coin_lots(self, viewer: str | None = None) -> tuple[CoinLot, ...]:
@@ -218,15 +224,21 @@ class ChainBase:
         """Sync the lots and read ``names``' posted ``net`` in ONE read snapshot."""
         out = {}
         with self.ledger.store.read() as r:
+            self._seen.id = r.head()[0]
             self._lotbook.sync(r)
             for name in names:
                 st = r.account_state(name)
                 out[name] = 0 if st is None else st.net
         return out
 
-    def _guard(self, plan: _Plan) -> Callable[[StoreReader], None]:
+    def _guard(self, plan: _Plan, seen: int | None = None) -> Callable[[StoreReader], None]:
         def guard(r: StoreReader) -> None:
-            if self._lotbook.sync(r, plan.watch):
+            touched = self._lotbook.sync(r, plan.watch)
+            if not touched and seen is not None and plan.watch:
+                touched = any(
+                    p.account in plan.watch for tx in r.transactions(seen + 1) for p in tx.postings
+                )
+            if touched:
                 raise _Stale
 
         return guard
@@ -255,7 +267,9 @@ class ChainBase:
         if done is not None:
             return done
         for _ in range(_MAX_RETRIES):
+            self._seen.id = None
             p = plan()
+            seen: int | None = self._seen.id
             meta = dict(p.meta)
             meta["gl.request"] = request
             try:
@@ -266,7 +280,7 @@ class ChainBase:
                     metadata=meta,
                     rates=p.rates,
                     dry_run=dry_run,
-                    guard=self._guard(p),
+                    guard=self._guard(p, seen),
                 )
             except _Stale:
                 continue
