@@ -83,3 +83,37 @@ def test_a_gift_planned_before_another_worker_spent_the_same_lot_is_planned_agai
     assert (first.spent, first.released) == (1400, first.deferred)
     assert second.spent == 600
     assert sum(lot.unspent for lot in (first, second)) == 800
+
+
+def test_a_request_that_failed_under_a_key_fails_the_same_way_again() -> None:
+    econ = simple_economy(withdrawal=gl.WithdrawalPolicy(min_age=0))
+    book, _, app = app_for(econ)
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US")
+    with pytest.raises(gl.InsufficientFunds):
+        app.send_gift("alice", "bob", "Galaxy", key="gift-1")
+    with pytest.raises(gl.BelowWithdrawalThreshold):
+        app.request_withdrawal("bob", "all", key="wd-1")
+    for _ in range(4):
+        app.buy_coins("alice", pack=10000, channel="web")
+    app.send_gift("alice", "bob", "Lion")
+    app.convert_diamonds("bob")
+    head = book.head
+    with pytest.raises(gl.InsufficientFunds, match="replayed for idempotency key 'gift-1'"):
+        app.send_gift("alice", "bob", "Galaxy", key="gift-1")
+    with pytest.raises(gl.BelowWithdrawalThreshold, match="replayed for idempotency key 'wd-1'"):
+        app.request_withdrawal("bob", "all", key="wd-1")
+    with pytest.raises(gl.DuplicateKeyConflict):
+        app.send_gift("alice", "bob", "Rose", key="gift-1")
+    assert book.head == head
+    assert app.send_gift("alice", "bob", "Galaxy", key="gift-2").key == "gift-2"
+
+
+def test_a_failed_dry_run_is_not_remembered() -> None:
+    _, _, app = app_for(simple_economy())
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US")
+    with pytest.raises(gl.InsufficientFunds):
+        app.send_gift("alice", "bob", "Galaxy", key="gift-1", dry_run=True)
+    app.buy_coins("alice", pack=10000, channel="web")
+    assert app.send_gift("alice", "bob", "Galaxy", key="gift-1").key == "gift-1"

@@ -21,8 +21,10 @@ from fractions import Fraction
 
 import attrs
 
+from .. import _errors
 from .._errors import (
     DuplicateKeyConflict,
+    GiftLedgerError,
     InvalidArgument,
     RateUnavailable,
     StoreError,
@@ -30,7 +32,7 @@ from .._errors import (
     UnknownRule,
     UnknownTransaction,
 )
-from .._ledger.ledger import Ledger
+from .._ledger.ledger import Ledger, _check_key
 from .._ledger.model import (
     BalanceRule,
     MetaValue,
@@ -243,9 +245,37 @@ class ChainBase:
 
         return guard
 
+    def _replay_failure(self, key: str | None, request: str) -> None:
+        """Raise again the error this very request failed with under ``key`` before
+        any entry was planned (see :meth:`_remember_failure`)."""
+        if not isinstance(key, str):
+            return
+        with self.ledger.store.read() as r:
+            record = r.idempotency(key)
+        if record is None or record.error_type is None or record.fingerprint != request:
+            return
+        cls = getattr(_errors, record.error_type, GiftLedgerError)
+        if not (isinstance(cls, type) and issubclass(cls, GiftLedgerError)):
+            cls = GiftLedgerError
+        raise cls(f"{record.error_message} (replayed for idempotency key {key!r})")
+
+    def _remember_failure(
+        self, key: str | None, request: str, exc: GiftLedgerError, dry_run: bool
+    ) -> None:
+        """Remember a failure found while planning under ``key``, as the ledger does
+        for its own: the same key and request then fail the same way again."""
+        if dry_run or not isinstance(key, str):
+            return
+        try:
+            _check_key(key)
+        except GiftLedgerError:
+            return
+        self.ledger._remember_failure(key, request, exc)
+
     def _replayed(self, key: str | None, request: str) -> Transaction | None:
         if key is None:
             return None
+        self._replay_failure(key, request)
         tx = self.ledger.find(key)
         if tx is None:
             return None
@@ -268,7 +298,11 @@ class ChainBase:
             return done
         for _ in range(_MAX_RETRIES):
             self._seen.id = None
-            p = plan()
+            try:
+                p = plan()
+            except GiftLedgerError as exc:
+                self._remember_failure(key, request, exc, dry_run)
+                raise
             seen: int | None = self._seen.id
             meta = dict(p.meta)
             meta["gl.request"] = request

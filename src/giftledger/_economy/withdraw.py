@@ -18,6 +18,7 @@ from moneyed import Money
 from .._errors import (
     BelowWithdrawalThreshold,
     DuplicateKeyConflict,
+    GiftLedgerError,
     InsufficientFunds,
     InvalidArgument,
     LimitExceeded,
@@ -178,93 +179,97 @@ class Withdrawals(ChainBase):
         done = self._replayed(key, request)
         if done is not None:
             return self._withdrawal_of(done)
-        for _ in range(_MAX_RETRIES):
-            now = self._now()
-            policy = self._rules(now).withdrawal
-            self._eligible(creator, policy)
-            with self.ledger.store.read() as r:
-                avail = self._available(r, cash)
-                day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-                today, _ = self._withdrawn_since(r, cash, day, now)
-            w = wanted
-            if w is None:
-                w = avail
-                if policy.weekly_cap is not None:
-                    with self.ledger.store.read() as r:
-                        week, _ = self._withdrawn_since(r, cash, now - timedelta(days=7), now)
-                    w = self._under_cap(w, week, policy.weekly_cap, currency, now)
-                    if w == 0 and avail > 0:
-                        raise LimitExceeded(
-                            f"creator {creator!r} already withdrew "
-                            f"{from_minor(week, currency).amount} {currency} in 7 days; the "
-                            f"weekly cap is {policy.weekly_cap.amount} "
-                            f"{policy.weekly_cap.currency.code}"
+        try:
+            for _ in range(_MAX_RETRIES):
+                now = self._now()
+                policy = self._rules(now).withdrawal
+                self._eligible(creator, policy)
+                with self.ledger.store.read() as r:
+                    avail = self._available(r, cash)
+                    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+                    today, _ = self._withdrawn_since(r, cash, day, now)
+                w = wanted
+                if w is None:
+                    w = avail
+                    if policy.weekly_cap is not None:
+                        with self.ledger.store.read() as r:
+                            week, _ = self._withdrawn_since(r, cash, now - timedelta(days=7), now)
+                        w = self._under_cap(w, week, policy.weekly_cap, currency, now)
+                        if w == 0 and avail > 0:
+                            raise LimitExceeded(
+                                f"creator {creator!r} already withdrew "
+                                f"{from_minor(week, currency).amount} {currency} in 7 days; the "
+                                f"weekly cap is {policy.weekly_cap.amount} "
+                                f"{policy.weekly_cap.currency.code}"
+                            )
+                    if policy.daily_cap is not None:
+                        w = self._under_cap(w, today, policy.daily_cap, currency, now)
+                        if w == 0 and avail > 0:
+                            raise LimitExceeded(
+                                f"creator {creator!r} already withdrew "
+                                f"{from_minor(today, currency).amount} {currency} today; the daily "
+                                f"cap is {policy.daily_cap.amount} {policy.daily_cap.currency.code}"
+                            )
+                    if w <= 0:
+                        raise BelowWithdrawalThreshold(
+                            f"creator {creator!r} has nothing available to withdraw"
                         )
-                if policy.daily_cap is not None:
-                    w = self._under_cap(w, today, policy.daily_cap, currency, now)
-                    if w == 0 and avail > 0:
-                        raise LimitExceeded(
-                            f"creator {creator!r} already withdrew "
-                            f"{from_minor(today, currency).amount} {currency} today; the daily "
-                            f"cap is {policy.daily_cap.amount} {policy.daily_cap.currency.code}"
-                        )
-                if w <= 0:
-                    raise BelowWithdrawalThreshold(
-                        f"creator {creator!r} has nothing available to withdraw"
+                fee = round_fraction(w * policy.fee_rate, FEE_ROUNDING)
+                if policy.fee_fixed is not None:
+                    fee += self._from_policy(policy.fee_fixed, currency, now)
+                snapshot_avail = avail
+
+                def check(
+                    r: StoreReader,
+                    w: int = w,
+                    fee: int = fee,
+                    policy: WithdrawalPolicy = policy,
+                    now: datetime = now,
+                    snapshot_avail: int = snapshot_avail,
+                ) -> None:
+                    self._check_withdrawal(r, creator, cash, currency, w, fee, policy, now)
+                    if everything and self._available(r, cash) != snapshot_avail:
+                        raise _Stale
+
+                days = policy.review_days + policy.holding_days
+                meta: dict[str, MetaValue] = {
+                    OP: "withdraw",
+                    "gl.request": request,
+                    "gl.creator": creator,
+                    "gl.currency": currency,
+                    "gl.fee": fee,
+                    "gl.due_days": days,
+                }
+                try:
+                    hold = self.ledger.hold(
+                        cash,
+                        flight,
+                        from_minor(w, currency),
+                        key=key,
+                        memo=f"{creator} withdraws {from_minor(w, currency).amount} {currency}",
+                        metadata=meta,
+                        dry_run=dry_run,
+                        guard=check,
                     )
-            fee = round_fraction(w * policy.fee_rate, FEE_ROUNDING)
-            if policy.fee_fixed is not None:
-                fee += self._from_policy(policy.fee_fixed, currency, now)
-            snapshot_avail = avail
-
-            def check(
-                r: StoreReader,
-                w: int = w,
-                fee: int = fee,
-                policy: WithdrawalPolicy = policy,
-                now: datetime = now,
-                snapshot_avail: int = snapshot_avail,
-            ) -> None:
-                self._check_withdrawal(r, creator, cash, currency, w, fee, policy, now)
-                if everything and self._available(r, cash) != snapshot_avail:
-                    raise _Stale
-
-            days = policy.review_days + policy.holding_days
-            meta: dict[str, MetaValue] = {
-                OP: "withdraw",
-                "gl.request": request,
-                "gl.creator": creator,
-                "gl.currency": currency,
-                "gl.fee": fee,
-                "gl.due_days": days,
-            }
-            try:
-                hold = self.ledger.hold(
-                    cash,
-                    flight,
+                except _Stale:
+                    continue
+                except DuplicateKeyConflict:
+                    done = self._replayed(key, request)
+                    if done is not None:
+                        return self._withdrawal_of(done)
+                    raise
+                return Withdrawal(
+                    hold.id,
+                    creator,
                     from_minor(w, currency),
-                    key=key,
-                    memo=f"{creator} withdraws {from_minor(w, currency).amount} {currency}",
-                    metadata=meta,
-                    dry_run=dry_run,
-                    guard=check,
+                    from_minor(fee, currency),
+                    from_minor(w - fee, currency),
+                    now,
+                    now + timedelta(days=days),
                 )
-            except _Stale:
-                continue
-            except DuplicateKeyConflict:
-                done = self._replayed(key, request)
-                if done is not None:
-                    return self._withdrawal_of(done)
-                raise
-            return Withdrawal(
-                hold.id,
-                creator,
-                from_minor(w, currency),
-                from_minor(fee, currency),
-                from_minor(w - fee, currency),
-                now,
-                now + timedelta(days=days),
-            )
+        except GiftLedgerError as exc:
+            self._remember_failure(key, request, exc, dry_run)
+            raise
         raise StoreError(  # pragma: no cover - a contention failure, as in ChainBase._execute
             f"the balance of {creator!r} kept changing under this withdrawal {_MAX_RETRIES} "
             f"times; nothing was written, try again"
