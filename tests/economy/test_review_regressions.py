@@ -117,3 +117,9 @@ def test_a_failed_dry_run_is_not_remembered() -> None:
         app.send_gift("alice", "bob", "Galaxy", key="gift-1", dry_run=True)
     app.buy_coins("alice", pack=10000, channel="web")
     assert app.send_gift("alice", "bob", "Galaxy", key="gift-1").key == "gift-1"
+
+
+def test_share_of_price_without_creator_units_is_refused() -> None:
+    # Owed cash with no Diamonds could never be converted: it would stay payable forever.
+    with pytest.raises(gl.InvalidEconomy, match="creator_units_per_coin: 0"):
+        gl.CreatorPay(gl.PayoutModel.SHARE_OF_PRICE, creator_units_per_coin=0, share="1/2")

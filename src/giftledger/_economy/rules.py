@@ -491,11 +491,11 @@ class CreatorPay:
         share = _ratio(self, "share", high=1)
         _flag(self, "share_after_fees")
         _enum(self, "cash_rounding", Rounding)
+        if units == 0:  # no units: nothing could ever convert what the creator is owed
+            raise InvalidEconomy(
+                f"creator_units_per_coin: 0 must be greater than 0 for model {self.model.value}"
+            )
         if self.model is PayoutModel.DIAMOND_VALUE:
-            if units == 0:
-                raise InvalidEconomy(
-                    "creator_units_per_coin: 0 must be greater than 0 for model diamond_value"
-                )
             if value == 0:
                 raise InvalidEconomy(
                     "value_per_unit: 0 must be greater than 0 for model diamond_value"
