@@ -123,3 +123,14 @@ def test_share_of_price_without_creator_units_is_refused() -> None:
     # Owed cash with no Diamonds could never be converted: it would stay payable forever.
     with pytest.raises(gl.InvalidEconomy, match="creator_units_per_coin: 0"):
         gl.CreatorPay(gl.PayoutModel.SHARE_OF_PRICE, creator_units_per_coin=0, share="1/2")
+
+
+def test_a_minimum_in_another_currency_is_compared_exactly_not_after_rounding() -> None:
+    # 9.17 EUR at 1 EUR = 1.0905 USD is 9.999885 USD: under a 10.00 USD minimum.
+    econ = simple_economy(withdrawal=gl.WithdrawalPolicy(minimum=Money("10.00", "USD"), min_age=0))
+    book, _, app = _rich_creator(econ, "EUR", rates={("EUR", "USD"): "1.0905"})
+    head = book.head
+    with pytest.raises(gl.BelowWithdrawalThreshold, match=r"9\.17 EUR"):
+        app.request_withdrawal("bob", Money("9.17", "EUR"))
+    assert book.head == head
+    assert app.request_withdrawal("bob", Money("9.18", "EUR")).amount == Money("9.18", "EUR")

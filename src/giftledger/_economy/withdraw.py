@@ -10,6 +10,7 @@ failure voids it.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Literal
 
 import attrs
@@ -35,7 +36,17 @@ from .._ledger.model import (
 )
 from .._ledger.store import StoreReader
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
-from .base import _C, _D, _MAX_RETRIES, ChainBase, _convert_minor, _fingerprint, _meta_int, _Stale
+from .base import (
+    _C,
+    _D,
+    _MAX_RETRIES,
+    ChainBase,
+    _convert_minor,
+    _fingerprint,
+    _meta_int,
+    _scale,
+    _Stale,
+)
 from .lots import OP
 from .rules import WithdrawalPolicy
 
@@ -76,12 +87,14 @@ class Withdrawals(ChainBase):
 
     # -- withdraw ----------------------------------------------------------------------
 
-    def _to_policy(self, minor: int, currency: str, limit: Money, at: datetime) -> int:
-        """``minor`` of ``currency`` expressed in ``limit``'s currency (exact rate, FX rounding)."""
+    def _to_policy(self, minor: int, currency: str, limit: Money, at: datetime) -> Fraction:
+        """``minor`` of ``currency`` in minor units of ``limit``'s currency, exactly (not
+        rounded: a limit is compared with the exact value, so 9.9999 USD is below 10.00)."""
         target = limit.currency.code
         if target == currency:
-            return minor
-        return _convert_minor(minor, currency, target, self._rate(currency, target, at))
+            return Fraction(minor)
+        rate = self._rate(currency, target, at)
+        return Fraction(minor) * rate * _scale(target) / _scale(currency)
 
     def _from_policy(self, amount: Money, currency: str, at: datetime) -> int:
         source = amount.currency.code
