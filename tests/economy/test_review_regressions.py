@@ -134,3 +134,21 @@ def test_a_minimum_in_another_currency_is_compared_exactly_not_after_rounding() 
         app.request_withdrawal("bob", Money("9.17", "EUR"))
     assert book.head == head
     assert app.request_withdrawal("bob", Money("9.18", "EUR")).amount == Money("9.18", "EUR")
+
+
+def test_a_store_failure_while_planning_is_not_remembered_under_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, _, app = app_for(simple_economy())
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US")
+    app.buy_coins("alice", pack=10000, channel="web")
+
+    def busy(*args: object, **kw: object) -> None:
+        raise gl.StoreError("database is locked")
+
+    monkeypatch.setattr(app, "_snapshot", busy)
+    with pytest.raises(gl.StoreError):
+        app.send_gift("alice", "bob", "Galaxy", key="gift-1")
+    monkeypatch.undo()
+    assert app.send_gift("alice", "bob", "Galaxy", key="gift-1").key == "gift-1"

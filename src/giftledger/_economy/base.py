@@ -264,8 +264,8 @@ class ChainBase:
     ) -> None:
         """Remember a failure found while planning under ``key``, as the ledger does
         for its own: the same key and request then fail the same way again."""
-        if dry_run or not isinstance(key, str):
-            return
+        if dry_run or not isinstance(key, str) or isinstance(exc, StoreError):
+            return  # a store failure is not the request's outcome: never remember it
         try:
             _check_key(key)
         except GiftLedgerError:
