@@ -152,3 +152,20 @@ def test_a_store_failure_while_planning_is_not_remembered_under_the_key(
         app.send_gift("alice", "bob", "Galaxy", key="gift-1")
     monkeypatch.undo()
     assert app.send_gift("alice", "bob", "Galaxy", key="gift-1").key == "gift-1"
+
+
+def test_a_refused_withdrawal_opens_no_account() -> None:
+    econ = gl.presets.load("tiktok-live")
+    book = gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from))
+    app = gl.GiftEconomy(book, econ)
+    app.open_viewer("alice", region="US")
+    app.open_creator("bob", region="US")
+    app.buy_coins("alice", pack=1400, channel="ios")
+    app.send_gift("alice", "bob", "Galaxy")
+    app.convert_diamonds("bob")
+    before = book.accounts()
+    head = book.head
+    with pytest.raises(gl.BelowWithdrawalThreshold):
+        app.request_withdrawal("bob", "5.00")
+    assert book.accounts() == before
+    assert book.head == head

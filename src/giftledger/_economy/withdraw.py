@@ -183,7 +183,7 @@ class Withdrawals(ChainBase):
         """
         currency = self._creator_currency(creator)
         cash = f"creators:{creator}:cash"
-        flight = self._open(self._ccy("liabilities:payouts-in-flight", currency), currency, _C)
+        flight_name = self._ccy("liabilities:payouts-in-flight", currency)
         everything = isinstance(amount, str) and amount == "all"
         wanted = None if everything else to_minor(amount, currency)
         if wanted is not None and wanted <= 0:
@@ -231,6 +231,11 @@ class Withdrawals(ChainBase):
                 if policy.fee_fixed is not None:
                     fee += self._from_policy(policy.fee_fixed, currency, now)
                 snapshot_avail = avail
+                # Check once before opening anything, so a refused request leaves no
+                # new account behind; the guard below checks again under the lock.
+                with self.ledger.store.read() as r:
+                    self._check_withdrawal(r, creator, cash, currency, w, fee, policy, now)
+                flight = self._open(flight_name, currency, _C)
 
                 def check(
                     r: StoreReader,
