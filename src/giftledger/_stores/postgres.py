@@ -69,8 +69,7 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from fractions import Fraction
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -83,20 +82,27 @@ from .._ledger.model import (
     EntryKind,
     Hold,
     HoldStatus,
-    Metadata,
     Posting,
-    Rate,
     Side,
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from ._rows import EPOCH as _EPOCH
+from ._rows import KINDS as _KINDS
+from ._rows import SIDES as _SIDES
+from ._rows import dump_meta as _dump_meta
+from ._rows import dump_rates as _dump_rates
+from ._rows import from_micros as _from_micros
+from ._rows import hold_of as _hold
+from ._rows import meta_of as _load_meta
+from ._rows import rates_of as _load_rates
+from ._rows import to_micros as _to_micros
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEBIT = Side.DEBIT
 _POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
 _PAGE = 1000  # entries read per query when iterating the journal
@@ -373,36 +379,6 @@ def _psycopg() -> Any:
 # -- values ------------------------------------------------------------------------------
 
 
-def _from_micros(value: int | None) -> datetime | None:
-    return None if value is None else _EPOCH + timedelta(microseconds=value)
-
-
-def _to_micros(when: datetime | None) -> int | None:
-    return None if when is None else micros(when)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _dump_meta(metadata: Metadata) -> str:
-    return _json([list(kv) for kv in metadata]) if metadata else "[]"
-
-
-def _load_meta(value: Any) -> Metadata:
-    return tuple((k, v) for k, v in value) if value else ()
-
-
-def _dump_rates(rates: tuple[Rate, ...]) -> str:
-    if not rates:
-        return "[]"
-    return _json([[r.base, r.quote, f"{r.value.numerator}/{r.value.denominator}"] for r in rates])
-
-
-def _load_rates(value: Any) -> tuple[Rate, ...]:
-    return tuple(Rate(b, q, Fraction(v)) for b, q, v in value) if value else ()
-
-
 _TX_COLUMNS = (
     "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
     "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id"
@@ -410,22 +386,6 @@ _TX_COLUMNS = (
 _TX_FROM = "gl_transactions t LEFT JOIN gl_transactions r ON r.reverses = t.id"
 _POSTING_COLUMNS = "tx_id, account, side, minor, unit"
 _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_minor, resolved_by"
-_KINDS = {k.value: k for k in EntryKind}
-_SIDES = {s.value: s for s in Side}
-
-
-def _hold(row: Sequence[Any]) -> Hold:
-    return Hold(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        _from_micros(row[5]),
-        HoldStatus(row[6]),
-        row[7],
-        row[8],
-    )
 
 
 def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:

@@ -46,8 +46,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from fractions import Fraction
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -66,10 +65,18 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from ._rows import EPOCH as _EPOCH
+from ._rows import KINDS as _KINDS
+from ._rows import SIDES as _SIDES
+from ._rows import dump_meta as _dump_meta
+from ._rows import dump_rates as _dump_rates
+from ._rows import from_micros as _from_micros
+from ._rows import hold_of as _hold
+from ._rows import meta_of, rates_of
+from ._rows import to_micros as _to_micros
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 _DEBIT = Side.DEBIT
 _POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
@@ -277,37 +284,12 @@ def migrate(
 # -- values ------------------------------------------------------------------------------
 
 
-def _to_micros(when: datetime | None) -> int | None:
-    return None if when is None else micros(when)
-
-
-def _from_micros(value: int | None) -> datetime | None:
-    return None if value is None else _EPOCH + timedelta(microseconds=value)
-
-
-def _dump_meta(metadata: Metadata) -> str:
-    return json.dumps(metadata, ensure_ascii=False, separators=(",", ":")) if metadata else "[]"
-
-
 def _load_meta(text: str) -> Metadata:
-    if text == "[]":
-        return ()
-    return tuple((k, v) for k, v in json.loads(text))
-
-
-def _dump_rates(rates: tuple[Rate, ...]) -> str:
-    if not rates:
-        return "[]"
-    return json.dumps(
-        [[r.base, r.quote, f"{r.value.numerator}/{r.value.denominator}"] for r in rates],
-        separators=(",", ":"),
-    )
+    return () if text == "[]" else meta_of(json.loads(text))
 
 
 def _load_rates(text: str) -> tuple[Rate, ...]:
-    if text == "[]":
-        return ()
-    return tuple(Rate(base, quote, Fraction(value)) for base, quote, value in json.loads(text))
+    return () if text == "[]" else rates_of(json.loads(text))
 
 
 def _account(row: Sequence[Any]) -> Account:
@@ -345,8 +327,6 @@ _INSERT_POSTING = (
     "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_SIDES = {side.value: side for side in Side}
-_KINDS = {kind.value: kind for kind in EntryKind}
 
 _HOLD_COLUMNS = (
     "h.id, d.name, c.name, h.minor, h.unit, h.expires_at, h.status, h.posted_minor, h.resolved_by"
@@ -361,20 +341,6 @@ def _successor(prefix: str) -> str | None:
     if 0xD800 <= last <= 0xDFFF:  # no surrogates in UTF-8: skip past them
         last = 0xE000
     return None if last > 0x10FFFF else prefix[:-1] + chr(last)
-
-
-def _hold(row: Sequence[Any]) -> Hold:
-    return Hold(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        _from_micros(row[5]),
-        HoldStatus(row[6]),
-        row[7],
-        row[8],
-    )
 
 
 # -- the store ---------------------------------------------------------------------------
