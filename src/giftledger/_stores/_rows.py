@@ -10,13 +10,13 @@ ledger wrote, to the last field, or the hash chain would not verify.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 from .._ledger.hashing import micros
-from .._ledger.model import EntryKind, Hold, HoldStatus, Metadata, Rate, Side
+from .._ledger.model import EntryKind, Hold, HoldStatus, Metadata, Posting, Rate, Side, Transaction
 
 __all__ = [
     "EPOCH",
@@ -30,6 +30,7 @@ __all__ = [
     "meta_of",
     "rates_of",
     "to_micros",
+    "transaction_of",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -89,4 +90,34 @@ def hold_of(row: Sequence[Any]) -> Hold:
         HoldStatus(row[6]),
         row[7],
         row[8],
+    )
+
+
+def transaction_of(
+    row: Sequence[Any],
+    postings: tuple[Posting, ...],
+    reversed_by: int | None,
+    load_meta: Callable[[Any], Metadata] = meta_of,
+    load_rates: Callable[[Any], tuple[Rate, ...]] = rates_of,
+) -> Transaction:
+    """An entry from ``id, kind, effective_at, recorded_at, key, memo, metadata,
+    reverses, hold_id, expires_at, rates, prev_hash, hash``; ``load_meta`` and
+    ``load_rates`` read the two JSON columns as the driver returns them (decoded
+    by psycopg, text from sqlite3)."""
+    return Transaction(
+        row[0],
+        KINDS[row[1]],
+        postings,
+        EPOCH + timedelta(microseconds=row[2]),
+        EPOCH + timedelta(microseconds=row[3]),
+        row[4],
+        row[5],
+        load_meta(row[6]),
+        row[7],
+        row[8],
+        from_micros(row[9]),
+        load_rates(row[10]),
+        row[11],
+        row[12],
+        reversed_by,
     )

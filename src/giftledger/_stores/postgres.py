@@ -69,7 +69,7 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -87,16 +87,14 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import EPOCH as _EPOCH
-from ._rows import KINDS as _KINDS
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
 from ._rows import from_micros as _from_micros
 from ._rows import hold_of as _hold
 from ._rows import meta_of as _load_meta
-from ._rows import rates_of as _load_rates
 from ._rows import to_micros as _to_micros
+from ._rows import transaction_of
 
 if TYPE_CHECKING:
     import psycopg
@@ -389,23 +387,8 @@ _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_mino
 
 
 def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:
-    return Transaction(
-        row[0],
-        _KINDS[row[1]],
-        postings,
-        _EPOCH + timedelta(microseconds=row[2]),
-        _EPOCH + timedelta(microseconds=row[3]),
-        row[4],
-        row[5],
-        _load_meta(row[6]),
-        row[7],
-        row[8],
-        _from_micros(row[9]),
-        _load_rates(row[10]),
-        row[11],
-        row[12],
-        row[13],
-    )
+    # psycopg decodes the JSON columns; the reversal's id is the joined 14th column.
+    return transaction_of(row, postings, row[13])
 
 
 # -- the store ---------------------------------------------------------------------------

@@ -66,13 +66,12 @@ from .._ledger.model import (
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
 from ._rows import EPOCH as _EPOCH
-from ._rows import KINDS as _KINDS
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
 from ._rows import from_micros as _from_micros
 from ._rows import hold_of as _hold
-from ._rows import meta_of, rates_of
+from ._rows import meta_of, rates_of, transaction_of
 from ._rows import to_micros as _to_micros
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -684,22 +683,12 @@ class _Reader:
         ):
             id = row[0]
             out.append(
-                Transaction(
-                    id,
-                    _KINDS[row[1]],
+                transaction_of(
+                    row,
                     tuple(postings.get(id, ())),
-                    _EPOCH + timedelta(microseconds=row[2]),
-                    _EPOCH + timedelta(microseconds=row[3]),
-                    row[4],
-                    row[5],
-                    _load_meta(row[6]),
-                    row[7],
-                    row[8],
-                    _from_micros(row[9]),
-                    _load_rates(row[10]),
-                    row[11],
-                    row[12],
                     reversed_by.get(id),
+                    _load_meta,
+                    _load_rates,
                 )
             )
         return out
