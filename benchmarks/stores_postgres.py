@@ -47,36 +47,21 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
         "skipped: psycopg is not installed (pip install 'giftledger[postgres]')"
     ) from None
 
-VIEWERS = 1_000
-CREATORS = 100
-COINS, DIAMONDS = 10, 5
-BATCH = 1_000
+from _gifts import (
+    BATCH,
+    COIN_SUPPLY,
+    CREATORS,
+    DIAMOND_SUPPLY,
+    VIEWERS,
+    open_book,
+)
+from _gifts import check as _check
+from _gifts import creator as _creator
+from _gifts import gift as _gift
+from _gifts import register_units as _register_units
+from _gifts import wallet as _wallet
+
 WRITERS = 8
-COIN_SUPPLY = "platform:coin-supply"
-DIAMOND_SUPPLY = "platform:diamond-supply"
-_DEBIT, _CREDIT = gl.Side.DEBIT, gl.Side.CREDIT
-
-
-def _register_units() -> None:
-    gl.register_unit("COIN", 0, singular="coin")
-    gl.register_unit("DIAMOND", 0, singular="diamond")
-
-
-def _wallet(i: int) -> str:
-    return f"viewers:v{i % VIEWERS}:coins"
-
-
-def _creator(i: int) -> str:
-    return f"creators:c{i % CREATORS}:diamonds"
-
-
-def _gift(i: int) -> list[gl.Posting]:
-    return [
-        gl.Posting(_wallet(i), _DEBIT, COINS, "COIN"),
-        gl.Posting(COIN_SUPPLY, _CREDIT, COINS, "COIN"),
-        gl.Posting(DIAMOND_SUPPLY, _DEBIT, DIAMONDS, "DIAMOND"),
-        gl.Posting(_creator(i), _CREDIT, DIAMONDS, "DIAMOND"),
-    ]
 
 
 @contextmanager
@@ -90,29 +75,7 @@ def _schema(url: str) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def _open_book(url: str, gifts: int) -> gl.Ledger:
-    """A ledger with the wallets funded for ``gifts`` gifts (funding is not timed)."""
-    book = gl.Ledger.open(url)
-    book.open_account(COIN_SUPPLY, "COIN", rule=gl.BalanceRule.unrestricted())
-    book.open_account(DIAMOND_SUPPLY, "DIAMOND", rule=gl.BalanceRule.unrestricted())
-    for i in range(VIEWERS):
-        book.open_account(_wallet(i), "COIN", normal="credit")
-    for i in range(CREATORS):
-        book.open_account(_creator(i), "DIAMOND", normal="credit")
-    funding = (gifts // VIEWERS + 1) * COINS * 2
-    book.post_many(
-        [[gl.debit(COIN_SUPPLY, funding), gl.credit(_wallet(i), funding)] for i in range(VIEWERS)]
-    )
-    return book
-
-
-def _check(book: gl.Ledger, gifts: int) -> None:
-    """The books must add up, so a fast-but-wrong run cannot look good."""
-    supply = int(book.balance(DIAMOND_SUPPLY).amount)
-    if supply != gifts * DIAMONDS:
-        raise SystemExit(f"wrong: diamond supply {supply}, expected {gifts * DIAMONDS}")
-    if not book.trial_balance().is_balanced:
-        raise SystemExit("wrong: the trial balance is off")
+_open_book = open_book
 
 
 # -- the ledger ---------------------------------------------------------------------------
