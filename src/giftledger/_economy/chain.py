@@ -537,18 +537,7 @@ class GiftEconomy(Withdrawals, Refunds):
             elif adj < 0:
                 self._open("revenue:creator-pay-adjustments", b, _C)
                 postings.append(Posting("revenue:creator-pay-adjustments", _C, -adj, b))
-            rates: tuple[Rate, ...] = ()
-            paid = value
-            if value and currency == b:
-                postings.append(Posting(cash, _C, value, b))
-            elif value:
-                fx = self._rate(b, currency, now)
-                paid = _convert_minor(value, b, currency, fx)
-                rates = (Rate(b, currency, fx),)
-                postings.append(Posting(self._trading(b), _C, value, b))
-                if paid:
-                    postings.append(Posting(self._trading(currency), _D, paid, currency))
-                    postings.append(Posting(cash, _C, paid, currency))
+            paid, rates = self._credit_cash(postings, cash, value, b, currency, now)
             meta: dict[str, MetaValue] = {
                 OP: "convert",
                 "gl.creator": creator,
@@ -638,18 +627,7 @@ class GiftEconomy(Withdrawals, Refunds):
                 rule=BalanceRule.unrestricted(),
             )
             postings = [Posting(pool, _D, minor, pool_ccy)]
-            rates: tuple[Rate, ...] = ()
-            paid = minor
-            if currency == pool_ccy:
-                postings.append(Posting(cash, _C, minor, currency))
-            else:
-                fx = self._rate(pool_ccy, currency, now)
-                paid = _convert_minor(minor, pool_ccy, currency, fx)
-                rates = (Rate(pool_ccy, currency, fx),)
-                postings.append(Posting(self._trading(pool_ccy), _C, minor, pool_ccy))
-                if paid:
-                    postings.append(Posting(self._trading(currency), _D, paid, currency))
-                    postings.append(Posting(cash, _C, paid, currency))
+            paid, rates = self._credit_cash(postings, cash, minor, pool_ccy, currency, now)
             meta: dict[str, MetaValue] = {
                 OP: "views",
                 "gl.creator": creator,
@@ -671,6 +649,31 @@ class GiftEconomy(Withdrawals, Refunds):
         return self._execute(key, request, dry_run, plan)
 
     # -- reports -----------------------------------------------------------------------
+
+    def _credit_cash(
+        self,
+        postings: list[Posting],
+        cash: str,
+        value: int,
+        source: str,
+        currency: str,
+        now: datetime,
+    ) -> tuple[int, tuple[Rate, ...]]:
+        """Append the postings that credit ``value`` minor units of ``source`` to the
+        creator's ``cash`` account in ``currency``, through the trading accounts when
+        the two differ; return what reaches the cash account and the rate used."""
+        if not value:
+            return 0, ()
+        if currency == source:
+            postings.append(Posting(cash, _C, value, source))
+            return value, ()
+        fx = self._rate(source, currency, now)
+        paid = _convert_minor(value, source, currency, fx)
+        postings.append(Posting(self._trading(source), _C, value, source))
+        if paid:
+            postings.append(Posting(self._trading(currency), _D, paid, currency))
+            postings.append(Posting(cash, _C, paid, currency))
+        return paid, (Rate(source, currency, fx),)
 
     def explain(self, creator: str) -> Explanation:
         """Where every cent the creator earned came from; see :class:`Explanation`."""
