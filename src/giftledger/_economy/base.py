@@ -32,7 +32,8 @@ from .._errors import (
     UnknownRule,
     UnknownTransaction,
 )
-from .._ledger.ledger import Ledger, _check_key
+from .._ledger.idempotency import _check_key
+from .._ledger.ledger import Ledger
 from .._ledger.model import (
     BalanceRule,
     MetaValue,

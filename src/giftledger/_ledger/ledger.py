@@ -6,31 +6,30 @@ alone checks the rules: postings balance per unit, amounts are in the
 account's unit, balance rules hold (counting pending holds), idempotency keys
 are honoured, a transaction is reversed at most once. A call that fails
 changes nothing.
+
+This module holds :class:`Ledger` itself: construction, accounts and the write
+path (posting, transfers, conversions, reversals). It mixes in holds
+(:mod:`.holds`), queries (:mod:`.queries`) and verification (:mod:`.verify`);
+idempotency keys are fingerprinted and replayed by :mod:`.idempotency`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from fractions import Fraction
 from typing import Literal, TypeVar, cast, overload
-
-from moneyed import Money
 
 from .. import _errors
 from .._errors import (
     AccountClosed,
     AccountExists,
     AlreadyReversed,
-    ChainBroken,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
-    HoldExpired,
-    HoldNotPending,
     InsufficientFunds,
     InvalidArgument,
     InvalidTransaction,
@@ -38,7 +37,6 @@ from .._errors import (
     StoreError,
     UnbalancedTransaction,
     UnknownAccount,
-    UnknownHold,
     UnknownTransaction,
 )
 from .._money.amounts import (
@@ -54,37 +52,35 @@ from .._money.amounts import (
 from .._money.units import Unit, get_unit
 from .batch import TransactionRequest
 from .clock import Clock, SystemClock, require_aware
-from .hashing import GENESIS_HASH, entry_hash
+from .hashing import entry_hash
+from .holds import HoldsMixin
+from .idempotency import _check_key, _fingerprint, _replay_transaction
 from .model import (
     Account,
-    AccountBalance,
     BalanceRule,
     EntryKind,
-    HistoryEntry,
     Hold,
     HoldStatus,
     Metadata,
     MetaValue,
-    Page,
     Posting,
     PostingSpec,
     Rate,
     Side,
     Transaction,
-    TrialBalance,
     check_account_name,
     freeze_metadata,
     is_encodable,
 )
+from .queries import QueriesMixin, _check_prefix
 from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
+from .verify import VerifyMixin
 
 __all__ = ["Ledger"]
 
 R = TypeVar("R")
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
-_POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
-_MAX_KEY = 256
 _RETRIES = 20  # re-runs of a write the store rolled back for a lost race
 _MAX = MAX_MINOR
 
@@ -94,89 +90,7 @@ def _describe(p: Posting, index: int) -> str:
     return f"posting {index} ({p.side.value} {amount} {p.unit} to {p.account!r})"
 
 
-def _check_key(key: object) -> None:
-    """Refuse an idempotency key no store could keep, naming it."""
-    if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
-        raise InvalidArgument(
-            f"idempotency key {key!r} must be a non-empty string of at most "
-            f"{_MAX_KEY} characters, with no lone surrogate or NUL character"
-        )
-
-
-def _fingerprint(parts: object) -> str:
-    # The same content must give the same fingerprint however it was spelled: a list
-    # or a tuple of postings, metadata keys in any order. The text is a tagged,
-    # length-prefixed encoding (so it is injective) built with f-strings: repr() of
-    # attrs records, enums and even nested tuples is slow (35 us for a post of four
-    # postings on the benchmark box, more than the rest of the post).
-    out: list[str] = []
-    _encode(parts, out)
-    return hashlib.sha256("".join(out).encode()).hexdigest()
-
-
-def _encode(value: object, out: list[str]) -> None:
-    """Append an injective text of ``value`` to ``out``: every value opens with a tag
-    and says where it ends."""
-    cls = type(value)
-    if cls is str:
-        assert isinstance(value, str)
-        out.append(f"s{len(value)}:{value}")
-    elif cls is int:
-        out.append(f"i{value};")
-    elif value is None:
-        out.append("n")
-    elif cls is Posting:
-        assert isinstance(value, Posting)
-        account, side, minor, unit = value.account, value.side, value.minor, value.unit
-        if (side is _DEBIT or side is _CREDIT) and type(minor) is int and type(unit) is str:
-            # the common case in one f-string: no call per field
-            code = "D" if side is _DEBIT else "C"
-            out.append(f"P{len(account)}:{account}{code}i{minor};s{len(unit)}:{unit}")
-        else:
-            out.append(f"P{len(account)}:{account}")
-            _encode_side(side, out)
-            _encode(minor, out)
-            _encode(unit, out)
-    elif cls is PostingSpec:
-        assert isinstance(value, PostingSpec)
-        account, side, amount = value.account, value.side, value.amount
-        if (side is _DEBIT or side is _CREDIT) and type(amount) is int:
-            code = "D" if side is _DEBIT else "C"
-            out.append(f"S{len(account)}:{account}{code}i{amount};")
-        else:
-            out.append(f"S{len(account)}:{account}")
-            _encode_side(side, out)
-            _encode(amount, out)
-    elif cls is list or cls is tuple:
-        assert isinstance(value, list | tuple)
-        out.append(f"l{len(value)}[")
-        for item in value:
-            _encode(item, out)
-    elif isinstance(value, Mapping):
-        items = sorted(value.items(), key=_repr_key)
-        out.append(f"m{len(items)}[")
-        for k, v in items:
-            _encode(k, out)
-            _encode(v, out)
-    else:  # bool, Decimal, Money, datetime, Rate, enums …: their repr is exact
-        text = repr(value)
-        out.append(f"r{len(text)}:{text}")
-
-
-def _encode_side(side: object, out: list[str]) -> None:
-    if side is _DEBIT:
-        out.append("D")
-    elif side is _CREDIT:
-        out.append("C")
-    else:
-        _encode(side, out)
-
-
-def _repr_key(item: tuple[object, object]) -> str:
-    return repr(item[0])
-
-
-class Ledger:
+class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
     """A double-entry ledger over a store.
 
     ``Ledger()`` keeps everything in memory; :meth:`open` picks a store by URL.
@@ -1258,291 +1172,6 @@ class Ledger:
             dry_run=dry_run,
         )
 
-    # -- holds -------------------------------------------------------------------------
-
-    def hold(
-        self,
-        debit: str,
-        credit: str,
-        amount: AmountLike,
-        *,
-        expires_at: datetime | None = None,
-        timeout: timedelta | None = None,
-        key: str | None = None,
-        memo: str = "",
-        metadata: Mapping[str, MetaValue] | None = None,
-        dry_run: bool = False,
-        guard: Callable[[StoreReader], object] | None = None,
-    ) -> Hold:
-        """Reserve ``amount`` for a transfer from ``credit`` to ``debit``, to settle later.
-
-        The available balances drop at once (balance rules count pending
-        holds); posted balances move only when the hold is posted with
-        :meth:`post_hold`. :meth:`void_hold` releases it; past ``expires_at``
-        (or ``now + timeout``) it can no longer be posted and stops counting.
-
-        Args:
-            guard: a check run inside the locked store write before anything is
-                written, as for :meth:`post`: a threshold check and the hold
-                become one atomic step.
-
-        Returns:
-            The pending :class:`~giftledger.Hold`; its ``id`` names it later.
-
-        Raises:
-            InsufficientFunds: the reservation would break a balance rule.
-            plus what :meth:`transfer` raises.
-        """
-        if expires_at is not None and timeout is not None:
-            raise InvalidArgument("give either expires_at or timeout, not both")
-        request = ("hold", debit, credit, amount, expires_at, timeout, memo, metadata)
-
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Hold:
-            if guard is not None:
-                guard(w)
-            memo_ = self._text(memo, "memo")
-            meta = freeze_metadata(metadata)
-            exp = require_aware(expires_at, "expires_at") if expires_at is not None else None
-            if timeout is not None:
-                if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
-                    raise InvalidArgument(f"timeout {timeout!r} must be a positive timedelta")
-                exp = now + timeout
-            if exp is not None and exp <= now:
-                raise InvalidArgument(
-                    f"expires_at {exp.isoformat()} is not after now ({now.isoformat()})"
-                )
-            if debit == credit:
-                raise InvalidTransaction(
-                    f"a hold needs two different accounts, got {debit!r} twice"
-                )
-            (pd, pc), states = self._resolve(
-                [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)], w
-            )
-            self._check_balanced((pd, pc))
-            deltas = {debit: (0, pd.minor, 0), credit: (0, 0, pc.minor)}
-            self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
-            last_id = w.head()[0]
-            hold = Hold(last_id + 1, debit, credit, pd.minor, pd.unit, exp)
-            self._commit(
-                w,
-                EntryKind.HOLD,
-                (pd, pc),
-                states,
-                deltas,
-                now,
-                None,
-                key,
-                fingerprint,
-                memo_,
-                meta,
-                dry_run,
-                expires_at=exp,
-                hold=hold,
-            )
-            return hold
-
-        return self._run(key, request, dry_run, body, _replay_hold)
-
-    def _pending_hold(self, w: StoreReader, hold_id: int, now: datetime, action: str) -> Hold:
-        if isinstance(hold_id, Hold):
-            hold_id = hold_id.id
-        hold = (
-            w.hold(hold_id) if isinstance(hold_id, int) and not isinstance(hold_id, bool) else None
-        )
-        if hold is None:
-            raise UnknownHold(f"no hold with id {hold_id!r}")
-        if hold.status is not HoldStatus.PENDING:
-            raise HoldNotPending(
-                f"hold {hold.id} is already {hold.status.value} (by entry {hold.resolved_by}); "
-                f"it cannot be {action}"
-            )
-        if hold.expires_at is not None and now >= hold.expires_at:
-            raise HoldExpired(
-                f"hold {hold.id} expired at {hold.expires_at.isoformat()}; it cannot be {action}"
-            )
-        return hold
-
-    def post_hold(
-        self,
-        hold: int | Hold,
-        amount: AmountLike | None = None,
-        *,
-        key: str | None = None,
-        memo: str = "",
-        metadata: Mapping[str, MetaValue] | None = None,
-        effective_at: datetime | None = None,
-        dry_run: bool = False,
-    ) -> Transaction:
-        """Post a pending hold, fully or (with ``amount``) partly; the rest is released.
-
-        Raises:
-            UnknownHold: no such hold.
-            HoldNotPending: already posted or voided.
-            HoldExpired: past its expiry.
-            InvalidTransaction: ``amount`` is more than the hold or not positive.
-        """
-        hold_id = hold.id if isinstance(hold, Hold) else hold
-        request = ("post_hold", hold_id, amount, memo, metadata, effective_at)
-
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
-            memo_ = self._text(memo, "memo")
-            meta = freeze_metadata(metadata)
-            eff = self._effective(effective_at)
-            h = self._pending_hold(w, hold_id, now, "posted")
-            minor = h.minor if amount is None else to_minor(amount, self._unit(h.unit))
-            if not 0 < minor <= h.minor:
-                raise InvalidTransaction(
-                    f"cannot post {from_minor(minor, h.unit).amount} {h.unit} of hold {h.id}: "
-                    f"the amount must be > 0 and at most the {h.amount.amount} {h.unit} held"
-                )
-            states = self._states(w, [h.debit, h.credit])
-            postings = (
-                Posting(h.debit, _DEBIT, minor, h.unit),
-                Posting(h.credit, _CREDIT, minor, h.unit),
-            )
-            deltas = {h.debit: (minor, -h.minor, 0), h.credit: (-minor, 0, -h.minor)}
-            self._check_rules(w, states, deltas, now, postings, "posting the hold")
-            settled = Hold(
-                h.id,
-                h.debit,
-                h.credit,
-                h.minor,
-                h.unit,
-                h.expires_at,
-                HoldStatus.POSTED,
-                minor,
-                None,
-            )
-            return self._commit(
-                w,
-                EntryKind.POST_HOLD,
-                postings,
-                states,
-                deltas,
-                now,
-                eff,
-                key,
-                fingerprint,
-                memo_,
-                meta,
-                dry_run,
-                hold_id=h.id,
-                hold=settled,
-            )
-
-        return self._run(key, request, dry_run, body, _replay_transaction)
-
-    def void_hold(
-        self,
-        hold: int | Hold,
-        *,
-        key: str | None = None,
-        memo: str = "",
-        metadata: Mapping[str, MetaValue] | None = None,
-        dry_run: bool = False,
-    ) -> Transaction:
-        """Release a pending hold; nothing moves and the reserved amount is available again.
-
-        Raises:
-            UnknownHold, HoldNotPending, HoldExpired: as for :meth:`post_hold`.
-        """
-        hold_id = hold.id if isinstance(hold, Hold) else hold
-        request = ("void_hold", hold_id, memo, metadata)
-
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
-            memo_ = self._text(memo, "memo")
-            meta = freeze_metadata(metadata)
-            h = self._pending_hold(w, hold_id, now, "voided")
-            states = self._states(w, [h.debit, h.credit])
-            deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
-            voided = Hold(h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.VOIDED)
-            return self._commit(
-                w,
-                EntryKind.VOID_HOLD,
-                (),
-                states,
-                deltas,
-                now,
-                None,
-                key,
-                fingerprint,
-                memo_,
-                meta,
-                dry_run,
-                hold_id=h.id,
-                hold=voided,
-            )
-
-        return self._run(key, request, dry_run, body, _replay_transaction)
-
-    def expire_holds(self) -> tuple[Transaction, ...]:
-        """Record every pending hold past its expiry as expired; return the new entries.
-
-        Expired holds stop counting against balances as soon as their time
-        passes, whether or not this is called; calling it writes that fact into
-        the journal and keeps later balance checks fast.
-        """
-        now = self.clock.now()
-        out = []
-        with self.store.write() as w:
-            for h in w.holds(None, pending_only=True):
-                if h.expires_at is None or now < h.expires_at:
-                    continue
-                states = self._states(w, [h.debit, h.credit])
-                deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
-                expired = Hold(
-                    h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.EXPIRED
-                )
-                out.append(
-                    self._commit(
-                        w,
-                        EntryKind.EXPIRE_HOLD,
-                        (),
-                        states,
-                        deltas,
-                        now,
-                        None,
-                        None,
-                        None,
-                        "",
-                        (),
-                        False,
-                        hold_id=h.id,
-                        hold=expired,
-                    )
-                )
-        return tuple(out)
-
-    def get_hold(self, hold_id: int) -> Hold:
-        """The hold placed by entry ``hold_id``, with its current status.
-
-        A pending hold whose expiry has passed is reported as ``EXPIRED``.
-        """
-        with self.store.read() as r:
-            hold = r.hold(hold_id)
-        if hold is None:
-            raise UnknownHold(f"no hold with id {hold_id!r}")
-        if (
-            hold.status is HoldStatus.PENDING
-            and hold.expires_at is not None
-            and self.clock.now() >= hold.expires_at
-        ):
-            return Hold(
-                hold.id,
-                hold.debit,
-                hold.credit,
-                hold.minor,
-                hold.unit,
-                hold.expires_at,
-                HoldStatus.EXPIRED,
-            )
-        return hold
-
-    def holds(self, account: str | None = None, *, pending_only: bool = True) -> tuple[Hold, ...]:
-        """Holds touching ``account`` (all accounts if None), pending ones only by default."""
-        with self.store.read() as r:
-            return tuple(r.holds(account, pending_only))
-
     # -- reversal ----------------------------------------------------------------------
 
     def reverse(
@@ -1612,187 +1241,6 @@ class Ledger:
 
         return self._run(key, request, dry_run, body, _replay_transaction)
 
-    # -- queries -----------------------------------------------------------------------
-
-    def _state(self, r: StoreReader, name: str) -> AccountState:
-        st = r.account_state(name)
-        if st is None:
-            raise UnknownAccount(f"unknown account {name!r}")
-        return st
-
-    @staticmethod
-    def _normal(account: Account, net: int) -> int:
-        return net if account.normal is _DEBIT else -net
-
-    def balance(
-        self,
-        name: str,
-        *,
-        at: datetime | None = None,
-        recorded_through: int | None = None,
-    ) -> Money:
-        """The posted balance of an account, on its normal side.
-
-        Args:
-            at: count only postings effective at or before this time.
-            recorded_through: count only entries with id up to this one: the
-                balance as it was recorded at that point of the journal, so a
-                later back-dated entry does not change it.
-
-        Example:
-            >>> import giftledger as gl
-            >>> book = gl.Ledger()
-            >>> _ = book.open_account("a", "USD"), book.open_account("b", "USD", normal="credit")
-            >>> t1 = book.transfer("a", "b", 5)
-            >>> t2 = book.transfer("a", "b", 7)
-            >>> book.balance("a"), book.balance("a", recorded_through=t1.id)
-            (Money('12.00', 'USD'), Money('5.00', 'USD'))
-        """
-        when = require_aware(at, "at") if at is not None else None
-        with self.store.read() as r:
-            st = self._state(r, name)
-            if when is None and recorded_through is None:
-                net = st.net
-            else:
-                net = r.net_at(name, when, recorded_through)
-        return from_minor(self._normal(st.account, net), st.account.unit)
-
-    def account_balance(self, name: str) -> AccountBalance:
-        """Posted, pending and available balances of an account, on its normal side."""
-        now = self.clock.now()
-        with self.store.read() as r:
-            st = self._state(r, name)
-            pd, pc = self._live_pending(r, st, now)
-        a = st.account
-        posted = self._normal(a, st.net)
-        available = posted - (pc if a.normal is _DEBIT else pd)
-        return AccountBalance(
-            name,
-            from_minor(posted, a.unit),
-            from_minor(pd, a.unit),
-            from_minor(pc, a.unit),
-            from_minor(available, a.unit),
-        )
-
-    def available(self, name: str) -> Money:
-        """The available balance: posted less what pending holds would take out."""
-        return self.account_balance(name).available
-
-    def balances(self, prefix: str = "") -> dict[str, Money]:
-        """Posted balances of every account whose name starts with ``prefix``."""
-        _check_prefix(prefix)
-        with self.store.read() as r:
-            states = r.account_states(prefix)
-        return {
-            st.account.name: from_minor(self._normal(st.account, st.net), st.account.unit)
-            for st in states
-        }
-
-    def history(self, name: str, *, after: int | None = None, limit: int = 100) -> Page:
-        """Posted postings of an account, oldest first, a page at a time.
-
-        Args:
-            after: the ``next_cursor`` of the previous page (an entry id).
-            limit: entries per page, 1 to 10,000.
-        """
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
-            raise InvalidArgument(f"limit {limit!r} must be an int from 1 to 10000")
-        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
-            raise InvalidArgument(f"after {after!r} must be None or a page's next_cursor (an int)")
-        with self.store.read() as r:
-            st = self._state(r, name)
-            rows = r.history(name, after, limit + 1)
-            more = len(rows) > limit
-            page = rows[:limit]
-            if more and rows[limit].transaction_id == page[-1].transaction_id:
-                # The cursor is an entry id, so a page must not end inside an entry that
-                # posts to this account more than once: end before it, or, if that entry
-                # alone overflows the page, take all of its postings.
-                split_id = page[-1].transaction_id
-                kept = [row for row in page if row.transaction_id != split_id]
-                if kept:
-                    page = kept
-                else:
-                    page = [
-                        row
-                        for row in r.history(name, after, 1_000_000)
-                        if row.transaction_id == split_id
-                    ]
-                    more = bool(r.history(name, split_id, 1))
-            txs = {row.transaction_id: r.transaction(row.transaction_id) for row in page}
-        items = []
-        for row in page:
-            tx = txs[row.transaction_id]
-            assert tx is not None
-            items.append(
-                HistoryEntry(
-                    tx,
-                    row.posting,
-                    from_minor(self._normal(st.account, row.net_after), st.account.unit),
-                )
-            )
-        return Page(tuple(items), page[-1].transaction_id if more else None)
-
-    def transaction(self, transaction_id: int) -> Transaction:
-        """The entry with this id.
-
-        Raises:
-            UnknownTransaction: no such entry.
-        """
-        tx = None
-        if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
-            with self.store.read() as r:
-                tx = r.transaction(transaction_id)
-        if tx is None:
-            raise UnknownTransaction(f"no transaction with id {transaction_id!r}")
-        return tx
-
-    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
-        """Entries with ``start <= id < stop``, in journal order."""
-        with self.store.read() as r:
-            yield from r.transactions(start, stop)
-
-    def find(self, key: str) -> Transaction | None:
-        """The entry created under idempotency key ``key``, if any."""
-        with self.store.read() as r:
-            record = r.idempotency(key)
-            if record is None or record.transaction_id is None:
-                return None
-            return r.transaction(record.transaction_id)
-
-    @property
-    def head(self) -> tuple[int, str]:
-        """The id and hash of the last entry: ``(0, "000…")`` for an empty ledger."""
-        with self.store.read() as r:
-            return r.head()
-
-    def trial_balance(self) -> TrialBalance:
-        """Posted debit and credit totals per unit; balanced when each pair is equal."""
-        with self.store.read() as r:
-            debits, credits = r.totals()
-        return TrialBalance(debits, credits)
-
-    def verify(self) -> int:
-        """Re-check the hash chain and every invariant; return the number of entries.
-
-        Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
-        the one before and its own hash matches its content; each entry is
-        balanced per unit and its postings are in their accounts' units;
-        reversal and hold links point where they should; the stored account
-        totals, pending totals and per-unit trial balance equal what the
-        journal adds up to.
-
-        Raises:
-            ChainBroken: names the first entry (or account) that does not hold.
-        """
-        with self.store.read() as r:
-            return _verify(r)
-
-
-def _check_prefix(prefix: object) -> None:
-    if not isinstance(prefix, str):
-        raise InvalidArgument(f'prefix {prefix!r} must be a string ("" for every account)')
-
 
 def _batch_accounts(
     items: Sequence[TransactionRequest | Sequence[PostingSpec | Posting]],
@@ -1822,123 +1270,3 @@ def _with_resolution(hold: Hold, entry_id: int) -> Hold:
         hold.posted_minor,
         entry_id,
     )
-
-
-def _replay_transaction(r: StoreReader, record: IdempotencyRecord) -> Transaction:
-    assert record.transaction_id is not None
-    tx = r.transaction(record.transaction_id)
-    assert tx is not None
-    return tx
-
-
-def _replay_hold(r: StoreReader, record: IdempotencyRecord) -> Hold:
-    assert record.transaction_id is not None
-    hold = r.hold(record.transaction_id)
-    assert hold is not None
-    return hold
-
-
-def _verify(r: StoreReader) -> int:
-    prev = GENESIS_HASH
-    count = 0
-    nets: dict[str, int] = {}
-    pend: dict[str, list[int]] = {}
-    debits: dict[str, int] = {}
-    credits: dict[str, int] = {}
-    holds: dict[int, Transaction] = {}
-    reversed_: dict[int, int] = {}
-    claimed: dict[int, int] = {}  # reversed_by links as stored beside the entries
-    accounts = {st.account.name: st for st in r.account_states("")}
-    for tx in r.transactions():
-        count += 1
-        where = f"transaction {tx.id}"
-        if tx.id != count:
-            # Name the entry by its place in the journal: its stored id is what changed.
-            raise ChainBroken(
-                f"transaction {count} is out of sequence: it carries id {tx.id}", count
-            )
-        if tx.prev_hash != prev:
-            raise ChainBroken(
-                f"{where} links to {tx.prev_hash[:12]}… but the entry before hashes to "
-                f"{prev[:12]}…: an entry before it was changed, removed or inserted",
-                tx.id,
-            )
-        actual = entry_hash(tx, prev)
-        if actual != tx.hash:
-            raise ChainBroken(
-                f"{where} does not match its hash: its content was changed after it was "
-                f"recorded (stored {tx.hash[:12]}…, content hashes to {actual[:12]}…)",
-                tx.id,
-            )
-        prev = tx.hash
-        if tx.reversed_by is not None:
-            claimed[tx.id] = tx.reversed_by
-        sums: dict[str, int] = {}
-        for p in tx.postings:
-            st = accounts.get(p.account)
-            if st is None or st.account.unit != p.unit or p.minor <= 0:
-                raise ChainBroken(
-                    f"{where} has a posting to {p.account!r} that does not fit its account", tx.id
-                )
-            sums[p.unit] = sums.get(p.unit, 0) + p.signed
-        if any(sums.values()):
-            raise ChainBroken(f"{where} is not balanced per unit: {sums}", tx.id)
-        kind = tx.kind
-        if kind in _POSTED:
-            for p in tx.postings:
-                nets[p.account] = nets.get(p.account, 0) + p.signed
-                if p.side is _DEBIT:
-                    debits[p.unit] = debits.get(p.unit, 0) + p.minor
-                else:
-                    credits[p.unit] = credits.get(p.unit, 0) + p.minor
-        if kind is EntryKind.HOLD:
-            holds[tx.id] = tx
-            d, c = tx.postings
-            pend.setdefault(d.account, [0, 0])[0] += d.minor
-            pend.setdefault(c.account, [0, 0])[1] += c.minor
-        elif kind in (EntryKind.POST_HOLD, EntryKind.VOID_HOLD, EntryKind.EXPIRE_HOLD):
-            placed = holds.pop(tx.hold_id, None) if tx.hold_id is not None else None
-            if placed is None:
-                raise ChainBroken(f"{where} settles hold {tx.hold_id}, which is not pending", tx.id)
-            d, c = placed.postings
-            pend[d.account][0] -= d.minor
-            pend[c.account][1] -= c.minor
-        elif kind is EntryKind.REVERSAL:
-            if tx.reverses is None or tx.reverses >= tx.id or tx.reverses in reversed_:
-                raise ChainBroken(f"{where} reverses {tx.reverses}, which it cannot", tx.id)
-            reversed_[tx.reverses] = tx.id
-    # reversed_by is a link kept beside the hashed content: check it against the
-    # reversals the journal holds, both ways.
-    wrong = [i for i in claimed.keys() | reversed_.keys() if claimed.get(i) != reversed_.get(i)]
-    if wrong:
-        first = min(wrong)
-        raise ChainBroken(
-            f"transaction {first} is linked as reversed by {claimed.get(first)}, but the "
-            f"journal's reversal of it is {reversed_.get(first)}",
-            first,
-        )
-    head_id, head_hash = r.head()
-    if head_id != count or head_hash != prev:
-        raise ChainBroken(
-            f"the journal holds {count} entries ending in {prev[:12]}… but the store's head "
-            f"says {head_id} ending in {head_hash[:12]}…: entries are missing at the end",
-            None,
-        )
-    for name, st in accounts.items():
-        pd, pc = pend.get(name, [0, 0])
-        if st.net != nets.get(name, 0) or st.pending_debits != pd or st.pending_credits != pc:
-            raise ChainBroken(
-                f"account {name!r} holds totals (net {st.net}, pending {st.pending_debits}/"
-                f"{st.pending_credits}) that differ from its journal (net {nets.get(name, 0)}, "
-                f"pending {pd}/{pc})",
-                None,
-            )
-    sd, sc = r.totals()
-    if {u: v for u, v in sd.items() if v} != debits or {
-        u: v for u, v in sc.items() if v
-    } != credits:
-        raise ChainBroken("the stored per-unit totals differ from the journal", None)
-    for unit in set(debits) | set(credits):
-        if debits.get(unit, 0) != credits.get(unit, 0):
-            raise ChainBroken(f"the trial balance is off in {unit}", None)
-    return count

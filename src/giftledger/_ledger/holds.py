@@ -1,0 +1,402 @@
+"""Holds: reserve an amount now, post or void it later, or let it expire.
+
+:class:`HoldsMixin` gives :class:`~giftledger.Ledger` its hold methods; they
+write through the ledger's write path (``_run``, the checks and ``_commit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTransaction, UnknownHold
+from .._money.amounts import AmountLike, from_minor, to_minor
+from .._money.units import Unit
+from .clock import Clock, require_aware
+from .idempotency import _replay_transaction
+from .model import (
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Metadata,
+    MetaValue,
+    Posting,
+    PostingSpec,
+    Rate,
+    Side,
+    Transaction,
+    freeze_metadata,
+)
+from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
+
+__all__ = ["HoldsMixin"]
+
+R = TypeVar("R")
+_DEBIT = Side.DEBIT
+_CREDIT = Side.CREDIT
+
+if TYPE_CHECKING:
+
+    class _Host(Protocol):
+        """What the hold methods use of the :class:`~giftledger.Ledger` they are mixed into."""
+
+        store: Store
+        clock: Clock
+
+        def _unit(self, code: str) -> Unit: ...
+
+        def _run(
+            self,
+            key: str | None,
+            request: object,
+            dry_run: bool,
+            body: Callable[[StoreWriter, datetime, str | None], R],
+            replay: Callable[[StoreReader, IdempotencyRecord], R],
+            retrying: bool = False,
+        ) -> R: ...
+
+        def _states(self, w: StoreWriter, names: Iterable[str]) -> dict[str, AccountState]: ...
+
+        def _resolve(
+            self, specs: Iterable[PostingSpec | Posting], w: StoreWriter
+        ) -> tuple[tuple[Posting, ...], dict[str, AccountState]]: ...
+
+        @staticmethod
+        def _check_balanced(postings: Sequence[Posting]) -> None: ...
+
+        def _check_rules(
+            self,
+            w: StoreReader,
+            states: Mapping[str, AccountState],
+            deltas: Mapping[str, tuple[int, int, int]],
+            now: datetime,
+            postings: Sequence[Posting],
+            what: str,
+        ) -> None: ...
+
+        def _commit(
+            self,
+            w: StoreWriter,
+            kind: EntryKind,
+            postings: tuple[Posting, ...],
+            states: Mapping[str, AccountState],
+            deltas: dict[str, tuple[int, int, int]],
+            now: datetime,
+            effective_at: datetime | None,
+            key: str | None,
+            fingerprint: str | None,
+            memo: str,
+            metadata: Metadata,
+            dry_run: bool,
+            *,
+            reverses: int | None = None,
+            hold_id: int | None = None,
+            expires_at: datetime | None = None,
+            rates: tuple[Rate, ...] = (),
+            hold: Hold | None = None,
+            result: str | None = None,
+            net_after: list[int] | None = None,
+        ) -> Transaction: ...
+
+        @staticmethod
+        def _text(value: object, what: str) -> str: ...
+
+        def _effective(self, effective_at: datetime | None) -> datetime | None: ...
+
+else:
+    _Host = object
+
+
+class HoldsMixin(_Host):
+    """The hold methods of :class:`~giftledger.Ledger`."""
+
+    def hold(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        expires_at: datetime | None = None,
+        timeout: timedelta | None = None,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        dry_run: bool = False,
+        guard: Callable[[StoreReader], object] | None = None,
+    ) -> Hold:
+        """Reserve ``amount`` for a transfer from ``credit`` to ``debit``, to settle later.
+
+        The available balances drop at once (balance rules count pending
+        holds); posted balances move only when the hold is posted with
+        :meth:`post_hold`. :meth:`void_hold` releases it; past ``expires_at``
+        (or ``now + timeout``) it can no longer be posted and stops counting.
+
+        Args:
+            guard: a check run inside the locked store write before anything is
+                written, as for :meth:`post`: a threshold check and the hold
+                become one atomic step.
+
+        Returns:
+            The pending :class:`~giftledger.Hold`; its ``id`` names it later.
+
+        Raises:
+            InsufficientFunds: the reservation would break a balance rule.
+            plus what :meth:`transfer` raises.
+        """
+        if expires_at is not None and timeout is not None:
+            raise InvalidArgument("give either expires_at or timeout, not both")
+        request = ("hold", debit, credit, amount, expires_at, timeout, memo, metadata)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Hold:
+            if guard is not None:
+                guard(w)
+            memo_ = self._text(memo, "memo")
+            meta = freeze_metadata(metadata)
+            exp = require_aware(expires_at, "expires_at") if expires_at is not None else None
+            if timeout is not None:
+                if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
+                    raise InvalidArgument(f"timeout {timeout!r} must be a positive timedelta")
+                exp = now + timeout
+            if exp is not None and exp <= now:
+                raise InvalidArgument(
+                    f"expires_at {exp.isoformat()} is not after now ({now.isoformat()})"
+                )
+            if debit == credit:
+                raise InvalidTransaction(
+                    f"a hold needs two different accounts, got {debit!r} twice"
+                )
+            (pd, pc), states = self._resolve(
+                [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)], w
+            )
+            self._check_balanced((pd, pc))
+            deltas = {debit: (0, pd.minor, 0), credit: (0, 0, pc.minor)}
+            self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
+            last_id = w.head()[0]
+            hold = Hold(last_id + 1, debit, credit, pd.minor, pd.unit, exp)
+            self._commit(
+                w,
+                EntryKind.HOLD,
+                (pd, pc),
+                states,
+                deltas,
+                now,
+                None,
+                key,
+                fingerprint,
+                memo_,
+                meta,
+                dry_run,
+                expires_at=exp,
+                hold=hold,
+            )
+            return hold
+
+        return self._run(key, request, dry_run, body, _replay_hold)
+
+    def _pending_hold(self, w: StoreReader, hold_id: int, now: datetime, action: str) -> Hold:
+        if isinstance(hold_id, Hold):
+            hold_id = hold_id.id
+        hold = (
+            w.hold(hold_id) if isinstance(hold_id, int) and not isinstance(hold_id, bool) else None
+        )
+        if hold is None:
+            raise UnknownHold(f"no hold with id {hold_id!r}")
+        if hold.status is not HoldStatus.PENDING:
+            raise HoldNotPending(
+                f"hold {hold.id} is already {hold.status.value} (by entry {hold.resolved_by}); "
+                f"it cannot be {action}"
+            )
+        if hold.expires_at is not None and now >= hold.expires_at:
+            raise HoldExpired(
+                f"hold {hold.id} expired at {hold.expires_at.isoformat()}; it cannot be {action}"
+            )
+        return hold
+
+    def post_hold(
+        self,
+        hold: int | Hold,
+        amount: AmountLike | None = None,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Post a pending hold, fully or (with ``amount``) partly; the rest is released.
+
+        Raises:
+            UnknownHold: no such hold.
+            HoldNotPending: already posted or voided.
+            HoldExpired: past its expiry.
+            InvalidTransaction: ``amount`` is more than the hold or not positive.
+        """
+        hold_id = hold.id if isinstance(hold, Hold) else hold
+        request = ("post_hold", hold_id, amount, memo, metadata, effective_at)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            memo_ = self._text(memo, "memo")
+            meta = freeze_metadata(metadata)
+            eff = self._effective(effective_at)
+            h = self._pending_hold(w, hold_id, now, "posted")
+            minor = h.minor if amount is None else to_minor(amount, self._unit(h.unit))
+            if not 0 < minor <= h.minor:
+                raise InvalidTransaction(
+                    f"cannot post {from_minor(minor, h.unit).amount} {h.unit} of hold {h.id}: "
+                    f"the amount must be > 0 and at most the {h.amount.amount} {h.unit} held"
+                )
+            states = self._states(w, [h.debit, h.credit])
+            postings = (
+                Posting(h.debit, _DEBIT, minor, h.unit),
+                Posting(h.credit, _CREDIT, minor, h.unit),
+            )
+            deltas = {h.debit: (minor, -h.minor, 0), h.credit: (-minor, 0, -h.minor)}
+            self._check_rules(w, states, deltas, now, postings, "posting the hold")
+            settled = Hold(
+                h.id,
+                h.debit,
+                h.credit,
+                h.minor,
+                h.unit,
+                h.expires_at,
+                HoldStatus.POSTED,
+                minor,
+                None,
+            )
+            return self._commit(
+                w,
+                EntryKind.POST_HOLD,
+                postings,
+                states,
+                deltas,
+                now,
+                eff,
+                key,
+                fingerprint,
+                memo_,
+                meta,
+                dry_run,
+                hold_id=h.id,
+                hold=settled,
+            )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    def void_hold(
+        self,
+        hold: int | Hold,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Release a pending hold; nothing moves and the reserved amount is available again.
+
+        Raises:
+            UnknownHold, HoldNotPending, HoldExpired: as for :meth:`post_hold`.
+        """
+        hold_id = hold.id if isinstance(hold, Hold) else hold
+        request = ("void_hold", hold_id, memo, metadata)
+
+        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+            memo_ = self._text(memo, "memo")
+            meta = freeze_metadata(metadata)
+            h = self._pending_hold(w, hold_id, now, "voided")
+            states = self._states(w, [h.debit, h.credit])
+            deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
+            voided = Hold(h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.VOIDED)
+            return self._commit(
+                w,
+                EntryKind.VOID_HOLD,
+                (),
+                states,
+                deltas,
+                now,
+                None,
+                key,
+                fingerprint,
+                memo_,
+                meta,
+                dry_run,
+                hold_id=h.id,
+                hold=voided,
+            )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    def expire_holds(self) -> tuple[Transaction, ...]:
+        """Record every pending hold past its expiry as expired; return the new entries.
+
+        Expired holds stop counting against balances as soon as their time
+        passes, whether or not this is called; calling it writes that fact into
+        the journal and keeps later balance checks fast.
+        """
+        now = self.clock.now()
+        out = []
+        with self.store.write() as w:
+            for h in w.holds(None, pending_only=True):
+                if h.expires_at is None or now < h.expires_at:
+                    continue
+                states = self._states(w, [h.debit, h.credit])
+                deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
+                expired = Hold(
+                    h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.EXPIRED
+                )
+                out.append(
+                    self._commit(
+                        w,
+                        EntryKind.EXPIRE_HOLD,
+                        (),
+                        states,
+                        deltas,
+                        now,
+                        None,
+                        None,
+                        None,
+                        "",
+                        (),
+                        False,
+                        hold_id=h.id,
+                        hold=expired,
+                    )
+                )
+        return tuple(out)
+
+    def get_hold(self, hold_id: int) -> Hold:
+        """The hold placed by entry ``hold_id``, with its current status.
+
+        A pending hold whose expiry has passed is reported as ``EXPIRED``.
+        """
+        with self.store.read() as r:
+            hold = r.hold(hold_id)
+        if hold is None:
+            raise UnknownHold(f"no hold with id {hold_id!r}")
+        if (
+            hold.status is HoldStatus.PENDING
+            and hold.expires_at is not None
+            and self.clock.now() >= hold.expires_at
+        ):
+            return Hold(
+                hold.id,
+                hold.debit,
+                hold.credit,
+                hold.minor,
+                hold.unit,
+                hold.expires_at,
+                HoldStatus.EXPIRED,
+            )
+        return hold
+
+    def holds(self, account: str | None = None, *, pending_only: bool = True) -> tuple[Hold, ...]:
+        """Holds touching ``account`` (all accounts if None), pending ones only by default."""
+        with self.store.read() as r:
+            return tuple(r.holds(account, pending_only))
+
+
+def _replay_hold(r: StoreReader, record: IdempotencyRecord) -> Hold:
+    assert record.transaction_id is not None
+    hold = r.hold(record.transaction_id)
+    assert hold is not None
+    return hold

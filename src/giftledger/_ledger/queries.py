@@ -1,0 +1,205 @@
+"""Queries: balances, history, single entries, the journal's head and its trial balance.
+
+:class:`QueriesMixin` gives :class:`~giftledger.Ledger` its read methods; none
+of them writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from moneyed import Money
+
+from .._errors import InvalidArgument, UnknownAccount, UnknownTransaction
+from .._money.amounts import from_minor
+from .clock import Clock, require_aware
+from .model import Account, AccountBalance, HistoryEntry, Page, Side, Transaction, TrialBalance
+from .store import AccountState, Store, StoreReader
+
+__all__ = ["QueriesMixin"]
+
+_DEBIT = Side.DEBIT
+
+if TYPE_CHECKING:
+
+    class _Host(Protocol):
+        """What the query methods use of the :class:`~giftledger.Ledger` they are mixed into."""
+
+        store: Store
+        clock: Clock
+
+        def _live_pending(
+            self, r: StoreReader, st: AccountState, now: datetime
+        ) -> tuple[int, int]: ...
+
+else:
+    _Host = object
+
+
+class QueriesMixin(_Host):
+    """The read methods of :class:`~giftledger.Ledger`."""
+
+    def _state(self, r: StoreReader, name: str) -> AccountState:
+        st = r.account_state(name)
+        if st is None:
+            raise UnknownAccount(f"unknown account {name!r}")
+        return st
+
+    @staticmethod
+    def _normal(account: Account, net: int) -> int:
+        return net if account.normal is _DEBIT else -net
+
+    def balance(
+        self,
+        name: str,
+        *,
+        at: datetime | None = None,
+        recorded_through: int | None = None,
+    ) -> Money:
+        """The posted balance of an account, on its normal side.
+
+        Args:
+            at: count only postings effective at or before this time.
+            recorded_through: count only entries with id up to this one: the
+                balance as it was recorded at that point of the journal, so a
+                later back-dated entry does not change it.
+
+        Example:
+            >>> import giftledger as gl
+            >>> book = gl.Ledger()
+            >>> _ = book.open_account("a", "USD"), book.open_account("b", "USD", normal="credit")
+            >>> t1 = book.transfer("a", "b", 5)
+            >>> t2 = book.transfer("a", "b", 7)
+            >>> book.balance("a"), book.balance("a", recorded_through=t1.id)
+            (Money('12.00', 'USD'), Money('5.00', 'USD'))
+        """
+        when = require_aware(at, "at") if at is not None else None
+        with self.store.read() as r:
+            st = self._state(r, name)
+            if when is None and recorded_through is None:
+                net = st.net
+            else:
+                net = r.net_at(name, when, recorded_through)
+        return from_minor(self._normal(st.account, net), st.account.unit)
+
+    def account_balance(self, name: str) -> AccountBalance:
+        """Posted, pending and available balances of an account, on its normal side."""
+        now = self.clock.now()
+        with self.store.read() as r:
+            st = self._state(r, name)
+            pd, pc = self._live_pending(r, st, now)
+        a = st.account
+        posted = self._normal(a, st.net)
+        available = posted - (pc if a.normal is _DEBIT else pd)
+        return AccountBalance(
+            name,
+            from_minor(posted, a.unit),
+            from_minor(pd, a.unit),
+            from_minor(pc, a.unit),
+            from_minor(available, a.unit),
+        )
+
+    def available(self, name: str) -> Money:
+        """The available balance: posted less what pending holds would take out."""
+        return self.account_balance(name).available
+
+    def balances(self, prefix: str = "") -> dict[str, Money]:
+        """Posted balances of every account whose name starts with ``prefix``."""
+        _check_prefix(prefix)
+        with self.store.read() as r:
+            states = r.account_states(prefix)
+        return {
+            st.account.name: from_minor(self._normal(st.account, st.net), st.account.unit)
+            for st in states
+        }
+
+    def history(self, name: str, *, after: int | None = None, limit: int = 100) -> Page:
+        """Posted postings of an account, oldest first, a page at a time.
+
+        Args:
+            after: the ``next_cursor`` of the previous page (an entry id).
+            limit: entries per page, 1 to 10,000.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+            raise InvalidArgument(f"limit {limit!r} must be an int from 1 to 10000")
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+            raise InvalidArgument(f"after {after!r} must be None or a page's next_cursor (an int)")
+        with self.store.read() as r:
+            st = self._state(r, name)
+            rows = r.history(name, after, limit + 1)
+            more = len(rows) > limit
+            page = rows[:limit]
+            if more and rows[limit].transaction_id == page[-1].transaction_id:
+                # The cursor is an entry id, so a page must not end inside an entry that
+                # posts to this account more than once: end before it, or, if that entry
+                # alone overflows the page, take all of its postings.
+                split_id = page[-1].transaction_id
+                kept = [row for row in page if row.transaction_id != split_id]
+                if kept:
+                    page = kept
+                else:
+                    page = [
+                        row
+                        for row in r.history(name, after, 1_000_000)
+                        if row.transaction_id == split_id
+                    ]
+                    more = bool(r.history(name, split_id, 1))
+            txs = {row.transaction_id: r.transaction(row.transaction_id) for row in page}
+        items = []
+        for row in page:
+            tx = txs[row.transaction_id]
+            assert tx is not None
+            items.append(
+                HistoryEntry(
+                    tx,
+                    row.posting,
+                    from_minor(self._normal(st.account, row.net_after), st.account.unit),
+                )
+            )
+        return Page(tuple(items), page[-1].transaction_id if more else None)
+
+    def transaction(self, transaction_id: int) -> Transaction:
+        """The entry with this id.
+
+        Raises:
+            UnknownTransaction: no such entry.
+        """
+        tx = None
+        if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
+            with self.store.read() as r:
+                tx = r.transaction(transaction_id)
+        if tx is None:
+            raise UnknownTransaction(f"no transaction with id {transaction_id!r}")
+        return tx
+
+    def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
+        """Entries with ``start <= id < stop``, in journal order."""
+        with self.store.read() as r:
+            yield from r.transactions(start, stop)
+
+    def find(self, key: str) -> Transaction | None:
+        """The entry created under idempotency key ``key``, if any."""
+        with self.store.read() as r:
+            record = r.idempotency(key)
+            if record is None or record.transaction_id is None:
+                return None
+            return r.transaction(record.transaction_id)
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The id and hash of the last entry: ``(0, "000…")`` for an empty ledger."""
+        with self.store.read() as r:
+            return r.head()
+
+    def trial_balance(self) -> TrialBalance:
+        """Posted debit and credit totals per unit; balanced when each pair is equal."""
+        with self.store.read() as r:
+            debits, credits = r.totals()
+        return TrialBalance(debits, credits)
+
+
+def _check_prefix(prefix: object) -> None:
+    if not isinstance(prefix, str):
+        raise InvalidArgument(f'prefix {prefix!r} must be a string ("" for every account)')
