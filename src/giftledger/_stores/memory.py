@@ -7,6 +7,17 @@ has to be undone; a dry run simply never reaches the mutators. A batch
 request may fail after earlier ones were applied, so while a batch is open
 every mutator logs how to undo itself, and the batch rolls back on an error
 (or always, for a dry run). Outside a batch the log is off and costs nothing.
+
+The journal and the idempotency keys are kept as tuples of plain values (str,
+int, bool, None, datetime), not as the records the ledger hands in. CPython's
+cycle collector stops tracking such tuples the first time it sees them, so a
+book of millions of entries adds nothing to each full collection; kept as
+records, 100k gift-shaped entries made every full collection walk 600k objects
+and halved the write rate by the end of the run. Records are rebuilt on read. For
+the same reason the long lists (the journal, each account's history) are kept
+in sealed tuples of ``_CHUNK`` rows: the collector stops walking a sealed
+chunk, where it would walk every element of one long list on each full
+collection.
 """
 
 from __future__ import annotations
@@ -15,18 +26,159 @@ import bisect
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from fractions import Fraction
+from itertools import chain
 from types import TracebackType
+from typing import Generic, TypeVar
 
 import attrs
 
 from .._ledger.hashing import GENESIS_HASH
-from .._ledger.model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
+from .._ledger.model import (
+    Account,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    Metadata,
+    Posting,
+    Rate,
+    Side,
+    Transaction,
+)
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
 
 __all__ = ["MemoryStore"]
 
-_DEBIT = Side.DEBIT
+_DEBIT, _CREDIT = Side.DEBIT, Side.CREDIT
 _POST, _POST_HOLD, _REVERSAL = EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL
+_KINDS = {kind.value: kind for kind in EntryKind}
+
+# A journal entry as stored: plain values only (see the module docstring).
+_PostingRow = tuple[str, bool, int, str]  # account, is debit, minor, unit
+_RateRow = tuple[str, str, int, int]  # base, quote, numerator, denominator
+_Row = tuple[
+    int,  # id
+    str,  # kind
+    tuple[_PostingRow, ...],
+    datetime,  # effective_at
+    datetime,  # recorded_at
+    "str | None",  # key
+    str,  # memo
+    Metadata,
+    "int | None",  # reverses
+    "int | None",  # hold_id
+    "datetime | None",  # expires_at
+    tuple[_RateRow, ...],
+    str,  # prev_hash
+    str,  # hash
+]
+_KeyRow = tuple[str, str, "int | None", "str | None", "str | None", "str | None"]
+
+
+_T = TypeVar("_T")
+_CHUNK = 64
+
+
+class _Log(Generic[_T]):
+    """An append-only list of rows, sealed into tuples of ``_CHUNK`` rows as it grows.
+
+    A tuple of untracked tuples is itself untracked by the cycle collector, so
+    only the short open tail and the list of chunks are walked on a collection.
+    """
+
+    __slots__ = ("_chunks", "_tail")
+
+    def __init__(self) -> None:
+        self._chunks: list[tuple[_T, ...]] = []
+        self._tail: list[_T] = []
+
+    def append(self, row: _T) -> None:
+        tail = self._tail
+        tail.append(row)
+        if len(tail) == _CHUNK:
+            self._chunks.append(tuple(tail))
+            tail.clear()
+
+    def pop(self) -> _T:
+        if not self._tail and self._chunks:
+            self._tail.extend(self._chunks.pop())
+        return self._tail.pop()
+
+    def __len__(self) -> int:
+        return len(self._chunks) * _CHUNK + len(self._tail)
+
+    def __getitem__(self, index: int) -> _T:
+        if index < 0:
+            index += len(self)
+        chunk, at = divmod(index, _CHUNK)
+        chunks = self._chunks
+        return chunks[chunk][at] if chunk < len(chunks) else self._tail[at]
+
+    def __setitem__(self, index: int, row: _T) -> None:  # for _tamper only
+        chunk, at = divmod(index, _CHUNK)
+        if chunk < len(self._chunks):
+            rows = list(self._chunks[chunk])
+            rows[at] = row
+            self._chunks[chunk] = tuple(rows)
+        else:
+            self._tail[at] = row
+
+    def __iter__(self) -> Iterator[_T]:
+        return chain(chain.from_iterable(self._chunks), self._tail)
+
+    def slice(self, start: int, stop: int) -> list[_T]:
+        return [self[i] for i in range(start, min(stop, len(self)))]
+
+
+def _row(tx: Transaction) -> _Row:
+    postings = []
+    for p in tx.postings:  # a loop, not a comprehension: this runs on every write
+        postings.append((p.account, p.side is _DEBIT, p.minor, p.unit))
+    rates: tuple[_RateRow, ...] = ()
+    if tx.rates:
+        rates = tuple((r.base, r.quote, r.value.numerator, r.value.denominator) for r in tx.rates)
+    return (
+        tx.id,
+        tx.kind._value_,
+        tuple(postings),
+        tx.effective_at,
+        tx.recorded_at,
+        tx.key,
+        tx.memo,
+        tx.metadata,
+        tx.reverses,
+        tx.hold_id,
+        tx.expires_at,
+        rates,
+        tx.prev_hash,
+        tx.hash,
+    )
+
+
+def _posting(row: _PostingRow) -> Posting:
+    account, is_debit, minor, unit = row
+    return Posting(account, _DEBIT if is_debit else _CREDIT, minor, unit)
+
+
+def _transaction(row: _Row, reversed_by: int | None) -> Transaction:
+    id, kind, postings, eff, rec, key, memo, meta, reverses, hold_id, exp, rates, prev, h = row
+    return Transaction(
+        id,
+        _KINDS[kind],
+        tuple(map(_posting, postings)),
+        eff,
+        rec,
+        key,
+        memo,
+        meta,
+        reverses,
+        hold_id,
+        exp,
+        tuple(Rate(base, quote, Fraction(n, d)) for base, quote, n, d in rates),
+        prev,
+        h,
+        reversed_by,
+    )
 
 
 class MemoryStore:
@@ -43,16 +195,16 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._journal: list[Transaction] = []
+        self._journal: _Log[_Row] = _Log()
         self._hash = GENESIS_HASH
         self._states: dict[str, AccountState] = {}
         self._names: list[str] = []  # sorted, for prefix queries
         # Per account: (entry id, posting index, net after) tuples, in id order.
-        self._history: dict[str, list[tuple[int, int, int]]] = {}
+        self._history: dict[str, _Log[tuple[int, int, int]]] = {}
         self._holds: dict[int, Hold] = {}
         self._pending_by_account: dict[str, dict[int, Hold]] = {}
         self._reversed_by: dict[int, int] = {}
-        self._keys: dict[str, IdempotencyRecord] = {}
+        self._keys: dict[str, _KeyRow] = {}
         self._debits: dict[str, int] = {}
         self._credits: dict[str, int] = {}
         # How to undo each mutation, newest last; None unless a batch is open.
@@ -108,9 +260,7 @@ class MemoryStore:
     def transaction(self, id: int) -> Transaction | None:
         if not 1 <= id <= len(self._journal):
             return None
-        tx = self._journal[id - 1]
-        rev = self._reversed_by.get(id)
-        return tx if rev is None else attrs.evolve(tx, reversed_by=rev)
+        return _transaction(self._journal[id - 1], self._reversed_by.get(id))
 
     def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
         stop = len(self._journal) + 1 if stop is None else min(stop, len(self._journal) + 1)
@@ -133,27 +283,29 @@ class MemoryStore:
         ]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
-        return self._keys.get(key)
+        row = self._keys.get(key)
+        return None if row is None else IdempotencyRecord(*row)
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
-        rows = self._history.get(name, [])
+        rows = self._history.get(name) or _Log()
         start = 0 if after is None else bisect.bisect_right(rows, (after, 1 << 62, 0))
         journal = self._journal
         return [
-            PostingRow(id, i, journal[id - 1].postings[i], net)
-            for id, i, net in rows[start : start + limit]
+            PostingRow(id, i, _posting(journal[id - 1][2][i]), net)
+            for id, i, net in rows.slice(start, start + limit)
         ]
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
         net = 0
         journal = self._journal
-        for id, i, _ in self._history.get(name, ()):
+        for id, i, _ in self._history.get(name) or ():
             if through_id is not None and id > through_id:
                 break
-            tx = journal[id - 1]
-            if effective_at is not None and tx.effective_at > effective_at:
+            row = journal[id - 1]
+            if effective_at is not None and row[3] > effective_at:
                 continue
-            net += tx.postings[i].signed
+            _, is_debit, minor, _ = row[2][i]
+            net += minor if is_debit else -minor
         return net
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -220,9 +372,8 @@ class MemoryStore:
                 row = (id, i, net_after[i])
                 rows = history.get(account)
                 if rows is None:
-                    history[account] = [row]
-                else:
-                    rows.append(row)
+                    rows = history[account] = _Log()
+                rows.append(row)
                 if p.side is _DEBIT:
                     debits[unit] = debits.get(unit, 0) + p.minor
                 else:
@@ -231,7 +382,7 @@ class MemoryStore:
                 self._reversed_by[tx.reverses] = tx.id
         if hold is not None:
             self._put_hold(hold)
-        self._journal.append(tx)
+        self._journal.append(_row(tx))
         self._hash = tx.hash
         if self._undo is not None:  # a batch is open: log how to take this entry back
             self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
@@ -283,15 +434,22 @@ class MemoryStore:
             else:
                 self._put_hold(placed)
         self._journal.pop()
-        self._hash = self._journal[-1].hash if self._journal else GENESIS_HASH
+        self._hash = self._journal[-1][13] if self._journal else GENESIS_HASH
 
     def remember(self, record: IdempotencyRecord) -> None:
         if self._undo is not None:
             before = self._keys.get(record.key)
             self._undo.append(lambda: self._restore_key(record.key, before))
-        self._keys[record.key] = record
+        self._keys[record.key] = (
+            record.key,
+            record.fingerprint,
+            record.transaction_id,
+            record.result,
+            record.error_type,
+            record.error_message,
+        )
 
-    def _restore_key(self, key: str, before: IdempotencyRecord | None) -> None:
+    def _restore_key(self, key: str, before: _KeyRow | None) -> None:
         if before is None:
             del self._keys[key]
         else:
@@ -301,7 +459,14 @@ class MemoryStore:
 
     def _tamper(self, id: int, /, **changes: object) -> None:
         """Replace stored fields of entry ``id`` behind the ledger's back (tests only)."""
-        self._journal[id - 1] = attrs.evolve(self._journal[id - 1], **changes)  # type: ignore[arg-type]
+        original = self.transaction(id)
+        assert original is not None
+        tx = attrs.evolve(original, **changes)  # type: ignore[arg-type]
+        self._journal[id - 1] = _row(tx)
+        if tx.reversed_by is None:  # the link is kept beside the entry, not in its row
+            self._reversed_by.pop(id, None)
+        else:
+            self._reversed_by[id] = tx.reversed_by
 
 
 def _hold_id(hold: Hold) -> int:
