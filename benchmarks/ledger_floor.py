@@ -1,0 +1,102 @@
+"""How close any Python ledger can come to the dict-of-int baseline on the gift workload.
+
+``ledger_memory.py`` compares giftledger with a dict of ints that makes the
+same checks but keeps nothing. This script times, in the same run, the least a
+ledger with giftledger's contract must add to that: a timestamp, a SHA-256
+hash chain over a canonical text, an immutable record per entry, a journal, a
+history row per posting and per-unit totals (``_floor.py`` says exactly what
+it does and leaves out). Its ratio to the baseline is a ceiling for any
+pure-Python ledger keeping those records, giftledger included: giftledger also
+checks idempotency keys, holds and reversals, locks its store and names every
+error.
+
+It prints the baseline, the floor and their ratio, and whether ``_floor.py``
+ran interpreted or compiled (``cd benchmarks && mypyc _floor.py`` builds a
+compiled one beside it; delete the ``.so`` to go back).
+
+Like ``ledger_memory.py`` it takes the best of ``--repeat`` interleaved rounds.
+
+Run: ``python benchmarks/ledger_floor.py [--transactions N] [--repeat R]``. Nothing here
+asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+
+import _floor
+from ledger_memory import (
+    COIN_SUPPLY,
+    COINS_PER_GIFT,
+    CREATORS,
+    DIAMOND_SUPPLY,
+    DIAMONDS_PER_GIFT,
+    VIEWERS,
+    _funding,
+    _names,
+    run_baseline,
+)
+
+
+def run_floor(n: int) -> float:
+    """Post ``n`` gifts into the floor ledger; return transactions per second."""
+    book = _floor.FloorLedger()
+    wallets, creators = _names()
+    book.open(COIN_SUPPLY, "COIN", True, None)
+    book.open(DIAMOND_SUPPLY, "DIAMOND", True, None)
+    for name in wallets:
+        book.open(name, "COIN", False, 0)
+    for name in creators:
+        book.open(name, "DIAMOND", False, 0)
+    funding = _funding(n)
+    for name in wallets:
+        book.post([(COIN_SUPPLY, True, funding, "COIN"), (name, False, funding, "COIN")])
+    post = book.post
+    gc.collect()
+    start = time.process_time()
+    for i in range(n):
+        post(
+            [
+                (wallets[i % VIEWERS], True, COINS_PER_GIFT, "COIN"),
+                (COIN_SUPPLY, False, COINS_PER_GIFT, "COIN"),
+                (DIAMOND_SUPPLY, True, DIAMONDS_PER_GIFT, "DIAMOND"),
+                (creators[i % CREATORS], False, DIAMONDS_PER_GIFT, "DIAMOND"),
+            ]
+        )
+    elapsed = time.process_time() - start
+    if book.states[DIAMOND_SUPPLY].net != n * DIAMONDS_PER_GIFT:
+        raise SystemExit("floor ledger is wrong")
+    return n / elapsed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", "-n", type=int, default=100_000, metavar="N")
+    parser.add_argument(
+        "--repeat", "-r", type=int, default=3, metavar="R", help="rounds; the best rate counts"
+    )
+    args = parser.parse_args(argv)
+    n = args.transactions
+    if n < 10:
+        parser.error("--transactions must be at least 10")
+    how = "compiled" if not _floor.__file__.endswith(".py") else "interpreted"
+    print(
+        f"gift workload: {n:,} transactions of 4 postings over 2 units, in memory; "
+        f"best of {args.repeat} interleaved round(s)"
+    )
+    baselines, floors = [], []
+    for _ in range(args.repeat):
+        baselines.append(run_baseline(n))
+        floors.append(run_floor(n))
+    baseline, floor = max(baselines), max(floors)
+    print(f"  baseline (dict of int, same checks)   {baseline:>10,.0f} tx/s")
+    print(
+        f"  {'floor ledger, ' + how:<37} {floor:>10,.0f} tx/s  "
+        f"{1e6 / floor:6.1f} us/tx  floor/baseline {floor / baseline:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
