@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from moneyed import Money
 
 import giftledger as gl
+from giftledger._ledger.idempotency import _fingerprint
 
 from .helpers import fund, open_books, snapshot
 
@@ -192,3 +196,79 @@ def test_a_conversion_that_failed_for_a_missing_trading_account_keeps_failing(
         convert(rate="0.02")
     assert snapshot(book) == before
     assert book.convert("bob:diamonds", "bob:cash", 100, rate="0.01", key="cash-out-2").id == 2
+
+
+# -- fingerprints are a stored format ------------------------------------------------------
+#
+# SQL stores keep each key's fingerprint. If the encoding changed between versions, a retry
+# after an upgrade would be refused as DuplicateKeyConflict instead of replayed, so these
+# requests pin it: a change here needs a migration, not a new expected value.
+
+_WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+PINNED_FINGERPRINTS = {
+    "24c534ed891003b48e2b80de5306651e57d4553a56a805fccbbf8bd68be1bd10": (
+        "post",
+        [gl.debit("viewers:v1:coins", 10), gl.credit("platform:coin-supply", 10)],
+        "",
+        None,
+        None,
+        (),
+    ),
+    "27b0c52c974e37eaeeb202dbead562f70032a377c288c9fbe04f896b6f2990a6": (
+        "post",
+        (
+            gl.Posting("a:b", gl.Side.DEBIT, 1999, "USD"),
+            gl.Posting("c", gl.Side.CREDIT, 1999, "USD"),
+        ),
+        "memo",
+        {"z": 1, "a": True, "n": None, "s": "x"},
+        _WHEN,
+        (gl.Rate("USD", "EUR", Fraction(9, 10)),),
+    ),
+    "eb11f8c9890176e170b14c44246222e2bb152471a92408858a33b1494de473e1": (
+        "post",
+        [
+            gl.debit("x", "19.99"),
+            gl.credit("y", Decimal("19.99")),
+            gl.debit("z", Money("1", "USD")),
+        ],
+        "",
+        {},
+        None,
+        (),
+    ),
+    "c43c2abc7bd28dd3530b975a23e957ea2de3ff5e5b7fe9f94092306907835a90": (
+        "hold",
+        "a",
+        "b",
+        "5.00",
+        _WHEN,
+        None,
+        "",
+        None,
+    ),
+    "372f1cf9e6c3642d6c46287036428866ae023d1c8c319f3837a0a7541f2bf21c": (
+        "send_gift",
+        "v",
+        "c",
+        "rose",
+        3,
+        [[1, "a"], ("b", None)],
+        {"k": [1, 2]},
+    ),
+}
+
+
+@pytest.mark.parametrize("expected", sorted(PINNED_FINGERPRINTS))
+def test_request_fingerprints_do_not_change_between_versions(expected: str) -> None:
+    assert _fingerprint(PINNED_FINGERPRINTS[expected]) == expected
+
+
+def test_fingerprints_ignore_spelling_but_not_content() -> None:
+    specs = [gl.debit("a", 1), gl.credit("b", 1)]
+    assert _fingerprint(("post", specs, {"x": 1, "y": 2})) == _fingerprint(
+        ("post", tuple(specs), {"y": 2, "x": 1})
+    )
+    assert _fingerprint(("post", specs)) != _fingerprint(("post", [gl.debit("a", 1)]))
+    assert _fingerprint(("s", "ab", "c")) != _fingerprint(("s", "a", "bc"))
+    assert _fingerprint(("post", [1])) != _fingerprint(("post", ["1"]))
