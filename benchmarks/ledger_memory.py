@@ -20,7 +20,8 @@ The ledger is measured two ways, as a user would write each:
 
 Finally it checks that neither writes nor lookups slow down as the history
 grows: it compares the write rate of the last 10% of the transactions with that
-of the first 10%, and times ``book.balance(name)`` calls after 10% of the
+of the first 10%, and times ``book.balance(name)`` and
+``book.balance(name, at=..., recorded_through=...)`` calls after 10% of the
 transactions and again after all of them (a ratio about 1.0 means independent
 of history length).
 
@@ -42,6 +43,7 @@ import gc
 import statistics
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import giftledger as gl
 
@@ -126,23 +128,38 @@ def _gift_postings(book: gl.Ledger, i: int, wallets: list[str], creators: list[s
     )
 
 
-def _time_lookups(book: gl.Ledger, names: list[str]) -> float:
-    """Seconds per ``balance()`` call, over LOOKUPS calls spread across ``names``."""
+def _time_lookups(book: gl.Ledger, names: list[str]) -> tuple[float, float]:
+    """Seconds per ``balance()`` call, now and as of a past time and journal point.
+
+    LOOKUPS calls of each kind spread across ``names``; the past one asks for
+    ``balance(name, at=<the latest effective time>, recorded_through=<the head>)``,
+    so it counts every posting, as a statement at the end of a period does.
+    """
     count = len(names)
     start = time.process_time()
     for i in range(LOOKUPS):
         book.balance(names[i % count])
-    return (time.process_time() - start) / LOOKUPS
+    now = (time.process_time() - start) / LOOKUPS
+    head = book.head[0]
+    at = book.transaction(head).effective_at
+    start = time.process_time()
+    for i in range(LOOKUPS):
+        book.balance(names[i % count], at=at, recorded_through=head)
+    past = (time.process_time() - start) / LOOKUPS
+    return now, past
 
 
-def run_ledger(
-    n: int, gift: Callable[[gl.Ledger, int, list[str], list[str]], None]
-) -> tuple[float, float, float, float]:
-    """Post ``n`` gifts.
+class Run(NamedTuple):
+    rate: float  # tx/s over all posts
+    drift: float  # write rate of the last tenth of the posts over that of the first
+    lookup_early: float  # seconds per balance() after a tenth of the posts
+    lookup_late: float  # ... after all of them
+    past_early: float  # seconds per balance(at=, recorded_through=) after a tenth
+    past_late: float  # ... after all of them
 
-    Returns (tx/s over all ``n``, lookup seconds after n//10 gifts, lookup seconds
-    after ``n``, the write rate of the last n//10 gifts over that of the first).
-    """
+
+def run_ledger(n: int, gift: Callable[[gl.Ledger, int, list[str], list[str]], None]) -> Run:
+    """Post ``n`` gifts, timing the writes and balance lookups as the history grows."""
     book = _open_ledger(n)
     wallets, creators = _names()
     lookup_names = [*wallets[:50], *creators[:50], COIN_SUPPLY, DIAMOND_SUPPLY]
@@ -152,7 +169,7 @@ def run_ledger(
     for i in range(tenth):
         gift(book, i, wallets, creators)
     first = time.process_time() - start
-    lookup_early = _time_lookups(book, lookup_names)
+    lookup_early, past_early = _time_lookups(book, lookup_names)
     start = time.process_time()
     for i in range(tenth, n - tenth):
         gift(book, i, wallets, creators)
@@ -161,9 +178,11 @@ def run_ledger(
     for i in range(max(n - tenth, tenth), n):
         gift(book, i, wallets, creators)
     last = time.process_time() - start
-    lookup_late = _time_lookups(book, lookup_names)
+    lookup_late, past_late = _time_lookups(book, lookup_names)
     _check_ledger(book, n)
-    return n / (first + middle + last), lookup_early, lookup_late, first / last
+    return Run(
+        n / (first + middle + last), first / last, lookup_early, lookup_late, past_early, past_late
+    )
 
 
 def _check_ledger(book: gl.Ledger, n: int) -> None:
@@ -272,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         ("keyed", "debit() + key", _gift_keyed),
     )
     baselines: list[float] = []
-    runs: dict[str, list[tuple[float, float, float, float]]] = {label: [] for label, *_ in variants}
+    runs: dict[str, list[Run]] = {label: [] for label, *_ in variants}
     for _ in range(rounds):  # interleaved, so a slow spell on a shared machine hits all alike
         baselines.append(run_baseline(n))
         for label, _, gift in variants:
@@ -280,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     baseline = max(baselines)
     print(f"  baseline (dict of int, same checks) {baseline:>10,.0f} tx/s")
     for label, how, _ in variants:
-        rate = max(r[0] for r in runs[label])
+        rate = max(r.rate for r in runs[label])
         print(
             f"  ledger, {label:<8} {how:>17} {rate:>10,.0f} tx/s  {1e6 / rate:6.1f} us/tx  "
             f"ledger/baseline {rate / baseline:.2f}"
@@ -291,12 +310,13 @@ def main(argv: list[str] | None = None) -> None:
         f"first {tenth:,} vs last {tenth:,} posts:"
     )
     for label, *_ in variants:
-        early = statistics.median(r[1] for r in runs[label])
-        late = statistics.median(r[2] for r in runs[label])
-        drift = statistics.median(r[3] for r in runs[label])
+        med = {f: statistics.median(getattr(r, f) for r in runs[label]) for f in Run._fields}
         print(
-            f"  {label:<8} write rate, last/first {drift:.2f};  balance() "
-            f"{early * 1e6:5.2f} us -> {late * 1e6:5.2f} us per call, ratio {late / early:.2f}"
+            f"  {label:<8} write rate, last/first {med['drift']:.2f};  "
+            f"balance() {med['lookup_early'] * 1e6:5.2f} -> {med['lookup_late'] * 1e6:5.2f} us, "
+            f"{med['lookup_late'] / med['lookup_early']:.2f};  "
+            f"balance(at=, recorded_through=) {med['past_early'] * 1e6:5.2f} -> "
+            f"{med['past_late'] * 1e6:5.2f} us, {med['past_late'] / med['past_early']:.2f}"
         )
 
 

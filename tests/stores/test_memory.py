@@ -8,7 +8,8 @@ boundary; and a long book does not make the cycle collector's work grow.
 from __future__ import annotations
 
 import gc
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 import pytest
@@ -112,3 +113,43 @@ def test_a_long_journal_adds_no_objects_for_the_cycle_collector(
     # Kept as records, each entry would leave a Transaction, its postings tuple
     # and its Posting objects tracked: over a thousand objects here.
     assert grown < _CHUNK, f"{grown} more objects tracked after {4 * _CHUNK} entries"
+
+
+def _naive_net(book: gl.Ledger, name: str, at: datetime | None, through: int | None) -> int:
+    net = 0
+    for tx in book.transactions():
+        if tx.kind not in (gl.EntryKind.POST, gl.EntryKind.POST_HOLD, gl.EntryKind.REVERSAL):
+            continue
+        if (through is not None and tx.id > through) or (at is not None and tx.effective_at > at):
+            continue
+        net += sum(p.signed for p in tx.postings if p.account == name)
+    return net
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_past_balances_match_a_full_recount_with_back_dated_entries(
+    book: gl.Ledger, clock: gl.ManualClock, seed: int
+) -> None:
+    rng = random.Random(seed)
+    start = clock.now()
+    accounts = ["assets:bank", "assets:cash", "assets:card"]
+    for name in accounts[1:]:
+        book.open_account(name, "USD", rule=gl.BalanceRule.unrestricted())
+    for i in range(2 * _CHUNK + 9):
+        clock.advance(timedelta(minutes=1))
+        debit = rng.choice(accounts)
+        # Back-date now and then, but never the bank: one account stays in time order.
+        back = debit != "assets:bank" and rng.random() < 0.1
+        when = clock.now() - timedelta(minutes=rng.randrange(1, i + 2)) if back else None
+        amount = rng.randrange(1, 500)
+        book.post([gl.debit(debit, amount), gl.credit("income:sales", amount)], effective_at=when)
+    book.reverse(5)  # a reversal is posted too, and part of the history
+    last = book.head[0]
+    for _ in range(60):
+        name = rng.choice([*accounts, "income:sales"])
+        at = rng.choice([None, start + timedelta(minutes=rng.randrange(0, 2 * _CHUNK + 20))])
+        through = rng.choice([None, rng.randrange(0, last + 2)])
+        got = book.balance(name, at=at, recorded_through=through)
+        expected = _naive_net(book, name, at, through)
+        sign = 1 if book.account(name).normal is gl.Side.DEBIT else -1
+        assert got == gl.from_minor(sign * expected, "USD"), (name, at, through)

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
-from itertools import chain
+from itertools import chain, islice
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -207,6 +207,11 @@ class MemoryStore:
         self._keys: dict[str, _KeyRow] = {}
         self._debits: dict[str, int] = {}
         self._credits: dict[str, int] = {}
+        # The latest effective time of any posted entry, and the accounts of entries
+        # posted effective before it (see net_at). Neither is rolled back with a
+        # batch: a stale mark only costs a scan, never a wrong answer.
+        self._latest: datetime | None = None
+        self._backdated: set[str] = set()
         # How to undo each mutation, newest last; None unless a batch is open.
         self._undo: list[Callable[[], None]] | None = None
 
@@ -296,17 +301,31 @@ class MemoryStore:
         ]
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
-        net = 0
-        journal = self._journal
-        for id, i, _ in self._history.get(name) or ():
-            if through_id is not None and id > through_id:
-                break
-            row = journal[id - 1]
-            if effective_at is not None and row[3] > effective_at:
-                continue
-            _, is_debit, minor, _ = row[2][i]
-            net += minor if is_debit else -minor
-        return net
+        # Each history row carries the account's net right after it, in id order, so
+        # a cut by id is a binary search. So is a cut by effective time, unless an
+        # entry touching this account was back-dated: only then are the postings
+        # effective by a time not a prefix of the history, and only then is it a scan.
+        rows = self._history.get(name)
+        if rows is None:
+            return 0
+        end = len(rows)
+        if through_id is not None:
+            end = bisect.bisect_right(rows, (through_id, 1 << 62, 0))
+        if effective_at is not None and end:
+            journal = self._journal
+            if name not in self._backdated:
+                end = bisect.bisect_right(
+                    rows, effective_at, hi=end, key=lambda row: journal[row[0] - 1][3]
+                )
+            else:
+                net = 0
+                for id, i, _ in islice(rows, end):
+                    entry = journal[id - 1]
+                    if entry[3] <= effective_at:
+                        _, is_debit, minor, _ = entry[2][i]
+                        net += minor if is_debit else -minor
+                return net
+        return rows[end - 1][2] if end else 0
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         return dict(self._debits), dict(self._credits)
@@ -380,6 +399,11 @@ class MemoryStore:
                     credits[unit] = credits.get(unit, 0) + p.minor
             if tx.reverses is not None:
                 self._reversed_by[tx.reverses] = tx.id
+            effective = tx.effective_at
+            if self._latest is None or effective >= self._latest:
+                self._latest = effective
+            else:
+                self._backdated.update(p.account for p in postings)
         if hold is not None:
             self._put_hold(hold)
         self._journal.append(_row(tx))
@@ -463,6 +487,8 @@ class MemoryStore:
         assert original is not None
         tx = attrs.evolve(original, **changes)  # type: ignore[arg-type]
         self._journal[id - 1] = _row(tx)
+        # A changed time or posting may break the order net_at relies on.
+        self._backdated.update(p.account for p in (*original.postings, *tx.postings))
         if tx.reversed_by is None:  # the link is kept beside the entry, not in its row
             self._reversed_by.pop(id, None)
         else:
