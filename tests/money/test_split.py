@@ -118,3 +118,94 @@ def test_parts_sum_to_the_whole(spec: tuple[int, list[gl.Portion]]) -> None:
 def test_money_splits_sum_to_the_whole(total: Money, share: Fraction) -> None:
     parts = gl.split(total, [gl.percent(share), gl.remaining()])
     assert sum(gl.to_minor(p, "KWD") for p in parts) == gl.to_minor(total, "KWD")
+
+
+def test_split_of_a_negative_total_mirrors_the_positive_one() -> None:
+    spec = [gl.fixed(100), gl.percent("30%"), gl.remaining()]
+    assert gl.split(-1000, spec) == (-100, -270, -630)
+    assert gl.split(-1, [gl.fixed(1)]) == (-1,)
+    assert gl.split(-1000, [gl.percent("50%", cap=300), gl.remaining()]) == (-300, -700)
+    assert gl.split(Money("-10.00", "USD"), [gl.percent("1/3"), gl.remaining()]) == (
+        Money("-3.33", "USD"),
+        Money("-6.67", "USD"),
+    )
+
+
+def test_a_negative_total_refuses_what_the_positive_one_refuses() -> None:
+    with pytest.raises(gl.InvalidTransaction, match="101"):
+        gl.split(-100, [gl.fixed(101), gl.remaining()])
+    with pytest.raises(gl.InvalidTransaction, match="60"):
+        gl.split(-100, [gl.fixed(40)])
+
+
+@st.composite
+def signed_specs(draw: st.DrawFn) -> tuple[int, list[gl.Portion], gl.Leftover]:
+    total = draw(st.integers(0, 10**9))
+    portions: list[gl.Portion] = []
+    budget = total
+    for _ in range(draw(st.integers(0, 3))):
+        amount = draw(st.integers(0, budget))
+        budget -= amount
+        portions.append(gl.fixed(amount))
+    with_rest = draw(st.booleans())
+    left = Fraction(1)
+    for _ in range(draw(st.integers(0 if with_rest else 1, 3))):
+        share = left * Fraction(draw(st.integers(0, 100)), 100)
+        left -= share
+        cap = draw(st.none() | st.integers(0, total)) if with_rest else None
+        portions.append(gl.percent(share, cap=cap))
+    if with_rest:
+        portions.append(gl.remaining())
+    elif left:
+        # Without remaining() the percentages must add up to 100%.
+        portions.append(gl.percent(left))
+    return total, draw(st.permutations(portions)), draw(glt.leftovers())
+
+
+@given(signed_specs())
+def test_split_of_minus_the_total_is_minus_the_split(
+    spec: tuple[int, list[gl.Portion], gl.Leftover],
+) -> None:
+    total, portions, policy = spec
+    positive = gl.split(total, portions, policy)
+    negative = gl.split(-total, portions, policy)
+    assert negative == tuple(-p for p in positive)
+    assert sum(positive) == total
+    assert sum(negative) == -total
+
+
+@pytest.mark.parametrize("cap", [-1, -100, Money("-0.01", "USD"), Money("NaN", "USD")])
+def test_a_negative_cap_is_refused_when_the_portion_is_built(cap: object) -> None:
+    with pytest.raises(gl.InvalidArgument) as info:
+        gl.percent("50%", cap=cap)  # type: ignore[arg-type]
+    assert repr(cap) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("cap", "error"),
+    [("300", gl.InvalidArgument), (2.5, gl.FloatNotAllowed), (True, gl.FloatNotAllowed)],
+)
+def test_a_cap_that_is_not_an_int_or_money_is_refused(
+    cap: object, error: type[gl.GiftLedgerError]
+) -> None:
+    with pytest.raises(error) as info:
+        gl.percent("50%", cap=cap)  # type: ignore[arg-type]
+    assert repr(cap) in str(info.value)
+
+
+def test_a_zero_cap_is_a_valid_cap() -> None:
+    assert gl.split(1000, [gl.percent("50%", cap=0), gl.remaining()]) == (0, 1000)
+
+
+@pytest.mark.parametrize("item", [50, "50%", None, Money("1", "USD")])
+def test_split_refuses_items_that_are_not_portions(item: object) -> None:
+    with pytest.raises(gl.InvalidArgument) as info:
+        gl.split(100, [item, gl.remaining()])  # type: ignore[list-item]
+    assert repr(item) in str(info.value)
+    assert "fixed()" in str(info.value)
+    assert "remaining()" in str(info.value)
+
+
+def test_split_refuses_a_bogus_leftover_policy() -> None:
+    with pytest.raises(gl.InvalidArgument, match="'bogus'"):
+        gl.split(100, [gl.percent("50%"), gl.remaining()], "bogus")  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ amounts, percentages with an optional cap, and one ``remaining`` part.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import TypeVar, overload
 
@@ -145,6 +145,9 @@ class Portion:
     cap: int | Money | None = None
 
 
+_KINDS = frozenset({"fixed", "percent", "remaining"})
+
+
 def fixed(amount: int | Money) -> Portion:
     """A portion of exactly ``amount``, taken before any percentage."""
     return Portion("fixed", amount=amount)
@@ -152,10 +155,36 @@ def fixed(amount: int | Money) -> Portion:
 
 def percent(share: RatioLike, *, cap: int | Money | None = None) -> Portion:
     """A share of what is left after fixed portions: ``percent("30%")``,
-    ``percent("0.3")`` or ``percent("3/10")`` are the same; ``cap`` bounds it."""
+    ``percent("0.3")`` or ``percent("3/10")`` are the same; ``cap`` bounds it.
+
+    ``cap`` is a magnitude (an ``int`` of minor units or a ``Money``, >= 0): it
+    bounds the part of a negative total from below just as it bounds the part of
+    a positive one from above.
+
+    Raises:
+        InvalidArgument: ``share`` is outside 0% to 100%, or ``cap`` is negative
+            or neither an int nor a ``Money``.
+        FloatNotAllowed: ``share`` or ``cap`` is a float or a bool.
+    """
     ratio = to_fraction(share, "percent")
     if not 0 <= ratio <= 1:
         raise InvalidArgument(f"percent {share!r} must be between 0% and 100%")
+    if cap is not None:
+        if isinstance(cap, bool | float):
+            raise FloatNotAllowed(
+                f"cap {cap!r} is a {type(cap).__name__}; pass moneyed.Money or an int "
+                f"count of minor units"
+            )
+        if isinstance(cap, Money):
+            negative = not cap.amount.is_finite() or cap.amount < 0
+        elif isinstance(cap, int):
+            negative = cap < 0
+        else:
+            raise InvalidArgument(
+                f"cap {cap!r} must be moneyed.Money, an int count of minor units, or None"
+            )
+        if negative:
+            raise InvalidArgument(f"cap {cap!r} must be a finite amount >= 0")
     return Portion("percent", ratio=ratio, cap=cap)
 
 
@@ -175,6 +204,8 @@ def split(
     left, each rounded down; with a ``remaining`` portion the units lost to
     rounding and any amount above a cap go to it, and without one the
     percentages must add up to 100% and the leftover units follow ``policy``.
+    A negative total gives the mirror image of the positive one (as in
+    :func:`allocate`): fixed amounts and caps are magnitudes.
 
     Returns:
         One part per portion, in order, summing exactly to ``total``.
@@ -182,13 +213,29 @@ def split(
     Raises:
         InvalidTransaction: fixed portions exceed the total, percentages exceed
             100%, or the spec leaves money with nowhere to go.
+        InvalidArgument: an item is not a :class:`Portion`, or ``policy`` is
+            not a :class:`Leftover`.
 
     Example:
         >>> split(1000, [fixed(100), percent("30%"), remaining()])
         (100, 270, 630)
+        >>> split(-1000, [fixed(100), percent("30%"), remaining()])
+        (-100, -270, -630)
         >>> split(1000, [percent("50%", cap=300), remaining()])
         (300, 700)
     """
+    if isinstance(portions, str | bytes) or not isinstance(portions, Sequence):
+        raise InvalidArgument(
+            f"portions {portions!r} must be a sequence of fixed(), percent() and remaining()"
+        )
+    for p in portions:
+        if not isinstance(p, Portion) or p.kind not in _KINDS:
+            raise InvalidArgument(
+                f"split item {p!r} is not a portion; build each with giftledger.fixed(), "
+                f"giftledger.percent() or giftledger.remaining()"
+            )
+    if type(policy) is not Leftover:
+        raise InvalidArgument(f"policy {policy!r} must be a giftledger.Leftover")
     is_money = isinstance(total, Money)
     unit = total.currency.code if isinstance(total, Money) else ""
 
@@ -209,6 +256,22 @@ def split(
         return value
 
     whole = minor(total)
+    # A negative total is the mirror of the positive one: split its magnitude, negate.
+    parts = _split_minor(abs(whole), portions, policy, minor)
+    if whole < 0:
+        parts = [-p for p in parts]
+    if is_money:
+        return tuple(from_minor(p, unit) for p in parts)  # type: ignore[misc]
+    return tuple(parts)  # type: ignore[arg-type]
+
+
+def _split_minor(
+    whole: int,
+    portions: Sequence[Portion],
+    policy: Leftover,
+    minor: Callable[[int | Money], int],
+) -> list[int]:
+    """Split ``whole`` >= 0 minor units by ``portions``."""
     rest_idx = [i for i, p in enumerate(portions) if p.kind == "remaining"]
     if len(rest_idx) > 1:
         raise InvalidArgument("a split may have at most one remaining() portion")
@@ -220,8 +283,10 @@ def split(
             if parts[i] < 0:
                 raise InvalidArgument(f"fixed portion {p.amount!r} is negative")
     rest = whole - sum(parts)
-    if (whole >= 0 and rest < 0) or (whole < 0 and rest > 0):
-        raise InvalidTransaction(f"fixed portions {sum(parts)} exceed the total {whole}")
+    if rest < 0:
+        raise InvalidTransaction(
+            f"fixed portions {sum(parts)} exceed the total's magnitude {whole}"
+        )
     pct = [i for i, p in enumerate(portions) if p.kind == "percent"]
     ratios = [portions[i].ratio or Fraction(0) for i in pct]
     if sum(ratios) > 1:
@@ -230,11 +295,7 @@ def split(
         if rest_idx:
             for i, r in zip(pct, ratios, strict=True):
                 e = rest * r
-                parts[i] = (
-                    e.numerator // e.denominator
-                    if rest >= 0
-                    else -((-e).numerator // e.denominator)
-                )
+                parts[i] = e.numerator // e.denominator
         elif sum(ratios) == 1:
             for i, part in zip(pct, _allocate_int(rest, ratios, policy), strict=True):
                 parts[i] = part
@@ -245,10 +306,10 @@ def split(
             )
         for i in pct:
             cap = portions[i].cap
-            if cap is not None and abs(parts[i]) > minor(cap):
+            if cap is not None and parts[i] > minor(cap):
                 if not rest_idx:
                     raise InvalidTransaction("a capped percent portion needs a remaining() portion")
-                parts[i] = minor(cap) if parts[i] > 0 else -minor(cap)
+                parts[i] = minor(cap)
     left = whole - sum(parts)
     if rest_idx:
         parts[rest_idx[0]] = left
@@ -256,6 +317,4 @@ def split(
         raise InvalidTransaction(
             f"the portions leave {left} of {whole} unassigned; add a remaining() portion"
         )
-    if is_money:
-        return tuple(from_minor(p, unit) for p in parts)  # type: ignore[misc]
-    return tuple(parts)  # type: ignore[arg-type]
+    return parts
