@@ -268,3 +268,51 @@ def test_amounts_with_thousands_of_digits_are_invalid(value: object) -> None:
 def test_rates_and_ratios_of_absurd_size_are_invalid(rate: object) -> None:
     with pytest.raises(gl.InvalidAmount):
         gl.allocate(10, [rate, 1])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("rounding", ["bogus", "half_even", "HALF_EVEN", 1, decimal.ROUND_HALF_UP])
+def test_to_minor_refuses_a_rounding_that_is_not_a_rounding_member(rounding: object) -> None:
+    for value in ("0.126", "0.125", "1"):
+        with pytest.raises(gl.InvalidArgument) as info:
+            gl.to_minor(value, "USD", rounding)  # type: ignore[arg-type]
+        assert repr(rounding) in str(info.value)
+
+
+@pytest.mark.parametrize("rounding", ["bogus", None, 1, gl.Leftover.FIRST_IN_ORDER])
+def test_round_fraction_refuses_a_rounding_that_is_not_a_rounding_member(
+    rounding: object,
+) -> None:
+    for value in (Fraction(5, 2), Fraction(2), Fraction(13, 5)):
+        with pytest.raises(gl.InvalidArgument) as info:
+            gl.round_fraction(value, rounding)  # type: ignore[arg-type]
+        assert repr(rounding) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["١٩.٩٩", "１２", "1٢", "٠", "1_000", "1e5", "1E5", "١/٢", "1.5e-1"]
+)
+def test_decimal_strings_take_only_ascii_digits_without_exponent(text: str) -> None:
+    from giftledger._money.amounts import to_fraction
+
+    with pytest.raises(gl.InvalidAmount) as info:
+        gl.to_minor(text, "USD")
+    assert repr(text) in str(info.value)
+    with pytest.raises(gl.InvalidAmount):
+        to_fraction(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "minor"),
+    [
+        ("19.99", 1999),
+        ("-0.50", -50),
+        ("1.000", 100),
+        ("+7", 700),
+        (".5", 50),
+        (Decimal("1E+1"), 1000),
+        (19, 1900),
+        (Money("19.99", "USD"), 1999),
+    ],
+)
+def test_plain_ascii_amounts_still_read(value: object, minor: int) -> None:
+    assert gl.to_minor(value, "USD") == minor

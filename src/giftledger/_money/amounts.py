@@ -25,6 +25,7 @@ from .._errors import (
     ExcessPrecision,
     FloatNotAllowed,
     InvalidAmount,
+    InvalidArgument,
 )
 from .units import Unit, get_unit
 
@@ -53,8 +54,9 @@ _MAX_DIGITS = 1000
 # giftledger's own decimal context: the ambient one belongs to the application.
 _CONTEXT = Context(prec=40)
 
-_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_FRACTION_TEXT = re.compile(r"[+-]?\d+/\d+")
+# ASCII digits only: ``\d`` would admit "١٩.٩٩" or "１２", which Decimal() reads as numbers.
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_FRACTION_TEXT = re.compile(r"[+-]?[0-9]+/[0-9]+")
 
 
 class Rounding(enum.Enum):
@@ -84,7 +86,12 @@ def round_fraction(value: Fraction, rounding: Rounding) -> int:
         2
         >>> round_fraction(Fraction(-5, 2), Rounding.HALF_UP)
         -3
+
+    Raises:
+        InvalidArgument: ``rounding`` is not a :class:`Rounding` member.
     """
+    if type(rounding) is not Rounding:
+        raise _bad_rounding(rounding)
     floor = value.numerator // value.denominator
     rest = value - floor  # 0 <= rest < 1
     if rest == 0:
@@ -104,9 +111,15 @@ def round_fraction(value: Fraction, rounding: Rounding) -> int:
         return floor if floor % 2 == 0 else floor + 1
     if rounding is Rounding.HALF_UP:
         return floor + 1 if value > 0 else floor
-    if rounding is Rounding.HALF_DOWN:
-        return floor if value > 0 else floor + 1
-    raise TypeError(f"rounding must be a giftledger.Rounding, got {rounding!r}")
+    # Checked on entry: only HALF_DOWN is left.
+    return floor if value > 0 else floor + 1
+
+
+def _bad_rounding(rounding: object) -> InvalidArgument:
+    return InvalidArgument(
+        f"rounding {rounding!r} is not a rounding mode; pass a giftledger.Rounding member "
+        f"such as Rounding.HALF_EVEN"
+    )
 
 
 def _decimal_of(value: object, what: str) -> Decimal:
@@ -204,6 +217,7 @@ def to_minor(
         ExcessPrecision: too many fraction digits and no rounding named.
         AmountOutOfRange: more than 10^18 minor units.
         CurrencyMismatch: a Money in another unit.
+        InvalidArgument: ``rounding`` is neither None nor a :class:`Rounding` member.
 
     Example:
         >>> to_minor("19.99", "USD")
@@ -211,6 +225,8 @@ def to_minor(
         >>> to_minor("0.125", "USD", Rounding.HALF_EVEN)
         12
     """
+    if rounding is not None and type(rounding) is not Rounding:
+        raise _bad_rounding(rounding)
     if not isinstance(unit, Unit):
         unit = get_unit(unit)
     if type(value) is int:  # fast path: whole major units
