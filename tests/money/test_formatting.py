@@ -161,3 +161,54 @@ def test_an_unknown_locale_is_an_invalid_argument_naming_it(locale: object) -> N
 def test_parse_refuses_what_is_not_text(text: object) -> None:
     with pytest.raises(gl.InvalidAmount, match=repr(text)):
         gl.parse_money(text, "USD")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        (Money("1.234", "IQD"), "IQD1.234"),
+        (Money("-1234.5", "RSD"), "-RSD1,234.50"),
+        (Money("12.34", "LBP"), "LBP12.34"),
+    ],
+)
+def test_format_money_writes_exactly_the_units_exponent(amount: Money, expected: str) -> None:
+    # CLDR gives these currencies 0 digits; their ISO exponent (py-moneyed) is 3 or 2.
+    assert gl.format_money(amount) == expected
+
+
+# IQD, RSD, LBP, CLF: CLDR's currency digits differ from the ISO exponent.
+@given(
+    glt.fiat_units((*glt.FIAT_CODES, "IQD", "RSD", "LBP", "CLF")),
+    st.sampled_from(LOCALES),
+    st.data(),
+)
+def test_fiat_formatting_writes_every_minor_digit(
+    unit: gl.Unit, locale: str, data: st.DataObject
+) -> None:
+    minor = data.draw(st.integers(-(10**12), 10**12))
+    text = gl.format_money(gl.from_minor(minor, unit), locale)
+    digits = "".join(c for c in text if "0" <= c <= "9")
+    assert digits == str(abs(minor)).zfill(unit.exponent + 1)
+
+
+@pytest.mark.parametrize("code", ["USD", "EUR", "JPY", "KWD", "INR", "GBP", "CHF", "BHD"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_fiat_formatting_matches_babel_where_cldr_agrees(code: str, locale: str) -> None:
+    amount = gl.from_minor(-123456789, code)
+    assert gl.format_money(amount, locale) == format_currency(amount.amount, code, locale=locale)
+
+
+@pytest.mark.parametrize("value", ["5", 5, Decimal("5"), None, gl.get_unit("USD")])
+def test_format_money_refuses_what_is_not_money_naming_it(value: object) -> None:
+    with pytest.raises(gl.InvalidAmount) as info:
+        gl.format_money(value)  # type: ignore[arg-type]
+    assert repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["1E5", "1e5", "1.5E+3", "NaN", "Infinity", "-inf", "sNaN", "1_000", "١٩.٩٩", "１２"]
+)
+def test_parse_refuses_exponents_specials_and_non_ascii_digits(text: str) -> None:
+    with pytest.raises(gl.InvalidAmount) as info:
+        gl.parse_money(text, "USD")
+    assert repr(text) in str(info.value)

@@ -63,3 +63,14 @@ def test_unit_conflict_is_a_value_error() -> None:
 def test_every_drawn_unit_is_registered_and_round_trips(unit: gl.Unit) -> None:
     assert gl.get_unit(unit.code) == unit
     assert str(unit) == unit.code
+
+
+@pytest.mark.parametrize("code", [["USD"], {"USD": 1}, {"USD"}, 5, None])
+def test_a_code_that_is_not_a_string_is_an_unknown_unit_naming_it(code: object) -> None:
+    with pytest.raises(gl.UnknownUnit) as info:
+        gl.get_unit(code)  # type: ignore[arg-type]
+    assert repr(code) in str(info.value)
+    with pytest.raises(gl.UnknownUnit):
+        gl.from_minor(5, code)  # type: ignore[arg-type]
+    with pytest.raises(gl.UnknownUnit):
+        gl.to_minor(5, code)  # type: ignore[arg-type]

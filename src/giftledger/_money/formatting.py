@@ -1,11 +1,16 @@
 """Writing amounts for people and reading them back, through babel.
 
-Fiat amounts use babel's currency formats for the locale. babel knows nothing
+Fiat amounts use babel's currency format for the locale, but always with exactly
+the unit's exponent of fraction digits: CLDR's digits for a currency (IQD 0,
+RSD 0) may disagree with the ISO 4217 exponent py-moneyed gives the unit (IQD
+3, RSD 2), and formatting must never round an amount away. babel knows nothing
 of COIN or DIAMOND, so virtual units are written as a locale-formatted number
 with exactly the unit's exponent of fraction digits, followed by the unit's
 singular or plural name chosen by the locale's plural rules ("1 coin",
 "1 234 coins" in fr_FR). Parsing is strict: babel's ``strict=True`` refuses
-text whose grouping does not fit the locale.
+text whose grouping does not fit the locale, and giftledger refuses what
+babel's ``Decimal()`` would still read (exponents, NaN, infinity, ``_``,
+digits other than ASCII 0-9).
 """
 
 from __future__ import annotations
@@ -25,7 +30,12 @@ __all__ = ["format_money", "parse_money"]
 
 
 def format_money(amount: Money, locale: str = "en_US") -> str:
-    """Write ``amount`` for a reader in ``locale``.
+    """Write ``amount`` for a reader in ``locale``, with exactly its unit's fraction digits.
+
+    Raises:
+        InvalidAmount: ``amount`` is not a ``moneyed.Money``.
+        ExcessPrecision: the amount has more fraction digits than its unit.
+        InvalidArgument: babel does not know ``locale``.
 
     Example:
         >>> from moneyed import Money
@@ -36,12 +46,26 @@ def format_money(amount: Money, locale: str = "en_US") -> str:
         >>> format_money(Money(1, "COIN"))
         '1 coin'
     """
+    if not isinstance(amount, Money):
+        raise InvalidAmount(
+            f"amount {amount!r} of type {type(amount).__name__} is not moneyed.Money; "
+            f"build one with giftledger.from_minor() or moneyed.Money(amount, code)"
+        )
     unit = get_unit(amount.currency.code)
     # Normalise to the unit's exponent exactly (no rounding: excess digits are an error).
     value = from_minor(to_minor(amount, unit), unit).amount
     if unit.kind is UnitKind.FIAT:
-        return str(format_currency(value, unit.code, locale=_locale(locale)))
+        return _format_fiat(value, unit, locale)
     return _format_virtual(value, unit, locale)
+
+
+def _format_fiat(value: Decimal, unit: Unit, locale: str) -> str:
+    loc = _locale(locale)
+    # The locale's currency pattern with the unit's exponent, not CLDR's currency
+    # digits: those would write 1.234 IQD as "IQD1" (CLDR gives IQD 0 digits).
+    pattern = copy.copy(loc.currency_formats["standard"])
+    pattern.frac_prec = (unit.exponent, unit.exponent)
+    return str(format_currency(value, unit.code, pattern, locale=loc, currency_digits=False))
 
 
 def _locale(locale: str) -> Locale:
@@ -81,8 +105,17 @@ def parse_money(text: str, unit: str | Unit, locale: str = "en_US") -> Money:
     u = unit if isinstance(unit, Unit) else get_unit(unit)
     if not isinstance(text, str):
         raise InvalidAmount(f"{text!r} is not text to parse; pass a str")
+    loc = _locale(locale)
+    # babel hands the text to Decimal(), which also reads "1E5", "NaN", "1_000" and
+    # digits of any script ("١٩"); user text gets plain ASCII digits or nothing.
+    for c in text:
+        if c.isalpha() or c == "_" or (c.isdigit() and not "0" <= c <= "9"):
+            raise InvalidAmount(
+                f"{text!r} is not a plain number: {c!r} is not allowed; write ASCII digits "
+                f"0-9 with the {locale} separators, without exponent or unit"
+            )
     try:
-        value = parse_decimal(text, locale=_locale(locale), strict=True)
+        value = parse_decimal(text, locale=loc, strict=True)
     except NumberFormatError as exc:
         raise InvalidAmount(f"{text!r} is not a number in {locale} notation: {exc}") from None
     try:

@@ -80,7 +80,10 @@ def get_unit(code: str) -> Unit:
     Raises:
         UnknownUnit: the code is neither registered nor an ISO 4217 currency.
     """
-    unit = _units.get(code)
+    try:
+        unit = _units.get(code)
+    except TypeError:  # unhashable: a list, a dict … (the try costs nothing on the hit path)
+        unit = None
     if unit is not None:
         return unit
     if not isinstance(code, str):
