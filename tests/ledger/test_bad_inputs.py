@@ -34,6 +34,16 @@ def _post(*specs: gl.PostingSpec) -> Call:
     return lambda b: b.post(list(specs))
 
 
+def _rated(book: gl.Ledger, rates: object) -> object:
+    """A valid post with ``rates`` stored on it."""
+    return book.post([gl.debit(BANK, 1), gl.credit(SALES, 1)], rates=rates)  # type: ignore[arg-type]
+
+
+class _NaiveClock:
+    def now(self) -> datetime:
+        return datetime(2026, 1, 1)  # no tzinfo: the point of the test
+
+
 # (id, the call, the error, text the message must contain)
 CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
     # -- amounts --------------------------------------------------------------------
@@ -231,6 +241,52 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
     (
         "balance-naive-at",
         lambda b: b.balance(BANK, at=datetime(2026, 1, 1)),
+        gl.InvalidArgument,
+        "2026-01-01",
+    ),
+    # -- found by a review of the foundation ------------------------------------------
+    (
+        "posting-minor-ten-to-the-40",
+        lambda b: b.post(
+            [
+                gl.Posting(BANK, gl.Side.DEBIT, 10**40, "USD"),
+                gl.Posting(SALES, gl.Side.CREDIT, 10**40, "USD"),
+            ]
+        ),
+        gl.AmountOutOfRange,
+        str(10**40),
+    ),
+    (
+        "convert-beyond-range",
+        lambda b: b.convert(ALICE, "creators:bob:cash", 1000, rate=10**18),
+        gl.AmountOutOfRange,
+        "1000 COIN",
+    ),
+    ("rate-float", lambda b: _rated(b, [gl.Rate("USD", "EUR", 0.9)]), gl.FloatNotAllowed, "0.9"),
+    (
+        "rate-code-not-a-unit",
+        lambda b: _rated(b, [gl.Rate("COIN", "USD=1/100,USD/EUR", 1)]),
+        gl.InvalidArgument,
+        "USD=1/100,USD/EUR",
+    ),
+    ("rate-zero", lambda b: _rated(b, [gl.Rate("USD", "EUR", 0)]), gl.InvalidArgument, "0"),
+    ("rates-not-a-list", lambda b: _rated(b, 5), gl.InvalidArgument, "5"),
+    (
+        "account-name-a-list",
+        _post(gl.debit([BANK], 1), gl.credit(SALES, 1)),  # type: ignore[arg-type]
+        gl.InvalidTransaction,
+        "['assets:bank']",
+    ),
+    (
+        "balance-rule-float",
+        lambda b: b.open_account("assets:new", "USD", rule=gl.BalanceRule(0.5)),  # type: ignore[arg-type]
+        gl.InvalidArgument,
+        "0.5",
+    ),
+    ("clock-advance-int", lambda b: gl.ManualClock().advance(5), gl.InvalidArgument, "5"),  # type: ignore[arg-type]
+    (
+        "clock-without-timezone",
+        lambda b: gl.Ledger(b.store, clock=_NaiveClock()).transfer(BANK, SALES, 1),
         gl.InvalidArgument,
         "2026-01-01",
     ),

@@ -48,6 +48,8 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> datetime:
         """Move forward by ``delta`` (which must not be negative); return the new time."""
+        if not isinstance(delta, timedelta):
+            raise InvalidArgument(f"advance by {delta!r}: a ManualClock moves by a timedelta")
         if delta < timedelta(0):
             raise InvalidArgument(f"a ManualClock cannot go backwards (advance by {delta})")
         with self._lock:

@@ -27,6 +27,7 @@ from .._errors import (
     AccountClosed,
     AccountExists,
     AlreadyReversed,
+    AmountOutOfRange,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
@@ -305,6 +306,8 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
             _check_key(key)
             fingerprint = _fingerprint(request)
         now = self.clock.now()
+        if type(now) is not datetime or now.tzinfo is None:
+            now = require_aware(now, "the clock's now()")
         try:
             with self.store.write(dry_run) as w:
                 if key is not None:
@@ -422,8 +425,14 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
         try:
             for s in specs:
                 add(s.account)
-        except AttributeError:
+        except (AttributeError, TypeError):  # not a posting, or an unhashable name
             names = set()
+            for i, s in enumerate(specs):
+                account = getattr(s, "account", None)
+                if type(s) in (Posting, PostingSpec) and not isinstance(account, str):
+                    raise InvalidTransaction(
+                        f"posting {i}: account {account!r} must be an account name (a str)"
+                    ) from None
         states = w.lock_accounts(names)
         scales = self._scales
         out = []
@@ -449,7 +458,7 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
                     or (side is not _DEBIT and side is not _CREDIT)
                     or s.unit != code
                     or type(minor) is not int
-                    or minor <= 0
+                    or not 0 < minor <= _MAX
                 ):
                     raise self._posting_error(i, s, account)
                 p = s
@@ -510,6 +519,11 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
         minor = s.minor
         if type(minor) is not int:
             return InvalidTransaction(f"posting {i}: minor {minor!r} must be an int")
+        if minor > _MAX:
+            return AmountOutOfRange(
+                f"posting {i} to {s.account!r}: amount {minor} minor units is more than "
+                f"{_MAX}, the most one amount may hold"
+            )
         return InvalidTransaction(
             f"posting {i} to {s.account!r}: amount {minor} minor units must be greater than zero"
         )
@@ -744,7 +758,11 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
                 and not isinstance(postings, str | bytes | PostingSpec | Posting)
                 else postings
             )
-        request = ("post", postings, memo, metadata, effective_at, tuple(rates))
+        if type(rates) is not tuple:
+            if isinstance(rates, str | bytes | Rate) or not isinstance(rates, Iterable):
+                raise InvalidArgument(f"rates {rates!r} must be a list of giftledger.Rate")
+            rates = tuple(rates)
+        request = ("post", postings, memo, metadata, effective_at, rates)
 
         def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
             if guard is not None:
@@ -866,6 +884,8 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
             else store.write(dry_run)
         )
         now = self.clock.now()
+        if type(now) is not datetime or now.tzinfo is None:
+            now = require_aware(now, "the clock's now()")
         results: list[Transaction | GiftLedgerError] = []
         failed: tuple[str, str, GiftLedgerError] | None = None
         try:
@@ -1142,6 +1162,12 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
         if minor_a <= 0:
             raise InvalidTransaction(f"conversion amount {amount!r} must be greater than zero")
         minor_b = round_fraction(Fraction(minor_a) * fr * ub.scale / ua.scale, rounding)
+        if minor_b > _MAX:
+            raise AmountOutOfRange(
+                f"converting {from_minor(minor_a, ua).amount} {ua.code} at {fr} gives "
+                f"{minor_b} minor units of {ub.code}, more than {_MAX}, the most one amount "
+                f"may hold"
+            )
         if minor_b <= 0:
             raise InvalidTransaction(
                 f"converting {from_minor(minor_a, ua).amount} {ua.code} at {fr} gives "

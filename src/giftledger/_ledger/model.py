@@ -18,7 +18,7 @@ import attrs
 from moneyed import Money
 
 from .._errors import InvalidArgument
-from .._money.amounts import AmountLike, from_minor
+from .._money.amounts import MAX_MINOR, AmountLike, from_minor, to_fraction
 
 __all__ = [
     "Account",
@@ -84,6 +84,7 @@ def _fast_init(cls: _C) -> _C:
 
 
 _NAME = re.compile(r"[^\s:][^:]*(?::[^\s:][^:]*)*")
+_UNIT_CODE = re.compile(r"[A-Z0-9_]{2,16}")
 
 
 class Side(enum.Enum):
@@ -195,6 +196,14 @@ class BalanceRule:
 
     min_balance: int | None
 
+    def __attrs_post_init__(self) -> None:
+        floor = self.min_balance
+        if floor is not None and (type(floor) is not int or not -MAX_MINOR <= floor <= MAX_MINOR):
+            raise InvalidArgument(
+                f"balance rule minimum {floor!r} must be None (no limit) or an int of minor "
+                f"units within ±{MAX_MINOR}; use non_negative(), overdraft() or unrestricted()"
+            )
+
     @classmethod
     def non_negative(cls) -> BalanceRule:
         """The balance must not go below zero (the default for new accounts)."""
@@ -302,20 +311,44 @@ def credit(account: str, amount: AmountLike) -> PostingSpec:
     return PostingSpec(account, _CREDIT, amount)
 
 
+def _rate_value(value: object) -> Fraction:
+    return to_fraction(value, "rate value")
+
+
 @attrs.frozen(slots=True)
 class Rate:
     """An exchange rate stored on a conversion: ``1 base = value quote``.
 
     Attributes:
-        base: the unit sold.
+        base: the unit sold (a unit code: 2 to 16 upper-case ASCII letters, digits
+            or ``_``).
         quote: the unit bought.
         value: how many major units of ``quote`` one major unit of ``base`` buys,
-            as an exact fraction (``1/210`` for Bigo's 210 beans per dollar).
+            as an exact fraction (``1/210`` for Bigo's 210 beans per dollar); any
+            exact ratio is accepted (int, Decimal, ``"0.9"``, ``"1/210"``, Fraction)
+            and kept as a Fraction, a float or a value <= 0 is refused.
+
+    Example:
+        >>> Rate("USD", "EUR", "0.9")
+        Rate(base='USD', quote='EUR', value=Fraction(9, 10))
     """
 
     base: str
     quote: str
-    value: Fraction
+    value: Fraction = attrs.field(converter=_rate_value)
+
+    def __attrs_post_init__(self) -> None:
+        # The codes are checked so a rate's text in the hash chain reads one way only.
+        for what, code in (("base", self.base), ("quote", self.quote)):
+            if type(code) is not str or not _UNIT_CODE.fullmatch(code):
+                raise InvalidArgument(
+                    f"rate {what} {code!r} must be a unit code: 2 to 16 upper-case ASCII "
+                    f"letters, digits or '_'"
+                )
+        if self.value <= 0:
+            raise InvalidArgument(
+                f"rate value {self.value} for {self.base}/{self.quote} must be greater than zero"
+            )
 
     def __str__(self) -> str:
         return f"{self.base}/{self.quote}={self.value}"

@@ -371,6 +371,7 @@ class MemoryStore:
             raise ValueError(
                 f"net_after has {len(net_after)} values for {len(tx.postings)} postings"
             )
+        entry = _row(tx)  # before any change: nothing may fail halfway through the append
         placed = None if hold is None or self._undo is None else self._holds.get(hold.id)
         # The hot path of every write: plain loops, no per-posting helper calls.
         states = self._states
@@ -406,7 +407,7 @@ class MemoryStore:
                 self._backdated.update(p.account for p in postings)
         if hold is not None:
             self._put_hold(hold)
-        self._journal.append(_row(tx))
+        self._journal.append(entry)
         self._hash = tx.hash
         if self._undo is not None:  # a batch is open: log how to take this entry back
             self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
