@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+import attrs
+
 from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTransaction, UnknownHold
 from .._money.amounts import AmountLike, from_minor, to_minor
 from .._money.units import Unit
@@ -28,6 +30,7 @@ from .model import (
     Transaction,
     freeze_metadata,
 )
+from .queries import _check_name
 from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
 
 __all__ = ["HoldsMixin"]
@@ -144,6 +147,8 @@ class HoldsMixin(_Host):
             InsufficientFunds: the reservation would break a balance rule.
             plus what :meth:`transfer` raises.
         """
+        _check_name(debit)
+        _check_name(credit)
         if expires_at is not None and timeout is not None:
             raise InvalidArgument("give either expires_at or timeout, not both")
         request = ("hold", debit, credit, amount, expires_at, timeout, memo, metadata)
@@ -368,9 +373,14 @@ class HoldsMixin(_Host):
         """The hold placed by entry ``hold_id``, with its current status.
 
         A pending hold whose expiry has passed is reported as ``EXPIRED``.
+
+        Raises:
+            UnknownHold: no such hold (an id that is not an int names none).
         """
-        with self.store.read() as r:
-            hold = r.hold(hold_id)
+        hold = None
+        if isinstance(hold_id, int) and not isinstance(hold_id, bool):
+            with self.store.read() as r:
+                hold = r.hold(hold_id)
         if hold is None:
             raise UnknownHold(f"no hold with id {hold_id!r}")
         if (
@@ -390,13 +400,25 @@ class HoldsMixin(_Host):
         return hold
 
     def holds(self, account: str | None = None, *, pending_only: bool = True) -> tuple[Hold, ...]:
-        """Holds touching ``account`` (all accounts if None), pending ones only by default."""
+        """Holds touching ``account`` (all accounts if None), pending ones only by default.
+
+        Raises:
+            InvalidArgument: ``account`` is not a string or None, or
+                ``pending_only`` is not a bool.
+        """
+        if account is not None and not isinstance(account, str):
+            raise InvalidArgument(f"account {account!r} must be an account name (a string) or None")
+        if not isinstance(pending_only, bool):
+            raise InvalidArgument(f"pending_only {pending_only!r} must be True or False")
         with self.store.read() as r:
             return tuple(r.holds(account, pending_only))
 
 
 def _replay_hold(r: StoreReader, record: IdempotencyRecord) -> Hold:
+    # A replay returns the original result, as post()'s does: the hold as it was
+    # placed (pending, unresolved), not as a later post, void or expiry left it. Only
+    # the status fields change after placing; the rest is the hold's stored record.
     assert record.transaction_id is not None
     hold = r.hold(record.transaction_id)
     assert hold is not None
-    return hold
+    return attrs.evolve(hold, status=HoldStatus.PENDING, posted_minor=0, resolved_by=None)

@@ -15,12 +15,18 @@ from moneyed import Money
 from .._errors import InvalidArgument, UnknownAccount, UnknownTransaction
 from .._money.amounts import from_minor
 from .clock import Clock, require_aware
+from .idempotency import _check_key
 from .model import Account, AccountBalance, HistoryEntry, Page, Side, Transaction, TrialBalance
 from .store import AccountState, Store, StoreReader
 
-__all__ = ["QueriesMixin"]
+__all__ = ["QueriesMixin", "_check_name"]
 
 _DEBIT = Side.DEBIT
+# Entries read per turn of the store's read lock by Ledger.transactions(): the lock is
+# released between chunks, so a caller iterating slowly never holds up the writers.
+_CHUNK = 1000
+# No store's entry ids go past a signed 64-bit integer: a larger bound means "all of them".
+_MAX_ID = (1 << 63) - 1
 
 if TYPE_CHECKING:
 
@@ -75,17 +81,25 @@ class QueriesMixin(_Host):
             >>> book.balance("a"), book.balance("a", recorded_through=t1.id)
             (Money('12.00', 'USD'), Money('5.00', 'USD'))
         """
+        if type(name) is not str:  # one cheap check on the hot path; see _check_name
+            _check_name(name)
         when = require_aware(at, "at") if at is not None else None
+        if recorded_through is not None and (
+            type(recorded_through) is not int or recorded_through < 0
+        ):
+            _check_entry_id(recorded_through, "recorded_through", 0)
         with self.store.read() as r:
             st = self._state(r, name)
             if when is None and recorded_through is None:
                 net = st.net
             else:
-                net = r.net_at(name, when, recorded_through)
+                through = None if recorded_through is None else min(recorded_through, _MAX_ID)
+                net = r.net_at(name, when, through)
         return from_minor(self._normal(st.account, net), st.account.unit)
 
     def account_balance(self, name: str) -> AccountBalance:
         """Posted, pending and available balances of an account, on its normal side."""
+        _check_name(name)
         now = self.clock.now()
         with self.store.read() as r:
             st = self._state(r, name)
@@ -122,10 +136,13 @@ class QueriesMixin(_Host):
             after: the ``next_cursor`` of the previous page (an entry id).
             limit: entries per page, 1 to 10,000.
         """
+        _check_name(name)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
             raise InvalidArgument(f"limit {limit!r} must be an int from 1 to 10000")
         if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
             raise InvalidArgument(f"after {after!r} must be None or a page's next_cursor (an int)")
+        if after is not None:
+            after = min(after, _MAX_ID)
         with self.store.read() as r:
             st = self._state(r, name)
             rows = r.history(name, after, limit + 1)
@@ -175,12 +192,38 @@ class QueriesMixin(_Host):
         return tx
 
     def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
-        """Entries with ``start <= id < stop``, in journal order."""
-        with self.store.read() as r:
-            yield from r.transactions(start, stop)
+        """Entries with ``start <= id < stop`` (to the end when ``stop`` is None), in order.
+
+        The journal is read a chunk at a time and the store is not locked while
+        the caller holds an entry, so writers in other threads go on meanwhile.
+        Entries they append may or may not be included; none is repeated or
+        skipped.
+
+        Raises:
+            InvalidArgument: ``start`` or ``stop`` is not an int (an entry id).
+        """
+        _check_entry_id(start, "start")
+        if stop is not None:
+            _check_entry_id(stop, "stop")
+        return self._chunks(max(start, 1), stop)
+
+    def _chunks(self, lo: int, stop: int | None) -> Iterator[Transaction]:
+        while stop is None or lo < stop:
+            hi = lo + _CHUNK if stop is None else min(stop, lo + _CHUNK)
+            with self.store.read() as r:
+                chunk = list(r.transactions(lo, hi))
+            yield from chunk
+            if len(chunk) < hi - lo:
+                return  # ids have no gaps: a short chunk ended at the head
+            lo = hi
 
     def find(self, key: str) -> Transaction | None:
-        """The entry created under idempotency key ``key``, if any."""
+        """The entry created under idempotency key ``key``, if any.
+
+        Raises:
+            InvalidArgument: ``key`` is not a key any write could have used.
+        """
+        _check_key(key)
         with self.store.read() as r:
             record = r.idempotency(key)
             if record is None or record.transaction_id is None:
@@ -198,6 +241,23 @@ class QueriesMixin(_Host):
         with self.store.read() as r:
             debits, credits = r.totals()
         return TrialBalance(debits, credits)
+
+
+def _check_name(name: object) -> None:
+    """Refuse an account name that is not a string: no account could have it."""
+    if not isinstance(name, str):
+        raise UnknownAccount(f"unknown account {name!r}: an account name is a string")
+
+
+def _check_entry_id(value: object, what: str, minimum: int | None = None) -> None:
+    """Refuse an entry id that is not an int (a bool is not one) or is below ``minimum``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or (minimum is not None and value < minimum)
+    ):
+        floor = "" if minimum is None else f" >= {minimum}"
+        raise InvalidArgument(f"{what} {value!r} must be an int{floor} (an entry id)")
 
 
 def _check_prefix(prefix: object) -> None:
