@@ -283,6 +283,14 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
         gl.InvalidArgument,
         "0.5",
     ),
+    ("account-a-list", lambda b: b.account([BANK]), gl.UnknownAccount, "['assets:bank']"),  # type: ignore[arg-type]
+    ("close-a-list", lambda b: b.close_account([BANK]), gl.UnknownAccount, "['assets:bank']"),  # type: ignore[arg-type]
+    (
+        "transfer-from-a-list",
+        lambda b: b.transfer([BANK], SALES, 1),
+        gl.UnknownAccount,
+        "['assets:bank']",
+    ),  # type: ignore[arg-type]
     ("clock-advance-int", lambda b: gl.ManualClock().advance(5), gl.InvalidArgument, "5"),  # type: ignore[arg-type]
     (
         "clock-without-timezone",

@@ -73,7 +73,7 @@ from .model import (
     freeze_metadata,
     is_encodable,
 )
-from .queries import QueriesMixin, _check_prefix
+from .queries import QueriesMixin, _check_name, _check_prefix
 from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
 from .verify import VerifyMixin
 
@@ -245,6 +245,7 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
             UnknownAccount: no such account.
             InvalidArgument: the balance is not zero or holds are pending.
         """
+        _check_name(name)
         with self.store.write() as w:
             st = self._states(w, [name])[name]
             if st.net or st.pending_debits or st.pending_credits:
@@ -273,6 +274,7 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
         Raises:
             UnknownAccount: no such account.
         """
+        _check_name(name)
         with self.store.read() as r:
             st = r.account_state(name)
         if st is None:
@@ -1038,6 +1040,8 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
             CurrencyMismatch: the accounts hold different units.
             plus everything :meth:`post` raises.
         """
+        _check_name(debit)
+        _check_name(credit)
         if debit == credit:
             raise InvalidTransaction(
                 f"a transfer needs two different accounts, got {debit!r} twice"
