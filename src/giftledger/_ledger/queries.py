@@ -97,15 +97,55 @@ class QueriesMixin(_Host):
                 net = r.net_at(name, when, through)
         return from_minor(self._normal(st.account, net), st.account.unit)
 
-    def account_balance(self, name: str) -> AccountBalance:
-        """Posted, pending and available balances of an account, on its normal side."""
+    def account_balance(
+        self,
+        name: str,
+        *,
+        at: datetime | None = None,
+        recorded_through: int | None = None,
+    ) -> AccountBalance:
+        """Posted, pending and available balances of an account, on its normal side.
+
+        Without arguments, as of now (by the ledger's clock). With ``at`` or
+        ``recorded_through``, as of that time or journal point, as :meth:`balance`
+        counts postings: a hold counts as pending if the entry that placed it is
+        within the cut, the entry that posted, voided or expired it is not, and
+        its expiry lies after ``at`` (or, with ``recorded_through`` alone, after
+        the time that entry was recorded).
+
+        Example:
+            >>> import giftledger as gl
+            >>> book = gl.Ledger()
+            >>> _ = book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+            >>> _ = book.open_account("wallet", "USD", normal="credit")
+            >>> _ = book.open_account("shop", "USD", normal="credit")
+            >>> funded = book.transfer("mint", "wallet", 10)
+            >>> hold = book.hold("wallet", "shop", 4)
+            >>> _ = book.void_hold(hold)
+            >>> book.available("wallet"), book.available("wallet", recorded_through=hold.id)
+            (Money('10.00', 'USD'), Money('6.00', 'USD'))
+        """
         _check_name(name)
-        now = self.clock.now()
-        with self.store.read() as r:
-            st = self._state(r, name)
-            pd, pc = self._live_pending(r, st, now)
+        when = require_aware(at, "at") if at is not None else None
+        if recorded_through is not None and (
+            type(recorded_through) is not int or recorded_through < 0
+        ):
+            _check_entry_id(recorded_through, "recorded_through", 0)
+        if when is None and recorded_through is None:
+            now = self.clock.now()
+            with self.store.read() as r:
+                st = self._state(r, name)
+                net = st.net
+                pd, pc = self._live_pending(r, st, now)
+        else:
+            with self.store.read() as r:
+                st = self._state(r, name)
+                head = r.head()[0]
+                through = None if recorded_through is None else min(recorded_through, head)
+                net = r.net_at(name, when, through)
+                pd, pc = _pending_at(r, name, when, through)
         a = st.account
-        posted = self._normal(a, st.net)
+        posted = self._normal(a, net)
         available = posted - (pc if a.normal is _DEBIT else pd)
         return AccountBalance(
             name,
@@ -115,9 +155,18 @@ class QueriesMixin(_Host):
             from_minor(available, a.unit),
         )
 
-    def available(self, name: str) -> Money:
-        """The available balance: posted less what pending holds would take out."""
-        return self.account_balance(name).available
+    def available(
+        self,
+        name: str,
+        *,
+        at: datetime | None = None,
+        recorded_through: int | None = None,
+    ) -> Money:
+        """The available balance: posted less what pending holds would take out.
+
+        ``at`` and ``recorded_through`` as in :meth:`account_balance`.
+        """
+        return self.account_balance(name, at=at, recorded_through=recorded_through).available
 
     def balances(self, prefix: str = "") -> dict[str, Money]:
         """Posted balances of every account whose name starts with ``prefix``."""
@@ -241,6 +290,42 @@ class QueriesMixin(_Host):
         with self.store.read() as r:
             debits, credits = r.totals()
         return TrialBalance(debits, credits)
+
+
+def _pending_at(
+    r: StoreReader, name: str, when: datetime | None, through: int | None
+) -> tuple[int, int]:
+    """Pending debit and credit totals of ``name`` as of ``when`` and journal point ``through``.
+
+    ``through`` is None or at most the head. Reads every hold the account ever had,
+    with the entries that placed and resolved them: a past view, not a hot path.
+    """
+    if through is not None and through < 1:
+        return 0, 0
+
+    def within(entry_id: int) -> bool:
+        if through is not None and entry_id > through:
+            return False
+        if when is None:
+            return True
+        entry = r.transaction(entry_id)
+        return entry is not None and entry.effective_at <= when
+
+    horizon = when
+    if horizon is None and through is not None:
+        last = r.transaction(through)
+        horizon = None if last is None else last.recorded_at
+    pd = pc = 0
+    for h in r.holds(name, pending_only=False):
+        if not within(h.id) or (h.resolved_by is not None and within(h.resolved_by)):
+            continue
+        if h.expires_at is not None and horizon is not None and h.expires_at <= horizon:
+            continue
+        if h.debit == name:
+            pd += h.minor
+        if h.credit == name:
+            pc += h.minor
+    return pd, pc
 
 
 def _check_name(name: object) -> None:
