@@ -37,3 +37,18 @@ def test_a_dry_run_with_a_decimal_rate_changes_nothing(book: gl.Ledger) -> None:
     (posted,) = book.post_many([request])
     assert book.transaction(posted.id).rates == would.rates
     assert posted.hash == would.hash
+
+
+def test_a_stored_rate_reads_back_unchecked_but_only_a_valid_one_can_be_posted(
+    book: gl.Ledger,
+) -> None:
+    # Stores rebuild rates with the constructor: an entry written before the codes
+    # were checked must still read back and verify, so construction does not check.
+    odd = gl.Rate("usd", "EUR", 0)
+    assert odd.value == 0
+    book.open_account("assets:mint", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("income:a", "USD", normal="credit")
+    before = snapshot(book)
+    with pytest.raises(gl.InvalidArgument, match="'usd'"):
+        book.post([gl.debit("assets:mint", 1), gl.credit("income:a", 1)], rates=[odd])
+    assert snapshot(book) == before

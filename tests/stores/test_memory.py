@@ -138,9 +138,14 @@ def test_past_balances_match_a_full_recount_with_back_dated_entries(
     for i in range(2 * _CHUNK + 9):
         clock.advance(timedelta(minutes=1))
         debit = rng.choice(accounts)
-        # Back-date now and then, but never the bank: one account stays in time order.
-        back = debit != "assets:bank" and rng.random() < 0.1
-        when = clock.now() - timedelta(minutes=rng.randrange(1, i + 2)) if back else None
+        # Back-date or post-date now and then, but never the bank: one account stays
+        # in time order.
+        shift = rng.random() if debit != "assets:bank" else 1.0
+        when = None
+        if shift < 0.1:
+            when = clock.now() - timedelta(minutes=rng.randrange(1, i + 2))
+        elif shift < 0.15:
+            when = clock.now() + timedelta(minutes=rng.randrange(1, 30))
         amount = rng.randrange(1, 500)
         book.post([gl.debit(debit, amount), gl.credit("income:sales", amount)], effective_at=when)
     book.reverse(5)  # a reversal is posted too, and part of the history
@@ -153,3 +158,29 @@ def test_past_balances_match_a_full_recount_with_back_dated_entries(
         expected = _naive_net(book, name, at, through)
         sign = 1 if book.account(name).normal is gl.Side.DEBIT else -1
         assert got == gl.from_minor(sign * expected, "USD"), (name, at, through)
+
+
+def test_an_entry_dated_later_elsewhere_keeps_other_accounts_on_the_binary_search(
+    book: gl.Ledger, clock: gl.ManualClock
+) -> None:
+    store = book.store
+    assert isinstance(store, gl.MemoryStore)
+    book.open_account("assets:cash", "USD")
+    book.open_account("income:other", "USD", normal="credit")
+    _post(book, clock, 10)
+    tomorrow = clock.now() + timedelta(days=1)
+    request = gl.TransactionRequest(
+        [gl.debit("assets:bank", 1), gl.credit("income:sales", 1)], effective_at=tomorrow
+    )
+    book.post_many([request], dry_run=True)  # rolled back, but it was appended first
+    book.transfer("assets:cash", "income:other", 1, effective_at=tomorrow)
+    _post(book, clock, 10, start=10)  # before tomorrow, but after each account's own last
+    assert not store._backdated  # so past balances stay a binary search
+    an_hour_ago = clock.now() - timedelta(hours=1)
+    book.transfer("income:sales", "assets:bank", 1, effective_at=an_hour_ago)
+    assert store._backdated == {"income:sales", "assets:bank"}
+    for name in ("income:sales", "assets:bank", "assets:cash", "income:other"):
+        for at in (an_hour_ago, clock.now(), tomorrow):
+            sign = 1 if book.account(name).normal is gl.Side.DEBIT else -1
+            expected = gl.from_minor(sign * _naive_net(book, name, at, None), "USD")
+            assert book.balance(name, at=at) == expected, (name, at)

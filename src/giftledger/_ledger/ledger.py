@@ -993,6 +993,7 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
             for rate in rates:
                 if not isinstance(rate, Rate):
                     raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
+                rate.check()
         resolved, states, sums, nets, net_after = self._resolve_sums(postings, w)
         for diff in sums.values():
             if diff:

@@ -326,7 +326,8 @@ class Rate:
         value: how many major units of ``quote`` one major unit of ``base`` buys,
             as an exact fraction (``1/210`` for Bigo's 210 beans per dollar); any
             exact ratio is accepted (int, Decimal, ``"0.9"``, ``"1/210"``, Fraction)
-            and kept as a Fraction, a float or a value <= 0 is refused.
+            and kept as a Fraction; a float is refused here, and codes that are not
+            unit codes or a value <= 0 when the rate is posted (:meth:`check`).
 
     Example:
         >>> Rate("USD", "EUR", "0.9")
@@ -337,8 +338,13 @@ class Rate:
     quote: str
     value: Fraction = attrs.field(converter=_rate_value)
 
-    def __attrs_post_init__(self) -> None:
-        # The codes are checked so a rate's text in the hash chain reads one way only.
+    def check(self) -> None:
+        """Raise InvalidArgument unless both codes are unit codes and the value is > 0.
+
+        The ledger calls it before it stores a rate, so a rate's text in the hash
+        chain reads one way only. Reading a stored rate back does not check it:
+        an entry written before this check existed must still read and verify.
+        """
         for what, code in (("base", self.base), ("quote", self.quote)):
             if type(code) is not str or not _UNIT_CODE.fullmatch(code):
                 raise InvalidArgument(

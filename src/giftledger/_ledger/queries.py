@@ -245,8 +245,9 @@ class QueriesMixin(_Host):
 
         The journal is read a chunk at a time and the store is not locked while
         the caller holds an entry, so writers in other threads go on meanwhile.
-        Entries they append may or may not be included; none is repeated or
-        skipped.
+        Without ``stop`` the end is the head when iteration begins: entries
+        appended after that, by any thread or by the loop itself, are not
+        included; none is repeated or skipped.
 
         Raises:
             InvalidArgument: ``start`` or ``stop`` is not an int (an entry id).
@@ -258,9 +259,11 @@ class QueriesMixin(_Host):
 
     def _chunks(self, lo: int, stop: int | None) -> Iterator[Transaction]:
         while stop is None or lo < stop:
-            hi = lo + _CHUNK if stop is None else min(stop, lo + _CHUNK)
             with self.store.read() as r:
-                chunk = list(r.transactions(lo, hi))
+                if stop is None:  # the end is the head when iteration begins
+                    stop = r.head()[0] + 1
+                hi = min(stop, lo + _CHUNK)
+                chunk = list(r.transactions(lo, hi)) if lo < hi else []
             yield from chunk
             if len(chunk) < hi - lo:
                 return  # ids have no gaps: a short chunk ended at the head

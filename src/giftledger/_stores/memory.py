@@ -207,9 +207,10 @@ class MemoryStore:
         self._keys: dict[str, _KeyRow] = {}
         self._debits: dict[str, int] = {}
         self._credits: dict[str, int] = {}
-        # The latest effective time of any posted entry, and the accounts of entries
-        # posted effective before it (see net_at). Neither is rolled back with a
-        # batch: a stale mark only costs a scan, never a wrong answer.
+        # The latest effective time of any posted entry (a cheap first test), and the
+        # accounts that got an entry effective before their own previous one (see
+        # net_at). Neither is rolled back with a batch: a stale value only costs a
+        # check or a scan, never a wrong answer.
         self._latest: datetime | None = None
         self._backdated: set[str] = set()
         # How to undo each mutation, newest last; None unless a batch is open.
@@ -302,9 +303,10 @@ class MemoryStore:
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
         # Each history row carries the account's net right after it, in id order, so
-        # a cut by id is a binary search. So is a cut by effective time, unless an
-        # entry touching this account was back-dated: only then are the postings
-        # effective by a time not a prefix of the history, and only then is it a scan.
+        # a cut by id is a binary search. So is a cut by effective time, unless the
+        # account got an entry effective before its previous one: only then are its
+        # postings effective by a time not a prefix of its history, and only then is
+        # it a scan.
         rows = self._history.get(name)
         if rows is None:
             return 0
@@ -385,6 +387,16 @@ class MemoryStore:
         if posted:
             postings = tx.postings
             history = self._history
+            effective = tx.effective_at
+            latest = self._latest
+            if latest is None or effective >= latest:
+                self._latest = effective
+            else:  # earlier than some entry: is it earlier than its accounts' own last?
+                journal = self._journal
+                for p in postings:
+                    rows = history.get(p.account)
+                    if rows and journal[rows[-1][0] - 1][3] > effective:
+                        self._backdated.add(p.account)
             debits, credits = self._debits, self._credits
             id = tx.id
             for i, p in enumerate(postings):
@@ -400,11 +412,6 @@ class MemoryStore:
                     credits[unit] = credits.get(unit, 0) + p.minor
             if tx.reverses is not None:
                 self._reversed_by[tx.reverses] = tx.id
-            effective = tx.effective_at
-            if self._latest is None or effective >= self._latest:
-                self._latest = effective
-            else:
-                self._backdated.update(p.account for p in postings)
         if hold is not None:
             self._put_hold(hold)
         self._journal.append(entry)
