@@ -16,7 +16,7 @@ from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTrans
 from .._money.amounts import AmountLike, from_minor, to_minor
 from .._money.units import Unit
 from .clock import Clock, require_aware
-from .idempotency import _replay_transaction
+from .idempotency import _replay_transaction, amount_key
 from .model import (
     EntryKind,
     Hold,
@@ -151,7 +151,7 @@ class HoldsMixin(_Host):
         _check_name(credit)
         if expires_at is not None and timeout is not None:
             raise InvalidArgument("give either expires_at or timeout, not both")
-        request = ("hold", debit, credit, amount, expires_at, timeout, memo, metadata)
+        request = ("hold", debit, credit, amount_key(amount), expires_at, timeout, memo, metadata)
 
         def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Hold:
             if guard is not None:
@@ -238,7 +238,7 @@ class HoldsMixin(_Host):
             InvalidTransaction: ``amount`` is more than the hold or not positive.
         """
         hold_id = hold.id if isinstance(hold, Hold) else hold
-        request = ("post_hold", hold_id, amount, memo, metadata, effective_at)
+        request = ("post_hold", hold_id, amount_key(amount), memo, metadata, effective_at)
 
         def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
             memo_ = self._text(memo, "memo")

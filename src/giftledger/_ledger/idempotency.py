@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from decimal import Decimal
 
-from .._errors import InvalidArgument
+from .._errors import GiftLedgerError, InvalidArgument
+from .._money.amounts import _decimal_fraction, _decimal_of, to_fraction
 from .model import Posting, PostingSpec, Side, Transaction, is_encodable
 from .store import IdempotencyRecord, StoreReader
 
-__all__ = ["_check_key", "_fingerprint", "_replay_transaction"]
+__all__ = ["_check_key", "_fingerprint", "_replay_transaction", "amount_key", "ratio_key"]
 
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
@@ -31,9 +33,42 @@ def _check_key(key: object) -> None:
         )
 
 
+def amount_key(value: object) -> object:
+    """An amount as the ledger will read it, for a request's fingerprint.
+
+    ``1``, ``"1.00"`` and ``Decimal("1")`` move the same money, so a retry that
+    spells the amount another way is the same request: exact decimals become an
+    int or a Fraction. Anything the ledger would refuse (and Money, whose unit
+    matters) is kept as given, so it never matches a valid spelling: a remembered
+    failure can only replay for a request that fails the same way.
+    """
+    cls = type(value)
+    if cls is int:
+        return value
+    if cls is Decimal or cls is str:
+        try:
+            exact = _decimal_fraction(_decimal_of(value, "amount"), value, "amount")
+        except GiftLedgerError:
+            return value
+        return exact.numerator if exact.denominator == 1 else exact
+    return value
+
+
+def ratio_key(value: object) -> object:
+    """A ratio or rate as the ledger will read it (``"0.5"``, ``"1/2"``, ``"50%"`` alike)."""
+    if type(value) is int:
+        return value
+    try:
+        exact = to_fraction(value, "rate")
+    except GiftLedgerError:
+        return value
+    return exact.numerator if exact.denominator == 1 else exact
+
+
 def _fingerprint(parts: object) -> str:
     # The same content must give the same fingerprint however it was spelled: a list
-    # or a tuple of postings, metadata keys in any order. The text is a tagged,
+    # or a tuple of postings, metadata keys in any order, no metadata or an empty one,
+    # an amount as 1, "1.00" or Decimal("1") (see amount_key). The text is a tagged,
     # length-prefixed encoding (so it is injective) built with f-strings: repr() of
     # attrs records, enums and even nested tuples is slow (35 us for a post of four
     # postings on the benchmark box, more than the rest of the post).
@@ -67,7 +102,10 @@ def _encode(value: object, out: list[str]) -> None:
             _encode(unit, out)
     elif cls is PostingSpec:
         assert isinstance(value, PostingSpec)
-        account, side, amount = value.account, value.side, value.amount
+        account, side = value.account, value.side
+        amount: object = value.amount
+        if type(amount) is not int:
+            amount = amount_key(amount)
         if (side is _DEBIT or side is _CREDIT) and type(amount) is int:
             code = "D" if side is _DEBIT else "C"
             out.append(f"S{len(account)}:{account}{code}i{amount};")
@@ -81,6 +119,9 @@ def _encode(value: object, out: list[str]) -> None:
         for item in value:
             _encode(item, out)
     elif isinstance(value, Mapping):
+        if not value:  # no metadata and empty metadata store the same
+            out.append("n")
+            return
         items = sorted(value.items(), key=_repr_key)
         out.append(f"m{len(items)}[")
         for k, v in items:

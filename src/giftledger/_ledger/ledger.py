@@ -55,7 +55,7 @@ from .batch import TransactionRequest
 from .clock import Clock, SystemClock, require_aware
 from .hashing import entry_hash
 from .holds import HoldsMixin
-from .idempotency import _check_key, _fingerprint, _replay_transaction
+from .idempotency import _check_key, _fingerprint, _replay_transaction, amount_key, ratio_key
 from .model import (
     Account,
     BalanceRule,
@@ -1120,7 +1120,8 @@ class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
         # Checks made here, before post(), may fail for a reason that later goes away (a
         # trading account not yet open): remember such a failure under the key too, so
         # the same request fails the same way again.
-        fingerprint = _fingerprint(("convert", *args))
+        request = ("convert", debit, credit, amount_key(amount), ratio_key(rate), *args[4:])
+        fingerprint = _fingerprint(request)
         with self.store.read() as r:
             record = r.idempotency(key)
             if record is not None and record.error_type and record.fingerprint == fingerprint:
