@@ -80,6 +80,7 @@ class MHold:
     minor: int
     expires_at: datetime | None
     status: str = "pending"  # pending | posted | voided | expired (recorded)
+    resolved_by: int | None = None  # the entry that posted, voided or expired it
 
 
 class Model:
@@ -93,6 +94,7 @@ class Model:
         self.postings: dict[int, list[tuple[str, int]]] = {}  # posted entries: (account, signed)
         self.reversed: set[int] = set()
         self.effective: dict[int, datetime] = {}  # posted entry id -> effective_at
+        self.recorded: dict[int, datetime] = {}  # every entry id -> recorded_at
         self.debits: dict[str, int] = {}
         self.credits: dict[str, int] = {}
 
@@ -128,6 +130,29 @@ class Model:
             if n == name
         )
 
+    def pending_at(self, name: str, at: datetime | None, through: int | None) -> tuple[int, int]:
+        """Pending debits and credits of ``name`` at a past cut: holds placed within it,
+        not resolved within it, and not past their expiry by then."""
+
+        def within(id: int) -> bool:
+            effective = self.effective.get(id, self.recorded[id])  # holds: when placed
+            return (through is None or id <= through) and (at is None or effective <= at)
+
+        horizon = at
+        if horizon is None and through is not None and through >= 1:
+            horizon = self.recorded[through]
+        pd = pc = 0
+        for h in self.holds.values():
+            if not within(h.id) or (h.resolved_by is not None and within(h.resolved_by)):
+                continue
+            if h.expires_at is not None and horizon is not None and h.expires_at <= horizon:
+                continue
+            if h.debit == name:
+                pd += h.minor
+            if h.credit == name:
+                pc += h.minor
+        return pd, pc
+
     def available(self, a: MAccount) -> int:
         pd, pc = self.pending(a.name)
         return a.net - pc if a.normal is gl.Side.DEBIT else -a.net - pd
@@ -150,6 +175,7 @@ class Model:
     ) -> int:
         id = self.next_id
         self.kinds[id] = kind
+        self.recorded[id] = self.now
         if kind in _POSTED:
             self.postings[id] = postings
             self.effective[id] = self.now if effective_at is None else effective_at
@@ -336,6 +362,15 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             net = self.model.net_at(name, at, through)
             expected = gl.from_minor(net if a.normal is gl.Side.DEBIT else -net, a.unit)
             assert self.book.balance(name, at=at, recorded_through=through) == expected
+            if at is None and through is None:
+                return
+            pd, pc = self.model.pending_at(name, at, through)
+            posted = net if a.normal is gl.Side.DEBIT else -net
+            available = posted - (pc if a.normal is gl.Side.DEBIT else pd)
+            got = self.book.account_balance(name, at=at, recorded_through=through)
+            assert (got.posted, got.pending_debits, got.pending_credits, got.available) == tuple(
+                gl.from_minor(v, a.unit) for v in (posted, pd, pc, available)
+            )
 
         @rule(data=st.data(), atomic=st.booleans(), dry=st.booleans())
         def post_many(self, data: st.DataObject, atomic: bool, dry: bool) -> None:
@@ -489,7 +524,7 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             assert tx.id == self.model.next_id
             assert tx.hold_id == h.id
             h.status = "posted"
-            self.model.apply("post_hold", [(h.debit, minor), (h.credit, -minor)])
+            h.resolved_by = self.model.apply("post_hold", [(h.debit, minor), (h.credit, -minor)])
             settled = self.book.get_hold(h.id)
             assert settled.status is gl.HoldStatus.POSTED
             assert (settled.posted_minor, settled.resolved_by) == (minor, tx.id)
@@ -506,7 +541,7 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             assert tx.id == self.model.next_id
             assert tx.postings == ()
             h.status = "voided"
-            self.model.apply("void_hold", [])
+            h.resolved_by = self.model.apply("void_hold", [])
 
         @rule(hours=st.integers(0, 72))
         def advance_clock(self, hours: int) -> None:
@@ -526,7 +561,7 @@ def make_ledger_machine(ledger_factory: LedgerFactory) -> type[RuleBasedStateMac
             for h, tx in zip(due, txs, strict=True):
                 assert tx.id == self.model.next_id
                 h.status = "expired"
-                self.model.apply("expire_hold", [])
+                h.resolved_by = self.model.apply("expire_hold", [])
 
         @precondition(lambda self: bool(self.model.kinds))
         @rule(data=st.data())
