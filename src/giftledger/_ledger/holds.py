@@ -6,32 +6,30 @@ write through the ledger's write path (``_run``, the checks and ``_commit``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TypeVar
 
 import attrs
 
 from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTransaction, UnknownHold
 from .._money.amounts import AmountLike, from_minor, to_minor
-from .._money.units import Unit
-from .clock import Clock, require_aware
+from .clock import require_aware
 from .idempotency import _replay_transaction, amount_key
 from .model import (
     EntryKind,
     Hold,
     HoldStatus,
-    Metadata,
     MetaValue,
     Posting,
     PostingSpec,
-    Rate,
     Side,
     Transaction,
     freeze_metadata,
 )
 from .queries import _check_name
-from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
+from .store import IdempotencyRecord, StoreReader, StoreWriter
+from .writes import WriteCore
 
 __all__ = ["HoldsMixin"]
 
@@ -39,79 +37,8 @@ R = TypeVar("R")
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
 
-if TYPE_CHECKING:
 
-    class _Host(Protocol):
-        """What the hold methods use of the :class:`~giftledger.Ledger` they are mixed into."""
-
-        store: Store
-        clock: Clock
-
-        def _unit(self, code: str) -> Unit: ...
-
-        def _run(
-            self,
-            key: str | None,
-            request: object,
-            dry_run: bool,
-            body: Callable[[StoreWriter, datetime, str | None], R],
-            replay: Callable[[StoreReader, IdempotencyRecord], R],
-            retrying: bool = False,
-        ) -> R: ...
-
-        def _states(self, w: StoreWriter, names: Iterable[str]) -> dict[str, AccountState]: ...
-
-        def _resolve(
-            self, specs: Iterable[PostingSpec | Posting], w: StoreWriter
-        ) -> tuple[tuple[Posting, ...], dict[str, AccountState]]: ...
-
-        @staticmethod
-        def _check_balanced(postings: Sequence[Posting]) -> None: ...
-
-        def _check_rules(
-            self,
-            w: StoreReader,
-            states: Mapping[str, AccountState],
-            deltas: Mapping[str, tuple[int, int, int]],
-            now: datetime,
-            postings: Sequence[Posting],
-            what: str,
-        ) -> None: ...
-
-        def _commit(
-            self,
-            w: StoreWriter,
-            kind: EntryKind,
-            postings: tuple[Posting, ...],
-            states: Mapping[str, AccountState],
-            deltas: dict[str, tuple[int, int, int]],
-            now: datetime,
-            effective_at: datetime | None,
-            key: str | None,
-            fingerprint: str | None,
-            memo: str,
-            metadata: Metadata,
-            dry_run: bool,
-            *,
-            reverses: int | None = None,
-            hold_id: int | None = None,
-            expires_at: datetime | None = None,
-            rates: tuple[Rate, ...] = (),
-            hold: Hold | None = None,
-            result: str | None = None,
-            net_after: list[int] | None = None,
-        ) -> Transaction: ...
-
-        @staticmethod
-        def _text(value: object, what: str) -> str: ...
-
-        def _effective(self, effective_at: datetime | None) -> datetime | None: ...
-
-else:
-    _Host = object
-
-
-class HoldsMixin(_Host):
+class HoldsMixin(WriteCore):
     """The hold methods of :class:`~giftledger.Ledger`."""
 
     def hold(

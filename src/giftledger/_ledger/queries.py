@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
 
 from moneyed import Money
 
 from .._errors import InvalidArgument, UnknownAccount, UnknownTransaction
 from .._money.amounts import from_minor
-from .clock import Clock, require_aware
+from .clock import require_aware
 from .idempotency import _check_key
 from .model import Account, AccountBalance, HistoryEntry, Page, Side, Transaction, TrialBalance
-from .store import AccountState, Store, StoreReader
+from .store import AccountState, StoreReader
+from .writes import WriteCore
 
 __all__ = ["QueriesMixin", "_check_name"]
 
@@ -28,23 +28,8 @@ _CHUNK = 1000
 # No store's entry ids go past a signed 64-bit integer: a larger bound means "all of them".
 _MAX_ID = (1 << 63) - 1
 
-if TYPE_CHECKING:
 
-    class _Host(Protocol):
-        """What the query methods use of the :class:`~giftledger.Ledger` they are mixed into."""
-
-        store: Store
-        clock: Clock
-
-        def _live_pending(
-            self, r: StoreReader, st: AccountState, now: datetime
-        ) -> tuple[int, int]: ...
-
-else:
-    _Host = object
-
-
-class QueriesMixin(_Host):
+class QueriesMixin(WriteCore):
     """The read methods of :class:`~giftledger.Ledger`."""
 
     def _state(self, r: StoreReader, name: str) -> AccountState:

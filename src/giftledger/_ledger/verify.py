@@ -5,30 +5,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
-
 from .._errors import ChainBroken
 from .hashing import GENESIS_HASH, entry_hash
 from .model import EntryKind, Side, Transaction
-from .store import Store, StoreReader
+from .store import StoreReader
+from .writes import WriteCore
 
 __all__ = ["VerifyMixin"]
 
 _DEBIT = Side.DEBIT
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
-if TYPE_CHECKING:
 
-    class _Host(Protocol):
-        """What :meth:`verify` uses of the :class:`~giftledger.Ledger` it is mixed into."""
-
-        store: Store
-
-else:
-    _Host = object
-
-
-class VerifyMixin(_Host):
+class VerifyMixin(WriteCore):
     """The :meth:`verify` method of :class:`~giftledger.Ledger`."""
 
     def verify(self) -> int:
