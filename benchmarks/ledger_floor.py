@@ -23,49 +23,15 @@ asserts on time.
 from __future__ import annotations
 
 import argparse
-import gc
-import time
 
 import _floor
-from ledger_memory import (
-    COIN_SUPPLY,
-    COINS_PER_GIFT,
-    CREATORS,
-    DIAMOND_SUPPLY,
-    DIAMONDS_PER_GIFT,
-    VIEWERS,
-    _funding,
-    _names,
-    run_baseline,
-)
+from ledger_memory import DIAMOND_SUPPLY, DIAMONDS_PER_GIFT, run_baseline, time_plain_gifts
 
 
 def run_floor(n: int) -> float:
     """Post ``n`` gifts into the floor ledger; return transactions per second."""
     book = _floor.FloorLedger()
-    wallets, creators = _names()
-    book.open(COIN_SUPPLY, "COIN", True, None)
-    book.open(DIAMOND_SUPPLY, "DIAMOND", True, None)
-    for name in wallets:
-        book.open(name, "COIN", False, 0)
-    for name in creators:
-        book.open(name, "DIAMOND", False, 0)
-    funding = _funding(n)
-    for name in wallets:
-        book.post([(COIN_SUPPLY, True, funding, "COIN"), (name, False, funding, "COIN")])
-    post = book.post
-    gc.collect()
-    start = time.process_time()
-    for i in range(n):
-        post(
-            [
-                (wallets[i % VIEWERS], True, COINS_PER_GIFT, "COIN"),
-                (COIN_SUPPLY, False, COINS_PER_GIFT, "COIN"),
-                (DIAMOND_SUPPLY, True, DIAMONDS_PER_GIFT, "DIAMOND"),
-                (creators[i % CREATORS], False, DIAMONDS_PER_GIFT, "DIAMOND"),
-            ]
-        )
-    elapsed = time.process_time() - start
+    elapsed = time_plain_gifts(book.open, book.post, n)
     if book.states[DIAMOND_SUPPLY].net != n * DIAMONDS_PER_GIFT:
         raise SystemExit("floor ledger is wrong")
     return n / elapsed

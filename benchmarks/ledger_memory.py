@@ -235,19 +235,30 @@ class Baseline:
             net[name] += delta
 
 
-def run_baseline(n: int) -> float:
-    base = Baseline()
+PlainPosting = tuple[str, bool, int, str]  # account, is debit, minor units, unit
+
+
+def time_plain_gifts(
+    open_account: Callable[[str, str, bool, int | None], object],
+    post: Callable[[list[PlainPosting]], object],
+    n: int,
+) -> float:
+    """Open the workload's accounts with ``open_account(name, unit, debit_normal,
+    floor)``, fund the wallets, then time ``n`` gifts posted as plain tuples.
+
+    Returns the CPU seconds of the gifts alone. The baseline and the floor ledger
+    (``ledger_floor.py``) both run through it, so they post exactly the same way.
+    """
     wallets, creators = _names()
-    base.open(COIN_SUPPLY, "COIN", 1, None)
-    base.open(DIAMOND_SUPPLY, "DIAMOND", 1, None)
+    open_account(COIN_SUPPLY, "COIN", True, None)
+    open_account(DIAMOND_SUPPLY, "DIAMOND", True, None)
     for name in wallets:
-        base.open(name, "COIN", -1, 0)
+        open_account(name, "COIN", False, 0)
     for name in creators:
-        base.open(name, "DIAMOND", -1, 0)
+        open_account(name, "DIAMOND", False, 0)
     funding = _funding(n)
     for name in wallets:
-        base.post([(COIN_SUPPLY, True, funding, "COIN"), (name, False, funding, "COIN")])
-    post = base.post
+        post([(COIN_SUPPLY, True, funding, "COIN"), (name, False, funding, "COIN")])
     gc.collect()
     start = time.process_time()
     for i in range(n):
@@ -259,7 +270,16 @@ def run_baseline(n: int) -> float:
                 (creators[i % CREATORS], False, DIAMONDS_PER_GIFT, "DIAMOND"),
             ]
         )
-    elapsed = time.process_time() - start
+    return time.process_time() - start
+
+
+def run_baseline(n: int) -> float:
+    base = Baseline()
+
+    def open_account(name: str, unit: str, debit_normal: bool, floor: int | None) -> None:
+        base.open(name, unit, 1 if debit_normal else -1, floor)
+
+    elapsed = time_plain_gifts(open_account, base.post, n)
     if base.net[DIAMOND_SUPPLY] != n * DIAMONDS_PER_GIFT:
         raise SystemExit("baseline is wrong")
     return n / elapsed
