@@ -22,10 +22,14 @@ asserts on time.
 
 from __future__ import annotations
 
-import argparse
-
 import _floor
-from ledger_memory import DIAMOND_SUPPLY, DIAMONDS_PER_GIFT, run_baseline, time_plain_gifts
+from ledger_memory import (
+    DIAMOND_SUPPLY,
+    DIAMONDS_PER_GIFT,
+    parse_size,
+    run_baseline,
+    time_plain_gifts,
+)
 
 
 def run_floor(n: int) -> float:
@@ -38,15 +42,8 @@ def run_floor(n: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transactions", "-n", type=int, default=100_000, metavar="N")
-    parser.add_argument(
-        "--repeat", "-r", type=int, default=3, metavar="R", help="rounds; the best rate counts"
-    )
-    args = parser.parse_args(argv)
+    args = parse_size(__doc__.splitlines()[0], argv)
     n = args.transactions
-    if n < 10:
-        parser.error("--transactions must be at least 10")
     how = "compiled" if not _floor.__file__.endswith(".py") else "interpreted"
     print(
         f"gift workload: {n:,} transactions of 4 postings over 2 units, in memory; "

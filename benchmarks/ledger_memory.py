@@ -288,16 +288,24 @@ def run_baseline(n: int) -> float:
 # -- main --------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_size(description: str, argv: list[str] | None) -> argparse.Namespace:
+    """``--transactions N`` (at least 10) and ``--repeat R`` rounds, the best of which counts."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--transactions", "-n", type=int, default=100_000, metavar="N")
     parser.add_argument(
         "--repeat", "-r", type=int, default=3, metavar="R", help="rounds; the best rate counts"
     )
     args = parser.parse_args(argv)
-    n = args.transactions
-    if n < 10:
+    if args.transactions < 10:
         parser.error("--transactions must be at least 10")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_size(__doc__.splitlines()[0], argv)
+    n = args.transactions
     _register_units()
 
     rounds = args.repeat
