@@ -68,11 +68,9 @@ class QueriesMixin(WriteCore):
         """
         if type(name) is not str:  # one cheap check on the hot path; see _check_name
             _check_name(name)
-        when = require_aware(at, "at") if at is not None else None
-        if recorded_through is not None and (
-            type(recorded_through) is not int or recorded_through < 0
-        ):
-            _check_entry_id(recorded_through, "recorded_through", 0)
+        when = None
+        if at is not None or recorded_through is not None:
+            when = _check_cut(at, recorded_through)
         with self.store.read() as r:
             st = self._state(r, name)
             if when is None and recorded_through is None:
@@ -111,11 +109,7 @@ class QueriesMixin(WriteCore):
             (Money('10.00', 'USD'), Money('6.00', 'USD'))
         """
         _check_name(name)
-        when = require_aware(at, "at") if at is not None else None
-        if recorded_through is not None and (
-            type(recorded_through) is not int or recorded_through < 0
-        ):
-            _check_entry_id(recorded_through, "recorded_through", 0)
+        when = _check_cut(at, recorded_through)
         if when is None and recorded_through is None:
             now = self.clock.now()
             with self.store.read() as r:
@@ -320,6 +314,14 @@ def _check_name(name: object) -> None:
     """Refuse an account name that is not a string: no account could have it."""
     if not isinstance(name, str):
         raise UnknownAccount(f"unknown account {name!r}: an account name is a string")
+
+
+def _check_cut(at: object, recorded_through: object) -> datetime | None:
+    """Check a past cut's ``at`` and ``recorded_through``; return ``at`` as an aware time."""
+    when = None if at is None else require_aware(at, "at")
+    if recorded_through is not None:
+        _check_entry_id(recorded_through, "recorded_through", 0)
+    return when
 
 
 def _check_entry_id(value: object, what: str, minimum: int | None = None) -> None:

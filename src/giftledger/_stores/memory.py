@@ -46,12 +46,12 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from ._rows import KINDS
 
 __all__ = ["MemoryStore"]
 
 _DEBIT, _CREDIT = Side.DEBIT, Side.CREDIT
 _POST, _POST_HOLD, _REVERSAL = EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL
-_KINDS = {kind.value: kind for kind in EntryKind}
 
 # A journal entry as stored: plain values only (see the module docstring).
 _PostingRow = tuple[str, bool, int, str]  # account, is debit, minor, unit
@@ -164,7 +164,7 @@ def _transaction(row: _Row, reversed_by: int | None) -> Transaction:
     id, kind, postings, eff, rec, key, memo, meta, reverses, hold_id, exp, rates, prev, h = row
     return Transaction(
         id,
-        _KINDS[kind],
+        KINDS[kind],
         tuple(map(_posting, postings)),
         eff,
         rec,
