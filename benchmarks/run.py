@@ -3,7 +3,8 @@
 Run: ``python benchmarks/run.py [--transactions N]``. With ``--transactions``
 each benchmark runs at that size (a small one, say 2000, makes a quick smoke
 run); without it each runs at its own default. Every benchmark script here
-takes ``--transactions N``.
+takes ``--transactions N`` (for ``chain_scale.py`` the larger of its two journals;
+for ``chain_speed.py`` the number of gifts).
 """
 
 from __future__ import annotations
