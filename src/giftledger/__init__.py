@@ -19,16 +19,24 @@ from __future__ import annotations
 
 from . import presets
 from ._economy.chain import GiftEconomy, Withdrawal
-from ._economy.explain import (
-    Explanation,
-    GiftTrace,
-    PurchaseSlice,
-    Statement,
-    StatementLine,
-)
 from ._economy.fx import DatedRate, RateSource, RateTable, convert_at
 from ._economy.loading import load_economy
 from ._economy.lots import CoinLot, LotSlice
+from ._economy.records import (
+    ChainRecord,
+    ConversionRecord,
+    GiftRecord,
+    PartyRecord,
+    PurchaseRecord,
+    RefundRecord,
+    RulesRecord,
+    ViewPayRecord,
+    WithdrawalFailRecord,
+    WithdrawalPostRecord,
+    WithdrawalRecord,
+    WithdrawalSettleRecord,
+    record_of,
+)
 from ._economy.rules import (
     CoinPack,
     Confidence,
@@ -113,6 +121,13 @@ from ._money.allocation import Leftover, Portion, allocate, fixed, percent, rema
 from ._money.amounts import MAX_MINOR, Rounding, from_minor, round_fraction, to_minor
 from ._money.formatting import format_money, parse_money
 from ._money.units import Unit, UnitKind, get_unit, register_unit
+from ._reports.explain import (
+    Explanation,
+    GiftTrace,
+    PurchaseSlice,
+    Statement,
+    StatementLine,
+)
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -131,10 +146,12 @@ __all__ = [
     "BalanceRule",
     "BelowWithdrawalThreshold",
     "ChainBroken",
+    "ChainRecord",
     "Clock",
     "CoinLot",
     "CoinPack",
     "Confidence",
+    "ConversionRecord",
     "CreatorPay",
     "CurrencyMismatch",
     "DatedRate",
@@ -148,6 +165,7 @@ __all__ = [
     "Gift",
     "GiftEconomy",
     "GiftLedgerError",
+    "GiftRecord",
     "GiftTrace",
     "HistoryEntry",
     "Hold",
@@ -169,21 +187,25 @@ __all__ = [
     "NotEligible",
     "NotReversible",
     "Page",
+    "PartyRecord",
     "PayoutModel",
     "Portion",
     "PostgresStore",
     "Posting",
     "PostingRow",
     "PostingSpec",
+    "PurchaseRecord",
     "PurchaseSlice",
     "Rate",
     "RateSource",
     "RateTable",
     "RateUnavailable",
     "RefundPolicy",
+    "RefundRecord",
     "RewardsProgram",
     "Rounding",
     "RuleSet",
+    "RulesRecord",
     "SQLiteStore",
     "SchemaVersionError",
     "Side",
@@ -210,8 +232,13 @@ __all__ = [
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
+    "ViewPayRecord",
     "Withdrawal",
+    "WithdrawalFailRecord",
     "WithdrawalPolicy",
+    "WithdrawalPostRecord",
+    "WithdrawalRecord",
+    "WithdrawalSettleRecord",
     "__version__",
     "allocate",
     "convert_at",
@@ -226,6 +253,7 @@ __all__ = [
     "parse_money",
     "percent",
     "presets",
+    "record_of",
     "register_unit",
     "remaining",
     "round_fraction",

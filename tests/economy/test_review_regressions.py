@@ -66,17 +66,17 @@ def test_a_gift_planned_before_another_worker_spent_the_same_lot_is_planned_agai
     app.open_creator("bob", region="US")
     app.buy_coins("alice", pack=1400, channel="ios")
     app.buy_coins("alice", pack=1400, channel="ios")
-    post = book.post
+    write = book._write_quoted
     raced: list[bool] = []
 
-    def racing_post(*args: object, **kw: object) -> gl.Transaction:
+    def racing_write(*args: object, **kw: object) -> gl.Transaction:
         if not raced:
             raced.append(True)
             other.send_gift("alice", "bob", "Galaxy")
-            app.sync()
-        return post(*args, **kw)  # type: ignore[arg-type]
+            app.coin_lots("alice")
+        return write(*args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(book, "post", racing_post)
+    monkeypatch.setattr(book, "_write_quoted", racing_write)
     app.send_gift("alice", "bob", "Galaxy")
     monkeypatch.undo()
     first, second = app.coin_lots("alice")
@@ -147,7 +147,7 @@ def test_a_store_failure_while_planning_is_not_remembered_under_the_key(
     def busy(*args: object, **kw: object) -> None:
         raise gl.StoreError("database is locked")
 
-    monkeypatch.setattr(app, "_snapshot", busy)
+    monkeypatch.setattr(app._lots, "of", busy)
     with pytest.raises(gl.StoreError):
         app.send_gift("alice", "bob", "Galaxy", key="gift-1")
     monkeypatch.undo()

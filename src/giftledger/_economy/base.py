@@ -1,13 +1,19 @@
-"""The chain's plumbing: accounts opened once, one read snapshot, a guarded write.
+"""The chain's plumbing: quotes posted through the ledger's one write gate, parties.
 
-Every chain operation is planned from ONE read snapshot of the ledger (the
-coin lots, rebuilt from the journal, and the balances it needs) and posted
-with a ``guard``: inside the store's locked write, the guard reads what was
-written since the snapshot; if anything touched the accounts the plan
-depends on, nothing is written and the operation is planned again. Also
-here: the request fingerprints behind idempotency keys, exchange-rate
-look-ups (a missing rate is :class:`~giftledger.RateUnavailable`, never a
-guess) and region checks.
+Every chain operation is a *quote*: a function of the rules and of what it
+reads through a locked view of the store (the party's accounts are locked, and
+``now`` is read under that lock) that returns the entry it would write, with
+its typed record. The ledger's ``_write_quoted`` runs it: idempotency (a key
+replays the first result; a failure under a key fails the same way again),
+retry of a write the store rolled back for a lost race, the quote under the
+lock, opening the accounts it needs in the same write, and posting. A dry run
+is the quote: nothing is written, not even an account.
+
+Parties are journaled records (:class:`~giftledger.PartyRecord`) in entries
+that move nothing, under internal idempotency keys
+``gl:party:<role>:<name>:<seq>``; the store's key index is how a party's
+records are found, without reading the journal. The value in force at a time
+is the latest record effective by then.
 """
 
 from __future__ import annotations
@@ -15,60 +21,69 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from fractions import Fraction
 
-import attrs
-
-from .. import _errors
 from .._errors import (
     DuplicateKeyConflict,
-    GiftLedgerError,
     InvalidArgument,
+    InvalidEconomy,
     RateUnavailable,
-    StoreError,
     UnknownAccount,
     UnknownRule,
-    UnknownTransaction,
 )
-from .._ledger.idempotency import _check_key
 from .._ledger.ledger import Ledger
 from .._ledger.model import (
+    Account,
     BalanceRule,
-    MetaValue,
-    Posting,
-    Rate,
+    EntryKind,
     Side,
     Transaction,
 )
-from .._ledger.store import StoreReader
+from .._ledger.quoted import Quote
+from .._ledger.store import StoreReader, StoreWriter
 from .._money.amounts import Rounding, round_fraction, to_fraction
 from .._money.units import get_unit
 from .fx import RateSource
-from .lots import OP, CoinLot, LotBook
+from .index import LotIndex
+from .lots import CoinLot
+from .records import ChainRecord, PartyRecord, PurchaseRecord, RulesRecord, parse, record_of
 from .rules import Economy, RuleSet
 
-__all__ = ["FX_ROUNDING", "ChainBase", "check_region"]
+__all__ = ["FX_ROUNDING", "ChainBase", "check_region", "check_text", "economy_fingerprint"]
 
 _D, _C = Side.DEBIT, Side.CREDIT
 
 #: How an amount converted between currencies is rounded (the rate is stored on the entry).
 FX_ROUNDING = Rounding.HALF_EVEN
-_MAX_RETRIES = 64
+
+_FREE = BalanceRule.unrestricted()
+
+# Characters that can forge or hide text in a report: controls (Cc), line and
+# paragraph separators (Zl, Zp) and bidirectional overrides and isolates.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-class _Stale(Exception):
-    """The state an operation was planned on changed before it could be written."""
+def check_text(value: str, what: str) -> str:
+    """Return ``value`` unless it holds a character that could forge a line of a report.
 
+    Refused: control characters (category Cc), line and paragraph separators
+    (Zl, Zp) and bidirectional overrides and isolates (U+202A–U+202E,
+    U+2066–U+2069). Joiners such as ZWJ stay allowed.
 
-@attrs.frozen(slots=True)
-class _Plan:
-    postings: tuple[Posting, ...]
-    memo: str
-    meta: dict[str, MetaValue]
-    watch: frozenset[str]
-    rates: tuple[Rate, ...] = ()
+    Raises:
+        InvalidArgument: naming the character, as ``U+XXXX`` and its Unicode name.
+    """
+    for ch in value:
+        if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            name = unicodedata.name(ch, "a control character")
+            raise InvalidArgument(
+                f"{what} {value!r} holds U+{ord(ch):04X} ({name}); control characters, "
+                f"line separators and bidirectional overrides are not allowed"
+            )
+    return value
 
 
 def _fingerprint(*parts: object) -> str:
@@ -128,9 +143,20 @@ def _convert_minor(minor: int, base: str, quote: str, rate: Fraction) -> int:
     return round_fraction(Fraction(minor) * rate * _scale(quote) / _scale(base), FX_ROUNDING)
 
 
-def _meta_int(tx: Transaction, key: str) -> int:
-    value = tx.meta.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+_economy_fingerprints: dict[int, tuple[Economy, str, str]] = {}
+
+
+def economy_fingerprint(economy: Economy) -> tuple[str, str]:
+    """The economy's TOML text and its SHA-256 (cached per Economy object)."""
+    found = _economy_fingerprints.get(id(economy))
+    if found is not None and found[0] is economy:
+        return found[1], found[2]
+    text = economy.to_toml()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if len(_economy_fingerprints) > 256:
+        _economy_fingerprints.clear()
+    _economy_fingerprints[id(economy)] = (economy, text, digest)
+    return text, digest
 
 
 class ChainBase:
@@ -142,6 +168,7 @@ class ChainBase:
         economy: Economy,
         *,
         rates: RateSource | Mapping[tuple[str, str], object] | None = None,
+        rules_change: bool = False,
     ) -> None:
         if not isinstance(ledger, Ledger):
             raise InvalidArgument(f"ledger {ledger!r} must be a giftledger.Ledger")
@@ -153,46 +180,102 @@ class ChainBase:
         self.books = economy.books_currency
         self.coin = economy.coin_unit
         self.unit = economy.creator_unit
-        self._lotbook = LotBook()
-        # The journal position a plan's read snapshot saw, per thread: the guard
-        # checks every entry after it (the shared lot view may have been synced
-        # further by another thread meanwhile, so its own position is not enough).
-        self._seen = threading.local()
-        self._opened: set[str] = set()
+        self._lots = LotIndex()
+        self._party_cache: dict[tuple[str, str], list[tuple[datetime, PartyRecord]]] = {}
+        self._party_lock = threading.Lock()
+        self._record_rules(bool(rules_change))
+
+    # -- the rules in the journal ------------------------------------------------------
+
+    @staticmethod
+    def _records_under(r: StoreReader, prefix: str) -> list[tuple[Transaction, ChainRecord]]:
+        """The records written under keys ``<prefix>0``, ``<prefix>1`` …, in order."""
+        out: list[tuple[Transaction, ChainRecord]] = []
+        seq = 0
+        while True:
+            found = r.idempotency(f"{prefix}{seq}")
+            if found is None or found.transaction_id is None:
+                return out
+            tx = r.transaction(found.transaction_id)
+            if tx is None:
+                return out
+            rec = record_of(tx)
+            if rec is not None:
+                out.append((tx, rec))
+            seq += 1
+
+    def rules_history(self) -> tuple[RulesRecord, ...]:
+        """The economies this ledger's chain has run under, oldest first."""
+        with self.ledger.store.read() as r:
+            return tuple(
+                rec
+                for _, rec in self._records_under(r, "gl:rules:")
+                if isinstance(rec, RulesRecord)
+            )
+
+    def _record_rules(self, change: bool) -> None:
+        text, digest = economy_fingerprint(self.economy)
+        history = self.rules_history()
+        if history and history[-1].fingerprint == digest:
+            return
+        if history and not change:
+            last = history[-1]
+            raise InvalidEconomy(
+                f"this ledger's chain runs under economy {last.name!r} (fingerprint "
+                f"{last.fingerprint[:12]}…), not {self.economy.name!r} ({digest[:12]}…); pass "
+                f"rules_change=True to record a change of rules, or load its rules with "
+                f"GiftEconomy.from_ledger()"
+            )
+        seq = len(history)
+        variant = ",".join(f"{k}={v}" for k, v in sorted(self.economy.variant.items()))
+        rec = RulesRecord(self.economy.name, seq, digest, text, variant)
+
         b, free = self.books, BalanceRule.unrestricted()
-        self._open("platform:coin-supply", self.coin, _D, rule=free)
-        self._open("platform:diamond-supply", self.unit, _D, rule=free)
-        self._open("liabilities:deferred-revenue", b, _C)
-        self._open("revenue:gifts", b, _C, rule=free)
-        self._open("expenses:gift-shortfall", b, _D)
-        self._open("platform:rewards-pool", b, _D, rule=free)
+        platform = (
+            self._account("platform:coin-supply", self.coin, _D, free),
+            self._account("platform:diamond-supply", self.unit, _D, free),
+            self._account("liabilities:deferred-revenue", b, _C),
+            self._account("revenue:gifts", b, _C, free),
+            self._account("expenses:gift-shortfall", b, _D),
+            self._account("platform:rewards-pool", b, _D, free),
+        )
+
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            return Quote(
+                EntryKind.NOTE,
+                memo=f"the chain runs under {self.economy.name}"
+                + (f" ({variant})" if variant else ""),
+                metadata=rec.to_meta(),
+                opens=platform,
+            )
+
+        try:
+            self.ledger._write_quoted(
+                f"gl:rules:{seq}", ("rules", seq, digest), [a.name for a in platform], quote
+            )
+        except DuplicateKeyConflict:
+            self._record_rules(change)  # another process recorded a change first: look again
 
     # -- plumbing ----------------------------------------------------------------------
 
-    def _open(
-        self,
-        name: str,
-        unit: str,
-        normal: Side,
-        *,
-        rule: BalanceRule | None = None,
-        metadata: Mapping[str, MetaValue] | None = None,
-    ) -> str:
-        """Open ``name`` once per GiftEconomy (``open_account`` is idempotent anyway)."""
-        if name not in self._opened:
-            self.ledger.open_account(name, unit, normal=normal, rule=rule, metadata=metadata)
-            self._opened.add(name)
-        return name
+    @staticmethod
+    def _account(name: str, unit: str, normal: Side, rule: BalanceRule | None = None) -> Account:
+        if rule is None:
+            rule = BalanceRule.non_negative()
+        return Account(name=name, unit=unit, normal=normal, rule=rule)
 
     def _ccy(self, base: str, currency: str) -> str:
         return base if currency == self.books else f"{base}:{currency}"
 
-    def _trading(self, unit: str) -> str:
-        name = f"trading:{unit}"
-        if name not in self._opened:
-            self.ledger.open_trading_account(unit)
-            self._opened.add(name)
-        return name
+    @staticmethod
+    def _trading(unit: str) -> Account:
+        return Account(
+            name=f"trading:{unit}",
+            unit=unit,
+            normal=_D,
+            rule=BalanceRule.unrestricted(),
+            trading=True,
+        )
 
     def _now(self) -> datetime:
         return self.ledger.clock.now()
@@ -203,142 +286,37 @@ class ChainBase:
     def _rate(self, base: str, quote: str, at: datetime) -> Fraction:
         return _lookup_rate(self.rates, base, quote, at)
 
-    def sync(self) -> None:
-        """Bring the lot view up to date with entries written by others (it also
-        happens before every operation)."""
-        with self.ledger.store.read() as r:
-            self._seen.id = r.head()[0]
-            self._lotbook.sync(r)
-
-    def coin_lots(self, viewer: str | None = None) -> tuple[CoinLot, ...]:
-        """The coin lots of ``viewer`` (of everyone if None), oldest first, up to date."""
-        self.sync()
-        return self._lotbook.lots(viewer)
-
-    def coin_lot(self, purchase: Transaction | int | str) -> CoinLot:
-        """The lot bought by a purchase (its entry, id or idempotency key), up to date.
-
-        Raises:
-            UnknownTransaction: not a coin purchase.
-        """
-        return self._purchase(purchase)
-
-    def _snapshot(self, names: Sequence[str]) -> dict[str, int]:
-        """Sync the lots and read ``names``' posted ``net`` in ONE read snapshot."""
-        out = {}
-        with self.ledger.store.read() as r:
-            self._seen.id = r.head()[0]
-            self._lotbook.sync(r)
-            for name in names:
-                st = r.account_state(name)
-                out[name] = 0 if st is None else st.net
-        return out
-
-    def _guard(self, plan: _Plan, seen: int | None = None) -> Callable[[StoreReader], None]:
-        def guard(r: StoreReader) -> None:
-            touched = self._lotbook.sync(r, plan.watch)
-            if not touched and seen is not None and plan.watch:
-                touched = any(
-                    p.account in plan.watch for tx in r.transactions(seen + 1) for p in tx.postings
-                )
-            if touched:
-                raise _Stale
-
-        return guard
-
-    def _replay_failure(self, key: str | None, request: str) -> None:
-        """Raise again the error this very request failed with under ``key`` before
-        any entry was planned (see :meth:`_remember_failure`)."""
-        if not isinstance(key, str):
-            return
-        with self.ledger.store.read() as r:
-            record = r.idempotency(key)
-        if record is None or record.error_type is None or record.fingerprint != request:
-            return
-        cls = getattr(_errors, record.error_type, GiftLedgerError)
-        if not (isinstance(cls, type) and issubclass(cls, GiftLedgerError)):
-            cls = GiftLedgerError
-        raise cls(f"{record.error_message} (replayed for idempotency key {key!r})")
-
-    def _remember_failure(
-        self, key: str | None, request: str, exc: GiftLedgerError, dry_run: bool
-    ) -> None:
-        """Remember a failure found while planning under ``key``, as the ledger does
-        for its own: the same key and request then fail the same way again."""
-        if dry_run or not isinstance(key, str) or isinstance(exc, StoreError):
-            return  # a store failure is not the request's outcome: never remember it
-        try:
-            _check_key(key)
-        except GiftLedgerError:
-            return
-        self.ledger._remember_failure(key, request, exc)
-
-    def _replayed(self, key: str | None, request: str) -> Transaction | None:
+    @staticmethod
+    def _caller_key(key: str | None) -> str | None:
+        """A caller's idempotency key: the ``gl:`` prefix is the chain's own."""
         if key is None:
             return None
-        self._replay_failure(key, request)
-        tx = self.ledger.find(key)
-        if tx is None:
-            return None
-        if tx.meta.get("gl.request") != request:
-            raise DuplicateKeyConflict(
-                f"idempotency key {key!r} was already used for a different request; "
-                f"use a new key for new content"
+        if not isinstance(key, str):
+            raise InvalidArgument(f"idempotency key {key!r} must be a string")
+        if key.startswith("gl:"):
+            raise InvalidArgument(
+                f"idempotency key {key!r} starts with 'gl:', which is reserved for "
+                f"giftledger's chain; choose another key"
             )
-        return tx
+        return key
 
     def _execute(
         self,
         key: str | None,
-        request: str,
+        request: object,
+        lock: Iterable[str],
+        quote: Callable[[StoreWriter, datetime], Quote],
         dry_run: bool,
-        plan: Callable[[], _Plan],
     ) -> Transaction:
-        done = self._replayed(key, request)
-        if done is not None:
-            return done
-        for _ in range(_MAX_RETRIES):
-            self._seen.id = None
-            try:
-                p = plan()
-            except GiftLedgerError as exc:
-                self._remember_failure(key, request, exc, dry_run)
-                raise
-            seen: int | None = self._seen.id
-            meta = dict(p.meta)
-            meta["gl.request"] = request
-            try:
-                return self.ledger.post(
-                    p.postings,
-                    key=key,
-                    memo=p.memo,
-                    metadata=meta,
-                    rates=p.rates,
-                    dry_run=dry_run,
-                    guard=self._guard(p, seen),
-                )
-            except _Stale:
-                continue
-            except DuplicateKeyConflict:
-                # Another process posted this very request under the key first.
-                done = self._replayed(key, request)
-                if done is not None:
-                    return done
-                raise
-        # Only under a storm of writers on the same accounts: a contention failure.
-        raise StoreError(  # pragma: no cover
-            f"the accounts this request depends on changed under it {_MAX_RETRIES} times; "
-            f"nothing was written, try again"
-        )
+        """Run ``quote`` under the ledger's write gate with ``lock`` locked."""
+        return self.ledger._write_quoted(key, request, tuple(lock), quote, dry_run=dry_run)
 
-    def _profile(self, kind: str, name: str) -> dict[str, MetaValue]:
-        account = f"{kind}s:{name}:{'coins' if kind == 'viewer' else 'diamonds'}"
-        try:
-            return self.ledger.account(account).meta
-        except UnknownAccount:
+    @staticmethod
+    def _require(r: StoreReader, name: str, what: str, party: str) -> None:
+        if r.account_state(name) is None:
             raise UnknownAccount(
-                f"unknown {kind} {name!r}; open it with open_{kind}({name!r}, ...) first"
-            ) from None
+                f"unknown {what} {party!r}; open it with open_{what}({party!r}, ...) first"
+            )
 
     # -- parties -----------------------------------------------------------------------
 
@@ -348,7 +326,7 @@ class ChainBase:
             raise InvalidArgument(
                 f"{what} name {name!r} must be a non-empty string without ':' or surrounding spaces"
             )
-        return name
+        return check_text(name, f"{what} name")
 
     @staticmethod
     def _check_age(age: object) -> int | None:
@@ -358,26 +336,161 @@ class ChainBase:
             raise InvalidArgument(f"age {age!r} must be an int from 0 to 150, or None")
         return age
 
-    def _creator_currency(self, name: str) -> str:
-        return str(self._profile("creator", name)["gl.payout_currency"])
+    def _party_records(
+        self, r: StoreReader, role: str, name: str
+    ) -> list[tuple[datetime, PartyRecord]]:
+        """Every record of a party, oldest first: journaled ones through their keys,
+        or, for a party opened by the previous release, its account's metadata."""
+        with self._party_lock:
+            cached = list(self._party_cache.get((role, name), ()))
+        prefix = f"gl:party:{role}:{name}:"
+        seq = len(cached)
+        while True:
+            found = r.idempotency(f"{prefix}{seq}")
+            if found is None or found.transaction_id is None:
+                break
+            tx = r.transaction(found.transaction_id)
+            rec = record_of(tx) if tx is not None else None
+            if tx is None or not isinstance(rec, PartyRecord):
+                break
+            cached.append((tx.effective_at, rec))
+            seq += 1
+        if cached:
+            with self._party_lock:
+                self._party_cache[(role, name)] = cached
+            return cached
+        legacy = self._legacy_party(r, role, name)
+        return [] if legacy is None else [legacy]
 
-    # -- refunds -----------------------------------------------------------------------
+    @staticmethod
+    def _legacy_party(r: StoreReader, role: str, name: str) -> tuple[datetime, PartyRecord] | None:
+        """A party of a book written by the previous release: its profile was kept in
+        the metadata of its wallet (viewers) or Diamond account (creators)."""
+        kind = "coins" if role == "viewer" else "diamonds"
+        st = r.account_state(f"{role}s:{name}:{kind}")
+        if st is None:
+            return None
+        meta = dict(st.account.metadata)
+        if meta.get("gl.role") != role:
+            return None
+        region, age, verified = meta.get("gl.region"), meta.get("gl.age"), meta.get("gl.verified")
+        currency = meta.get("gl.payout_currency")
+        return (
+            _EPOCH,
+            PartyRecord(
+                role,
+                name,
+                -1,
+                region if isinstance(region, str) else None,
+                age if type(age) is int else None,
+                verified is True,
+                currency if isinstance(currency, str) else None,
+            ),
+        )
 
-    def _purchase(self, purchase: Transaction | int | str) -> CoinLot:
+    def _party(self, r: StoreReader, role: str, name: str, at: datetime) -> PartyRecord:
+        """The party's record in force at ``at``.
+
+        Raises:
+            UnknownAccount: no such party.
+        """
+        records = self._party_records(r, role, name)
+        if not records:
+            raise UnknownAccount(
+                f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first"
+            )
+        best = records[0][1]
+        for effective, rec in records:
+            if effective <= at:
+                best = rec
+        return best
+
+    def _creator_currency(self, r: StoreReader, name: str) -> str:
+        currency = self._party(r, "creator", name, self._now()).payout_currency
+        return currency if currency is not None else self.books
+
+    def _write_party(
+        self,
+        rec: PartyRecord,
+        opens: tuple[Account, ...],
+        key: str | None,
+        effective_at: datetime | None,
+        dry_run: bool,
+        memo: str,
+    ) -> Transaction:
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            return Quote(
+                EntryKind.NOTE,
+                memo=memo,
+                metadata=rec.to_meta(),
+                opens=opens,
+                effective_at=effective_at,
+            )
+
+        tx = self.ledger._write_quoted(
+            key or f"gl:party:{rec.role}:{rec.name}:{rec.seq}",
+            ("party", rec.to_meta(), effective_at),
+            [a.name for a in opens],
+            quote,
+            dry_run=dry_run,
+        )
+        return tx
+
+    # -- lots --------------------------------------------------------------------------
+
+    def coin_lots(self, viewer: str | None = None) -> tuple[CoinLot, ...]:
+        """The coin lots of ``viewer`` (of every viewer if None), oldest first.
+
+        One viewer's lots are read through the viewer's wallet; all viewers' lots
+        read every wallet.
+        """
+        with self.ledger.store.read() as r:
+            if viewer is not None:
+                return self._lots.snapshot(r, viewer)
+            out: list[CoinLot] = []
+            for st in r.account_states("viewers:"):
+                parts = st.account.name.split(":")
+                if len(parts) == 3 and parts[2] == "coins":
+                    out.extend(LotIndex(1).snapshot(r, parts[1]))
+        return tuple(sorted(out, key=lambda lot: lot.id))
+
+    def coin_lot(self, purchase: Transaction | int | str) -> CoinLot:
+        """The lot bought by a purchase (its entry, id or idempotency key), up to date.
+
+        Raises:
+            UnknownTransaction: not a coin purchase.
+        """
+        tx = self._purchase_tx(purchase)
+        rec = parse(tx)
+        assert isinstance(rec, PurchaseRecord)
+        with self.ledger.store.read() as r:
+            lots = self._lots.snapshot(r, rec.viewer)
+        for lot in lots:
+            if lot.id == tx.id:
+                return lot
+        raise AssertionError(f"purchase {tx.id} is not in the lots of {rec.viewer!r}")
+
+    def _purchase_tx(self, purchase: Transaction | int | str) -> Transaction:
+        from .._errors import UnknownTransaction
+
         if isinstance(purchase, Transaction):
-            tx: Transaction | None = purchase
+            found: Transaction | None = self.ledger.transaction(purchase.id)
         elif isinstance(purchase, str):
-            tx = self.ledger.find(purchase)
+            found = self.ledger.find(purchase)
         elif isinstance(purchase, int) and not isinstance(purchase, bool):
             try:
-                tx = self.ledger.transaction(purchase)
+                found = self.ledger.transaction(purchase)
             except UnknownTransaction:
-                tx = None
+                found = None
         else:
-            tx = None
-        if tx is None or tx.meta.get(OP) != "buy_coins":
+            found = None
+        if found is None or not isinstance(record_of(found), PurchaseRecord):
             raise UnknownTransaction(f"no coin purchase {purchase!r}")
-        self.sync()
-        lot = self._lotbook.lot(tx.id)
-        assert lot is not None
-        return lot
+        return found
+
+    def sync(self) -> None:
+        """Kept for compatibility: the chain reads its state through per-party indexes
+        on every operation and has nothing to bring up to date."""
+
+
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")

@@ -31,15 +31,17 @@ get a ``:C`` suffix)::
     platform:rewards-pool                B       view-based pay, funded by the platform
     trading:<UNIT>                       any     FX trading accounts
 
-Atomicity across processes: each operation reads the state it needs (lots,
-balances) and posts with a ``guard`` that re-reads, inside the store's locked
-write, what was written since; if anything touched the accounts the operation
-depends on, nothing is written and the operation is planned again. The
-withdrawal checks themselves run inside the guard.
+Atomicity across processes: each operation is a quote run inside the
+ledger's locked write, once the accounts it depends on are locked, with the
+time read under that lock; what it reads (lots, balances, a day's withdrawals)
+cannot change before it posts. Every entry carries one typed record
+(``records``); the chain reads records, never metadata strings, and finds
+them through per-party indexes (``index``), never by reading the journal.
 
-The operations live beside the ideas they use: ``base`` (plumbing, the guarded
-write), ``lots`` (coin-lot provenance), ``withdraw`` and ``refunds``,
-``views`` (view-based pay) and ``explain`` (explanations and statements).
+The operations live beside the ideas they use: ``base`` (plumbing, parties,
+the rules in the journal), ``lots`` and ``index`` (coin-lot provenance),
+``withdraw`` and ``refunds``, ``views`` (view-based pay); explanations and
+statements are in ``giftledger._reports``.
 """
 
 from __future__ import annotations
@@ -49,8 +51,12 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import attrs
+
 from .._errors import (
+    AccountExists,
     CurrencyMismatch,
+    DuplicateKeyConflict,
     InsufficientFunds,
     InvalidArgument,
     InvalidEconomy,
@@ -58,25 +64,29 @@ from .._errors import (
     UnknownRule,
 )
 from .._ledger.model import (
-    BalanceRule,
-    MetaValue,
+    Account,
+    EntryKind,
     Posting,
     Rate,
     Transaction,
 )
+from .._ledger.quoted import Quote
+from .._ledger.store import StoreReader, StoreWriter
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
 from .._money.units import get_unit
-from .base import _C, _D, FX_ROUNDING, _convert_minor, _fingerprint, _Plan, _scale, check_region
-from .lots import OP, encode_slices
+from .base import _C, _D, _FREE, FX_ROUNDING, _convert_minor, _scale, check_region, check_text
+from .records import ConversionRecord, GiftRecord, PartyRecord, PurchaseRecord, ViewPayRecord
 from .refunds import Refunds
 from .rules import PayoutModel
 from .withdraw import Withdrawal, Withdrawals
 
 if TYPE_CHECKING:
-    from .explain import Explanation, Statement
+    from .._reports.explain import Explanation, Statement
 
 
 __all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal"]
+
+_UNSET: object = object()
 
 
 class GiftEconomy(Withdrawals, Refunds):
@@ -84,17 +94,21 @@ class GiftEconomy(Withdrawals, Refunds):
 
     Args:
         ledger: the books (any store).
-        economy: the platform's dated rules.
+        economy: the platform's dated rules. The first GiftEconomy on a ledger
+            records them in its journal; opening it later with other rules is
+            refused unless ``rules_change=True`` records the change.
         rates: where exchange rates come from: a :class:`~giftledger.RateTable`
             or any :class:`~giftledger.RateSource` (``rate(base, quote, at)``), or a plain
             mapping ``{(base, quote): rate}`` for a fixed rate (inverses derived);
             needed only when a purchase or a payout is in another currency than
             the books'.
+        rules_change: record ``economy`` as a change of the ledger's rules.
 
     Every operation is one atomic ledger transaction (withdrawal completion
     is two: posting the hold, then settling it), takes ``key=`` for
     idempotency (the same key and request return the first result; the same
-    key for another request is :class:`~giftledger.DuplicateKeyConflict`) and
+    key for another request is :class:`~giftledger.DuplicateKeyConflict`;
+    keys starting with ``gl:`` are the chain's own and refused) and
     ``dry_run=`` (check everything, write nothing, return the entry that
     would be posted).
 
@@ -110,29 +124,76 @@ class GiftEconomy(Withdrawals, Refunds):
         Money('1400', 'COIN')
     """
 
+    @classmethod
+    def from_ledger(
+        cls,
+        ledger: object,
+        *,
+        rates: object = None,
+    ) -> GiftEconomy:
+        """The chain of a ledger, under the rules recorded in its journal.
+
+        Args:
+            ledger: a :class:`~giftledger.Ledger`, or a store URL to open.
+            rates: as for the constructor.
+
+        Raises:
+            UnknownRule: the ledger's journal records no rules.
+        """
+        from .._ledger.ledger import Ledger
+        from .rules import Economy
+
+        book = Ledger.open(ledger) if isinstance(ledger, str) else ledger
+        if not isinstance(book, Ledger):
+            raise InvalidArgument(f"ledger {ledger!r} must be a giftledger.Ledger or a URL")
+        with book.store.read() as r:
+            history = cls._records_under(r, "gl:rules:")
+        if not history:
+            raise UnknownRule(f"the ledger {book.store.url!r} records no economy rules")
+        rec = history[-1][1]
+        assert hasattr(rec, "toml")
+        economy = Economy.from_toml(rec.toml)
+        return cls(book, economy, rates=rates)  # type: ignore[arg-type]
+
     # -- parties -----------------------------------------------------------------------
+
+    def _open_party(self, rec: PartyRecord, opens: tuple[Account, ...]) -> None:
+        with self.ledger.store.read() as r:
+            found = self._party_records(r, rec.role, rec.name)
+        if not found:
+            try:
+                self._write_party(rec, opens, None, None, False, f"{rec.role} {rec.name} opens")
+                return
+            except DuplicateKeyConflict:  # opened meanwhile, with other attributes
+                with self.ledger.store.read() as r:
+                    found = self._party_records(r, rec.role, rec.name)
+        first = found[0][1]
+        if attrs.evolve(first, seq=0) != rec:
+            raise AccountExists(
+                f"{rec.role} {rec.name!r} is already open as {_profile_text(first)}; it cannot "
+                f"be opened again as {_profile_text(rec)}: record a change with "
+                f"update_{rec.role}()"
+            )
 
     def open_viewer(self, name: str, *, region: str | None = None, age: int | None = None) -> str:
         """Open a viewer's coin wallet (idempotently); return its account name.
 
-        The region and age are kept in the wallet account's metadata, so they
-        survive reopening a stored ledger. An age left as None is not checked
-        against the rules' minimum buyer age.
+        The viewer's region and age are a journaled :class:`~giftledger.PartyRecord`;
+        :meth:`update_viewer` records a change. An age left as None is not
+        checked against the rules' minimum buyer age.
 
         Raises:
             UnknownRule: an unknown region.
-            AccountExists: the viewer exists with other attributes.
+            AccountExists: the viewer is open with other attributes.
         """
         self._check_name(name, "viewer")
         if region is not None:
             check_region(region)
         age = self._check_age(age)
-        return self._open(
-            f"viewers:{name}:coins",
-            self.coin,
-            _C,
-            metadata={"gl.role": "viewer", "gl.region": region, "gl.age": age},
-        )
+        wallet = f"viewers:{name}:coins"
+        rec = PartyRecord("viewer", name, 0, region, age, False, None)
+        self._open_party(rec, (self._account(wallet, self.coin, _C),))
+        return wallet
 
     def open_creator(
         self,
@@ -153,10 +214,14 @@ class GiftEconomy(Withdrawals, Refunds):
                 declared, not checked).
             verified: identity verified (KYC), if the withdrawal policy requires it.
 
+        The profile is a journaled :class:`~giftledger.PartyRecord`;
+        :meth:`update_creator` records a change (a later KYC check, a birthday,
+        a move).
+
         Raises:
             UnknownRule: an unknown region or a payout currency the rules do not offer.
             UnknownUnit: a currency code nobody knows.
-            AccountExists: the creator exists with other attributes.
+            AccountExists: the creator is open with other attributes.
         """
         self._check_name(name, "creator")
         if region is not None:
@@ -164,6 +229,18 @@ class GiftEconomy(Withdrawals, Refunds):
         age = self._check_age(age)
         if not isinstance(verified, bool):
             raise InvalidArgument(f"verified {verified!r} must be True or False")
+        currency = self._check_payout(payout_currency)
+        diamonds = f"creators:{name}:diamonds"
+        rec = PartyRecord("creator", name, 0, region, age, verified, currency)
+        opens = (
+            self._account(diamonds, self.unit, _C),
+            self._account(f"creators:{name}:cash", currency, _C),
+            self._account(f"liabilities:creators-payable:{name}", self.books, _C),
+        )
+        self._open_party(rec, opens)
+        return diamonds
+
+    def _check_payout(self, payout_currency: object) -> str:
         currency = self.books if payout_currency is None else payout_currency
         if not isinstance(currency, str):
             raise InvalidArgument(f"payout_currency {currency!r} must be a currency code")
@@ -174,21 +251,124 @@ class GiftEconomy(Withdrawals, Refunds):
                 f"payout currency {currency!r} is not offered by {self.economy.name!r}; "
                 f"currencies: {', '.join(offered)}"
             )
-        diamonds = self._open(
-            f"creators:{name}:diamonds",
-            self.unit,
-            _C,
-            metadata={
-                "gl.role": "creator",
-                "gl.region": region,
-                "gl.payout_currency": currency,
-                "gl.age": age,
-                "gl.verified": verified,
-            },
-        )
-        self._open(f"creators:{name}:cash", currency, _C)
-        self._open(f"liabilities:creators-payable:{name}", self.books, _C)
-        return diamonds
+        return currency
+
+    def update_viewer(
+        self,
+        name: str,
+        *,
+        region: str | object | None = _UNSET,
+        age: int | object | None = _UNSET,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Record a change of a viewer's region or age, effective at ``effective_at``
+        (default: now). Fields not given keep their value. Returns the entry.
+
+        Raises:
+            UnknownAccount: no such viewer.
+        """
+        changes: dict[str, object] = {}
+        if region is not _UNSET:
+            changes["region"] = None if region is None else check_region(region)
+        if age is not _UNSET:
+            changes["age"] = self._check_age(age)
+        return self._update_party("viewer", name, changes, effective_at, dry_run)
+
+    def update_creator(
+        self,
+        name: str,
+        *,
+        region: str | object | None = _UNSET,
+        age: int | object | None = _UNSET,
+        verified: bool | object = _UNSET,
+        payout_currency: str | object = _UNSET,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Record a change of a creator's profile — a KYC check passed, a birthday,
+        a move — effective at ``effective_at`` (default: now). Fields not given keep
+        their value; every later check uses the value in force. Returns the entry.
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> book = gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from))
+            >>> app = gl.GiftEconomy(book, econ)
+            >>> _ = app.open_creator("bob", region="US", age=20)
+            >>> tx = app.update_creator("bob", verified=True)
+            >>> app.creator("bob").verified
+            True
+
+        Raises:
+            UnknownAccount: no such creator.
+            InvalidArgument: a change of payout currency (the cash account's
+                currency is fixed; open a new creator account instead).
+        """
+        changes: dict[str, object] = {}
+        if region is not _UNSET:
+            changes["region"] = None if region is None else check_region(region)
+        if age is not _UNSET:
+            changes["age"] = self._check_age(age)
+        if verified is not _UNSET:
+            if not isinstance(verified, bool):
+                raise InvalidArgument(f"verified {verified!r} must be True or False")
+            changes["verified"] = verified
+        if payout_currency is not _UNSET:
+            changes["payout_currency"] = payout_currency
+        return self._update_party("creator", name, changes, effective_at, dry_run)
+
+    def _update_party(
+        self,
+        role: str,
+        name: str,
+        changes: dict[str, object],
+        effective_at: datetime | None,
+        dry_run: bool,
+    ) -> Transaction:
+        self._check_name(name, role)
+        if effective_at is not None:
+            from .._ledger.clock import require_aware
+
+            effective_at = require_aware(effective_at, "effective_at")
+        for _ in range(16):
+            with self.ledger.store.read() as r:
+                records = self._party_records(r, role, name)
+            if not records:
+                self._party(r, role, name, self._now())  # raises UnknownAccount
+            latest = records[-1][1]
+            if "payout_currency" in changes and changes["payout_currency"] != (
+                latest.payout_currency or self.books
+            ):
+                raise InvalidArgument(
+                    f"the payout currency of {name!r} is {latest.payout_currency or self.books}; "
+                    f"it cannot change to {changes['payout_currency']!r} (its cash account "
+                    f"holds that currency)"
+                )
+            seq = max(latest.seq + 1, 0)
+            rec = attrs.evolve(latest, seq=seq, **changes)  # type: ignore[arg-type]
+            try:
+                return self._write_party(
+                    rec, (), None, effective_at, dry_run, f"{role} {name} changes"
+                )
+            except DuplicateKeyConflict:
+                continue  # another process recorded a change first: build on it
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def viewer(self, name: str, at: datetime | None = None) -> PartyRecord:
+        """The viewer's profile in force at ``at`` (default: now)."""
+        with self.ledger.store.read() as r:
+            return self._party(r, "viewer", name, at or self._now())
+
+    def creator(self, name: str, at: datetime | None = None) -> PartyRecord:
+        """The creator's profile in force at ``at`` (default: now)."""
+        with self.ledger.store.read() as r:
+            return self._party(r, "creator", name, at or self._now())
+
+    def party_history(self, role: str, name: str) -> tuple[tuple[datetime, PartyRecord], ...]:
+        """Every profile record of a party, oldest first, with its effective time."""
+        with self.ledger.store.read() as r:
+            return tuple(self._party_records(r, role, name))
 
     # -- buy ---------------------------------------------------------------------------
 
@@ -219,7 +399,7 @@ class GiftEconomy(Withdrawals, Refunds):
         The store's fee is ``rate`` of the tax-exclusive price plus its fixed
         part; an inclusive tax is ``G * r / (1 + r)``; an exclusive tax is added
         to what the viewer pays. The lot (gross, fee, tax, channel, region,
-        time) is kept in the entry's metadata.
+        time) is the entry's :class:`~giftledger.PurchaseRecord`.
 
         Raises:
             UnknownAccount: no such viewer.
@@ -231,22 +411,30 @@ class GiftEconomy(Withdrawals, Refunds):
             raise InvalidArgument(f"pack {pack!r} must be a positive int number of coins")
         if not isinstance(channel, str):
             raise UnknownRule(f"unknown sales channel {channel!r}")
-        profile = self._profile("viewer", viewer)
+        check_text(channel, "channel")
         if region is not None:
             check_region(region)
-        where = region if region is not None else profile.get("gl.region")
-        where = where if isinstance(where, str) else "*"
-        request = _fingerprint("buy_coins", viewer, pack, channel, where)
+        key = self._caller_key(key)
+        wallet = f"viewers:{viewer}:coins"
+        request = ("buy_coins", viewer, pack, channel, region)
+        try:
+            store = self._rules(self._now()).store_fee(channel).account
+        except UnknownRule:
+            store = None
+        lock = [wallet, "liabilities:deferred-revenue", "platform:coin-supply"]
+        if store is not None:
+            lock += [f"assets:stores:{store}", f"expenses:store-fees:{store}"]
 
-        def plan() -> _Plan:
-            now = self._now()
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            profile = self._party(w, "viewer", viewer, now)
+            where = region if region is not None else profile.region
+            where = where if isinstance(where, str) else "*"
             rules = self._rules(now)
             p = rules.pack(pack, channel, where)
             fee_rule = rules.store_fee(channel)
-            age = profile.get("gl.age")
-            if isinstance(age, int) and age < rules.min_buyer_age:
+            if profile.age is not None and profile.age < rules.min_buyer_age:
                 raise NotEligible(
-                    f"viewer {viewer!r} is {age}; buying coins needs age "
+                    f"viewer {viewer!r} is {profile.age}; buying coins needs age "
                     f"{rules.min_buyer_age} or more"
                 )
             ccy = p.price.currency.code
@@ -280,62 +468,58 @@ class GiftEconomy(Withdrawals, Refunds):
                 )
             deferred_c = gross - tax
             rates: tuple[Rate, ...] = ()
-            if ccy == self.books:
+            b = self.books
+            if ccy == b:
                 deferred, fee_b, tax_b = deferred_c, fee, tax
             else:
-                fx = self._rate(ccy, self.books, now)
-                deferred = _convert_minor(deferred_c, ccy, self.books, fx)
-                fee_b = _convert_minor(fee, ccy, self.books, fx)
-                tax_b = _convert_minor(tax, ccy, self.books, fx)
-                rates = (Rate(ccy, self.books, fx),)
-            store = fee_rule.account
-            free = BalanceRule.unrestricted()
-            s_acct = self._open(self._ccy(f"assets:stores:{store}", ccy), ccy, _D, rule=free)
-            f_acct = self._open(self._ccy(f"expenses:store-fees:{store}", ccy), ccy, _D, rule=free)
-            postings = [Posting(s_acct, _D, gross - fee, ccy)]
+                fx = self._rate(ccy, b, now)
+                deferred = _convert_minor(deferred_c, ccy, b, fx)
+                fee_b = _convert_minor(fee, ccy, b, fx)
+                tax_b = _convert_minor(tax, ccy, b, fx)
+                rates = (Rate(ccy, b, fx),)
+            shop = fee_rule.account
+            s_acct = self._account(self._ccy(f"assets:stores:{shop}", ccy), ccy, _D, _FREE)
+            f_acct = self._account(self._ccy(f"expenses:store-fees:{shop}", ccy), ccy, _D, _FREE)
+            opens = [
+                s_acct,
+                self._account("liabilities:deferred-revenue", b, _C),
+                self._account("platform:coin-supply", self.coin, _D, _FREE),
+            ]
+            postings = [Posting(s_acct.name, _D, gross - fee, ccy)]
             if fee:
-                postings.append(Posting(f_acct, _D, fee, ccy))
+                opens.append(f_acct)
+                postings.append(Posting(f_acct.name, _D, fee, ccy))
             if tax:
-                t_acct = self._open(
-                    self._ccy(f"liabilities:tax-payable:{where}", ccy), ccy, _C, rule=free
+                t_acct = self._account(
+                    self._ccy(f"liabilities:tax-payable:{where}", ccy), ccy, _C, _FREE
                 )
-                postings.append(Posting(t_acct, _C, tax, ccy))
-            if ccy == self.books:
+                opens.append(t_acct)
+                postings.append(Posting(t_acct.name, _C, tax, ccy))
+            if ccy == b:
                 postings.append(Posting("liabilities:deferred-revenue", _C, deferred, ccy))
             else:
-                postings.append(Posting(self._trading(ccy), _C, deferred_c, ccy))
+                opens.append(self._trading(ccy))
+                postings.append(Posting(f"trading:{ccy}", _C, deferred_c, ccy))
                 if deferred:
-                    postings.append(Posting(self._trading(self.books), _D, deferred, self.books))
-                    postings.append(
-                        Posting("liabilities:deferred-revenue", _C, deferred, self.books)
-                    )
+                    opens.append(self._trading(b))
+                    postings.append(Posting(f"trading:{b}", _D, deferred, b))
+                    postings.append(Posting("liabilities:deferred-revenue", _C, deferred, b))
             postings.append(Posting("platform:coin-supply", _D, p.coins, self.coin))
-            postings.append(Posting(f"viewers:{viewer}:coins", _C, p.coins, self.coin))
-            meta: dict[str, MetaValue] = {
-                OP: "buy_coins",
-                "gl.viewer": viewer,
-                "gl.coins": p.coins,
-                "gl.currency": ccy,
-                "gl.gross": gross,
-                "gl.fee": fee,
-                "gl.tax": tax,
-                "gl.deferred": deferred,
-                "gl.fee_books": fee_b,
-                "gl.tax_books": tax_b,
-                "gl.channel": channel,
-                "gl.region": where,
-                "gl.store": store,
-            }
-            return _Plan(
+            postings.append(Posting(wallet, _C, p.coins, self.coin))
+            rec = PurchaseRecord(
+                viewer, p.coins, ccy, gross, fee, tax, deferred, fee_b, tax_b, channel, where, shop
+            )
+            return Quote(
+                EntryKind.POST,
                 tuple(postings),
                 f"{viewer} buys {p.coins} {self.coin} for {from_minor(gross, ccy).amount} "
                 f"{ccy} on {channel}",
-                meta,
-                frozenset(),
+                rec.to_meta(),
                 rates,
+                tuple(opens),
             )
 
-        return self._execute(key, request, dry_run, plan)
+        return self._execute(key, request, lock, quote, dry_run)
 
     # -- gift --------------------------------------------------------------------------
 
@@ -369,7 +553,10 @@ class GiftEconomy(Withdrawals, Refunds):
         received, so a thousand 1-coin gifts owe exactly what one 1,000-coin
         gift owes. ``SHARE_OF_PRICE`` rules owe ``share`` of the released value
         (less the store fee in it when ``share_after_fees``; plus the tax when
-        not), rounded by ``cash_rounding``; the platform's cut is the rest.
+        not), rounded by ``cash_rounding``; the exact remainder is the gift
+        record's ``carry``, and the creator's next conversion pays the whole
+        minor units the carries add up to, so the creator's total pay is the
+        split of the total of their gifts, within one minor unit.
 
         Raises:
             UnknownAccount: no such viewer or creator.
@@ -381,86 +568,102 @@ class GiftEconomy(Withdrawals, Refunds):
             raise InvalidArgument(f"quantity {quantity!r} must be a positive int")
         if not isinstance(gift, str):
             raise UnknownRule(f"unknown gift {gift!r}")
-        self._profile("viewer", viewer)
-        self._profile("creator", creator)
+        key = self._caller_key(key)
         wallet = f"viewers:{viewer}:coins"
         diamonds_acct = f"creators:{creator}:diamonds"
         payable = f"liabilities:creators-payable:{creator}"
-        request = _fingerprint("send_gift", viewer, creator, gift, quantity)
+        request = ("send_gift", viewer, creator, gift, quantity)
+        b, coin, unit = self.books, self.coin, self.unit
+        lock = (
+            wallet,
+            diamonds_acct,
+            payable,
+            "liabilities:deferred-revenue",
+            "platform:coin-supply",
+            "platform:diamond-supply",
+            "revenue:gifts",
+        )
 
-        def plan() -> _Plan:
-            now = self._now()
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            st = w.account_state(wallet)
+            if st is None:
+                self._require(w, wallet, "viewer", viewer)
+            d_st = w.account_state(diamonds_acct)
+            if d_st is None:
+                self._require(w, diamonds_acct, "creator", creator)
+            assert st is not None
+            assert d_st is not None
             rules = self._rules(now)
             g = rules.gift(gift)
             coins = g.coins * quantity
-            snap = self._snapshot([wallet, diamonds_acct, payable])
-            held = -snap[wallet]
-            slices = self._lotbook.take(viewer, coins)
-            if slices is None or held < coins:
+            held = -st.net - st.pending_debits
+            slices = self._lots.of(w, viewer).take(coins) if held >= coins else None
+            if slices is None:
                 raise InsufficientFunds(
-                    f"viewer {viewer!r} holds {held} {self.coin}; {quantity} x {gift!r} "
-                    f"costs {coins} {self.coin}"
+                    f"viewer {viewer!r} holds {held} {coin}; {quantity} x {gift!r} "
+                    f"costs {coins} {coin}"
                 )
-            released = sum(s.released for s in slices)
-            fee_b = sum(s.fee_books for s in slices)
-            tax_b = sum(s.tax_books for s in slices)
+            released = fee_b = tax_b = 0
+            for s in slices:
+                released += s.released
+                fee_b += s.fee_books
+                tax_b += s.tax_books
             pay = rules.creator_pay
             units = round_fraction(coins * pay.creator_units_per_coin, pay.unit_rounding)
+            carry = Fraction(0)
             if pay.model is PayoutModel.DIAMOND_VALUE:
-                if pay.value_currency != self.books:
+                if pay.value_currency != b:
                     raise InvalidEconomy(
                         f"creator_pay.value_currency {pay.value_currency!r} differs from the "
-                        f"books' currency {self.books!r}; the chain values Diamonds in the "
+                        f"books' currency {b!r}; the chain values Diamonds in the "
                         f"books' currency"
                     )
                 # Cumulative at today's value: the new units' share of the value of
                 # everything held, so a thousand 1-Diamond gifts owe what one
                 # 1,000-Diamond gift owes; units held before keep what they accrued.
-                held = -snap[diamonds_acct]
-                per_minor = pay.value_per_unit * _scale(self.books)
-                owed = round_fraction((held + units) * per_minor, pay.cash_rounding) - (
-                    round_fraction(held * per_minor, pay.cash_rounding)
+                before = -d_st.net
+                per_minor = pay.value_per_unit * _scale(b)
+                owed = round_fraction((before + units) * per_minor, pay.cash_rounding) - (
+                    round_fraction(before * per_minor, pay.cash_rounding)
                 )
             else:
                 base = released - fee_b if pay.share_after_fees else released + tax_b
-                owed = round_fraction(max(0, base) * pay.share, pay.cash_rounding)
+                exact = max(0, base) * pay.share
+                owed = round_fraction(exact, pay.cash_rounding)
+                carry = exact - owed
             cut = released - owed
-            b = self.books
             postings = [
-                Posting(wallet, _D, coins, self.coin),
-                Posting("platform:coin-supply", _C, coins, self.coin),
+                Posting(wallet, _D, coins, coin),
+                Posting("platform:coin-supply", _C, coins, coin),
             ]
+            opens = [self._account("platform:coin-supply", coin, _D, _FREE)]
             if released:
                 postings.append(Posting("liabilities:deferred-revenue", _D, released, b))
             if owed:
                 postings.append(Posting(payable, _C, owed, b))
             if cut > 0:
+                opens.append(self._account("revenue:gifts", b, _C, _FREE))
                 postings.append(Posting("revenue:gifts", _C, cut, b))
             elif cut < 0:
+                opens.append(self._account("expenses:gift-shortfall", b, _D))
                 postings.append(Posting("expenses:gift-shortfall", _D, -cut, b))
             if units:
-                postings.append(Posting("platform:diamond-supply", _D, units, self.unit))
-                postings.append(Posting(diamonds_acct, _C, units, self.unit))
-            meta: dict[str, MetaValue] = {
-                OP: "send_gift",
-                "gl.viewer": viewer,
-                "gl.creator": creator,
-                "gl.gift": g.name,
-                "gl.quantity": quantity,
-                "gl.coins": coins,
-                "gl.units": units,
-                "gl.released": released,
-                "gl.owed": owed,
-                "gl.lots": encode_slices(slices),
-            }
-            return _Plan(
+                opens.append(self._account("platform:diamond-supply", unit, _D, _FREE))
+                postings.append(Posting("platform:diamond-supply", _D, units, unit))
+                postings.append(Posting(diamonds_acct, _C, units, unit))
+            rec = GiftRecord(
+                viewer, creator, g.name, quantity, coins, units, released, owed, slices, carry
+            )
+            return Quote(
+                EntryKind.POST,
                 tuple(postings),
                 f"{viewer} sends {quantity} x {g.name} to {creator}",
-                meta,
-                frozenset({wallet, diamonds_acct, payable}),
+                rec.to_meta(),
+                (),
+                tuple(opens),
             )
 
-        return self._execute(key, request, dry_run, plan)
+        return self._execute(key, request, lock, quote, dry_run)
 
     # -- convert -----------------------------------------------------------------------
 
@@ -482,80 +685,138 @@ class GiftEconomy(Withdrawals, Refunds):
             B:       debit  liabilities:creators-payable:<c>     P
                      debit  expenses:creator-pay-adjustments     V - P  (if V > P)
                      credit revenue:creator-pay-adjustments      P - V  (if P > V)
-                     credit creators:<c>:cash                    V      (payout in B)
-            FX:      credit trading:B V; debit trading:C X; credit creators:<c>:cash X
+                     debit  revenue:gifts                        S      (carries settled)
+                     credit creators:<c>:cash                    V + S  (payout in B)
+            FX:      credit trading:B; debit trading:C X; credit creators:<c>:cash X
 
-        ``V`` is cumulative like the accrual: ``round(D * v) - round((D - d) * v)``
-        for ``D`` Diamonds held and ``d`` converted, so converting in parts
-        loses no cent. Converting everything releases the whole payable.
+        Under ``DIAMOND_VALUE`` only Diamonds worth a whole number of minor
+        units convert: at $0.005 a Diamond, converting 7 Diamonds (or "all" of 7)
+        converts 6 and leaves 1 in the wallet. ``S`` is
+        the whole minor units of the carries of the creator's gifts since the
+        last conversion (``SHARE_OF_PRICE``); their fraction is carried on. A
+        payout in another currency is rounded by :data:`FX_ROUNDING`.
 
         Raises:
             RateUnavailable: the payout currency differs and no rate is known.
-            InsufficientFunds: more Diamonds than the creator holds.
+            InsufficientFunds: more Diamonds than the creator holds, or none
+                worth a whole minor unit.
         """
         if diamonds is not None and (
             isinstance(diamonds, bool) or not isinstance(diamonds, int) or diamonds <= 0
         ):
             raise InvalidArgument(f"diamonds {diamonds!r} must be a positive int or None")
-        currency = self._creator_currency(creator)
+        key = self._caller_key(key)
         d_acct = f"creators:{creator}:diamonds"
         payable = f"liabilities:creators-payable:{creator}"
         cash = f"creators:{creator}:cash"
-        request = _fingerprint("convert", creator, diamonds)
+        request = ("convert", creator, diamonds)
         b = self.books
+        lock = (d_acct, payable, cash, "platform:diamond-supply", "revenue:gifts")
 
-        def plan() -> _Plan:
-            now = self._now()
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            self._require(w, d_acct, "creator", creator)
+            currency = self._party(w, "creator", creator, now).payout_currency or b
             pay = self._rules(now).creator_pay
-            snap = self._snapshot([d_acct, payable])
-            held, owed = -snap[d_acct], -snap[payable]
+            d_st, p_st = w.account_state(d_acct), w.account_state(payable)
+            held = 0 if d_st is None else -d_st.net
+            owed = 0 if p_st is None else -p_st.net
             d = held if diamonds is None else diamonds
             if d <= 0 or d > held:
                 raise InsufficientFunds(
                     f"creator {creator!r} holds {held} {self.unit}; cannot convert {d}"
                 )
-            left = held - d
+            settled, carry = self._carries(w, creator)
             if pay.model is PayoutModel.DIAMOND_VALUE:
-                s = _scale(b)
-                whole = round_fraction(held * pay.value_per_unit * s, pay.cash_rounding)
-                rest = round_fraction(left * pay.value_per_unit * s, pay.cash_rounding)
-                value = whole - rest
+                per_minor = pay.value_per_unit * _scale(b)
+                step = per_minor.denominator  # Diamonds that make a whole minor unit
+                whole_part = d - d % step
+                if whole_part <= 0:
+                    raise InsufficientFunds(
+                        f"creator {creator!r} holds {held} {self.unit}, worth less than one "
+                        f"{b} minor unit; nothing to convert"
+                    )
+                d = whole_part
+                left = held - d
+                value = int(d * per_minor)
+                rest = round_fraction(left * per_minor, pay.cash_rounding)
                 release = owed if left == 0 else owed - min(owed, rest)
             else:
+                left = held - d
                 release = owed - round_fraction(Fraction(owed * left, held), Rounding.FLOOR)
                 value = release
             postings = [
                 Posting(d_acct, _D, d, self.unit),
                 Posting("platform:diamond-supply", _C, d, self.unit),
             ]
+            opens: list[Account] = [self._account("platform:diamond-supply", self.unit, _D, _FREE)]
             if release:
                 postings.append(Posting(payable, _D, release, b))
             adj = value - release
             if adj > 0:
-                self._open("expenses:creator-pay-adjustments", b, _D)
+                opens.append(self._account("expenses:creator-pay-adjustments", b, _D))
                 postings.append(Posting("expenses:creator-pay-adjustments", _D, adj, b))
             elif adj < 0:
-                self._open("revenue:creator-pay-adjustments", b, _C)
+                opens.append(self._account("revenue:creator-pay-adjustments", b, _C))
                 postings.append(Posting("revenue:creator-pay-adjustments", _C, -adj, b))
-            paid, rates = self._credit_cash(postings, cash, value, b, currency, now)
-            meta: dict[str, MetaValue] = {
-                OP: "convert",
-                "gl.creator": creator,
-                "gl.units": d,
-                "gl.released": release,
-                "gl.value": value,
-                "gl.paid": paid,
-                "gl.currency": currency,
-            }
-            return _Plan(
+            if settled:
+                opens.append(self._account("revenue:gifts", b, _C, _FREE))
+                side = _D if settled > 0 else _C
+                postings.append(Posting("revenue:gifts", side, abs(settled), b))
+            paid, rates = self._credit_cash(
+                postings, opens, cash, value + settled, b, currency, now
+            )
+            rec = ConversionRecord(
+                creator, d, release, value + settled, paid, currency, settled, carry
+            )
+            return Quote(
+                EntryKind.POST,
                 tuple(postings),
                 f"{creator} converts {d} {self.unit}",
-                meta,
-                frozenset({d_acct, payable}),
+                rec.to_meta(),
                 rates,
+                tuple(opens),
             )
 
-        return self._execute(key, request, dry_run, plan)
+        return self._execute(key, request, lock, quote, dry_run)
+
+    def _carries(self, r: StoreReader, creator: str) -> tuple[int, Fraction]:
+        """The whole minor units the creator's gift carries since the last conversion
+        add up to (with that conversion's carry), and the fraction left over."""
+        total = Fraction(0)
+        payable = f"liabilities:creators-payable:{creator}"
+        after: int | None = None
+        last = 0
+        entries = []
+        while True:
+            rows = r.history(payable, after, 4096)
+            for row in rows:
+                if row.transaction_id != last:
+                    last = row.transaction_id
+                    entries.append(last)
+            if len(rows) < 4096:
+                break
+            after = rows[-1].transaction_id
+        # Newest first, back to the last conversion.
+        from .records import record_of
+
+        undone: set[int] = set()
+        for tx_id in reversed(entries):
+            tx = r.transaction(tx_id)
+            if tx is None:
+                continue
+            if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
+                undone.add(tx.reverses)
+                continue
+            if tx.id in undone:
+                continue
+            rec = record_of(tx)
+            if isinstance(rec, ConversionRecord):
+                total += rec.carry
+                break
+            if isinstance(rec, GiftRecord):
+                total += rec.carry
+        settled = round_fraction(total, Rounding.FLOOR)
+        return settled, total - settled
 
     # -- views -------------------------------------------------------------------------
 
@@ -594,7 +855,8 @@ class GiftEconomy(Withdrawals, Refunds):
 
         if not isinstance(period, str) or not period:
             raise InvalidArgument(f"period {period!r} must be a non-empty string")
-        currency = self._creator_currency(creator)
+        check_text(period, "period")
+        key = self._caller_key(key)
         cash = f"creators:{creator}:cash"
         now = self._now()
         rules = self._rules(now)
@@ -615,44 +877,42 @@ class GiftEconomy(Withdrawals, Refunds):
         minor = to_minor(amount, pool_ccy)
         if minor <= 0:
             raise NotEligible(f"the views of {creator!r} in {period!r} earn nothing")
-        request = _fingerprint(
-            "views", creator, period, sorted(views_by_region.items()), engagement, prog.name
+        request = (
+            "views",
+            creator,
+            period,
+            tuple(sorted(views_by_region.items())),
+            engagement,
+            prog.name,
         )
+        pool_name = self._ccy("platform:rewards-pool", pool_ccy)
 
-        def plan() -> _Plan:
-            pool = self._open(
-                self._ccy("platform:rewards-pool", pool_ccy),
-                pool_ccy,
-                _D,
-                rule=BalanceRule.unrestricted(),
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            self._require(w, cash, "creator", creator)
+            currency = self._party(w, "creator", creator, now).payout_currency or self.books
+            opens = [self._account(pool_name, pool_ccy, _D, _FREE)]
+            postings = [Posting(pool_name, _D, minor, pool_ccy)]
+            paid, rates = self._credit_cash(postings, opens, cash, minor, pool_ccy, currency, now)
+            rec = ViewPayRecord(
+                creator, period, prog.name, sum(views_by_region.values()), minor, pool_ccy, paid
             )
-            postings = [Posting(pool, _D, minor, pool_ccy)]
-            paid, rates = self._credit_cash(postings, cash, minor, pool_ccy, currency, now)
-            meta: dict[str, MetaValue] = {
-                OP: "views",
-                "gl.creator": creator,
-                "gl.period": period,
-                "gl.program": prog.name,
-                "gl.views": sum(views_by_region.values()),
-                "gl.earned": minor,
-                "gl.earned_currency": pool_ccy,
-                "gl.paid": paid,
-            }
-            return _Plan(
+            return Quote(
+                EntryKind.POST,
                 tuple(postings),
                 f"{prog.name} pays {creator} for {period}",
-                meta,
-                frozenset(),
+                rec.to_meta(),
                 rates,
+                tuple(opens),
             )
 
-        return self._execute(key, request, dry_run, plan)
+        return self._execute(key, request, (cash, pool_name), quote, dry_run)
 
     # -- reports -----------------------------------------------------------------------
 
     def _credit_cash(
         self,
         postings: list[Posting],
+        opens: list[Account],
         cash: str,
         value: int,
         source: str,
@@ -661,7 +921,8 @@ class GiftEconomy(Withdrawals, Refunds):
     ) -> tuple[int, tuple[Rate, ...]]:
         """Append the postings that credit ``value`` minor units of ``source`` to the
         creator's ``cash`` account in ``currency``, through the trading accounts when
-        the two differ; return what reaches the cash account and the rate used."""
+        the two differ (rounded by :data:`FX_ROUNDING`); return what reaches the cash
+        account and the rate used."""
         if not value:
             return 0, ()
         if currency == source:
@@ -669,15 +930,17 @@ class GiftEconomy(Withdrawals, Refunds):
             return value, ()
         fx = self._rate(source, currency, now)
         paid = _convert_minor(value, source, currency, fx)
-        postings.append(Posting(self._trading(source), _C, value, source))
+        opens.append(self._trading(source))
+        postings.append(Posting(f"trading:{source}", _C, value, source))
         if paid:
-            postings.append(Posting(self._trading(currency), _D, paid, currency))
+            opens.append(self._trading(currency))
+            postings.append(Posting(f"trading:{currency}", _D, paid, currency))
             postings.append(Posting(cash, _C, paid, currency))
         return paid, (Rate(source, currency, fx),)
 
     def explain(self, creator: str) -> Explanation:
         """Where every cent the creator earned came from; see :class:`Explanation`."""
-        from .explain import explain
+        from .._reports.explain import explain
 
         return explain(self, creator)
 
@@ -690,6 +953,31 @@ class GiftEconomy(Withdrawals, Refunds):
         locale: str = "en_US",
     ) -> Statement:
         """An itemised, localised statement; see :class:`Statement`."""
-        from .explain import statement
+        from .._reports.explain import statement
 
         return statement(self, creator, start=start, end=end, locale=locale)
+
+    def verify(self) -> int:
+        """Verify the ledger (:meth:`Ledger.verify`) and every chain record in it.
+
+        Returns:
+            The number of entries checked.
+
+        Raises:
+            ChainBroken: naming the first entry whose hash, link or invariant does
+                not hold, or whose chain record does not parse.
+        """
+        from .records import parse
+
+        count = self.ledger.verify()
+        with self.ledger.store.read() as r:
+            for tx in r.transactions(1):
+                parse(tx)
+        return count
+
+
+def _profile_text(rec: PartyRecord) -> str:
+    parts = [f"region={rec.region!r}", f"age={rec.age!r}"]
+    if rec.role == "creator":
+        parts += [f"verified={rec.verified!r}", f"payout_currency={rec.payout_currency!r}"]
+    return ", ".join(parts)

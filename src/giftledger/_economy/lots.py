@@ -1,12 +1,12 @@
-"""Coin lots: where every coin in a wallet came from, rebuilt from the journal.
+"""Coin lots: where every coin in a wallet came from.
 
 A coin purchase is a *lot*: so many coins, bought for so much, with the store's
 fee and the tax in it, on one channel in one region at one time. Gifts spend a
-viewer's lots first in, first out. Every fact about a lot lives in the
-metadata of the transactions that made it (``gl.op`` = ``buy_coins``,
-``send_gift``, ``refund``), so :class:`LotBook` can be rebuilt at any time by
-reading the journal: a :class:`~giftledger.GiftEconomy` opened over a stored
-ledger knows every lot without any state of its own.
+viewer's lots first in, first out. Every fact about a lot lives in the typed
+records of the entries that made it (purchases, gifts, refunds), so a viewer's
+lots are the fold of the entries in the viewer's wallet (see ``index``): a
+:class:`~giftledger.GiftEconomy` opened over a stored ledger knows every lot
+without any state of its own.
 
 Slices of a lot are valued *cumulatively*: after ``s`` of ``N`` coins are
 spent, ``round(V * s / N)`` of a value ``V`` has been released, with the named
@@ -17,24 +17,19 @@ to the minor unit, however the lot was cut.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from fractions import Fraction
 
 import attrs
 
-from .._ledger.model import EntryKind, Transaction
-from .._ledger.store import StoreReader
 from .._money.amounts import Rounding, round_fraction
 
-__all__ = ["SLICE_ROUNDING", "CoinLot", "LotBook", "LotSlice", "cumulative_share"]
+__all__ = ["SLICE_ROUNDING", "CoinLot", "LotSlice", "cumulative_share"]
 
 #: How the value of part of a lot is rounded: half to even, on cumulative values,
 #: so a lot that is spent to the last coin releases exactly its value.
 SLICE_ROUNDING = Rounding.HALF_EVEN
-
-OP = "gl.op"
 
 
 def cumulative_share(value: int, done: int, step: int, whole: int) -> int:
@@ -162,7 +157,15 @@ def decode_slices(text: object) -> tuple[LotSlice, ...]:
 
 
 def _upto(value: int, spent: int, whole: int) -> int:
-    return round_fraction(Fraction(value * spent, whole), SLICE_ROUNDING) if whole else 0
+    """``round(value * spent / whole)``, half to even, in integers (no Fraction on the
+    gift path)."""
+    if not whole:
+        return 0
+    q, r = divmod(value * spent, whole)
+    twice = 2 * r
+    if twice > whole or (twice == whole and q & 1):
+        q += 1
+    return q
 
 
 def slice_of(lot: CoinLot, coins: int) -> LotSlice:
@@ -197,116 +200,3 @@ def _spend(lot: CoinLot, s: LotSlice, sign: int) -> CoinLot:
             tax_b + sign * s.tax_books,
         ),
     )
-
-
-def _int(meta: Mapping[str, object], key: str) -> int:
-    value = meta.get(key)
-    return value if isinstance(value, int) else 0
-
-
-class LotBook:
-    """Every coin lot of one ledger, kept in step with its journal.
-
-    It only ever *reads* committed entries: :meth:`sync` applies the entries
-    recorded since the last call, so it is a materialised view of the journal
-    that any number of processes can keep over one stored ledger.
-    """
-
-    def __init__(self) -> None:
-        self._lots: dict[int, CoinLot] = {}
-        self._fifo: dict[str, list[int]] = {}
-        self._ops: dict[int, Transaction] = {}  # chain entries that a reversal could undo
-        self.last_id = 0
-        self.lock = threading.RLock()
-
-    def sync(self, reader: StoreReader, watch: frozenset[str] = frozenset()) -> bool:
-        """Apply entries recorded since the last sync; return whether any touched ``watch``."""
-        touched = False
-        with self.lock:
-            for tx in reader.transactions(self.last_id + 1):
-                if watch and not touched:
-                    touched = any(p.account in watch for p in tx.postings)
-                self._apply(tx)
-                self.last_id = tx.id
-        return touched
-
-    def _apply(self, tx: Transaction) -> None:
-        if tx.kind is EntryKind.REVERSAL and tx.reverses in self._ops:
-            self._undo(tx)
-            return
-        if tx.kind is not EntryKind.POST or not tx.metadata:
-            return
-        meta = dict(tx.metadata)
-        op = meta.get(OP)
-        if op in ("buy_coins", "send_gift", "refund", "chargeback"):
-            self._ops[tx.id] = tx
-        if op == "buy_coins":
-            viewer = str(meta["gl.viewer"])
-            self._lots[tx.id] = CoinLot(
-                tx.id,
-                viewer,
-                _int(meta, "gl.coins"),
-                str(meta["gl.currency"]),
-                _int(meta, "gl.gross"),
-                _int(meta, "gl.fee"),
-                _int(meta, "gl.tax"),
-                _int(meta, "gl.deferred"),
-                _int(meta, "gl.fee_books"),
-                _int(meta, "gl.tax_books"),
-                str(meta.get("gl.channel", "")),
-                str(meta.get("gl.region", "")),
-                tx.effective_at,
-            )
-            self._fifo.setdefault(viewer, []).append(tx.id)
-        elif op == "send_gift":
-            for s in decode_slices(meta.get("gl.lots")):
-                self._lots[s.lot] = _spend(self._lots[s.lot], s, +1)
-        elif op in ("refund", "chargeback"):
-            lot_id = _int(meta, "gl.lot")
-            found = self._lots.get(lot_id)
-            if found is not None:
-                self._lots[lot_id] = attrs.evolve(found, refunded=tx.id)
-
-    def _undo(self, reversal: Transaction) -> None:
-        """A chain entry reversed with ``Ledger.reverse``: take its effect off the lots."""
-        assert reversal.reverses is not None
-        original = self._ops.pop(reversal.reverses)
-        meta = original.meta
-        op = meta.get(OP)
-        if op == "send_gift":
-            for s in decode_slices(meta.get("gl.lots")):
-                self._lots[s.lot] = _spend(self._lots[s.lot], s, -1)
-        elif op == "buy_coins":
-            self._lots[original.id] = attrs.evolve(self._lots[original.id], refunded=reversal.id)
-        else:  # a refund or chargeback reversed: the lot is back
-            lot_id = _int(meta, "gl.lot")
-            self._lots[lot_id] = attrs.evolve(self._lots[lot_id], refunded=None)
-
-    def lot(self, lot_id: int) -> CoinLot | None:
-        """The lot bought by transaction ``lot_id``, or None."""
-        with self.lock:
-            return self._lots.get(lot_id)
-
-    def lots(self, viewer: str | None = None) -> tuple[CoinLot, ...]:
-        """Lots of ``viewer`` (all viewers if None), oldest first."""
-        with self.lock:
-            if viewer is None:
-                return tuple(self._lots[i] for i in sorted(self._lots))
-            return tuple(self._lots[i] for i in self._fifo.get(viewer, ()))
-
-    def take(self, viewer: str, coins: int) -> tuple[LotSlice, ...] | None:
-        """The slices that spending ``coins`` of ``viewer``'s wallet takes, first in,
-        first out; None when the lots hold fewer coins."""
-        out = []
-        left = coins
-        with self.lock:
-            for lot_id in self._fifo.get(viewer, ()):
-                lot = self._lots[lot_id]
-                n = min(lot.unspent, left)
-                if n <= 0:
-                    continue
-                out.append(slice_of(lot, n))
-                left -= n
-                if left == 0:
-                    return tuple(out)
-        return None

@@ -7,17 +7,15 @@ a platform loss): never a silent negative balance.
 
 from __future__ import annotations
 
-from .._errors import (
-    AlreadyReversed,
-)
-from .._ledger.model import (
-    MetaValue,
-    Posting,
-    Rate,
-    Transaction,
-)
-from .base import _C, _D, ChainBase, _fingerprint, _Plan
-from .lots import OP
+import uuid
+from datetime import datetime
+
+from .._errors import AlreadyReversed, DuplicateKeyConflict, UnknownTransaction
+from .._ledger.model import Account, EntryKind, Posting, Rate, Transaction
+from .._ledger.quoted import Quote
+from .._ledger.store import StoreWriter
+from .base import _C, _D, ChainBase
+from .records import PurchaseRecord, RefundRecord, parse
 from .rules import SpentCoinPolicy
 
 __all__ = ["Refunds"]
@@ -46,7 +44,7 @@ class Refunds(ChainBase):
             UnknownTransaction: not a coin purchase.
             AlreadyReversed: the purchase was refunded already.
         """
-        return self._refund(purchase, "refund", key, dry_run)
+        return self._refund(purchase, False, key, dry_run)
 
     def chargeback(
         self,
@@ -59,34 +57,44 @@ class Refunds(ChainBase):
 
         Otherwise as :meth:`refund_purchase`.
         """
-        return self._refund(purchase, "chargeback", key, dry_run)
+        return self._refund(purchase, True, key, dry_run)
 
     def _refund(
-        self, purchase: Transaction | int | str, kind: str, key: str | None, dry_run: bool
+        self, purchase: Transaction | int | str, chargeback: bool, key: str | None, dry_run: bool
     ) -> Transaction:
-        first = self._purchase(purchase)
-        request = _fingerprint(kind, first.id)
-        wallet = f"viewers:{first.viewer}:coins"
+        key = self._caller_key(key)
+        tx = self._purchase_tx(purchase)
+        bought = parse(tx)
+        assert isinstance(bought, PurchaseRecord)
+        kind = "chargeback" if chargeback else "refund"
+        # A purchase is refunded once: its refund is found by this key (the lot's
+        # wallet need not be touched when every coin was spent), and the caller's
+        # key is kept in the record, so a retry with it returns the first refund.
+        request = (kind, tx.id, key if key is not None else uuid.uuid4().hex)
+        wallet = f"viewers:{bought.viewer}:coins"
+        lock = sorted(
+            {wallet, "liabilities:deferred-revenue", "platform:coin-supply"}
+            | {p.account for p in tx.postings}
+        )
 
-        def plan() -> _Plan:
-            now = self._now()
-            self.sync()
-            lot = self._lotbook.lot(first.id)
-            assert lot is not None
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            lot = self._lots.of(w, bought.viewer).lots.get(tx.id)
+            if lot is None:  # pragma: no cover - a purchase is always in its wallet
+                raise UnknownTransaction(f"no coin purchase {purchase!r}")
             if lot.refunded is not None:
                 raise AlreadyReversed(
                     f"purchase {lot.id} was already refunded by entry {lot.refunded}"
                 )
             policy = self._rules(now).refunds
-            store_keeps_fee = kind == "chargeback" or not policy.refund_store_fee
+            store_keeps_fee = chargeback or not policy.refund_store_fee
             ccy, b = lot.currency, self.books
-            tx = self.ledger.transaction(lot.id)
             store_acct = next(p.account for p in tx.postings if p.account.startswith("assets:"))
             fee_acct = next(
                 (p.account for p in tx.postings if p.account.startswith("expenses:store-fees")),
                 None,
             )
             postings: list[Posting] = []
+            opens: list[Account] = []
             unspent = lot.unspent
             if unspent:
                 postings.append(Posting(wallet, _D, unspent, self.coin))
@@ -104,35 +112,46 @@ class Refunds(ChainBase):
                 postings.append(Posting(tax_acct, _D, lot.tax, ccy))
             rates: tuple[Rate, ...] = tx.rates
             if ccy != b:
-                postings.append(Posting(self._trading(ccy), _D, lot.gross - lot.tax, ccy))
+                opens.append(self._trading(ccy))
+                postings.append(Posting(f"trading:{ccy}", _D, lot.gross - lot.tax, ccy))
                 if lot.deferred:
-                    postings.append(Posting(self._trading(b), _C, lot.deferred, b))
+                    opens.append(self._trading(b))
+                    postings.append(Posting(f"trading:{b}", _C, lot.deferred, b))
             left = lot.deferred - lot.released
             if left:
                 postings.append(Posting("liabilities:deferred-revenue", _D, left, b))
             spent_value = lot.released
-            policy_name = policy.spent_coins.value
             if spent_value:
                 if policy.spent_coins is SpentCoinPolicy.VIEWER_DEBT:
-                    acct = self._open(f"viewers:{lot.viewer}:receivable", b, _D)
+                    acct = self._account(f"viewers:{lot.viewer}:receivable", b, _D)
                 else:
-                    acct = self._open("expenses:refund-losses", b, _D)
-                postings.append(Posting(acct, _D, spent_value, b))
-            meta: dict[str, MetaValue] = {
-                OP: kind,
-                "gl.lot": lot.id,
-                "gl.viewer": lot.viewer,
-                "gl.coins": unspent,
-                "gl.spent_value": spent_value,
-                "gl.policy": policy_name,
-                "gl.store_keeps_fee": store_keeps_fee,
-            }
-            return _Plan(
+                    acct = self._account("expenses:refund-losses", b, _D)
+                opens.append(acct)
+                postings.append(Posting(acct.name, _D, spent_value, b))
+            rec = RefundRecord(
+                lot.id,
+                lot.viewer,
+                unspent,
+                spent_value,
+                policy.spent_coins.value,
+                store_keeps_fee,
+                chargeback,
+                key,
+            )
+            return Quote(
+                EntryKind.POST,
                 tuple(postings),
                 f"{kind} of purchase {lot.id}",
-                meta,
-                frozenset({wallet}),
+                rec.to_meta(),
                 rates,
+                tuple(opens),
             )
 
-        return self._execute(key, request, dry_run, plan)
+        try:
+            return self._execute(f"gl:refund:{tx.id}", request, lock, quote, dry_run)
+        except DuplicateKeyConflict:
+            first = self.ledger.find(f"gl:refund:{tx.id}")
+            raise AlreadyReversed(
+                f"purchase {tx.id} was already refunded by entry "
+                f"{first.id if first is not None else '?'}"
+            ) from None

@@ -1,10 +1,13 @@
 """Withdrawals: the threshold, caps, fee and eligibility checks and the hold, atomically.
 
-A request places a hold ``creators:<c>:cash`` → ``liabilities:payouts-in-flight``
-with a ``guard`` that runs every check inside the store's locked write, so two
-racing requests against one balance (threads, or processes on one SQLite
-file) cannot both pass. Completion posts the hold and settles it to the bank;
-failure voids it.
+A request is a quote run inside the ledger's locked write, once the creator's
+cash account is locked, with the time read under that lock: the eligibility in
+force then, the minimum, the day's and week's withdrawals, the available
+balance and the hold ``creators:<c>:cash`` → ``liabilities:payouts-in-flight``
+are one atomic step, so racing requests (threads, or processes on one SQLite
+file or one PostgreSQL database) cannot pass a cap together, and a clock that
+steps back cannot open a new day (``recorded_at`` never goes backwards).
+Completion posts the hold and settles it to the bank; failure voids it.
 """
 
 from __future__ import annotations
@@ -18,36 +21,25 @@ from moneyed import Money
 
 from .._errors import (
     BelowWithdrawalThreshold,
-    DuplicateKeyConflict,
-    GiftLedgerError,
     InsufficientFunds,
     InvalidArgument,
     LimitExceeded,
     NotEligible,
-    StoreError,
     UnknownTransaction,
 )
-from .._ledger.model import (
-    BalanceRule,
-    HoldStatus,
-    MetaValue,
-    Posting,
-    Transaction,
-)
-from .._ledger.store import StoreReader
+from .._ledger.model import BalanceRule, EntryKind, HoldStatus, Posting, Transaction
+from .._ledger.quoted import Quote
+from .._ledger.store import StoreReader, StoreWriter
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
-from .base import (
-    _C,
-    _D,
-    _MAX_RETRIES,
-    ChainBase,
-    _convert_minor,
-    _fingerprint,
-    _meta_int,
-    _scale,
-    _Stale,
+from .base import _C, _D, ChainBase, _convert_minor, _scale
+from .records import (
+    PartyRecord,
+    WithdrawalFailRecord,
+    WithdrawalPostRecord,
+    WithdrawalRecord,
+    WithdrawalSettleRecord,
+    record_of,
 )
-from .lots import OP
 from .rules import WithdrawalPolicy
 
 __all__ = ["FEE_ROUNDING", "Withdrawal", "Withdrawals"]
@@ -104,53 +96,56 @@ class Withdrawals(ChainBase):
         return _convert_minor(minor, source, currency, self._rate(source, currency, at))
 
     def _withdrawal_of(self, tx: Transaction, status: HoldStatus | None = None) -> Withdrawal:
-        ccy = str(tx.meta.get("gl.currency"))
-        fee = _meta_int(tx, "gl.fee")
+        rec = record_of(tx)
+        assert isinstance(rec, WithdrawalRecord)
+        ccy = rec.currency
         amount = tx.postings[0].minor
-        due = tx.meta.get("gl.due_days")
-        days = due if isinstance(due, int) else 0
         if status is None:
             status = self.ledger.get_hold(tx.id).status
         return Withdrawal(
             tx.id,
-            str(tx.meta.get("gl.creator")),
+            rec.creator,
             from_minor(amount, ccy),
-            from_minor(fee, ccy),
-            from_minor(amount - fee, ccy),
+            from_minor(rec.fee, ccy),
+            from_minor(amount - rec.fee, ccy),
             tx.recorded_at,
-            tx.recorded_at + timedelta(days=days),
+            tx.recorded_at + timedelta(days=rec.due_days),
             status,
         )
 
-    def _eligible(self, creator: str, policy: WithdrawalPolicy) -> None:
-        prof = self._profile("creator", creator)
-        age, region = prof.get("gl.age"), prof.get("gl.region")
-        if isinstance(age, int) and age < policy.min_age:
+    @staticmethod
+    def _eligible(creator: str, party: PartyRecord, policy: WithdrawalPolicy) -> None:
+        if party.age is not None and party.age < policy.min_age:
             raise NotEligible(
-                f"creator {creator!r} is {age}; withdrawing needs age {policy.min_age} or more"
+                f"creator {creator!r} is {party.age}; withdrawing needs age {policy.min_age} "
+                f"or more"
             )
-        if policy.requires_verification and prof.get("gl.verified") is not True:
+        if policy.requires_verification and not party.verified:
             raise NotEligible(
                 f"creator {creator!r} is not verified; the rules require identity "
-                f"verification before a withdrawal"
+                f"verification before a withdrawal (record it with update_creator)"
             )
-        if policy.regions and region not in policy.regions:
+        if policy.regions and party.region not in policy.regions:
             raise NotEligible(
-                f"creator {creator!r} is in region {region!r}; withdrawals are open in "
+                f"creator {creator!r} is in region {party.region!r}; withdrawals are open in "
                 f"{', '.join(sorted(policy.regions))}"
             )
 
+    @staticmethod
     def _withdrawn_since(
-        self, r: StoreReader, cash: str, since: datetime, now: datetime
+        r: StoreReader, cash: str, since: datetime, now: datetime
     ) -> tuple[int, int]:
-        """Amount and count of this account's withdrawal holds requested in
-        ``[since, now]`` that were not voided or expired."""
+        """Amount and count of this account's withdrawal holds recorded in
+        ``[since, now]`` that were not voided or expired (``recorded_at`` never goes
+        backwards, so every earlier withdrawal is at or before ``now``)."""
         total = count = 0
         for h in r.holds(cash, False):
             if h.debit != cash or h.status in (HoldStatus.VOIDED, HoldStatus.EXPIRED):
                 continue
             tx = r.transaction(h.id)
-            if tx is None or tx.meta.get(OP) != "withdraw" or not since <= tx.recorded_at <= now:
+            if tx is None or not isinstance(record_of(tx), WithdrawalRecord):
+                continue
+            if not since <= tx.recorded_at <= now:
                 continue
             total += h.posted_minor if h.status is HoldStatus.POSTED else h.minor
             count += 1
@@ -166,13 +161,15 @@ class Withdrawals(ChainBase):
     ) -> Withdrawal:
         """Ask to withdraw cash: checks and a hold, in ONE atomic step.
 
-        The eligibility (age, verification, region), the minimum, the daily
-        (and weekly) cap and the available balance are checked inside the
-        store's locked write, together with placing the hold
-        ``creators:<c>:cash`` → ``liabilities:payouts-in-flight``: two racing
-        requests against one balance cannot both pass, even from two processes
-        on one SQLite file. ``"all"`` withdraws the available balance, up to
-        what today's cap still allows.
+        The eligibility in force (age, verification, region), the minimum, the
+        daily cap (a UTC calendar day, by ``recorded_at``) and the weekly cap
+        (7 days back), the number of withdrawals a week and the available
+        balance are checked inside the store's locked write, with the time read
+        under the lock, together with placing the hold ``creators:<c>:cash`` →
+        ``liabilities:payouts-in-flight``: racing requests against one balance
+        cannot pass together, even from processes sharing one SQLite file or
+        PostgreSQL database. ``"all"`` withdraws the available balance, up to
+        what the caps still allow.
 
         Raises:
             NotEligible: age, verification or region.
@@ -181,117 +178,70 @@ class Withdrawals(ChainBase):
             InsufficientFunds: more than the available balance.
             RateUnavailable: the policy's currency differs and no rate is known.
         """
-        currency = self._creator_currency(creator)
+        key = self._caller_key(key)
         cash = f"creators:{creator}:cash"
-        flight_name = self._ccy("liabilities:payouts-in-flight", currency)
         everything = isinstance(amount, str) and amount == "all"
+        with self.ledger.store.read() as r:
+            self._require(r, cash, "creator", creator)
+            currency = self._creator_currency(r, creator)
         wanted = None if everything else to_minor(amount, currency)
         if wanted is not None and wanted <= 0:
             raise InvalidArgument(f"withdrawal amount {amount!r} must be greater than zero")
-        request = _fingerprint("withdraw", creator, wanted)
-        done = self._replayed(key, request)
-        if done is not None:
-            return self._withdrawal_of(done)
-        try:
-            for _ in range(_MAX_RETRIES):
-                now = self._now()
-                policy = self._rules(now).withdrawal
-                self._eligible(creator, policy)
-                with self.ledger.store.read() as r:
-                    avail = self._available(r, cash)
-                    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-                    today, _ = self._withdrawn_since(r, cash, day, now)
-                w = wanted
-                if w is None:
-                    w = avail
-                    if policy.weekly_cap is not None:
-                        with self.ledger.store.read() as r:
-                            week, _ = self._withdrawn_since(r, cash, now - timedelta(days=7), now)
-                        w = self._under_cap(w, week, policy.weekly_cap, currency, now)
-                        if w == 0 and avail > 0:
-                            raise LimitExceeded(
-                                f"creator {creator!r} already withdrew "
-                                f"{from_minor(week, currency).amount} {currency} in 7 days; the "
-                                f"weekly cap is {policy.weekly_cap.amount} "
-                                f"{policy.weekly_cap.currency.code}"
-                            )
-                    if policy.daily_cap is not None:
-                        w = self._under_cap(w, today, policy.daily_cap, currency, now)
-                        if w == 0 and avail > 0:
-                            raise LimitExceeded(
-                                f"creator {creator!r} already withdrew "
-                                f"{from_minor(today, currency).amount} {currency} today; the daily "
-                                f"cap is {policy.daily_cap.amount} {policy.daily_cap.currency.code}"
-                            )
-                    if w <= 0:
-                        raise BelowWithdrawalThreshold(
-                            f"creator {creator!r} has nothing available to withdraw"
+        flight_name = self._ccy("liabilities:payouts-in-flight", currency)
+        request = ("withdraw", creator, wanted)
+
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            party = self._party(w, "creator", creator, now)
+            policy = self._rules(now).withdrawal
+            self._eligible(creator, party, policy)
+            avail = self._available(w, cash)
+            day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            today, _ = self._withdrawn_since(w, cash, day, now)
+            week, count = self._withdrawn_since(w, cash, now - timedelta(days=7), now)
+            amt = wanted
+            if amt is None:
+                amt = avail
+                if policy.weekly_cap is not None:
+                    amt = self._under_cap(amt, week, policy.weekly_cap, currency, now)
+                    if amt == 0 and avail > 0:
+                        raise LimitExceeded(
+                            f"creator {creator!r} already withdrew "
+                            f"{from_minor(week, currency).amount} {currency} in 7 days; the "
+                            f"weekly cap is {policy.weekly_cap.amount} "
+                            f"{policy.weekly_cap.currency.code}"
                         )
-                fee = round_fraction(w * policy.fee_rate, FEE_ROUNDING)
-                if policy.fee_fixed is not None:
-                    fee += self._from_policy(policy.fee_fixed, currency, now)
-                snapshot_avail = avail
-                # Check once before opening anything, so a refused request leaves no
-                # new account behind; the guard below checks again under the lock.
-                with self.ledger.store.read() as r:
-                    self._check_withdrawal(r, creator, cash, currency, w, fee, policy, now)
-                flight = self._open(flight_name, currency, _C)
-
-                def check(
-                    r: StoreReader,
-                    w: int = w,
-                    fee: int = fee,
-                    policy: WithdrawalPolicy = policy,
-                    now: datetime = now,
-                    snapshot_avail: int = snapshot_avail,
-                ) -> None:
-                    self._check_withdrawal(r, creator, cash, currency, w, fee, policy, now)
-                    if everything and self._available(r, cash) != snapshot_avail:
-                        raise _Stale
-
-                days = policy.review_days + policy.holding_days
-                meta: dict[str, MetaValue] = {
-                    OP: "withdraw",
-                    "gl.request": request,
-                    "gl.creator": creator,
-                    "gl.currency": currency,
-                    "gl.fee": fee,
-                    "gl.due_days": days,
-                }
-                try:
-                    hold = self.ledger.hold(
-                        cash,
-                        flight,
-                        from_minor(w, currency),
-                        key=key,
-                        memo=f"{creator} withdraws {from_minor(w, currency).amount} {currency}",
-                        metadata=meta,
-                        dry_run=dry_run,
-                        guard=check,
+                if policy.daily_cap is not None:
+                    amt = self._under_cap(amt, today, policy.daily_cap, currency, now)
+                    if amt == 0 and avail > 0:
+                        raise LimitExceeded(
+                            f"creator {creator!r} already withdrew "
+                            f"{from_minor(today, currency).amount} {currency} today; the daily "
+                            f"cap is {policy.daily_cap.amount} {policy.daily_cap.currency.code}"
+                        )
+                if amt <= 0:
+                    raise BelowWithdrawalThreshold(
+                        f"creator {creator!r} has nothing available to withdraw"
                     )
-                except _Stale:
-                    continue
-                except DuplicateKeyConflict:
-                    done = self._replayed(key, request)
-                    if done is not None:
-                        return self._withdrawal_of(done)
-                    raise
-                return Withdrawal(
-                    hold.id,
-                    creator,
-                    from_minor(w, currency),
-                    from_minor(fee, currency),
-                    from_minor(w - fee, currency),
-                    now,
-                    now + timedelta(days=days),
-                )
-        except GiftLedgerError as exc:
-            self._remember_failure(key, request, exc, dry_run)
-            raise
-        raise StoreError(  # pragma: no cover - a contention failure, as in ChainBase._execute
-            f"the balance of {creator!r} kept changing under this withdrawal {_MAX_RETRIES} "
-            f"times; nothing was written, try again"
-        )
+            fee = round_fraction(amt * policy.fee_rate, FEE_ROUNDING)
+            if policy.fee_fixed is not None:
+                fee += self._from_policy(policy.fee_fixed, currency, now)
+            self._check_withdrawal(
+                creator, currency, amt, fee, policy, now, avail, today, week, count
+            )
+            days = policy.review_days + policy.holding_days
+            rec = WithdrawalRecord(creator, currency, fee, days)
+            shown = f"{from_minor(amt, currency).amount} {currency}"
+            return Quote(
+                EntryKind.HOLD,
+                (Posting(cash, _D, amt, currency), Posting(flight_name, _C, amt, currency)),
+                f"{creator} withdraws {shown}",
+                rec.to_meta(),
+                (),
+                (self._account(flight_name, currency, _C),),
+            )
+
+        tx = self._execute(key, request, (cash, flight_name), quote, dry_run)
+        return self._withdrawal_of(tx, HoldStatus.PENDING if dry_run else None)
 
     def _under_cap(self, w: int, done: int, cap: Money, currency: str, at: datetime) -> int:
         """The most of ``w`` that ``done`` plus it keeps within ``cap``, as
@@ -312,14 +262,16 @@ class Withdrawals(ChainBase):
 
     def _check_withdrawal(
         self,
-        r: StoreReader,
         creator: str,
-        cash: str,
         currency: str,
         w: int,
         fee: int,
         policy: WithdrawalPolicy,
         now: datetime,
+        avail: int,
+        today: int,
+        week: int,
+        count: int,
     ) -> None:
         shown = f"{from_minor(w, currency).amount} {currency}"
         if policy.minimum is not None:
@@ -334,9 +286,7 @@ class Withdrawals(ChainBase):
                 f"a withdrawal of {shown} by {creator!r} would not cover its fee of "
                 f"{from_minor(fee, currency).amount} {currency}"
             )
-        day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         if policy.daily_cap is not None:
-            today, _ = self._withdrawn_since(r, cash, day, now)
             cap = policy.daily_cap
             if self._to_policy(today + w, currency, cap, now) > to_minor(cap, cap.currency.code):
                 raise LimitExceeded(
@@ -344,23 +294,20 @@ class Withdrawals(ChainBase):
                     f"{from_minor(today + w, currency).amount} {currency}, beyond the daily cap "
                     f"of {cap.amount} {cap.currency.code}"
                 )
-        if policy.weekly_cap is not None or policy.withdrawals_per_week is not None:
-            week, count = self._withdrawn_since(r, cash, now - timedelta(days=7), now)
-            cap_w = policy.weekly_cap
-            if cap_w is not None and self._to_policy(week + w, currency, cap_w, now) > to_minor(
-                cap_w, cap_w.currency.code
-            ):
-                raise LimitExceeded(
-                    f"a withdrawal of {shown} by {creator!r} would exceed the weekly cap of "
-                    f"{cap_w.amount} {cap_w.currency.code}"
-                )
-            per_week = policy.withdrawals_per_week
-            if per_week is not None and count >= per_week:
-                raise LimitExceeded(
-                    f"creator {creator!r} already made {count} withdrawal(s) in 7 days; "
-                    f"the rules allow {per_week}"
-                )
-        avail = self._available(r, cash)
+        cap_w = policy.weekly_cap
+        if cap_w is not None and self._to_policy(week + w, currency, cap_w, now) > to_minor(
+            cap_w, cap_w.currency.code
+        ):
+            raise LimitExceeded(
+                f"a withdrawal of {shown} by {creator!r} would exceed the weekly cap of "
+                f"{cap_w.amount} {cap_w.currency.code}"
+            )
+        per_week = policy.withdrawals_per_week
+        if per_week is not None and count >= per_week:
+            raise LimitExceeded(
+                f"creator {creator!r} already made {count} withdrawal(s) in 7 days; "
+                f"the rules allow {per_week}"
+            )
         if w > avail:
             raise InsufficientFunds(
                 f"a withdrawal of {shown} by {creator!r} is more than the available "
@@ -373,7 +320,7 @@ class Withdrawals(ChainBase):
             tx = self.ledger.transaction(hold_id)
         except UnknownTransaction:
             tx = None
-        if tx is None or tx.meta.get(OP) != "withdraw":
+        if tx is None or not isinstance(record_of(tx), WithdrawalRecord):
             raise UnknownTransaction(f"no withdrawal with id {hold_id!r}")
         return tx
 
@@ -382,8 +329,9 @@ class Withdrawals(ChainBase):
     ) -> Transaction:
         """The payout went through: post the hold, then settle it to the bank.
 
-        Two entries, each idempotent (keys derived from the withdrawal's id),
-        so calling this again after a crash finishes the job::
+        Two entries, each idempotent (keys derived from the withdrawal's id, in
+        the chain's own ``gl:`` namespace, so no caller key can take them), so
+        calling this again after a crash finishes the job::
 
             post hold:  debit creators:<c>:cash W; credit liabilities:payouts-in-flight W
             settle:     debit liabilities:payouts-in-flight W;
@@ -394,35 +342,47 @@ class Withdrawals(ChainBase):
             hold (the settlement depends on it, so it is not tried).
         """
         tx = self._hold_tx(withdrawal)
-        ccy = str(tx.meta["gl.currency"])
-        fee = _meta_int(tx, "gl.fee")
+        rec = record_of(tx)
+        assert isinstance(rec, WithdrawalRecord)
+        ccy, fee = rec.currency, rec.fee
         flight = tx.postings[1].account
         amount = tx.postings[0].minor
-        posted = self.ledger.post_hold(
+        posted = self.ledger._post_hold(
             tx.id,
             key=f"gl:withdrawal:{tx.id}:post",
             memo=f"withdrawal {tx.id} paid",
-            metadata={OP: "withdraw_post", "gl.withdrawal": tx.id},
+            metadata=WithdrawalPostRecord(tx.id).to_meta(),
             dry_run=dry_run,
         )
         if dry_run:
             return posted
-        bank = self._open(self._ccy("assets:bank", ccy), ccy, _D, rule=BalanceRule.unrestricted())
-        postings = [Posting(flight, _D, amount, ccy)]
-        if amount - fee:
-            postings.append(Posting(bank, _C, amount - fee, ccy))
-        if fee:
-            fees = self._open(self._ccy("revenue:withdrawal-fees", ccy), ccy, _C)
-            postings.append(Posting(fees, _C, fee, ccy))
-        return self.ledger.post(
-            postings,
-            key=f"gl:withdrawal:{tx.id}:settle",
-            memo=f"withdrawal {tx.id} settled",
-            metadata={
-                OP: "withdraw_settle",
-                "gl.withdrawal": tx.id,
-                "gl.creator": tx.meta.get("gl.creator"),
-            },
+        bank = self._account(self._ccy("assets:bank", ccy), ccy, _D, BalanceRule.unrestricted())
+        fees = self._account(self._ccy("revenue:withdrawal-fees", ccy), ccy, _C)
+
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            postings = [Posting(flight, _D, amount, ccy)]
+            opens = []
+            if amount - fee:
+                opens.append(bank)
+                postings.append(Posting(bank.name, _C, amount - fee, ccy))
+            if fee:
+                opens.append(fees)
+                postings.append(Posting(fees.name, _C, fee, ccy))
+            return Quote(
+                EntryKind.POST,
+                tuple(postings),
+                f"withdrawal {tx.id} settled",
+                WithdrawalSettleRecord(tx.id, rec.creator).to_meta(),
+                (),
+                tuple(opens),
+            )
+
+        return self._execute(
+            f"gl:withdrawal:{tx.id}:settle",
+            ("withdraw_settle", tx.id),
+            (flight, bank.name, fees.name),
+            quote,
+            False,
         )
 
     def fail_withdrawal(
@@ -430,11 +390,11 @@ class Withdrawals(ChainBase):
     ) -> Transaction:
         """The payout failed: void the hold; the cash is available again."""
         tx = self._hold_tx(withdrawal)
-        return self.ledger.void_hold(
+        return self.ledger._void_hold(
             tx.id,
             key=f"gl:withdrawal:{tx.id}:void",
             memo=f"withdrawal {tx.id} failed",
-            metadata={OP: "withdraw_void", "gl.withdrawal": tx.id},
+            metadata=WithdrawalFailRecord(tx.id).to_meta(),
             dry_run=dry_run,
         )
 

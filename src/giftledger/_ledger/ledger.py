@@ -66,6 +66,7 @@ from .model import (
     freeze_metadata,
 )
 from .queries import QueriesMixin, _check_name, _check_prefix
+from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
 from .verify import VerifyMixin
 
@@ -78,7 +79,7 @@ _RETRIES = 20  # re-runs of a write the store rolled back for a lost race
 _MAX = MAX_MINOR
 
 
-class Ledger(HoldsMixin, QueriesMixin, VerifyMixin):
+class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
     """A double-entry ledger over a store.
 
     ``Ledger()`` keeps everything in memory; :meth:`open` picks a store by URL.

@@ -378,6 +378,7 @@ class EntryKind(enum.Enum):
     VOID_HOLD = "void_hold"
     EXPIRE_HOLD = "expire_hold"
     REVERSAL = "reversal"
+    NOTE = "note"
 
 
 @_fast_init

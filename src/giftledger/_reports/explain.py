@@ -1,4 +1,11 @@
-"""Explanations and statements: where a creator's money came from, read from the journal.
+"""Explanations and statements: where a creator's money came from, read from the books.
+
+Reports are a layer of their own: they read typed chain records through the
+ledger's public reads (a creator's account histories, the holds on their
+cash, entries by id and by key) and never write. Nothing here reads the
+journal from its start: an explanation costs O(the creator's entries), and a
+statement for a period reads only the entries recorded in it (found by a
+binary search on ``recorded_at``, which never goes backwards).
 
 :func:`explain` walks the gifts a creator received back to the coin lots
 (purchases) that paid for them, and shows every cut on the way: the store's
@@ -13,6 +20,7 @@ locale with babel.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,15 +28,26 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
+from .._economy.records import (
+    ConversionRecord,
+    GiftRecord,
+    PartyRecord,
+    PurchaseRecord,
+    ViewPayRecord,
+    WithdrawalFailRecord,
+    WithdrawalRecord,
+    WithdrawalSettleRecord,
+    record_of,
+)
 from .._errors import InvalidArgument
 from .._ledger.clock import require_aware
-from .._ledger.model import HoldStatus, Rate, Transaction
+from .._ledger.model import EntryKind, HoldStatus, Rate, Transaction
 from .._money.amounts import from_minor
 from .._money.formatting import format_money
-from .lots import OP, decode_slices
 
 if TYPE_CHECKING:
-    from .chain import GiftEconomy
+    from .._economy.chain import GiftEconomy
+    from .._ledger.ledger import Ledger
 
 __all__ = [
     "Explanation",
@@ -172,76 +191,135 @@ class Explanation:
         return "\n".join(rows)
 
 
-def _creator_entries(app: GiftEconomy, creator: str) -> Iterator[Transaction]:
-    """The creator's chain entries, oldest first, found through the creator's own
-    accounts (their histories and the holds on their cash), not by reading the
-    whole journal."""
+_UNSAFE_CATEGORIES = ("Cc", "Zl", "Zp")
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control, line-separator and bidi character escaped as
+    ``\\uXXXX``, so a name or a memo can never add or reorder a line of a report.
+
+    Example:
+        >>> one_line("a\\nb")
+        'a\\\\u000ab'
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in _BIDI or unicodedata.category(ch) in _UNSAFE_CATEGORIES:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _history_ids(
+    book: Ledger, name: str, after: int | None = None, stop: int | None = None
+) -> Iterator[int]:
+    """Entry ids in ``name``'s history after ``after`` and before ``stop``, in order,
+    each once."""
+    last = None
+    while True:
+        page = book.history(name, after=after, limit=1000)
+        for item in page.items:
+            if stop is not None and item.transaction.id >= stop:
+                return
+            if item.transaction.id != last:
+                last = item.transaction.id
+                yield last
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
+
+
+def first_id_at(book: Ledger, at: datetime) -> int:
+    """The id of the first entry recorded at or after ``at`` (the head's id + 1 if
+    none): a binary search, since ``recorded_at`` never goes backwards."""
+    lo, hi = 1, book.head[0] + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if book.transaction(mid).recorded_at < at:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _creator_entries(
+    app: GiftEconomy, creator: str, start: datetime | None = None, end: datetime | None = None
+) -> Iterator[tuple[Transaction, object]]:
+    """The creator's chain entries with their records, oldest first, found through
+    the creator's own accounts (their histories and the holds on their cash), not
+    by reading the journal; those recorded in ``[start, end)`` when given."""
     book = app.ledger
     cash = f"creators:{creator}:cash"
+    after = None if start is None else first_id_at(book, start) - 1
+    stop = None if end is None else first_id_at(book, end)
     ids: set[int] = set()
     for name in (f"creators:{creator}:diamonds", f"liabilities:creators-payable:{creator}", cash):
-        after = None
-        while True:
-            page = book.history(name, after=after, limit=10_000)
-            ids.update(item.transaction.id for item in page.items)
-            if page.next_cursor is None:
-                break
-            after = page.next_cursor
-    withdrawals: set[int] = set()
+        ids.update(_history_ids(book, name, after, stop))
+    floor, ceiling = after or 0, stop if stop is not None else 1 << 62
     for hold in book.holds(cash, pending_only=False):
-        withdrawals.add(hold.id)
-        ids.add(hold.id)
-        if hold.resolved_by is not None:
+        if floor < hold.id < ceiling:
+            ids.add(hold.id)
+        if hold.resolved_by is not None and floor < hold.resolved_by < ceiling:
             ids.add(hold.resolved_by)
         settled = book.find(f"gl:withdrawal:{hold.id}:settle")
-        if settled is not None:
+        if settled is not None and floor < settled.id < ceiling:
             ids.add(settled.id)
     for tx_id in sorted(ids):
         tx = book.transaction(tx_id)
-        if tx.reversed_by is not None:
+        if tx.reversed_by is not None or tx.kind is EntryKind.REVERSAL:
             continue  # undone with Ledger.reverse: it neither earned nor cost anything
-        meta = tx.meta
-        if meta.get("gl.creator") == creator or meta.get("gl.withdrawal") in withdrawals:
-            yield tx
+        rec = record_of(tx)
+        if rec is not None:
+            yield tx, rec
 
 
 def explain(app: GiftEconomy, creator: str) -> Explanation:
     """Trace a creator's earnings; see :class:`Explanation`."""
-    currency = app._creator_currency(creator)
+    book = app.ledger
+    currency = app.creator(creator).payout_currency or app.books
     books = app.books
-    app.sync()
     gifts = []
     tot = {"paid": 0, "fee": 0, "tax": 0, "platform": 0, "creator": 0}
     converted = adjustments = cash_conv = views = 0
     withdrawn = w_fees = 0
     rates: list[Rate] = []
-    for tx in _creator_entries(app, creator):
-        meta = tx.meta
-        op = meta.get(OP)
-        if op == "send_gift":
-            slices = decode_slices(meta.get("gl.lots"))
+    purchases: dict[int, tuple[Transaction, PurchaseRecord]] = {}
+    for tx, rec in _creator_entries(app, creator):
+        if isinstance(rec, GiftRecord):
+            if rec.creator != creator:
+                continue
             traced = []
-            for s in slices:
-                lot = app._lotbook.lot(s.lot)
-                assert lot is not None
+            for s in rec.lots:
+                found = purchases.get(s.lot)
+                if found is None:
+                    lot_tx = book.transaction(s.lot)
+                    lot_rec = record_of(lot_tx)
+                    if not isinstance(lot_rec, PurchaseRecord):
+                        continue
+                    found = purchases[s.lot] = (lot_tx, lot_rec)
+                lot_tx, lot_rec = found
                 traced.append(
                     PurchaseSlice(
-                        lot.id,
-                        lot.viewer,
-                        lot.channel,
-                        lot.region,
-                        lot.bought_at,
+                        lot_tx.id,
+                        lot_rec.viewer,
+                        lot_rec.channel,
+                        lot_rec.region,
+                        lot_tx.effective_at,
                         s.coins,
-                        from_minor(s.paid, lot.currency),
-                        from_minor(s.fee, lot.currency),
-                        from_minor(s.tax, lot.currency),
+                        from_minor(s.paid, lot_rec.currency),
+                        from_minor(s.fee, lot_rec.currency),
+                        from_minor(s.tax, lot_rec.currency),
                         from_minor(s.released, books),
                     )
                 )
-            released = sum(s.released for s in slices)
-            fee_b = sum(s.fee_books for s in slices)
-            tax_b = sum(s.tax_books for s in slices)
-            owed = int(meta.get("gl.owed") or 0)
+            released = sum(s.released for s in rec.lots)
+            fee_b = sum(s.fee_books for s in rec.lots)
+            tax_b = sum(s.tax_books for s in rec.lots)
+            owed = rec.owed
             paid = released + tax_b
             platform = released - fee_b - owed
             for k, v in (
@@ -256,11 +334,11 @@ def explain(app: GiftEconomy, creator: str) -> Explanation:
                 GiftTrace(
                     tx.id,
                     tx.effective_at,
-                    str(meta.get("gl.viewer")),
-                    str(meta.get("gl.gift")),
-                    int(meta.get("gl.quantity") or 0),
-                    int(meta.get("gl.coins") or 0),
-                    int(meta.get("gl.units") or 0),
+                    rec.viewer,
+                    rec.gift,
+                    rec.quantity,
+                    rec.coins,
+                    rec.units,
                     tuple(traced),
                     from_minor(paid, books),
                     from_minor(fee_b, books),
@@ -269,23 +347,23 @@ def explain(app: GiftEconomy, creator: str) -> Explanation:
                     from_minor(owed, books),
                 )
             )
-        elif op == "convert":
-            released = int(meta.get("gl.released") or 0)
-            value = int(meta.get("gl.value") or 0)
-            converted += released
-            adjustments += value - released
-            cash_conv += int(meta.get("gl.paid") or 0)
+        elif isinstance(rec, ConversionRecord) and rec.creator == creator:
+            converted += rec.released
+            adjustments += rec.value - rec.released
+            cash_conv += rec.paid
             rates.extend(tx.rates)
-        elif op == "views":
-            views += int(meta.get("gl.paid") or 0)
+        elif isinstance(rec, ViewPayRecord) and rec.creator == creator:
+            views += rec.paid
             rates.extend(tx.rates)
-        elif op == "withdraw_settle":
-            hold_tx = app.ledger.transaction(int(meta["gl.withdrawal"] or 0))
-            withdrawn += hold_tx.postings[0].minor
-            w_fees += int(hold_tx.meta.get("gl.fee") or 0)
+        elif isinstance(rec, WithdrawalSettleRecord):
+            hold_tx = book.transaction(rec.withdrawal)
+            hold_rec = record_of(hold_tx)
+            if isinstance(hold_rec, WithdrawalRecord) and hold_rec.creator == creator:
+                withdrawn += hold_tx.postings[0].minor
+                w_fees += hold_rec.fee
     in_flight = sum(
         h.minor
-        for h in app.ledger.holds(f"creators:{creator}:cash", pending_only=False)
+        for h in book.holds(f"creators:{creator}:cash", pending_only=False)
         if h.status is HoldStatus.PENDING
     )
     return Explanation(
@@ -304,8 +382,8 @@ def explain(app: GiftEconomy, creator: str) -> Explanation:
         from_minor(withdrawn, currency),
         from_minor(w_fees, currency),
         from_minor(in_flight, currency),
-        app.ledger.balance(f"liabilities:creators-payable:{creator}"),
-        app.ledger.balance(f"creators:{creator}:cash"),
+        book.balance(f"liabilities:creators-payable:{creator}"),
+        book.balance(f"creators:{creator}:cash"),
     )
 
 
@@ -317,7 +395,8 @@ class StatementLine:
         at: when.
         transaction: the entry's id.
         kind: ``"gift"``, ``"conversion"``, ``"views"``, ``"withdrawal"``,
-            ``"withdrawal paid"``, ``"withdrawal failed"``.
+            ``"withdrawal paid"``, ``"withdrawal failed"``, ``"profile"`` (a
+            recorded change of the creator's profile; its ``transaction`` is 0).
         description: what happened, in words.
         amount: the money it moved for the creator (positive: earned).
         units: creator units it moved, if any.
@@ -353,10 +432,10 @@ class Statement:
         """The statement as text, dates and amounts formatted by babel for :attr:`locale`."""
         from babel.dates import format_date
 
-        out = [f"Statement for {self.creator}"]
+        out = [f"Statement for {one_line(self.creator)}"]
         for line in self.lines:
             day = str(format_date(line.at.date(), format="short", locale=self.locale))
-            parts = [day, f"#{line.transaction}", line.description]
+            parts = [day, f"#{line.transaction}", one_line(line.description)]
             if line.units is not None:
                 parts.append(format_money(line.units, self.locale))
             if line.amount is not None:
@@ -387,75 +466,83 @@ def statement(
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError, TypeError):
         raise InvalidArgument(f"unknown locale {locale!r}; use one such as 'en_US'") from None
-    currency = app._creator_currency(creator)
+    currency = app.creator(creator).payout_currency or app.books
     books, unit = app.books, app.unit
+    book = app.ledger
     lines = []
-    for tx in _creator_entries(app, creator):
+    for effective, party in app.party_history("creator", creator):
+        if party.seq <= 0:
+            continue
+        if (lo is not None and effective < lo) or (hi is not None and effective >= hi):
+            continue
+        lines.append(
+            StatementLine(effective, 0, "profile", f"profile changed: {_profile(party)}", None)
+        )
+    for tx, rec in _creator_entries(app, creator, lo, hi):
         if (lo is not None and tx.effective_at < lo) or (hi is not None and tx.effective_at >= hi):
             continue
-        meta = tx.meta
-        op = meta.get(OP)
-        num = int  # metadata ints
-        if op == "send_gift":
+        at = tx.effective_at
+        if isinstance(rec, GiftRecord) and rec.creator == creator:
             lines.append(
                 StatementLine(
-                    tx.effective_at,
+                    at,
                     tx.id,
                     "gift",
-                    f"{meta.get('gl.quantity')} x {meta.get('gl.gift')} "
-                    f"from {meta.get('gl.viewer')}",
-                    from_minor(num(meta.get("gl.owed") or 0), books),
-                    from_minor(num(meta.get("gl.units") or 0), unit),
+                    f"{rec.quantity} x {rec.gift} from {rec.viewer}",
+                    from_minor(rec.owed, books),
+                    from_minor(rec.units, unit),
                 )
             )
-        elif op == "convert":
+        elif isinstance(rec, ConversionRecord) and rec.creator == creator:
             lines.append(
                 StatementLine(
-                    tx.effective_at,
+                    at,
                     tx.id,
                     "conversion",
                     "Diamonds converted to cash",
-                    from_minor(num(meta.get("gl.paid") or 0), currency),
-                    from_minor(-num(meta.get("gl.units") or 0), unit),
+                    from_minor(rec.paid, currency),
+                    from_minor(-rec.units, unit),
                 )
             )
-        elif op == "views":
+        elif isinstance(rec, ViewPayRecord) and rec.creator == creator:
             lines.append(
                 StatementLine(
-                    tx.effective_at,
+                    at,
                     tx.id,
                     "views",
-                    f"{meta.get('gl.program')} for {meta.get('gl.period')} "
-                    f"({meta.get('gl.views')} views)",
-                    from_minor(num(meta.get("gl.paid") or 0), currency),
+                    f"{rec.program} for {rec.period} ({rec.views} views)",
+                    from_minor(rec.paid, currency),
                 )
             )
-        elif op == "withdraw":
+        elif isinstance(rec, WithdrawalRecord) and rec.creator == creator:
             lines.append(
                 StatementLine(
-                    tx.effective_at,
+                    at,
                     tx.id,
                     "withdrawal",
-                    "withdrawal requested (fee "
-                    f"{from_minor(num(meta.get('gl.fee') or 0), currency).amount})",
+                    f"withdrawal requested (fee {from_minor(rec.fee, currency).amount})",
                     from_minor(-tx.postings[0].minor, currency),
                 )
             )
-        elif op == "withdraw_settle":
+        elif isinstance(rec, WithdrawalSettleRecord):
+            lines.append(StatementLine(at, tx.id, "withdrawal paid", "withdrawal paid out", None))
+        elif isinstance(rec, WithdrawalFailRecord):
+            hold_tx = book.transaction(rec.withdrawal)
             lines.append(
                 StatementLine(
-                    tx.effective_at, tx.id, "withdrawal paid", "withdrawal paid out", None
-                )
-            )
-        elif op == "withdraw_void":
-            hold_tx = app.ledger.transaction(num(meta.get("gl.withdrawal") or 0))
-            lines.append(
-                StatementLine(
-                    tx.effective_at,
+                    at,
                     tx.id,
                     "withdrawal failed",
                     "withdrawal failed; cash returned",
                     from_minor(hold_tx.postings[0].minor, currency),
                 )
             )
+    lines.sort(key=lambda line: (line.at, line.transaction))
     return Statement(creator, lo, hi, locale, tuple(lines))
+
+
+def _profile(rec: PartyRecord) -> str:
+    return (
+        f"region {rec.region or '-'}, age {rec.age if rec.age is not None else '-'}, "
+        f"{'verified' if rec.verified else 'not verified'}"
+    )

@@ -1,0 +1,196 @@
+"""Per-party reads: a viewer's coin lots, found through the viewer's own wallet.
+
+Nothing here reads the journal from its start. A viewer's lots are the fold of
+the entries in the history of ``viewers:<name>:coins`` (purchases add a lot,
+gifts spend slices of lots, refunds and reversals take them back), read through
+the store's per-account index. :class:`LotIndex` keeps that fold for recently
+used viewers and brings it up to date by reading only the wallet's entries
+after the last one it saw, so a gift costs O(the viewer's new entries), and a
+fresh process O(that viewer's entries), whatever the journal's length. It is
+bounded (least recently used viewers are dropped), so memory does not grow with
+the journal either.
+
+The fold runs inside the chain's locked write (the wallet is locked, so no
+other writer can add to its history meanwhile) or over a read snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import attrs
+
+from .._ledger.model import EntryKind, Transaction
+from .._ledger.store import StoreReader
+from .lots import CoinLot, LotSlice, _spend, slice_of
+from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
+
+__all__ = ["LotIndex", "ViewerLots"]
+
+_PAGE = 4096
+
+
+@attrs.define(slots=True)
+class ViewerLots:
+    """One viewer's lots as of wallet entry ``last_id``.
+
+    Attributes:
+        last_id: the last wallet entry folded in.
+        lots: lot id -> lot, in purchase order.
+        first_open: index into ``order`` before which every lot is used up (a
+            hint: lots before it are skipped when spending).
+    """
+
+    last_id: int = 0
+    lots: dict[int, CoinLot] = attrs.Factory(dict)
+    order: list[int] = attrs.Factory(list)
+    first_open: int = 0
+
+    def take(self, coins: int) -> tuple[LotSlice, ...] | None:
+        """The slices that spending ``coins`` takes, first in, first out; None if the
+        lots hold fewer."""
+        out = []
+        left = coins
+        lots, order = self.lots, self.order
+        i = self.first_open
+        while i < len(order) and lots[order[i]].unspent == 0:
+            i += 1
+        self.first_open = i
+        for lot_id in order[i:]:
+            lot = lots[lot_id]
+            n = lot.unspent if lot.unspent < left else left
+            if n <= 0:
+                continue
+            out.append(slice_of(lot, n))
+            left -= n
+            if left == 0:
+                return tuple(out)
+        return None
+
+    def apply(self, tx: Transaction, r: StoreReader) -> None:
+        """Fold one wallet entry in."""
+        if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
+            original = r.transaction(tx.reverses)
+            if original is not None:
+                self._undo(original, tx.id)
+            return
+        if tx.kind is not EntryKind.POST or not tx.metadata:
+            return
+        rec = record_of(tx)
+        if isinstance(rec, PurchaseRecord):
+            self.lots[tx.id] = CoinLot(
+                tx.id,
+                rec.viewer,
+                rec.coins,
+                rec.currency,
+                rec.gross,
+                rec.fee,
+                rec.tax,
+                rec.deferred,
+                rec.fee_books,
+                rec.tax_books,
+                rec.channel,
+                rec.region,
+                tx.effective_at,
+            )
+            self.order.append(tx.id)
+        elif isinstance(rec, GiftRecord):
+            for s in rec.lots:
+                lot = self.lots.get(s.lot)
+                if lot is not None:
+                    self.lots[s.lot] = _spend(lot, s, +1)
+        elif isinstance(rec, RefundRecord):
+            lot = self.lots.get(rec.lot)
+            if lot is not None:
+                self.lots[rec.lot] = attrs.evolve(lot, refunded=tx.id)
+
+    def _undo(self, original: Transaction, reversal_id: int) -> None:
+        """A chain entry reversed with ``Ledger.reverse``: take its effect off the lots."""
+        rec = record_of(original)
+        if isinstance(rec, GiftRecord):
+            for s in rec.lots:
+                lot = self.lots.get(s.lot)
+                if lot is not None:
+                    self.lots[s.lot] = _spend(lot, s, -1)
+            self.first_open = 0
+        elif isinstance(rec, PurchaseRecord):
+            lot = self.lots.get(original.id)
+            if lot is not None:
+                self.lots[original.id] = attrs.evolve(lot, refunded=reversal_id)
+        elif isinstance(rec, RefundRecord):
+            lot = self.lots.get(rec.lot)
+            if lot is not None:
+                self.lots[rec.lot] = attrs.evolve(lot, refunded=None)
+            self.first_open = 0
+
+
+def _fold(r: StoreReader, wallet: str, state: ViewerLots) -> ViewerLots:
+    """Bring ``state`` up to date with the wallet's history after ``state.last_id``."""
+    while True:
+        rows = r.history(wallet, state.last_id, _PAGE)
+        if not rows:
+            return state
+        last = state.last_id
+        for row in rows:
+            if row.transaction_id == last:
+                continue  # several postings of one entry
+            last = row.transaction_id
+            tx = r.transaction(last)
+            if tx is not None:
+                state.apply(tx, r)
+        state.last_id = last
+        if len(rows) < _PAGE:
+            return state
+
+
+class LotIndex:
+    """The lots of recently used viewers, each kept up to date on demand.
+
+    Args:
+        size: how many viewers to keep (least recently used dropped first).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._viewers: OrderedDict[str, ViewerLots] = OrderedDict()
+        self._lock = threading.RLock()
+
+    def of(self, r: StoreReader, viewer: str) -> ViewerLots:
+        """``viewer``'s lots, up to date with what ``r`` sees.
+
+        Call it inside a write that locks the wallet when the result decides
+        what to write; the state returned is then exactly the wallet's.
+        """
+        wallet = f"viewers:{viewer}:coins"
+        with self._lock:
+            state = self._viewers.pop(viewer, None)
+            if state is None:
+                state = ViewerLots()
+            head = r.head()[0]
+            if state.last_id > head:  # a store rolled back past what we saw: start over
+                state = ViewerLots()
+            state = _fold(r, wallet, state)
+            self._viewers[viewer] = state
+            while len(self._viewers) > self._size:
+                self._viewers.popitem(last=False)
+            return state
+
+    def snapshot(self, r: StoreReader, viewer: str) -> tuple[CoinLot, ...]:
+        """``viewer``'s lots, oldest first (copies; safe to keep)."""
+        with self._lock:
+            state = self.of(r, viewer)
+            lots = [state.lots[i] for i in state.order]
+        # A refund of a lot whose coins were all spent does not touch the wallet:
+        # it is found by its key.
+        for i, lot in enumerate(lots):
+            if lot.refunded is None and lot.unspent == 0:
+                found = r.idempotency(f"gl:refund:{lot.id}")
+                if found is not None and found.transaction_id is not None:
+                    lots[i] = attrs.evolve(lot, refunded=found.transaction_id)
+        return tuple(lots)
+
+    def forget(self, viewer: str) -> None:
+        """Drop what is kept of ``viewer`` (after a write that was rolled back)."""
+        with self._lock:
+            self._viewers.pop(viewer, None)

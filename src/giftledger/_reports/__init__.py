@@ -1,0 +1,1 @@
+"""Private: import from ``giftledger``. Reports read the books; they never write."""
