@@ -260,6 +260,7 @@ class GiftEconomy(Withdrawals, Refunds):
         region: str | object | None = _UNSET,
         age: int | object | None = _UNSET,
         effective_at: datetime | None = None,
+        key: str | None = None,
         dry_run: bool = False,
     ) -> Transaction:
         """Record a change of a viewer's region or age, effective at ``effective_at``
@@ -273,7 +274,7 @@ class GiftEconomy(Withdrawals, Refunds):
             changes["region"] = None if region is None else check_region(region)
         if age is not _UNSET:
             changes["age"] = self._check_age(age)
-        return self._update_party("viewer", name, changes, effective_at, dry_run)
+        return self._update_party("viewer", name, changes, effective_at, key, dry_run)
 
     def update_creator(
         self,
@@ -284,6 +285,7 @@ class GiftEconomy(Withdrawals, Refunds):
         verified: bool | object = _UNSET,
         payout_currency: str | object = _UNSET,
         effective_at: datetime | None = None,
+        key: str | None = None,
         dry_run: bool = False,
     ) -> Transaction:
         """Record a change of a creator's profile — a KYC check passed, a birthday,
@@ -316,7 +318,7 @@ class GiftEconomy(Withdrawals, Refunds):
             changes["verified"] = verified
         if payout_currency is not _UNSET:
             changes["payout_currency"] = payout_currency
-        return self._update_party("creator", name, changes, effective_at, dry_run)
+        return self._update_party("creator", name, changes, effective_at, key, dry_run)
 
     def _update_party(
         self,
@@ -324,9 +326,14 @@ class GiftEconomy(Withdrawals, Refunds):
         name: str,
         changes: dict[str, object],
         effective_at: datetime | None,
+        key: str | None,
         dry_run: bool,
     ) -> Transaction:
+        """Write the party's next record. A caller's ``key`` is kept in the record (the
+        entry's own key is the party's next ``gl:party:`` key): a retry with it returns
+        the first change; the same key for another change is DuplicateKeyConflict."""
         self._check_name(name, role)
+        key = self._caller_key(key)
         if effective_at is not None:
             from .._ledger.clock import require_aware
 
@@ -337,6 +344,16 @@ class GiftEconomy(Withdrawals, Refunds):
             if not records:
                 self._party(r, role, name, self._now())  # raises UnknownAccount
             latest = records[-1][1]
+            done = next((rec for _, rec in records if key is not None and rec.key == key), None)
+            if done is not None:
+                if any(getattr(done, k) != v for k, v in changes.items()):
+                    raise DuplicateKeyConflict(
+                        f"idempotency key {key!r} was already used for a different change; "
+                        f"use a new key for new content"
+                    )
+                first = self.ledger.find(f"gl:party:{role}:{name}:{done.seq}")
+                assert first is not None
+                return first
             if "payout_currency" in changes and changes["payout_currency"] != (
                 latest.payout_currency or self.books
             ):
@@ -346,7 +363,7 @@ class GiftEconomy(Withdrawals, Refunds):
                     f"holds that currency)"
                 )
             seq = max(latest.seq + 1, 0)
-            rec = attrs.evolve(latest, seq=seq, **changes)  # type: ignore[arg-type]
+            rec = attrs.evolve(latest, seq=seq, key=key, **changes)  # type: ignore[arg-type]
             try:
                 return self._write_party(
                     rec, (), None, effective_at, dry_run, f"{role} {name} changes"
@@ -568,6 +585,7 @@ class GiftEconomy(Withdrawals, Refunds):
             raise InvalidArgument(f"quantity {quantity!r} must be a positive int")
         if not isinstance(gift, str):
             raise UnknownRule(f"unknown gift {gift!r}")
+        check_text(gift, "gift name")
         key = self._caller_key(key)
         wallet = f"viewers:{viewer}:coins"
         diamonds_acct = f"creators:{creator}:diamonds"
@@ -597,7 +615,8 @@ class GiftEconomy(Withdrawals, Refunds):
             g = rules.gift(gift)
             coins = g.coins * quantity
             held = -st.net - st.pending_debits
-            slices = self._lots.of(w, viewer).take(coins) if held >= coins else None
+            lots = self._lots.of(w, viewer) if held >= coins else None
+            slices = lots.take(coins) if lots is not None else None
             if slices is None:
                 raise InsufficientFunds(
                     f"viewer {viewer!r} holds {held} {coin}; {quantity} x {gift!r} "
@@ -654,6 +673,8 @@ class GiftEconomy(Withdrawals, Refunds):
             rec = GiftRecord(
                 viewer, creator, g.name, quantity, coins, units, released, owed, slices, carry
             )
+            assert lots is not None
+            lots.expect(w.head()[0] + 1, slices)
             return Quote(
                 EntryKind.POST,
                 tuple(postings),
@@ -783,19 +804,18 @@ class GiftEconomy(Withdrawals, Refunds):
         """The whole minor units the creator's gift carries since the last conversion
         add up to (with that conversion's carry), and the fraction left over."""
         total = Fraction(0)
-        payable = f"liabilities:creators-payable:{creator}"
-        after: int | None = None
-        last = 0
-        entries = []
-        while True:
-            rows = r.history(payable, after, 4096)
-            for row in rows:
-                if row.transaction_id != last:
-                    last = row.transaction_id
-                    entries.append(last)
-            if len(rows) < 4096:
-                break
-            after = rows[-1].transaction_id
+        # A gift that owes less than a minor unit does not touch the payable, but it
+        # always credits Diamonds (or, with none, owes something): read both histories.
+        ids: set[int] = set()
+        for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds"):
+            after: int | None = None
+            while True:
+                rows = r.history(name, after, 4096)
+                ids.update(row.transaction_id for row in rows)
+                if len(rows) < 4096:
+                    break
+                after = rows[-1].transaction_id
+        entries = sorted(ids)
         # Newest first, back to the last conversion.
         from .records import record_of
 

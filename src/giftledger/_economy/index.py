@@ -23,8 +23,8 @@ import attrs
 
 from .._ledger.model import EntryKind, Transaction
 from .._ledger.store import StoreReader
-from .lots import CoinLot, LotSlice, _spend, slice_of
-from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
+from .lots import CoinLot, LotSlice, _spend, encode_slices, slice_of
+from .records import OP, GiftRecord, PurchaseRecord, RefundRecord, record_of
 
 __all__ = ["LotIndex", "ViewerLots"]
 
@@ -46,6 +46,10 @@ class ViewerLots:
     lots: dict[int, CoinLot] = attrs.Factory(dict)
     order: list[int] = attrs.Factory(list)
     first_open: int = 0
+    # The gift this process just quoted, as (the id its entry will have, its lots
+    # text, its slices): when that entry shows up in the wallet's history, its
+    # slices are applied without parsing the record again.
+    pending: tuple[int, str, tuple[LotSlice, ...]] | None = None
 
     def take(self, coins: int) -> tuple[LotSlice, ...] | None:
         """The slices that spending ``coins`` takes, first in, first out; None if the
@@ -68,8 +72,24 @@ class ViewerLots:
                 return tuple(out)
         return None
 
+    def expect(self, entry_id: int, slices: tuple[LotSlice, ...]) -> None:
+        """Remember that entry ``entry_id`` should be the gift spending ``slices``."""
+        self.pending = (entry_id, encode_slices(slices), slices)
+
     def apply(self, tx: Transaction, r: StoreReader) -> None:
         """Fold one wallet entry in."""
+        pending = self.pending
+        if pending is not None and pending[0] == tx.id:
+            self.pending = None
+            if tx.kind is EntryKind.POST:
+                meta = dict(tx.metadata)
+                if meta.get(OP) == "send_gift" and meta.get("gl.lots") == pending[1]:
+                    lots = self.lots
+                    for s in pending[2]:
+                        lot = lots.get(s.lot)
+                        if lot is not None:
+                            lots[s.lot] = _spend(lot, s, +1)
+                    return
         if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
             original = r.transaction(tx.reverses)
             if original is not None:

@@ -188,11 +188,25 @@ def slice_of(lot: CoinLot, coins: int) -> LotSlice:
 
 def _spend(lot: CoinLot, s: LotSlice, sign: int) -> CoinLot:
     fee, tax, paid, fee_b, tax_b = lot.cuts
-    return attrs.evolve(
-        lot,
-        spent=lot.spent + sign * s.coins,
-        released=lot.released + sign * s.released,
-        cuts=(
+    # Built directly, not with attrs.evolve: this runs for every slice of every gift.
+    return CoinLot(
+        lot.id,
+        lot.viewer,
+        lot.coins,
+        lot.currency,
+        lot.gross,
+        lot.fee,
+        lot.tax,
+        lot.deferred,
+        lot.fee_books,
+        lot.tax_books,
+        lot.channel,
+        lot.region,
+        lot.bought_at,
+        lot.spent + sign * s.coins,
+        lot.released + sign * s.released,
+        lot.refunded,
+        (
             fee + sign * s.fee,
             tax + sign * s.tax,
             paid + sign * s.paid,

@@ -68,6 +68,18 @@ def _fraction(value: object) -> Fraction:
     return Fraction(int(num), int(den or 1))
 
 
+_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """``(field, metadata key)`` pairs of a record class, computed once."""
+    found = _KEYS.get(cls)
+    if found is None:
+        fields = attrs.fields(cls)
+        found = _KEYS[cls] = tuple((f.name, f"gl.{f.name}") for f in fields)
+    return found
+
+
 class _Record:
     """The encoding shared by every record: ``gl.op`` plus one ``gl.<field>`` per field.
 
@@ -84,13 +96,14 @@ class _Record:
     def to_meta(self) -> dict[str, MetaValue]:
         """The record as entry metadata."""
         out: dict[str, MetaValue] = {OP: self.op}
-        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
-            value: Any = getattr(self, field.name)
-            if isinstance(value, Fraction):
+        for name, key in _keys(type(self)):
+            value: Any = getattr(self, name)
+            cls = type(value)
+            if cls is Fraction:
                 value = _fraction_text(value)
-            elif isinstance(value, tuple):
+            elif cls is tuple:
                 value = encode_slices(value)
-            out[f"gl.{field.name}"] = value
+            out[key] = value
         return out
 
     @classmethod
@@ -343,9 +356,11 @@ class PartyRecord(_Record):
         age: the declared age, or None.
         verified: identity verified (creators).
         payout_currency: the creator's payout currency (None for viewers).
+        key: the caller's idempotency key of a change, if any.
     """
 
     op: ClassVar[str] = "party"
+    _defaults: ClassVar[Mapping[str, Any]] = {"key": None}
     role: str
     name: str
     seq: int
@@ -353,6 +368,7 @@ class PartyRecord(_Record):
     age: int | None
     verified: bool
     payout_currency: str | None
+    key: str | None = None
 
 
 @attrs.frozen(slots=True)

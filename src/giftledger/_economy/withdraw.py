@@ -145,7 +145,7 @@ class Withdrawals(ChainBase):
             tx = r.transaction(h.id)
             if tx is None or not isinstance(record_of(tx), WithdrawalRecord):
                 continue
-            if not since <= tx.recorded_at <= now:
+            if tx.recorded_at < since:
                 continue
             total += h.posted_minor if h.status is HoldStatus.POSTED else h.minor
             count += 1
