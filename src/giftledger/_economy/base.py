@@ -22,9 +22,12 @@ import functools
 import hashlib
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from fractions import Fraction
+
+import attrs
 
 from .._errors import (
     DuplicateKeyConflict,
@@ -60,6 +63,9 @@ _D, _C = Side.DEBIT, Side.CREDIT
 FX_ROUNDING = Rounding.HALF_EVEN
 
 _FREE = BalanceRule.unrestricted()
+
+#: The longest viewer or creator name (the chain's keys and account names embed it).
+MAX_NAME = 128
 
 # Characters that can forge or hide text in a report: controls (Cc), line and
 # paragraph separators (Zl, Zp) and bidirectional overrides and isolates.
@@ -135,6 +141,20 @@ def _lookup_rate(rates: object, base: str, quote: str, at: datetime) -> Fraction
     return rate
 
 
+def profile_at(records: Iterable[tuple[datetime, PartyRecord]], at: datetime) -> PartyRecord:
+    """The profile in force at ``at``: the opening record, then each change effective
+    by ``at`` (in effective order), each setting only the fields it changed."""
+    ordered = sorted(records, key=lambda item: (item[0], item[1].seq))
+    first = min(ordered, key=lambda item: item[1].seq)[1]
+    fields: dict[str, object] = {}
+    for effective, rec in ordered:
+        if rec is first or effective > at or not rec.changed:
+            continue
+        for name in rec.changed.split(","):
+            fields[name] = getattr(rec, name)
+    return attrs.evolve(first, **fields) if fields else first  # type: ignore[arg-type]
+
+
 def _scale(code: str) -> int:
     return get_unit(code).scale
 
@@ -183,6 +203,9 @@ class ChainBase:
         self._lots = LotIndex()
         self._party_cache: dict[tuple[str, str], list[tuple[datetime, PartyRecord]]] = {}
         self._party_lock = threading.Lock()
+        # Per creator: (last entry folded, the carries since the last conversion).
+        self._carry_cache: OrderedDict[str, tuple[int, Fraction]] = OrderedDict()
+        self._carry_lock = threading.Lock()
         self._record_rules(bool(rules_change))
 
     # -- the rules in the journal ------------------------------------------------------
@@ -213,10 +236,11 @@ class ChainBase:
                 if isinstance(rec, RulesRecord)
             )
 
-    def _record_rules(self, change: bool) -> None:
+    def _record_rules(self, change: bool, attempts: int = 8) -> None:
         text, digest = economy_fingerprint(self.economy)
         history = self.rules_history()
         if history and history[-1].fingerprint == digest:
+            self._rules_seq = len(history) - 1
             return
         if history and not change:
             last = history[-1]
@@ -249,12 +273,16 @@ class ChainBase:
                 opens=platform,
             )
 
+        self._rules_seq = seq
         try:
             self.ledger._write_quoted(
                 f"gl:rules:{seq}", ("rules", seq, digest), [a.name for a in platform], quote
             )
         except DuplicateKeyConflict:
-            self._record_rules(change)  # another process recorded a change first: look again
+            if attempts <= 1:
+                raise
+            # Another process recorded a change first: look again.
+            self._record_rules(change, attempts - 1)
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -308,8 +336,21 @@ class ChainBase:
         quote: Callable[[StoreWriter, datetime], Quote],
         dry_run: bool,
     ) -> Transaction:
-        """Run ``quote`` under the ledger's write gate with ``lock`` locked."""
-        return self.ledger._write_quoted(key, request, tuple(lock), quote, dry_run=dry_run)
+        """Run ``quote`` under the ledger's write gate with ``lock`` locked, once it is
+        sure, under the lock, that the ledger's rules are still the ones this
+        GiftEconomy runs under."""
+        following = f"gl:rules:{self._rules_seq + 1}"
+
+        def current(w: StoreWriter, now: datetime) -> Quote:
+            if w.idempotency(following) is not None:
+                raise InvalidEconomy(
+                    f"the ledger's rules changed since this GiftEconomy opened it under "
+                    f"{self.economy.name!r}; open a GiftEconomy with the new rules "
+                    f"(GiftEconomy.from_ledger)"
+                )
+            return quote(w, now)
+
+        return self.ledger._write_quoted(key, request, tuple(lock), current, dry_run=dry_run)
 
     @staticmethod
     def _require(r: StoreReader, name: str, what: str, party: str) -> None:
@@ -325,6 +366,10 @@ class ChainBase:
         if not isinstance(name, str) or not name or ":" in name or name != name.strip():
             raise InvalidArgument(
                 f"{what} name {name!r} must be a non-empty string without ':' or surrounding spaces"
+            )
+        if len(name) > MAX_NAME:
+            raise InvalidArgument(
+                f"{what} name {name[:20]!r}… is {len(name)} characters long; the most is {MAX_NAME}"
             )
         return check_text(name, f"{what} name")
 
@@ -399,11 +444,7 @@ class ChainBase:
             raise UnknownAccount(
                 f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first"
             )
-        best = records[0][1]
-        for effective, rec in records:
-            if effective <= at:
-                best = rec
-        return best
+        return profile_at(records, at)
 
     def _creator_currency(self, r: StoreReader, name: str) -> str:
         currency = self._party(r, "creator", name, self._now()).payout_currency

@@ -74,8 +74,25 @@ from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
 from .._money.units import get_unit
-from .base import _C, _D, _FREE, FX_ROUNDING, _convert_minor, _scale, check_region, check_text
-from .records import ConversionRecord, GiftRecord, PartyRecord, PurchaseRecord, ViewPayRecord
+from .base import (
+    _C,
+    _D,
+    _FREE,
+    FX_ROUNDING,
+    _convert_minor,
+    _scale,
+    check_region,
+    check_text,
+    profile_at,
+)
+from .records import (
+    ConversionRecord,
+    GiftRecord,
+    PartyRecord,
+    PurchaseRecord,
+    ViewPayRecord,
+    record_of,
+)
 from .refunds import Refunds
 from .rules import PayoutModel
 from .withdraw import Withdrawal, Withdrawals
@@ -363,7 +380,14 @@ class GiftEconomy(Withdrawals, Refunds):
                     f"holds that currency)"
                 )
             seq = max(latest.seq + 1, 0)
-            rec = attrs.evolve(latest, seq=seq, key=key, **changes)  # type: ignore[arg-type]
+            base = profile_at(records, effective_at or self._now())
+            rec = attrs.evolve(
+                base,
+                seq=seq,
+                key=key,
+                changed=",".join(sorted(changes)),
+                **changes,  # type: ignore[arg-type]
+            )
             try:
                 return self._write_party(
                     rec, (), None, effective_at, dry_run, f"{role} {name} changes"
@@ -801,40 +825,45 @@ class GiftEconomy(Withdrawals, Refunds):
         return self._execute(key, request, lock, quote, dry_run)
 
     def _carries(self, r: StoreReader, creator: str) -> tuple[int, Fraction]:
-        """The whole minor units the creator's gift carries since the last conversion
-        add up to (with that conversion's carry), and the fraction left over."""
-        total = Fraction(0)
-        # A gift that owes less than a minor unit does not touch the payable, but it
-        # always credits Diamonds (or, with none, owes something): read both histories.
+        """The whole minor units the creator's gift carries add up to since the last
+        conversion (with that conversion's carry), and the fraction left over.
+
+        Read incrementally from the creator's payable and Diamond histories (a gift
+        that owes less than a minor unit only credits Diamonds), from where the last
+        call stopped; a reversed gift takes its carry back, even one a conversion
+        already settled."""
+        with self._carry_lock:
+            last, total = self._carry_cache.pop(creator, (0, Fraction(0)))
         ids: set[int] = set()
         for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds"):
-            after: int | None = None
+            after = last
             while True:
                 rows = r.history(name, after, 4096)
                 ids.update(row.transaction_id for row in rows)
                 if len(rows) < 4096:
                     break
                 after = rows[-1].transaction_id
-        entries = sorted(ids)
-        # Newest first, back to the last conversion.
-        from .records import record_of
-
-        undone: set[int] = set()
-        for tx_id in reversed(entries):
+        for tx_id in sorted(ids):
             tx = r.transaction(tx_id)
             if tx is None:
                 continue
             if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
-                undone.add(tx.reverses)
-                continue
-            if tx.id in undone:
+                original = r.transaction(tx.reverses)
+                undone = record_of(original) if original is not None else None
+                if isinstance(undone, GiftRecord):
+                    total -= undone.carry
                 continue
             rec = record_of(tx)
-            if isinstance(rec, ConversionRecord):
-                total += rec.carry
-                break
             if isinstance(rec, GiftRecord):
                 total += rec.carry
+            elif isinstance(rec, ConversionRecord):
+                total = rec.carry
+        if ids:
+            last = max(ids)
+        with self._carry_lock:
+            self._carry_cache[creator] = (last, total)
+            while len(self._carry_cache) > 4096:
+                self._carry_cache.popitem(last=False)
         settled = round_fraction(total, Rounding.FLOOR)
         return settled, total - settled
 

@@ -18,15 +18,31 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import datetime
 
 import attrs
 
-from .._ledger.model import EntryKind, Transaction
+from .._ledger.model import EntryKind, Side, Transaction
 from .._ledger.store import StoreReader
 from .lots import CoinLot, LotSlice, _spend, encode_slices, slice_of
 from .records import OP, GiftRecord, PurchaseRecord, RefundRecord, record_of
 
-__all__ = ["LotIndex", "ViewerLots"]
+__all__ = ["LotIndex", "ViewerLots", "first_id_at"]
+
+
+def first_id_at(r: StoreReader, at: datetime) -> int:
+    """The id of the first entry recorded at or after ``at`` (the head's id + 1 if
+    none): a binary search, since ``recorded_at`` never goes backwards."""
+    lo, hi = 1, r.head()[0] + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        tx = r.transaction(mid)
+        if tx is not None and tx.recorded_at < at:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
 
 _PAGE = 4096
 
@@ -76,7 +92,7 @@ class ViewerLots:
         """Remember that entry ``entry_id`` should be the gift spending ``slices``."""
         self.pending = (entry_id, encode_slices(slices), slices)
 
-    def apply(self, tx: Transaction, r: StoreReader) -> None:
+    def apply(self, tx: Transaction, r: StoreReader, wallet: str = "") -> None:
         """Fold one wallet entry in."""
         pending = self.pending
         if pending is not None and pending[0] == tx.id:
@@ -92,12 +108,13 @@ class ViewerLots:
                     return
         if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
             original = r.transaction(tx.reverses)
-            if original is not None:
+            if original is not None and record_of(original) is not None:
                 self._undo(original, tx.id)
+                return
+        rec = record_of(tx) if tx.kind is EntryKind.POST else None
+        if rec is None:
+            self._unrecorded(tx, wallet)
             return
-        if tx.kind is not EntryKind.POST or not tx.metadata:
-            return
-        rec = record_of(tx)
         if isinstance(rec, PurchaseRecord):
             self.lots[tx.id] = CoinLot(
                 tx.id,
@@ -124,6 +141,34 @@ class ViewerLots:
             lot = self.lots.get(rec.lot)
             if lot is not None:
                 self.lots[rec.lot] = attrs.evolve(lot, refunded=tx.id)
+
+    def _unrecorded(self, tx: Transaction, wallet: str) -> None:
+        """Coins moved by an entry the chain did not write (a promotional credit, a
+        clawback, a reversal posted through the core): a credit is a lot worth
+        nothing (no purchase paid for it); a debit spends the oldest coins, releasing
+        nothing. So the lots always hold what the wallet holds."""
+        net = 0
+        for p in tx.postings:
+            if p.account == wallet:
+                net += p.minor if p.side is Side.CREDIT else -p.minor
+        if tx.kind not in (EntryKind.POST, EntryKind.REVERSAL, EntryKind.POST_HOLD):
+            return
+        if net > 0:
+            name = wallet.split(":")[1] if wallet.count(":") == 2 else wallet
+            self.lots[tx.id] = CoinLot(
+                tx.id, name, net, "", 0, 0, 0, 0, 0, 0, "", "", tx.effective_at
+            )
+            self.order.append(tx.id)
+        elif net < 0:
+            left = -net
+            for lot_id in self.order:
+                lot = self.lots[lot_id]
+                n = min(lot.unspent, left)
+                if n > 0:
+                    self.lots[lot_id] = attrs.evolve(lot, spent=lot.spent + n)
+                    left -= n
+                if not left:
+                    break
 
     def _undo(self, original: Transaction, reversal_id: int) -> None:
         """A chain entry reversed with ``Ledger.reverse``: take its effect off the lots."""
@@ -158,7 +203,7 @@ def _fold(r: StoreReader, wallet: str, state: ViewerLots) -> ViewerLots:
             last = row.transaction_id
             tx = r.transaction(last)
             if tx is not None:
-                state.apply(tx, r)
+                state.apply(tx, r, wallet)
         state.last_id = last
         if len(rows) < _PAGE:
             return state

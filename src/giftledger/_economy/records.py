@@ -357,10 +357,14 @@ class PartyRecord(_Record):
         verified: identity verified (creators).
         payout_currency: the creator's payout currency (None for viewers).
         key: the caller's idempotency key of a change, if any.
+        changed: the fields a change sets, comma-separated ("" when opened: all).
+            The profile in force at a time takes each field from the latest
+            record effective by then that set it, so a change effective later
+            and another recorded meanwhile both hold.
     """
 
     op: ClassVar[str] = "party"
-    _defaults: ClassVar[Mapping[str, Any]] = {"key": None}
+    _defaults: ClassVar[Mapping[str, Any]] = {"key": None, "changed": ""}
     role: str
     name: str
     seq: int
@@ -369,6 +373,7 @@ class PartyRecord(_Record):
     verified: bool
     payout_currency: str | None
     key: str | None = None
+    changed: str = ""
 
 
 @attrs.frozen(slots=True)

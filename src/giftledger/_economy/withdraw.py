@@ -32,6 +32,7 @@ from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
 from .base import _C, _D, ChainBase, _convert_minor, _scale
+from .index import first_id_at
 from .records import (
     PartyRecord,
     WithdrawalFailRecord,
@@ -139,8 +140,11 @@ class Withdrawals(ChainBase):
         ``[since, now]`` that were not voided or expired (``recorded_at`` never goes
         backwards, so every earlier withdrawal is at or before ``now``)."""
         total = count = 0
+        start = first_id_at(r, since)  # holds are entries: nothing before it is in the window
         for h in r.holds(cash, False):
-            if h.debit != cash or h.status in (HoldStatus.VOIDED, HoldStatus.EXPIRED):
+            if h.id < start or h.debit != cash:
+                continue
+            if h.status in (HoldStatus.VOIDED, HoldStatus.EXPIRED):
                 continue
             tx = r.transaction(h.id)
             if tx is None or not isinstance(record_of(tx), WithdrawalRecord):
@@ -320,8 +324,19 @@ class Withdrawals(ChainBase):
             tx = self.ledger.transaction(hold_id)
         except UnknownTransaction:
             tx = None
-        if tx is None or not isinstance(record_of(tx), WithdrawalRecord):
+        rec = record_of(tx) if tx is not None else None
+        if tx is None or not isinstance(rec, WithdrawalRecord):
             raise UnknownTransaction(f"no withdrawal with id {hold_id!r}")
+        if isinstance(withdrawal, Withdrawal) and (
+            withdrawal.creator != rec.creator
+            or to_minor(withdrawal.amount, rec.currency) != tx.postings[0].minor
+        ):
+            raise UnknownTransaction(
+                f"entry {hold_id} is {rec.creator!r}'s withdrawal of "
+                f"{from_minor(tx.postings[0].minor, rec.currency).amount} {rec.currency}, not "
+                f"this {withdrawal.creator!r} withdrawal of {withdrawal.amount} (a dry run's "
+                f"Withdrawal names an entry that was never written)"
+            )
         return tx
 
     def complete_withdrawal(
