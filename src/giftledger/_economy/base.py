@@ -271,12 +271,15 @@ class ChainBase:
                 + (f" ({variant})" if variant else ""),
                 metadata=rec.to_meta(),
                 opens=platform,
+                aliases=(f"gl:rules:{seq}",),
             )
 
         self._rules_seq = seq
         try:
+            # Found by its internal key, an alias: a failed attempt is not remembered
+            # under it, so it can never block a later, valid one.
             self.ledger._write_quoted(
-                f"gl:rules:{seq}", ("rules", seq, digest), [a.name for a in platform], quote
+                None, ("rules", seq, digest), [a.name for a in platform], quote
             )
         except DuplicateKeyConflict:
             if attempts <= 1:
@@ -466,16 +469,14 @@ class ChainBase:
                 metadata=rec.to_meta(),
                 opens=opens,
                 effective_at=effective_at,
+                aliases=(f"gl:party:{rec.role}:{rec.name}:{rec.seq}",),
             )
 
-        tx = self.ledger._write_quoted(
-            key or f"gl:party:{rec.role}:{rec.name}:{rec.seq}",
-            ("party", rec.to_meta(), effective_at),
-            [a.name for a in opens],
-            quote,
-            dry_run=dry_run,
+        # The party's records are found by their internal keys (aliases of the
+        # entry); the caller's key, if any, is the entry's own.
+        return self._execute(
+            key, ("party", rec.to_meta(), effective_at), [a.name for a in opens], quote, dry_run
         )
-        return tx
 
     # -- lots --------------------------------------------------------------------------
 

@@ -893,8 +893,10 @@ class GiftEconomy(Withdrawals, Refunds):
             credit creators:<c>:cash      amount   (through trading accounts if the
                                                     payout currency differs)
 
-        The default idempotency key is ``views:<creator>:<program>:<period>``, so
-        a period is paid once.
+        A period is paid once: it is also kept under the chain's own key
+        ``gl:views:<creator>:<program>:<period>``, and paying the same period again
+        with the same views returns the first payment (with other views, it is
+        :class:`~giftledger.DuplicateKeyConflict`).
 
         Raises:
             NotEligible: a threshold is not met.
@@ -910,7 +912,7 @@ class GiftEconomy(Withdrawals, Refunds):
         now = self._now()
         rules = self._rules(now)
         prog = rules.rewards_program(program)
-        key = key if key is not None else f"views:{creator}:{prog.name}:{period}"
+        paid_once = f"gl:views:{creator}:{prog.name}:{period}"
         amount = estimate_view_earnings(
             self.economy,
             views_by_region,
@@ -952,9 +954,32 @@ class GiftEconomy(Withdrawals, Refunds):
                 rec.to_meta(),
                 rates,
                 tuple(opens),
+                aliases=(paid_once,),
             )
 
-        return self._execute(key, request, (cash, pool_name), quote, dry_run)
+        for _ in range(2):
+            earlier = self.ledger.find(paid_once)
+            if earlier is not None:
+                # A period is paid once: the same request returns the first payment.
+                first = record_of(earlier)
+                same = (
+                    isinstance(first, ViewPayRecord)
+                    and first.views == sum(views_by_region.values())
+                    and first.earned == minor
+                    and (key is None or earlier.key == key)
+                )
+                if same:
+                    return earlier
+                raise DuplicateKeyConflict(
+                    f"{creator!r} was already paid for {period!r} by {prog.name!r} (entry "
+                    f"{earlier.id}) for other views; a period is paid once"
+                )
+            try:
+                return self._execute(key, request, (cash, pool_name), quote, dry_run)
+            except DuplicateKeyConflict:
+                if self.ledger.find(paid_once) is None:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reports -----------------------------------------------------------------------
 

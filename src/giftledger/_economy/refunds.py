@@ -7,10 +7,9 @@ a platform loss): never a silent negative balance.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
-from .._errors import AlreadyReversed, DuplicateKeyConflict, UnknownTransaction
+from .._errors import AlreadyReversed, UnknownTransaction
 from .._ledger.model import Account, EntryKind, Posting, Rate, Transaction
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreWriter
@@ -67,10 +66,11 @@ class Refunds(ChainBase):
         bought = parse(tx)
         assert isinstance(bought, PurchaseRecord)
         kind = "chargeback" if chargeback else "refund"
-        # A purchase is refunded once: its refund is found by this key (the lot's
-        # wallet need not be touched when every coin was spent), and the caller's
-        # key is kept in the record, so a retry with it returns the first refund.
-        request = (kind, tx.id, key if key is not None else uuid.uuid4().hex)
+        # A purchase is refunded once: its refund is also found by the internal key
+        # gl:refund:<purchase> (the wallet is not touched when every coin was spent);
+        # the caller's key, if any, is the entry's own.
+        request = (kind, tx.id)
+        taken = f"gl:refund:{tx.id}"
         wallet = f"viewers:{bought.viewer}:coins"
         lock = sorted(
             {wallet, "liabilities:deferred-revenue", "platform:coin-supply"}
@@ -81,10 +81,10 @@ class Refunds(ChainBase):
             lot = self._lots.of(w, bought.viewer).lots.get(tx.id)
             if lot is None:  # pragma: no cover - a purchase is always in its wallet
                 raise UnknownTransaction(f"no coin purchase {purchase!r}")
-            if lot.refunded is not None:
-                raise AlreadyReversed(
-                    f"purchase {lot.id} was already refunded by entry {lot.refunded}"
-                )
+            done = w.idempotency(taken)
+            if lot.refunded is not None or done is not None:
+                by = lot.refunded if lot.refunded is not None else done.transaction_id  # type: ignore[union-attr]
+                raise AlreadyReversed(f"purchase {lot.id} was already refunded by entry {by}")
             policy = self._rules(now).refunds
             store_keeps_fee = chargeback or not policy.refund_store_fee
             ccy, b = lot.currency, self.books
@@ -145,13 +145,7 @@ class Refunds(ChainBase):
                 rec.to_meta(),
                 rates,
                 tuple(opens),
+                aliases=(taken,),
             )
 
-        try:
-            return self._execute(f"gl:refund:{tx.id}", request, lock, quote, dry_run)
-        except DuplicateKeyConflict:
-            first = self.ledger.find(f"gl:refund:{tx.id}")
-            raise AlreadyReversed(
-                f"purchase {tx.id} was already refunded by entry "
-                f"{first.id if first is not None else '?'}"
-            ) from None
+        return self._execute(key, request, lock, quote, dry_run)

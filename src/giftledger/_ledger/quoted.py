@@ -7,10 +7,10 @@ from datetime import datetime
 
 import attrs
 
-from .._errors import AccountExists
-from .idempotency import _replay_transaction
+from .._errors import AccountExists, DuplicateKeyConflict
+from .idempotency import _fingerprint, _replay_transaction
 from .model import Account, EntryKind, Hold, MetaValue, Posting, Rate, Transaction, freeze_metadata
-from .store import StoreWriter
+from .store import IdempotencyRecord, StoreWriter
 from .writes import WriteCore
 
 
@@ -24,6 +24,7 @@ class Quote:
     opens: tuple[Account, ...] = ()
     expires_at: datetime | None = None
     effective_at: datetime | None = None
+    aliases: tuple[str, ...] = ()
 
 
 class QuotedMixin(WriteCore):
@@ -41,39 +42,33 @@ class QuotedMixin(WriteCore):
         def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
             w.lock_accounts(names)
             q = quote(w, now)
+            for alias in q.aliases:
+                if w.idempotency(alias) is not None:
+                    raise DuplicateKeyConflict(f"idempotency key {alias!r} is already taken")
             for acct in q.opens:
                 st = w.lock_accounts([acct.name]).get(acct.name)
                 if st is None:
                     w.add_account(acct)
                 elif st.account != acct:
                     raise AccountExists(f"account {acct.name!r} is open as {st.account!r}")
+            tx = write(w, now, fingerprint, q)
+            if not dry_run and q.aliases:
+                fp = fingerprint if fingerprint is not None else _fingerprint(request)
+                for alias in q.aliases:
+                    w.remember(IdempotencyRecord(alias, fp, tx.id))
+            return tx
+
+        def write(w: StoreWriter, now: datetime, fingerprint: str | None, q: Quote) -> Transaction:
+            meta = freeze_metadata(q.metadata)
             if q.kind is EntryKind.POST:
                 return self._post_body(  # type: ignore[attr-defined,no-any-return]
-                    w,
-                    now,
-                    fingerprint,
-                    q.postings,
-                    key,
-                    q.memo,
-                    q.metadata,
-                    q.effective_at,
-                    q.rates,
-                    dry_run,
+                    w, now, fingerprint, q.postings, key, q.memo, q.metadata, q.effective_at,
+                    q.rates, dry_run,
                 )
             if q.kind is EntryKind.NOTE:
                 return self._commit(
-                    w,
-                    EntryKind.NOTE,
-                    (),
-                    {},
-                    {},
-                    now,
-                    q.effective_at,
-                    key,
-                    fingerprint,
-                    q.memo,
-                    freeze_metadata(q.metadata),
-                    dry_run,
+                    w, EntryKind.NOTE, (), {}, {}, now, q.effective_at, key, fingerprint,
+                    q.memo, meta, dry_run,
                 )
             pd, pc = q.postings
             (pd, pc), states = self._resolve([pd, pc], w)
@@ -81,20 +76,8 @@ class QuotedMixin(WriteCore):
             self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
             hold = Hold(w.head()[0] + 1, pd.account, pc.account, pd.minor, pd.unit, q.expires_at)
             return self._commit(
-                w,
-                EntryKind.HOLD,
-                (pd, pc),
-                states,
-                deltas,
-                now,
-                None,
-                key,
-                fingerprint,
-                q.memo,
-                freeze_metadata(q.metadata),
-                dry_run,
-                expires_at=q.expires_at,
-                hold=hold,
+                w, EntryKind.HOLD, (pd, pc), states, deltas, now, None, key, fingerprint,
+                q.memo, meta, dry_run, expires_at=q.expires_at, hold=hold,
             )
 
         return self._run(key, request, dry_run, body, _replay_transaction)
