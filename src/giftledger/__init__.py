@@ -117,6 +117,7 @@ from ._ledger.store import (
     StoreReader,
     StoreWriter,
 )
+from ._ledger.text import check_text
 from ._money.allocation import Leftover, Portion, allocate, fixed, percent, remaining, split
 from ._money.amounts import MAX_MINOR, Rounding, from_minor, round_fraction, to_minor
 from ._money.formatting import format_money, parse_money
@@ -241,6 +242,7 @@ __all__ = [
     "WithdrawalSettleRecord",
     "__version__",
     "allocate",
+    "check_text",
     "convert_at",
     "credit",
     "debit",

@@ -16,6 +16,7 @@ from .._errors import GiftLedgerError, InvalidArgument
 from .._money.amounts import _decimal_fraction, _decimal_of, to_fraction
 from .model import Posting, PostingSpec, Side, Transaction, is_encodable
 from .store import IdempotencyRecord, StoreReader
+from .text import check_text
 
 __all__ = ["_check_key", "_fingerprint", "_replay_transaction", "amount_key", "ratio_key"]
 
@@ -25,12 +26,18 @@ _MAX_KEY = 256
 
 
 def _check_key(key: object) -> None:
-    """Refuse an idempotency key no store could keep, naming it."""
+    """Refuse an idempotency key no store could keep, or one holding a character
+    :func:`~giftledger.check_text` refuses, naming it."""
+    # The common case first, cheaply: a printable key holds no NUL, no surrogate and
+    # nothing check_text refuses (all of them are unprintable).
+    if type(key) is str and 0 < len(key) <= _MAX_KEY and key.isprintable():
+        return
     if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
         raise InvalidArgument(
             f"idempotency key {key!r} must be a non-empty string of at most "
             f"{_MAX_KEY} characters, with no lone surrogate or NUL character"
         )
+    check_text(key, "idempotency key")
 
 
 def amount_key(value: object) -> object:

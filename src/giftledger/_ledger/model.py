@@ -19,6 +19,7 @@ from moneyed import Money
 
 from .._errors import InvalidArgument
 from .._money.amounts import MAX_MINOR, AmountLike, from_minor, to_fraction
+from .text import check_text
 
 __all__ = [
     "Account",
@@ -118,18 +119,20 @@ def _side(value: object) -> Side:
 def check_account_name(name: object) -> str:
     """Return ``name`` if it is a valid hierarchical account name, else raise.
 
-    A name is one or more segments joined by ``:``; a segment is non-empty,
-    does not start with white space, and has no control characters. Anything
-    else is allowed: quotes, semicolons, unicode, SQL keywords.
+    A name is one or more segments joined by ``:``; a segment is non-empty and
+    does not start with white space. A name holds no character
+    :func:`~giftledger.check_text` refuses (control characters, line and
+    paragraph separators, bidirectional overrides and isolates). Anything else
+    is allowed: quotes, semicolons, unicode, joiners, SQL keywords.
     """
     if not isinstance(name, str):
         raise InvalidArgument(f"account name {name!r} must be a string")
+    check_text(name, "account name")
     if (
         not name
         or len(name) > 512
         or name != name.strip()
         or not _NAME.fullmatch(name)
-        or any(ord(c) < 32 or ord(c) == 127 for c in name)
         or not is_encodable(name)
     ):
         raise InvalidArgument(

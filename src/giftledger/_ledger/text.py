@@ -1,0 +1,72 @@
+"""Text the ledger takes from callers: characters that forge lines.
+
+:func:`check_text` refuses the characters that let a name or a key pretend to be
+something else once printed: control characters (Unicode category Cc, NUL and
+newline among them), the line and paragraph separators (Zl, Zp) and the
+bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+reorder what a reader sees. Joiners (ZWJ, ZWNJ) and other format characters stay
+allowed: emoji sequences and many scripts need them. Account names and
+idempotency keys go through it; memos may hold newlines and do not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .._errors import InvalidArgument
+
+__all__ = ["check_text", "describe_char"]
+
+# Cc is exactly U+0000–U+001F and U+007F–U+009F (Unicode never adds to it); Zl is
+# U+2028 alone and Zp U+2029 alone. One character class: a regex search is far
+# cheaper than a unicodedata call per character on the hot path of a keyed post.
+_HOSTILE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def describe_char(ch: str) -> str:
+    """``U+XXXX NAME`` for one character; control characters, which have no Unicode
+    name, get their code point label (``<control-000A>``)."""
+    code = ord(ch)
+    return f"U+{code:04X} {unicodedata.name(ch, '') or f'<control-{code:04X}>'}"
+
+
+def check_text(value: object, what: str) -> str:
+    """Return ``value`` if it is a string free of characters that forge or hide text.
+
+    Refused: control characters (category Cc, which includes NUL, tab and
+    newline), line and paragraph separators (Zl, Zp) and bidirectional overrides
+    and isolates (U+202A–U+202E, U+2066–U+2069). Joiners such as ZWJ (U+200D)
+    and ZWNJ (U+200C) are allowed.
+
+    Args:
+        value: the text to check.
+        what: what it is, for the message (``"account name"``).
+
+    Raises:
+        InvalidArgument: ``value`` is not a string, or names the first refused
+            character as ``U+XXXX`` with its Unicode name, and where it is.
+
+    Example:
+        >>> import giftledger as gl
+        >>> gl.check_text("bob\\u200d", "creator name")
+        'bob\\u200d'
+        >>> try:
+        ...     gl.check_text("bob\\u2028total: $50,000", "creator name")
+        ... except gl.InvalidArgument as exc:
+        ...     print(exc)  # doctest: +ELLIPSIS
+        creator name 'bob\\u2028total: $50,000' holds U+2028 LINE SEPARATOR at index 3; ...
+    """
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what} {value!r} must be a string")
+    if value.isprintable():  # no Cc, Zl, Zp or Cf (bidi controls are Cf) at all
+        return value
+    found = _HOSTILE.search(value)
+    if found is not None:
+        raise InvalidArgument(
+            f"{what} {value!r} holds {describe_char(found.group())} at index {found.start()}; "
+            f"control characters, line and paragraph separators and bidirectional overrides "
+            f"or isolates are not allowed"
+        )
+    return value
+
