@@ -87,6 +87,7 @@ from ._errors import (
     UnknownRule,
     UnknownTransaction,
     UnknownUnit,
+    WriteConflict,
 )
 from ._ledger.batch import TransactionRequest
 from ._ledger.clock import Clock, ManualClock, SystemClock
@@ -240,6 +241,7 @@ __all__ = [
     "WithdrawalPostRecord",
     "WithdrawalRecord",
     "WithdrawalSettleRecord",
+    "WriteConflict",
     "__version__",
     "allocate",
     "check_text",

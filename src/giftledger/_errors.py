@@ -33,10 +33,13 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     ├── InvalidEconomy (ValueError)            rules that contradict themselves or lack a field
     ├── UnknownRule (LookupError)              a gift, pack, channel or region not in the rules
     └── StoreError (RuntimeError)              the storage engine failed or is incompatible
-        └── SchemaVersionError                 a database newer (or older) than this library
+        ├── SchemaVersionError                 a database newer (or older) than this library
+        └── WriteConflict                      a write kept losing races with other writers
 
 Messages say what was wrong, with the offending value, and what to do.
-A failed call changes nothing.
+A failed call changes nothing. A failure replayed for an idempotency key (the
+same request, under a key whose first attempt failed) carries that key in
+``replayed_key``.
 """
 
 from __future__ import annotations
@@ -73,11 +76,21 @@ __all__ = [
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
+    "WriteConflict",
 ]
 
 
 class GiftLedgerError(Exception):
-    """The root of every error giftledger raises on purpose."""
+    """The root of every error giftledger raises on purpose.
+
+    Attributes:
+        replayed_key: None for a failure of this very call. When the call repeated a
+            request under an idempotency key whose first attempt failed, the ledger
+            raises the remembered error again (same class, same message, with
+            "(replayed for idempotency key …)" added) and sets this to the key.
+    """
+
+    replayed_key: str | None = None
 
     def __str__(self) -> str:
         # LookupError subclasses would otherwise quote the message like a KeyError.
@@ -206,8 +219,28 @@ class UnknownRule(GiftLedgerError, LookupError):
 
 
 class StoreError(GiftLedgerError, RuntimeError):
-    """The storage engine failed or holds something this library cannot read."""
+    """The storage engine failed or holds something this library cannot read.
+
+    Attributes:
+        retryable: True when the store rolled the write back because it lost a race
+            with another writer (a deadlock or a serialization failure on PostgreSQL),
+            so running the same write again may succeed. The ledger does that itself
+            before an error reaches a caller.
+    """
+
+    retryable: bool = False
 
 
 class SchemaVersionError(StoreError):
     """A database whose schema version this library does not support."""
+
+
+class WriteConflict(StoreError):
+    """A write lost a race with concurrent writers and was rolled back, every time it ran.
+
+    The ledger runs such a write again on fresh state (with a short random wait
+    between attempts) and raises this only when every attempt lost. Nothing was
+    written; the request may be sent again.
+    """
+
+    retryable = True

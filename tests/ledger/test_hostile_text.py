@@ -80,6 +80,8 @@ def test_hostile_idempotency_keys_are_refused_on_every_path(book: gl.Ledger, ch:
     head = book.head
     with pytest.raises(gl.InvalidArgument, match=r"idempotency key .* holds U\+"):
         book.transfer("a", "b", 1, key=key)
+    with pytest.raises(gl.InvalidArgument, match=r"idempotency key .* holds U\+"):
+        book.note(memo="x", key=key)
     (result,) = book.post_many(
         [gl.TransactionRequest([gl.debit("a", 1), gl.credit("b", 1)], key=key)], atomic=False
     )

@@ -406,3 +406,45 @@ def test_no_overdraft_under_concurrent_spending(postgres_url: str, clock: gl.Man
         assert sum(isinstance(g, gl.Transaction) for g in got) == 3
         assert book.balance("wallet") == gl.from_minor(100, "USD")
         assert book.verify() == 4
+
+
+@pytest.mark.postgres
+def test_the_clamped_clock_costs_no_round_trip(postgres_url: str) -> None:
+    # The head's recorded_at comes with the head, in the round trip that locks the
+    # accounts: a post is still two round trips (lock; write and commit), a keyed one
+    # three (the key's lock and record first), and so is a write whose clock is behind.
+    clock = _BackwardsClock()
+    with gl.Ledger.open(postgres_url, clock=clock) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit")
+        book.post([gl.debit("a", 1), gl.credit("b", 1)])
+        sent = 0
+        real = pgstore._Session._send
+
+        def count(self: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal sent
+            sent += 1
+            return real(self, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pgstore._Session, "_send", count)
+            clock.now_ -= timedelta(minutes=1)
+            sent = 0
+            tx = book.post([gl.debit("a", 1), gl.credit("b", 1)])
+            assert sent == 2
+            assert tx.recorded_at == START
+            sent = 0
+            book.post([gl.debit("a", 1), gl.credit("b", 1)], key="k")
+            assert sent == 3
+            sent = 0
+            book.note(memo="a fact")
+            assert sent == 2
+        assert book.verify() == 4
+
+
+class _BackwardsClock:
+    def __init__(self) -> None:
+        self.now_ = START
+
+    def now(self) -> datetime:
+        return self.now_

@@ -20,6 +20,7 @@ from .model import (
     EntryKind,
     Hold,
     HoldStatus,
+    Metadata,
     MetaValue,
     Posting,
     PostingSpec,
@@ -28,7 +29,7 @@ from .model import (
     freeze_metadata,
 )
 from .queries import _check_name
-from .store import IdempotencyRecord, StoreReader, StoreWriter
+from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
 from .writes import WriteCore
 
 __all__ = ["HoldsMixin"]
@@ -72,28 +73,54 @@ class HoldsMixin(WriteCore):
 
         Raises:
             InsufficientFunds: the reservation would break a balance rule.
+            InvalidArgument: among others, ``expires_at`` is not after the
+                write's time.
             plus what :meth:`transfer` raises.
         """
+        return self._hold(
+            debit,
+            credit,
+            amount,
+            expires_at=expires_at,
+            timeout=timeout,
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            dry_run=dry_run,
+            guard=guard,
+        )
+
+    def _hold(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        expires_at: datetime | None = None,
+        timeout: timedelta | None = None,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        dry_run: bool = False,
+        guard: Callable[[StoreReader], object] | None = None,
+    ) -> Hold:
+        """:meth:`hold`, as giftledger's chain calls it."""
         _check_name(debit)
         _check_name(credit)
         if expires_at is not None and timeout is not None:
             raise InvalidArgument("give either expires_at or timeout, not both")
         request = ("hold", debit, credit, amount_key(amount), expires_at, timeout, memo, metadata)
 
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Hold:
+        def body(w: StoreWriter, fingerprint: str | None) -> Hold:
             if guard is not None:
                 guard(w)
             memo_ = self._text(memo, "memo")
             meta = freeze_metadata(metadata)
             exp = require_aware(expires_at, "expires_at") if expires_at is not None else None
-            if timeout is not None:
-                if not isinstance(timeout, timedelta) or timeout <= timedelta(0):
-                    raise InvalidArgument(f"timeout {timeout!r} must be a positive timedelta")
-                exp = now + timeout
-            if exp is not None and exp <= now:
-                raise InvalidArgument(
-                    f"expires_at {exp.isoformat()} is not after now ({now.isoformat()})"
-                )
+            if timeout is not None and (
+                not isinstance(timeout, timedelta) or timeout <= timedelta(0)
+            ):
+                raise InvalidArgument(f"timeout {timeout!r} must be a positive timedelta")
             if debit == credit:
                 raise InvalidTransaction(
                     f"a hold needs two different accounts, got {debit!r} twice"
@@ -101,32 +128,63 @@ class HoldsMixin(WriteCore):
             (pd, pc), states = self._resolve(
                 [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)], w
             )
-            self._check_balanced((pd, pc))
-            deltas = {debit: (0, pd.minor, 0), credit: (0, 0, pc.minor)}
-            self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
-            last_id = w.head()[0]
-            hold = Hold(last_id + 1, debit, credit, pd.minor, pd.unit, exp)
-            self._commit(
-                w,
-                EntryKind.HOLD,
-                (pd, pc),
-                states,
-                deltas,
-                now,
-                None,
-                key,
-                fingerprint,
-                memo_,
-                meta,
-                dry_run,
-                expires_at=exp,
-                hold=hold,
+            now = self._now(w)
+            if timeout is not None:
+                exp = now + timeout
+            hold, _ = self._place_hold(
+                w, now, fingerprint, pd, pc, states, exp, key, memo_, meta, dry_run
             )
             return hold
 
         return self._run(key, request, dry_run, body, _replay_hold)
 
-    def _pending_hold(self, w: StoreReader, hold_id: int, now: datetime, action: str) -> Hold:
+    def _place_hold(
+        self,
+        w: StoreWriter,
+        now: datetime,
+        fingerprint: str | None,
+        pd: Posting,
+        pc: Posting,
+        states: Mapping[str, AccountState],
+        exp: datetime | None,
+        key: str | None,
+        memo: str,
+        meta: Metadata,
+        dry_run: bool,
+    ) -> tuple[Hold, Transaction]:
+        """Check and record a ``HOLD`` of the resolved debit ``pd`` and credit ``pc``
+        (their accounts locked in ``states``) at the write's time ``now``."""
+        if exp is not None and exp <= now:
+            raise InvalidArgument(
+                f"expires_at {exp.isoformat()} is not after now ({now.isoformat()})"
+            )
+        self._check_balanced((pd, pc))
+        deltas = {pd.account: (0, pd.minor, 0), pc.account: (0, 0, pc.minor)}
+        self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
+        last_id = w.head()[0]
+        hold = Hold(last_id + 1, pd.account, pc.account, pd.minor, pd.unit, exp)
+        tx = self._commit(
+            w,
+            EntryKind.HOLD,
+            (pd, pc),
+            states,
+            deltas,
+            now,
+            None,
+            key,
+            fingerprint,
+            memo,
+            meta,
+            dry_run,
+            expires_at=exp,
+            hold=hold,
+        )
+        return hold, tx
+
+    def _pending_hold(self, w: StoreReader, hold_id: int, action: str) -> Hold:
+        """The pending hold ``hold_id`` (locked, on PostgreSQL), or the error that says
+        why it cannot be ``action``; its expiry is checked by :meth:`_unexpired`, at
+        the time read once its accounts are locked."""
         if isinstance(hold_id, Hold):
             hold_id = hold_id.id
         hold = (
@@ -139,11 +197,14 @@ class HoldsMixin(WriteCore):
                 f"hold {hold.id} is already {hold.status.value} (by entry {hold.resolved_by}); "
                 f"it cannot be {action}"
             )
+        return hold
+
+    @staticmethod
+    def _unexpired(hold: Hold, now: datetime, action: str) -> None:
         if hold.expires_at is not None and now >= hold.expires_at:
             raise HoldExpired(
                 f"hold {hold.id} expired at {hold.expires_at.isoformat()}; it cannot be {action}"
             )
-        return hold
 
     def post_hold(
         self,
@@ -164,21 +225,45 @@ class HoldsMixin(WriteCore):
             HoldExpired: past its expiry.
             InvalidTransaction: ``amount`` is more than the hold or not positive.
         """
+        return self._post_hold(
+            hold,
+            amount,
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            effective_at=effective_at,
+            dry_run=dry_run,
+        )
+
+    def _post_hold(
+        self,
+        hold: int | Hold,
+        amount: AmountLike | None = None,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """:meth:`post_hold`, as giftledger's chain calls it."""
         hold_id = hold.id if isinstance(hold, Hold) else hold
         request = ("post_hold", hold_id, amount_key(amount), memo, metadata, effective_at)
 
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             memo_ = self._text(memo, "memo")
             meta = freeze_metadata(metadata)
             eff = self._effective(effective_at)
-            h = self._pending_hold(w, hold_id, now, "posted")
+            h = self._pending_hold(w, hold_id, "posted")
+            states = self._states(w, [h.debit, h.credit])
+            now = self._now(w)
+            self._unexpired(h, now, "posted")
             minor = h.minor if amount is None else to_minor(amount, self._unit(h.unit))
             if not 0 < minor <= h.minor:
                 raise InvalidTransaction(
                     f"cannot post {from_minor(minor, h.unit).amount} {h.unit} of hold {h.id}: "
                     f"the amount must be > 0 and at most the {h.amount.amount} {h.unit} held"
                 )
-            states = self._states(w, [h.debit, h.credit])
             postings = (
                 Posting(h.debit, _DEBIT, minor, h.unit),
                 Posting(h.credit, _CREDIT, minor, h.unit),
@@ -229,14 +314,28 @@ class HoldsMixin(WriteCore):
         Raises:
             UnknownHold, HoldNotPending, HoldExpired: as for :meth:`post_hold`.
         """
+        return self._void_hold(hold, key=key, memo=memo, metadata=metadata, dry_run=dry_run)
+
+    def _void_hold(
+        self,
+        hold: int | Hold,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """:meth:`void_hold`, as giftledger's chain calls it."""
         hold_id = hold.id if isinstance(hold, Hold) else hold
         request = ("void_hold", hold_id, memo, metadata)
 
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             memo_ = self._text(memo, "memo")
             meta = freeze_metadata(metadata)
-            h = self._pending_hold(w, hold_id, now, "voided")
+            h = self._pending_hold(w, hold_id, "voided")
             states = self._states(w, [h.debit, h.credit])
+            now = self._now(w)
+            self._unexpired(h, now, "voided")
             deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
             voided = Hold(h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.VOIDED)
             return self._commit(
@@ -263,15 +362,38 @@ class HoldsMixin(WriteCore):
 
         Expired holds stop counting against balances as soon as their time
         passes, whether or not this is called; calling it writes that fact into
-        the journal and keeps later balance checks fast.
+        the journal and keeps later balance checks fast. It is one write through
+        the ledger's write gate (run again if the store rolled it back for a lost
+        race), timed like any write (the clock read under the write's locks, never
+        earlier than the journal's head): a hold is recorded as expired when that
+        time has reached its ``expires_at``.
         """
-        now = self.clock.now()
-        out = []
-        with self.store.write() as w:
-            for h in w.holds(None, pending_only=True):
-                if h.expires_at is None or now < h.expires_at:
+        # The time of the write is read once its locks are held, and the holds to lock
+        # depend on it: pick them by an earlier estimate of it (the clock, clamped to the
+        # head as last committed), then expire those the write's own time has reached.
+        with self.store.read() as r:
+            floor = r.head_time()
+
+        def body(w: StoreWriter, _: str | None) -> tuple[Transaction, ...]:
+            # Lock the due holds (PostgreSQL locks them FOR UPDATE, in id order), then
+            # all their accounts in one call, then read the time under those locks.
+            soon = self._clock_now()
+            if floor is not None and soon < floor:
+                soon = floor
+            due = [
+                h
+                for h in w.holds(None, pending_only=True)
+                if h.expires_at is not None and soon >= h.expires_at
+            ]
+            if not due:
+                return ()
+            states = self._states(w, {name for h in due for name in (h.debit, h.credit)})
+            now = self._now(w)
+            out = []
+            for h in due:
+                assert h.expires_at is not None
+                if now < h.expires_at:
                     continue
-                states = self._states(w, [h.debit, h.credit])
                 deltas = {h.debit: (0, -h.minor, 0), h.credit: (0, 0, -h.minor)}
                 expired = Hold(
                     h.id, h.debit, h.credit, h.minor, h.unit, h.expires_at, HoldStatus.EXPIRED
@@ -294,7 +416,9 @@ class HoldsMixin(WriteCore):
                         hold=expired,
                     )
                 )
-        return tuple(out)
+            return tuple(out)
+
+        return self._run(None, None, False, body)
 
     def get_hold(self, hold_id: int) -> Hold:
         """The hold placed by entry ``hold_id``, with its current status.

@@ -16,12 +16,10 @@ fingerprinted and replayed by :mod:`.idempotency`.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
-from typing import Literal, TypeVar, cast, overload
+from typing import Literal, cast, overload
 
 from .._errors import (
     AccountExists,
@@ -49,7 +47,7 @@ from .._money.amounts import (
 )
 from .._money.units import get_unit
 from .batch import TransactionRequest
-from .clock import Clock, SystemClock, require_aware
+from .clock import Clock, SystemClock
 from .holds import HoldsMixin
 from .idempotency import _check_key, _fingerprint, _replay_transaction, amount_key, ratio_key
 from .model import (
@@ -72,10 +70,8 @@ from .verify import VerifyMixin
 
 __all__ = ["Ledger"]
 
-R = TypeVar("R")
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
-_RETRIES = 20  # re-runs of a write the store rolled back for a lost race
 _MAX = MAX_MINOR
 
 
@@ -86,7 +82,10 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
 
     Args:
         store: where the journal lives (default: a new in-memory store).
-        clock: where "now" comes from (default: the UTC wall clock).
+        clock: where "now" comes from (default: the UTC wall clock). Each write
+            reads it once, inside the locked store write, once the write holds
+            its locks; a time behind the journal head's ``recorded_at`` is
+            clamped to it, so ``recorded_at`` never goes backwards.
 
     Example:
         >>> import giftledger as gl
@@ -172,6 +171,28 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             InvalidArgument: a malformed name, side or rule.
             UnknownUnit: the unit is not known.
         """
+        return self._open_account(
+            name,
+            unit,
+            normal=normal,
+            rule=rule,
+            overdraft=overdraft,
+            trading=trading,
+            metadata=metadata,
+        )
+
+    def _open_account(
+        self,
+        name: str,
+        unit: str,
+        *,
+        normal: Side | str = Side.DEBIT,
+        rule: BalanceRule | None = None,
+        overdraft: AmountLike | None = None,
+        trading: bool = False,
+        metadata: Mapping[str, MetaValue] | None = None,
+    ) -> Account:
+        """:meth:`open_account`, as giftledger's chain calls it."""
         check_account_name(name)
         u = self._unit(unit) if isinstance(unit, str) else get_unit(unit)
         side = (
@@ -199,7 +220,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             trading=bool(trading),
             metadata=freeze_metadata(metadata),
         )
-        with self.store.write() as w:
+
+        def body(w: StoreWriter, _: str | None) -> Account:
             existing = w.lock_accounts([name]).get(name)
             if existing is not None:
                 if existing.account == account:
@@ -209,14 +231,20 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                     f"it cannot be opened again as {account!r}"
                 )
             w.add_account(account)
-        return account
+            return account
+
+        return self._run(None, None, False, body)
 
     def open_trading_account(self, unit: str, name: str | None = None) -> Account:
         """Open the trading account through which ``unit`` is converted.
 
         Its default name is ``trading:<UNIT>``, which :meth:`convert` looks for.
         """
-        return self.open_account(name or f"trading:{unit}", unit, normal=Side.DEBIT, trading=True)
+        return self._open_trading_account(unit, name)
+
+    def _open_trading_account(self, unit: str, name: str | None = None) -> Account:
+        """:meth:`open_trading_account`, as giftledger's chain calls it."""
+        return self._open_account(name or f"trading:{unit}", unit, normal=Side.DEBIT, trading=True)
 
     def close_account(self, name: str) -> Account:
         """Close an account with a zero balance and no pending holds.
@@ -226,7 +254,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             InvalidArgument: the balance is not zero or holds are pending.
         """
         _check_name(name)
-        with self.store.write() as w:
+
+        def body(w: StoreWriter, _: str | None) -> Account:
             st = self._states(w, [name])[name]
             if st.net or st.pending_debits or st.pending_credits:
                 raise InvalidArgument(
@@ -247,6 +276,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             )
             w.replace_account(closed)
             return closed
+
+        return self._run(None, None, False, body)
 
     def account(self, name: str) -> Account:
         """The account named ``name``.
@@ -323,7 +354,28 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             >>> tx.id, book.balance("revenue:sales")
             (1, Money('9.99', 'USD'))
         """
-        if not isinstance(postings, list | tuple):
+        # Positional: the cheapest call on the hot path (see _post).
+        return self._post(postings, key, memo, metadata, effective_at, rates, dry_run, guard)
+
+    def _post(
+        self,
+        postings: Iterable[PostingSpec | Posting],
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        rates: Sequence[Rate] = (),
+        dry_run: bool = False,
+        guard: Callable[[StoreReader], object] | None = None,
+    ) -> Transaction:
+        """:meth:`post`, as giftledger's chain calls it.
+
+        The same parameters as :meth:`post`; they may also be given by position,
+        which is how :meth:`post` calls it (a call with eight keywords costs more
+        than the check it follows).
+        """
+        # type() tests, not isinstance(x, list | tuple): the union is built on each call.
+        if type(postings) is not list and type(postings) is not tuple:
             postings = (
                 list(postings)
                 if isinstance(postings, Iterable)
@@ -334,13 +386,14 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             if isinstance(rates, str | bytes | Rate) or not isinstance(rates, Iterable):
                 raise InvalidArgument(f"rates {rates!r} must be a list of giftledger.Rate")
             rates = tuple(rates)
-        request = ("post", postings, memo, metadata, effective_at, rates)
+        # What a key's fingerprint covers; without a key nothing needs it.
+        request = None if key is None else ("post", postings, memo, metadata, effective_at, rates)
 
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             if guard is not None:
                 guard(w)
             return self._post_body(
-                w, now, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
+                w, None, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
             )
 
         return self._run(key, request, dry_run, body, _replay_transaction)
@@ -426,17 +479,29 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         items = list(requests)
         if not items:
             return []
-        for attempt in range(_RETRIES + 1):
-            try:
-                results = self._post_batch(items, atomic, dry_run)
-            except StoreError as exc:
-                # A lost race (PostgreSQL) rolled the whole batch back: run it again.
-                if not getattr(exc, "retryable", False) or attempt == _RETRIES:
-                    raise
-                time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
-            else:
-                return cast("list[Transaction]", results) if atomic else results
-        raise AssertionError("unreachable")
+        results = self._post_batch(items, atomic, dry_run)
+        return cast("list[Transaction]", results) if atomic else results
+
+    def _post_many(
+        self,
+        requests: Iterable[TransactionRequest | Sequence[PostingSpec | Posting]],
+        *,
+        atomic: bool = True,
+        dry_run: bool = False,
+    ) -> list[Transaction] | list[Transaction | GiftLedgerError]:
+        """:meth:`post_many`, as giftledger's chain calls it."""
+        if isinstance(requests, TransactionRequest | str | bytes) or not isinstance(
+            requests, Iterable
+        ):
+            raise InvalidArgument(
+                f"requests {requests!r} must be a list of TransactionRequest values or of "
+                f"postings lists"
+            )
+        items = list(requests)
+        if not items:
+            return []
+        results = self._post_batch(items, atomic, dry_run)
+        return cast("list[Transaction]", results) if atomic else results
 
     def _post_batch(
         self,
@@ -444,152 +509,94 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         atomic: bool,
         dry_run: bool,
     ) -> list[Transaction | GiftLedgerError]:
-        """One attempt at :meth:`post_many`, in one store write."""
+        """:meth:`post_many` in one store write, through the write gate (which runs it
+        again, whole, if the store rolled it back for a lost race)."""
         from .._stores.memory import MemoryStore
 
         store = self.store
-        # The memory store keeps an undo log only when asked to: a single write never
-        # needs one, but here request 5 may fail after requests 1 to 4 were applied.
-        block = (
-            store.write(dry_run, batch=True)
-            if isinstance(store, MemoryStore)
-            else store.write(dry_run)
-        )
-        now = self.clock.now()
-        if type(now) is not datetime or now.tzinfo is None:
-            now = require_aware(now, "the clock's now()")
-        results: list[Transaction | GiftLedgerError] = []
-        failed: tuple[str, str, GiftLedgerError] | None = None
-        try:
-            with block as w:
-                if not isinstance(store, MemoryStore):
-                    # Lock every account of the batch at once: one round trip, and
-                    # one fixed order, so concurrent batches cannot deadlock.
-                    w.lock_accounts(_batch_accounts(items))
-                postings: Sequence[PostingSpec | Posting]
-                for i, item in enumerate(items):
-                    if isinstance(item, TransactionRequest):
-                        postings, key, memo = item.postings, item.key, item.memo
-                        metadata, effective_at, rates = item.metadata, item.effective_at, item.rates
-                    else:  # a plain list of postings: the common case, kept cheap
-                        postings, key, memo = item, None, ""
-                        metadata, effective_at, rates = None, None, ()
-                    fingerprint = None
-                    try:
-                        if key is not None:
-                            _check_key(key)
-                            # The same request tuple as post() builds, so a key posted
-                            # one way replays the other way.
-                            fingerprint = _fingerprint(
-                                ("post", list(postings), memo, metadata, effective_at, rates)
-                            )
-                            record = w.idempotency(key)
-                            if record is not None:
-                                results.append(
-                                    self._replay(record, fingerprint, w, _replay_transaction)
-                                )
-                                continue
-                        results.append(
-                            self._post_body(
-                                w,
-                                now,
-                                fingerprint,
-                                postings,
-                                key,
-                                memo,
-                                metadata,
-                                effective_at,
-                                rates,
-                                False,  # a dry run is rolled back by the store, as a whole
-                            )
-                        )
-                    except StoreError:
-                        raise  # the store failed, not the request: the batch rolls back
-                    except GiftLedgerError as exc:
-                        remember = (
-                            key is not None
-                            and fingerprint is not None
-                            and not dry_run
-                            and not isinstance(exc, DuplicateKeyConflict)
-                            and "(replayed for idempotency key" not in str(exc)
-                        )
-                        if atomic:
-                            exc.add_note(
-                                f"raised by request {i} of the batch; nothing in the batch "
-                                f"was posted"
-                            )
-                            if remember and key is not None and fingerprint is not None:
-                                failed = (key, fingerprint, exc)
-                            raise
-                        if remember and key is not None and fingerprint is not None:
-                            w.remember(
-                                IdempotencyRecord(
-                                    key,
-                                    fingerprint,
-                                    error_type=type(exc).__name__,
-                                    error_message=str(exc),
-                                )
-                            )
-                        results.append(exc)
-        except GiftLedgerError:
-            if failed is not None:
-                self._remember_failure(*failed)
-            raise
-        return results
+        failed: list[tuple[str, str, GiftLedgerError]] = []
 
-    def _post_body(
-        self,
-        w: StoreWriter,
-        now: datetime,
-        fingerprint: str | None,
-        postings: Iterable[PostingSpec | Posting],
-        key: str | None,
-        memo: str,
-        metadata: Mapping[str, MetaValue] | None,
-        effective_at: datetime | None,
-        rates: Sequence[Rate],
-        dry_run: bool,
-        kind: EntryKind = EntryKind.POST,
-        reverses: int | None = None,
-        force: bool = False,
-    ) -> Transaction:
-        # The hot path: skip the helpers for the common defaults (an empty memo, no
-        # metadata, no effective time, no rates); they check the rest.
-        if type(memo) is not str or memo:
-            memo = self._text(memo, "memo")
-        meta = freeze_metadata(metadata) if metadata else ()
-        eff = None if effective_at is None else self._effective(effective_at)
-        if rates:
-            for rate in rates:
-                if not isinstance(rate, Rate):
-                    raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
-                rate.check()
-        resolved, states, sums, nets, net_after = self._resolve_sums(postings, w)
-        for diff in sums.values():
-            if diff:
-                self._check_balanced(resolved)  # raises, naming the unit and the totals
-        deltas: dict[str, tuple[int, int, int]] = {}
-        for name, net in nets.items():
-            deltas[name] = (net, 0, 0)
-        if not force:
-            self._check_rules(w, states, deltas, now, resolved, "the transaction")
-        return self._commit(
-            w,
-            kind,
-            resolved,
-            states,
-            deltas,
-            now,
-            eff,
-            key,
-            fingerprint,
-            memo,
-            meta,
-            dry_run,
-            reverses=reverses,
-            rates=tuple(rates) if rates else (),
-            net_after=net_after,
-        )
+        def body(w: StoreWriter, _: str | None) -> list[Transaction | GiftLedgerError]:
+            failed.clear()
+            results: list[Transaction | GiftLedgerError] = []
+            if not isinstance(store, MemoryStore):
+                # Lock every account of the batch at once: one round trip, and
+                # one fixed order, so concurrent batches cannot deadlock.
+                w.lock_accounts(_batch_accounts(items))
+            # One time for the whole batch, read once its accounts are locked.
+            now = self._now(w)
+            postings: Sequence[PostingSpec | Posting]
+            for i, item in enumerate(items):
+                if isinstance(item, TransactionRequest):
+                    postings, key, memo = item.postings, item.key, item.memo
+                    metadata, effective_at, rates = item.metadata, item.effective_at, item.rates
+                else:  # a plain list of postings: the common case, kept cheap
+                    postings, key, memo = item, None, ""
+                    metadata, effective_at, rates = None, None, ()
+                fingerprint = None
+                try:
+                    if key is not None:
+                        _check_key(key)
+                        # The same request tuple as post() builds, so a key posted
+                        # one way replays the other way.
+                        fingerprint = _fingerprint(
+                            ("post", list(postings), memo, metadata, effective_at, rates)
+                        )
+                        record = w.idempotency(key)
+                        if record is not None:
+                            results.append(
+                                self._replay(record, fingerprint, w, _replay_transaction)
+                            )
+                            continue
+                    results.append(
+                        self._post_body(
+                            w,
+                            now,
+                            fingerprint,
+                            postings,
+                            key,
+                            memo,
+                            metadata,
+                            effective_at,
+                            rates,
+                            False,  # a dry run is rolled back by the store, as a whole
+                        )
+                    )
+                except StoreError:
+                    raise  # the store failed, not the request: the batch rolls back
+                except GiftLedgerError as exc:
+                    remember = (
+                        key is not None
+                        and fingerprint is not None
+                        and not dry_run
+                        and not isinstance(exc, DuplicateKeyConflict)
+                        and exc.replayed_key is None
+                    )
+                    if atomic:
+                        exc.add_note(
+                            f"raised by request {i} of the batch; nothing in the batch was posted"
+                        )
+                        if remember and key is not None and fingerprint is not None:
+                            failed.append((key, fingerprint, exc))
+                        raise
+                    if remember and key is not None and fingerprint is not None:
+                        w.remember(
+                            IdempotencyRecord(
+                                key,
+                                fingerprint,
+                                error_type=type(exc).__name__,
+                                error_message=str(exc),
+                            )
+                        )
+                    results.append(exc)
+            return results
+
+        try:
+            return self._run(None, None, dry_run, body, batch=True)
+        except GiftLedgerError:
+            for key, fingerprint, exc in failed:
+                self._remember_failure(key, fingerprint, exc)
+            raise
 
     def transfer(
         self,
@@ -611,6 +618,30 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             CurrencyMismatch: the accounts hold different units.
             plus everything :meth:`post` raises.
         """
+        return self._transfer(
+            debit,
+            credit,
+            amount,
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            effective_at=effective_at,
+            dry_run=dry_run,
+        )
+
+    def _transfer(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """:meth:`transfer`, as giftledger's chain calls it."""
         _check_name(debit)
         _check_name(credit)
         if debit == credit:
@@ -624,7 +655,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                 f"cannot transfer from {credit!r} ({b.account.unit}) to {debit!r} "
                 f"({a.account.unit}): units differ; convert through trading accounts with convert()"
             )
-        return self.post(
+        return self._post(
             [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],
             key=key,
             memo=memo,
@@ -684,9 +715,39 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             >>> book.balance("bob:cash"), str(tx.rates[0])
             (Money('5.00', 'USD'), 'DIAMOND/USD=1/200')
         """
+        return self._convert(
+            debit,
+            credit,
+            amount,
+            rate=rate,
+            rounding=rounding,
+            via=via,
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            effective_at=effective_at,
+            dry_run=dry_run,
+        )
+
+    def _convert(
+        self,
+        debit: str,
+        credit: str,
+        amount: AmountLike,
+        *,
+        rate: RatioLike,
+        rounding: Rounding = Rounding.HALF_EVEN,
+        via: tuple[str, str] | None = None,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """:meth:`convert`, as giftledger's chain calls it."""
         args = (debit, credit, amount, rate, rounding, via, key, memo, metadata, effective_at)
         if key is None or dry_run or not isinstance(key, str):
-            return self._convert(*args, dry_run)
+            return self._convert_once(*args, dry_run)
         # Checks made here, before post(), may fail for a reason that later goes away (a
         # trading account not yet open): remember such a failure under the key too, so
         # the same request fails the same way again.
@@ -697,13 +758,13 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             if record is not None and record.error_type and record.fingerprint == fingerprint:
                 self._replay(record, fingerprint, r, _replay_transaction)
         try:
-            return self._convert(*args, dry_run)
+            return self._convert_once(*args, dry_run)
         except GiftLedgerError as exc:
             if key:
                 self._remember_failure(key, fingerprint, exc)
             raise
 
-    def _convert(
+    def _convert_once(
         self,
         debit: str,
         credit: str,
@@ -764,7 +825,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             Posting(tb, _DEBIT, minor_b, ub.code),
             Posting(credit, _CREDIT, minor_b, ub.code),
         ]
-        return self.post(
+        return self._post(
             postings,
             key=key,
             memo=memo,
@@ -801,10 +862,32 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             InsufficientFunds: the reversal would break a balance rule and
                 ``force`` is false.
         """
+        return self._reverse(
+            transaction,
+            key=key,
+            memo=memo,
+            metadata=metadata,
+            effective_at=effective_at,
+            force=force,
+            dry_run=dry_run,
+        )
+
+    def _reverse(
+        self,
+        transaction: int | Transaction,
+        *,
+        key: str | None = None,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        effective_at: datetime | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """:meth:`reverse`, as giftledger's chain calls it."""
         tx_id = transaction.id if isinstance(transaction, Transaction) else transaction
         request = ("reverse", tx_id, memo, metadata, effective_at, force)
 
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
+        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             original = (
                 w.transaction(tx_id)
                 if isinstance(tx_id, int) and not isinstance(tx_id, bool)
@@ -827,7 +910,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             ]
             return self._post_body(
                 w,
-                now,
+                None,
                 fingerprint,
                 mirrored,
                 key,
@@ -840,6 +923,68 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                 reverses=tx_id,
                 force=force,
             )
+
+        return self._run(key, request, dry_run, body, _replay_transaction)
+
+    # -- notes -------------------------------------------------------------------------
+
+    def note(
+        self,
+        *,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        key: str | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """Record a fact in the journal that moves nothing: a ``NOTE`` entry.
+
+        A note has no postings and changes no balance; its memo, metadata, key
+        and times are under the hash chain like any entry's, so ``verify()``
+        vouches for it and a reopened ledger gives it back unchanged. Use it for
+        what the books must remember but that is not money: a decision, a
+        document reference, a change of terms.
+
+        Args:
+            memo: free text (may hold newlines).
+            metadata: str keys to str/int/bool/None values.
+            key: an idempotency key, as for :meth:`post`.
+            effective_at: when the fact took effect, for the books (default:
+                now, the time it is recorded).
+            dry_run: check everything and return the entry, recording nothing.
+
+        Returns:
+            The ``NOTE`` :class:`~giftledger.Transaction`.
+
+        Raises:
+            InvalidArgument: malformed text, metadata, time or key.
+            DuplicateKeyConflict: ``key`` was used for other content.
+
+        Example:
+            >>> import giftledger as gl
+            >>> book = gl.Ledger()
+            >>> tx = book.note(memo="terms v2 signed", metadata={"doc": "T-2"}, key="terms-2")
+            >>> tx.kind, tx.postings, book.verify()
+            (<EntryKind.NOTE: 'note'>, (), 1)
+        """
+        return self._note(
+            memo=memo, metadata=metadata, key=key, effective_at=effective_at, dry_run=dry_run
+        )
+
+    def _note(
+        self,
+        *,
+        memo: str = "",
+        metadata: Mapping[str, MetaValue] | None = None,
+        key: str | None = None,
+        effective_at: datetime | None = None,
+        dry_run: bool = False,
+    ) -> Transaction:
+        """:meth:`note`, as giftledger's chain calls it."""
+        request = ("note", memo, metadata, effective_at)
+
+        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
+            return self._note_body(w, None, fingerprint, key, memo, metadata, effective_at, dry_run)
 
         return self._run(key, request, dry_run, body, _replay_transaction)
 

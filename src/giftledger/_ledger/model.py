@@ -372,7 +372,9 @@ class EntryKind(enum.Enum):
     - ``VOID_HOLD``: releases a hold; nothing moves.
     - ``EXPIRE_HOLD``: records that a hold ran past its expiry; nothing moves.
     - ``REVERSAL``: mirrors a posted transaction's postings.
-    - ``ACCOUNT``: opens or closes an account (no postings).
+    - ``NOTE``: moves nothing (no postings): a memo and metadata recorded in the
+      hash chain, under a key and an effective time like any entry
+      (:meth:`Ledger.note <giftledger.Ledger.note>`).
     """
 
     POST = "post"
@@ -393,9 +395,12 @@ class Transaction:
         id: its position in the journal, from 1; ids have no gaps.
         kind: what the entry does (:class:`EntryKind`).
         postings: its postings, balanced per unit. For a ``HOLD`` they are the
-            pending transfer; for ``VOID_HOLD`` and ``EXPIRE_HOLD`` there are none.
+            pending transfer; for ``VOID_HOLD``, ``EXPIRE_HOLD`` and ``NOTE`` there
+            are none.
         effective_at: when the money moved, for the books (may be back-dated).
-        recorded_at: when the ledger recorded it (from the ledger's clock).
+        recorded_at: when the ledger recorded it: the ledger's clock, read once the
+            write holds its locks, and never earlier than the entry before (a clock
+            that stepped back is clamped to the previous entry's ``recorded_at``).
         key: the caller's idempotency key, if any.
         memo: free text.
         metadata: sorted ``(key, value)`` pairs.

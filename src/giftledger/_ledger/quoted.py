@@ -1,4 +1,18 @@
-"""SCRATCH (lead's stand-in until the core's version lands): quoted writes for the chain."""
+"""Quoted writes: an entry computed under the write's locks, then written by the ledger.
+
+giftledger's chain computes each operation as a *quote*: a function that reads
+what it needs through the locked writer (balances, history, holds, keys) at the
+write's time and returns a :class:`Quote` of the entry to write. The ledger
+runs it in one store write through its one write gate (:meth:`WriteCore._run
+<giftledger._ledger.writes.WriteCore._run>`): idempotency first, then every
+account the operation may touch locked at once, the time read under those
+locks, the quote, the accounts it needs opened, and the entry posted with the
+same checks as :meth:`~giftledger.Ledger.post`, :meth:`~giftledger.Ledger.hold`
+or :meth:`~giftledger.Ledger.note`. A dry run writes nothing at all, not even
+an account.
+
+It is private, for giftledger's chain.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +21,52 @@ from datetime import datetime
 
 import attrs
 
-from .._errors import AccountExists, DuplicateKeyConflict
-from .idempotency import _fingerprint, _replay_transaction
-from .model import Account, EntryKind, Hold, MetaValue, Posting, Rate, Transaction, freeze_metadata
-from .store import IdempotencyRecord, StoreWriter
-from .writes import WriteCore
+from .._errors import AccountExists, DuplicateKeyConflict, InvalidArgument, InvalidTransaction
+from .clock import require_aware
+from .holds import HoldsMixin
+from .idempotency import _check_key, _fingerprint, _replay_transaction
+from .model import (
+    Account,
+    EntryKind,
+    MetaValue,
+    Posting,
+    Rate,
+    Side,
+    Transaction,
+    check_account_name,
+    freeze_metadata,
+)
+from .store import AccountState, IdempotencyRecord, StoreWriter
+
+__all__ = ["Quote", "QuotedMixin"]
+
+_KINDS = (EntryKind.POST, EntryKind.HOLD, EntryKind.NOTE)
 
 
 @attrs.frozen(slots=True)
 class Quote:
+    """What one chain operation would write: computed purely, posted by the executor.
+
+    Attributes:
+        kind: ``POST`` (balanced postings, balance rules checked), ``HOLD`` (one
+            debit and one credit posting of one unit and amount, reserved as
+            :meth:`~giftledger.Ledger.hold` does) or ``NOTE`` (no postings).
+        postings: the entry's postings (resolved :class:`~giftledger.Posting`
+            values or ``debit()``/``credit()`` specs); none for a ``NOTE``.
+        memo: free text stored on the entry.
+        metadata: str keys to str/int/bool/None values; may hold ``gl.`` keys.
+        rates: exchange rates stored on a ``POST``.
+        opens: accounts to open in the same write if they do not exist yet (one
+            that exists with other settings is :class:`~giftledger.AccountExists`).
+        expires_at: for a ``HOLD``, when it lapses (None: never).
+        effective_at: for a ``POST`` or a ``NOTE``, when it takes effect for the
+            books (None: the write's time).
+        aliases: more idempotency keys that find the entry once it is written:
+            each must be free (else :class:`~giftledger.DuplicateKeyConflict`,
+            checked under the lock) and is remembered with the entry, never with
+            a failure, so a failed attempt cannot block a later one.
+    """
+
     kind: EntryKind
     postings: tuple[Posting, ...] = ()
     memo: str = ""
@@ -27,7 +78,9 @@ class Quote:
     aliases: tuple[str, ...] = ()
 
 
-class QuotedMixin(WriteCore):
+class QuotedMixin(HoldsMixin):
+    """The quoted write of :class:`~giftledger.Ledger`, for giftledger's chain."""
+
     def _write_quoted(
         self,
         key: str | None,
@@ -37,53 +90,159 @@ class QuotedMixin(WriteCore):
         *,
         dry_run: bool = False,
     ) -> Transaction:
-        names = tuple(lock)
+        """Write the entry ``quote`` computes, in one locked store write.
 
-        def body(w: StoreWriter, now: datetime, fingerprint: str | None) -> Transaction:
-            w.lock_accounts(names)
+        Inside the write, in this order: a ``key`` already used replays its first
+        entry (or its remembered failure) without calling ``quote``; every name
+        in ``lock`` is locked in one call (accounts that do not exist yet too, so
+        two writers cannot open one at once; on PostgreSQL the chain's head is
+        taken with them, in the same round trip); the write's
+        time is read (the clock, clamped to the journal head's ``recorded_at``);
+        ``quote(writer, now)`` runs, reading through ``writer``; its aliases are
+        checked to be free; the accounts in ``quote.opens`` that do not exist are
+        opened; the entry is checked and written as a ``POST``, ``HOLD`` or
+        ``NOTE``; and the aliases are remembered with it.
+
+        Args:
+            key: an idempotency key (``gl:`` keys allowed), or None.
+            request: what identifies the request for ``key``: its fingerprint
+                decides between a replay and a :class:`~giftledger.DuplicateKeyConflict`.
+            lock: every account the quote may post to or open. An account the
+                quote touches that is not named here is locked when it is reached,
+                which on PostgreSQL is after the chain's head, outside the one lock
+                order (key, accounts by name, head): it may deadlock with another
+                writer, and then the write is rolled back and run again. Name them
+                all when they are known before the quote runs.
+            quote: computes the entry; a :class:`~giftledger.GiftLedgerError` it
+                raises is the request's outcome, remembered under ``key`` like
+                any failed write, so the same key fails the same way again.
+            dry_run: run everything and return the entry that would be written;
+                the store is left exactly as it was (no entry, key or account).
+
+        Returns:
+            The entry written (for a ``HOLD``, the entry that placed it: its id
+            is the hold's id).
+
+        Raises:
+            InvalidArgument: a quote of another kind or of the wrong shape.
+            AccountExists: an account to open exists with other settings.
+            DuplicateKeyConflict: an alias of the quote is already taken.
+            plus whatever ``quote`` raises and what :meth:`~giftledger.Ledger.post`,
+            :meth:`~giftledger.Ledger.hold` or :meth:`~giftledger.Ledger.note`
+            raise for the entry.
+        """
+        names = sorted(set(lock))
+        for name in names:
+            if type(name) is not str:
+                raise InvalidArgument(f"lock {name!r}: every name to lock must be a string")
+
+        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
+            states = dict(w.lock_accounts(names)) if names else {}
+            now = self._now(w)
             q = quote(w, now)
-            for alias in q.aliases:
+            if not isinstance(q, Quote):
+                raise TypeError(f"a quote must return a Quote, not {q!r}")
+            if q.kind not in _KINDS:
+                raise InvalidArgument(
+                    f"a quote writes a POST, a HOLD or a NOTE, not a {q.kind!r} entry"
+                )
+            aliases = [a for a in q.aliases if a != key]
+            for alias in aliases:
+                _check_key(alias)
                 if w.idempotency(alias) is not None:
-                    raise DuplicateKeyConflict(f"idempotency key {alias!r} is already taken")
-            for acct in q.opens:
-                st = w.lock_accounts([acct.name]).get(acct.name)
-                if st is None:
-                    w.add_account(acct)
-                elif st.account != acct:
-                    raise AccountExists(f"account {acct.name!r} is open as {st.account!r}")
-            tx = write(w, now, fingerprint, q)
-            if not dry_run and q.aliases:
+                    raise DuplicateKeyConflict(
+                        f"idempotency key {alias!r} is already taken; the entry it names "
+                        f"was written before"
+                    )
+            for account in q.opens:
+                self._open_quoted(w, account, states)
+            tx = self._write_quote(w, now, fingerprint, key, q, dry_run)
+            if aliases and not dry_run:
                 fp = fingerprint if fingerprint is not None else _fingerprint(request)
-                for alias in q.aliases:
+                for alias in aliases:
                     w.remember(IdempotencyRecord(alias, fp, tx.id))
             return tx
 
-        def write(w: StoreWriter, now: datetime, fingerprint: str | None, q: Quote) -> Transaction:
-            meta = freeze_metadata(q.metadata)
-            if q.kind is EntryKind.POST:
-                return self._post_body(  # type: ignore[attr-defined,no-any-return]
-                    w, now, fingerprint, q.postings, key, q.memo, q.metadata, q.effective_at,
-                    q.rates, dry_run,
-                )
-            if q.kind is EntryKind.NOTE:
-                return self._commit(
-                    w, EntryKind.NOTE, (), {}, {}, now, q.effective_at, key, fingerprint,
-                    q.memo, meta, dry_run,
-                )
-            pd, pc = q.postings
-            (pd, pc), states = self._resolve([pd, pc], w)
-            deltas = {pd.account: (0, pd.minor, 0), pc.account: (0, 0, pc.minor)}
-            self._check_rules(w, states, deltas, now, (pd, pc), "the hold")
-            hold = Hold(w.head()[0] + 1, pd.account, pc.account, pd.minor, pd.unit, q.expires_at)
-            return self._commit(
-                w, EntryKind.HOLD, (pd, pc), states, deltas, now, None, key, fingerprint,
-                q.memo, meta, dry_run, expires_at=q.expires_at, hold=hold,
+        return self._run(key, request, dry_run, body, _replay_transaction, batch=True)
+
+    def _write_quote(
+        self,
+        w: StoreWriter,
+        now: datetime,
+        fingerprint: str | None,
+        key: str | None,
+        q: Quote,
+        dry_run: bool,
+    ) -> Transaction:
+        """Check and write the entry of ``q`` (its accounts open) in ``w``."""
+        if q.kind is EntryKind.POST:
+            return self._post_body(
+                w,
+                now,
+                fingerprint,
+                q.postings,
+                key,
+                q.memo,
+                q.metadata,
+                q.effective_at,
+                q.rates,
+                dry_run,
             )
+        if q.rates:
+            raise InvalidArgument(f"a {q.kind.value} quote carries no rates")
+        if q.kind is EntryKind.NOTE:
+            if q.postings or q.expires_at is not None:
+                raise InvalidArgument("a note quote has no postings and no expiry")
+            return self._note_body(
+                w, now, fingerprint, key, q.memo, q.metadata, q.effective_at, dry_run
+            )
+        if q.effective_at is not None:
+            raise InvalidArgument("a hold quote has no effective time (a hold moves nothing)")
+        return self._hold_quoted(w, now, fingerprint, key, q, dry_run)
 
-        return self._run(key, request, dry_run, body, _replay_transaction)
+    def _open_quoted(
+        self, w: StoreWriter, account: Account, states: dict[str, AccountState]
+    ) -> None:
+        """Open ``account`` in ``w`` unless it exists with the same settings."""
+        if not isinstance(account, Account):
+            raise InvalidArgument(f"a quote opens accounts, not {account!r}")
+        name = check_account_name(account.name)
+        self._unit(account.unit)  # an unknown unit is UnknownUnit
+        existing = states.get(name)
+        if existing is None:  # not in lock: locked now (see _write_quoted)
+            existing = w.lock_accounts([name]).get(name)
+        if existing is not None:
+            if existing.account != account:
+                raise AccountExists(
+                    f"account {name!r} is already open as {existing.account!r}; "
+                    f"it cannot be opened again as {account!r}"
+                )
+            return
+        w.add_account(account)
+        states[name] = AccountState(account)
 
-    def _post_hold(self, *a: object, **k: object) -> Transaction:
-        return self.post_hold(*a, **k)  # type: ignore[attr-defined,no-any-return]
-
-    def _void_hold(self, *a: object, **k: object) -> Transaction:
-        return self.void_hold(*a, **k)  # type: ignore[attr-defined,no-any-return]
+    def _hold_quoted(
+        self,
+        w: StoreWriter,
+        now: datetime,
+        fingerprint: str | None,
+        key: str | None,
+        q: Quote,
+        dry_run: bool,
+    ) -> Transaction:
+        memo = self._text(q.memo, "memo")
+        meta = freeze_metadata(q.metadata)
+        exp = None if q.expires_at is None else require_aware(q.expires_at, "expires_at")
+        postings, states = self._resolve(q.postings, w)
+        sides = sorted(postings, key=lambda p: p.side is not Side.DEBIT)
+        if len(postings) != 2 or sides[0].side is sides[1].side:
+            raise InvalidTransaction(
+                f"a hold quote needs one debit and one credit posting, got {len(postings)} postings"
+            )
+        pd, pc = sides
+        if pd.account == pc.account:
+            raise InvalidTransaction(
+                f"a hold needs two different accounts, got {pd.account!r} twice"
+            )
+        _, tx = self._place_hold(w, now, fingerprint, pd, pc, states, exp, key, memo, meta, dry_run)
+        return tx

@@ -103,6 +103,15 @@ class StoreReader(Protocol):
         """The last entry's id and hash: ``(0, GENESIS_HASH)`` for an empty journal."""
         ...
 
+    def head_time(self) -> datetime | None:
+        """The last entry's ``recorded_at``, or None for an empty journal.
+
+        The ledger clamps its clock to it, so ``recorded_at`` never goes
+        backwards. A writer answers it as cheaply as :meth:`head` (on
+        PostgreSQL from the same locked read of the chain's head).
+        """
+        ...
+
     def account_state(self, name: str) -> AccountState | None:
         """The account and its totals, or None if no such account."""
         ...

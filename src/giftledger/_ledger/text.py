@@ -69,4 +69,3 @@ def check_text(value: object, what: str) -> str:
             f"or isolates are not allowed"
         )
     return value
-

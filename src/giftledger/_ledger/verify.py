@@ -25,7 +25,8 @@ class VerifyMixin(WriteCore):
 
         Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
         the one before and its own hash matches its content; each entry is
-        balanced per unit and its postings are in their accounts' units;
+        balanced per unit and its postings are in their accounts' units (a note
+        has none);
         reversal and hold links point where they should; the stored account
         totals, pending totals and per-unit trial balance equal what the
         journal adds up to.
@@ -83,6 +84,10 @@ def _verify(r: StoreReader) -> int:
         if any(sums.values()):
             raise ChainBroken(f"{where} is not balanced per unit: {sums}", tx.id)
         kind = tx.kind
+        if kind is EntryKind.NOTE and (
+            tx.postings or tx.hold_id is not None or tx.reverses is not None or tx.expires_at
+        ):
+            raise ChainBroken(f"{where} is a note but moves or links something", tx.id)
         if kind in _POSTED:
             for p in tx.postings:
                 nets[p.account] = nets.get(p.account, 0) + p.signed

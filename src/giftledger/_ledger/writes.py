@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ from .._errors import (
     StoreError,
     UnbalancedTransaction,
     UnknownAccount,
+    WriteConflict,
 )
 from .._money.amounts import (
     MAX_MINOR,
@@ -44,11 +46,13 @@ from .model import (
     Hold,
     HoldStatus,
     Metadata,
+    MetaValue,
     Posting,
     PostingSpec,
     Rate,
     Side,
     Transaction,
+    freeze_metadata,
     is_encodable,
 )
 from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
@@ -90,38 +94,57 @@ class WriteCore:
         key: str | None,
         request: object,
         dry_run: bool,
-        body: Callable[[StoreWriter, datetime, str | None], R],
-        replay: Callable[[StoreReader, IdempotencyRecord], R],
+        body: Callable[[StoreWriter, str | None], R],
+        replay: Callable[[StoreReader, IdempotencyRecord], R] | None = None,
+        *,
+        batch: bool = False,
         retrying: bool = False,
     ) -> R:
-        """Run one write: idempotency first, then ``body`` inside a locked writer.
+        """Run one write through the ledger's one gate.
 
-        ``body`` must check everything before it calls a mutator. A failure under
-        a key is remembered, so the same key fails the same way again.
+        In order: the key is checked and the request fingerprinted; inside a
+        locked store write, a key already used replays its first result (or its
+        remembered failure) through ``replay``; otherwise ``body(writer,
+        fingerprint)`` runs. ``body`` locks what it needs, reads the time with
+        :meth:`_now` once it holds its locks, and checks everything before it
+        calls a mutator. A failure under a key is remembered, so the same key
+        fails the same way again; a store failure is not (it is not the
+        request's outcome), and one the store marks ``retryable`` (a lost race)
+        runs the whole write again. ``batch``: ``body`` may mutate and then fail
+        (several entries, or accounts opened before a check), so the store must
+        be able to roll the block back (the memory store keeps an undo log only
+        when asked).
         """
         fingerprint = None
         if key is not None:
             _check_key(key)
             fingerprint = _fingerprint(request)
-        now = self.clock.now()
-        if type(now) is not datetime or now.tzinfo is None:
-            now = require_aware(now, "the clock's now()")
         try:
-            with self.store.write(dry_run) as w:
+            with self.store.write(dry_run) if not batch else self._batch_block(dry_run) as w:
                 if key is not None:
                     record = w.idempotency(key)
                     if record is not None:
+                        assert replay is not None
                         return self._replay(record, fingerprint, w, replay)
-                return body(w, now, fingerprint)
+                return body(w, fingerprint)
         except GiftLedgerError as exc:
             if isinstance(exc, StoreError):
                 # A store failure is not the request's outcome: never remember it.
-                if getattr(exc, "retryable", False) and not retrying:
-                    return self._retry(exc, key, request, dry_run, body, replay)
+                if exc.retryable and not retrying:
+                    return self._retry(exc, key, request, dry_run, body, replay, batch)
                 raise
             if key is not None and not dry_run and fingerprint is not None:
                 self._remember_failure(key, fingerprint, exc)
             raise
+
+    def _batch_block(self, dry_run: bool) -> AbstractContextManager[StoreWriter]:
+        """A store write that rolls back whatever it did if it fails (see :meth:`_run`)."""
+        store = self.store
+        from .._stores.memory import MemoryStore
+
+        if isinstance(store, MemoryStore):
+            return store.write(dry_run, batch=True)
+        return store.write(dry_run)
 
     def _retry(
         self,
@@ -129,24 +152,57 @@ class WriteCore:
         key: str | None,
         request: object,
         dry_run: bool,
-        body: Callable[[StoreWriter, datetime, str | None], R],
-        replay: Callable[[StoreReader, IdempotencyRecord], R],
+        body: Callable[[StoreWriter, str | None], R],
+        replay: Callable[[StoreReader, IdempotencyRecord], R] | None,
+        batch: bool,
     ) -> R:
         """Run a write again after the store rolled it back for a lost race.
 
         PostgreSQL aborts a write on a deadlock or serialization failure; only the
         whole body, run again on fresh state, can redo it. Waits a short, random,
         growing time between attempts so the contenders do not collide again.
+
+        Raises:
+            WriteConflict: every attempt lost (a public error: the store's own
+                classes never reach a caller).
         """
         for attempt in range(_RETRIES):
             time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
             try:
-                return self._run(key, request, dry_run, body, replay, retrying=True)
+                return self._run(key, request, dry_run, body, replay, batch=batch, retrying=True)
             except StoreError as again:
-                if not getattr(again, "retryable", False):
+                if not again.retryable:
                     raise
                 exc = again
-        raise StoreError(f"gave up after {_RETRIES + 1} attempts: {exc}") from exc
+        raise WriteConflict(
+            f"gave up after {_RETRIES + 1} attempts, each rolled back for a lost race with "
+            f"other writers (last: {exc}); nothing was written, send the request again"
+        ) from exc
+
+    def _clock_now(self) -> datetime:
+        """The clock's time, checked to be an aware datetime."""
+        now = self.clock.now()
+        if type(now) is not datetime or now.tzinfo is None:
+            now = require_aware(now, "the clock's now()")
+        return now
+
+    def _now(self, r: StoreReader) -> datetime:
+        """The time of a write: the clock, never earlier than the journal's head.
+
+        Called inside the locked write, once the write holds its locks (on
+        PostgreSQL, the chain's head too), so the time of every check and of the
+        entry is read under them. ``recorded_at`` never goes backwards within a
+        ledger: a clock behind the head's ``recorded_at`` (a step back, or
+        another process's clock ahead of this one) is clamped to it, so the
+        entry gets the head's time, not an error.
+        """
+        now = self.clock.now()  # as _clock_now(), inlined: this is every write's path
+        if type(now) is not datetime or now.tzinfo is None:
+            now = require_aware(now, "the clock's now()")
+        head = r.head_time()
+        if head is not None and now < head:
+            return head
+        return now
 
     def _replay(
         self,
@@ -164,19 +220,26 @@ class WriteCore:
             cls = getattr(_errors, record.error_type, GiftLedgerError)
             if not (isinstance(cls, type) and issubclass(cls, GiftLedgerError)):
                 cls = GiftLedgerError
-            raise cls(f"{record.error_message} (replayed for idempotency key {record.key!r})")
+            exc = cls(f"{record.error_message} (replayed for idempotency key {record.key!r})")
+            exc.replayed_key = record.key
+            raise exc
         return replay(r, record)
 
     def _remember_failure(self, key: str, fingerprint: str, exc: GiftLedgerError) -> None:
-        if isinstance(exc, DuplicateKeyConflict) or "(replayed for idempotency key" in str(exc):
+        """Remember that the request under ``key`` failed with ``exc`` (unless the key
+        already has an outcome, or ``exc`` is itself a replay or a key conflict)."""
+        if isinstance(exc, DuplicateKeyConflict) or exc.replayed_key is not None:
             return
-        with self.store.write() as w:
+
+        def body(w: StoreWriter, _: str | None) -> None:
             if w.idempotency(key) is None:
                 w.remember(
                     IdempotencyRecord(
                         key, fingerprint, error_type=type(exc).__name__, error_message=str(exc)
                     )
                 )
+
+        self._run(None, None, False, body)
 
     def _states(self, w: StoreWriter, names: Iterable[str]) -> dict[str, AccountState]:
         wanted = set(names)
@@ -479,6 +542,94 @@ class WriteCore:
             assert fingerprint is not None
             w.remember(IdempotencyRecord(key, fingerprint, tx.id, result))
         return tx
+
+    def _post_body(
+        self,
+        w: StoreWriter,
+        now: datetime | None,
+        fingerprint: str | None,
+        postings: Iterable[PostingSpec | Posting],
+        key: str | None,
+        memo: str,
+        metadata: Mapping[str, MetaValue] | None,
+        effective_at: datetime | None,
+        rates: Sequence[Rate],
+        dry_run: bool,
+        kind: EntryKind = EntryKind.POST,
+        reverses: int | None = None,
+        force: bool = False,
+    ) -> Transaction:
+        """Check and post one transaction inside the locked writer ``w``.
+
+        ``now`` is the write's time, or None to read it (with :meth:`_now`) once
+        the postings' accounts are locked.
+        """
+        # The hot path: skip the helpers for the common defaults (an empty memo, no
+        # metadata, no effective time, no rates); they check the rest.
+        if type(memo) is not str or memo:
+            memo = self._text(memo, "memo")
+        meta = freeze_metadata(metadata) if metadata else ()
+        eff = None if effective_at is None else self._effective(effective_at)
+        if rates:
+            for rate in rates:
+                if not isinstance(rate, Rate):
+                    raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
+                rate.check()
+        resolved, states, sums, nets, net_after = self._resolve_sums(postings, w)
+        if now is None:  # self._now(w), inlined: this is the hot path of every post
+            now = self.clock.now()
+            if type(now) is not datetime or now.tzinfo is None:
+                now = require_aware(now, "the clock's now()")
+            head = w.head_time()
+            if head is not None and now < head:
+                now = head
+        for diff in sums.values():
+            if diff:
+                self._check_balanced(resolved)  # raises, naming the unit and the totals
+        deltas: dict[str, tuple[int, int, int]] = {}
+        for name, net in nets.items():
+            deltas[name] = (net, 0, 0)
+        if not force:
+            self._check_rules(w, states, deltas, now, resolved, "the transaction")
+        return self._commit(
+            w,
+            kind,
+            resolved,
+            states,
+            deltas,
+            now,
+            eff,
+            key,
+            fingerprint,
+            memo,
+            meta,
+            dry_run,
+            reverses=reverses,
+            rates=tuple(rates) if rates else (),
+            net_after=net_after,
+        )
+
+    def _note_body(
+        self,
+        w: StoreWriter,
+        now: datetime | None,
+        fingerprint: str | None,
+        key: str | None,
+        memo: str,
+        metadata: Mapping[str, MetaValue] | None,
+        effective_at: datetime | None,
+        dry_run: bool,
+    ) -> Transaction:
+        """Check and record one ``NOTE`` entry (no postings) inside ``w``; ``now`` as
+        for :meth:`_post_body`."""
+        memo = self._text(memo, "memo")
+        meta = freeze_metadata(metadata)
+        eff = self._effective(effective_at)
+        if now is None:
+            now = self._now(w)
+        return self._commit(
+            w, EntryKind.NOTE, (), {}, {}, now, eff, key, fingerprint, memo, meta, dry_run
+        )
 
     @staticmethod
     def _text(value: object, what: str) -> str:

@@ -197,6 +197,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._journal: _Log[_Row] = _Log()
         self._hash = GENESIS_HASH
+        self._head_time: datetime | None = None  # the last entry's recorded_at
         self._states: dict[str, AccountState] = {}
         self._names: list[str] = []  # sorted, for prefix queries
         # Per account: (entry id, posting index, net after) tuples, in id order.
@@ -250,6 +251,9 @@ class MemoryStore:
 
     def head(self) -> tuple[int, str]:
         return len(self._journal), self._hash
+
+    def head_time(self) -> datetime | None:
+        return self._head_time
 
     def account_state(self, name: str) -> AccountState | None:
         state = self._states.get(name)
@@ -416,6 +420,7 @@ class MemoryStore:
             self._put_hold(hold)
         self._journal.append(entry)
         self._hash = tx.hash
+        self._head_time = tx.recorded_at
         if self._undo is not None:  # a batch is open: log how to take this entry back
             self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
 
@@ -466,7 +471,9 @@ class MemoryStore:
             else:
                 self._put_hold(placed)
         self._journal.pop()
-        self._hash = self._journal[-1][13] if self._journal else GENESIS_HASH
+        journal = self._journal
+        self._hash = journal[-1][13] if journal else GENESIS_HASH
+        self._head_time = journal[-1][4] if journal else None
 
     def remember(self, record: IdempotencyRecord) -> None:
         if self._undo is not None:

@@ -39,14 +39,15 @@ explicit locks):
 - a hold being settled is locked ``FOR UPDATE`` before its accounts;
 - the hash chain's head is serialised by a transaction-level advisory lock,
   taken last, and then read from the journal (so it always sees the entry the
-  previous holder committed);
+  previous holder committed), with the head entry's ``recorded_at``, which the
+  ledger clamps its clock to;
 - an idempotency key is guarded by an advisory lock on its hash before it is
   looked up, so a concurrent request with the same key waits and then replays
   the first one's result;
 - serialization failures, deadlocks and the rare lost race (a hold settled or
-  a transaction reversed meanwhile) roll the write back and raise a retryable
-  :class:`~giftledger.StoreError`; the ledger then runs the whole write again
-  on fresh state.
+  a transaction reversed meanwhile) roll the write back and raise
+  :class:`~giftledger.WriteConflict` (retryable); the ledger then runs the
+  whole write again on fresh state, and raises it only when every attempt lost.
 
 Speed. Within a write, rows the ledger appends are buffered and sent in bulk
 (``unnest`` of arrays) together with the COMMIT, or before any query that could
@@ -74,7 +75,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .._errors import InvalidArgument, SchemaVersionError, StoreError
+from .._errors import InvalidArgument, SchemaVersionError, StoreError, WriteConflict
 from .._ledger.hashing import GENESIS_HASH, micros
 from .._ledger.model import (
     Account,
@@ -142,7 +143,7 @@ _ACCOUNT_COLUMNS = (
 # parameters bound on the client, ``EXECUTE name(literals)`` still skips parsing
 # and planning on the server).
 _PREPARED: dict[str, str] = {
-    "gl_head": "SELECT id, hash FROM gl_transactions ORDER BY id DESC LIMIT 1",
+    "gl_head": "SELECT id, hash, recorded_at FROM gl_transactions ORDER BY id DESC LIMIT 1",
     "gl_lock": f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = ANY(%s::text[]) "
     f"ORDER BY name FOR UPDATE",
     "gl_insert_transactions": "INSERT INTO gl_transactions (id, kind, effective_at, "
@@ -181,12 +182,6 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("SELECT pg_logical_emit_message(true, 'giftledger', '')", None),
     ("COMMIT", None),
 )
-
-
-class _Conflict(StoreError):
-    """A write lost a race with another writer; running it again will see the winner."""
-
-    retryable = True
 
 
 def _lock_id(text: str) -> int:
@@ -623,7 +618,7 @@ def _translate(pg: Any, error: BaseException) -> StoreError:
     diag = getattr(error, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     if state in _RETRY_STATES or (state == "23505" and constraint in _RETRY_CONSTRAINTS):
-        return _Conflict(f"the write lost a race with another writer ({error}); run it again")
+        return WriteConflict(f"the write lost a race with another writer ({error}); run it again")
     if isinstance(error, pg.OperationalError):
         return StoreError(f"PostgreSQL is unreachable or failed: {error}")
     return StoreError(f"PostgreSQL refused the write: {error}")
@@ -645,6 +640,7 @@ class _Session:
         self._writer = writer
         self._begun = False
         self._head: tuple[int, str] | None = None  # once this writer holds the head lock
+        self._head_time: datetime | None = None  # the head's recorded_at, with _head
         # Buffered writes, flushed in this order.
         self._new_accounts: list[tuple[Any, ...]] = []
         self._tx_rows: list[tuple[Any, ...]] = []
@@ -707,7 +703,11 @@ class _Session:
 
     def _took_head(self, rows: list[tuple[Any, ...]], waiters: list[tuple[Any, ...]]) -> None:
         self._contended = bool(waiters[0][0])
-        self._head = (rows[0][0], rows[0][1]) if rows else (0, GENESIS_HASH)
+        if rows:
+            self._head = (rows[0][0], rows[0][1])
+            self._head_time = _from_micros(rows[0][2])
+        else:
+            self._head = (0, GENESIS_HASH)
 
     def _send(
         self,
@@ -742,7 +742,7 @@ class _Session:
         out = []
         for i in range(n):
             if i in checks and cur.rowcount != 1:
-                raise _Conflict(
+                raise WriteConflict(
                     "a hold was settled by another writer meanwhile; run the write again"
                 )
             if i >= n - keep:
@@ -912,6 +912,17 @@ class _Session:
         self._rows("SELECT 1", head=True)
         assert self._head is not None
         return self._head
+
+    def head_time(self) -> datetime | None:
+        # A writer reads the head's time with the head itself, under the head's lock
+        # (usually in the round trip that locks the accounts): no extra round trip.
+        if self._head is not None:
+            return self._head_time
+        if not self._writer:
+            rows = self._rows(_HEAD_SELECT)
+            return _from_micros(rows[0][2]) if rows else None
+        self._rows("SELECT 1", head=True)
+        return self._head_time
 
     def account_state(self, name: str) -> AccountState | None:
         rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = %s", (name,))
@@ -1194,6 +1205,7 @@ class _Session:
                     self._stale.add(name)
                     locked.pop(name, None)
         self._head = (id, tx.hash)
+        self._head_time = tx.recorded_at
         self._dirty = True
 
     def remember(self, record: IdempotencyRecord) -> None:

@@ -407,6 +407,7 @@ class SQLiteStore:
         # tells at the start of each write; a rolled-back write drops them.
         self._states: dict[str, AccountState] = {}
         self._head: tuple[int, str] | None = None
+        self._head_time: datetime | None = None  # the head's recorded_at, with _head
         self._data_version: int | None = None
         try:
             db.execute("PRAGMA journal_mode = WAL")
@@ -609,11 +610,18 @@ class _Reader:
         """Send buffered writes to SQLite (a writer's); a reader has none."""
 
     def head(self) -> tuple[int, str]:
+        id, hash, _ = self._head_row()
+        return id, hash
+
+    def head_time(self) -> datetime | None:
+        return self._head_row()[2]
+
+    def _head_row(self) -> tuple[int, str, datetime | None]:
         self._flush()
         row = self._db.execute(
-            "SELECT id, hash FROM transactions ORDER BY id DESC LIMIT 1"
+            "SELECT id, hash, recorded_at FROM transactions ORDER BY id DESC LIMIT 1"
         ).fetchone()
-        return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+        return (0, GENESIS_HASH, None) if row is None else (row[0], row[1], _from_micros(row[2]))
 
     def account_state(self, name: str) -> AccountState | None:
         self._flush()
@@ -842,9 +850,17 @@ class _Writer(_Reader):
 
     def head(self) -> tuple[int, str]:
         store = self._store
+        head = store._head
+        if head is None:
+            id, hash, store._head_time = self._head_row()
+            head = store._head = (id, hash)
+        return head
+
+    def head_time(self) -> datetime | None:
+        store = self._store
         if store._head is None:
-            store._head = super().head()
-        return store._head
+            self.head()
+        return store._head_time
 
     def account_state(self, name: str) -> AccountState | None:
         st = self._states.get(name)
@@ -963,6 +979,7 @@ class _Writer(_Reader):
             for i, p in enumerate(tx.postings):
                 rows.append((id, i, ids[p.account], p.side._value_, p.minor, p.unit, None))
         self._store._head = (id, tx.hash)
+        self._store._head_time = rec
         if hold is not None:
             self._put_hold(hold)
 
