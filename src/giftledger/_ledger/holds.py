@@ -30,6 +30,7 @@ from .model import (
 )
 from .queries import _check_name
 from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
+from .text import refuse_reserved
 from .writes import WriteCore
 
 __all__ = ["HoldsMixin"]
@@ -73,10 +74,13 @@ class HoldsMixin(WriteCore):
 
         Raises:
             InsufficientFunds: the reservation would break a balance rule.
-            InvalidArgument: among others, ``expires_at`` is not after the
-                write's time.
+            InvalidArgument: among others, ``key`` or a metadata key is in the
+                chain's namespace (``gl:``, ``gl.``), or ``expires_at`` is not
+                after the write's time.
             plus what :meth:`transfer` raises.
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._hold(
             debit,
             credit,
@@ -104,7 +108,7 @@ class HoldsMixin(WriteCore):
         dry_run: bool = False,
         guard: Callable[[StoreReader], object] | None = None,
     ) -> Hold:
-        """:meth:`hold`, as giftledger's chain calls it."""
+        """:meth:`hold` without the namespace check: for giftledger's chain."""
         _check_name(debit)
         _check_name(credit)
         if expires_at is not None and timeout is not None:
@@ -225,6 +229,8 @@ class HoldsMixin(WriteCore):
             HoldExpired: past its expiry.
             InvalidTransaction: ``amount`` is more than the hold or not positive.
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._post_hold(
             hold,
             amount,
@@ -246,7 +252,7 @@ class HoldsMixin(WriteCore):
         effective_at: datetime | None = None,
         dry_run: bool = False,
     ) -> Transaction:
-        """:meth:`post_hold`, as giftledger's chain calls it."""
+        """:meth:`post_hold` without the namespace check: for giftledger's chain."""
         hold_id = hold.id if isinstance(hold, Hold) else hold
         request = ("post_hold", hold_id, amount_key(amount), memo, metadata, effective_at)
 
@@ -314,6 +320,8 @@ class HoldsMixin(WriteCore):
         Raises:
             UnknownHold, HoldNotPending, HoldExpired: as for :meth:`post_hold`.
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._void_hold(hold, key=key, memo=memo, metadata=metadata, dry_run=dry_run)
 
     def _void_hold(
@@ -325,7 +333,7 @@ class HoldsMixin(WriteCore):
         metadata: Mapping[str, MetaValue] | None = None,
         dry_run: bool = False,
     ) -> Transaction:
-        """:meth:`void_hold`, as giftledger's chain calls it."""
+        """:meth:`void_hold` without the namespace check: for giftledger's chain."""
         hold_id = hold.id if isinstance(hold, Hold) else hold
         request = ("void_hold", hold_id, memo, metadata)
 

@@ -66,6 +66,7 @@ from .model import (
 from .queries import QueriesMixin, _check_name, _check_prefix
 from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
+from .text import refuse_reserved
 from .verify import VerifyMixin
 
 __all__ = ["Ledger"]
@@ -164,13 +165,16 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             overdraft: shorthand for ``BalanceRule.overdraft``: how far below zero
                 the balance may go, in the account's unit.
             trading: a conversion account through which units are exchanged.
-            metadata: str keys to str/int/bool/None values.
+            metadata: str keys to str/int/bool/None values; keys starting with
+                ``gl.`` are reserved for giftledger's chain.
 
         Raises:
             AccountExists: the name is open with other settings.
-            InvalidArgument: a malformed name, side or rule.
+            InvalidArgument: a malformed name, side or rule, or a metadata key in
+                the chain's namespace.
             UnknownUnit: the unit is not known.
         """
+        refuse_reserved(None, metadata)
         return self._open_account(
             name,
             unit,
@@ -192,7 +196,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         trading: bool = False,
         metadata: Mapping[str, MetaValue] | None = None,
     ) -> Account:
-        """:meth:`open_account`, as giftledger's chain calls it."""
+        """:meth:`open_account` without the namespace check: for giftledger's chain."""
         check_account_name(name)
         u = self._unit(unit) if isinstance(unit, str) else get_unit(unit)
         side = (
@@ -342,6 +346,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             UnknownAccount, AccountClosed, CurrencyMismatch: a bad account or unit.
             InsufficientFunds: a balance rule would break.
             DuplicateKeyConflict: ``key`` was used for other content.
+            InvalidArgument: among others, ``key`` or a metadata key is in the
+                chain's namespace.
 
         Example:
             >>> import giftledger as gl
@@ -354,6 +360,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             >>> tx.id, book.balance("revenue:sales")
             (1, Money('9.99', 'USD'))
         """
+        if metadata or (type(key) is str and key.startswith("gl:")):
+            refuse_reserved(key, metadata)
         # Positional: the cheapest call on the hot path (see _post).
         return self._post(postings, key, memo, metadata, effective_at, rates, dry_run, guard)
 
@@ -368,7 +376,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         dry_run: bool = False,
         guard: Callable[[StoreReader], object] | None = None,
     ) -> Transaction:
-        """:meth:`post`, as giftledger's chain calls it.
+        """:meth:`post` without the namespace check: for giftledger's chain.
 
         The same parameters as :meth:`post`; they may also be given by position,
         which is how :meth:`post` calls it (a call with eight keywords costs more
@@ -479,7 +487,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         items = list(requests)
         if not items:
             return []
-        results = self._post_batch(items, atomic, dry_run)
+        results = self._post_batch(items, atomic, dry_run, refuse=True)
         return cast("list[Transaction]", results) if atomic else results
 
     def _post_many(
@@ -489,7 +497,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         atomic: bool = True,
         dry_run: bool = False,
     ) -> list[Transaction] | list[Transaction | GiftLedgerError]:
-        """:meth:`post_many`, as giftledger's chain calls it."""
+        """:meth:`post_many` without the namespace check: for giftledger's chain."""
         if isinstance(requests, TransactionRequest | str | bytes) or not isinstance(
             requests, Iterable
         ):
@@ -500,7 +508,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         items = list(requests)
         if not items:
             return []
-        results = self._post_batch(items, atomic, dry_run)
+        results = self._post_batch(items, atomic, dry_run, refuse=False)
         return cast("list[Transaction]", results) if atomic else results
 
     def _post_batch(
@@ -508,9 +516,12 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         items: Sequence[TransactionRequest | Sequence[PostingSpec | Posting]],
         atomic: bool,
         dry_run: bool,
+        *,
+        refuse: bool,
     ) -> list[Transaction | GiftLedgerError]:
         """:meth:`post_many` in one store write, through the write gate (which runs it
-        again, whole, if the store rolled it back for a lost race)."""
+        again, whole, if the store rolled it back for a lost race). ``refuse``: refuse
+        the chain's namespace in each request, as the public API does."""
         from .._stores.memory import MemoryStore
 
         store = self.store
@@ -535,6 +546,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                     metadata, effective_at, rates = None, None, ()
                 fingerprint = None
                 try:
+                    if refuse and (key is not None or metadata):
+                        refuse_reserved(key, metadata)
                     if key is not None:
                         _check_key(key)
                         # The same request tuple as post() builds, so a key posted
@@ -618,6 +631,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             CurrencyMismatch: the accounts hold different units.
             plus everything :meth:`post` raises.
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._transfer(
             debit,
             credit,
@@ -641,7 +656,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         effective_at: datetime | None = None,
         dry_run: bool = False,
     ) -> Transaction:
-        """:meth:`transfer`, as giftledger's chain calls it."""
+        """:meth:`transfer` without the namespace check: for giftledger's chain."""
         _check_name(debit)
         _check_name(credit)
         if debit == credit:
@@ -715,6 +730,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             >>> book.balance("bob:cash"), str(tx.rates[0])
             (Money('5.00', 'USD'), 'DIAMOND/USD=1/200')
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._convert(
             debit,
             credit,
@@ -744,7 +761,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         effective_at: datetime | None = None,
         dry_run: bool = False,
     ) -> Transaction:
-        """:meth:`convert`, as giftledger's chain calls it."""
+        """:meth:`convert` without the namespace check: for giftledger's chain."""
         args = (debit, credit, amount, rate, rounding, via, key, memo, metadata, effective_at)
         if key is None or dry_run or not isinstance(key, str):
             return self._convert_once(*args, dry_run)
@@ -862,6 +879,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             InsufficientFunds: the reversal would break a balance rule and
                 ``force`` is false.
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._reverse(
             transaction,
             key=key,
@@ -883,7 +902,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         force: bool = False,
         dry_run: bool = False,
     ) -> Transaction:
-        """:meth:`reverse`, as giftledger's chain calls it."""
+        """:meth:`reverse` without the namespace check: for giftledger's chain."""
         tx_id = transaction.id if isinstance(transaction, Transaction) else transaction
         request = ("reverse", tx_id, memo, metadata, effective_at, force)
 
@@ -947,8 +966,10 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
 
         Args:
             memo: free text (may hold newlines).
-            metadata: str keys to str/int/bool/None values.
-            key: an idempotency key, as for :meth:`post`.
+            metadata: str keys to str/int/bool/None values; keys starting with
+                ``gl.`` are reserved for giftledger's chain.
+            key: an idempotency key, as for :meth:`post` (not starting with
+                ``gl:``).
             effective_at: when the fact took effect, for the books (default:
                 now, the time it is recorded).
             dry_run: check everything and return the entry, recording nothing.
@@ -957,7 +978,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             The ``NOTE`` :class:`~giftledger.Transaction`.
 
         Raises:
-            InvalidArgument: malformed text, metadata, time or key.
+            InvalidArgument: malformed text, metadata, time or key, or a key in
+                the chain's namespace.
             DuplicateKeyConflict: ``key`` was used for other content.
 
         Example:
@@ -967,6 +989,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             >>> tx.kind, tx.postings, book.verify()
             (<EntryKind.NOTE: 'note'>, (), 1)
         """
+        if key is not None or metadata:
+            refuse_reserved(key, metadata)
         return self._note(
             memo=memo, metadata=metadata, key=key, effective_at=effective_at, dry_run=dry_run
         )
@@ -980,7 +1004,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         effective_at: datetime | None = None,
         dry_run: bool = False,
     ) -> Transaction:
-        """:meth:`note`, as giftledger's chain calls it."""
+        """:meth:`note` without the namespace check: for giftledger's chain."""
         request = ("note", memo, metadata, effective_at)
 
         def body(w: StoreWriter, fingerprint: str | None) -> Transaction:

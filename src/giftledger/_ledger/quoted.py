@@ -11,7 +11,8 @@ same checks as :meth:`~giftledger.Ledger.post`, :meth:`~giftledger.Ledger.hold`
 or :meth:`~giftledger.Ledger.note`. A dry run writes nothing at all, not even
 an account.
 
-It is private, for giftledger's chain.
+It is private: the public API refuses the ``gl.`` metadata and ``gl:`` key
+namespace a quote may use.
 """
 
 from __future__ import annotations

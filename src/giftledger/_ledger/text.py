@@ -1,22 +1,40 @@
-"""Text the ledger takes from callers: characters that forge lines.
+"""Text the ledger takes from callers: characters that forge lines, and the chain's namespace.
 
-:func:`check_text` refuses the characters that let a name or a key pretend to be
-something else once printed: control characters (Unicode category Cc, NUL and
-newline among them), the line and paragraph separators (Zl, Zp) and the
-bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
-reorder what a reader sees. Joiners (ZWJ, ZWNJ) and other format characters stay
-allowed: emoji sequences and many scripts need them. Account names and
-idempotency keys go through it; memos may hold newlines and do not.
+Two checks, one idea each:
+
+- :func:`check_text` refuses the characters that let a name or a key pretend to
+  be something else once printed: control characters (Unicode category Cc, NUL
+  and newline among them), the line and paragraph separators (Zl, Zp) and the
+  bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+  reorder what a reader sees. Joiners (ZWJ, ZWNJ) and other format characters
+  stay allowed: emoji sequences and many scripts need them. Account names and
+  idempotency keys go through it; memos may hold newlines and do not.
+- :func:`refuse_reserved` keeps the chain's namespace for the chain: metadata
+  keys starting with ``gl.`` and idempotency keys starting with ``gl:`` are
+  written only by giftledger's own chain, never through the public API, so no
+  caller can forge a chain record or take a key the chain will need.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from .._errors import InvalidArgument
 
-__all__ = ["check_text", "describe_char"]
+__all__ = [
+    "RESERVED_KEY_PREFIX",
+    "RESERVED_METADATA_PREFIX",
+    "check_text",
+    "describe_char",
+    "refuse_reserved",
+]
+
+#: Metadata keys with this prefix belong to giftledger's chain.
+RESERVED_METADATA_PREFIX = "gl."
+#: Idempotency keys with this prefix belong to giftledger's chain.
+RESERVED_KEY_PREFIX = "gl:"
 
 # Cc is exactly U+0000–U+001F and U+007F–U+009F (Unicode never adds to it); Zl is
 # U+2028 alone and Zp U+2029 alone. One character class: a regex search is far
@@ -69,3 +87,27 @@ def check_text(value: object, what: str) -> str:
             f"or isolates are not allowed"
         )
     return value
+
+
+def refuse_reserved(key: object, metadata: object) -> None:
+    """Refuse an idempotency key or metadata keys in the chain's namespace.
+
+    Called by every public writing method of the ledger; the chain writes
+    through their private twins, which do not call it.
+
+    Raises:
+        InvalidArgument: naming the key and the rule.
+    """
+    if isinstance(key, str) and key.startswith(RESERVED_KEY_PREFIX):
+        raise InvalidArgument(
+            f"idempotency key {key!r} is refused: idempotency keys starting with "
+            f"{RESERVED_KEY_PREFIX!r} are reserved for giftledger's chain; choose another key"
+        )
+    if metadata and isinstance(metadata, Mapping):
+        for name in metadata:
+            if isinstance(name, str) and name.startswith(RESERVED_METADATA_PREFIX):
+                raise InvalidArgument(
+                    f"metadata key {name!r} is refused: metadata keys starting with "
+                    f"{RESERVED_METADATA_PREFIX!r} are reserved for giftledger's chain; "
+                    f"choose another key"
+                )
