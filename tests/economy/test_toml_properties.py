@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moneyed import Money
 
+import giftledger as gl
 from giftledger import (
     CoinPack,
     Confidence,
@@ -32,6 +33,19 @@ texts = st.builds(
     st.characters(exclude_categories=("Zs", "Zl", "Zp", "Cc", "Cs")),
     st.text(max_size=19),
 )
+
+
+
+def _storable(text: str) -> bool:
+    try:
+        gl.check_text(text, "name")
+    except gl.InvalidArgument:
+        return False
+    return True
+
+
+# Gift names are shown in statements: no control, separator or bidi characters.
+gift_names = texts.filter(_storable)
 
 
 def _fractions(low: int = 0) -> st.SearchStrategy[Fraction]:
@@ -78,7 +92,7 @@ def rule_sets(draw: st.DrawFn, at: datetime) -> RuleSet:
     )
     gifts = tuple(
         Gift(name, draw(st.integers(1, 10**5)))
-        for name in draw(st.lists(texts, min_size=1, max_size=5, unique=True))
+        for name in draw(st.lists(gift_names, min_size=1, max_size=5, unique=True))
     )
     if draw(st.booleans()):
         pay = CreatorPay(

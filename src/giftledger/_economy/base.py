@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -47,6 +46,7 @@ from .._ledger.model import (
 )
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
+from .._ledger.text import check_text
 from .._money.amounts import Rounding, round_fraction, to_fraction
 from .._money.units import get_unit
 from .fx import RateSource
@@ -66,30 +66,6 @@ _FREE = BalanceRule.unrestricted()
 
 #: The longest viewer or creator name (the chain's keys and account names embed it).
 MAX_NAME = 128
-
-# Characters that can forge or hide text in a report: controls (Cc), line and
-# paragraph separators (Zl, Zp) and bidirectional overrides and isolates.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def check_text(value: str, what: str) -> str:
-    """Return ``value`` unless it holds a character that could forge a line of a report.
-
-    Refused: control characters (category Cc), line and paragraph separators
-    (Zl, Zp) and bidirectional overrides and isolates (U+202A–U+202E,
-    U+2066–U+2069). Joiners such as ZWJ stay allowed.
-
-    Raises:
-        InvalidArgument: naming the character, as ``U+XXXX`` and its Unicode name.
-    """
-    for ch in value:
-        if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            name = unicodedata.name(ch, "a control character")
-            raise InvalidArgument(
-                f"{what} {value!r} holds U+{ord(ch):04X} ({name}); control characters, "
-                f"line separators and bidirectional overrides are not allowed"
-            )
-    return value
 
 
 def _fingerprint(*parts: object) -> str:
@@ -366,6 +342,8 @@ class ChainBase:
 
     @staticmethod
     def _check_name(name: object, what: str) -> str:
+        if isinstance(name, str):
+            check_text(name, f"{what} name")  # first, so the error names the character
         if not isinstance(name, str) or not name or ":" in name or name != name.strip():
             raise InvalidArgument(
                 f"{what} name {name!r} must be a non-empty string without ':' or surrounding spaces"
@@ -374,7 +352,7 @@ class ChainBase:
             raise InvalidArgument(
                 f"{what} name {name[:20]!r}… is {len(name)} characters long; the most is {MAX_NAME}"
             )
-        return check_text(name, f"{what} name")
+        return name
 
     @staticmethod
     def _check_age(age: object) -> int | None:

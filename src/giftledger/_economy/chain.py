@@ -57,6 +57,7 @@ from .._errors import (
     AccountExists,
     CurrencyMismatch,
     DuplicateKeyConflict,
+    GiftLedgerError,
     InsufficientFunds,
     InvalidArgument,
     InvalidEconomy,
@@ -458,13 +459,8 @@ class GiftEconomy(Withdrawals, Refunds):
         key = self._caller_key(key)
         wallet = f"viewers:{viewer}:coins"
         request = ("buy_coins", viewer, pack, channel, region)
-        try:
-            store = self._rules(self._now()).store_fee(channel).account
-        except UnknownRule:
-            store = None
         lock = [wallet, "liabilities:deferred-revenue", "platform:coin-supply"]
-        if store is not None:
-            lock += [f"assets:stores:{store}", f"expenses:store-fees:{store}"]
+        lock += self._purchase_accounts(viewer, pack, channel, region)
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
             profile = self._party(w, "viewer", viewer, now)
@@ -561,6 +557,41 @@ class GiftEconomy(Withdrawals, Refunds):
             )
 
         return self._execute(key, request, lock, quote, dry_run)
+
+    def _purchase_accounts(
+        self, viewer: str, pack: int, channel: str, region: str | None
+    ) -> list[str]:
+        """The accounts a purchase will most likely post to, read before the lock, so
+        that they are all locked at once (in name order, before the chain's head) and
+        PostgreSQL writers never deadlock on them. The quote decides under the lock."""
+        try:
+            now = self._now()
+            rules = self._rules(now)
+            where = region
+            if where is None:
+                with self.ledger.store.read() as r:
+                    where = self._party(r, "viewer", viewer, now).region
+            where = where or "*"
+            ccy = rules.pack(pack, channel, where).price.currency.code
+            shop = rules.store_fee(channel).account
+        except GiftLedgerError:
+            return []  # the quote will say what is wrong
+        names = [
+            self._ccy(f"assets:stores:{shop}", ccy),
+            self._ccy(f"expenses:store-fees:{shop}", ccy),
+            self._ccy(f"liabilities:tax-payable:{where}", ccy),
+        ]
+        if ccy != self.books:
+            names += [f"trading:{ccy}", f"trading:{self.books}"]
+        return names
+
+    def _payout_trading(self, creator: str) -> list[str]:
+        """The trading account of the creator's payout currency, to lock up front."""
+        try:
+            with self.ledger.store.read() as r:
+                return [f"trading:{self._creator_currency(r, creator)}"]
+        except GiftLedgerError:
+            return []
 
     # -- gift --------------------------------------------------------------------------
 
@@ -710,6 +741,45 @@ class GiftEconomy(Withdrawals, Refunds):
 
         return self._execute(key, request, lock, quote, dry_run)
 
+    def reverse_gift(
+        self, gift: Transaction | int, *, key: str | None = None, dry_run: bool = False
+    ) -> Transaction:
+        """Undo a gift sent by mistake: its mirror image, linked both ways (a
+        ``REVERSAL`` entry). The coins return to the wallet and their lot slices to
+        their lots; the Diamonds and what the creator was owed go back; a
+        share-of-price carry the gift left is taken back at the next conversion.
+
+        ``Ledger.reverse`` refuses chain entries: a purchase is undone with
+        :meth:`refund_purchase` or :meth:`chargeback`, a withdrawal with
+        :meth:`fail_withdrawal`.
+
+        Raises:
+            UnknownTransaction: not a gift.
+            AlreadyReversed: it was reversed before, or a lot it spent was refunded
+                since (the coins could not go back to it).
+            InsufficientFunds: the creator no longer holds its Diamonds or payable.
+        """
+        from .._errors import AlreadyReversed, UnknownTransaction
+
+        key = self._caller_key(key)
+        tx_id = gift.id if isinstance(gift, Transaction) else gift
+        try:
+            tx = self.ledger.transaction(tx_id)
+        except UnknownTransaction:
+            tx = None
+        rec = record_of(tx) if tx is not None else None
+        if tx is None or not isinstance(rec, GiftRecord):
+            raise UnknownTransaction(f"no gift with id {tx_id!r}")
+        lots = {lot.id: lot for lot in self.coin_lots(rec.viewer)}
+        for s in rec.lots:
+            lot = lots.get(s.lot)
+            if lot is not None and lot.refunded is not None:
+                raise AlreadyReversed(
+                    f"gift {tx.id} spent coins of purchase {lot.id}, refunded by entry "
+                    f"{lot.refunded}; its coins cannot go back to that lot"
+                )
+        return self.ledger._reverse(tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run)
+
     # -- convert -----------------------------------------------------------------------
 
     def convert_diamonds(
@@ -756,7 +826,9 @@ class GiftEconomy(Withdrawals, Refunds):
         cash = f"creators:{creator}:cash"
         request = ("convert", creator, diamonds)
         b = self.books
-        lock = (d_acct, payable, cash, "platform:diamond-supply", "revenue:gifts")
+        lock = [d_acct, payable, cash, "platform:diamond-supply", "revenue:gifts"]
+        lock += ["expenses:creator-pay-adjustments", "revenue:creator-pay-adjustments"]
+        lock += [f"trading:{b}", *self._payout_trading(creator)]
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
             self._require(w, d_acct, "creator", creator)
@@ -975,7 +1047,8 @@ class GiftEconomy(Withdrawals, Refunds):
                     f"{earlier.id}) for other views; a period is paid once"
                 )
             try:
-                return self._execute(key, request, (cash, pool_name), quote, dry_run)
+                lock = [cash, pool_name, f"trading:{pool_ccy}", *self._payout_trading(creator)]
+                return self._execute(key, request, lock, quote, dry_run)
             except DuplicateKeyConflict:
                 if self.ledger.find(paid_once) is None:
                     raise

@@ -75,6 +75,7 @@ class Refunds(ChainBase):
         lock = sorted(
             {wallet, "liabilities:deferred-revenue", "platform:coin-supply"}
             | {p.account for p in tx.postings}
+            | {f"viewers:{bought.viewer}:receivable", "expenses:refund-losses"}
         )
 
         def quote(w: StoreWriter, now: datetime) -> Quote:

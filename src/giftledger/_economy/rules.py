@@ -42,9 +42,11 @@ from moneyed import Money
 from .._errors import (
     FloatNotAllowed,
     GiftLedgerError,
+    InvalidArgument,
     InvalidEconomy,
     UnknownRule,
 )
+from .._ledger.text import check_text
 from .._money.amounts import Rounding, to_minor
 from .._money.units import UnitKind, get_unit, register_unit
 
@@ -438,6 +440,10 @@ class Gift:
 
     def __attrs_post_init__(self) -> None:
         _text(self, "name")
+        try:
+            check_text(self.name, "gift name")
+        except InvalidArgument as exc:
+            raise InvalidEconomy(f"name: {exc}") from None
         _int(self, "coins", low=1)
 
 

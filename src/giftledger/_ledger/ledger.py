@@ -875,7 +875,10 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         Raises:
             UnknownTransaction: no such entry.
             AlreadyReversed: it was reversed before.
-            NotReversible: it is a hold, a void, an expiry or itself a reversal.
+            NotReversible: it is a hold, a void, an expiry or itself a reversal, or
+                one of giftledger's chain entries (it carries ``gl.*`` metadata):
+                those are undone through the chain (``refund_purchase``,
+                ``fail_withdrawal`` …), so the chain's records stay true.
             InsufficientFunds: the reversal would break a balance rule and
                 ``force`` is false.
         """
@@ -889,6 +892,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             effective_at=effective_at,
             force=force,
             dry_run=dry_run,
+            chain_entries=False,
         )
 
     def _reverse(
@@ -901,8 +905,9 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         effective_at: datetime | None = None,
         force: bool = False,
         dry_run: bool = False,
+        chain_entries: bool = True,
     ) -> Transaction:
-        """:meth:`reverse` without the namespace check: for giftledger's chain."""
+        """:meth:`reverse` without the namespace checks: for giftledger's chain."""
         tx_id = transaction.id if isinstance(transaction, Transaction) else transaction
         request = ("reverse", tx_id, memo, metadata, effective_at, force)
 
@@ -918,6 +923,12 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                 raise NotReversible(
                     f"transaction {tx_id} is a {original.kind.value} entry; only posted "
                     f"transactions can be reversed"
+                )
+            if not chain_entries and any(k.startswith("gl.") for k, _ in original.metadata):
+                raise NotReversible(
+                    f"transaction {tx_id} is one of giftledger's chain entries (it carries "
+                    f"gl.* metadata); undo it through the chain (refund_purchase, "
+                    f"chargeback, fail_withdrawal …) so the chain's records stay true"
                 )
             if original.reversed_by is not None:
                 raise AlreadyReversed(
