@@ -710,19 +710,17 @@ class GiftEconomy(Withdrawals, Refunds):
                 Posting(wallet, _D, coins, coin),
                 Posting("platform:coin-supply", _C, coins, coin),
             ]
-            opens = [self._account("platform:coin-supply", coin, _D, _FREE)]
+            # Every account a gift posts to besides the parties' is a platform account
+            # opened with the rules record (see ChainBase._record_rules): no opens.
             if released:
                 postings.append(Posting("liabilities:deferred-revenue", _D, released, b))
             if owed:
                 postings.append(Posting(payable, _C, owed, b))
             if cut > 0:
-                opens.append(self._account("revenue:gifts", b, _C, _FREE))
                 postings.append(Posting("revenue:gifts", _C, cut, b))
             elif cut < 0:
-                opens.append(self._account("expenses:gift-shortfall", b, _D))
                 postings.append(Posting("expenses:gift-shortfall", _D, -cut, b))
             if units:
-                opens.append(self._account("platform:diamond-supply", unit, _D, _FREE))
                 postings.append(Posting("platform:diamond-supply", _D, units, unit))
                 postings.append(Posting(diamonds_acct, _C, units, unit))
             rec = GiftRecord(
@@ -735,11 +733,14 @@ class GiftEconomy(Withdrawals, Refunds):
                 tuple(postings),
                 f"{viewer} sends {quantity} x {g.name} to {creator}",
                 rec.to_meta(),
-                (),
-                tuple(opens),
             )
 
-        return self._execute(key, request, lock, quote, dry_run)
+        written = None
+        try:
+            written = self._execute(key, request, lock, quote, dry_run)
+        finally:
+            self._lots.settle(viewer, None if dry_run else written)
+        return written
 
     def reverse_gift(
         self, gift: Transaction | int, *, key: str | None = None, dry_run: bool = False

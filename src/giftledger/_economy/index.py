@@ -24,8 +24,8 @@ import attrs
 
 from .._ledger.model import EntryKind, Side, Transaction
 from .._ledger.store import StoreReader
-from .lots import CoinLot, LotSlice, _spend, encode_slices, slice_of
-from .records import OP, GiftRecord, PurchaseRecord, RefundRecord, record_of
+from .lots import CoinLot, LotSlice, _spend, slice_of
+from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
 
 __all__ = ["LotIndex", "ViewerLots", "first_id_at"]
 
@@ -62,10 +62,10 @@ class ViewerLots:
     lots: dict[int, CoinLot] = attrs.Factory(dict)
     order: list[int] = attrs.Factory(list)
     first_open: int = 0
-    # The gift this process just quoted, as (the id its entry will have, its lots
-    # text, its slices): when that entry shows up in the wallet's history, its
-    # slices are applied without parsing the record again.
-    pending: tuple[int, str, tuple[LotSlice, ...]] | None = None
+    # The gift this process just wrote, as (the id of its entry, the coins it took
+    # from the wallet, its slices): when that entry shows up in the wallet's
+    # history, its slices are applied without reading and parsing it again.
+    pending: tuple[int, int, tuple[LotSlice, ...]] | None = None
 
     def take(self, coins: int) -> tuple[LotSlice, ...] | None:
         """The slices that spending ``coins`` takes, first in, first out; None if the
@@ -89,23 +89,20 @@ class ViewerLots:
         return None
 
     def expect(self, entry_id: int, slices: tuple[LotSlice, ...]) -> None:
-        """Remember that entry ``entry_id`` should be the gift spending ``slices``."""
-        self.pending = (entry_id, encode_slices(slices), slices)
+        """Remember that entry ``entry_id`` is the gift spending ``slices``, once its
+        write has committed (the chain calls :meth:`LotIndex.settle` after the write
+        either way, so a failed or dry-run write leaves nothing expected)."""
+        self.pending = (entry_id, sum(s.coins for s in slices), slices)
+
+    def _spend_pending(self, slices: tuple[LotSlice, ...]) -> None:
+        lots = self.lots
+        for s in slices:
+            lot = lots.get(s.lot)
+            if lot is not None:
+                lots[s.lot] = _spend(lot, s, +1)
 
     def apply(self, tx: Transaction, r: StoreReader, wallet: str = "") -> None:
         """Fold one wallet entry in."""
-        pending = self.pending
-        if pending is not None and pending[0] == tx.id:
-            self.pending = None
-            if tx.kind is EntryKind.POST:
-                meta = dict(tx.metadata)
-                if meta.get(OP) == "send_gift" and meta.get("gl.lots") == pending[1]:
-                    lots = self.lots
-                    for s in pending[2]:
-                        lot = lots.get(s.lot)
-                        if lot is not None:
-                            lots[s.lot] = _spend(lot, s, +1)
-                    return
         if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
             original = r.transaction(tx.reverses)
             if original is not None and record_of(original) is not None:
@@ -201,6 +198,18 @@ def _fold(r: StoreReader, wallet: str, state: ViewerLots) -> ViewerLots:
             if row.transaction_id == last:
                 continue  # several postings of one entry
             last = row.transaction_id
+            pending = state.pending
+            if (
+                pending is not None
+                and pending[0] == last
+                and row.posting.side is Side.DEBIT
+                and row.posting.minor == pending[1]
+            ):
+                # The gift this process just wrote (its write committed): no need to
+                # read its entry and parse its record again.
+                state.pending = None
+                state._spend_pending(pending[2])
+                continue
             tx = r.transaction(last)
             if tx is not None:
                 state.apply(tx, r, wallet)
@@ -254,6 +263,18 @@ class LotIndex:
                 if found is not None and found.transaction_id is not None:
                     lots[i] = attrs.evolve(lot, refunded=found.transaction_id)
         return tuple(lots)
+
+    def settle(self, viewer: str, written: Transaction | None) -> None:
+        """After a gift's write: keep what :meth:`ViewerLots.expect` noted only if the
+        entry it expected was written (not a failure, a dry run or a replay)."""
+        with self._lock:
+            state = self._viewers.get(viewer)
+            if (
+                state is not None
+                and state.pending is not None
+                and (written is None or written.id != state.pending[0])
+            ):
+                state.pending = None
 
     def forget(self, viewer: str) -> None:
         """Drop what is kept of ``viewer`` (after a write that was rolled back)."""
