@@ -771,15 +771,25 @@ class GiftEconomy(Withdrawals, Refunds):
         rec = record_of(tx) if tx is not None else None
         if tx is None or not isinstance(rec, GiftRecord):
             raise UnknownTransaction(f"no gift with id {tx_id!r}")
-        lots = {lot.id: lot for lot in self.coin_lots(rec.viewer)}
-        for s in rec.lots:
-            lot = lots.get(s.lot)
-            if lot is not None and lot.refunded is not None:
-                raise AlreadyReversed(
-                    f"gift {tx.id} spent coins of purchase {lot.id}, refunded by entry "
-                    f"{lot.refunded}; its coins cannot go back to that lot"
-                )
-        return self.ledger._reverse(tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run)
+        wallet = f"viewers:{rec.viewer}:coins"
+
+        def still_undoable(w: StoreWriter, original: Transaction) -> None:
+            # Under the wallet's lock, as a refund of the same lots checks under it:
+            # the two are one after the other, whichever comes first.
+            w.lock_accounts(sorted({wallet, *(p.account for p in original.postings)}))
+            lots = self._lots.of(w, rec.viewer).lots
+            for s in rec.lots:
+                lot = lots.get(s.lot)
+                refund = w.idempotency(f"gl:refund:{s.lot}")
+                if (lot is not None and lot.refunded is not None) or refund is not None:
+                    raise AlreadyReversed(
+                        f"gift {tx.id} spent coins of purchase {s.lot}, refunded since; its "
+                        f"coins cannot go back to that lot"
+                    )
+
+        return self.ledger._reverse(
+            tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run, guard=still_undoable
+        )
 
     # -- convert -----------------------------------------------------------------------
 
@@ -1031,7 +1041,10 @@ class GiftEconomy(Withdrawals, Refunds):
             )
 
         for _ in range(2):
-            earlier = self.ledger.find(paid_once)
+            # Books of the previous release kept a paid period under views:<…> instead.
+            earlier = self.ledger.find(paid_once) or self._legacy_views(
+                f"views:{creator}:{prog.name}:{period}", creator, period
+            )
             if earlier is not None:
                 # A period is paid once: the same request returns the first payment.
                 first = record_of(earlier)
@@ -1054,6 +1067,17 @@ class GiftEconomy(Withdrawals, Refunds):
                 if self.ledger.find(paid_once) is None:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _legacy_views(self, key: str, creator: str, period: str) -> Transaction | None:
+        """A period the previous release paid, under its caller-visible default key."""
+        try:
+            found = self.ledger.find(key)
+        except GiftLedgerError:
+            return None
+        rec = record_of(found) if found is not None else None
+        if isinstance(rec, ViewPayRecord) and (rec.creator, rec.period) == (creator, period):
+            return found
+        return None
 
     # -- reports -----------------------------------------------------------------------
 

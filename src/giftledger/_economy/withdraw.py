@@ -362,13 +362,20 @@ class Withdrawals(ChainBase):
         ccy, fee = rec.currency, rec.fee
         flight = tx.postings[1].account
         amount = tx.postings[0].minor
-        posted = self.ledger._post_hold(
-            tx.id,
-            key=f"gl:withdrawal:{tx.id}:post",
-            memo=f"withdrawal {tx.id} paid",
-            metadata=WithdrawalPostRecord(tx.id).to_meta(),
-            dry_run=dry_run,
-        )
+        settle_key = f"gl:withdrawal:{tx.id}:settle"
+        settled = self.ledger.find(settle_key)
+        if settled is not None and isinstance(record_of(settled), WithdrawalSettleRecord):
+            return settled  # done before (perhaps by the previous release): idempotent
+        # A hold posted before a crash (or by the previous release) is not posted again.
+        posted = self.ledger.find(f"gl:withdrawal:{tx.id}:post")
+        if posted is None or dry_run:
+            posted = self.ledger._post_hold(
+                tx.id,
+                key=f"gl:withdrawal:{tx.id}:post",
+                memo=f"withdrawal {tx.id} paid",
+                metadata=WithdrawalPostRecord(tx.id).to_meta(),
+                dry_run=dry_run,
+            )
         if dry_run:
             return posted
         bank = self._account(self._ccy("assets:bank", ccy), ccy, _D, BalanceRule.unrestricted())

@@ -80,7 +80,7 @@ class HoldsMixin(WriteCore):
             plus what :meth:`transfer` raises.
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._hold(
             debit,
             credit,
@@ -230,7 +230,7 @@ class HoldsMixin(WriteCore):
             InvalidTransaction: ``amount`` is more than the hold or not positive.
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._post_hold(
             hold,
             amount,
@@ -321,7 +321,7 @@ class HoldsMixin(WriteCore):
             UnknownHold, HoldNotPending, HoldExpired: as for :meth:`post_hold`.
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._void_hold(hold, key=key, memo=memo, metadata=metadata, dry_run=dry_run)
 
     def _void_hold(

@@ -174,7 +174,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                 the chain's namespace.
             UnknownUnit: the unit is not known.
         """
-        refuse_reserved(None, metadata)
+        metadata = refuse_reserved(None, metadata)
         return self._open_account(
             name,
             unit,
@@ -360,8 +360,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             >>> tx.id, book.balance("revenue:sales")
             (1, Money('9.99', 'USD'))
         """
-        if metadata or (type(key) is str and key.startswith("gl:")):
-            refuse_reserved(key, metadata)
+        if metadata or (isinstance(key, str) and key.startswith("gl:")):
+            metadata = refuse_reserved(key, metadata)
         # Positional: the cheapest call on the hot path (see _post).
         return self._post(postings, key, memo, metadata, effective_at, rates, dry_run, guard)
 
@@ -547,7 +547,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                 fingerprint = None
                 try:
                     if refuse and (key is not None or metadata):
-                        refuse_reserved(key, metadata)
+                        metadata = refuse_reserved(key, metadata)
                     if key is not None:
                         _check_key(key)
                         # The same request tuple as post() builds, so a key posted
@@ -632,7 +632,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             plus everything :meth:`post` raises.
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._transfer(
             debit,
             credit,
@@ -731,7 +731,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             (Money('5.00', 'USD'), 'DIAMOND/USD=1/200')
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._convert(
             debit,
             credit,
@@ -883,7 +883,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                 ``force`` is false.
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._reverse(
             transaction,
             key=key,
@@ -906,8 +906,10 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         force: bool = False,
         dry_run: bool = False,
         chain_entries: bool = True,
+        guard: Callable[[StoreWriter, Transaction], object] | None = None,
     ) -> Transaction:
-        """:meth:`reverse` without the namespace checks: for giftledger's chain."""
+        """:meth:`reverse` without the namespace checks: for giftledger's chain, whose
+        ``guard`` checks, inside the locked write, that the entry may still be undone."""
         tx_id = transaction.id if isinstance(transaction, Transaction) else transaction
         request = ("reverse", tx_id, memo, metadata, effective_at, force)
 
@@ -930,6 +932,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
                     f"gl.* metadata); undo it through the chain (refund_purchase, "
                     f"chargeback, fail_withdrawal …) so the chain's records stay true"
                 )
+            if guard is not None:
+                guard(w, original)
             if original.reversed_by is not None:
                 raise AlreadyReversed(
                     f"transaction {tx_id} was already reversed by transaction "
@@ -1001,7 +1005,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             (<EntryKind.NOTE: 'note'>, (), 1)
         """
         if key is not None or metadata:
-            refuse_reserved(key, metadata)
+            metadata = refuse_reserved(key, metadata)
         return self._note(
             memo=memo, metadata=metadata, key=key, effective_at=effective_at, dry_run=dry_run
         )

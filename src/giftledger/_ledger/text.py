@@ -20,8 +20,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from typing import TypeVar
 
 from .._errors import InvalidArgument
+
+M = TypeVar("M")
 
 __all__ = [
     "RESERVED_KEY_PREFIX",
@@ -89,11 +92,18 @@ def check_text(value: object, what: str) -> str:
     return value
 
 
-def refuse_reserved(key: object, metadata: object) -> None:
+def refuse_reserved(key: object, metadata: M) -> M:
     """Refuse an idempotency key or metadata keys in the chain's namespace.
 
     Called by every public writing method of the ledger; the chain writes
     through their private twins, which do not call it.
+
+    Returns:
+        ``metadata`` as a new plain dict of the very pairs that were checked (the
+        pairs a store will keep), so neither a mapping whose ``__iter__`` hides
+        keys nor a caller changing its dict afterwards (in a ``guard``) can slip a
+        reserved key past the check; ``metadata`` itself if it is empty or not a
+        mapping (the write refuses that later).
 
     Raises:
         InvalidArgument: naming the key and the rule.
@@ -104,10 +114,13 @@ def refuse_reserved(key: object, metadata: object) -> None:
             f"{RESERVED_KEY_PREFIX!r} are reserved for giftledger's chain; choose another key"
         )
     if metadata and isinstance(metadata, Mapping):
-        for name in metadata:
+        pairs = dict(metadata.items())
+        for name in pairs:
             if isinstance(name, str) and name.startswith(RESERVED_METADATA_PREFIX):
                 raise InvalidArgument(
                     f"metadata key {name!r} is refused: metadata keys starting with "
                     f"{RESERVED_METADATA_PREFIX!r} are reserved for giftledger's chain; "
                     f"choose another key"
                 )
+        return pairs  # type: ignore[return-value]
+    return metadata
