@@ -187,10 +187,12 @@ class ChainBase:
     # -- the rules in the journal ------------------------------------------------------
 
     @staticmethod
-    def _records_under(r: StoreReader, prefix: str) -> list[tuple[Transaction, ChainRecord]]:
-        """The records written under keys ``<prefix>0``, ``<prefix>1`` …, in order."""
+    def _records_under(
+        r: StoreReader, prefix: str, seq: int = 0
+    ) -> list[tuple[Transaction, ChainRecord]]:
+        """The records written under keys ``<prefix><seq>``, ``<prefix><seq + 1>`` …,
+        in order, up to the first key not taken."""
         out: list[tuple[Transaction, ChainRecord]] = []
-        seq = 0
         while True:
             found = r.idempotency(f"{prefix}{seq}")
             if found is None or found.transaction_id is None:
@@ -369,18 +371,9 @@ class ChainBase:
         or, for a party opened by the previous release, its account's metadata."""
         with self._party_lock:
             cached = list(self._party_cache.get((role, name), ()))
-        prefix = f"gl:party:{role}:{name}:"
-        seq = len(cached)
-        while True:
-            found = r.idempotency(f"{prefix}{seq}")
-            if found is None or found.transaction_id is None:
-                break
-            tx = r.transaction(found.transaction_id)
-            rec = record_of(tx) if tx is not None else None
-            if tx is None or not isinstance(rec, PartyRecord):
-                break
-            cached.append((tx.effective_at, rec))
-            seq += 1
+        for tx, rec in self._records_under(r, f"gl:party:{role}:{name}:", len(cached)):
+            if isinstance(rec, PartyRecord):
+                cached.append((tx.effective_at, rec))
         if cached:
             with self._party_lock:
                 self._party_cache[(role, name)] = cached

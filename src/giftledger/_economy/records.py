@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, ClassVar, TypeVar, Union
+from typing import Any, ClassVar, TypeVar, Union, get_args
 
 import attrs
 
@@ -411,19 +411,7 @@ ChainRecord = Union[  # noqa: UP007 - a runtime alias
 ]
 
 _KINDS: dict[str, type[_Record]] = {}
-for _cls in (
-    PurchaseRecord,
-    GiftRecord,
-    ConversionRecord,
-    WithdrawalRecord,
-    WithdrawalPostRecord,
-    WithdrawalSettleRecord,
-    WithdrawalFailRecord,
-    RefundRecord,
-    ViewPayRecord,
-    PartyRecord,
-    RulesRecord,
-):
+for _cls in get_args(ChainRecord):
     _KINDS[_cls.op] = _cls
     for _alias in _cls._ops:
         _KINDS[_alias] = _cls
