@@ -23,7 +23,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 from moneyed import Money
@@ -46,8 +46,25 @@ from .._money.amounts import from_minor
 from .._money.formatting import format_money
 
 if TYPE_CHECKING:
-    from .._economy.chain import GiftEconomy
     from .._ledger.ledger import Ledger
+
+
+class Chain(Protocol):
+    """What a report reads of a :class:`~giftledger.GiftEconomy`: its ledger, its
+    units and its parties' profiles (all public), nothing private."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def books(self) -> str: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    def creator(self, name: str, at: datetime | None = None) -> PartyRecord: ...
+
+    def party_history(self, role: str, name: str) -> tuple[tuple[datetime, PartyRecord], ...]: ...
 
 __all__ = [
     "Explanation",
@@ -247,7 +264,7 @@ def first_id_at(book: Ledger, at: datetime) -> int:
 
 
 def _creator_entries(
-    app: GiftEconomy, creator: str, start: datetime | None = None, end: datetime | None = None
+    app: Chain, creator: str, start: datetime | None = None, end: datetime | None = None
 ) -> Iterator[tuple[Transaction, object]]:
     """The creator's chain entries with their records, oldest first, found through
     the creator's own accounts (their histories and the holds on their cash), not
@@ -277,7 +294,7 @@ def _creator_entries(
             yield tx, rec
 
 
-def explain(app: GiftEconomy, creator: str) -> Explanation:
+def explain(app: Chain, creator: str) -> Explanation:
     """Trace a creator's earnings; see :class:`Explanation`."""
     book = app.ledger
     currency = app.creator(creator).payout_currency or app.books
@@ -448,7 +465,7 @@ class Statement:
 
 
 def statement(
-    app: GiftEconomy,
+    app: Chain,
     creator: str,
     *,
     start: datetime | None = None,
