@@ -300,7 +300,9 @@ def account_names(*, max_depth: int = 4, nasty: bool = True) -> st.SearchStrateg
         # No character check_text refuses: Cc, Zl, Zp and the bidi overrides/isolates.
         st.characters(
             exclude_categories=("Cc", "Cs", "Zl", "Zp"),
-            exclude_characters=":\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+            exclude_characters=(
+                ":\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+            ),
         ),
         min_size=1,
         max_size=12,

@@ -12,7 +12,7 @@ import pytest
 import giftledger as gl
 from giftledger._ledger.text import _HOSTILE
 
-BIDI = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 
 
 def _refused(ch: str) -> bool:

@@ -5,7 +5,8 @@ Two checks, one idea each:
 - :func:`check_text` refuses the characters that let a name or a key pretend to
   be something else once printed: control characters (Unicode category Cc, NUL
   and newline among them), the line and paragraph separators (Zl, Zp) and the
-  bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+  bidirectional marks, overrides and isolates (U+061C, U+200E, U+200F,
+  U+202A–U+202E, U+2066–U+2069), which
   reorder what a reader sees. Joiners (ZWJ, ZWNJ) and other format characters
   stay allowed: emoji sequences and many scripts need them. Account names and
   idempotency keys go through it; memos may hold newlines and do not.
@@ -42,7 +43,11 @@ RESERVED_KEY_PREFIX = "gl:"
 # Cc is exactly U+0000–U+001F and U+007F–U+009F (Unicode never adds to it); Zl is
 # U+2028 alone and Zp U+2029 alone. One character class: a regex search is far
 # cheaper than a unicodedata call per character on the hot path of a keyed post.
-_HOSTILE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The bidi marks U+061C, U+200E and U+200F are invisible too, and make "bob\u200f" look
+# like "bob": they are refused with the overrides and isolates.
+_HOSTILE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def describe_char(ch: str) -> str:
@@ -57,7 +62,8 @@ def check_text(value: object, what: str) -> str:
 
     Refused: control characters (category Cc, which includes NUL, tab and
     newline), line and paragraph separators (Zl, Zp) and bidirectional overrides
-    and isolates (U+202A–U+202E, U+2066–U+2069). Joiners such as ZWJ (U+200D)
+    and isolates and the bidi marks (U+061C, U+200E, U+200F, U+202A–U+202E,
+    U+2066–U+2069). Joiners such as ZWJ (U+200D)
     and ZWNJ (U+200C) are allowed.
 
     Args:

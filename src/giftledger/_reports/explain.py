@@ -20,7 +20,6 @@ locale with babel.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -42,6 +41,7 @@ from .._economy.records import (
 from .._errors import InvalidArgument
 from .._ledger.clock import require_aware
 from .._ledger.model import EntryKind, HoldStatus, Rate, Transaction
+from .._ledger.text import _HOSTILE
 from .._money.amounts import from_minor
 from .._money.formatting import format_money
 
@@ -208,12 +208,8 @@ class Explanation:
         return "\n".join(rows)
 
 
-_UNSAFE_CATEGORIES = ("Cc", "Zl", "Zp")
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def one_line(text: str) -> str:
-    """``text`` with every control, line-separator and bidi character escaped as
+    """``text`` with every character :func:`~giftledger.check_text` refuses escaped as
     ``\\uXXXX``, so a name or a memo can never add or reorder a line of a report.
 
     Example:
@@ -222,13 +218,7 @@ def one_line(text: str) -> str:
     """
     if text.isprintable():
         return text
-    out = []
-    for ch in text:
-        if ch in _BIDI or unicodedata.category(ch) in _UNSAFE_CATEGORIES:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _HOSTILE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _history_ids(
