@@ -38,8 +38,8 @@ cannot change before it posts. Every entry carries one typed record
 (``records``); the chain reads records, never metadata strings, and finds
 them through per-party indexes (``index``), never by reading the journal.
 
-The operations live beside the ideas they use: ``base`` (plumbing, parties,
-the rules in the journal), ``lots`` and ``index`` (coin-lot provenance),
+The operations live beside the ideas they use: ``base`` (plumbing, the rules
+in the journal), ``parties``, ``lots`` and ``index`` (coin-lot provenance),
 ``withdraw`` and ``refunds``, ``views`` (view-based pay); explanations and
 statements are in ``giftledger._reports``.
 """
@@ -51,10 +51,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-import attrs
-
 from .._errors import (
-    AccountExists,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
@@ -74,7 +71,6 @@ from .._ledger.model import (
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
-from .._money.units import get_unit
 from .base import (
     _C,
     _D,
@@ -84,12 +80,11 @@ from .base import (
     _scale,
     check_region,
     check_text,
-    profile_at,
 )
+from .parties import Parties
 from .records import (
     ConversionRecord,
     GiftRecord,
-    PartyRecord,
     PurchaseRecord,
     ViewPayRecord,
     record_of,
@@ -104,10 +99,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal"]
 
-_UNSET: object = object()
 
 
-class GiftEconomy(Withdrawals, Refunds):
+class GiftEconomy(Parties, Withdrawals, Refunds):
     """A platform's gift economy kept on a ledger.
 
     Args:
@@ -172,245 +166,6 @@ class GiftEconomy(Withdrawals, Refunds):
         assert hasattr(rec, "toml")
         economy = Economy.from_toml(rec.toml)
         return cls(book, economy, rates=rates)  # type: ignore[arg-type]
-
-    # -- parties -----------------------------------------------------------------------
-
-    def _open_party(self, rec: PartyRecord, opens: tuple[Account, ...]) -> None:
-        with self.ledger.store.read() as r:
-            found = self._party_records(r, rec.role, rec.name)
-        if not found:
-            try:
-                self._write_party(rec, opens, None, None, False, f"{rec.role} {rec.name} opens")
-                return
-            except DuplicateKeyConflict:  # opened meanwhile, with other attributes
-                with self.ledger.store.read() as r:
-                    found = self._party_records(r, rec.role, rec.name)
-        first = found[0][1]
-        if attrs.evolve(first, seq=0) != rec:
-            raise AccountExists(
-                f"{rec.role} {rec.name!r} is already open as {_profile_text(first)}; it cannot "
-                f"be opened again as {_profile_text(rec)}: record a change with "
-                f"update_{rec.role}()"
-            )
-
-    def open_viewer(self, name: str, *, region: str | None = None, age: int | None = None) -> str:
-        """Open a viewer's coin wallet (idempotently); return its account name.
-
-        The viewer's region and age are a journaled :class:`~giftledger.PartyRecord`;
-        :meth:`update_viewer` records a change. An age left as None is not
-        checked against the rules' minimum buyer age.
-
-        Raises:
-            UnknownRule: an unknown region.
-            AccountExists: the viewer is open with other attributes.
-        """
-        self._check_name(name, "viewer")
-        if region is not None:
-            check_region(region)
-        age = self._check_age(age)
-        wallet = f"viewers:{name}:coins"
-        rec = PartyRecord("viewer", name, 0, region, age, False, None)
-        self._open_party(rec, (self._account(wallet, self.coin, _C),))
-        return wallet
-
-    def open_creator(
-        self,
-        name: str,
-        *,
-        region: str | None = None,
-        payout_currency: str | None = None,
-        age: int | None = None,
-        verified: bool = False,
-    ) -> str:
-        """Open a creator's accounts (idempotently); return the Diamond account's name.
-
-        Args:
-            region: ISO 3166 country code (checked against withdrawal regions).
-            payout_currency: the currency the creator is paid in (default: the
-                books' currency); it must be one the rules allow.
-            age: checked against the withdrawal policy's minimum age (None: not
-                declared, not checked).
-            verified: identity verified (KYC), if the withdrawal policy requires it.
-
-        The profile is a journaled :class:`~giftledger.PartyRecord`;
-        :meth:`update_creator` records a change (a later KYC check, a birthday,
-        a move).
-
-        Raises:
-            UnknownRule: an unknown region or a payout currency the rules do not offer.
-            UnknownUnit: a currency code nobody knows.
-            AccountExists: the creator is open with other attributes.
-        """
-        self._check_name(name, "creator")
-        if region is not None:
-            check_region(region)
-        age = self._check_age(age)
-        if not isinstance(verified, bool):
-            raise InvalidArgument(f"verified {verified!r} must be True or False")
-        currency = self._check_payout(payout_currency)
-        diamonds = f"creators:{name}:diamonds"
-        rec = PartyRecord("creator", name, 0, region, age, verified, currency)
-        opens = (
-            self._account(diamonds, self.unit, _C),
-            self._account(f"creators:{name}:cash", currency, _C),
-            self._account(f"liabilities:creators-payable:{name}", self.books, _C),
-        )
-        self._open_party(rec, opens)
-        return diamonds
-
-    def _check_payout(self, payout_currency: object) -> str:
-        currency = self.books if payout_currency is None else payout_currency
-        if not isinstance(currency, str):
-            raise InvalidArgument(f"payout_currency {currency!r} must be a currency code")
-        get_unit(currency)
-        offered = self._rules(self._now()).payout_currencies
-        if currency not in offered and currency != self.books:
-            raise UnknownRule(
-                f"payout currency {currency!r} is not offered by {self.economy.name!r}; "
-                f"currencies: {', '.join(offered)}"
-            )
-        return currency
-
-    def update_viewer(
-        self,
-        name: str,
-        *,
-        region: str | object | None = _UNSET,
-        age: int | object | None = _UNSET,
-        effective_at: datetime | None = None,
-        key: str | None = None,
-        dry_run: bool = False,
-    ) -> Transaction:
-        """Record a change of a viewer's region or age, effective at ``effective_at``
-        (default: now). Fields not given keep their value. Returns the entry.
-
-        Raises:
-            UnknownAccount: no such viewer.
-        """
-        changes: dict[str, object] = {}
-        if region is not _UNSET:
-            changes["region"] = None if region is None else check_region(region)
-        if age is not _UNSET:
-            changes["age"] = self._check_age(age)
-        return self._update_party("viewer", name, changes, effective_at, key, dry_run)
-
-    def update_creator(
-        self,
-        name: str,
-        *,
-        region: str | object | None = _UNSET,
-        age: int | object | None = _UNSET,
-        verified: bool | object = _UNSET,
-        payout_currency: str | object = _UNSET,
-        effective_at: datetime | None = None,
-        key: str | None = None,
-        dry_run: bool = False,
-    ) -> Transaction:
-        """Record a change of a creator's profile — a KYC check passed, a birthday,
-        a move — effective at ``effective_at`` (default: now). Fields not given keep
-        their value; every later check uses the value in force. Returns the entry.
-
-        Example:
-            >>> import giftledger as gl
-            >>> econ = gl.presets.load("tiktok-live")
-            >>> book = gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from))
-            >>> app = gl.GiftEconomy(book, econ)
-            >>> _ = app.open_creator("bob", region="US", age=20)
-            >>> tx = app.update_creator("bob", verified=True)
-            >>> app.creator("bob").verified
-            True
-
-        Raises:
-            UnknownAccount: no such creator.
-            InvalidArgument: a change of payout currency (the cash account's
-                currency is fixed; open a new creator account instead).
-        """
-        changes: dict[str, object] = {}
-        if region is not _UNSET:
-            changes["region"] = None if region is None else check_region(region)
-        if age is not _UNSET:
-            changes["age"] = self._check_age(age)
-        if verified is not _UNSET:
-            if not isinstance(verified, bool):
-                raise InvalidArgument(f"verified {verified!r} must be True or False")
-            changes["verified"] = verified
-        if payout_currency is not _UNSET:
-            changes["payout_currency"] = payout_currency
-        return self._update_party("creator", name, changes, effective_at, key, dry_run)
-
-    def _update_party(
-        self,
-        role: str,
-        name: str,
-        changes: dict[str, object],
-        effective_at: datetime | None,
-        key: str | None,
-        dry_run: bool,
-    ) -> Transaction:
-        """Write the party's next record. A caller's ``key`` is kept in the record (the
-        entry's own key is the party's next ``gl:party:`` key): a retry with it returns
-        the first change; the same key for another change is DuplicateKeyConflict."""
-        self._check_name(name, role)
-        key = self._caller_key(key)
-        if effective_at is not None:
-            from .._ledger.clock import require_aware
-
-            effective_at = require_aware(effective_at, "effective_at")
-        for _ in range(16):
-            with self.ledger.store.read() as r:
-                records = self._party_records(r, role, name)
-            if not records:
-                self._party(r, role, name, self._now())  # raises UnknownAccount
-            latest = records[-1][1]
-            done = next((rec for _, rec in records if key is not None and rec.key == key), None)
-            if done is not None:
-                if any(getattr(done, k) != v for k, v in changes.items()):
-                    raise DuplicateKeyConflict(
-                        f"idempotency key {key!r} was already used for a different change; "
-                        f"use a new key for new content"
-                    )
-                first = self.ledger.find(f"gl:party:{role}:{name}:{done.seq}")
-                assert first is not None
-                return first
-            if "payout_currency" in changes and changes["payout_currency"] != (
-                latest.payout_currency or self.books
-            ):
-                raise InvalidArgument(
-                    f"the payout currency of {name!r} is {latest.payout_currency or self.books}; "
-                    f"it cannot change to {changes['payout_currency']!r} (its cash account "
-                    f"holds that currency)"
-                )
-            seq = max(latest.seq + 1, 0)
-            base = profile_at(records, effective_at or self._now())
-            rec = attrs.evolve(
-                base,
-                seq=seq,
-                key=key,
-                changed=",".join(sorted(changes)),
-                **changes,  # type: ignore[arg-type]
-            )
-            try:
-                return self._write_party(
-                    rec, (), None, effective_at, dry_run, f"{role} {name} changes"
-                )
-            except DuplicateKeyConflict:
-                continue  # another process recorded a change first: build on it
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def viewer(self, name: str, at: datetime | None = None) -> PartyRecord:
-        """The viewer's profile in force at ``at`` (default: now)."""
-        with self.ledger.store.read() as r:
-            return self._party(r, "viewer", name, at or self._now())
-
-    def creator(self, name: str, at: datetime | None = None) -> PartyRecord:
-        """The creator's profile in force at ``at`` (default: now)."""
-        with self.ledger.store.read() as r:
-            return self._party(r, "creator", name, at or self._now())
-
-    def party_history(self, role: str, name: str) -> tuple[tuple[datetime, PartyRecord], ...]:
-        """Every profile record of a party, oldest first, with its effective time."""
-        with self.ledger.store.read() as r:
-            return tuple(self._party_records(r, role, name))
 
     # -- buy ---------------------------------------------------------------------------
 
@@ -1146,10 +901,3 @@ class GiftEconomy(Withdrawals, Refunds):
             for tx in r.transactions(1):
                 parse(tx)
         return count
-
-
-def _profile_text(rec: PartyRecord) -> str:
-    parts = [f"region={rec.region!r}", f"age={rec.age!r}"]
-    if rec.role == "creator":
-        parts += [f"verified={rec.verified!r}", f"payout_currency={rec.payout_currency!r}"]
-    return ", ".join(parts)
