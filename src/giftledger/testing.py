@@ -39,7 +39,15 @@ from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
-import hypothesis.strategies as st
+try:
+    import hypothesis.strategies as st
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subprocess
+    if (exc.name or "").split(".")[0] != "hypothesis":
+        raise
+    raise ModuleNotFoundError(
+        'giftledger.testing needs Hypothesis; install it with: pip install "giftledger[testing]"',
+        name="hypothesis",
+    ) from None
 from moneyed import Money
 
 from ._errors import GiftLedgerError, InvalidArgument, UnitConflict, UnknownUnit
