@@ -17,6 +17,8 @@ Strategies:
       :func:`~giftledger.debit` / :func:`~giftledger.credit` specs.
     - :func:`ledgers`: a fresh :class:`~giftledger.Ledger` with accounts,
       transactions and holds already in it.
+    - :func:`rule_sets`, :func:`economies`: valid, dated economy rules (the
+      project's own TOML round-trip tests draw from them).
 
 Example:
     >>> from hypothesis import given, settings
@@ -34,7 +36,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -50,22 +52,38 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
     ) from None
 from moneyed import Money
 
+from ._economy.rules import (
+    CoinPack,
+    Confidence,
+    CreatorPay,
+    Economy,
+    Gift,
+    PayoutModel,
+    RuleSet,
+    Source,
+    StoreFee,
+    TaxRule,
+    WithdrawalPolicy,
+)
 from ._errors import GiftLedgerError, InvalidArgument, UnitConflict, UnknownUnit
 from ._ledger.clock import ManualClock
 from ._ledger.ledger import Ledger
 from ._ledger.model import Account, BalanceRule, PostingSpec, Side, credit, debit
 from ._ledger.store import Store
+from ._ledger.text import check_text
 from ._money.allocation import Leftover
 from ._money.amounts import MAX_MINOR, AmountLike, Rounding, from_minor, to_minor
 from ._money.units import Unit, get_unit, register_unit
 
 __all__ = [
+    "ECONOMY_START",
     "FIAT_CODES",
     "NASTY_SEGMENTS",
     "VIRTUAL_UNITS",
     "account_names",
     "amounts",
     "balanced_postings",
+    "economies",
     "fiat_units",
     "ledgers",
     "leftovers",
@@ -74,6 +92,7 @@ __all__ = [
     "rates",
     "ratios",
     "roundings",
+    "rule_sets",
     "units",
     "virtual_units",
 ]
@@ -538,3 +557,165 @@ def _lookup_or_register(code: str) -> Unit:
         return get_unit(code)
     except UnknownUnit:
         return _virtual(code, VIRTUAL_UNITS.get(code, 0))
+
+
+# -- economies ------------------------------------------------------------------------
+
+# Names: any text that does not start with whitespace (a blank name is invalid).
+_texts = st.builds(
+    str.__add__,
+    st.characters(exclude_categories=("Zs", "Zl", "Zp", "Cc", "Cs")),
+    st.text(max_size=19),
+)
+
+
+def _storable(text: str) -> bool:
+    try:
+        check_text(text, "name")
+    except InvalidArgument:
+        return False
+    return True
+
+
+# Gift names are shown in statements: no control, separator or bidi characters.
+_gift_names = _texts.filter(_storable)
+
+
+def _fractions(low: int = 0) -> st.SearchStrategy[Fraction]:
+    # Between low/d and 1, exact; denominators such as 3 or 7 make non-terminating values.
+    return st.integers(1, 1000).flatmap(lambda d: st.integers(low, d).map(lambda n: Fraction(n, d)))
+
+
+_any_fractions = _fractions()
+_positive_fractions = _fractions(1)
+_sources = st.builds(
+    Source,
+    citation=_texts,
+    as_of=st.none() | st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+    confidence=st.sampled_from(Confidence),
+    note=st.text(max_size=30),
+)
+
+
+def _usd(cents: int) -> Money:
+    return Money(Decimal(cents).scaleb(-2), "USD")
+
+
+#: When the first version of an economy drawn by :func:`economies` takes effect.
+ECONOMY_START = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn, at: datetime = ECONOMY_START) -> RuleSet:
+    """Valid :class:`~giftledger.RuleSet` records in force from ``at``: coin packs on
+    one to three channels, store fees, a gift catalog, either payout model, taxes
+    and a withdrawal policy, every figure exact (fractions, USD prices).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> from giftledger.testing import rule_sets
+        >>> @settings(max_examples=5)
+        ... @given(rule_sets())
+        ... def test_a_gift_is_found(rules):
+        ...     assert rules.gift(rules.gifts[0].name) == rules.gifts[0]
+        >>> test_a_gift_is_found()
+    """
+    channels = draw(st.lists(_texts, min_size=1, max_size=3, unique=True))
+    fees = tuple(
+        StoreFee(c, draw(_any_fractions), account=draw(st.sampled_from(["", "apple", c])))
+        for c in channels
+    )
+    packs = tuple(
+        CoinPack(coins, _usd(draw(st.integers(1, 10**6))), channel, region)
+        for (coins, channel, region) in draw(
+            st.lists(
+                st.tuples(
+                    st.integers(1, 10**6),
+                    st.sampled_from(channels),
+                    st.sampled_from(["*", "US", "DE"]),
+                ),
+                min_size=1,
+                max_size=6,
+                unique=True,
+            )
+        )
+    )
+    gifts = tuple(
+        Gift(name, draw(st.integers(1, 10**5)))
+        for name in draw(st.lists(_gift_names, min_size=1, max_size=5, unique=True))
+    )
+    if draw(st.booleans()):
+        pay = CreatorPay(
+            PayoutModel.DIAMOND_VALUE,
+            creator_units_per_coin=draw(_positive_fractions),
+            value_per_unit=draw(_positive_fractions),
+        )
+    else:
+        pay = CreatorPay(
+            PayoutModel.SHARE_OF_PRICE,
+            share=draw(_positive_fractions),
+            share_after_fees=draw(st.booleans()),
+        )
+    taxes = tuple(
+        TaxRule(region, draw(_any_fractions), draw(st.booleans()))
+        for region in draw(st.lists(st.sampled_from(["*", "US", "DE", "FR"]), unique=True))
+    )
+    minimum = draw(st.none() | st.integers(0, 10**5).map(_usd))
+    withdrawal = WithdrawalPolicy(
+        minimum=minimum,
+        fee_rate=draw(_any_fractions),
+        review_days=draw(st.integers(0, 30)),
+        methods=tuple(draw(st.lists(_texts, max_size=2))),
+        regions=frozenset(draw(st.lists(st.sampled_from(["US", "DE"])))),
+    )
+    return RuleSet(
+        effective_from=at,
+        coin_packs=packs,
+        store_fees=fees,
+        gifts=gifts,
+        creator_pay=pay,
+        taxes=taxes,
+        withdrawal=withdrawal,
+        min_buyer_age=draw(st.integers(0, 21)),
+    )
+
+
+@st.composite
+def economies(draw: st.DrawFn) -> Economy:
+    """Valid :class:`~giftledger.Economy` values in USD with COIN and DIAMOND: one to
+    three dated versions from :data:`ECONOMY_START` (see :func:`rule_sets`), and
+    sources on some of their figures.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> from giftledger import Economy
+        >>> from giftledger.testing import economies
+        >>> @settings(max_examples=5)
+        ... @given(economies())
+        ... def test_toml_round_trips(econ):
+        ...     assert Economy.from_toml(econ.to_toml()) == econ
+        >>> test_toml_round_trips()
+    """
+    offsets = sorted(set(draw(st.lists(st.integers(0, 10**6), min_size=1, max_size=3))))
+    versions = tuple(draw(rule_sets(ECONOMY_START + timedelta(minutes=m))) for m in offsets)
+    econ = Economy(
+        name=draw(_texts),
+        title=draw(st.text(max_size=20)),
+        books_currency="USD",
+        coin_unit="COIN",
+        creator_unit="DIAMOND",
+        versions=versions,
+        assumptions=tuple(draw(st.lists(_texts, max_size=3))),
+    )
+    paths = [f.path for f in econ.figures()]
+    chosen = draw(st.lists(st.sampled_from(paths), max_size=5, unique=True))
+    return Economy(
+        name=econ.name,
+        title=econ.title,
+        books_currency="USD",
+        coin_unit="COIN",
+        creator_unit="DIAMOND",
+        versions=versions,
+        assumptions=econ.assumptions,
+        sources={p: draw(_sources) for p in chosen},
+    )
