@@ -1,4 +1,4 @@
-"""giftledger.testing says how to install what it needs when Hypothesis is missing."""
+"""The testing kit: its import without Hypothesis, and st.from_type of giftledger types."""
 
 from __future__ import annotations
 
@@ -26,5 +26,31 @@ def test_giftledger_itself_imports_without_hypothesis() -> None:
     code = "import sys\nsys.modules['hypothesis'] = None\nimport giftledger\nprint('ok')\n"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "ok"
+
+
+def test_from_type_draws_giftledgers_strategies_in_a_fresh_interpreter() -> None:
+    # Only giftledger and hypothesis imported: the entry point registers the types.
+    code = (
+        "from decimal import Decimal\n"
+        "from hypothesis import given, settings, strategies as st\n"
+        "from moneyed import Money\n"
+        "import giftledger as gl\n"
+        "@settings(max_examples=25, deadline=None)\n"
+        "@given(st.from_type(gl.Unit), st.from_type(Money), st.from_type(gl.Transaction),\n"
+        "       st.from_type(gl.Economy))\n"
+        "def check(unit, money, tx, econ):\n"
+        "    assert 0 <= unit.exponent <= 4, unit\n"
+        "    exp = gl.get_unit(money.currency.code).exponent\n"
+        "    assert money.amount == money.amount.quantize(Decimal(1).scaleb(-exp))\n"
+        "    for code in {p.unit for p in tx.postings}:\n"
+        "        assert sum(p.signed for p in tx.postings if p.unit == code) == 0\n"
+        "    assert econ.rules_at(econ.versions[0].effective_from) is econ.versions[0]\n"
+        "check()\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout
     assert out.strip() == "ok"

@@ -19,6 +19,9 @@ Strategies:
       transactions and holds already in it.
     - :func:`rule_sets`, :func:`economies`: valid, dated economy rules (the
       project's own TOML round-trip tests draw from them).
+    - :func:`money`, :func:`transactions`: also what ``st.from_type`` draws for
+      ``Money``, ``Unit``, ``Economy`` and ``Transaction`` once giftledger is
+      installed (a ``hypothesis`` entry point registers them).
 
 Example:
     >>> from hypothesis import given, settings
@@ -68,7 +71,7 @@ from ._economy.rules import (
 from ._errors import GiftLedgerError, InvalidArgument, UnitConflict, UnknownUnit
 from ._ledger.clock import ManualClock
 from ._ledger.ledger import Ledger
-from ._ledger.model import Account, BalanceRule, PostingSpec, Side, credit, debit
+from ._ledger.model import Account, BalanceRule, PostingSpec, Side, Transaction, credit, debit
 from ._ledger.store import Store
 from ._ledger.text import check_text
 from ._money.allocation import Leftover
@@ -88,11 +91,13 @@ __all__ = [
     "ledgers",
     "leftovers",
     "minor_amounts",
+    "money",
     "postings",
     "rates",
     "ratios",
     "roundings",
     "rule_sets",
+    "transactions",
     "units",
     "virtual_units",
 ]
@@ -719,3 +724,59 @@ def economies(draw: st.DrawFn) -> Economy:
         assumptions=econ.assumptions,
         sources={p: draw(_sources) for p in chosen},
     )
+
+
+# -- values for st.from_type ---------------------------------------------------------
+
+
+def money() -> st.SearchStrategy[Money]:
+    """``moneyed.Money`` in any unit :func:`units` draws, with that unit's exponent.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> import giftledger as gl
+        >>> from giftledger.testing import money
+        >>> @settings(max_examples=20)
+        ... @given(money())
+        ... def test_exact(m):
+        ...     code = m.currency.code
+        ...     assert gl.from_minor(gl.to_minor(m, code), code) == m
+        >>> test_exact()
+    """
+    return units().flatmap(amounts)
+
+
+_FREE_USD = ("world:USD", "a:USD", "b:USD")
+
+
+@st.composite
+def transactions(draw: st.DrawFn) -> Transaction:
+    """Posted :class:`~giftledger.Transaction` values: balanced in every unit, hashed,
+    from a fresh in-memory ledger (between unrestricted accounts, so no balance
+    rule refuses them).
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> from giftledger.testing import transactions
+        >>> @settings(max_examples=10)
+        ... @given(transactions())
+        ... def test_balanced(tx):
+        ...     assert sum(p.signed for p in tx.postings) == 0
+        >>> test_balanced()
+    """
+    book = Ledger(clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    free = BalanceRule.unrestricted()
+    accounts = [book.open_account(name, "USD", rule=free) for name in _FREE_USD]
+    specs = draw(balanced_postings(accounts))
+    return book.post(specs, memo=draw(st.text(max_size=20).filter(lambda t: "\x00" not in t)))
+
+
+def _hypothesis_setup_hook() -> None:
+    """Register giftledger's strategies for ``st.from_type`` (run by Hypothesis through
+    the ``hypothesis`` entry point when it is imported): ``Money``, ``Unit``,
+    ``Economy`` and ``Transaction``. The strategies are deferred, so nothing is
+    built until a test asks for one."""
+    st.register_type_strategy(Money, st.deferred(money))
+    st.register_type_strategy(Unit, st.deferred(units))
+    st.register_type_strategy(Economy, st.deferred(economies))
+    st.register_type_strategy(Transaction, st.deferred(transactions))
