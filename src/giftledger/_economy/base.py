@@ -68,10 +68,6 @@ _FREE = BalanceRule.unrestricted()
 MAX_NAME = 128
 
 
-def _fingerprint(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-
-
 @functools.cache
 def _known_regions() -> frozenset[str]:
     """ISO 3166 alpha-2 codes, from babel's territory names."""

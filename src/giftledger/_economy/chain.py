@@ -81,6 +81,7 @@ from .base import (
     check_region,
     check_text,
 )
+from .index import history_ids
 from .parties import Parties
 from .records import (
     ConversionRecord,
@@ -98,7 +99,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal"]
-
 
 
 class GiftEconomy(Parties, Withdrawals, Refunds):
@@ -674,13 +674,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             last, total = self._carry_cache.pop(creator, (0, Fraction(0)))
         ids: set[int] = set()
         for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds"):
-            after = last
-            while True:
-                rows = r.history(name, after, 4096)
-                ids.update(row.transaction_id for row in rows)
-                if len(rows) < 4096:
-                    break
-                after = rows[-1].transaction_id
+            ids.update(history_ids(r, name, last))
         for tx_id in sorted(ids):
             tx = r.transaction(tx_id)
             if tx is None:

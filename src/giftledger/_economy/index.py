@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import datetime
 
 import attrs
@@ -27,7 +28,27 @@ from .._ledger.store import StoreReader
 from .lots import CoinLot, LotSlice, _spend, slice_of
 from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
 
-__all__ = ["LotIndex", "ViewerLots", "first_id_at"]
+__all__ = ["LotIndex", "ViewerLots", "first_id_at", "history_ids"]
+
+
+def history_ids(
+    r: StoreReader, name: str, after: int | None = None, stop: int | None = None
+) -> Iterator[int]:
+    """Ids of the entries in ``name``'s history after ``after`` and before ``stop``,
+    in order, each once (an entry may post to an account more than once)."""
+    last = after
+    while True:
+        rows = r.history(name, after, _PAGE)
+        for row in rows:
+            entry = row.transaction_id
+            if stop is not None and entry >= stop:
+                return
+            if entry != last:
+                last = entry
+                yield entry
+        if len(rows) < _PAGE:
+            return
+        after = rows[-1].transaction_id
 
 
 def first_id_at(r: StoreReader, at: datetime) -> int:
@@ -275,8 +296,3 @@ class LotIndex:
                 and (written is None or written.id != state.pending[0])
             ):
                 state.pending = None
-
-    def forget(self, viewer: str) -> None:
-        """Drop what is kept of ``viewer`` (after a write that was rolled back)."""
-        with self._lock:
-            self._viewers.pop(viewer, None)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 import attrs
 from moneyed import Money
 
+from .._economy.index import first_id_at, history_ids
 from .._economy.records import (
     ConversionRecord,
     GiftRecord,
@@ -65,6 +66,7 @@ class Chain(Protocol):
     def creator(self, name: str, at: datetime | None = None) -> PartyRecord: ...
 
     def party_history(self, role: str, name: str) -> tuple[tuple[datetime, PartyRecord], ...]: ...
+
 
 __all__ = [
     "Explanation",
@@ -221,38 +223,6 @@ def one_line(text: str) -> str:
     return _HOSTILE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _history_ids(
-    book: Ledger, name: str, after: int | None = None, stop: int | None = None
-) -> Iterator[int]:
-    """Entry ids in ``name``'s history after ``after`` and before ``stop``, in order,
-    each once."""
-    last = None
-    while True:
-        page = book.history(name, after=after, limit=1000)
-        for item in page.items:
-            if stop is not None and item.transaction.id >= stop:
-                return
-            if item.transaction.id != last:
-                last = item.transaction.id
-                yield last
-        if page.next_cursor is None:
-            return
-        after = page.next_cursor
-
-
-def first_id_at(book: Ledger, at: datetime) -> int:
-    """The id of the first entry recorded at or after ``at`` (the head's id + 1 if
-    none): a binary search, since ``recorded_at`` never goes backwards."""
-    lo, hi = 1, book.head[0] + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if book.transaction(mid).recorded_at < at:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 def _creator_entries(
     app: Chain, creator: str, start: datetime | None = None, end: datetime | None = None
 ) -> Iterator[tuple[Transaction, object]]:
@@ -261,11 +231,16 @@ def _creator_entries(
     by reading the journal; those recorded in ``[start, end)`` when given."""
     book = app.ledger
     cash = f"creators:{creator}:cash"
-    after = None if start is None else first_id_at(book, start) - 1
-    stop = None if end is None else first_id_at(book, end)
     ids: set[int] = set()
-    for name in (f"creators:{creator}:diamonds", f"liabilities:creators-payable:{creator}", cash):
-        ids.update(_history_ids(book, name, after, stop))
+    with book.store.read() as r:
+        after = None if start is None else first_id_at(r, start) - 1
+        stop = None if end is None else first_id_at(r, end)
+        for name in (
+            f"creators:{creator}:diamonds",
+            f"liabilities:creators-payable:{creator}",
+            cash,
+        ):
+            ids.update(history_ids(r, name, after, stop))
     floor, ceiling = after or 0, stop if stop is not None else 1 << 62
     for hold in book.holds(cash, pending_only=False):
         if floor < hold.id < ceiling:
