@@ -26,6 +26,7 @@ from ._economy.records import (
     ChainRecord,
     ConversionRecord,
     GiftRecord,
+    PaidGiftRecord,
     PartyRecord,
     PurchaseRecord,
     RefundRecord,
@@ -38,6 +39,7 @@ from ._economy.records import (
     record_of,
 )
 from ._economy.rules import (
+    AmountRange,
     CoinPack,
     Confidence,
     CreatorPay,
@@ -126,6 +128,7 @@ from ._money.units import Unit, UnitKind, get_unit, register_unit
 from ._reports.explain import (
     Explanation,
     GiftTrace,
+    PaidIn,
     PurchaseSlice,
     Statement,
     StatementLine,
@@ -145,6 +148,7 @@ __all__ = [
     "AccountState",
     "AlreadyReversed",
     "AmountOutOfRange",
+    "AmountRange",
     "BalanceRule",
     "BelowWithdrawalThreshold",
     "ChainBroken",
@@ -189,6 +193,7 @@ __all__ = [
     "NotEligible",
     "NotReversible",
     "Page",
+    "PaidGiftRecord",
     "PartyRecord",
     "PayoutModel",
     "Portion",
@@ -197,6 +202,7 @@ __all__ = [
     "PostingRow",
     "PostingSpec",
     "PurchaseRecord",
+    "PaidIn",
     "PurchaseSlice",
     "Rate",
     "RateSource",

@@ -52,7 +52,15 @@ from .._money.units import get_unit
 from .fx import RateSource
 from .index import LotIndex
 from .lots import CoinLot
-from .records import ChainRecord, PartyRecord, PurchaseRecord, RulesRecord, parse, record_of
+from .records import (
+    ChainRecord,
+    PaidGiftRecord,
+    PartyRecord,
+    PurchaseRecord,
+    RulesRecord,
+    parse,
+    record_of,
+)
 from .rules import Economy, RuleSet
 
 __all__ = ["FX_ROUNDING", "ChainBase", "check_region", "check_text", "economy_fingerprint"]
@@ -493,7 +501,14 @@ class ChainBase:
                 found = None
         else:
             found = None
-        if found is None or not isinstance(record_of(found), PurchaseRecord):
+        rec = record_of(found) if found is not None else None
+        if isinstance(rec, PaidGiftRecord):
+            assert found is not None
+            raise UnknownTransaction(
+                f"entry {found.id} is a gift paid in money, not a coin purchase: no coins "
+                f"are left to refund; undo it with reverse_gift({found.id})"
+            )
+        if found is None or not isinstance(rec, PurchaseRecord):
             raise UnknownTransaction(f"no coin purchase {purchase!r}")
         return found
 

@@ -51,6 +51,9 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import attrs
+from moneyed import Money
+
 from .._errors import (
     CurrencyMismatch,
     DuplicateKeyConflict,
@@ -86,12 +89,13 @@ from .parties import Parties
 from .records import (
     ConversionRecord,
     GiftRecord,
+    PaidGiftRecord,
     PurchaseRecord,
     ViewPayRecord,
     record_of,
 )
 from .refunds import Refunds
-from .rules import PayoutModel
+from .rules import PayoutModel, RuleSet
 from .withdraw import Withdrawal, Withdrawals
 
 if TYPE_CHECKING:
@@ -99,6 +103,24 @@ if TYPE_CHECKING:
 
 
 __all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal"]
+
+
+@attrs.frozen(slots=True)
+class _Sale:
+    """A charge to a viewer and its parts (minor units): in ``currency``, and the
+    fee, tax and net of tax in the books' currency."""
+
+    currency: str
+    region: str
+    store: str
+    gross: int
+    fee: int
+    tax: int
+    net_c: int
+    net: int
+    fee_books: int
+    tax_books: int
+    rates: tuple[Rate, ...]
 
 
 class GiftEconomy(Parties, Withdrawals, Refunds):
@@ -216,6 +238,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         request = ("buy_coins", viewer, pack, channel, region)
         lock = [wallet, "liabilities:deferred-revenue", "platform:coin-supply"]
         lock += self._purchase_accounts(viewer, pack, channel, region)
+        b = self.books
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
             profile = self._party(w, "viewer", viewer, now)
@@ -223,95 +246,133 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             where = where if isinstance(where, str) else "*"
             rules = self._rules(now)
             p = rules.pack(pack, channel, where)
-            fee_rule = rules.store_fee(channel)
-            if profile.age is not None and profile.age < rules.min_buyer_age:
-                raise NotEligible(
-                    f"viewer {viewer!r} is {profile.age}; buying coins needs age "
-                    f"{rules.min_buyer_age} or more"
-                )
+            self._check_buyer(rules, viewer, profile.age)
             ccy = p.price.currency.code
-            price = to_minor(p.price, ccy)
-            tax, gross = 0, price
-            rule = None
-            if rules.taxes:
-                try:
-                    rule = rules.tax(where)
-                except UnknownRule:
-                    rule = None
-            if rule is not None and rule.rate:
-                if rule.inclusive:
-                    tax = round_fraction(price * rule.rate / (1 + rule.rate), rule.rounding)
-                else:
-                    tax = round_fraction(price * rule.rate, rule.rounding)
-                    gross = price + tax
-            exclusive = gross - tax
-            fee = round_fraction(exclusive * fee_rule.rate, fee_rule.rounding)
-            if fee_rule.fixed is not None:
-                if fee_rule.fixed.currency.code != ccy:
-                    raise CurrencyMismatch(
-                        f"the {channel!r} store's fixed fee {fee_rule.fixed} is not in the "
-                        f"pack's currency {ccy}"
-                    )
-                fee += to_minor(fee_rule.fixed, ccy)
-            if fee >= gross:
-                raise InvalidEconomy(
-                    f"the {channel!r} store's fee {from_minor(fee, ccy).amount} {ccy} takes "
-                    f"the whole price of the {pack}-coin pack"
-                )
-            deferred_c = gross - tax
-            rates: tuple[Rate, ...] = ()
-            b = self.books
-            if ccy == b:
-                deferred, fee_b, tax_b = deferred_c, fee, tax
-            else:
-                fx = self._rate(ccy, b, now)
-                deferred = _convert_minor(deferred_c, ccy, b, fx)
-                fee_b = _convert_minor(fee, ccy, b, fx)
-                tax_b = _convert_minor(tax, ccy, b, fx)
-                rates = (Rate(ccy, b, fx),)
-            shop = fee_rule.account
-            s_acct = self._account(self._ccy(f"assets:stores:{shop}", ccy), ccy, _D, _FREE)
-            f_acct = self._account(self._ccy(f"expenses:store-fees:{shop}", ccy), ccy, _D, _FREE)
+            sale = self._sale(rules, channel, where, ccy, to_minor(p.price, ccy), now)
             opens = [
-                s_acct,
                 self._account("liabilities:deferred-revenue", b, _C),
                 self._account("platform:coin-supply", self.coin, _D, _FREE),
             ]
-            postings = [Posting(s_acct.name, _D, gross - fee, ccy)]
-            if fee:
-                opens.append(f_acct)
-                postings.append(Posting(f_acct.name, _D, fee, ccy))
-            if tax:
-                t_acct = self._account(
-                    self._ccy(f"liabilities:tax-payable:{where}", ccy), ccy, _C, _FREE
-                )
-                opens.append(t_acct)
-                postings.append(Posting(t_acct.name, _C, tax, ccy))
-            if ccy == b:
-                postings.append(Posting("liabilities:deferred-revenue", _C, deferred, ccy))
-            else:
-                opens.append(self._trading(ccy))
-                postings.append(Posting(f"trading:{ccy}", _C, deferred_c, ccy))
-                if deferred:
-                    opens.append(self._trading(b))
-                    postings.append(Posting(f"trading:{b}", _D, deferred, b))
-                    postings.append(Posting("liabilities:deferred-revenue", _C, deferred, b))
+            postings = self._sale_postings(sale, opens)
+            if sale.net:
+                postings.append(Posting("liabilities:deferred-revenue", _C, sale.net, b))
             postings.append(Posting("platform:coin-supply", _D, p.coins, self.coin))
             postings.append(Posting(wallet, _C, p.coins, self.coin))
             rec = PurchaseRecord(
-                viewer, p.coins, ccy, gross, fee, tax, deferred, fee_b, tax_b, channel, where, shop
+                viewer,
+                p.coins,
+                ccy,
+                sale.gross,
+                sale.fee,
+                sale.tax,
+                sale.net,
+                sale.fee_books,
+                sale.tax_books,
+                channel,
+                where,
+                sale.store,
             )
             return Quote(
                 EntryKind.POST,
                 tuple(postings),
-                f"{viewer} buys {p.coins} {self.coin} for {from_minor(gross, ccy).amount} "
+                f"{viewer} buys {p.coins} {self.coin} for {from_minor(sale.gross, ccy).amount} "
                 f"{ccy} on {channel}",
                 rec.to_meta(),
-                rates,
+                sale.rates,
                 tuple(opens),
             )
 
         return self._execute(key, request, lock, quote, dry_run)
+
+    @staticmethod
+    def _check_buyer(rules: RuleSet, viewer: str, age: int | None) -> None:
+        if age is not None and age < rules.min_buyer_age:
+            raise NotEligible(
+                f"viewer {viewer!r} is {age}; buying coins needs age {rules.min_buyer_age} or more"
+            )
+
+    def _sale(
+        self, rules: RuleSet, channel: str, where: str, ccy: str, price: int, now: datetime
+    ) -> _Sale:
+        """What a viewer pays for ``price`` (minor units of ``ccy``) on ``channel`` in
+        ``where``, and its parts: the tax (included or added, by the region's rule in
+        force at ``now``), the store's fee (its rate of the tax-exclusive price, plus
+        its fixed part), and the net of tax, in ``ccy`` and in the books' currency at
+        the rate in force (the rate is returned, to be stored on the entry)."""
+        fee_rule = rules.store_fee(channel)
+        tax, gross = 0, price
+        rule = None
+        if rules.taxes:
+            try:
+                rule = rules.tax(where)
+            except UnknownRule:
+                rule = None
+        if rule is not None and rule.rate:
+            if rule.inclusive:
+                tax = round_fraction(price * rule.rate / (1 + rule.rate), rule.rounding)
+            else:
+                tax = round_fraction(price * rule.rate, rule.rounding)
+                gross = price + tax
+        fee = round_fraction((gross - tax) * fee_rule.rate, fee_rule.rounding)
+        if fee_rule.fixed is not None:
+            if fee_rule.fixed.currency.code != ccy:
+                raise CurrencyMismatch(
+                    f"the {channel!r} store's fixed fee {fee_rule.fixed} is not in the "
+                    f"purchase's currency {ccy}"
+                )
+            fee += to_minor(fee_rule.fixed, ccy)
+        if fee >= gross:
+            raise InvalidEconomy(
+                f"the {channel!r} store's fee {from_minor(fee, ccy).amount} {ccy} takes "
+                f"the whole price of {from_minor(gross, ccy).amount} {ccy}"
+            )
+        net_c = gross - tax
+        b = self.books
+        if ccy == b:
+            return _Sale(ccy, where, fee_rule.account, gross, fee, tax, net_c, net_c, fee, tax, ())
+        fx = self._rate(ccy, b, now)
+        return _Sale(
+            ccy,
+            where,
+            fee_rule.account,
+            gross,
+            fee,
+            tax,
+            net_c,
+            _convert_minor(net_c, ccy, b, fx),
+            _convert_minor(fee, ccy, b, fx),
+            _convert_minor(tax, ccy, b, fx),
+            (Rate(ccy, b, fx),),
+        )
+
+    def _sale_postings(self, sale: _Sale, opens: list[Account]) -> list[Posting]:
+        """The money side of a sale: the store's receivable and fee, the tax, and
+        (when the sale is not in the books' currency) the net carried to the books'
+        currency through the trading accounts. The caller credits ``sale.net`` (books'
+        currency) where it belongs."""
+        ccy, b = sale.currency, self.books
+        s_acct = self._account(self._ccy(f"assets:stores:{sale.store}", ccy), ccy, _D, _FREE)
+        opens.append(s_acct)
+        postings = [Posting(s_acct.name, _D, sale.gross - sale.fee, ccy)]
+        if sale.fee:
+            f_acct = self._account(
+                self._ccy(f"expenses:store-fees:{sale.store}", ccy), ccy, _D, _FREE
+            )
+            opens.append(f_acct)
+            postings.append(Posting(f_acct.name, _D, sale.fee, ccy))
+        if sale.tax:
+            t_acct = self._account(
+                self._ccy(f"liabilities:tax-payable:{sale.region}", ccy), ccy, _C, _FREE
+            )
+            opens.append(t_acct)
+            postings.append(Posting(t_acct.name, _C, sale.tax, ccy))
+        if ccy != b:
+            opens.append(self._trading(ccy))
+            postings.append(Posting(f"trading:{ccy}", _C, sale.net_c, ccy))
+            if sale.net:
+                opens.append(self._trading(b))
+                postings.append(Posting(f"trading:{b}", _D, sale.net, b))
+        return postings
 
     def _purchase_accounts(
         self, viewer: str, pack: int, channel: str, region: str | None
@@ -321,24 +382,14 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         PostgreSQL writers never deadlock on them. The quote decides under the lock."""
         try:
             now = self._now()
-            rules = self._rules(now)
             where = region
             if where is None:
                 with self.ledger.store.read() as r:
                     where = self._party(r, "viewer", viewer, now).region
-            where = where or "*"
-            ccy = rules.pack(pack, channel, where).price.currency.code
-            shop = rules.store_fee(channel).account
+            ccy = self._rules(now).pack(pack, channel, where or "*").price.currency.code
         except GiftLedgerError:
             return []  # the quote will say what is wrong
-        names = [
-            self._ccy(f"assets:stores:{shop}", ccy),
-            self._ccy(f"expenses:store-fees:{shop}", ccy),
-            self._ccy(f"liabilities:tax-payable:{where}", ccy),
-        ]
-        if ccy != self.books:
-            names += [f"trading:{ccy}", f"trading:{self.books}"]
-        return names
+        return self._sale_accounts(viewer, ccy, channel, where)
 
     def _payout_trading(self, creator: str) -> list[str]:
         """The trading account of the creator's payout currency, to lock up front."""
@@ -357,10 +408,18 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         gift: str,
         quantity: int = 1,
         *,
+        amount: Money | None = None,
+        channel: str | None = None,
+        region: str | None = None,
         key: str | None = None,
         dry_run: bool = False,
     ) -> Transaction:
         """A viewer sends ``quantity`` of ``gift`` to a creator: one atomic entry.
+
+        A gift priced in money (a Super Chat, a tip: :attr:`Gift.amounts`) is
+        paid for as it is sent: pass ``amount=`` (any amount in the gift's range
+        for that currency) and the sales ``channel=`` (and ``region=`` to override
+        the viewer's); see :meth:`_send_paid_gift` for its postings.
 
         Postings (``R`` is the deferred value the spent coins release, their
         lots consumed first in, first out; ``A`` is what the creator is owed)::
@@ -396,6 +455,19 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if not isinstance(gift, str):
             raise UnknownRule(f"unknown gift {gift!r}")
         check_text(gift, "gift name")
+        if amount is not None or channel is not None:
+            if quantity != 1:
+                raise InvalidArgument(
+                    f"quantity {quantity!r}: a gift paid in money is sent one at a time"
+                )
+            return self._send_paid_gift(
+                viewer, creator, gift, amount, channel, region, key=key, dry_run=dry_run
+            )
+        if region is not None:
+            raise InvalidArgument(
+                f"region {region!r} applies to a gift paid in money (with amount= and "
+                f"channel=); a coin gift spends coins already bought"
+            )
         key = self._caller_key(key)
         wallet = f"viewers:{viewer}:coins"
         diamonds_acct = f"creators:{creator}:diamonds"
@@ -423,6 +495,12 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             assert d_st is not None
             rules = self._rules(now)
             g = rules.gift(gift)
+            if g.priced_in_money:
+                raise InvalidArgument(
+                    f"{g.name!r} is priced in money, not coins: send it with amount= (one "
+                    f"of {', '.join(f'{r.minimum}–{r.maximum}' for r in g.amounts)}) and "
+                    f"channel="
+                )
             coins = g.coins * quantity
             held = -st.net - st.pending_debits
             lots = self._lots.of(w, viewer) if held >= coins else None
@@ -497,6 +575,168 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             self._lots.settle(viewer, None if dry_run else written)
         return written
 
+    def _send_paid_gift(
+        self,
+        viewer: str,
+        creator: str,
+        gift: str,
+        amount: Money | None,
+        channel: str | None,
+        region: str | None,
+        *,
+        key: str | None,
+        dry_run: bool,
+    ) -> Transaction:
+        """A gift priced in money, bought and sent in one entry (``C`` is the
+        currency paid in, ``G`` what the viewer paid, ``F`` the store's fee, ``T``
+        the tax, ``N`` the net of tax in the books' currency, ``A`` the creator's
+        share)::
+
+            C:       debit  assets:stores:<store>                G - F
+                     debit  expenses:store-fees:<store>          F
+                     credit liabilities:tax-payable:<R>          T
+                     (if C is not B: credit trading:C G - T; debit trading:B N)
+            B:       credit liabilities:creators-payable:<c>     A
+                     credit revenue:gifts                        N - A
+            DIAMOND: debit  platform:diamond-supply              units
+                     credit creators:<c>:diamonds                units
+
+        The price is split as a coin purchase's would be (tax, then the store's
+        fee), and ``A`` is the rules' ``share`` of ``N`` (less the fee when
+        ``share_after_fees``; plus the tax when not), rounded by
+        ``cash_rounding`` with the remainder carried as a coin gift's is. The
+        creator receives ``N + T`` times ``creator_units_per_coin`` units (the
+        books' minor units of what was paid), so a 1-cent unit traces the price.
+        """
+        if not isinstance(amount, Money):
+            raise InvalidArgument(
+                f"amount {amount!r} must be Money, such as Money('10.00', 'GBP'), for a gift "
+                f"paid in money"
+            )
+        if not isinstance(channel, str):
+            raise InvalidArgument(
+                f"channel {channel!r}: a gift paid in money needs the sales channel "
+                f"('web', 'ios', …)"
+            )
+        check_text(channel, "channel")
+        if region is not None:
+            check_region(region)
+        ccy = amount.currency.code
+        price = to_minor(amount, ccy)
+        diamonds_acct = f"creators:{creator}:diamonds"
+        payable = f"liabilities:creators-payable:{creator}"
+        request = (
+            "send_paid_gift",
+            viewer,
+            creator,
+            gift,
+            str(amount.amount),
+            ccy,
+            channel,
+            region,
+        )
+        b, unit = self.books, self.unit
+        lock = [
+            diamonds_acct,
+            payable,
+            "platform:diamond-supply",
+            "revenue:gifts",
+            "expenses:gift-shortfall",
+        ]
+        lock += self._sale_accounts(viewer, ccy, channel, region)
+
+        def quote(w: StoreWriter, now: datetime) -> Quote:
+            profile = self._party(w, "viewer", viewer, now)
+            self._require(w, diamonds_acct, "creator", creator)
+            where = region if region is not None else profile.region
+            where = where if isinstance(where, str) else "*"
+            rules = self._rules(now)
+            g = rules.gift(gift)
+            if not g.priced_in_money:
+                raise InvalidArgument(
+                    f"{g.name!r} costs {g.coins} {self.coin}: send it without amount= and "
+                    f"channel=, from coins the viewer bought"
+                )
+            bounds = g.amount_range(ccy)
+            if amount not in bounds:
+                raise InvalidArgument(
+                    f"amount {amount.amount} {ccy} is outside {g.name!r}'s range "
+                    f"{bounds.minimum.amount}–{bounds.maximum.amount} {ccy}"
+                )
+            self._check_buyer(rules, viewer, profile.age)
+            sale = self._sale(rules, channel, where, ccy, price, now)
+            pay = rules.creator_pay
+            base = sale.net - sale.fee_books if pay.share_after_fees else sale.net + sale.tax_books
+            exact = max(0, base) * pay.share
+            owed = round_fraction(exact, pay.cash_rounding)
+            carry = exact - owed
+            units = round_fraction(
+                (sale.net + sale.tax_books) * pay.creator_units_per_coin, pay.unit_rounding
+            )
+            opens: list[Account] = []
+            postings = self._sale_postings(sale, opens)
+            if owed:
+                postings.append(Posting(payable, _C, owed, b))
+            cut = sale.net - owed
+            if cut > 0:
+                postings.append(Posting("revenue:gifts", _C, cut, b))
+            elif cut < 0:
+                postings.append(Posting("expenses:gift-shortfall", _D, -cut, b))
+            if units:
+                postings.append(Posting("platform:diamond-supply", _D, units, unit))
+                postings.append(Posting(diamonds_acct, _C, units, unit))
+            rec = PaidGiftRecord(
+                viewer,
+                creator,
+                g.name,
+                ccy,
+                sale.gross,
+                sale.fee,
+                sale.tax,
+                sale.net,
+                sale.fee_books,
+                sale.tax_books,
+                channel,
+                where,
+                sale.store,
+                units,
+                owed,
+                carry,
+            )
+            return Quote(
+                EntryKind.POST,
+                tuple(postings),
+                f"{viewer} sends {g.name} of {from_minor(sale.gross, ccy).amount} {ccy} to "
+                f"{creator} on {channel}",
+                rec.to_meta(),
+                sale.rates,
+                tuple(opens),
+            )
+
+        return self._execute(key, request, lock, quote, dry_run)
+
+    def _sale_accounts(self, viewer: str, ccy: str, channel: str, region: str | None) -> list[str]:
+        """The accounts a sale in ``ccy`` will most likely post to, to lock up front
+        (see :meth:`_purchase_accounts`)."""
+        try:
+            now = self._now()
+            where = region
+            if where is None:
+                with self.ledger.store.read() as r:
+                    where = self._party(r, "viewer", viewer, now).region
+            where = where or "*"
+            shop = self._rules(now).store_fee(channel).account
+        except GiftLedgerError:
+            return []  # the quote will say what is wrong
+        names = [
+            self._ccy(f"assets:stores:{shop}", ccy),
+            self._ccy(f"expenses:store-fees:{shop}", ccy),
+            self._ccy(f"liabilities:tax-payable:{where}", ccy),
+        ]
+        if ccy != self.books:
+            names += [f"trading:{ccy}", f"trading:{self.books}"]
+        return names
+
     def reverse_gift(
         self, gift: Transaction | int, *, key: str | None = None, dry_run: bool = False
     ) -> Transaction:
@@ -504,6 +744,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         ``REVERSAL`` entry). The coins return to the wallet and their lot slices to
         their lots; the Diamonds and what the creator was owed go back; a
         share-of-price carry the gift left is taken back at the next conversion.
+        A gift paid in money is undone whole, at the rates it was booked at: the
+        store's charge, its fee and the tax go back with it (a refund of the
+        charge).
 
         ``Ledger.reverse`` refuses chain entries: a purchase is undone with
         :meth:`refund_purchase` or :meth:`chargeback`, a withdrawal with
@@ -524,6 +767,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         except UnknownTransaction:
             tx = None
         rec = record_of(tx) if tx is not None else None
+        if isinstance(rec, PaidGiftRecord):
+            assert tx is not None
+            return self.ledger._reverse(tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run)
         if tx is None or not isinstance(rec, GiftRecord):
             raise UnknownTransaction(f"no gift with id {tx_id!r}")
         wallet = f"viewers:{rec.viewer}:coins"
@@ -682,11 +928,11 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
                 original = r.transaction(tx.reverses)
                 undone = record_of(original) if original is not None else None
-                if isinstance(undone, GiftRecord):
+                if isinstance(undone, GiftRecord | PaidGiftRecord):
                     total -= undone.carry
                 continue
             rec = record_of(tx)
-            if isinstance(rec, GiftRecord):
+            if isinstance(rec, GiftRecord | PaidGiftRecord):
                 total += rec.carry
             elif isinstance(rec, ConversionRecord):
                 total = rec.carry

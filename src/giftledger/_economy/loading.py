@@ -90,6 +90,7 @@ from .._money.amounts import Rounding
 from .._money.units import get_unit
 from .fx import DatedRate, RateTable
 from .rules import (
+    AmountRange,
     CoinPack,
     Confidence,
     CreatorPay,
@@ -453,24 +454,38 @@ class _Reader:
     def gifts(self, items: object, path: str) -> tuple[Gift, ...]:
         gifts = []
         if isinstance(items, dict):
-            for name, coins in items.items():
+            for name, price in items.items():
                 gpath = f"{path}.{name}"
-                gifts.append(_build(Gift, gpath, name, _int_value(coins, gpath)))
+                if isinstance(price, dict):
+                    _no_unknown(price, {"coins", "amounts"}, gpath)
+                    gifts.append(self.gift(name, price, gpath))
+                else:
+                    gifts.append(_build(Gift, gpath, name, _int_value(price, gpath)))
             return tuple(gifts)
         for i, item in enumerate(_list(items, path)):
             ipath = f"{path}[{i}]"
             item = _as_table(item, ipath)
-            _no_unknown(item, {"name", "coins", "source", "sources"}, ipath)
-            gifts.append(
-                _build(
-                    Gift,
-                    ipath,
-                    _req(item, "name", ipath, str),
-                    _int_value(_req(item, "coins", ipath, object), f"{ipath}.coins"),
-                )
-            )
+            _no_unknown(item, {"name", "coins", "amounts", "source", "sources"}, ipath)
+            gifts.append(self.gift(_req(item, "name", ipath, str), item, ipath))
             self.note_sources(item, ipath)
         return tuple(gifts)
+
+    def gift(self, name: str, item: Mapping[str, Any], path: str) -> Gift:
+        """One gift: ``coins = N``, or ``amounts = {USD = ["1.00", "500.00"], ...}``."""
+        if "amounts" not in item:
+            coins = _int_value(_req(item, "coins", path, object), f"{path}.coins")
+            return _build(Gift, path, name, coins)
+        ranges = []
+        for code, pair in _req(item, "amounts", path, dict).items():
+            apath = f"{path}.amounts.{code}"
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise InvalidEconomy(f'{apath}: {pair!r} must be ["<minimum>", "<maximum>"]')
+            low, high = (
+                _money_text(v if " " in str(v).strip() else f"{v} {code}", apath) for v in pair
+            )
+            ranges.append(_build(AmountRange, apath, low, high))
+        coins = _int_value(item["coins"], f"{path}.coins") if "coins" in item else 0
+        return _build(Gift, path, name, coins, tuple(ranges))
 
     def creator_pay(self, item: object, path: str) -> CreatorPay:
         table = _as_table(item, path)
@@ -862,9 +877,17 @@ def economy_to_toml(economy: Economy) -> str:
             out.append(f"    {_inline(pairs)},")
         out.append("]")
         out.append("gifts = [")
-        out.extend(
-            f"    {_inline([('name', _q(g.name)), ('coins', str(g.coins))])}," for g in rules.gifts
-        )
+        for g in rules.gifts:
+            pairs = [("name", _q(g.name))]
+            if g.priced_in_money:
+                ranges = [
+                    (r.currency, f"[{_q(str(r.minimum.amount))}, {_q(str(r.maximum.amount))}]")
+                    for r in g.amounts
+                ]
+                pairs.append(("amounts", _inline(ranges)))
+            else:
+                pairs.append(("coins", str(g.coins)))
+            out.append(f"    {_inline(pairs)},")
         out.append("]")
         out.append("rewards = [")
         for r in rules.rewards:

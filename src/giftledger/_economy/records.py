@@ -36,6 +36,7 @@ __all__ = [
     "ChainRecord",
     "ConversionRecord",
     "GiftRecord",
+    "PaidGiftRecord",
     "PartyRecord",
     "PurchaseRecord",
     "RefundRecord",
@@ -209,6 +210,52 @@ class GiftRecord(_Record):
     released: int
     owed: int
     lots: tuple[LotSlice, ...] = ()
+    carry: Fraction = Fraction(0)
+
+
+@attrs.frozen(slots=True)
+class PaidGiftRecord(_Record):
+    """A gift priced in money (a Super Chat, a tip): bought and sent in one entry.
+
+    No coins change hands: what the viewer paid is split at once between the
+    store, the tax, the creator and the platform.
+
+    Attributes:
+        viewer: who paid.
+        creator: who received it.
+        gift: the gift's name in the catalog.
+        currency: the currency paid in.
+        gross: what the viewer paid, minor units of ``currency``.
+        fee: the store's fee in it.
+        tax: the tax in it.
+        net: ``gross - tax`` in the books' currency, minor units (what a coin
+            purchase would have deferred).
+        fee_books: the fee in the books' currency.
+        tax_books: the tax in the books' currency.
+        channel: the sales channel.
+        region: the buyer's region (``"*"``: none declared).
+        store: the store's account suffix.
+        units: creator units (Diamonds) credited.
+        owed: what the creator is owed, books minor units (rounded down; see ``carry``).
+        carry: the exact part of a minor unit ``owed`` left out (0 <= carry < 1).
+    """
+
+    op: ClassVar[str] = "paid_gift"
+    viewer: str
+    creator: str
+    gift: str
+    currency: str
+    gross: int
+    fee: int
+    tax: int
+    net: int
+    fee_books: int
+    tax_books: int
+    channel: str
+    region: str
+    store: str
+    units: int
+    owed: int
     carry: Fraction = Fraction(0)
 
 
@@ -399,6 +446,7 @@ class RulesRecord(_Record):
 ChainRecord = Union[  # noqa: UP007 - a runtime alias
     PurchaseRecord,
     GiftRecord,
+    PaidGiftRecord,
     ConversionRecord,
     WithdrawalRecord,
     WithdrawalPostRecord,

@@ -51,6 +51,7 @@ from .._money.amounts import Rounding, to_minor
 from .._money.units import UnitKind, get_unit, register_unit
 
 __all__ = [
+    "AmountRange",
     "CoinPack",
     "Confidence",
     "CreatorPay",
@@ -427,16 +428,71 @@ class TaxRule:
 
 
 @attrs.frozen(slots=True)
+class AmountRange:
+    """The amounts a viewer may pay for a money-priced gift, in one currency.
+
+    Attributes:
+        minimum: the smallest amount (greater than 0).
+        maximum: the largest amount, in the same currency, at least ``minimum``.
+
+    Example:
+        >>> AmountRange(Money("1.00", "GBP"), Money("400.00", "GBP")).currency
+        'GBP'
+    """
+
+    minimum: Money
+    maximum: Money
+
+    def __attrs_post_init__(self) -> None:
+        _money(self, "minimum", positive=True)
+        _money(self, "maximum", positive=True)
+        if self.maximum.currency != self.minimum.currency:
+            raise InvalidEconomy(
+                f"maximum: {_show(self.maximum)} is not in the minimum's currency "
+                f"{self.minimum.currency.code}"
+            )
+        if self.maximum < self.minimum:
+            raise InvalidEconomy(
+                f"maximum: {_show(self.maximum)} is below minimum {_show(self.minimum)}"
+            )
+
+    @property
+    def currency(self) -> str:
+        """The range's currency code."""
+        return str(self.minimum.currency.code)
+
+    def __contains__(self, amount: object) -> bool:
+        return (
+            isinstance(amount, Money)
+            and amount.currency == self.minimum.currency
+            and self.minimum <= amount <= self.maximum
+        )
+
+
+@attrs.frozen(slots=True)
 class Gift:
-    """A gift in the catalog.
+    """A gift in the catalog, priced in coins or in money.
 
     Attributes:
         name: its name as the app shows it (``"Galaxy"``).
-        coins: its price in the viewer unit.
+        coins: its price in the viewer unit; 0 for a gift priced in money.
+        amounts: for a gift priced in money (Super Chat, a tip), the amounts a
+            viewer may pay, one :class:`AmountRange` per currency; empty for a
+            coin gift. A money-priced gift is bought and sent in one entry
+            (:meth:`GiftEconomy.send_gift` with ``amount=``).
+
+    Example:
+        >>> Gift("Galaxy", 1000).priced_in_money
+        False
+        >>> chat = Gift("Super Chat", amounts=(
+        ...     AmountRange(Money("1", "USD"), Money("500", "USD")),))
+        >>> chat.amount_range("USD").maximum
+        Money('500', 'USD')
     """
 
     name: str
-    coins: int
+    coins: int = 0
+    amounts: tuple[AmountRange, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         _text(self, "name")
@@ -444,7 +500,41 @@ class Gift:
             check_text(self.name, "gift name")
         except InvalidArgument as exc:
             raise InvalidEconomy(f"name: {exc}") from None
-        _int(self, "coins", low=1)
+        ranges = _tuple_of(self, "amounts", AmountRange)
+        if ranges:
+            _int(self, "coins")
+            if self.coins:
+                raise InvalidEconomy(
+                    f"coins: {self.coins} given for {self.name!r}, which is priced in money "
+                    f"(amounts); a gift is priced in coins or in money, not both"
+                )
+            seen: set[str] = set()
+            for i, r in enumerate(ranges):
+                if r.currency in seen:
+                    raise InvalidEconomy(f"amounts[{i}]: a second range in {r.currency}")
+                seen.add(r.currency)
+        else:
+            _int(self, "coins", low=1)
+
+    @property
+    def priced_in_money(self) -> bool:
+        """Whether viewers pay for the gift in money (any amount in a range)."""
+        return bool(self.amounts)
+
+    def amount_range(self, currency: str) -> AmountRange:
+        """The range of amounts in ``currency``.
+
+        Raises:
+            UnknownRule: the gift is not sold in that currency (the message lists
+                the currencies it is).
+        """
+        for r in self.amounts:
+            if r.currency == currency:
+                return r
+        raise UnknownRule(
+            f"{self.name!r} cannot be paid in {currency!r}; currencies: "
+            f"{_names(r.currency for r in self.amounts)}"
+        )
 
 
 class PayoutModel(enum.Enum):
@@ -797,6 +887,25 @@ class RuleSet:
                     f"(taxes[{regions[tax.region]}])"
                 )
             regions[tax.region] = i
+        money_gifts = [i for i, g in enumerate(gifts) if g.priced_in_money]
+        if money_gifts and self.creator_pay.model is not PayoutModel.SHARE_OF_PRICE:
+            i = money_gifts[0]
+            raise InvalidEconomy(
+                f"gifts[{i}]: {gifts[i].name!r} is priced in money, which needs "
+                f"creator_pay.model share_of_price (a share of what was paid), not "
+                f"{self.creator_pay.model.value}"
+            )
+        for fee in fees:
+            if fee.fixed is None:
+                continue
+            fixed_ccy = fee.fixed.currency.code
+            for i, pack in enumerate(packs):
+                if pack.channel == fee.channel and pack.price.currency.code != fixed_ccy:
+                    raise InvalidEconomy(
+                        f"coin_packs[{i}]: priced in {pack.price.currency.code} on "
+                        f"{fee.channel!r}, whose store fee has a fixed part in {fixed_ccy}; "
+                        f"a fixed fee is charged in the purchase's own currency"
+                    )
         programs: set[str] = set()
         for i, program in enumerate(rewards):
             if program.name in programs:
@@ -950,7 +1059,11 @@ def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
     for i, tax in enumerate(rules.taxes):
         yield f"{prefix}.taxes[{i}].rate", tax.rate
     for i, gift in enumerate(rules.gifts):
-        yield f"{prefix}.gifts[{i}].coins", gift.coins
+        if not gift.priced_in_money:
+            yield f"{prefix}.gifts[{i}].coins", gift.coins
+        for j, r in enumerate(gift.amounts):
+            yield f"{prefix}.gifts[{i}].amounts[{j}].minimum", r.minimum
+            yield f"{prefix}.gifts[{i}].amounts[{j}].maximum", r.maximum
     pay = rules.creator_pay
     yield f"{prefix}.creator_pay.creator_units_per_coin", pay.creator_units_per_coin
     if pay.model is PayoutModel.DIAMOND_VALUE:

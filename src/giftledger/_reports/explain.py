@@ -21,7 +21,8 @@ locale with babel.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
@@ -31,6 +32,7 @@ from .._economy.index import first_id_at, history_ids
 from .._economy.records import (
     ConversionRecord,
     GiftRecord,
+    PaidGiftRecord,
     PartyRecord,
     PurchaseRecord,
     ViewPayRecord,
@@ -39,6 +41,7 @@ from .._economy.records import (
     WithdrawalSettleRecord,
     record_of,
 )
+from .._economy.rules import fraction_text
 from .._errors import InvalidArgument
 from .._ledger.clock import require_aware
 from .._ledger.model import EntryKind, HoldStatus, Rate, Transaction
@@ -71,6 +74,7 @@ class Chain(Protocol):
 __all__ = [
     "Explanation",
     "GiftTrace",
+    "PaidIn",
     "PurchaseSlice",
     "Statement",
     "StatementLine",
@@ -94,6 +98,10 @@ class PurchaseSlice:
         store_fee: the store's fee in that, purchase currency.
         tax: the tax in that, purchase currency.
         released: deferred revenue they released, books' currency.
+        paid_books: ``paid`` in the books' currency (``released`` plus the tax's
+            books value), as the purchase booked it.
+        rate: books' currency per unit of the purchase currency, as stored on
+            the purchase entry (None when the purchase was in the books' currency).
     """
 
     purchase: int
@@ -106,6 +114,46 @@ class PurchaseSlice:
     store_fee: Money
     tax: Money
     released: Money
+    paid_books: Money | None = None
+    rate: Fraction | None = None
+
+
+@attrs.frozen(slots=True)
+class PaidIn:
+    """What viewers paid in one currency for a creator's gifts.
+
+    Attributes:
+        paid: the amount, in that currency.
+        paid_books: the same in the books' currency, at the rates the purchases
+            were booked at.
+        rates: each distinct ``(rate, date)`` those purchases used, oldest first
+            (empty for the books' own currency).
+
+    Example:
+        >>> from fractions import Fraction
+        >>> from datetime import date
+        >>> str(PaidIn(Money("10.00", "GBP"), Money("12.70", "USD"),
+        ...            ((Fraction(127, 100), date(2026, 1, 5)),)))
+        '10.00 GBP (= 12.70 USD at 1.27 on 2026-01-05)'
+    """
+
+    paid: Money
+    paid_books: Money
+    rates: tuple[tuple[Fraction, date], ...] = ()
+
+    def __str__(self) -> str:
+        text = f"{self.paid.amount} {self.paid.currency.code}"
+        if not self.rates:
+            return text
+        books = f"{self.paid_books.amount} {self.paid_books.currency.code}"
+        if len(self.rates) == 1:
+            rate, day = self.rates[0]
+            return f"{text} (= {books} at {fraction_text(rate)} on {day.isoformat()})"
+        first, last = self.rates[0][1], self.rates[-1][1]
+        return (
+            f"{text} (= {books} at {len(self.rates)} rates, {first.isoformat()} to "
+            f"{last.isoformat()})"
+        )
 
 
 @attrs.frozen(slots=True)
@@ -170,6 +218,8 @@ class Explanation:
         in_flight: cash held by pending withdrawals.
         payable: what the creator is still owed for unconverted Diamonds.
         cash: the creator's cash balance now.
+        paid_in: what viewers paid per purchase currency (books' currency
+            first), each with its books value and the rates it was booked at.
     """
 
     creator: str
@@ -189,11 +239,16 @@ class Explanation:
     in_flight: Money
     payable: Money
     cash: Money
+    paid_in: tuple[PaidIn, ...] = ()
 
     def __str__(self) -> str:
         rows = [
             f"{self.creator}: {len(self.gifts)} gifts",
             f"  viewers paid        {self.paid.amount} {self.paid.currency.code}",
+        ]
+        if any(p.rates for p in self.paid_in):
+            rows += [f"    in {p}" for p in self.paid_in]
+        rows += [
             f"  store fees         -{self.store_fees.amount}",
             f"  taxes              -{self.taxes.amount}",
             f"  platform           -{self.platform.amount}",
@@ -270,8 +325,85 @@ def explain(app: Chain, creator: str) -> Explanation:
     withdrawn = w_fees = 0
     rates: list[Rate] = []
     purchases: dict[int, tuple[Transaction, PurchaseRecord]] = {}
+    # per purchase currency: [paid, paid in books, {(rate, date)}]
+    by_ccy: dict[str, tuple[int, int, set[tuple[Fraction, date]]]] = {}
+
+    def rate_of(tx: Transaction, ccy: str) -> Fraction | None:
+        for r in tx.rates:
+            if r.base == ccy and r.quote == books:
+                return r.value
+        return None
+
+    def count(ccy: str, paid: int, paid_books: int, tx: Transaction) -> None:
+        total, total_b, seen = by_ccy.get(ccy, (0, 0, set()))
+        rate = rate_of(tx, ccy)
+        if rate is not None:
+            seen.add((rate, tx.effective_at.date()))
+        by_ccy[ccy] = (total + paid, total_b + paid_books, seen)
+
+    def trace(
+        tx: Transaction,
+        rec: GiftRecord | PaidGiftRecord,
+        traced: list[PurchaseSlice],
+        fee_b: int,
+        tax_b: int,
+        released: int,
+    ) -> None:
+        owed = rec.owed
+        paid = released + tax_b
+        platform = released - fee_b - owed
+        for k, v in (
+            ("paid", paid),
+            ("fee", fee_b),
+            ("tax", tax_b),
+            ("platform", platform),
+            ("creator", owed),
+        ):
+            tot[k] += v
+        gift = rec.gift
+        quantity = rec.quantity if isinstance(rec, GiftRecord) else 1
+        coins = rec.coins if isinstance(rec, GiftRecord) else 0
+        gifts.append(
+            GiftTrace(
+                tx.id,
+                tx.effective_at,
+                rec.viewer,
+                gift,
+                quantity,
+                coins,
+                rec.units,
+                tuple(traced),
+                from_minor(paid, books),
+                from_minor(fee_b, books),
+                from_minor(tax_b, books),
+                from_minor(platform, books),
+                from_minor(owed, books),
+            )
+        )
+
     for tx, rec in _creator_entries(app, creator):
-        if isinstance(rec, GiftRecord):
+        if isinstance(rec, PaidGiftRecord):
+            if rec.creator != creator:
+                continue
+            ccy = rec.currency
+            paid_b = rec.net + rec.tax_books
+            count(ccy, rec.gross, paid_b, tx)
+            one = PurchaseSlice(
+                tx.id,
+                rec.viewer,
+                rec.channel,
+                rec.region,
+                tx.effective_at,
+                0,
+                from_minor(rec.gross, ccy),
+                from_minor(rec.fee, ccy),
+                from_minor(rec.tax, ccy),
+                from_minor(rec.net, books),
+                from_minor(paid_b, books),
+                rate_of(tx, ccy),
+            )
+            trace(tx, rec, [one], rec.fee_books, rec.tax_books, rec.net)
+        elif isinstance(rec, GiftRecord):
             if rec.creator != creator:
                 continue
             traced = []
@@ -284,6 +416,9 @@ def explain(app: Chain, creator: str) -> Explanation:
                         continue
                     found = purchases[s.lot] = (lot_tx, lot_rec)
                 lot_tx, lot_rec = found
+                ccy = lot_rec.currency
+                paid_b = s.released + s.tax_books
+                count(ccy, s.paid, paid_b, lot_tx)
                 traced.append(
                     PurchaseSlice(
                         lot_tx.id,
@@ -292,43 +427,18 @@ def explain(app: Chain, creator: str) -> Explanation:
                         lot_rec.region,
                         lot_tx.effective_at,
                         s.coins,
-                        from_minor(s.paid, lot_rec.currency),
-                        from_minor(s.fee, lot_rec.currency),
-                        from_minor(s.tax, lot_rec.currency),
+                        from_minor(s.paid, ccy),
+                        from_minor(s.fee, ccy),
+                        from_minor(s.tax, ccy),
                         from_minor(s.released, books),
+                        from_minor(paid_b, books),
+                        rate_of(lot_tx, ccy),
                     )
                 )
             released = sum(s.released for s in rec.lots)
             fee_b = sum(s.fee_books for s in rec.lots)
             tax_b = sum(s.tax_books for s in rec.lots)
-            owed = rec.owed
-            paid = released + tax_b
-            platform = released - fee_b - owed
-            for k, v in (
-                ("paid", paid),
-                ("fee", fee_b),
-                ("tax", tax_b),
-                ("platform", platform),
-                ("creator", owed),
-            ):
-                tot[k] += v
-            gifts.append(
-                GiftTrace(
-                    tx.id,
-                    tx.effective_at,
-                    rec.viewer,
-                    rec.gift,
-                    rec.quantity,
-                    rec.coins,
-                    rec.units,
-                    tuple(traced),
-                    from_minor(paid, books),
-                    from_minor(fee_b, books),
-                    from_minor(tax_b, books),
-                    from_minor(platform, books),
-                    from_minor(owed, books),
-                )
-            )
+            trace(tx, rec, traced, fee_b, tax_b, released)
         elif isinstance(rec, ConversionRecord) and rec.creator == creator:
             converted += rec.released
             adjustments += rec.value - rec.released
@@ -366,6 +476,16 @@ def explain(app: Chain, creator: str) -> Explanation:
         from_minor(in_flight, currency),
         book.balance(f"liabilities:creators-payable:{creator}"),
         book.balance(f"creators:{creator}:cash"),
+        tuple(
+            PaidIn(
+                from_minor(paid, ccy),
+                from_minor(paid_b, books),
+                tuple(sorted(seen, key=lambda pair: (pair[1], pair[0]))),
+            )
+            for ccy, (paid, paid_b, seen) in sorted(
+                by_ccy.items(), key=lambda item: (item[0] != books, item[0])
+            )
+        ),
     )
 
 
@@ -464,7 +584,19 @@ def statement(
         if (lo is not None and tx.effective_at < lo) or (hi is not None and tx.effective_at >= hi):
             continue
         at = tx.effective_at
-        if isinstance(rec, GiftRecord) and rec.creator == creator:
+        if isinstance(rec, PaidGiftRecord) and rec.creator == creator:
+            lines.append(
+                StatementLine(
+                    at,
+                    tx.id,
+                    "gift",
+                    f"{rec.gift} of {from_minor(rec.gross, rec.currency).amount} "
+                    f"{rec.currency} from {rec.viewer}",
+                    from_minor(rec.owed, books),
+                    from_minor(rec.units, unit),
+                )
+            )
+        elif isinstance(rec, GiftRecord) and rec.creator == creator:
             lines.append(
                 StatementLine(
                     at,
