@@ -37,7 +37,12 @@ def test_every_preset_and_variant_loads_with_a_source_for_every_figure(
 
 def test_tiktok_default_is_model_a_and_the_70_coin_ladder() -> None:
     econ = gl.presets.load("tiktok-live")
-    assert econ.variant == {"ladder": "70-coin-2021", "model": "A", "withdrawal": "kb-2019"}
+    assert econ.variant == {
+        "ladder": "70-coin-2021",
+        "model": "A",
+        "web_fee": "3pct",
+        "withdrawal": "kb-2019",
+    }
     pay = econ.latest.creator_pay
     assert pay.model is gl.PayoutModel.DIAMOND_VALUE
     assert pay.creator_units_per_coin == 1

@@ -41,6 +41,7 @@ def test_list_gives_names_titles_dates_and_variants() -> None:
     assert infos["tiktok-live"].variants == {
         "ladder": ("70-coin-2021", "65-coin-2023", "100-coin-2019"),
         "model": ("A", "B", "D"),
+        "web_fee": ("3pct", "2.9pct+0.30"),
         "withdrawal": ("kb-2019", "wallet-current"),
     }
 

@@ -47,7 +47,7 @@ CASES = [(p.name, {}) for p in gl.presets.list()] + [
 # Operations, repeated to weight them; "whale" buys big and gifts enough to withdraw.
 OPS = (
     *("buy", "buy", "gift", "gift", "gift", "convert", "convert", "withdraw", "withdraw"),
-    *("settle", "refund", "views", "time", "whale"),
+    *("settle", "refund", "views", "time", "whale", "paid"),
 )
 
 # Refusals a random sequence is expected to meet; each must leave the books unchanged.
@@ -153,7 +153,8 @@ def test_random_sequences_conserve_every_unit_and_every_cent(
                 v = data.draw(st.sampled_from(viewers), label="viewer")
                 c = data.draw(st.sampled_from(creators), label="creator")
                 wallet = int(book.balance(f"viewers:{v}:coins").amount)
-                affordable = [g for g in rules.gifts if g.coins <= wallet] or list(rules.gifts)
+                coin_gifts = [g for g in rules.gifts if not g.priced_in_money]
+                affordable = [g for g in coin_gifts if g.coins <= wallet] or coin_gifts
                 g = data.draw(st.sampled_from(affordable), label="gift")
                 gift(v, c, g, data.draw(st.integers(1, 3), label="quantity"), rules)
             elif op == "convert":
@@ -168,7 +169,9 @@ def test_random_sequences_conserve_every_unit_and_every_cent(
                     buy("ann", big)
                 for _ in range(40):
                     wallet = int(book.balance("viewers:ann:coins").amount)
-                    affordable = [g for g in rules.gifts if g.coins <= wallet]
+                    affordable = [
+                        g for g in rules.gifts if not g.priced_in_money and g.coins <= wallet
+                    ]
                     if not affordable:
                         break
                     gift("ann", "cat", max(affordable, key=lambda g: g.coins), 1, rules)
@@ -211,7 +214,24 @@ def test_random_sequences_conserve_every_unit_and_every_cent(
                     video_seconds=prog.min_video_seconds,
                     program=prog.name,
                 )
-            elif op in ("settle", "refund", "views"):
+            elif op == "paid" and any(g.priced_in_money for g in rules.gifts):
+                # A gift paid in money as it is sent (a Super Chat), in the books' currency.
+                g = data.draw(
+                    st.sampled_from([g for g in rules.gifts if g.priced_in_money]), label="gift"
+                )
+                bounds = g.amount_range(books)
+                cents = data.draw(
+                    st.integers(int(bounds.minimum.amount * 100), int(bounds.maximum.amount * 100)),
+                    label="cents",
+                )
+                v = data.draw(st.sampled_from(viewers), label="viewer")
+                c = data.draw(st.sampled_from(creators), label="creator")
+                channel = data.draw(st.sampled_from(rules.channels), label="channel")
+                tx = app.send_gift(v, c, g.name, amount=Money(cents, books) / 100, channel=channel)
+                assert tx.meta["gl.gross"] == cents  # no tax is added on top in any preset
+                model.paid_in += cents
+                model.units_given += int(tx.meta["gl.units"])
+            elif op in ("settle", "refund", "views", "paid"):
                 continue  # nothing to act on yet
             elif op == "time":
                 clock.advance(timedelta(hours=data.draw(st.integers(1, 72), label="hours")))

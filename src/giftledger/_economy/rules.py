@@ -920,36 +920,46 @@ class RuleSet:
         return tuple(fee.channel for fee in self.store_fees)
 
     def pack(self, coins: int, channel: str, region: str = "*") -> CoinPack:
-        """The pack of ``coins`` on ``channel``: the region's own, else the ``"*"`` one.
+        """The pack of ``coins`` a buyer in ``region`` sees on ``channel``.
+
+        A buyer sees the region's own packs, and the ``"*"`` packs of the sizes
+        the region does not price itself in the currencies its own packs use:
+        a region that reprices a few packs keeps the rest of the ladder, and a
+        local price list in another currency (the UK's GBP ladder) replaces it.
 
         Raises:
             UnknownRule: no such pack; the message lists the packs on that channel.
         """
-        fallback = None
-        for pack in self.coin_packs:
-            if pack.coins == coins and pack.channel == channel:
-                if pack.region == region:
-                    return pack
-                if pack.region == "*":
-                    fallback = pack
-        if fallback is not None:
-            return fallback
+        ladder = self._ladder(channel, region)
+        for pack in ladder:
+            if pack.coins == coins:
+                return pack
         if channel not in self.channels:
             raise UnknownRule(
                 f"unknown sales channel {channel!r}; channels: {_names(self.channels)}"
             )
-        sizes = sorted(
-            {p.coins for p in self.coin_packs if p.channel == channel and p.region in (region, "*")}
-        )
+        sizes = sorted({p.coins for p in ladder})
         raise UnknownRule(
             f"no {coins}-coin pack on {channel!r} in region {region!r}; packs there: "
             f"{', '.join(map(str, sizes)) or 'none'}"
         )
 
+    def _ladder(self, channel: str, region: str) -> list[CoinPack]:
+        own = [p for p in self.coin_packs if p.channel == channel and p.region == region]
+        sizes = {p.coins for p in own}
+        currencies = {p.price.currency.code for p in own}
+        return own + [
+            p
+            for p in self.coin_packs
+            if p.channel == channel
+            and p.region == "*"
+            and p.coins not in sizes
+            and (not currencies or p.price.currency.code in currencies)
+        ]
+
     def packs(self, channel: str, region: str = "*") -> tuple[CoinPack, ...]:
-        """Every pack a buyer in ``region`` sees on ``channel`` (own region over ``"*"``)."""
-        sizes = {p.coins for p in self.coin_packs if p.channel == channel}
-        return tuple(self.pack(n, channel, region) for n in sorted(sizes))
+        """Every pack a buyer in ``region`` sees on ``channel``, smallest first."""
+        return tuple(sorted(self._ladder(channel, region), key=lambda p: p.coins))
 
     def gift(self, name: str) -> Gift:
         """The gift called ``name``.
