@@ -284,3 +284,24 @@ share = "95%"
     assert tips.latest.gift("Tip").amount_range("JPY").maximum == Money("10000", "JPY")
     with pytest.raises(gl.InvalidEconomy, match=r"gifts\[0\]\.amounts\.USD: .* must be"):
         gl.Economy.from_toml(text.replace('USD = ["1", "100"]', 'USD = ["1"]'))
+
+
+def test_the_same_amount_written_two_ways_is_the_same_request() -> None:
+    _book, app = _chain("youtube-super-chat")
+    app.open_viewer("v", region="GB", age=30)
+    app.open_creator("c", region="GB", age=30)
+    a = app.send_gift("v", "c", "Super Chat", amount=Money("5", "GBP"), channel="web", key="k")
+    b = app.send_gift("v", "c", "Super Chat", amount=Money("5.00", "GBP"), channel="web", key="k")
+    assert a.id == b.id
+
+
+def test_a_dry_run_super_chat_shows_the_entry_and_writes_nothing() -> None:
+    book, app = _chain("youtube-super-chat")
+    app.open_viewer("v", region="GB", age=30)
+    app.open_creator("c", region="GB", age=30)
+    head = book.head
+    tx = app.send_gift(
+        "v", "c", "Super Chat", amount=Money("5.00", "GBP"), channel="web", dry_run=True
+    )
+    assert isinstance(gl.record_of(tx), gl.PaidGiftRecord)
+    assert book.head == head

@@ -630,7 +630,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             viewer,
             creator,
             gift,
-            str(amount.amount),
+            price,
             ccy,
             channel,
             region,
