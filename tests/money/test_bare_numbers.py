@@ -68,6 +68,31 @@ def _hold(value: object) -> Callable[[str], Money]:
     return run
 
 
+def _post_hold(value: object) -> Callable[[str], Money]:
+    def run(code: str) -> Money:
+        book = gl.Ledger()
+        book.open_account("equity:owner", code, normal="credit", rule=gl.BalanceRule(None))
+        book.open_account("assets:cash", code)
+        book.transfer("assets:cash", "equity:owner", 100)
+        hold = book.hold("equity:owner", "assets:cash", 100)
+        return book.post_hold(hold, value).postings[0].amount  # type: ignore[arg-type]
+
+    return run
+
+
+def _convert(value: object) -> Callable[[str], Money]:
+    def run(code: str) -> Money:
+        book = gl.Ledger()
+        book.open_account("assets:cash", code)
+        book.open_account("equity:dinars", "BHD", normal="credit")  # 3 digits: all convert
+        book.open_trading_account(code)
+        book.open_trading_account("BHD")
+        tx = book.convert("assets:cash", "equity:dinars", value, rate=1)  # type: ignore[arg-type]
+        return tx.postings[0].amount
+
+    return run
+
+
 def _overdraft(value: object) -> Callable[[str], Money]:
     def run(code: str) -> Money:
         book = gl.Ledger()
@@ -84,6 +109,8 @@ WAYS: dict[str, Callable[[object], Callable[[str], Money]]] = {
     "debit": _debit,
     "transfer": _transfer,
     "hold": _hold,
+    "post_hold": _post_hold,
+    "convert": _convert,
     "overdraft": _overdraft,
 }
 
