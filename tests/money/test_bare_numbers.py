@@ -20,90 +20,61 @@ import giftledger.testing as glt
 UNITS = ("USD", "JPY", "KWD")
 
 
-def _split_fixed(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        return gl.split(Money(10, code), [gl.fixed(value), gl.remaining()])[0]  # type: ignore[arg-type]
-
-    return run
-
-
-def _split_cap(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        spec = [gl.percent("50%", cap=value), gl.remaining()]  # type: ignore[arg-type]
-        return gl.split(Money(10, code), spec)[0]
-
-    return run
+def _book(code: str) -> gl.Ledger:
+    """A ledger with 100 major units of ``code`` in ``assets:cash``, owed to the owner."""
+    book = gl.Ledger()
+    book.open_account("assets:cash", code)
+    book.open_account("equity:owner", code, normal="credit", rule=gl.BalanceRule(None))
+    book.transfer("assets:cash", "equity:owner", Money(100, code))
+    return book
 
 
-def _debit(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        book = gl.Ledger()
-        book.open_account("assets:cash", code)
-        book.open_account("equity:owner", code, normal="credit", rule=gl.BalanceRule(None))
-        tx = book.post([gl.debit("assets:cash", value), gl.credit("equity:owner", value)])  # type: ignore[arg-type]
-        assert book.balance("assets:cash") == tx.postings[0].amount
-        return tx.postings[0].amount
-
-    return run
+def _split_fixed(value: object, code: str) -> Money:
+    return gl.split(Money(10, code), [gl.fixed(value), gl.remaining()])[0]  # type: ignore[arg-type]
 
 
-def _transfer(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        book = gl.Ledger()
-        book.open_account("equity:owner", code, normal="credit", rule=gl.BalanceRule(None))
-        book.open_account("assets:cash", code)
-        return book.transfer("assets:cash", "equity:owner", value).postings[0].amount  # type: ignore[arg-type]
-
-    return run
+def _split_cap(value: object, code: str) -> Money:
+    spec = [gl.percent("50%", cap=value), gl.remaining()]  # type: ignore[arg-type]
+    return gl.split(Money(10, code), spec)[0]
 
 
-def _hold(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        book = gl.Ledger()
-        book.open_account("equity:owner", code, normal="credit", rule=gl.BalanceRule(None))
-        book.open_account("assets:cash", code)
-        book.transfer("assets:cash", "equity:owner", 100)
-        return book.hold("assets:cash", "equity:owner", value).amount  # type: ignore[arg-type]
-
-    return run
+def _debit(value: object, code: str) -> Money:
+    book = _book(code)
+    tx = book.post([gl.debit("assets:cash", value), gl.credit("equity:owner", value)])  # type: ignore[arg-type]
+    assert book.balance("assets:cash") == Money(100, code) + tx.postings[0].amount
+    return tx.postings[0].amount
 
 
-def _post_hold(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        book = gl.Ledger()
-        book.open_account("equity:owner", code, normal="credit", rule=gl.BalanceRule(None))
-        book.open_account("assets:cash", code)
-        book.transfer("assets:cash", "equity:owner", 100)
-        hold = book.hold("equity:owner", "assets:cash", 100)
-        return book.post_hold(hold, value).postings[0].amount  # type: ignore[arg-type]
-
-    return run
+def _transfer(value: object, code: str) -> Money:
+    return _book(code).transfer("assets:cash", "equity:owner", value).postings[0].amount  # type: ignore[arg-type]
 
 
-def _convert(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        book = gl.Ledger()
-        book.open_account("assets:cash", code)
-        book.open_account("equity:dinars", "BHD", normal="credit")  # 3 digits: all convert
-        book.open_trading_account(code)
-        book.open_trading_account("BHD")
-        tx = book.convert("assets:cash", "equity:dinars", value, rate=1)  # type: ignore[arg-type]
-        return tx.postings[0].amount
-
-    return run
+def _hold(value: object, code: str) -> Money:
+    return _book(code).hold("equity:owner", "assets:cash", value).amount  # type: ignore[arg-type]
 
 
-def _overdraft(value: object) -> Callable[[str], Money]:
-    def run(code: str) -> Money:
-        book = gl.Ledger()
-        account = book.open_account("assets:cash", code, normal="credit", overdraft=value)  # type: ignore[arg-type]
-        assert account.rule.min_balance is not None
-        return gl.from_minor(-account.rule.min_balance, code)
-
-    return run
+def _post_hold(value: object, code: str) -> Money:
+    book = _book(code)
+    hold = book.hold("equity:owner", "assets:cash", 100)
+    return book.post_hold(hold, value).postings[0].amount  # type: ignore[arg-type]
 
 
-WAYS: dict[str, Callable[[object], Callable[[str], Money]]] = {
+def _convert(value: object, code: str) -> Money:
+    book = _book(code)
+    book.open_account("equity:dinars", "BHD", normal="credit")  # 3 digits: every value converts
+    book.open_trading_account(code)
+    book.open_trading_account("BHD")
+    tx = book.convert("assets:cash", "equity:dinars", value, rate=1)  # type: ignore[arg-type]
+    return tx.postings[0].amount
+
+
+def _overdraft(value: object, code: str) -> Money:
+    account = gl.Ledger().open_account("assets:cash", code, normal="credit", overdraft=value)  # type: ignore[arg-type]
+    assert account.rule.min_balance is not None
+    return gl.from_minor(-account.rule.min_balance, code)
+
+
+WAYS: dict[str, Callable[[object, str], Money]] = {
     "fixed": _split_fixed,
     "cap": _split_cap,
     "debit": _debit,
@@ -138,7 +109,7 @@ READ_AS_MAJOR = [
 def test_a_bare_number_is_read_in_major_units(
     way: str, value: object, code: str, expected: Money
 ) -> None:
-    part = WAYS[way](value)(code)
+    part = WAYS[way](value, code)
     assert part == expected
     assert part.currency.code == code
     # The part carries exactly the unit's exponent: 1.000 KWD, 1.00 USD, 1 JPY.
@@ -184,7 +155,7 @@ def test_a_value_the_unit_cannot_hold_is_refused_not_rounded(
     way: str, value: object, code: str
 ) -> None:
     with pytest.raises(gl.ExcessPrecision) as info:
-        WAYS[way](value)(code)
+        WAYS[way](value, code)
     message = str(info.value)
     shown = str(value.amount) if isinstance(value, Money) else str(value)
     assert shown in message
@@ -196,7 +167,7 @@ def test_a_value_the_unit_cannot_hold_is_refused_not_rounded(
 @pytest.mark.parametrize("value", [1.0, 0.5, True])
 def test_a_float_or_bool_is_always_refused(way: str, code: str, value: object) -> None:
     with pytest.raises(gl.FloatNotAllowed) as info:
-        WAYS[way](value)(code)
+        WAYS[way](value, code)
     assert repr(value) in str(info.value)
 
 
