@@ -121,7 +121,16 @@ from ._ledger.store import (
     StoreWriter,
 )
 from ._ledger.text import check_text
-from ._money.allocation import Leftover, Portion, allocate, fixed, percent, remaining, split
+from ._money.allocation import (
+    Leftover,
+    Portion,
+    allocate,
+    fixed,
+    fixed_minor,
+    percent,
+    remaining,
+    split,
+)
 from ._money.amounts import MAX_MINOR, Rounding, from_minor, round_fraction, to_minor
 from ._money.formatting import format_money, parse_money
 from ._money.units import Unit, UnitKind, get_unit, register_unit
@@ -256,6 +265,7 @@ __all__ = [
     "debit",
     "estimate_view_earnings",
     "fixed",
+    "fixed_minor",
     "format_money",
     "from_minor",
     "get_unit",

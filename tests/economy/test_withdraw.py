@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -291,3 +292,35 @@ def test_dry_runs_of_a_withdrawal_write_nothing(funded) -> None:  # type: ignore
     assert snapshot(book) == after
     app.complete_withdrawal(real)
     assert book.balance("assets:bank") == usd("-149.99")
+
+
+@pytest.mark.parametrize("amount", [100, "100", "100.00", Decimal("100.0"), usd("100")])
+def test_a_bare_withdrawal_amount_is_in_major_units_of_the_payout_currency(
+    funded,  # type: ignore[no-untyped-def]
+    amount: object,
+) -> None:
+    _, _, app = funded
+    w = app.request_withdrawal("bob", amount, dry_run=True)
+    assert w.amount == usd("100.00")
+
+
+@pytest.mark.parametrize(
+    ("amount", "error", "shown"),
+    [
+        ("100.001", gl.ExcessPrecision, "100.001"),
+        (Decimal("100.005"), gl.ExcessPrecision, "100.005"),
+        (100.0, gl.FloatNotAllowed, "100.0"),
+        (Money("100", "EUR"), gl.CurrencyMismatch, "EUR"),
+    ],
+)
+def test_a_withdrawal_amount_the_currency_cannot_hold_is_refused(
+    funded,  # type: ignore[no-untyped-def]
+    amount: object,
+    error: type[gl.GiftLedgerError],
+    shown: str,
+) -> None:
+    book, _, app = funded
+    before = snapshot(book)
+    with pytest.raises(error, match=shown):
+        app.request_withdrawal("bob", amount)
+    assert snapshot(book) == before

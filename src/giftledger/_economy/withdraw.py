@@ -30,7 +30,7 @@ from .._errors import (
 from .._ledger.model import BalanceRule, EntryKind, HoldStatus, Posting, Transaction
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
-from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
+from .._money.amounts import AmountLike, Rounding, from_minor, round_fraction, to_minor
 from .base import _C, _D, ChainBase, _convert_minor, _scale
 from .index import first_id_at
 from .records import (
@@ -158,7 +158,7 @@ class Withdrawals(ChainBase):
     def request_withdrawal(
         self,
         creator: str,
-        amount: Money | str | int | Literal["all"] = "all",
+        amount: AmountLike | Literal["all"] = "all",
         *,
         key: str | None = None,
         dry_run: bool = False,
@@ -175,12 +175,26 @@ class Withdrawals(ChainBase):
         PostgreSQL database. ``"all"`` withdraws the available balance, up to
         what the caps still allow.
 
+        Args:
+            creator: the creator's name.
+            amount: ``"all"``, a ``Money`` in the creator's payout currency, or
+                an int, ``Decimal`` or decimal string in its major units
+                (``100`` and ``"100.00"`` are a hundred dollars for a USD
+                payout); an amount the currency cannot hold is refused, not
+                rounded.
+            key: an idempotency key.
+            dry_run: check everything and return the withdrawal that would be
+                requested, without writing it.
+
         Raises:
             NotEligible: age, verification or region.
             BelowWithdrawalThreshold: below the minimum (or the fee would eat it).
             LimitExceeded: beyond the daily or weekly cap.
             InsufficientFunds: more than the available balance.
             RateUnavailable: the policy's currency differs and no rate is known.
+            ExcessPrecision: ``amount`` is finer than the payout currency allows.
+            CurrencyMismatch: ``amount`` is Money in another currency.
+            FloatNotAllowed: ``amount`` is a float.
         """
         key = self._caller_key(key)
         cash = f"creators:{creator}:cash"

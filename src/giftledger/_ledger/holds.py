@@ -65,6 +65,8 @@ class HoldsMixin(WriteCore):
         (or ``now + timeout``) it can no longer be posted and stops counting.
 
         Args:
+            amount: ``Money`` in the accounts' unit, or an int, ``Decimal`` or
+                decimal string in its major units, as in :meth:`transfer`.
             guard: a check run inside the locked store write before anything is
                 written, as for :meth:`post`: a threshold check and the hold
                 become one atomic step.
@@ -222,6 +224,9 @@ class HoldsMixin(WriteCore):
         dry_run: bool = False,
     ) -> Transaction:
         """Post a pending hold, fully or (with ``amount``) partly; the rest is released.
+
+        ``amount`` is ``Money`` in the hold's unit or a bare number in its major
+        units, as in :meth:`transfer`.
 
         Raises:
             UnknownHold: no such hold.

@@ -627,6 +627,11 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
 
         Both accounts must hold the same unit; to cross units use :meth:`convert`.
 
+        Args:
+            amount: ``Money`` in the accounts' unit, or an int, ``Decimal`` or
+                decimal string in its major units (``1`` is one dollar on USD
+                accounts, one yen on JPY ones); never rounded, never a float.
+
         Raises:
             CurrencyMismatch: the accounts hold different units.
             plus everything :meth:`post` raises.
@@ -708,6 +713,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
         the rate is stored on the entry. Both legs apply or neither does.
 
         Args:
+            amount: what leaves ``debit``: ``Money`` in A, or a bare number in
+                A's major units (as in :meth:`transfer`).
             rate: major units of B per major unit of A, exact (``"0.005"``,
                 ``"1/210"``, ``Decimal``, ``Fraction``; never float).
 

@@ -219,7 +219,12 @@ class BalanceRule:
 
     @classmethod
     def overdraft(cls, limit_minor: int) -> BalanceRule:
-        """The balance may go as low as ``-limit_minor`` minor units."""
+        """The balance may go as low as ``-limit_minor`` minor units.
+
+        A rule knows no unit, so the limit is in minor units (5000 is 50.00 USD
+        but 5000 JPY); ``Ledger.open_account(..., overdraft="50.00")`` takes it
+        in major units of the account's unit.
+        """
         if isinstance(limit_minor, bool) or not isinstance(limit_minor, int) or limit_minor < 0:
             raise InvalidArgument(f"overdraft limit {limit_minor!r} must be an int >= 0")
         return cls(-limit_minor)
@@ -289,6 +294,12 @@ class PostingSpec:
     """A posting as a caller asks for it, before the ledger resolves its unit.
 
     Build it with :func:`debit` or :func:`credit`.
+
+    Attributes:
+        account: the account's name.
+        side: ``DEBIT`` or ``CREDIT``.
+        amount: as the caller gave it: ``Money``, or an int, ``Decimal`` or
+            decimal string in major units of the account's unit.
     """
 
     account: str
@@ -299,8 +310,10 @@ class PostingSpec:
 def debit(account: str, amount: AmountLike) -> PostingSpec:
     """Ask for ``amount`` to be debited to ``account``.
 
-    ``amount`` is ``Money`` or a number in the account's unit (major units:
-    ``"19.99"`` on a USD account is 1999 cents).
+    ``amount`` is ``Money`` or a bare number in MAJOR units of the account's
+    unit, as everywhere in giftledger: ``1`` on a USD account is one dollar
+    (on JPY one yen, on KWD 1.000 dinar), ``"19.99"`` is 1999 cents. An amount
+    the unit cannot hold (``"0.001"`` USD) or a float is refused when posted.
 
     Example:
         >>> debit("assets:bank", "19.99")

@@ -2,8 +2,11 @@
 
 Inside giftledger an amount is an ``int`` of minor units plus a unit code.
 At the API edge users pass ``int``, ``Decimal``, decimal strings or
-``moneyed.Money`` and get ``Money`` back. Floats never cross that edge: a float
-amount, rate or ratio is a :class:`FloatNotAllowed` (a ``TypeError``).
+``moneyed.Money`` and get ``Money`` back. A bare number always means major units
+of the amount's unit (``1`` USD is 100 cents, ``1`` KWD 1000 fils); only names
+that say so (``from_minor``, ``fixed_minor``, ``cap_minor``, ``limit_minor``)
+take minor units. Floats never cross that edge: a float amount, rate or ratio
+is a :class:`FloatNotAllowed` (a ``TypeError``).
 
 All rounding here is exact arithmetic on :class:`fractions.Fraction` with a
 named :class:`Rounding` mode, so the ambient :mod:`decimal` context (which any
