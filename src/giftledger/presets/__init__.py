@@ -12,7 +12,7 @@ Example:
     ['bigo-live', 'facebook-stars', 'tiktok-live', 'twitch-bits', 'youtube-super-chat']
     >>> econ = gl.presets.load("tiktok-live", model="B", ladder="65-coin-2023")
     >>> econ.variant
-    {'ladder': '65-coin-2023', 'model': 'B', 'withdrawal': 'kb-2019'}
+    {'ladder': '65-coin-2023', 'model': 'B', 'web_fee': '3pct', 'withdrawal': 'kb-2019'}
     >>> econ.latest.creator_pay.creator_units_per_coin
     Fraction(1, 2)
 """
