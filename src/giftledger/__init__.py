@@ -54,7 +54,14 @@ from ._economy.rules import (
     TaxRule,
     WithdrawalPolicy,
 )
-from ._economy.views import estimate_view_earnings
+from ._economy.views import (
+    RegionViewPay,
+    ViewEligibility,
+    ViewPayFigure,
+    ViewPayRange,
+    estimate_view_earnings,
+    estimate_view_range,
+)
 from ._errors import (
     AccountClosed,
     AccountExists,
@@ -204,6 +211,7 @@ __all__ = [
     "RateUnavailable",
     "RefundPolicy",
     "RefundRecord",
+    "RegionViewPay",
     "RewardsProgram",
     "Rounding",
     "RuleSet",
@@ -234,6 +242,9 @@ __all__ = [
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
+    "ViewEligibility",
+    "ViewPayFigure",
+    "ViewPayRange",
     "ViewPayRecord",
     "Withdrawal",
     "WithdrawalFailRecord",
@@ -249,6 +260,7 @@ __all__ = [
     "credit",
     "debit",
     "estimate_view_earnings",
+    "estimate_view_range",
     "fixed",
     "format_money",
     "from_minor",
