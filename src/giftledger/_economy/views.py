@@ -246,16 +246,32 @@ def _check_thresholds(
             raise NotEligible(f"{prog.name} needs {need}; got {value}")
 
 
-def check_creator(
-    prog: RewardsProgram, region: str | None, age: int | None, at: datetime | None
+def check_eligible(
+    prog: RewardsProgram,
+    *,
+    region: str | None,
+    age: int | None,
+    at: datetime | None,
+    followers: int | None = None,
+    views_30d: int | None = None,
+    video_seconds: int | None = None,
+    strict: bool = False,
 ) -> None:
     """Refuse a creator the program does not pay: outside its countries, after it
-    ended there, or too young. None (not declared) is not checked.
+    ended there, too young, or under a threshold (the followers one of their
+    country). A value that is None (not declared) is not checked, unless
+    ``strict`` asks for the thresholds.
 
     Raises:
-        NotEligible: the program does not run in ``region`` at ``at``, or
-            ``age`` is under the minimum there.
+        NotEligible: the program does not pay this creator; the message says why.
     """
+    _check_creator(prog, region, age, at)
+    _check_thresholds(prog, region, followers, views_30d, video_seconds, strict)
+
+
+def _check_creator(
+    prog: RewardsProgram, region: str | None, age: int | None, at: datetime | None
+) -> None:
     if region is not None:
         check_region(region, "creator region")
         if prog.regions and region not in prog.regions:
@@ -393,8 +409,16 @@ def estimate_view_range(
     rules = economy.versions[index]
     prog = rules.rewards_program(program)
     base = f"versions[{index}].rewards[{rules.rewards.index(prog)}]"
-    check_creator(prog, creator_region, age, at)
-    _check_thresholds(prog, creator_region, followers, views_30d, video_seconds, strict)
+    check_eligible(
+        prog,
+        region=creator_region,
+        age=age,
+        at=at,
+        followers=followers,
+        views_30d=views_30d,
+        video_seconds=video_seconds,
+        strict=strict,
+    )
     if not isinstance(views_by_region, Mapping):
         raise InvalidArgument(f"views_by_region {views_by_region!r} must map regions to views")
     weight = Fraction(1)
