@@ -52,6 +52,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .._errors import (
+    BelowWithdrawalThreshold,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
@@ -581,6 +582,8 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             RateUnavailable: the payout currency differs and no rate is known.
             InsufficientFunds: more Diamonds than the creator holds, or none
                 worth a whole minor unit.
+            BelowWithdrawalThreshold: fewer Diamonds than the withdrawal
+                policy's ``minimum_units`` (Bigo's 6,700 Beans).
         """
         if diamonds is not None and (
             isinstance(diamonds, bool) or not isinstance(diamonds, int) or diamonds <= 0
@@ -607,6 +610,12 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             if d <= 0 or d > held:
                 raise InsufficientFunds(
                     f"creator {creator!r} holds {held} {self.unit}; cannot convert {d}"
+                )
+            fewest = self._rules(now).withdrawal.minimum_units
+            if fewest is not None and d < fewest:  # on the units asked for, before whole cents
+                raise BelowWithdrawalThreshold(
+                    f"creator {creator!r} asks to cash out {d} {self.unit}; the rules' "
+                    f"minimum is {fewest} {self.unit}"
                 )
             settled, carry = self._carries(w, creator)
             if pay.model is PayoutModel.DIAMOND_VALUE:

@@ -505,7 +505,13 @@ class _Reader:
                 values[field] = _money_text(table[field], f"{path}.{field}")
         if "fee_rate" in table:
             values["fee_rate"] = _rate(table["fee_rate"], f"{path}.fee_rate")
-        for field in ("min_age", "review_days", "holding_days", "withdrawals_per_week"):
+        for field in (
+            "min_age",
+            "review_days",
+            "holding_days",
+            "withdrawals_per_week",
+            "minimum_units",
+        ):
             if field in table:
                 values[field] = _int_value(table[field], f"{path}.{field}")
         if "requires_verification" in table:
@@ -960,7 +966,13 @@ def economy_to_toml(economy: Economy) -> str:
             if value is not None:
                 out.append(f"{field} = {_money_out(value)}")
         out.append(f"fee_rate = {_frac_out(w.fee_rate)}")
-        for field in ("min_age", "review_days", "holding_days", "withdrawals_per_week"):
+        for field in (
+            "min_age",
+            "review_days",
+            "holding_days",
+            "withdrawals_per_week",
+            "minimum_units",
+        ):
             value = getattr(w, field)
             if value is not None:
                 out.append(f"{field} = {value}")

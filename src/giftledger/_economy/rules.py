@@ -527,6 +527,11 @@ class WithdrawalPolicy:
         methods: payout methods offered (``"paypal"``, ``"bank"``).
         weekly_cap: the most per rolling 7 days (None: no cap). Added for Bigo.
         withdrawals_per_week: how many withdrawals 7 days allow (None: any).
+        minimum_units: the fewest creator units one cash-out may take, where the
+            platform states its minimum in them (Bigo: 6,700 Beans), or None.
+            Cash cannot tell 6,699 Beans from 6,700 (both pay $31.90), so it is
+            checked on the units asked for when they are converted to cash;
+            ``minimum`` then holds what those units pay.
     """
 
     minimum: Money | None = None
@@ -541,9 +546,11 @@ class WithdrawalPolicy:
     methods: tuple[str, ...] = ()
     weekly_cap: Money | None = None
     withdrawals_per_week: int | None = None
+    minimum_units: int | None = None
 
     def __attrs_post_init__(self) -> None:
         _money(self, "minimum", optional=True)
+        _int(self, "minimum_units", low=1, optional=True)
         _money(self, "daily_cap", positive=True, optional=True)
         _money(self, "fee_fixed", optional=True)
         _ratio(self, "fee_rate", high=1)
@@ -1167,6 +1174,7 @@ def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
         "review_days",
         "holding_days",
         "withdrawals_per_week",
+        "minimum_units",
     ):
         value = getattr(w, field)
         if value is not None:
