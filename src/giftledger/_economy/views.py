@@ -294,7 +294,9 @@ def _check_creator(
 # --------------------------------------------------------------------------- sources
 
 
-def _sources_of(economy: Economy, path: str) -> tuple[Source, ...]:
+def _sources_of(economy: Economy | None, path: str) -> tuple[Source, ...]:
+    if economy is None:  # the caller wants amounts only
+        return ()
     try:
         return (economy.source_of(path),)
     except UnknownRule:  # an economy built in code may carry no sources
@@ -319,7 +321,7 @@ class _Rates:
     sources: tuple[tuple[Source, ...], tuple[Source, ...], tuple[Source, ...]]
 
 
-def _rates(economy: Economy, prog: RewardsProgram, base: str, key: str) -> _Rates:
+def _rates(economy: Economy | None, prog: RewardsProgram, base: str, key: str) -> _Rates:
     low = Fraction(prog.rpm[key].amount)
     low_src = _sources_of(economy, f"{base}.rpm.{key}")
     if key in prog.rpm_high:
@@ -405,6 +407,40 @@ def estimate_view_range(
         >>> print(fund.low, fund.typical, fund.high)
         20.00 USD 25.00 USD 40.00 USD
     """
+    return _estimate(
+        economy,
+        views_by_region,
+        engagement=engagement,
+        followers=followers,
+        views_30d=views_30d,
+        video_seconds=video_seconds,
+        creator_region=creator_region,
+        age=age,
+        program=program,
+        at=at,
+        strict=strict,
+        sources=True,
+    )
+
+
+def _estimate(
+    economy: Economy,
+    views_by_region: Mapping[str, int],
+    *,
+    engagement: str | None,
+    followers: int | None,
+    views_30d: int | None,
+    video_seconds: int | None,
+    creator_region: str | None,
+    age: int | None,
+    program: str | None,
+    at: datetime | None,
+    strict: bool,
+    sources: bool,
+) -> ViewPayRange:
+    """:func:`estimate_view_range`; ``sources=False`` skips the provenance lookups
+    (the low end alone needs none)."""
+    src = economy if sources else None
     index = len(economy.versions) - 1 if at is None else economy.version_index(at)
     rules = economy.versions[index]
     prog = rules.rewards_program(program)
@@ -431,7 +467,7 @@ def estimate_view_range(
                 f"{', '.join(sorted(prog.engagement_weights)) or 'none'}"
             )
         weight = found
-        weight_src = _sources_of(economy, f"{base}.engagement_weights.{engagement}")
+        weight_src = _sources_of(src, f"{base}.engagement_weights.{engagement}")
     ccy = prog.currency
     rows: list[tuple[str, str, int, _Rates]] = []
     for region, n in views_by_region.items():
@@ -444,7 +480,7 @@ def estimate_view_range(
                 f"no rate for region {region!r} in {prog.name} and no '*' rate; regions: "
                 f"{', '.join(sorted(prog.rpm))}"
             )
-        rows.append((region, key, n, _rates(economy, prog, base, key)))
+        rows.append((region, key, n, _rates(src, prog, base, key)))
     views = sum(n for _, _, n, _ in rows)
     notes: list[str] = []
     earns = views >= prog.min_qualified_views_per_video
@@ -470,8 +506,8 @@ def estimate_view_range(
     overall = []
     for i, name in enumerate((_LOW, _TYPICAL, _HIGH)):
         bases = list(dict.fromkeys(r.bases[i] for _, _, _, r in rows)) or [name]
-        sources = _once(*(r.sources[i] for _, _, _, r in rows), weight_src)
-        overall.append(_figure(totals[i], views, ccy, "; ".join(bases), sources))
+        behind = _once(*(r.sources[i] for _, _, _, r in rows), weight_src)
+        overall.append(_figure(totals[i], views, ccy, "; ".join(bases), behind))
     if any(r.bases[1] == _MIDPOINT for _, _, _, r in rows):
         derived = sorted({key for _, key, _, r in rows if r.bases[1] == _MIDPOINT})
         notes.append(
@@ -497,16 +533,16 @@ def estimate_view_range(
         typical=overall[1],
         high=overall[2],
         regions=tuple(per_region),
-        eligibility=_eligibility(economy, prog, base, creator_region),
+        eligibility=_eligibility(src, prog, base, creator_region),
         payout_minimum=prog.payout_minimum,
         payout_day=prog.payout_day,
-        payout_sources=_field_sources(economy, prog, base, ("payout_minimum", "payout_day")),
+        payout_sources=_field_sources(src, prog, base, ("payout_minimum", "payout_day")),
         notes=tuple(notes),
     )
 
 
 def _field_sources(
-    economy: Economy, prog: RewardsProgram, base: str, fields: Iterable[str]
+    economy: Economy | None, prog: RewardsProgram, base: str, fields: Iterable[str]
 ) -> FrozenMap[str, Source]:
     found = {}
     for field in fields:
@@ -518,7 +554,7 @@ def _field_sources(
 
 
 def _eligibility(
-    economy: Economy, prog: RewardsProgram, base: str, region: str | None
+    economy: Economy | None, prog: RewardsProgram, base: str, region: str | None
 ) -> ViewEligibility:
     sources = dict(
         _field_sources(
@@ -598,7 +634,7 @@ def estimate_view_earnings(
         >>> gl.estimate_view_earnings(econ, {"US": 1_000_000}).currency.code
         'USD'
     """
-    return estimate_view_range(
+    return _estimate(
         economy,
         views_by_region,
         engagement=engagement,
@@ -610,4 +646,5 @@ def estimate_view_earnings(
         program=program,
         at=at,
         strict=strict,
+        sources=False,
     ).low.amount
