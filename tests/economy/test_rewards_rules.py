@@ -261,3 +261,24 @@ def test_an_old_program_keeps_its_defaults() -> None:
     assert plain.rpm_typical == {}
     assert plain.region_tiers == {}
     assert Fraction(plain.rpm["*"].amount) == Fraction(2, 5)
+
+
+def test_a_program_without_the_new_fields_writes_the_toml_it_wrote_before() -> None:
+    # A ledger records its economy's fingerprint (SHA-256 of this text): unchanged rules
+    # must keep it across the upgrade.
+    plain = _economy(
+        RewardsProgram(
+            "fund",
+            {"US": usd("1.00"), "*": usd("0.10")},
+            engagement_weights={"high": Fraction(3, 2)},
+            min_followers=100,
+            rpm_high={"US": usd("2.00")},
+        )
+    )
+    line = next(x for x in plain.to_toml().splitlines() if x.lstrip().startswith('{ name = "fund"'))
+    assert line == (
+        '    { name = "fund", currency = "USD", rpm = { US = "1.00 USD", "*" = "0.10 USD" }, '
+        'rpm_high = { US = "2.00 USD" }, engagement_weights = { high = "1.5" }, '
+        "min_followers = 100, min_views_30d = 0, min_video_seconds = 0, "
+        "min_qualified_views_per_video = 0 },"
+    )

@@ -927,9 +927,12 @@ def economy_to_toml(economy: Economy) -> str:
                 "min_views_30d",
                 "min_video_seconds",
                 "min_qualified_views_per_video",
-                "min_age",
             ):
                 pairs.append((field, str(getattr(r, field))))
+            # Fields added later are written only when set, so an economy without them
+            # keeps its TOML text, and so its fingerprint in ledgers written before.
+            if r.min_age:
+                pairs.append(("min_age", str(r.min_age)))
             if r.min_video_seconds_exclusive:
                 pairs.append(("min_video_seconds_exclusive", "true"))
             for field in ("min_followers_by_region", "min_age_by_region"):
