@@ -282,3 +282,14 @@ def test_a_program_without_the_new_fields_writes_the_toml_it_wrote_before() -> N
         "min_followers = 100, min_views_30d = 0, min_video_seconds = 0, "
         "min_qualified_views_per_video = 0 },"
     )
+
+
+def test_a_program_without_the_new_fields_lists_the_figures_it_listed_before() -> None:
+    figures = [f.path for f in _economy(RewardsProgram("fund", {"*": usd("0.40")})).figures()]
+    assert [p for p in figures if ".rewards[" in p] == [
+        "versions[0].rewards[0].rpm.*",
+        "versions[0].rewards[0].min_followers",
+        "versions[0].rewards[0].min_views_30d",
+        "versions[0].rewards[0].min_video_seconds",
+        "versions[0].rewards[0].min_qualified_views_per_video",
+    ]

@@ -1194,9 +1194,11 @@ def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
             "min_views_30d",
             "min_video_seconds",
             "min_qualified_views_per_video",
-            "min_age",
         ):
             yield f"{base}.{field}", getattr(program, field)
+        # Added later: listed when set, so rules written before need no new source.
+        if program.min_age:
+            yield f"{base}.min_age", program.min_age
         for field in ("min_followers_by_region", "min_age_by_region", "ends"):
             for region, number in getattr(program, field).items():
                 yield f"{base}.{field}.{region}", number
