@@ -56,7 +56,14 @@ from ._economy.rules import (
     TaxRule,
     WithdrawalPolicy,
 )
-from ._economy.views import estimate_view_earnings
+from ._economy.views import (
+    RegionViewPay,
+    ViewEligibility,
+    ViewPayFigure,
+    ViewPayRange,
+    estimate_view_earnings,
+    estimate_view_range,
+)
 from ._errors import (
     AccountClosed,
     AccountExists,
@@ -219,6 +226,7 @@ __all__ = [
     "RateUnavailable",
     "RefundPolicy",
     "RefundRecord",
+    "RegionViewPay",
     "RewardsProgram",
     "Rounding",
     "RuleSet",
@@ -249,6 +257,9 @@ __all__ = [
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
+    "ViewEligibility",
+    "ViewPayFigure",
+    "ViewPayRange",
     "ViewPayRecord",
     "Withdrawal",
     "WithdrawalFailRecord",
@@ -264,6 +275,7 @@ __all__ = [
     "credit",
     "debit",
     "estimate_view_earnings",
+    "estimate_view_range",
     "fixed",
     "fixed_minor",
     "format_money",

@@ -202,6 +202,7 @@ def test_tiktok_versions_and_withdrawal_2019() -> None:
     assert [v.effective_from.date() for v in econ.versions] == [
         date(2019, 2, 19),
         date(2020, 7, 23),
+        date(2021, 3, 25),
         date(2024, 3, 19),
         date(2025, 8, 15),
     ]
@@ -212,8 +213,8 @@ def test_tiktok_versions_and_withdrawal_2019() -> None:
     assert (w.review_days, w.holding_days, w.methods) == (15, 21, ("paypal",))
     later = econ.rules_at(at(2025, 8, 15)).withdrawal
     assert later.methods == ("bank", "paypal")
-    assert econ.source_of("versions[3].withdrawal.minimum").confidence is Confidence.ASSUMPTION
-    assert econ.source_of("versions[3].withdrawal.daily_cap").confidence is Confidence.OFFICIAL
+    assert econ.source_of("versions[4].withdrawal.minimum").confidence is Confidence.ASSUMPTION
+    assert econ.source_of("versions[4].withdrawal.daily_cap").confidence is Confidence.OFFICIAL
     with pytest.raises(gl.UnknownRule):
         econ.rules_at(at(2019, 2, 19) - timedelta(seconds=1))
 
@@ -231,10 +232,10 @@ def test_tiktok_rewards_programs_over_time() -> None:
     assert rewards.rpm["*"] == Money("0.40", "USD")
     assert (rewards.min_followers, rewards.min_views_30d) == (10000, 100000)
     assert (rewards.min_video_seconds, rewards.min_qualified_views_per_video) == (60, 1000)
-    note = econ.source_of("versions[2].rewards[0].rpm.US").note
+    note = econ.source_of("versions[3].rewards[0].rpm.US").note
     assert "Conflicting" in note
     assert "2026-02-20" in note
-    assert econ.source_of("versions[2].rewards[0].rpm.*").citation == "napolify.com"
+    assert econ.source_of("versions[3].rewards[0].rpm.*").citation == "napolify.com"
     assert econ.rules_at(at(2026, 1, 1)).rewards_program().name == "creator-rewards"
 
 

@@ -211,7 +211,8 @@ def test_random_sequences_conserve_every_unit_and_every_cent(
                     {"US": views},
                     followers=prog.min_followers,
                     views_30d=prog.min_views_30d,
-                    video_seconds=prog.min_video_seconds,
+                    # "over 1 minute": a video must be longer than an exclusive minimum
+                    video_seconds=prog.min_video_seconds + prog.min_video_seconds_exclusive,
                     program=prog.name,
                 )
             elif op == "paid" and any(g.priced_in_money for g in rules.gifts):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from fractions import Fraction
 
 import pytest
@@ -101,3 +102,41 @@ def test_view_pay_to_a_creator_paid_in_euros_goes_through_fx() -> None:
     assert book.balance("creators:eva:cash") == Money("0.90", "EUR")
     assert [str(r) for r in tx.rates] == ["USD/EUR=9/10"]
     assert app.explain("eva").views == Money("0.90", "EUR")
+
+
+def test_pay_views_refuses_the_creator_fund_in_the_us_after_it_ended_but_pays_italy() -> None:
+    fund = {"followers": 10_000, "views_30d": 100_000, "video_seconds": 0}
+    book, clock, app = tiktok(datetime(2023, 12, 15, tzinfo=UTC))
+    app.open_creator("us", region="US", age=30)
+    app.open_creator("it", region="IT", age=30)
+    app.pay_views("us", "2023-12a", {"US": 200_000}, **fund)  # the day before it ended
+    assert book.balance("creators:us:cash") == usd("4.00")
+    clock.set(datetime(2023, 12, 20, tzinfo=UTC))
+    before = snapshot(book)
+    with pytest.raises(gl.NotEligible, match="creator-fund ended in US on 2023-12-16"):
+        app.pay_views("us", "2023-12b", {"US": 200_000}, **fund)
+    assert snapshot(book) == before
+    app.pay_views("it", "2023-12b", {"US": 200_000}, **fund)
+    assert book.balance("creators:it:cash") == usd("4.00")
+
+
+def test_pay_views_applies_the_rules_of_the_creators_country() -> None:
+    book, _, app = tiktok()
+    app.open_creator("jp", region="JP", age=30)
+    app.open_creator("kr", region="KR", age=18)
+    app.open_creator("id", region="ID", age=30)
+    app.open_creator("anon")  # no region or age declared: neither is checked
+    before = snapshot(book)
+    with pytest.raises(gl.NotEligible, match="at least 50000 followers in JP; got 20000"):
+        app.pay_views("jp", "2025-08", {"JP": 200_000}, **{**ELIGIBLE, "followers": 20_000})
+    with pytest.raises(gl.NotEligible, match="aged 19 or more in KR; got 18"):
+        app.pay_views("kr", "2025-08", {"KR": 200_000}, **{**ELIGIBLE, "followers": 60_000})
+    with pytest.raises(gl.NotEligible, match="does not run in ID"):
+        app.pay_views("id", "2025-08", {"ID": 200_000}, **ELIGIBLE)
+    with pytest.raises(gl.NotEligible, match="longer than 60 seconds; got 60"):
+        app.pay_views("anon", "2025-08", {"US": 200_000}, **{**ELIGIBLE, "video_seconds": 60})
+    assert snapshot(book) == before
+    app.pay_views("jp", "2025-08", {"JP": 200_000}, **{**ELIGIBLE, "followers": 50_000})
+    app.pay_views("anon", "2025-08", {"US": 200_000}, **ELIGIBLE)
+    assert book.balance("creators:jp:cash") == usd("80.00")  # JP views: the '*' rate, $0.40
+    assert book.balance("creators:anon:cash") == usd("90.00")

@@ -55,6 +55,7 @@ import attrs
 from moneyed import Money
 
 from .._errors import (
+    BelowWithdrawalThreshold,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
@@ -827,6 +828,8 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             RateUnavailable: the payout currency differs and no rate is known.
             InsufficientFunds: more Diamonds than the creator holds, or none
                 worth a whole minor unit.
+            BelowWithdrawalThreshold: fewer Diamonds than the withdrawal
+                policy's ``minimum_units`` (Bigo's 6,700 Beans).
         """
         if diamonds is not None and (
             isinstance(diamonds, bool) or not isinstance(diamonds, int) or diamonds <= 0
@@ -853,6 +856,12 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             if d <= 0 or d > held:
                 raise InsufficientFunds(
                     f"creator {creator!r} holds {held} {self.unit}; cannot convert {d}"
+                )
+            fewest = self._rules(now).withdrawal.minimum_units
+            if fewest is not None and d < fewest:  # on the units asked for, before whole cents
+                raise BelowWithdrawalThreshold(
+                    f"creator {creator!r} asks to cash out {d} {self.unit}; the rules' "
+                    f"minimum is {fewest} {self.unit}"
                 )
             settled, carry = self._carries(w, creator)
             if pay.model is PayoutModel.DIAMOND_VALUE:
@@ -965,7 +974,10 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         The amount is :func:`estimate_view_earnings` under the rules in force
         now; the eligibility thresholds (followers, views in 30 days, video
-        length, views per video) must be met. Postings::
+        length, views per video) must be met, and so must the creator's
+        profile: the program must run in their region (and not have ended
+        there), and their age and followers must meet that region's minimums
+        (a region or age not declared is not checked). Postings::
 
             debit  platform:rewards-pool  amount
             credit creators:<c>:cash      amount   (through trading accounts if the
@@ -980,7 +992,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             NotEligible: a threshold is not met.
             UnknownRule: an unknown program, region or engagement tier.
         """
-        from .views import estimate_view_earnings
+        from .views import check_eligible, estimate_view_earnings
 
         if not isinstance(period, str) or not period:
             raise InvalidArgument(f"period {period!r} must be a non-empty string")
@@ -1018,7 +1030,18 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
             self._require(w, cash, "creator", creator)
-            currency = self._party(w, "creator", creator, now).payout_currency or self.books
+            party = self._party(w, "creator", creator, now)
+            check_eligible(  # in the creator's region: the program runs there, for them
+                prog,
+                region=party.region,
+                age=party.age,
+                at=now,
+                followers=followers,
+                views_30d=views_30d,
+                video_seconds=video_seconds,
+                strict=True,
+            )
+            currency = party.payout_currency or self.books
             opens = [self._account(pool_name, pool_ccy, _D, _FREE)]
             postings = [Posting(pool_name, _D, minor, pool_ccy)]
             paid, rates = self._credit_cash(postings, opens, cash, minor, pool_ccy, currency, now)

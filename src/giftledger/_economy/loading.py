@@ -520,7 +520,13 @@ class _Reader:
                 values[field] = _money_text(table[field], f"{path}.{field}")
         if "fee_rate" in table:
             values["fee_rate"] = _rate(table["fee_rate"], f"{path}.fee_rate")
-        for field in ("min_age", "review_days", "holding_days", "withdrawals_per_week"):
+        for field in (
+            "min_age",
+            "review_days",
+            "holding_days",
+            "withdrawals_per_week",
+            "minimum_units",
+        ):
             if field in table:
                 values[field] = _int_value(table[field], f"{path}.{field}")
         if "requires_verification" in table:
@@ -557,22 +563,48 @@ class _Reader:
                 "name": _req(table, "name", ipath, str),
                 "currency": currency,
                 "rpm": _money_table(_req(table, "rpm", ipath, dict), f"{ipath}.rpm", currency),
-                "rpm_high": _money_table(
-                    _opt(table, "rpm_high", ipath, dict, {}), f"{ipath}.rpm_high", currency
-                ),
                 "engagement_weights": {
                     str(k): _rate(v, f"{ipath}.engagement_weights.{k}")
                     for k, v in _opt(table, "engagement_weights", ipath, dict, {}).items()
                 },
             }
+            for field in ("rpm_high", "rpm_typical"):
+                values[field] = _money_table(
+                    _opt(table, field, ipath, dict, {}), f"{ipath}.{field}", currency
+                )
             for field in (
                 "min_followers",
                 "min_views_30d",
                 "min_video_seconds",
                 "min_qualified_views_per_video",
+                "min_age",
+                "payout_day",
             ):
                 if field in table:
                     values[field] = _int_value(table[field], f"{ipath}.{field}")
+            for field in ("min_followers_by_region", "min_age_by_region"):
+                values[field] = {
+                    str(k): _int_value(v, f"{ipath}.{field}.{k}")
+                    for k, v in _opt(table, field, ipath, dict, {}).items()
+                }
+            values["region_tiers"] = {
+                str(k): frozenset(_str_list(v, f"{ipath}.region_tiers.{k}"))
+                for k, v in _opt(table, "region_tiers", ipath, dict, {}).items()
+            }
+            if "regions" in table:
+                values["regions"] = frozenset(_str_list(table["regions"], f"{ipath}.regions"))
+            values["ends"] = {
+                str(k): _date(v, f"{ipath}.ends.{k}")
+                for k, v in _opt(table, "ends", ipath, dict, {}).items()
+            }
+            if "min_video_seconds_exclusive" in table:
+                values["min_video_seconds_exclusive"] = _req(
+                    table, "min_video_seconds_exclusive", ipath, bool
+                )
+            if "payout_minimum" in table:
+                values["payout_minimum"] = _money_text(
+                    table["payout_minimum"], f"{ipath}.payout_minimum"
+                )
             programs.append(_build(RewardsProgram, ipath, **values))
             self.note_sources(table, ipath)
         return tuple(programs)
@@ -897,6 +929,15 @@ def economy_to_toml(economy: Economy) -> str:
                 pairs.append(
                     ("rpm_high", _inline([(k, _money_out(v)) for k, v in r.rpm_high.items()]))
                 )
+            if r.rpm_typical:
+                pairs.append(
+                    ("rpm_typical", _inline([(k, _money_out(v)) for k, v in r.rpm_typical.items()]))
+                )
+            if r.region_tiers:
+                tiers = [
+                    (k, f"[{', '.join(map(_q, sorted(v)))}]") for k, v in r.region_tiers.items()
+                ]
+                pairs.append(("region_tiers", _inline(tiers)))
             if r.engagement_weights:
                 pairs.append(
                     (
@@ -911,6 +952,24 @@ def economy_to_toml(economy: Economy) -> str:
                 "min_qualified_views_per_video",
             ):
                 pairs.append((field, str(getattr(r, field))))
+            # Fields added later are written only when set, so an economy without them
+            # keeps its TOML text, and so its fingerprint in ledgers written before.
+            if r.min_age:
+                pairs.append(("min_age", str(r.min_age)))
+            if r.min_video_seconds_exclusive:
+                pairs.append(("min_video_seconds_exclusive", "true"))
+            for field in ("min_followers_by_region", "min_age_by_region"):
+                numbers = getattr(r, field)
+                if numbers:
+                    pairs.append((field, _inline([(k, str(v)) for k, v in numbers.items()])))
+            if r.regions:
+                pairs.append(("regions", f"[{', '.join(map(_q, sorted(r.regions)))}]"))
+            if r.ends:
+                pairs.append(("ends", _inline([(k, v.isoformat()) for k, v in r.ends.items()])))
+            if r.payout_minimum is not None:
+                pairs.append(("payout_minimum", _money_out(r.payout_minimum)))
+            if r.payout_day is not None:
+                pairs.append(("payout_day", str(r.payout_day)))
             out.append(f"    {_inline(pairs)},")
         out.append("]")
         pay = rules.creator_pay
@@ -933,7 +992,13 @@ def economy_to_toml(economy: Economy) -> str:
             if value is not None:
                 out.append(f"{field} = {_money_out(value)}")
         out.append(f"fee_rate = {_frac_out(w.fee_rate)}")
-        for field in ("min_age", "review_days", "holding_days", "withdrawals_per_week"):
+        for field in (
+            "min_age",
+            "review_days",
+            "holding_days",
+            "withdrawals_per_week",
+            "minimum_units",
+        ):
             value = getattr(w, field)
             if value is not None:
                 out.append(f"{field} = {value}")

@@ -30,7 +30,7 @@ import bisect
 import enum
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -617,6 +617,11 @@ class WithdrawalPolicy:
         methods: payout methods offered (``"paypal"``, ``"bank"``).
         weekly_cap: the most per rolling 7 days (None: no cap). Added for Bigo.
         withdrawals_per_week: how many withdrawals 7 days allow (None: any).
+        minimum_units: the fewest creator units one cash-out may take, where the
+            platform states its minimum in them (Bigo: 6,700 Beans), or None.
+            Cash cannot tell 6,699 Beans from 6,700 (both pay $31.90), so it is
+            checked on the units asked for when they are converted to cash;
+            ``minimum`` then holds what those units pay.
     """
 
     minimum: Money | None = None
@@ -631,9 +636,11 @@ class WithdrawalPolicy:
     methods: tuple[str, ...] = ()
     weekly_cap: Money | None = None
     withdrawals_per_week: int | None = None
+    minimum_units: int | None = None
 
     def __attrs_post_init__(self) -> None:
         _money(self, "minimum", optional=True)
+        _int(self, "minimum_units", low=1, optional=True)
         _money(self, "daily_cap", positive=True, optional=True)
         _money(self, "fee_fixed", optional=True)
         _ratio(self, "fee_rate", high=1)
@@ -700,41 +707,120 @@ class _Holder:
     value: object
 
 
-def _money_map(obj: object, field: str, currency: str) -> None:
+_TIER = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+
+
+def _country(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 2 and value.isascii() and value.isupper()
+
+
+def _rate_map(obj: object, field: str, currency: str, tiers: Mapping[str, Any]) -> None:
+    """A mapping of region (a country, a tier of ``tiers`` or ``"*"``) to a rate in ``currency``.
+
+    A rate per 1,000 views is not an amount paid: it may be finer than the minor
+    unit (Hank Green's $0.025), since only a total is ever rounded.
+    """
     value = getattr(obj, field)
     if not isinstance(value, Mapping):
         raise InvalidEconomy(f"{field}: {_show(value)} must be a mapping of region to Money")
     copy = FrozenMap(value)
     for region, amount in copy.items():
-        if region != "*" and not (isinstance(region, str) and len(region) == 2):
-            raise InvalidEconomy(f"{field}.{region}: region must be a country code or '*'")
-        try:
-            _money(_Holder(amount), "value")
-        except InvalidEconomy as exc:
-            message = str(exc).removeprefix("value")
-            raise type(exc)(f"{field}.{region}{message}") from None
+        if region != "*" and not _country(region) and region not in tiers:
+            raise InvalidEconomy(
+                f"{field}.{region}: region must be a country code, a tier of region_tiers "
+                f"({_names(tiers)}) or '*'"
+            )
+        where = f"{field}.{region}"
+        if isinstance(amount, float):
+            raise FloatInEconomy(f"{where}: {amount!r} is a float; write Money('0.45', 'USD')")
+        if not isinstance(amount, Money):
+            raise InvalidEconomy(
+                f"{where}: {_show(amount)} must be moneyed.Money, such as Money('0.45', 'USD')"
+            )
+        _currency(amount.currency.code, where)
+        if not amount.amount.is_finite() or amount.amount < 0:
+            raise InvalidEconomy(f"{where}: {_show(amount)} must be a finite amount, at least 0")
         if amount.currency.code != currency:
             raise InvalidEconomy(
-                f"{field}.{region}: {_show(amount)} is not in the program's currency {currency}"
+                f"{where}: {_show(amount)} is not in the program's currency {currency}"
             )
     object.__setattr__(obj, field, copy)
+
+
+def _int_map(obj: object, field: str, *, low: int = 0) -> None:
+    """A mapping of country code to a whole number (a regional threshold)."""
+    value = getattr(obj, field)
+    if not isinstance(value, Mapping):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a mapping of country code to int")
+    for region, number in value.items():
+        if not _country(region):
+            raise InvalidEconomy(f"{field}.{region}: {region!r} must be an ISO 3166 country code")
+        try:
+            _int(_Holder(number), "value", low=low)
+        except InvalidEconomy as exc:
+            raise type(exc)(f"{field}.{region}{str(exc).removeprefix('value')}") from None
+    object.__setattr__(obj, field, FrozenMap(value))
+
+
+def _countries(value: object, field: str) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidEconomy(f"{field}: {_show(value)} must be a set of country codes")
+    result = frozenset(value)
+    for region in sorted(result, key=str):
+        if not _country(region):
+            raise InvalidEconomy(f"{field}: {region!r} must be an ISO 3166 country code")
+    return result
 
 
 @attrs.frozen(slots=True)
 class RewardsProgram:
     """View-based pay: a pool paid per 1,000 qualified views.
 
+    Rates follow the region of the *views* (the audience): a region's own rate,
+    else the rate of the tier that lists it (:attr:`region_tiers`), else ``"*"``
+    (:meth:`rate_key`). Eligibility follows the region of the *creator*: where
+    the program runs (:attr:`regions`, :attr:`ends`) and the thresholds there
+    (:meth:`followers_needed`, :meth:`age_needed`).
+
     Attributes:
         name: the program's name.
-        rpm: payout per 1,000 qualified views, per region (``"*"`` for the rest).
-            Where sources give a range, this is its low end.
+        rpm: payout per 1,000 qualified views, per region, tier or ``"*"``.
+            Where sources give a range, this is its low end. A rate may be finer
+            than the minor unit (``Money("0.025", "USD")``): only totals are rounded.
         engagement_weights: multipliers by engagement tier (``"low"``, ``"high"``).
-        min_followers: followers needed to qualify.
+        min_followers: followers needed to qualify (a region in
+            :attr:`min_followers_by_region` needs its own number instead).
         min_views_30d: views in the last 30 days needed to qualify.
-        min_video_seconds: shortest video that earns.
+        min_video_seconds: shortest video that earns, in whole seconds.
         min_qualified_views_per_video: views a video needs before it earns.
-        currency: the currency of ``rpm``.
-        rpm_high: the high end of the range per region, where sources give one.
+        currency: the currency of the rates.
+        rpm_high: the high end of the range per region or tier, where sources give one.
+        rpm_typical: a typical rate per region or tier, where a source gives one;
+            it lies within ``rpm`` … ``rpm_high``.
+        region_tiers: named groups of countries that share one rate, as a source
+            states it (``{"southeast-asia": {"ID", "TH", …}}``); keys of the rate
+            mappings may name a tier. A country is in one tier at most.
+        regions: the creators' countries where the program runs (empty: anywhere).
+        ends: the day the program closed in a country: from 00:00 UTC that day
+            creators there are no longer paid.
+        min_followers_by_region: follower thresholds of single countries.
+        min_age: the youngest creator who qualifies.
+        min_age_by_region: minimum ages of single countries.
+        min_video_seconds_exclusive: True when a video must be *longer* than
+            ``min_video_seconds`` ("over 1 minute": 60 s fails, 61 s earns);
+            False when as long is enough.
+        payout_minimum: the smallest payout of the program's earnings (None:
+            none stated).
+        payout_day: the day of the month the program pays, roughly (None: not stated).
+
+    Example:
+        >>> from moneyed import Money
+        >>> usd = lambda text: Money(text, "USD")
+        >>> fund = RewardsProgram(
+        ...     "fund", {"US": usd("1.00"), "nordics": usd("0.80"), "*": usd("0.10")},
+        ...     region_tiers={"nordics": {"DK", "NO", "SE"}}, rpm_high={"US": usd("2.00")})
+        >>> fund.rate_key("US"), fund.rate_key("SE"), fund.rate_key("JP")
+        ('US', 'nordics', '*')
     """
 
     name: str
@@ -746,20 +832,46 @@ class RewardsProgram:
     min_qualified_views_per_video: int = 0
     currency: str = "USD"
     rpm_high: Mapping[str, Money] = attrs.field(factory=dict)
+    rpm_typical: Mapping[str, Money] = attrs.field(factory=dict)
+    region_tiers: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
+    regions: frozenset[str] = frozenset()
+    ends: Mapping[str, date] = attrs.field(factory=dict)
+    min_followers_by_region: Mapping[str, int] = attrs.field(factory=dict)
+    min_age: int = 0
+    min_age_by_region: Mapping[str, int] = attrs.field(factory=dict)
+    min_video_seconds_exclusive: bool = False
+    payout_minimum: Money | None = None
+    payout_day: int | None = None
 
     def __attrs_post_init__(self) -> None:
         _text(self, "name")
         _currency(self.currency, "currency")
-        _money_map(self, "rpm", self.currency)
+        self._check_tiers()
+        tiers = self.region_tiers
+        _rate_map(self, "rpm", self.currency, tiers)
         if not self.rpm:
             raise InvalidEconomy("rpm: {} must name at least one region (or '*')")
-        _money_map(self, "rpm_high", self.currency)
+        _rate_map(self, "rpm_high", self.currency, tiers)
         for region, high in self.rpm_high.items():
             low = self.rpm.get(region)
             if low is None:
                 raise InvalidEconomy(f"rpm_high.{region}: no rpm for region {region!r}")
             if high < low:
                 raise InvalidEconomy(f"rpm_high.{region}: {_show(high)} is below rpm {_show(low)}")
+        _rate_map(self, "rpm_typical", self.currency, tiers)
+        for region, typical in self.rpm_typical.items():
+            low = self.rpm.get(region)
+            if low is None:
+                raise InvalidEconomy(f"rpm_typical.{region}: no rpm for region {region!r}")
+            high = self.rpm_high.get(region, low)
+            if not low <= typical <= high:
+                raise InvalidEconomy(
+                    f"rpm_typical.{region}: {_show(typical)} is outside the range "
+                    f"{_show(low)} … {_show(high)}"
+                )
+        for tier in tiers:
+            if tier not in self.rpm:
+                raise InvalidEconomy(f"region_tiers.{tier}: the tier has no rpm")
         weights = self.engagement_weights
         if not isinstance(weights, Mapping):
             raise InvalidEconomy(f"engagement_weights: {weights!r} must be a mapping")
@@ -777,8 +889,102 @@ class RewardsProgram:
             "min_views_30d",
             "min_video_seconds",
             "min_qualified_views_per_video",
+            "min_age",
         ):
             _int(self, field)
+        _flag(self, "min_video_seconds_exclusive")
+        object.__setattr__(self, "regions", _countries(self.regions, "regions"))
+        self._check_ends()
+        _int_map(self, "min_followers_by_region")
+        _int_map(self, "min_age_by_region")
+        _money(self, "payout_minimum", optional=True)
+        if self.payout_minimum is not None and self.payout_minimum.currency.code != self.currency:
+            raise InvalidEconomy(
+                f"payout_minimum: {_show(self.payout_minimum)} is not in the program's "
+                f"currency {self.currency}"
+            )
+        _int(self, "payout_day", low=1, optional=True)
+        if self.payout_day is not None and self.payout_day > 31:
+            raise InvalidEconomy(f"payout_day: {self.payout_day} must be a day of the month, 1-31")
+
+    def _check_tiers(self) -> None:
+        tiers = self.region_tiers
+        if not isinstance(tiers, Mapping):
+            raise InvalidEconomy(f"region_tiers: {_show(tiers)} must map a tier name to countries")
+        checked: dict[str, frozenset[str]] = {}
+        member: dict[str, str] = {}
+        for tier, countries in tiers.items():
+            if not (isinstance(tier, str) and _TIER.fullmatch(tier)):
+                raise InvalidEconomy(
+                    f"region_tiers: {tier!r} must be a lower-case name such as 'southeast-asia' "
+                    f"(a country code names a country, not a tier)"
+                )
+            found = _countries(countries, f"region_tiers.{tier}")
+            if not found:
+                raise InvalidEconomy(f"region_tiers.{tier}: must list at least one country")
+            for country in sorted(found):
+                if country in member:
+                    raise InvalidEconomy(
+                        f"region_tiers.{tier}: {country!r} is already in tier {member[country]!r}"
+                    )
+                member[country] = tier
+            checked[tier] = found
+        object.__setattr__(self, "region_tiers", FrozenMap(checked))
+
+    def _check_ends(self) -> None:
+        ends = self.ends
+        if not isinstance(ends, Mapping):
+            raise InvalidEconomy(f"ends: {_show(ends)} must be a mapping of country code to date")
+        for region, day in ends.items():
+            if not _country(region):
+                raise InvalidEconomy(f"ends.{region}: {region!r} must be an ISO 3166 country code")
+            if isinstance(day, datetime) or not isinstance(day, date):
+                raise InvalidEconomy(f"ends.{region}: {day!r} must be a date")
+            if self.regions and region not in self.regions:
+                raise InvalidEconomy(
+                    f"ends.{region}: the program does not run in {region!r}; regions: "
+                    f"{_names(self.regions)}"
+                )
+        object.__setattr__(self, "ends", FrozenMap(ends))
+
+    # ----------------------------------------------------------------- lookups
+
+    def rate_key(self, region: str) -> str | None:
+        """Which rates views from ``region`` earn: its own key, its tier, ``"*"``, or None."""
+        if region in self.rpm:
+            return region
+        for tier, countries in self.region_tiers.items():
+            if region in countries:
+                return tier
+        return "*" if "*" in self.rpm else None
+
+    def followers_needed(self, region: str | None = None) -> int:
+        """The followers a creator in ``region`` needs (None: the general threshold)."""
+        if region is None:
+            return self.min_followers
+        return self.min_followers_by_region.get(region, self.min_followers)
+
+    def age_needed(self, region: str | None = None) -> int:
+        """The minimum age of a creator in ``region`` (None: the general one)."""
+        if region is None:
+            return self.min_age
+        return self.min_age_by_region.get(region, self.min_age)
+
+    def runs_in(self, region: str, at: datetime | None = None) -> bool:
+        """Whether creators in ``region`` are paid at ``at``.
+
+        A region the program never ran in is False; one in :attr:`ends` is False
+        from 00:00 UTC of that day on, and always when ``at`` is None (the end
+        is on record).
+        """
+        if self.regions and region not in self.regions:
+            return False
+        end = self.ends.get(region)
+        if end is None:
+            return True
+        if at is None:
+            return False
+        return at.astimezone(UTC).date() < end
 
 
 def _names(items: Iterable[str]) -> str:
@@ -1091,6 +1297,7 @@ def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
         "review_days",
         "holding_days",
         "withdrawals_per_week",
+        "minimum_units",
     ):
         value = getattr(w, field)
         if value is not None:
@@ -1101,6 +1308,8 @@ def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
             yield f"{base}.rpm.{region}", amount
         for region, amount in program.rpm_high.items():
             yield f"{base}.rpm_high.{region}", amount
+        for region, amount in program.rpm_typical.items():
+            yield f"{base}.rpm_typical.{region}", amount
         for tier, weight in program.engagement_weights.items():
             yield f"{base}.engagement_weights.{tier}", weight
         for field in (
@@ -1110,6 +1319,16 @@ def _figures_of(rules: RuleSet, prefix: str) -> Iterator[tuple[str, object]]:
             "min_qualified_views_per_video",
         ):
             yield f"{base}.{field}", getattr(program, field)
+        # Added later: listed when set, so rules written before need no new source.
+        if program.min_age:
+            yield f"{base}.min_age", program.min_age
+        for field in ("min_followers_by_region", "min_age_by_region", "ends"):
+            for region, number in getattr(program, field).items():
+                yield f"{base}.{field}.{region}", number
+        for field in ("payout_minimum", "payout_day"):
+            value = getattr(program, field)
+            if value is not None:
+                yield f"{base}.{field}", value
     yield f"{prefix}.min_buyer_age", rules.min_buyer_age
 
 
