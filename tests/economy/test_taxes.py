@@ -205,3 +205,26 @@ def test_economy_tax_uses_the_version_and_the_period_in_force() -> None:
     assert econ.tax("DE").rate == Fraction(7, 100)
     with pytest.raises(gl.UnknownRule, match=r"no rules of 'taxes' are in force"):
         econ.tax("DE", date(2014, 1, 1))
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+def test_a_purchase_books_the_rate_in_force_when_it_is_made() -> None:
+    econ = economy(rules((*DE_2020, TaxRule("*", 0))))
+    clock = gl.ManualClock(datetime(2020, 6, 30, 23, 59, tzinfo=UTC))
+    book = gl.Ledger(clock=clock)
+    app = gl.GiftEconomy(book, econ)
+    app.open_viewer("ada", region="DE")
+    taxes = []
+    for when in (
+        datetime(2020, 6, 30, 23, 59, tzinfo=UTC),  # 10.00 x 19/119 = 1.596… -> 1.60
+        datetime(2020, 7, 1, tzinfo=UTC),  # 10.00 x 16/116 = 1.379… -> 1.38
+        datetime(2021, 1, 1, tzinfo=UTC),  # 19% again
+    ):
+        clock.set(when)
+        record = gl.record_of(app.buy_coins("ada", pack=100, channel="web"))
+        assert isinstance(record, gl.PurchaseRecord)
+        taxes.append(record.tax)
+    assert taxes == [160, 138, 160]
+    assert book.balance("liabilities:tax-payable:DE") == Money("4.58", "USD")
