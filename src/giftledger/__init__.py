@@ -54,6 +54,7 @@ from ._economy.rules import (
     TaxRule,
     WithdrawalPolicy,
 )
+from ._economy.taxes import TaxTable
 from ._economy.views import estimate_view_earnings
 from ._errors import (
     AccountClosed,
@@ -222,6 +223,7 @@ __all__ = [
     "StoreWriter",
     "SystemClock",
     "TaxRule",
+    "TaxTable",
     "Transaction",
     "TransactionRequest",
     "TrialBalance",
