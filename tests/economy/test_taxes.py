@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -510,3 +511,46 @@ def test_a_bad_table_file_names_its_path(old: str, new: str, message: str) -> No
     assert tax_table_from_toml(TABLE).rule("DE").rate == Fraction(19, 100)
     with pytest.raises(gl.InvalidEconomy, match=message):
         tax_table_from_toml(TABLE.replace(old, new, 1))
+
+
+# --------------------------------------------------------------------------- the presets
+
+
+@pytest.mark.parametrize(
+    ("when", "tax", "creator"),
+    [
+        # 10.00 x 16/116 = 1.379… -> 1.38 VAT; YouTube pays 70% of the rest: 0.7 x 8.62 = 6.034.
+        (datetime(2020, 8, 1, 12, tzinfo=UTC), "1.38", "6.03"),
+        # 10.00 x 19/119 = 1.596… -> 1.60 VAT; 0.7 x 8.40 = 5.88.
+        (datetime(2021, 2, 1, 12, tzinfo=UTC), "1.60", "5.88"),
+    ],
+)
+def test_a_german_super_chat_books_the_vat_of_its_day_before_the_creator_share(
+    when: datetime, tax: str, creator: str
+) -> None:
+    clock = gl.ManualClock(when)
+    book = gl.Ledger(clock=clock)
+    app = gl.GiftEconomy(book, gl.presets.load("youtube-super-chat"))
+    app.open_viewer("fan", region="DE")
+    app.open_creator("host", region="US", age=30)
+    record = gl.record_of(app.buy_coins("fan", pack=1000, channel="web"))
+    assert isinstance(record, gl.PurchaseRecord)
+    assert record.tax == int(Decimal(tax) * 100)  # minor units
+    assert book.balance("liabilities:tax-payable:DE") == Money(tax, "USD")
+    app.send_gift("fan", "host", "Super Chat $10")
+    assert book.balance("liabilities:creators-payable:host") == Money(creator, "USD")
+
+
+def test_one_ledger_books_16_percent_in_2020_and_19_percent_in_2021() -> None:
+    clock = gl.ManualClock(datetime(2020, 8, 1, tzinfo=UTC))
+    book = gl.Ledger(clock=clock)
+    app = gl.GiftEconomy(book, gl.presets.load("tiktok-live"))
+    app.open_viewer("ada", region="DE")
+    first = gl.record_of(app.buy_coins("ada", pack=1400, channel="web"))
+    clock.set(datetime(2021, 2, 1, tzinfo=UTC))
+    second = gl.record_of(app.buy_coins("ada", pack=1400, channel="web"))
+    assert isinstance(first, gl.PurchaseRecord)
+    assert isinstance(second, gl.PurchaseRecord)
+    # The web pack costs 14.80: 14.80 x 16/116 = 2.041… -> 2.04; 14.80 x 19/119 = 2.363… -> 2.36.
+    assert (first.gross, first.tax) == (1480, 204)
+    assert (second.gross, second.tax) == (1480, 236)

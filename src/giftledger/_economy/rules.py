@@ -1384,6 +1384,13 @@ class Economy:
         ``at`` picks both the version (:meth:`rules_at`; a date means its midnight
         UTC) and the rule's period within it (:meth:`RuleSet.tax`). None: the
         latest version and its open-ended rules.
+
+        Example:
+            >>> import giftledger as gl
+            >>> from datetime import date
+            >>> econ = gl.presets.load("youtube-super-chat")
+            >>> [str(econ.tax("DE", date(y, m, 1)).rate * 100) for y, m in ((2020, 8), (2021, 2))]
+            ['16', '19']
         """
         if at is None:
             return self.latest.tax(region)
