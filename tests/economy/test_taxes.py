@@ -554,3 +554,22 @@ def test_one_ledger_books_16_percent_in_2020_and_19_percent_in_2021() -> None:
     # The web pack costs 14.80: 14.80 x 16/116 = 2.041… -> 2.04; 14.80 x 19/119 = 2.363… -> 2.36.
     assert (first.gross, first.tax) == (1480, 204)
     assert (second.gross, second.tax) == (1480, 236)
+
+
+def test_a_later_version_that_sets_taxes_states_them_in_full() -> None:
+    later = """
+[[versions]]
+effective_from = 2022-01-01
+
+[[versions.taxes]]
+region = "*"
+rate = "5%"
+source = { citation = "a test", confidence = "assumption", note = "No table from here on." }
+"""
+    econ = Economy.from_toml(TOML + later)
+    assert econ.versions[2].taxes == (TaxRule("*", Fraction(5, 100)),)
+    assert econ.tax("FR", date(2022, 1, 1)).rate == Fraction(5, 100)
+    assert econ.tax("FR", date(2021, 12, 31)).rate == Fraction(20, 100)
+    assert econ.source_of("versions[2].taxes[0].rate").citation == "a test"
+    with pytest.raises(gl.UnknownRule, match=r"no figure at 'versions\[2\]\.taxes\[1\]"):
+        econ.source_of("versions[2].taxes[1]")

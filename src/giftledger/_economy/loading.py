@@ -15,6 +15,7 @@ The format (read with the standard library's :mod:`tomllib`)::
     effective_from = 2025-01-01T00:00:00Z   # an offset datetime, or a date (midnight UTC)
     min_buyer_age = 18
     payout_currencies = ["USD", "EUR"]
+    tax_table = "digital-vat"               # optional: a shipped, sourced VAT/GST table
     sources = { min_buyer_age = { citation = "Terms §3", confidence = "official" } }
 
     [[versions.store_fees]]
@@ -33,10 +34,8 @@ The format (read with the standard library's :mod:`tomllib`)::
     price = "19.99 USD"                     # money is always "<amount> <currency>"
     channel = "ios"
 
-    tax_table = "digital-vat"               # optional, in [[versions]]: a shipped,
-                                            # sourced VAT/GST table (gl.presets.tax_tables())
-    [[versions.taxes]]                      # a region listed here replaces the table's
-    region = "US"                           # rules for that region
+    [[versions.taxes]]                      # a region listed here replaces the
+    region = "US"                           # tax table's rules for that region
     rate = "0%"
     inclusive = false                       # added on top of the price
     valid_from = 2024-01-01                 # optional: first day in force
@@ -55,7 +54,8 @@ The format (read with the standard library's :mod:`tomllib`)::
     minimum = "100 USD"
 
 A later ``[[versions]]`` lists only what changes: every field it leaves out
-is the previous version's, sources included.
+is the previous version's, sources included. Its taxes are ``taxes`` and
+``tax_table`` together: a version that sets either states its taxes in full.
 
 Every table may carry ``source = {citation, as_of, confidence, note}`` (for
 everything in it) and ``sources = {<relative path> = {...}}`` (for one

@@ -976,8 +976,8 @@ class RuleSet:
         Args:
             region: an ISO 3166 country code.
             at: a date or an aware datetime (its UTC day counts). None: the
-                region's open-ended rule, else the one that ended last (the rule
-                of an undated table).
+                region's open-ended rule (an undated rule is open-ended), else
+                the one that ended last.
 
         Raises:
             UnknownRule: neither the region nor ``"*"`` has a rule in force then;
