@@ -56,6 +56,7 @@ from ._economy.rules import (
     TaxRule,
     WithdrawalPolicy,
 )
+from ._economy.taxes import TaxTable
 from ._economy.views import (
     RegionViewPay,
     ViewEligibility,
@@ -245,6 +246,7 @@ __all__ = [
     "StoreWriter",
     "SystemClock",
     "TaxRule",
+    "TaxTable",
     "Transaction",
     "TransactionRequest",
     "TrialBalance",

@@ -52,8 +52,63 @@ Paths are those `Economy.source_of` takes. A source recorded on a record (a ladd
 withdrawal policy) covers each figure in it unless the figure has its own. A later version
 lists only the figures that changed; the rest carry over with their sources.
 
+Taxes come from a shared, dated table: a preset version names it (`tax_table =
+"digital-vat"`) and lists only what it does differently, such as US sales tax added on top
+or a `"*"` fallback for the regions the table leaves out. Each preset's figures below list
+its own tax rules; the table's rows are listed once, under [Tax tables](#tax-tables). For
+a tax rule, `official` means the tax authority's own page.
+
 This page is generated from the data by `tests/economy/test_presets_docs.py`, and a test
 fails when it is out of date.
+"""
+
+TAXES_INTRO = """\
+A tax table is a list of `TaxRule`s, each with its own period (`valid_from`, the first day
+in force; `valid_to`, the first day no longer in force) and its own source. The chain books
+the rule in force on the UTC day of each purchase, and takes the tax out of the price before
+the store fee and the creator's share. A version that names a table with
+`tax_table = "<name>"` gets every rule of the table, except for the regions its own
+`[[versions.taxes]]` list: those replace the table's rules for that region, so a preset can
+model a platform that charges differently. In Python, `TaxTable.with_overrides` does the
+same for rules built in code.
+
+```python
+import giftledger as gl
+from datetime import date
+from fractions import Fraction
+
+vat = gl.presets.tax_table("digital-vat")
+assert vat.rule("DE", date(2020, 6, 30)).rate == Fraction(19, 100)
+assert vat.rule("DE", date(2020, 7, 1)).rate == Fraction(16, 100)   # Germany's 2020-H2 cut
+assert vat.rule("DE", date(2021, 1, 1)).rate == Fraction(19, 100)
+print(vat.source_for(vat.rule("AU")))                 # where the 10% GST came from
+
+econ = gl.presets.load("youtube-super-chat")          # names the table in its versions
+assert econ.tax("DE", date(2020, 8, 1)).rate == Fraction(16, 100)
+assert econ.tax("US").inclusive is False              # its own rule: 0% added on top
+assert econ.tax("BR").region == "*"                   # not in the table: the fallback
+
+# Your own rules: the table for every region you do not list.
+taxes = vat.with_overrides([gl.TaxRule("US", Fraction(725, 10000), inclusive=False),
+                            gl.TaxRule("*", 0)])
+```
+
+In a TOML economy (see `giftledger.load_economy`):
+
+```toml
+[[versions]]
+effective_from = 2024-01-01
+tax_table = "digital-vat"
+
+[[versions.taxes]]          # replaces the table's rules for DE
+region = "DE"
+rate = "19%"
+valid_from = 2024-01-01
+source = { citation = "my tax advisor", confidence = "assumption", note = "..." }
+```
+
+`Economy.to_toml()` writes the merged rules in full, each with its dates and source, and
+reads back to an equal economy.
 """
 
 
@@ -84,7 +139,8 @@ def _label(rules: RuleSet, rel: str) -> str:
     if head.startswith("taxes["):
         tax = rules.taxes[int(head[6:-1])]
         kind = "included" if tax.inclusive else "added on top"
-        return f"tax in {tax.region} ({kind}): {field}"
+        when = "" if tax.period == "all dates" else f", {tax.period}"
+        return f"tax in {tax.region} ({kind}{when}): {field}"
     if head.startswith("gifts["):
         return f"gift {rules.gifts[int(head[6:-1])].name!r}"
     if head.startswith("rewards["):
@@ -106,6 +162,31 @@ def _source_cells(source: Source | None, above: Source | None = None) -> str:
     return f"{_cell(source.citation + note)} | {when} | `{source.confidence.value}`"
 
 
+def _tables() -> list[gl.TaxTable]:
+    return [gl.presets.tax_table(name) for name in gl.presets.tax_tables()]
+
+
+def _from_table(rules: RuleSet, rel: str, source: Source | None) -> str | None:
+    """The name of the shared tax table a tax figure comes from, if it does."""
+    if not rel.startswith("taxes["):
+        return None
+    rule = rules.taxes[int(rel[6 : rel.index("]")])]
+    for table in _tables():
+        if rule in table.rules and table.source_for(rule) == source:
+            return table.name
+    return None
+
+
+def _table_rules(rules: RuleSet) -> dict[str, int]:
+    """How many rules each shared tax table gives ``rules``."""
+    counts: dict[str, int] = {}
+    for table in _tables():
+        n = sum(rule in table.rules for rule in rules.taxes)
+        if n:
+            counts[table.name] = n
+    return counts
+
+
 def _rows(econ: Economy, index: int, previous: dict[str, tuple[str, Source | None]]) -> list[str]:
     rules = econ.versions[index]
     prefix = f"versions[{index}]."
@@ -115,6 +196,8 @@ def _rows(econ: Economy, index: int, previous: dict[str, tuple[str, Source | Non
         if not figure.path.startswith(prefix):
             continue
         rel = figure.path[len(prefix) :]
+        if _from_table(rules, rel, figure.source):
+            continue  # listed once, under "Tax tables"
         label = _label(rules, rel)
         value = _value(figure.value, rel, rules)
         key = (value, figure.source)
@@ -132,15 +215,46 @@ def _rows(econ: Economy, index: int, previous: dict[str, tuple[str, Source | Non
 def _figure_table(econ: Economy) -> list[str]:
     out: list[str] = []
     seen: dict[str, tuple[str, Source | None]] = {}
+    tables: dict[str, int] = {}
     for index, rules in enumerate(econ.versions):
         when = rules.effective_from.date().isoformat()
         title = "from" if index == 0 else "changes from"
         rows = _rows(econ, index, seen)
         out += ["", f"#### Version {index}: {title} {when}", ""]
+        now = _table_rules(rules)
+        shared = [
+            f"Plus the {n} rules of the `{name}` tax table (see [Tax tables](#tax-tables)) "
+            f"for the regions its own tax rules leave out."
+            for name, n in now.items()
+            if tables.get(name) != n
+        ]
+        tables = now
         if not rows:
-            out.append("No figure changes; see the assumptions.")
+            out.append(" ".join(shared) or "No figure changes; see the assumptions.")
             continue
         out += ["| Figure | Value | Source | Date | Confidence |", "|---|---|---|---|---|", *rows]
+        if shared:
+            out += ["", *shared]
+    return out
+
+
+def _tax_table_section(table: gl.TaxTable) -> list[str]:
+    as_of = table.as_of.isoformat() if table.as_of else "undated"
+    out = ["", f"### `{table.name}` — {table.title}", "", table.description, ""]
+    kinds = {"included in" if r.inclusive else "added to" for r in table.rules}
+    how = " or ".join(sorted(kinds))
+    out += [f"Checked as of {as_of}. Every rate is {how} the store price.", ""]
+    out += ["| Region | Rate | From | Until (exclusive) | Source | Date | Confidence |"]
+    out += ["|---|---|---|---|---|---|---|"]
+    above: Source | None = None
+    for rule, source in zip(table.rules, table.sources, strict=True):  # the file's order
+        start = rule.valid_from.isoformat() if rule.valid_from else "always"
+        end = rule.valid_to.isoformat() if rule.valid_to else "open"
+        cells = _source_cells(source, above)
+        above = source
+        out.append(f"| {rule.region} | {_value(rule.rate, 'rate')} | {start} | {end} | {cells} |")
+    out += ["", "Assumptions:", ""]
+    out += [f"- {a}" for a in table.assumptions]
     return out
 
 
@@ -204,7 +318,13 @@ def render() -> str:
         for axis in info.variants:
             out += _variant_section(info, axis)
         out += ["", "### Assumptions", ""]
-        out += [f"- {a}" for a in econ.assumptions]
+        shared = {a: t.name for t in _tables() for a in t.assumptions}
+        out += [f"- {a}" for a in econ.assumptions if a not in shared]
+        for name in dict.fromkeys(shared[a] for a in econ.assumptions if a in shared):
+            out.append(f"- Those of the `{name}` tax table (see [Tax tables](#tax-tables)).")
+    out += ["", "## Tax tables", "", TAXES_INTRO.rstrip()]
+    for table in _tables():
+        out += _tax_table_section(table)
     return "\n".join(out) + "\n"
 
 

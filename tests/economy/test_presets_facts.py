@@ -59,11 +59,23 @@ def test_every_assumption_is_named_and_explained(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", [p.name for p in gl.presets.list()])
-def test_every_preset_has_an_inclusive_vat_region_and_a_fallback(name: str) -> None:
-    rules = gl.presets.load(name).latest
+def test_every_preset_takes_vat_from_the_digital_vat_table_and_has_a_fallback(name: str) -> None:
+    econ = gl.presets.load(name)
+    vat = gl.presets.tax_table("digital-vat")
+    rules = econ.latest
     de = rules.tax("DE")
     assert (de.rate, de.inclusive) == (Fraction(19, 100), True)
-    assert rules.tax("JP").region == "*"
+    assert rules.tax("DE", date(2020, 8, 1)).rate == Fraction(16, 100)
+    # JP was a '*' region (0%) before the table; it now has its 10% consumption tax.
+    assert rules.tax("JP").rate == Fraction(10, 100)
+    assert rules.tax("BR").region == "*"
+    for i, version in enumerate(econ.versions):
+        for k, rule in enumerate(version.taxes):
+            if rule in vat.rules:
+                assert econ.source_of(f"versions[{i}].taxes[{k}].rate") == vat.source_for(rule)
+        assert set(vat.rules) <= set(version.taxes)
+    for text in vat.assumptions:
+        assert text in econ.assumptions
 
 
 def test_virtual_units_never_collide_across_presets() -> None:

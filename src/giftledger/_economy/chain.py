@@ -305,7 +305,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         rule = None
         if rules.taxes:
             try:
-                rule = rules.tax(where)
+                rule = rules.tax(where, now)
             except UnknownRule:
                 rule = None
         if rule is not None and rule.rate:

@@ -15,6 +15,7 @@ The format (read with the standard library's :mod:`tomllib`)::
     effective_from = 2025-01-01T00:00:00Z   # an offset datetime, or a date (midnight UTC)
     min_buyer_age = 18
     payout_currencies = ["USD", "EUR"]
+    tax_table = "digital-vat"               # optional: a shipped, sourced VAT/GST table
     sources = { min_buyer_age = { citation = "Terms §3", confidence = "official" } }
 
     [[versions.store_fees]]
@@ -33,6 +34,13 @@ The format (read with the standard library's :mod:`tomllib`)::
     price = "19.99 USD"                     # money is always "<amount> <currency>"
     channel = "ios"
 
+    [[versions.taxes]]                      # a region listed here replaces the
+    region = "US"                           # tax table's rules for that region
+    rate = "0%"
+    inclusive = false                       # added on top of the price
+    valid_from = 2024-01-01                 # optional: first day in force
+    valid_to = 2025-01-01                   # optional: first day no longer in force
+
     [versions.gifts]                        # name = coins (or an array of tables)
     Rose = 1
     Galaxy = 1000
@@ -46,7 +54,8 @@ The format (read with the standard library's :mod:`tomllib`)::
     minimum = "100 USD"
 
 A later ``[[versions]]`` lists only what changes: every field it leaves out
-is the previous version's, sources included.
+is the previous version's, sources included. Its taxes are ``taxes`` and
+``tax_table`` together: a version that sets either states its taxes in full.
 
 Every table may carry ``source = {citation, as_of, confidence, note}`` (for
 everything in it) and ``sources = {<relative path> = {...}}`` (for one
@@ -66,6 +75,7 @@ with the path of the offending value.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import tomllib
@@ -73,6 +83,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from fractions import Fraction
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,6 +120,7 @@ from .rules import (
     fraction_text,
     normalize_path,
 )
+from .taxes import TaxTable
 
 __all__ = [
     "economy_from_toml",
@@ -116,6 +128,10 @@ __all__ = [
     "load_economy",
     "rate_table_from_toml",
     "rate_table_to_toml",
+    "shipped_tax_table",
+    "shipped_tax_tables",
+    "tax_table_from_toml",
+    "tax_table_to_toml",
 ]
 
 FORMAT = 1
@@ -136,7 +152,8 @@ _TOP = {
     "variant",
 }
 _RULESET_FIELDS = [f.name for f in attrs.fields(RuleSet)]
-_VERSION_KEYS = {*_RULESET_FIELDS, "ladders", "source", "sources"}
+_VERSION_KEYS = {*_RULESET_FIELDS, "ladders", "source", "sources", "tax_table"}
+_TAX_KEYS = {"region", "rate", "inclusive", "rounding", "valid_from", "valid_to"}
 _T = TypeVar("_T")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
@@ -223,6 +240,8 @@ def economy_from_dict(parsed: Mapping[str, Any], **variant: str) -> Economy:
         *_str_list(raw.get("assumptions", []), "assumptions"),
         *extra_assumptions,
     ]
+    # A shared tax table's assumptions are the economy's too, once each.
+    assumptions += [a for a in dict.fromkeys(reader.assumptions) if a not in assumptions]
     recorded = _opt(raw, "variant", "", dict, {})
     try:
         return Economy(
@@ -292,6 +311,7 @@ def _apply_variants(
 @attrs.define
 class _Reader:
     sources: dict[str, Source] = attrs.field(factory=dict)
+    assumptions: list[str] = attrs.field(factory=list)
 
     def note_sources(self, table: Mapping[str, Any], path: str) -> None:
         if "source" in table:
@@ -310,7 +330,6 @@ class _Reader:
         }
         builders = {
             "store_fees": self.store_fees,
-            "taxes": self.taxes,
             "gifts": self.gifts,
             "creator_pay": self.creator_pay,
             "withdrawal": self.withdrawal,
@@ -322,6 +341,8 @@ class _Reader:
         for field, build in builders.items():
             if field in table:
                 values[field] = build(table[field], f"{path}.{field}")
+        if "taxes" in table or "tax_table" in table:
+            values["taxes"] = self.version_taxes(table, path)
         if "min_buyer_age" in table:
             values["min_buyer_age"] = _int_value(table["min_buyer_age"], f"{path}.min_buyer_age")
         if "payout_currencies" in table:
@@ -430,24 +451,30 @@ class _Reader:
             self.note_sources(item, ipath)
         return tuple(fees)
 
+    def version_taxes(self, table: Mapping[str, Any], path: str) -> tuple[TaxRule, ...]:
+        """A version's taxes: its own ``taxes`` first, then its ``tax_table``'s rules
+        for every region it does not list, each with the table's source."""
+        own = self.taxes(table.get("taxes", []), f"{path}.taxes")
+        if "tax_table" not in table:
+            return own
+        name = _req(table, "tax_table", path, str)
+        try:
+            shared = shipped_tax_table(name)
+        except UnknownRule as exc:
+            raise InvalidEconomy(f"{path}.tax_table: {exc}") from None
+        merged = shared.with_overrides(own)
+        for k in range(len(own), len(merged)):
+            self.sources[f"{path}.taxes[{k}]"] = shared.source_for(merged[k])
+        self.assumptions.extend(shared.assumptions)
+        return merged
+
     def taxes(self, items: object, path: str) -> tuple[TaxRule, ...]:
         rules = []
         for i, item in enumerate(_list(items, path)):
             ipath = f"{path}[{i}]"
             item = _as_table(item, ipath)
-            _no_unknown(
-                item, {"region", "rate", "inclusive", "rounding", "source", "sources"}, ipath
-            )
-            rules.append(
-                _build(
-                    TaxRule,
-                    ipath,
-                    region=_req(item, "region", ipath, str),
-                    rate=_rate(_req(item, "rate", ipath, object), f"{ipath}.rate"),
-                    inclusive=_opt(item, "inclusive", ipath, bool, True),
-                    rounding=_rounding(item, ipath, Rounding.HALF_UP),
-                )
-            )
+            _no_unknown(item, _TAX_KEYS | {"source", "sources"}, ipath)
+            rules.append(_tax_rule(item, ipath))
             self.note_sources(item, ipath)
         return tuple(rules)
 
@@ -611,6 +638,23 @@ class _Reader:
 
 
 # --------------------------------------------------------------------------- scalars
+
+
+def _tax_rule(item: Mapping[str, Any], path: str) -> TaxRule:
+    """One tax rule from its table (the keys in ``_TAX_KEYS``)."""
+    days = {
+        field: _date(item[field], f"{path}.{field}") if field in item else None
+        for field in ("valid_from", "valid_to")
+    }
+    return _build(
+        TaxRule,
+        path,
+        region=_req(item, "region", path, str),
+        rate=_rate(_req(item, "rate", path, object), f"{path}.rate"),
+        inclusive=_opt(item, "inclusive", path, bool, True),
+        rounding=_rounding(item, path, Rounding.HALF_UP),
+        **days,
+    )
 
 
 def _build(kind: type[_T], path: str, *args: Any, **kwargs: Any) -> _T:
@@ -862,6 +906,16 @@ def _source_out(source: Source) -> str:
     return _inline(pairs)
 
 
+def _tax_pairs(rule: TaxRule) -> list[tuple[str, str]]:
+    pairs = [("region", _q(rule.region)), ("rate", _frac_out(rule.rate))]
+    pairs += [("inclusive", str(rule.inclusive).lower()), ("rounding", _q(rule.rounding.value))]
+    if rule.valid_from is not None:
+        pairs.append(("valid_from", rule.valid_from.isoformat()))
+    if rule.valid_to is not None:
+        pairs.append(("valid_to", rule.valid_to.isoformat()))
+    return pairs
+
+
 def economy_to_toml(economy: Economy) -> str:
     """Write ``economy`` as TOML; :func:`economy_from_toml` reads it back to an equal value.
 
@@ -903,10 +957,7 @@ def economy_to_toml(economy: Economy) -> str:
             out.append(f"    {_inline(pairs)},")
         out.append("]")
         out.append("taxes = [")
-        for t in rules.taxes:
-            pairs = [("region", _q(t.region)), ("rate", _frac_out(t.rate))]
-            pairs += [("inclusive", str(t.inclusive).lower()), ("rounding", _q(t.rounding.value))]
-            out.append(f"    {_inline(pairs)},")
+        out.extend(f"    {_inline(_tax_pairs(t))}," for t in rules.taxes)
         out.append("]")
         out.append("gifts = [")
         for g in rules.gifts:
@@ -1089,3 +1140,140 @@ def rate_table_to_toml(table: RateTable) -> str:
             out.append(f"source = {_source_out(row.source)}")
         out.append("")
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- tax tables
+
+_TABLES = "giftledger.presets"  # shipped tables live in its taxes/ folder
+_TABLE_TOP = {"format", "name", "title", "as_of", "description", "assumptions", "sources", "taxes"}
+
+
+def tax_table_from_toml(text_or_path: str | Path) -> TaxTable:
+    """Load a :class:`~giftledger.TaxTable` from TOML text or a file::
+
+        format = 1
+        name = "my-vat"
+        title = "My VAT table"
+        as_of = 2025-01-31
+        assumptions = ["Reduced rates are left out."]
+
+        [sources.eu]                    # named sources, for rows that share one
+        citation = "European Commission, VAT rates applied in the Member States"
+        confidence = "official"
+
+        [[taxes]]
+        region = "DE"
+        rate = "16%"                    # never a TOML float
+        valid_from = 2020-07-01         # optional: first day in force
+        valid_to = 2021-01-01           # optional: first day no longer in force
+        inclusive = true                # optional (default true)
+        source = "eu"                   # a name from [sources], or an inline table
+
+    Every row needs a source.
+
+    Raises:
+        InvalidEconomy: a missing or wrong field, an unknown source name, or two
+            rows of one region whose periods overlap (the message names the path,
+            as ``taxes[3].valid_to``).
+        FloatNotAllowed: a TOML float (also an ``InvalidEconomy``).
+    """
+    if isinstance(text_or_path, Path) or (
+        isinstance(text_or_path, str)
+        and "\n" not in text_or_path
+        and text_or_path.strip().endswith(".toml")
+    ):
+        try:
+            text_or_path = Path(text_or_path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidEconomy(f"cannot read tax table: {exc}") from None
+    try:
+        raw = tomllib.loads(text_or_path)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidEconomy(f"not valid TOML: {exc}") from None
+    _no_unknown(raw, _TABLE_TOP, "")
+    fmt = raw.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise InvalidEconomy(f"format: {fmt!r} is not a format this library reads ({FORMAT})")
+    named = {
+        str(key): _source(value, f"sources.{key}")
+        for key, value in _opt(raw, "sources", "", dict, {}).items()
+    }
+    rules: list[TaxRule] = []
+    sources: list[Source] = []
+    for i, item in enumerate(_list(raw.get("taxes", []), "taxes")):
+        path = f"taxes[{i}]"
+        item = _as_table(item, path)
+        _no_unknown(item, _TAX_KEYS | {"source"}, path)
+        rules.append(_tax_rule(item, path))
+        ref = _req(item, "source", path, object)
+        if isinstance(ref, str):
+            if ref not in named:
+                raise InvalidEconomy(
+                    f"{path}.source: {ref!r} is not in [sources]; names: "
+                    f"{', '.join(sorted(named)) or 'none'}"
+                )
+            sources.append(named[ref])
+        else:
+            sources.append(_source(ref, f"{path}.source"))
+    as_of = _date(raw["as_of"], "as_of") if "as_of" in raw else None
+    try:
+        return TaxTable(
+            name=_req(raw, "name", "", str),
+            title=_opt(raw, "title", "", str, ""),
+            rules=tuple(rules),
+            sources=tuple(sources),
+            as_of=as_of,
+            description=_opt(raw, "description", "", str, ""),
+            assumptions=tuple(_str_list(raw.get("assumptions", []), "assumptions")),
+        )
+    except InvalidEconomy as exc:
+        raise _prefixed("", exc) from None
+
+
+def tax_table_to_toml(table: TaxTable) -> str:
+    """Write ``table`` as TOML that :func:`tax_table_from_toml` reads back equal.
+
+    Every row carries its source inline.
+    """
+    out = [f"format = {FORMAT}", f"name = {_q(table.name)}", f"title = {_q(table.title)}"]
+    if table.as_of is not None:
+        out.append(f"as_of = {table.as_of.isoformat()}")
+    out.append(f"description = {_q(table.description)}")
+    out.append("assumptions = [")
+    out.extend(f"    {_q(text)}," for text in table.assumptions)
+    out.append("]")
+    for rule, source in zip(table.rules, table.sources, strict=True):
+        out += ["", "[[taxes]]"]
+        out.extend(f"{key} = {value}" for key, value in _tax_pairs(rule))
+        out.append(f"source = {_source_out(source)}")
+    return "\n".join(out) + "\n"
+
+
+def shipped_tax_tables() -> tuple[str, ...]:
+    """The names of the tax tables shipped with giftledger, sorted."""
+    folder = resources.files(_TABLES).joinpath("taxes")
+    return tuple(
+        sorted(
+            item.name.removesuffix(".toml")
+            for item in folder.iterdir()
+            if item.name.endswith(".toml") and item.is_file()
+        )
+    )
+
+
+@functools.cache
+def shipped_tax_table(name: str) -> TaxTable:
+    """The shipped tax table ``name`` (a frozen value, loaded once).
+
+    Raises:
+        UnknownRule: no such table; the message lists the tables.
+    """
+    names = shipped_tax_tables()
+    if name not in names:
+        raise UnknownRule(f"unknown tax table {name!r}; tables: {', '.join(names) or 'none'}")
+    file = resources.files(_TABLES).joinpath("taxes").joinpath(f"{name}.toml")
+    text = file.read_text(encoding="utf-8")
+    try:
+        return tax_table_from_toml(text)
+    except InvalidEconomy as exc:
+        raise type(exc)(f"tax table {name!r}: {exc}") from None

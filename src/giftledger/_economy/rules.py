@@ -30,7 +30,7 @@ import bisect
 import enum
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -405,7 +405,7 @@ class StoreFee:
 
 @attrs.frozen(slots=True)
 class TaxRule:
-    """Sales tax or VAT on coin purchases in one region.
+    """Sales tax or VAT on coin purchases in one region, over a period of days.
 
     Attributes:
         region: ISO 3166 country code, or ``"*"``.
@@ -413,18 +413,129 @@ class TaxRule:
         inclusive: True when store prices include the tax (EU VAT), False when
             it is added on top (US sales tax).
         rounding: how the tax amount is rounded to the minor unit.
+        valid_from: the first day the rule is in force (None: since always).
+        valid_to: the first day it is no longer in force, exclusive (None: open-ended).
+            Days are UTC calendar days: a purchase at ``at`` falls on
+            ``at.astimezone(UTC).date()``.
+
+    One region may have several rules whose periods do not overlap, so a rate
+    change is data, not code (Germany's 16% of 2020-H2)::
+
+        TaxRule("DE", Fraction(16, 100), valid_from=date(2020, 7, 1),
+                valid_to=date(2021, 1, 1))
+
+    Example:
+        >>> from datetime import date
+        >>> rule = TaxRule("DE", "16%", valid_from=date(2020, 7, 1), valid_to=date(2021, 1, 1))
+        >>> rule.in_force(date(2020, 12, 31)), rule.in_force(date(2021, 1, 1))
+        (True, False)
     """
 
     region: str
     rate: Fraction
     inclusive: bool = True
     rounding: Rounding = Rounding.HALF_UP
+    valid_from: date | None = None
+    valid_to: date | None = None
 
     def __attrs_post_init__(self) -> None:
         _region(self, "region")
         _ratio(self, "rate", high=1)
         _flag(self, "inclusive")
         _enum(self, "rounding", Rounding)
+        for field in ("valid_from", "valid_to"):
+            value = getattr(self, field)
+            # A datetime is a date too; a rule's period is whole days.
+            if value is not None and (isinstance(value, datetime) or not isinstance(value, date)):
+                raise InvalidEconomy(
+                    f"{field}: {value!r} must be a date such as date(2020, 7, 1), or None"
+                )
+        if (
+            self.valid_from is not None
+            and self.valid_to is not None
+            and self.valid_to <= self.valid_from
+        ):
+            raise InvalidEconomy(
+                f"valid_to: {self.valid_to.isoformat()} must be after valid_from "
+                f"{self.valid_from.isoformat()} (valid_to is the first day no longer in force)"
+            )
+
+    def in_force(self, day: date) -> bool:
+        """Whether the rule applies on ``day`` (``valid_from <= day < valid_to``)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day < self.valid_to
+        )
+
+    @property
+    def period(self) -> str:
+        """The period in words: ``"2020-07-01 to 2021-01-01"``, ``"from 2021-01-01"``."""
+        start, end = self.valid_from, self.valid_to
+        if start is None and end is None:
+            return "all dates"
+        if end is None:
+            assert start is not None
+            return f"from {start.isoformat()}"
+        if start is None:
+            return f"until {end.isoformat()}"
+        return f"{start.isoformat()} to {end.isoformat()}"
+
+
+def tax_day(at: datetime | date | None) -> date | None:
+    """The UTC calendar day ``at`` falls on (None stays None).
+
+    Raises:
+        InvalidEconomy: ``at`` is a naive datetime or not a date at all.
+    """
+    if at is None:
+        return None
+    if isinstance(at, datetime):
+        if at.utcoffset() is None:
+            raise InvalidEconomy(f"at: {at!r} must be a date or a timezone-aware datetime")
+        return at.astimezone(UTC).date()
+    if isinstance(at, date):
+        return at
+    raise InvalidEconomy(f"at: {at!r} must be a date or a timezone-aware datetime")
+
+
+def check_tax_periods(taxes: tuple[TaxRule, ...], field: str = "taxes") -> None:
+    """Refuse two rules of one region whose periods overlap, naming both indexes."""
+    by_region: dict[str, list[int]] = {}
+    for j, rule in enumerate(taxes):
+        for i in by_region.get(rule.region, ()):
+            other = taxes[i]
+            if _overlap(other, rule):
+                raise InvalidEconomy(
+                    f"{field}[{j}].region: {rule.region!r} already has a tax rule for some "
+                    f"of the same days: {field}[{i}] ({other.period}) overlaps {field}[{j}] "
+                    f"({rule.period}); the periods of one region must not overlap"
+                )
+        by_region.setdefault(rule.region, []).append(j)
+
+
+def _overlap(a: TaxRule, b: TaxRule) -> bool:
+    # Half-open periods [from, to): they overlap when each starts before the other ends.
+    a_starts_before_b_ends = b.valid_to is None or a.valid_from is None or a.valid_from < b.valid_to
+    b_starts_before_a_ends = a.valid_to is None or b.valid_from is None or b.valid_from < a.valid_to
+    return a_starts_before_b_ends and b_starts_before_a_ends
+
+
+def pick_tax(taxes: Iterable[TaxRule], region: str, day: date | None) -> TaxRule | None:
+    """The rule of exactly ``region`` in force on ``day``, or None.
+
+    With ``day`` None: the region's open-ended rule, else the one that ended last.
+    """
+    found: TaxRule | None = None
+    for rule in taxes:
+        if rule.region != region:
+            continue
+        if day is not None:
+            if rule.in_force(day):
+                return rule
+        elif rule.valid_to is None:
+            return rule
+        elif found is None or (found.valid_to is not None and rule.valid_to > found.valid_to):
+            found = rule
+    return found
 
 
 @attrs.frozen(slots=True)
@@ -1085,14 +1196,7 @@ class RuleSet:
                     f"gifts[{i}].name: {gift.name!r} is already gifts[{names[gift.name]}]"
                 )
             names[gift.name] = i
-        regions: dict[str, int] = {}
-        for i, tax in enumerate(taxes):
-            if tax.region in regions:
-                raise InvalidEconomy(
-                    f"taxes[{i}].region: {tax.region!r} already has a tax rule "
-                    f"(taxes[{regions[tax.region]}])"
-                )
-            regions[tax.region] = i
+        check_tax_periods(taxes)
         money_gifts = [i for i, g in enumerate(gifts) if g.priced_in_money]
         if money_gifts and self.creator_pay.model is not PayoutModel.SHARE_OF_PRICE:
             i = money_gifts[0]
@@ -1191,22 +1295,27 @@ class RuleSet:
                 return fee
         raise UnknownRule(f"unknown sales channel {channel!r}; channels: {_names(self.channels)}")
 
-    def tax(self, region: str) -> TaxRule:
-        """The tax rule of ``region``, else the ``"*"`` rule.
+    def tax(self, region: str, at: datetime | date | None = None) -> TaxRule:
+        """The tax rule of ``region`` in force at ``at``, else the ``"*"`` rule in force.
+
+        Args:
+            region: an ISO 3166 country code.
+            at: a date or an aware datetime (its UTC day counts). None: the
+                region's open-ended rule (an undated rule is open-ended), else
+                the one that ended last.
 
         Raises:
-            UnknownRule: neither exists; the message lists the regions with rules.
+            UnknownRule: neither the region nor ``"*"`` has a rule in force then;
+                the message names the region and the day and lists the regions.
+            InvalidEconomy: ``at`` is a naive datetime.
         """
-        fallback = None
-        for rule in self.taxes:
-            if rule.region == region:
-                return rule
-            if rule.region == "*":
-                fallback = rule
-        if fallback is not None:
-            return fallback
+        day = tax_day(at)
+        rule = pick_tax(self.taxes, region, day) or pick_tax(self.taxes, "*", day)
+        if rule is not None:
+            return rule
+        when = "" if day is None else f" in force on {day.isoformat()}"
         raise UnknownRule(
-            f"no tax rule for region {region!r} and no '*' rule; regions: "
+            f"no tax rule for region {region!r}{when} and no '*' rule then; regions: "
             f"{_names(t.region for t in self.taxes)}"
         )
 
@@ -1611,9 +1720,24 @@ class Economy:
         """The store fee of ``channel`` in the rules at ``at`` (None: the latest)."""
         return self._at(at).store_fee(channel)
 
-    def tax(self, region: str, at: datetime | None = None) -> TaxRule:
-        """The tax rule of ``region`` (else ``"*"``) in the rules at ``at`` (None: the latest)."""
-        return self._at(at).tax(region)
+    def tax(self, region: str, at: datetime | date | None = None) -> TaxRule:
+        """The tax rule of ``region`` (else ``"*"``) in force at ``at``.
+
+        ``at`` picks both the version (:meth:`rules_at`; a date means its midnight
+        UTC) and the rule's period within it (:meth:`RuleSet.tax`). None: the
+        latest version and its open-ended rules.
+
+        Example:
+            >>> import giftledger as gl
+            >>> from datetime import date
+            >>> econ = gl.presets.load("youtube-super-chat")
+            >>> [str(econ.tax("DE", date(y, m, 1)).rate * 100) for y, m in ((2020, 8), (2021, 2))]
+            ['16', '19']
+        """
+        if at is None:
+            return self.latest.tax(region)
+        when = at if isinstance(at, datetime) else datetime.combine(at, time(0), tzinfo=UTC)
+        return self.rules_at(when).tax(region, at)
 
     # ----------------------------------------------------------------- provenance
 

@@ -15,6 +15,15 @@ Example:
     {'ladder': '65-coin-2023', 'model': 'B', 'web_fee': '3pct', 'withdrawal': 'kb-2019'}
     >>> econ.latest.creator_pay.creator_units_per_coin
     Fraction(1, 2)
+
+Shared tax tables live in ``taxes/<name>.toml``: dated VAT and GST rules with a
+source per row, which a preset version names (``tax_table = "digital-vat"``)::
+
+    >>> gl.presets.tax_tables()
+    ('digital-vat',)
+    >>> from datetime import date
+    >>> gl.presets.tax_table("digital-vat").rule("JP", date(2019, 10, 1)).rate
+    Fraction(1, 10)
 """
 
 from __future__ import annotations
@@ -29,11 +38,12 @@ from typing import Any
 
 import attrs
 
-from .._economy.loading import economy_from_dict
+from .._economy.loading import economy_from_dict, shipped_tax_table, shipped_tax_tables
 from .._economy.rules import Economy
+from .._economy.taxes import TaxTable
 from .._errors import UnknownRule
 
-__all__ = ["PresetInfo", "list", "load"]
+__all__ = ["PresetInfo", "list", "load", "tax_table", "tax_tables"]
 
 
 @attrs.frozen(slots=True)
@@ -135,3 +145,32 @@ def list() -> tuple[PresetInfo, ...]:
             )
         )
     return tuple(infos)
+
+
+def tax_tables() -> tuple[str, ...]:
+    """The names of the shipped tax tables, sorted (``("digital-vat",)``)."""
+    return shipped_tax_tables()
+
+
+def tax_table(name: str) -> TaxTable:
+    """The shipped tax table ``name``: dated rules, each with its source.
+
+    Args:
+        name: a name from :func:`tax_tables`.
+
+    Returns:
+        A :class:`~giftledger.TaxTable`. Build your own economy's taxes from it
+        with :meth:`~giftledger.TaxTable.with_overrides`, or name it in a TOML
+        version (``tax_table = "digital-vat"``).
+
+    Raises:
+        UnknownRule: no such table (the message lists them).
+
+    Example:
+        >>> import giftledger as gl
+        >>> vat = gl.presets.tax_table("digital-vat")
+        >>> rule = vat.rule("GB")
+        >>> rule.rate, rule.inclusive, vat.source_for(rule).confidence.value
+        (Fraction(1, 5), True, 'third-party')
+    """
+    return shipped_tax_table(name)
