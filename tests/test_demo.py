@@ -18,18 +18,23 @@ def test_demo_walks_the_chain_and_keeps_a_verifiable_sqlite_ledger(
     assert demo.main([str(db)]) == 0
     out = capsys.readouterr().out
     for step in (
-        "1. alice buys coins",
-        "2. alice sends bob gifts",
+        "1. alice (US) and chloe (UK) buy coins",
+        "2. alice and chloe send bob gifts",
         "3. bob converts",
         "4. bob withdraws",
     ):
         assert step in out
     assert "is refused" in out  # the below-threshold request
+    # chloe paid in pounds, VAT inside; bob's explanation gives both currencies and the rate
+    assert "chloe buys 1321 COIN for 17.99 GBP on ios (UK prices; VAT £3.00)" in out
+    assert "in 13.62 GBP (= 17.29 USD at 1.27 on 2026-03-02)" in out
     with gl.Ledger.open(f"sqlite:///{db}") as book:
         assert book.verify() > 0
         assert book.trial_balance().is_balanced
         # alice bought two packs of 17,500 and spent 29,999 + 3 x 1,000 + 99 coins
         assert book.balance("viewers:alice:coins") == Money(35_000 - 33_098, "COIN")
+        assert book.balance("viewers:chloe:coins") == Money(321, "COIN")
+        assert book.balance("liabilities:tax-payable:GB:GBP") == Money("3.00", "GBP")
         assert book.balance("creators:bob:diamonds") == Money(0, "DIAMOND")
 
 

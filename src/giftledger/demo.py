@@ -38,7 +38,8 @@ def run(path: Path) -> None:
     url = f"sqlite:///{path}"
     clock = gl.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     # An illustrative rate, not a market quote: users plug in their own RateSource.
-    eur = gl.RateTable.of(("USD", "EUR", "0.92", datetime(2026, 1, 1, tzinfo=UTC), None))
+    jan = datetime(2026, 1, 1, tzinfo=UTC)
+    rates = gl.RateTable.of(("USD", "EUR", "0.92", jan, None), ("GBP", "USD", "1.27", jan, None))
 
     _title(f"{econ.title}: rules as dated, sourced data")
     rules = econ.rules_at(clock.now())
@@ -57,23 +58,32 @@ def run(path: Path) -> None:
     print(f"  Diamonds per coin of gift: {pay.creator_units_per_coin}")
 
     with gl.Ledger.open(url, clock=clock) as book:
-        app = gl.GiftEconomy(book, econ, rates=eur)
+        app = gl.GiftEconomy(book, econ, rates=rates)
         app.open_viewer("alice", region="US", age=27)
+        app.open_viewer("chloe", region="GB", age=34)
         app.open_creator("bob", region="DE", payout_currency="EUR", age=31, verified=True)
 
-        _title("1. alice buys coins on iOS")
+        _title("1. alice (US) and chloe (UK) buy coins on iOS")
         for n in (1, 2):
             tx = app.buy_coins("alice", pack=17500, channel="ios", key=f"order-{n}")
             print(f"  entry {tx.id}: {tx.memo}")
         retry = app.buy_coins("alice", pack=17500, channel="ios", key="order-1")
         print(f"  a retried order-1 returns entry {retry.id} again and charges nothing")
         print(f"  alice holds {gl.format_money(book.balance('viewers:alice:coins'))}")
+        tx = app.buy_coins("chloe", pack=1321, channel="ios", key="order-uk-1")
+        lot = gl.record_of(tx)
+        assert isinstance(lot, gl.PurchaseRecord)
+        vat = gl.from_minor(lot.tax, lot.currency)
+        print(f"  entry {tx.id}: {tx.memo} (UK prices; VAT {gl.format_money(vat, 'en_GB')})")
+        print(f"    booked in USD at the stored rate: {', '.join(map(str, tx.rates))}")
 
-        _title("2. alice sends bob gifts")
+        _title("2. alice and chloe send bob gifts")
         clock.advance(timedelta(hours=1))
         for n, (gift, qty) in enumerate((("Lion", 1), ("Galaxy", 3), ("Rose", 99))):
             tx = app.send_gift("alice", "bob", gift, quantity=qty, key=f"gift-{n}")
             print(f"  entry {tx.id}: {tx.memo}")
+        tx = app.send_gift("chloe", "bob", "Galaxy", key="gift-uk-1")
+        print(f"  entry {tx.id}: {tx.memo}")
         print(f"  bob holds {gl.format_money(book.balance('creators:bob:diamonds'))}")
 
         _title("3. bob converts his Diamonds to cash, in EUR")
