@@ -456,6 +456,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if not isinstance(gift, str):
             raise UnknownRule(f"unknown gift {gift!r}")
         check_text(gift, "gift name")
+        key = self._caller_key(key)  # before either path: a paid gift takes a caller's key too
         if amount is not None or channel is not None:
             if quantity != 1:
                 raise InvalidArgument(
@@ -469,7 +470,6 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 f"region {region!r} applies to a gift paid in money (with amount= and "
                 f"channel=); a coin gift spends coins already bought"
             )
-        key = self._caller_key(key)
         wallet = f"viewers:{viewer}:coins"
         diamonds_acct = f"creators:{creator}:diamonds"
         payable = f"liabilities:creators-payable:{creator}"

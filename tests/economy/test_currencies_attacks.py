@@ -1,0 +1,87 @@
+"""Regressions from a hostile review of issue 9 (money in every currency).
+
+Each test names what an attacker or a careless caller could do before the fix.
+The economy here is small and built in code: a tip of any amount in USD, GBP,
+JPY and KWD (exponents 2, 2, 0 and 3), the iOS store's 30%, GB VAT of 20%
+included in the price, 70% of what is left to the creator.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from moneyed import Money
+
+import giftledger as gl
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+RATES = {
+    ("GBP", "USD"): Decimal("1.27"),
+    ("KWD", "USD"): Decimal("3.25"),
+    ("JPY", "USD"): Decimal("0.0067"),
+}
+
+
+def _economy(*, taxes: tuple[gl.TaxRule, ...] | None = None) -> gl.Economy:
+    tip = gl.Gift(
+        "Tip",
+        amounts=(
+            gl.AmountRange(Money("0.01", "USD"), Money("500.00", "USD")),
+            gl.AmountRange(Money("0.01", "GBP"), Money("400.00", "GBP")),
+            gl.AmountRange(Money("1", "JPY"), Money("100000", "JPY")),
+            gl.AmountRange(Money("0.001", "KWD"), Money("150.000", "KWD")),
+        ),
+    )
+    rules = gl.RuleSet(
+        effective_from=T0,
+        coin_packs=(gl.CoinPack(100, Money("1.40", "USD"), "ios"),),
+        store_fees=(
+            gl.StoreFee("ios", Fraction(3, 10), account="apple"),
+            gl.StoreFee("web", Fraction(0)),
+        ),
+        gifts=(gl.Gift("Rose", 1), tip),
+        creator_pay=gl.CreatorPay(
+            gl.PayoutModel.SHARE_OF_PRICE, share=Fraction(7, 10), share_after_fees=True
+        ),
+        taxes=taxes
+        if taxes is not None
+        else (gl.TaxRule("GB", Fraction(1, 5)), gl.TaxRule("*", Fraction(0))),
+        payout_currencies=("USD", "GBP", "JPY", "KWD"),
+    )
+    return gl.Economy("attack-9", "Issue 9 attacks", "USD", "COIN", "DIAMOND", (rules,))
+
+
+def _chain(
+    rates: object = RATES, **kw: object
+) -> tuple[gl.Ledger, gl.GiftEconomy, gl.ManualClock]:
+    clock = gl.ManualClock(T0 + timedelta(hours=1))
+    book = gl.Ledger(clock=clock)
+    app = gl.GiftEconomy(book, _economy(**kw), rates=rates)  # type: ignore[arg-type]
+    app.open_viewer("v", region="GB", age=30)
+    app.open_viewer("us", region="US", age=30)
+    app.open_creator("c", region="GB", age=30)
+    return book, app, clock
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@pytest.mark.parametrize(
+    "key", ["gl:rules:1", "gl:refund:7", "gl:party:viewer:w:0", "gl:views:c:fund:2025-01"]
+)
+def test_a_paid_gift_refuses_a_key_in_the_chains_namespace(key: str) -> None:
+    # Before: send_gift checked the key only on the coin path, so a paid gift could
+    # take "gl:rules:1" and every later operation on the ledger failed with "the
+    # ledger's rules changed" (or squat a party's, a refund's or a period's key).
+    book, app, _ = _chain()
+    head = book.head
+    with pytest.raises(gl.InvalidArgument, match=r"starts with 'gl:'.*reserved"):
+        app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web", key=key)
+    assert book.head == head
+    assert book.find(key) is None
+    # The chain still works, and from_ledger still reads its rules.
+    app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web", key="mine")
+    assert gl.GiftEconomy.from_ledger(book, rates=RATES).economy == app.economy
