@@ -54,9 +54,7 @@ def _economy(*, taxes: tuple[gl.TaxRule, ...] | None = None) -> gl.Economy:
     return gl.Economy("attack-9", "Issue 9 attacks", "USD", "COIN", "DIAMOND", (rules,))
 
 
-def _chain(
-    rates: object = RATES, **kw: object
-) -> tuple[gl.Ledger, gl.GiftEconomy, gl.ManualClock]:
+def _chain(rates: object = RATES, **kw: object) -> tuple[gl.Ledger, gl.GiftEconomy, gl.ManualClock]:
     clock = gl.ManualClock(T0 + timedelta(hours=1))
     book = gl.Ledger(clock=clock)
     app = gl.GiftEconomy(book, _economy(**kw), rates=rates)  # type: ignore[arg-type]
@@ -85,3 +83,67 @@ def test_a_paid_gift_refuses_a_key_in_the_chains_namespace(key: str) -> None:
     # The chain still works, and from_ledger still reads its rules.
     app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web", key="mine")
     assert gl.GiftEconomy.from_ledger(book, rates=RATES).economy == app.economy
+
+
+# --------------------------------------------------------------------------- worth nothing
+
+
+@pytest.mark.parametrize(
+    ("amount", "rate"),
+    [
+        (Money("1", "JPY"), ("JPY", "USD", Decimal("0.0000001"))),  # a rate at its extreme
+        (Money("0.001", "KWD"), ("KWD", "USD", Decimal("3.25"))),  # 0.325 cents
+    ],
+)
+def test_a_paid_gift_worth_nothing_in_the_books_is_refused(
+    amount: Money, rate: tuple[str, str, Decimal]
+) -> None:
+    # Before: the viewer was charged, the creator got no Diamonds and no pay, and the
+    # entry touched none of the creator's accounts: explain() and the statement never
+    # showed it, so "every cent reconciles" missed the viewer's money.
+    base, quote, value = rate
+    book, app, _ = _chain(rates={(base, quote): value})
+    head = book.head
+    with pytest.raises(gl.InvalidArgument, match=r"is worth 0\.00 USD after tax at .*one minor"):
+        app.send_gift("us", "c", "Tip", amount=amount, channel="web")
+    with pytest.raises(gl.InvalidArgument, match=r"worth 0\.00 USD"):
+        app.send_gift("us", "c", "Tip", amount=amount, channel="web", dry_run=True)
+    assert book.head == head
+
+
+def test_a_paid_gift_that_reaches_the_creator_as_nothing_is_refused() -> None:
+    # 70% after a store fee that takes everything but a cent, and a Diamond per 1,000
+    # cents rounded down: neither pay nor a Diamond reaches the creator.
+    rules = _economy().latest
+    thin = gl.CreatorPay(
+        gl.PayoutModel.SHARE_OF_PRICE,
+        share=Fraction(7, 10),
+        share_after_fees=True,
+        creator_units_per_coin=Fraction(1, 1000),
+        unit_rounding=gl.Rounding.FLOOR,
+    )
+    fees = (gl.StoreFee("ios", Fraction(3, 10)), gl.StoreFee("web", 0, fixed=Money("0.99", "USD")))
+    econ = gl.Economy(
+        "thin",
+        "thin",
+        "USD",
+        "COIN",
+        "DIAMOND",
+        (gl.RuleSet(**{**_fields(rules), "creator_pay": thin, "store_fees": fees}),),
+    )
+    book = gl.Ledger(clock=gl.ManualClock(T0 + timedelta(hours=1)))
+    app = gl.GiftEconomy(book, econ)
+    app.open_viewer("us", region="US", age=30)
+    app.open_creator("c", region="US", age=30)
+    head = book.head
+    with pytest.raises(gl.InvalidArgument, match=r"earns 'c' no DIAMOND and no pay"):
+        app.send_gift("us", "c", "Tip", amount=Money("1.00", "USD"), channel="web")
+    assert book.head == head
+    app.send_gift("us", "c", "Tip", amount=Money("100.00", "USD"), channel="web")
+    assert len(app.explain("c").gifts) == 1
+
+
+def _fields(rules: gl.RuleSet) -> dict[str, object]:
+    import attrs
+
+    return {f.name: getattr(rules, f.name) for f in attrs.fields(gl.RuleSet)}

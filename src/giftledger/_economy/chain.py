@@ -96,7 +96,7 @@ from .records import (
     record_of,
 )
 from .refunds import Refunds
-from .rules import PayoutModel, RuleSet
+from .rules import PayoutModel, RuleSet, fraction_text
 from .withdraw import Withdrawal, Withdrawals
 
 if TYPE_CHECKING:
@@ -674,6 +674,23 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             units = round_fraction(
                 (sale.net + sale.tax_books) * pay.creator_units_per_coin, pay.unit_rounding
             )
+            shown = f"{amount.amount} {ccy}"
+            if sale.net <= 0:
+                rate = f" at {fraction_text(sale.rates[0].value)}" if sale.rates else ""
+                raise InvalidArgument(
+                    f"amount {shown} is worth {from_minor(sale.net, b).amount} {b} after tax"
+                    f"{rate}: a gift paid in money must be worth at least one minor unit of "
+                    f"the books' currency ({from_minor(1, b).amount} {b})"
+                )
+            if not units and not owed:
+                # It would post nothing to the creator's accounts: neither their
+                # reports nor their next conversion (its carry) could ever find it.
+                raise InvalidArgument(
+                    f"amount {shown} earns {creator!r} no {self.unit} and no pay under the "
+                    f"rules (share {fraction_text(pay.share)}, "
+                    f"{fraction_text(pay.creator_units_per_coin)} {self.unit} per "
+                    f"{b} minor unit); a gift must reach its creator"
+                )
             opens: list[Account] = []
             postings = self._sale_postings(sale, opens)
             if owed:
