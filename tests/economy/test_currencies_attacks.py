@@ -147,3 +147,48 @@ def _fields(rules: gl.RuleSet) -> dict[str, object]:
     import attrs
 
     return {f.name: getattr(rules, f.name) for f in attrs.fields(gl.RuleSet)}
+
+
+# --------------------------------------------------------------------------- reversals
+
+
+def test_after_reversing_a_gift_whose_carry_was_paid_a_conversion_takes_back_no_more() -> None:
+    # Two tips leave carries of 0.7 cent each; a conversion pays the whole cent they
+    # make (carry 0.4 left). A third tip (owed exactly 70 cents, 143 Diamonds) comes
+    # in, then the first is reversed: its 0.7 goes back, the carries add up to -0.3,
+    # so the next conversion owes a cent back. Before: it credited the creator's cash
+    # with -1 cent and failed with "amount -1 minor units must be greater than zero",
+    # and the creator's 42 Diamonds could not be converted.
+    book, app, _ = _chain(taxes=(gl.TaxRule("*", 0),))
+    first = app.send_gift("us", "c", "Tip", amount=Money("1.01", "USD"), channel="web")
+    app.send_gift("us", "c", "Tip", amount=Money("1.01", "USD"), channel="web")
+    conv = gl.record_of(app.convert_diamonds("c"))
+    assert isinstance(conv, gl.ConversionRecord)
+    assert (conv.value, conv.settled, conv.carry) == (141, 1, Fraction(2, 5))
+    third = gl.record_of(
+        app.send_gift("us", "c", "Tip", amount=Money("1.43", "USD"), channel="ios")
+    )
+    assert isinstance(third, gl.PaidGiftRecord)
+    assert (third.owed, third.carry, third.units) == (70, 0, 143)
+    app.reverse_gift(first)
+    assert book.balance("creators:c:diamonds") == Money(42, "DIAMOND")
+    assert book.balance("liabilities:creators-payable:c") == Money("0.00", "USD")
+
+    tx = app.convert_diamonds("c")  # the 42 Diamonds release nothing: no cent to take back
+    rec = gl.record_of(tx)
+    assert isinstance(rec, gl.ConversionRecord)
+    assert (rec.units, rec.value, rec.paid, rec.settled) == (42, 0, 0, 0)
+    assert rec.carry == Fraction(-3, 10)  # owed back, from a later conversion
+    assert book.balance("creators:c:cash") == Money("1.41", "USD")
+
+    # The next tip's 0.7 cent of carry makes up for it (-0.3 + 0.7): in all, the
+    # creator is paid exactly 70% of the three tips that stand, rounded down once.
+    app.send_gift("us", "c", "Tip", amount=Money("1.01", "USD"), channel="web")
+    last = gl.record_of(app.convert_diamonds("c"))
+    assert isinstance(last, gl.ConversionRecord)
+    assert (last.value, last.settled, last.carry) == (70, 0, Fraction(2, 5))
+    kept = Fraction(7, 10) * (101 + 101) + 70  # the second and last web tips, the iOS one
+    assert int(kept) == 141 + 70
+    assert book.balance("creators:c:cash") == Money(int(kept), "USD") / 100
+    app.verify()
+    assert book.trial_balance().is_balanced

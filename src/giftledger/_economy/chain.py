@@ -899,6 +899,12 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 left = held - d
                 release = owed - round_fraction(Fraction(owed * left, held), Rounding.FLOOR)
                 value = release
+            if value + settled < 0:
+                # A gift reversed since an earlier conversion paid its carry takes that
+                # cent back, but never more than this conversion pays: the rest stays
+                # in the carry, owed back by the creator, for the next conversion.
+                carry += settled + value
+                settled = -value
             postings = [
                 Posting(d_acct, _D, d, self.unit),
                 Posting("platform:diamond-supply", _C, d, self.unit),
