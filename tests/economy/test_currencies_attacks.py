@@ -308,3 +308,65 @@ def test_each_creator_is_paid_exactly_the_share_of_the_paid_gifts_that_stand(
         assert sum(x.units for x in convs) + held == sum(u for _, u in mine), c
     app.verify()
     assert book.trial_balance().is_balanced
+
+
+# --------------------------------------------------------------------------- forged records
+
+
+def _forge(book: gl.Ledger, tx: gl.Transaction, **changes: object) -> gl.Transaction:
+    """Append a copy of a paid gift's entry with its record changed, through the
+    ledger's private write path: what an insert with a recomputed hash, straight into
+    the database, leaves behind (the public API refuses gl.* metadata)."""
+    import attrs
+
+    from giftledger._ledger.quoted import Quote
+
+    rec = gl.record_of(tx)
+    assert rec is not None
+    forged = attrs.evolve(rec, **changes)  # type: ignore[misc]
+
+    def quote(w: object, now: datetime) -> Quote:
+        return Quote(gl.EntryKind.POST, tx.postings, "forged", forged.to_meta(), tx.rates, ())
+
+    return book._write_quoted(None, ("forged", id(tx)), [p.account for p in tx.postings], quote)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"owed": 1_000_000},  # claims the creator earned more than the entry credits
+        {"gross": 1},  # the numbers do not add up
+        {"net": 1},  # does not match its amounts at the stored rate
+        {"units": 1},  # claims fewer Diamonds than the entry credits
+        {"creator": "someone-else"},  # credits c, claims another creator
+        {"carry": Fraction(3, 2)},
+        {"currency": "EUR"},  # no EUR/USD rate on the entry
+    ],
+)
+def test_verify_names_a_paid_gift_whose_record_does_not_match_its_postings(
+    changes: dict[str, object],
+) -> None:
+    # Before: GiftEconomy.verify() only parsed records, so a forged record that
+    # said the creator earned $10,000 from a £5 tip verified, and explain() reported it.
+    book, app, _ = _chain()
+    tx = app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="ios")
+    assert app.verify() == book.head[0]
+    forged = _forge(book, tx, **changes)
+    with pytest.raises(gl.ChainBroken, match=rf"entry {forged.id}: its paid_gift record") as exc:
+        app.verify()
+    assert exc.value.transaction_id == forged.id
+
+
+def test_verify_accepts_every_kind_of_paid_gift_the_chain_writes() -> None:
+    book, app, _ = _chain()
+    for amount, channel, viewer in (
+        (Money("5.00", "GBP"), "ios", "v"),
+        (Money("5.00", "USD"), "web", "us"),
+        (Money("500", "JPY"), "ios", "v"),
+        (Money("1.234", "KWD"), "web", "us"),
+    ):
+        app.send_gift(viewer, "c", "Tip", amount=amount, channel=channel)
+    gift = app.send_gift("us", "c", "Tip", amount=Money("2.00", "USD"), channel="ios")
+    app.reverse_gift(gift)
+    app.convert_diamonds("c")
+    assert app.verify() == book.head[0]

@@ -1178,12 +1178,89 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         Raises:
             ChainBroken: naming the first entry whose hash, link or invariant does
-                not hold, or whose chain record does not parse.
+                not hold, whose chain record does not parse, or (a gift paid in
+                money) whose record does not add up or does not match its postings.
         """
         from .records import parse
 
         count = self.ledger.verify()
         with self.ledger.store.read() as r:
             for tx in r.transactions(1):
-                parse(tx)
+                rec = parse(tx)
+                if isinstance(rec, PaidGiftRecord) and tx.kind is EntryKind.POST:
+                    self._check_paid_gift(tx, rec)
         return count
+
+    def _check_paid_gift(self, tx: Transaction, rec: PaidGiftRecord) -> None:
+        """Refuse a paid gift whose record does not add up or does not say what its
+        postings do: explanations and statements read the record, so a record that
+        claims more (or less) than the entry moved would report money that is not
+        there."""
+        from .._errors import ChainBroken
+
+        def broken(why: str) -> ChainBroken:
+            return ChainBroken(f"entry {tx.id}: its paid_gift record {why}", tx.id)
+
+        b, ccy = self.books, rec.currency
+        if not (0 <= rec.tax < rec.gross and 0 <= rec.fee < rec.gross and 0 <= rec.carry < 1):
+            raise broken(
+                f"does not add up: gross {rec.gross}, fee {rec.fee}, tax {rec.tax}, "
+                f"carry {rec.carry} (minor units of {ccy})"
+            )
+        rates = tuple(r for r in tx.rates if (r.base, r.quote) == (ccy, b))
+        try:
+            if ccy == b:
+                books = (rec.gross - rec.tax, rec.fee, rec.tax)
+            elif len(rates) == 1:
+                fx = rates[0].value
+                books = (
+                    _convert_minor(rec.gross - rec.tax, ccy, b, fx),
+                    _convert_minor(rec.fee, ccy, b, fx),
+                    _convert_minor(rec.tax, ccy, b, fx),
+                )
+            else:
+                raise broken(f"is in {ccy} but the entry stores no {ccy}/{b} rate")
+        except GiftLedgerError as exc:
+            if isinstance(exc, ChainBroken):
+                raise
+            raise broken(f"names a currency the books cannot read: {exc}") from None
+        if books != (rec.net, rec.fee_books, rec.tax_books):
+            raise broken(
+                f"says net {rec.net}, fee {rec.fee_books} and tax {rec.tax_books} in {b}; "
+                f"its amounts at the stored rate make {books[0]}, {books[1]} and {books[2]}"
+            )
+        sale = _Sale(
+            ccy,
+            rec.region,
+            rec.store,
+            rec.gross,
+            rec.fee,
+            rec.tax,
+            rec.gross - rec.tax,
+            rec.net,
+            rec.fee_books,
+            rec.tax_books,
+            (),
+        )
+        expected = self._sale_postings(sale, [])
+        payable = f"liabilities:creators-payable:{rec.creator}"
+        if rec.owed:
+            expected.append(Posting(payable, _C, rec.owed, b))
+        cut = rec.net - rec.owed
+        if cut > 0:
+            expected.append(Posting("revenue:gifts", _C, cut, b))
+        elif cut < 0:
+            expected.append(Posting("expenses:gift-shortfall", _D, -cut, b))
+        if rec.units:
+            expected.append(Posting("platform:diamond-supply", _D, rec.units, self.unit))
+            expected.append(Posting(f"creators:{rec.creator}:diamonds", _C, rec.units, self.unit))
+
+        def shape(ps: object) -> list[tuple[str, str, int, str]]:
+            assert isinstance(ps, list | tuple)
+            return sorted((p.account, p.side.value, p.minor, p.unit) for p in ps)
+
+        if shape(expected) != shape(tx.postings):
+            raise broken(
+                f"(viewer {rec.viewer!r}, creator {rec.creator!r}, {rec.gross} {ccy}, owed "
+                f"{rec.owed}, {rec.units} {self.unit}) does not match the entry's postings"
+            )
