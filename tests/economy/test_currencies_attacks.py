@@ -12,6 +12,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -370,3 +371,27 @@ def test_verify_accepts_every_kind_of_paid_gift_the_chain_writes() -> None:
     app.reverse_gift(gift)
     app.convert_diamonds("c")
     assert app.verify() == book.head[0]
+
+
+# --------------------------------------------------------------------------- TOML
+
+
+HUGE = "1" * 5000  # more digits than Python reads into an int (4,300)
+
+
+def test_a_toml_integer_of_5000_digits_is_an_error_of_the_library() -> None:
+    # Before: tomllib's ValueError ("Exceeds the limit (4300 digits)…") escaped from
+    # Economy.from_toml, RateTable.from_toml and tax tables.
+    from giftledger._economy.loading import tax_table_from_toml
+
+    preset = Path(gl.__file__).parent.joinpath("presets", "youtube-super-chat.toml").read_text()
+    assert "min_buyer_age = 18" in preset
+    with pytest.raises(gl.InvalidEconomy, match=r"not valid TOML.*4300 digits"):
+        gl.Economy.from_toml(preset.replace("min_buyer_age = 18", f"min_buyer_age = {HUGE}", 1))
+    with pytest.raises(gl.InvalidArgument, match=r"not valid TOML"):
+        gl.RateTable.from_toml(f'[[rates]]\nbase = "GBP"\nquote = "USD"\nrate = {HUGE}\n')
+    with pytest.raises(gl.InvalidEconomy, match=r"not valid TOML"):
+        tax_table_from_toml(
+            f'format = 1\nname = "t"\n[[taxes]]\nregion = "DE"\nrate = {HUGE}\n'
+            f'source = {{ citation = "x", confidence = "official" }}\n'
+        )
