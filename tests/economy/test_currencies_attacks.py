@@ -395,3 +395,23 @@ def test_a_toml_integer_of_5000_digits_is_an_error_of_the_library() -> None:
             f'format = 1\nname = "t"\n[[taxes]]\nregion = "DE"\nrate = {HUGE}\n'
             f'source = {{ citation = "x", confidence = "official" }}\n'
         )
+
+
+@pytest.mark.parametrize("precision", [28, 3])
+def test_a_long_ratio_is_written_exactly_whatever_the_decimal_context(precision: int) -> None:
+    # Before: fraction_text went through Decimal.scaleb under the ambient context, so a
+    # share of 1/2^100 (a 70-digit decimal) was written rounded to 28 digits, and with
+    # a context of 3 digits (any library may set one) a 25.41% tax became 25.4%: the
+    # TOML the chain records did not read back as the rules it ran under.
+    import decimal
+
+    from giftledger._economy.rules import fraction_text
+
+    share = Fraction(1, 2**100)
+    pay = gl.CreatorPay(gl.PayoutModel.SHARE_OF_PRICE, share=share)
+    econ = _economy(taxes=(gl.TaxRule("GB", Fraction(2541, 10000)), gl.TaxRule("*", 0)))
+    econ = econ.with_change(T0 + timedelta(days=1), creator_pay=pay)
+    with decimal.localcontext(decimal.Context(prec=precision)):
+        text = econ.to_toml()
+        assert fraction_text(share) == "0." + str(5**100).rjust(100, "0")
+    assert gl.Economy.from_toml(text) == econ

@@ -157,8 +157,12 @@ def fraction_text(value: Fraction) -> str:
     digits = max(twos, fives)
     scaled = value * 10**digits
     assert scaled.denominator == 1
-    text = str(Decimal(scaled.numerator).scaleb(-digits))
-    return text if "E" not in text else format(Decimal(scaled.numerator).scaleb(-digits), "f")
+    # Integer arithmetic, not Decimal: a decimal context (the ambient one has 28
+    # digits, and any library may lower it) would round a long ratio as it writes it.
+    sign = "-" if scaled.numerator < 0 else ""
+    whole, part = divmod(abs(scaled.numerator), 10**digits)
+    fraction = str(part).rjust(digits, "0").rstrip("0") if digits else ""
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
 
 
 def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) -> Fraction:
