@@ -415,3 +415,44 @@ def test_a_long_ratio_is_written_exactly_whatever_the_decimal_context(precision:
         text = econ.to_toml()
         assert fraction_text(share) == "0." + str(5**100).rjust(100, "0")
     assert gl.Economy.from_toml(text) == econ
+
+
+@pytest.mark.parametrize(
+    "rate",
+    [
+        Fraction(1, 10**1200),  # 0.000…1: 1,202 characters as a decimal
+        Fraction(1, 2**1100),  # terminates too, after 1,100 digits
+        Fraction(1, 3**5000),  # 2,386 digits in the denominator
+        Fraction(10**5000 + 1, 10**5000 * 2),  # more than Python writes out (4,300)
+    ],
+)
+def test_a_ratio_whose_text_the_rules_toml_cannot_hold_is_refused(rate: Fraction) -> None:
+    # Before: a TaxRule(rate=Fraction(1, 10**1200)) built, GiftEconomy recorded its TOML
+    # in the journal, and that TOML did not read back (rates are at most 1,000
+    # characters), so GiftEconomy.from_ledger failed on the ledger for good; past
+    # 4,300 digits, writing it raised a bare ValueError.
+    with pytest.raises(gl.InvalidEconomy, match=r"rate: .*more than 1000 characters"):
+        gl.TaxRule("DE", rate)
+    with pytest.raises(gl.InvalidEconomy, match=r"share: .*more than 1000 characters"):
+        gl.CreatorPay(gl.PayoutModel.SHARE_OF_PRICE, share=rate)
+
+
+def test_a_ratio_of_1000_characters_reads_back_from_the_rules_toml() -> None:
+    rate = Fraction(1, 10**998 - 1)  # "1/999…9": exactly 1,000 characters
+    econ = _economy(taxes=(gl.TaxRule("GB", rate), gl.TaxRule("*", 0)))
+    assert gl.Economy.from_toml(econ.to_toml()) == econ
+
+
+@pytest.mark.parametrize(
+    "rate", [Fraction(10**5000 + 1, 10**5000), Fraction(10**1200 + 1, 10**1200)]
+)
+def test_an_exchange_rate_too_long_to_store_is_refused_and_changes_nothing(
+    rate: Fraction,
+) -> None:
+    # Before: a rate source answering with a 5,000-digit fraction made send_gift raise
+    # a bare ValueError while hashing the entry (Python will not write such an int).
+    book, app, _ = _chain(rates={("GBP", "USD"): rate})
+    head = book.head
+    with pytest.raises(gl.InvalidArgument, match=r"GBP/USD .*more than 1,000 digits"):
+        app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web")
+    assert book.head == head

@@ -47,7 +47,7 @@ from .._errors import (
     UnknownRule,
 )
 from .._ledger.text import check_text
-from .._money.amounts import Rounding, to_minor
+from .._money.amounts import _MAX_DIGITS, Rounding, to_minor
 from .._money.units import UnitKind, get_unit, register_unit
 
 __all__ = [
@@ -165,6 +165,10 @@ def fraction_text(value: Fraction) -> str:
     return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
 
 
+#: More bits than a numerator or denominator of _MAX_DIGITS decimal digits has.
+_RATIO_BITS = (10**_MAX_DIGITS).bit_length()
+
+
 def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) -> Fraction:
     """Read ``obj.field`` as an exact ratio, store it back as a Fraction, check its range."""
     value = getattr(obj, field)
@@ -186,6 +190,16 @@ def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) ->
         raise InvalidEconomy(
             f"{field}: {_show(value)} of type {type(value).__name__} is not a ratio; "
             f"use a Fraction, an int, a Decimal or a string such as '3/10' or '30%'"
+        )
+    if max(result.numerator.bit_length(), result.denominator.bit_length()) > _RATIO_BITS or (
+        len(fraction_text(result)) > _MAX_DIGITS
+    ):
+        # Rules are recorded in the journal as TOML and read back from it, where a
+        # ratio is text of at most _MAX_DIGITS characters.
+        raise InvalidEconomy(
+            f"{field}: a ratio of type {type(value).__name__} that takes more than "
+            f"{_MAX_DIGITS} characters to write exactly; round it (no rate needs that many "
+            f"digits)"
         )
     if result < low or (high is not None and result > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
