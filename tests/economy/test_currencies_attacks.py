@@ -456,3 +456,23 @@ def test_an_exchange_rate_too_long_to_store_is_refused_and_changes_nothing(
     with pytest.raises(gl.InvalidArgument, match=r"GBP/USD .*more than 1,000 digits"):
         app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web")
     assert book.head == head
+
+
+@pytest.mark.parametrize("name", [["digital-vat"], {"a": 1}, {"digital-vat"}, None, 7])
+def test_a_preset_or_tax_table_name_that_is_not_text_is_an_unknown_rule(name: object) -> None:
+    # Before: a list or a dict reached the functools caches and raised a bare TypeError.
+    with pytest.raises(gl.UnknownRule, match=r"unknown tax table .*tax tables: digital-vat"):
+        gl.presets.tax_table(name)  # type: ignore[arg-type]
+    with pytest.raises(gl.UnknownRule, match=r"unknown preset .*presets: .*youtube"):
+        gl.presets.load(name)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name", ["../../something", "../taxes/digital-vat", "digital-vat.toml", "/etc/passwd", ""]
+)
+def test_a_tax_table_named_by_a_path_is_an_unknown_table(name: str) -> None:
+    text = Path(gl.__file__).parent.joinpath("presets", "youtube-super-chat.toml").read_text()
+    with pytest.raises(gl.InvalidEconomy, match=r"tax_table: unknown tax table"):
+        gl.Economy.from_toml(text.replace('tax_table = "digital-vat"', f"tax_table = {name!r}"))
+    with pytest.raises(gl.UnknownRule, match=r"unknown tax table"):
+        gl.presets.tax_table(name)
