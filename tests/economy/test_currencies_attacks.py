@@ -476,3 +476,41 @@ def test_a_tax_table_named_by_a_path_is_an_unknown_table(name: str) -> None:
         gl.Economy.from_toml(text.replace('tax_table = "digital-vat"', f"tax_table = {name!r}"))
     with pytest.raises(gl.UnknownRule, match=r"unknown tax table"):
         gl.presets.tax_table(name)
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def test_an_explanation_writes_a_negative_cut_with_one_sign() -> None:
+    # 70% of the price *with* a 100% tax added is more than the net: the platform pays
+    # the difference. Before: "platform --2.00".
+    rules = _economy().latest
+    pay = gl.CreatorPay(gl.PayoutModel.SHARE_OF_PRICE, share=Fraction(7, 10))
+    econ = gl.Economy(
+        "generous",
+        "generous",
+        "USD",
+        "COIN",
+        "DIAMOND",
+        (
+            gl.RuleSet(
+                **{
+                    **_fields(rules),
+                    "creator_pay": pay,
+                    "taxes": (gl.TaxRule("*", 1, inclusive=False),),
+                }
+            ),
+        ),
+    )
+    book = gl.Ledger(clock=gl.ManualClock(T0 + timedelta(hours=1)))
+    app = gl.GiftEconomy(book, econ)
+    app.open_viewer("us", region="US", age=30)
+    app.open_creator("c", region="US", age=30)
+    app.send_gift("us", "c", "Tip", amount=Money("5.00", "USD"), channel="web")
+    ex = app.explain("c")
+    assert ex.platform == Money("-2.00", "USD")  # net 5.00 less 70% of 10.00
+    assert ex.paid == ex.store_fees + ex.taxes + ex.platform + ex.earned
+    text = str(ex)
+    assert "  platform           +2.00" in text
+    assert "--" not in text
+    assert "+-" not in text
