@@ -514,3 +514,25 @@ def test_an_explanation_writes_a_negative_cut_with_one_sign() -> None:
     assert "  platform           +2.00" in text
     assert "--" not in text
     assert "+-" not in text
+
+
+# --------------------------------------------------------------------------- regions
+
+
+@pytest.mark.parametrize("region", ["ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"])
+def test_a_region_that_is_no_country_is_refused(region: str) -> None:
+    # Before: babel names these (Unknown Region, European Union, Eurozone, …), so a
+    # paid gift "in" ZZ was accepted and fell to the 0% '*' tax rule: a GB viewer's
+    # £5.00 tip escaped its 20% VAT.
+    book, app, _ = _chain()
+    head = book.head
+    with pytest.raises(gl.UnknownRule, match=rf"unknown region '{region}'"):
+        app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web", region=region)
+    with pytest.raises(gl.UnknownRule, match=rf"unknown region '{region}'"):
+        app.open_viewer("w", region=region)
+    assert book.head == head
+    taxed = gl.record_of(
+        app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="web", region="GB")
+    )
+    assert isinstance(taxed, gl.PaidGiftRecord)
+    assert taxed.tax == 83

@@ -76,13 +76,23 @@ _FREE = BalanceRule.unrestricted()
 MAX_NAME = 128
 
 
+#: Codes babel names that are no country: groupings (the European Union, the
+#: Eurozone, the United Nations, Outlying Oceania), "Unknown Region" and CLDR's
+#: pseudo-locales. A purchase "in" one of them would fall to the '*' tax rule.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
+
+
 @functools.cache
 def _known_regions() -> frozenset[str]:
     """ISO 3166 alpha-2 codes, from babel's territory names."""
     from babel import Locale
 
     territories: Mapping[str, str] = Locale("en").territories
-    return frozenset(code for code in territories if len(code) == 2 and code.isalpha())
+    return frozenset(
+        code
+        for code in territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
 
 
 def check_region(region: object, what: str = "region") -> str:
