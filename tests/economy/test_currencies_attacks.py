@@ -536,3 +536,48 @@ def test_a_region_that_is_no_country_is_refused(region: str) -> None:
     )
     assert isinstance(taxed, gl.PaidGiftRecord)
     assert taxed.tax == 83
+
+
+# --------------------------------------------------------------------------- view pay
+
+
+FUND = datetime(2021, 6, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("engagement", [["high"], {"high": 1}, {"high"}])
+def test_an_engagement_tier_that_is_not_text_is_an_unknown_rule(engagement: object) -> None:
+    # Before: prog.engagement_weights.get(["high"]) raised a bare TypeError, from
+    # estimate_view_range, estimate_view_earnings and pay_views alike.
+    econ = gl.presets.load("tiktok-live")
+    for estimate in (gl.estimate_view_range, gl.estimate_view_earnings):
+        with pytest.raises(gl.UnknownRule, match=r"unknown engagement tier .*tiers: average"):
+            estimate(econ, {"US": 1000}, engagement=engagement)  # type: ignore[arg-type]
+    book = gl.Ledger(clock=gl.ManualClock(datetime(2025, 9, 1, tzinfo=UTC)))
+    app = gl.GiftEconomy(book, econ)
+    app.open_creator("c", region="US", age=30, verified=True)
+    head = book.head
+    with pytest.raises(gl.UnknownRule, match=r"unknown engagement tier"):
+        app.pay_views(
+            "c",
+            "2025-08",
+            {"US": 10**6},
+            engagement=engagement,  # type: ignore[arg-type]
+            followers=10**6,
+            views_30d=10**6,
+            video_seconds=120,
+        )
+    assert book.head == head
+
+
+@pytest.mark.parametrize("views", [10**18 + 1, 10**5000], ids=["10^18+1", "10^5000"])
+def test_a_count_of_views_beyond_10_18_is_refused(views: int) -> None:
+    # Before: 10^5000 views gave an estimate that could not even be printed (Python
+    # refuses to write an int of more than 4,300 digits: a bare ValueError).
+    econ = gl.presets.load("tiktok-live")
+    with pytest.raises(gl.InvalidArgument, match=r"views in 'US' \(about \d+ digits\) .* 10\^18"):
+        gl.estimate_view_range(econ, {"US": views}, at=FUND)
+    with pytest.raises(gl.InvalidArgument, match=r"followers \(about"):
+        gl.estimate_view_range(econ, {"US": 1}, followers=views, at=FUND)
+    top = gl.estimate_view_range(econ, {"US": 10**18}, at=FUND)
+    assert top.low.amount == Money("20000000000000.00", "USD")  # $0.02 per 1,000
+    assert str(top)
