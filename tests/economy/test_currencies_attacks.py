@@ -581,3 +581,26 @@ def test_a_count_of_views_beyond_10_18_is_refused(views: int) -> None:
     top = gl.estimate_view_range(econ, {"US": 10**18}, at=FUND)
     assert top.low.amount == Money("20000000000000.00", "USD")  # $0.02 per 1,000
     assert str(top)
+
+
+# --------------------------------------------------------------------------- tax lookups
+
+
+@pytest.mark.parametrize("own", [[1], "GB", None, [gl.TaxRule("GB", 0), "US"]])
+def test_tax_overrides_that_are_not_tax_rules_are_refused(own: object) -> None:
+    # Before: with_overrides([1]) raised AttributeError, with_overrides(None) TypeError,
+    # and with_overrides("GB") iterated the letters.
+    vat = gl.presets.tax_table("digital-vat")
+    with pytest.raises(gl.InvalidEconomy, match=r"own(\[\d\])?: .*(TaxRule|sequence)"):
+        vat.with_overrides(own)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("region", [["GB"], ("GB",), None, 44])
+def test_a_tax_lookup_for_a_region_that_is_not_text_is_refused(region: object) -> None:
+    # Before: RuleSet.tax(["GB"]) answered with the '*' rule, as if a list were a region
+    # with no rule of its own.
+    econ = _economy()
+    with pytest.raises(gl.UnknownRule, match=r"unknown region"):
+        econ.latest.tax(region, T0)  # type: ignore[arg-type]
+    with pytest.raises(gl.UnknownRule, match=r"unknown region"):
+        econ.tax(region, T0)  # type: ignore[arg-type]

@@ -1328,6 +1328,10 @@ class RuleSet:
             InvalidEconomy: ``at`` is a naive datetime.
         """
         day = tax_day(at)
+        if not isinstance(region, str):  # not even the '*' rule: it is no region at all
+            raise UnknownRule(
+                f"unknown region {region!r}; use an ISO 3166 country code such as 'GB'"
+            )
         rule = pick_tax(self.taxes, region, day) or pick_tax(self.taxes, "*", day)
         if rule is not None:
             return rule
