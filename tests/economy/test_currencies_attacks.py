@@ -604,3 +604,35 @@ def test_a_tax_lookup_for_a_region_that_is_not_text_is_refused(region: object) -
         econ.latest.tax(region, T0)  # type: ignore[arg-type]
     with pytest.raises(gl.UnknownRule, match=r"unknown region"):
         econ.tax(region, T0)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- surrogates
+
+
+@pytest.mark.parametrize("url", ["memory:", "sqlite"])
+def test_a_lone_surrogate_in_a_name_or_channel_is_refused_on_every_store(
+    url: str, tmp_path: Path
+) -> None:
+    # Before: check_text let lone surrogates through; opening a viewer named "v\ud800"
+    # raised a bare UnicodeEncodeError on SQLite (an InvalidArgument in memory), a gift
+    # named "Tip\ud800" built and then broke GiftEconomy (its rules' TOML would not
+    # encode), and a channel "w\ud800" was only an unknown channel.
+    if url == "sqlite":
+        url = f"sqlite:///{tmp_path / 'surrogates.db'}"
+    book = gl.Ledger.open(url, clock=gl.ManualClock(T0 + timedelta(hours=1)))
+    app = gl.GiftEconomy(book, _economy(), rates=RATES)
+    head = book.head
+    for open_party in (app.open_viewer, app.open_creator):
+        with pytest.raises(gl.InvalidArgument, match=r"holds U\+D800 <surrogate-D800> at index 1"):
+            open_party("v\ud800", region="GB")
+    app.open_viewer("v", region="GB")
+    app.open_creator("c", region="GB")
+    head = book.head
+    with pytest.raises(gl.InvalidArgument, match=r"channel 'w\\ud800' holds U\+D800"):
+        app.send_gift("v", "c", "Tip", amount=Money("5.00", "GBP"), channel="w\ud800")
+    with pytest.raises(gl.InvalidArgument, match=r"gift name 'Tip\\udfff' holds U\+DFFF"):
+        app.send_gift("v", "c", "Tip\udfff", amount=Money("5.00", "GBP"), channel="web")
+    assert book.head == head
+    with pytest.raises(gl.InvalidEconomy, match=r"name: gift name 'Tip\\ud800' holds U\+D800"):
+        gl.Gift("Tip\ud800", 5)
+    book.close()
