@@ -633,6 +633,25 @@ def test_a_lone_surrogate_in_a_name_or_channel_is_refused_on_every_store(
     with pytest.raises(gl.InvalidArgument, match=r"gift name 'Tip\\udfff' holds U\+DFFF"):
         app.send_gift("v", "c", "Tip\udfff", amount=Money("5.00", "GBP"), channel="web")
     assert book.head == head
-    with pytest.raises(gl.InvalidEconomy, match=r"name: gift name 'Tip\\ud800' holds U\+D800"):
+    with pytest.raises(
+        gl.InvalidEconomy, match=r"name: 'Tip\\ud800' holds a lone surrogate U\+D800"
+    ):
         gl.Gift("Tip\ud800", 5)
     book.close()
+
+
+def test_a_lone_surrogate_in_the_rules_is_an_invalid_economy() -> None:
+    # Before: a store fee's channel, a source's citation or an assumption could hold
+    # one; the economy built, and GiftEconomy failed with a bare UnicodeEncodeError
+    # when it recorded the rules' TOML.
+    with pytest.raises(gl.InvalidEconomy, match=r"channel: 'w\\ud800' holds a lone surrogate"):
+        gl.StoreFee("w\ud800", 0)
+    with pytest.raises(gl.InvalidEconomy, match=r"citation: .* lone surrogate U\+DC00"):
+        gl.Source("x\udc00", None, gl.Confidence.OFFICIAL)
+    rules = _economy().latest
+    with pytest.raises(gl.InvalidEconomy, match=r"assumptions\[0\]: .* lone surrogate"):
+        gl.Economy("e", "e", "USD", "COIN", "DIAMOND", (rules,), assumptions=("a\ud800",))
+    # A field the records do not check themselves: the chain refuses the rules.
+    odd = gl.Economy("e", "e", "USD", "COIN", "DIAMOND", (rules,), variant={"k": "v\ud800"})
+    with pytest.raises(gl.InvalidEconomy, match=r"lone surrogate \(U\+D800\)"):
+        gl.GiftEconomy(gl.Ledger(), odd)

@@ -162,7 +162,15 @@ def economy_fingerprint(economy: Economy) -> tuple[str, str]:
     if found is not None and found[0] is economy:
         return found[1], found[2]
     text = economy.to_toml()
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate in a name the rules do not check
+        bad = text[exc.start : exc.end]
+        raise InvalidEconomy(
+            f"economy {economy.name!r}: its rules hold a lone surrogate "
+            f"(U+{ord(bad[0]):04X}), which the TOML the chain records cannot hold"
+        ) from None
+    digest = hashlib.sha256(raw).hexdigest()
     if len(_economy_fingerprints) > 256:
         _economy_fingerprints.clear()
     _economy_fingerprints[id(economy)] = (economy, text, digest)

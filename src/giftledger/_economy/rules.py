@@ -223,10 +223,24 @@ def _int(obj: object, field: str, *, low: int = 0, optional: bool = False) -> No
         raise InvalidEconomy(f"{field}: {value} must be at least {low}")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(value: str, field: str) -> None:
+    """Refuse a lone surrogate: rules are written as UTF-8 TOML, which cannot hold one."""
+    found = _SURROGATE.search(value)
+    if found is not None:
+        raise InvalidEconomy(
+            f"{field}: {value!r} holds a lone surrogate U+{ord(found.group()):04X} at index "
+            f"{found.start()}; rules are text that UTF-8 TOML can hold"
+        )
+
+
 def _text(obj: object, field: str, *, empty: bool = False) -> str:
     value = getattr(obj, field)
     if not isinstance(value, str):
         raise InvalidEconomy(f"{field}: {_show(value)} must be a string")
+    _unicode(value, field)
     if not empty and not value.strip():
         raise InvalidEconomy(f"{field}: {value!r} must not be empty")
     return value
@@ -1566,6 +1580,7 @@ class Economy:
         for i, text in enumerate(_tuple_of(self, "assumptions", str)):
             if not text.strip():
                 raise InvalidEconomy(f"assumptions[{i}]: {text!r} must not be empty")
+            _unicode(text, f"assumptions[{i}]")
         if self.as_of is not None and not isinstance(self.as_of, date):
             raise InvalidEconomy(f"as_of: {self.as_of!r} must be a date or None")
         if not isinstance(self.variant, Mapping):
