@@ -655,3 +655,29 @@ def test_a_lone_surrogate_in_the_rules_is_an_invalid_economy() -> None:
     odd = gl.Economy("e", "e", "USD", "COIN", "DIAMOND", (rules,), variant={"k": "v\ud800"})
     with pytest.raises(gl.InvalidEconomy, match=r"lone surrogate \(U\+D800\)"):
         gl.GiftEconomy(gl.Ledger(), odd)
+
+
+def test_a_coin_pack_worth_nothing_in_the_books_is_refused() -> None:
+    # The same rounding for a coin pack priced in yen at an extreme rate: before, the
+    # viewer got 100 coins whose lot deferred nothing (the yen sat in the store's and
+    # the trading accounts, worth 0.00 USD to the books).
+    rules = _economy().latest
+    packs = (*rules.coin_packs, gl.CoinPack(100, Money("160", "JPY"), "ios", "JP"))
+    econ = gl.Economy(
+        "yen",
+        "yen",
+        "USD",
+        "COIN",
+        "DIAMOND",
+        (gl.RuleSet(**{**_fields(rules), "coin_packs": packs}),),
+    )
+    book = gl.Ledger(clock=gl.ManualClock(T0 + timedelta(hours=1)))
+    app = gl.GiftEconomy(book, econ, rates={("JPY", "USD"): Decimal("0.00001")})
+    app.open_viewer("jp", region="JP", age=30)
+    head = book.head
+    with pytest.raises(
+        gl.InvalidArgument, match=r"160 JPY is worth 0\.00 USD after tax at 0\.00001:"
+    ):
+        app.buy_coins("jp", pack=100, channel="ios")
+    assert book.head == head
+    assert book.balance("viewers:jp:coins") == Money(0, "COIN")

@@ -329,9 +329,19 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             )
         net_c = gross - tax
         b = self.books
+        fx = Fraction(1) if ccy == b else self._rate(ccy, b, now)
+        net = net_c if ccy == b else _convert_minor(net_c, ccy, b, fx)
+        if net <= 0:
+            # The viewer would pay for nothing the books can see: the sale (and a paid
+            # gift's share of it) would be lost in the rounding to the books' currency.
+            rate = "" if ccy == b else f" at {fraction_text(fx)}"
+            raise InvalidArgument(
+                f"a price of {from_minor(price, ccy).amount} {ccy} is worth "
+                f"{from_minor(net, b).amount} {b} after tax{rate}: a sale must be worth at "
+                f"least one minor unit of the books' currency ({from_minor(1, b).amount} {b})"
+            )
         if ccy == b:
             return _Sale(ccy, where, fee_rule.account, gross, fee, tax, net_c, net_c, fee, tax, ())
-        fx = self._rate(ccy, b, now)
         return _Sale(
             ccy,
             where,
@@ -340,7 +350,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             fee,
             tax,
             net_c,
-            _convert_minor(net_c, ccy, b, fx),
+            net,
             _convert_minor(fee, ccy, b, fx),
             _convert_minor(tax, ccy, b, fx),
             (Rate(ccy, b, fx),),
@@ -675,13 +685,6 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 (sale.net + sale.tax_books) * pay.creator_units_per_coin, pay.unit_rounding
             )
             shown = f"{amount.amount} {ccy}"
-            if sale.net <= 0:
-                rate = f" at {fraction_text(sale.rates[0].value)}" if sale.rates else ""
-                raise InvalidArgument(
-                    f"amount {shown} is worth {from_minor(sale.net, b).amount} {b} after tax"
-                    f"{rate}: a gift paid in money must be worth at least one minor unit of "
-                    f"the books' currency ({from_minor(1, b).amount} {b})"
-                )
             if not units and not owed:
                 # It would post nothing to the creator's accounts: neither their
                 # reports nor their next conversion (its carry) could ever find it.
