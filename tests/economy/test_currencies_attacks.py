@@ -681,3 +681,32 @@ def test_a_coin_pack_worth_nothing_in_the_books_is_refused() -> None:
         app.buy_coins("jp", pack=100, channel="ios")
     assert book.head == head
     assert book.balance("viewers:jp:coins") == Money(0, "COIN")
+
+
+def _chat_toml(amounts: str) -> str:
+    """A tiny economy whose only money-priced gift has the given ``amounts`` table."""
+    return f"""
+format = 1
+name = "chat"
+books_currency = "USD"
+coin_unit = {{ code = "COIN" }}
+creator_unit = {{ code = "DIAMOND" }}
+
+[[versions]]
+effective_from = 2025-01-01T00:00:00Z
+coin_packs = [{{ coins = 100, price = "1.40 USD", channel = "web" }}]
+store_fees = [{{ channel = "web", rate = "0%" }}]
+gifts = {{ Rose = 1, Chat = {{ amounts = {amounts} }} }}
+creator_pay = {{ model = "share_of_price", share = "70%" }}
+"""
+
+
+def test_a_money_range_in_toml_is_read_exactly_in_its_own_currency() -> None:
+    # Before: a TOML float went through str() ("1.0 USD") past the float check, and a
+    # range listed under USD could be written in pounds.
+    chat = gl.Economy.from_toml(_chat_toml('{ USD = ["1.00", 500] }')).latest.gift("Chat")
+    assert chat.amounts == (gl.AmountRange(Money("1.00", "USD"), Money("500", "USD")),)
+    with pytest.raises(gl.FloatNotAllowed, match=r"amounts\.USD: 1\.0 is a TOML float"):
+        gl.Economy.from_toml(_chat_toml("{ USD = [1.0, 500.0] }"))
+    with pytest.raises(gl.InvalidEconomy, match=r"amounts\.USD: 1 GBP is not in 'USD'"):
+        gl.Economy.from_toml(_chat_toml('{ USD = ["1 GBP", "5 GBP"] }'))

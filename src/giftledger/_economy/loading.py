@@ -514,9 +514,23 @@ class _Reader:
             apath = f"{path}.amounts.{code}"
             if not isinstance(pair, list) or len(pair) != 2:
                 raise InvalidEconomy(f'{apath}: {pair!r} must be ["<minimum>", "<maximum>"]')
+            # A bare amount (a string, or a TOML integer) is in the key's currency; a
+            # TOML float is refused, never read through str().
             low, high = (
-                _money_text(v if " " in str(v).strip() else f"{v} {code}", apath) for v in pair
+                _money_text(
+                    f"{v} {code}"
+                    if (isinstance(v, str) and " " not in v.strip())
+                    or (isinstance(v, int) and not isinstance(v, bool))
+                    else v,
+                    apath,
+                )
+                for v in pair
             )
+            if low.currency.code != code:
+                raise InvalidEconomy(
+                    f"{apath}: {low.amount} {low.currency.code} is not in {code!r}, the "
+                    f"currency this range is listed under"
+                )
             ranges.append(_build(AmountRange, apath, low, high))
         coins = _int_value(item["coins"], f"{path}.coins") if "coins" in item else 0
         return _build(Gift, path, name, coins, tuple(ranges))
