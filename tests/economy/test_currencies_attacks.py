@@ -710,3 +710,24 @@ def test_a_money_range_in_toml_is_read_exactly_in_its_own_currency() -> None:
         gl.Economy.from_toml(_chat_toml("{ USD = [1.0, 500.0] }"))
     with pytest.raises(gl.InvalidEconomy, match=r"amounts\.USD: 1 GBP is not in 'USD'"):
         gl.Economy.from_toml(_chat_toml('{ USD = ["1 GBP", "5 GBP"] }'))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "fund\nTOTAL PAID: 1,000,000 USD"}, r"name: program name .* U\+000A"),
+        (
+            {"engagement_weights": {"hi\u202egh": 2}},
+            r"engagement_weights\['hi\\u202egh'\]: .*U\+202E",
+        ),
+        ({"engagement_weights": {3: 2}}, r"engagement_weights: 3 must be a tier name"),
+    ],
+)
+def test_a_rewards_program_name_or_tier_that_would_forge_a_printed_line_is_refused(
+    fields: dict[str, object], message: str
+) -> None:
+    # Before: a program named "fund\nTOTAL PAID: …" printed a forged second line at the
+    # head of every ViewPayRange, and a tier with a bidi override reordered its note.
+    values: dict[str, object] = {"name": "fund", "rpm": {"*": Money("0.02", "USD")}, **fields}
+    with pytest.raises(gl.InvalidEconomy, match=message):
+        gl.RewardsProgram(**values)  # type: ignore[arg-type]

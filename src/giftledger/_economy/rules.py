@@ -236,6 +236,14 @@ def _unicode(value: str, field: str) -> None:
         )
 
 
+def _one_line(value: str, field: str, what: str) -> None:
+    """Refuse text that could add or reorder a line where it is printed (check_text)."""
+    try:
+        check_text(value, what)
+    except InvalidArgument as exc:
+        raise InvalidEconomy(f"{field}: {exc}") from None
+
+
 def _text(obj: object, field: str, *, empty: bool = False) -> str:
     value = getattr(obj, field)
     if not isinstance(value, str):
@@ -988,6 +996,7 @@ class RewardsProgram:
 
     def __attrs_post_init__(self) -> None:
         _text(self, "name")
+        _one_line(self.name, "name", "program name")  # it heads a printed estimate
         _currency(self.currency, "currency")
         self._check_tiers()
         tiers = self.region_tiers
@@ -1020,6 +1029,9 @@ class RewardsProgram:
             raise InvalidEconomy(f"engagement_weights: {weights!r} must be a mapping")
         checked = {}
         for tier, weight in weights.items():
+            if not isinstance(tier, str) or not tier.strip():
+                raise InvalidEconomy(f"engagement_weights: {tier!r} must be a tier name")
+            _one_line(tier, f"engagement_weights[{tier!r}]", "engagement tier")
             holder = _Holder(weight)
             try:
                 checked[tier] = _ratio(holder, "value")
