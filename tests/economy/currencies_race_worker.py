@@ -72,3 +72,24 @@ def race(url: str, seed: int, steps: int, barrier: Any, out: Any) -> None:
     except Exception:  # reported to the test
         errors.append(traceback.format_exc())
     out.put((seed, errors))
+
+
+def undo(url: str, gifts: list[int], barrier: Any, out: Any) -> None:
+    """Reverse every one of ``gifts`` (the other processes try the same ones)."""
+    errors: list[str] = []
+    undone = 0
+    try:
+        book, app = chain(url)
+        barrier.wait(60)
+        for gift in gifts:
+            try:
+                app.reverse_gift(gift)
+                undone += 1
+            except gl.AlreadyReversed:
+                pass  # another process undid it first: the one answer expected
+            except Exception as exc:  # reported to the test
+                errors.append(f"{type(exc).__name__}: {exc}")
+        book.close()
+    except Exception:  # reported to the test
+        errors.append(traceback.format_exc())
+    out.put((undone, errors))

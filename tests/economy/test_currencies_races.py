@@ -85,3 +85,49 @@ def test_racing_paid_gifts_conversions_and_reversals_keep_the_creator_exact(
     assert len(ex.gifts) == len(live)
     assert ex.paid == ex.store_fees + ex.taxes + ex.platform + ex.earned
     book.close()
+
+
+@pytest.mark.slow
+def test_processes_undoing_the_same_paid_gifts_undo_each_once_and_say_so(
+    race_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: reverse_gift read the gift before its accounts were locked; on PostgreSQL
+    # a process that lost the race then failed on the creator's payable ("would take
+    # 'liabilities:creators-payable:c' to -3.71 USD": InsufficientFunds) instead of
+    # being told the gift was undone already.
+    from decimal import Decimal
+
+    from moneyed import Money
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    from tests.economy import currencies_race_worker as worker
+
+    worker.setup(race_url)
+    book, app = worker.chain(race_url)
+    gifts = [
+        app.send_gift(
+            "vgb", worker.CREATOR, "Super Chat", amount=Money("5.00", "GBP"), channel="web"
+        ).id
+        for _ in range(40)
+    ]
+    book.close()
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    barrier = ctx.Barrier(PROCESSES)
+    procs = [
+        ctx.Process(target=worker.undo, args=(race_url, gifts, barrier, out))
+        for _ in range(PROCESSES)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    errors = [e for _, errs in results for e in errs]
+    assert errors == [], "a lost race must be AlreadyReversed:\n" + "\n".join(errors)
+    assert sum(n for n, _ in results) == len(gifts)
+    book, app = worker.chain(race_url)
+    app.verify()
+    assert book.balance(f"liabilities:creators-payable:{worker.CREATOR}").amount == Decimal(0)
+    book.close()

@@ -788,9 +788,28 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         except UnknownTransaction:
             tx = None
         rec = record_of(tx) if tx is not None else None
+
+        def once(w: StoreWriter, original: Transaction) -> None:
+            # The entry was read before its accounts were locked: another writer may
+            # have undone it since. Read it again, under the locks, so a second undo is
+            # AlreadyReversed, not a balance that no longer covers it.
+            again = w.transaction(original.id)
+            if again is not None and again.reversed_by is not None:
+                raise AlreadyReversed(
+                    f"gift {original.id} was already undone by entry {again.reversed_by}; "
+                    f"a gift is undone once"
+                )
+
         if isinstance(rec, PaidGiftRecord):
             assert tx is not None
-            return self.ledger._reverse(tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run)
+
+            def paid_undoable(w: StoreWriter, original: Transaction) -> None:
+                w.lock_accounts(sorted({p.account for p in original.postings}))
+                once(w, original)
+
+            return self.ledger._reverse(
+                tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run, guard=paid_undoable
+            )
         if tx is None or not isinstance(rec, GiftRecord):
             raise UnknownTransaction(f"no gift with id {tx_id!r}")
         wallet = f"viewers:{rec.viewer}:coins"
@@ -799,6 +818,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             # Under the wallet's lock, as a refund of the same lots checks under it:
             # the two are one after the other, whichever comes first.
             w.lock_accounts(sorted({wallet, *(p.account for p in original.postings)}))
+            once(w, original)
             lots = self._lots.of(w, rec.viewer).lots
             for s in rec.lots:
                 lot = lots.get(s.lot)
