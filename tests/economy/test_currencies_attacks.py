@@ -9,7 +9,7 @@ included in the price, 70% of what is left to the creator.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -731,3 +731,33 @@ def test_a_rewards_program_name_or_tier_that_would_forge_a_printed_line_is_refus
     values: dict[str, object] = {"name": "fund", "rpm": {"*": Money("0.02", "USD")}, **fields}
     with pytest.raises(gl.InvalidEconomy, match=message):
         gl.RewardsProgram(**values)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- tax days
+
+
+@pytest.mark.parametrize(
+    ("at", "tax"),
+    [
+        (datetime(2020, 6, 30, 23, 59, 59, 999999, tzinfo=UTC), 190),  # 19% of €11.90
+        (datetime(2020, 7, 1, tzinfo=UTC), 164),  # 16% from the first UTC day
+        (datetime(2020, 7, 1, 1, tzinfo=timezone(timedelta(hours=2))), 190),  # 06-30 UTC
+        (datetime(2020, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), 164),
+        (datetime(2021, 1, 1, tzinfo=UTC), 190),  # valid_to is the first day out of force
+        (datetime(2020, 12, 31, 20, tzinfo=timezone(timedelta(hours=-5))), 190),  # 01-01 UTC
+    ],
+)
+def test_a_super_chat_books_the_vat_of_its_utc_day(at: datetime, tax: int) -> None:
+    # Checked, not broken: a paid gift a microsecond before or at UTC midnight of a
+    # rate change, or on a clock in another zone, takes the rate of its UTC day.
+    book = gl.Ledger(clock=gl.ManualClock(at))
+    app = gl.GiftEconomy(
+        book, gl.presets.load("youtube-super-chat"), rates={("EUR", "USD"): Decimal("1.1")}
+    )
+    app.open_viewer("v", region="DE", age=30)
+    app.open_creator("c", region="DE", age=30)
+    rec = gl.record_of(
+        app.send_gift("v", "c", "Super Chat", amount=Money("11.90", "EUR"), channel="web")
+    )
+    assert isinstance(rec, gl.PaidGiftRecord)
+    assert rec.tax == tax
