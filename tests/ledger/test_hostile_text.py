@@ -16,11 +16,11 @@ BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 
 
 def _refused(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ord(ch) in BIDI
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") or ord(ch) in BIDI
 
 
 def test_check_text_refuses_exactly_the_documented_characters() -> None:
-    # Every code point: the one regex matches Cc, Zl, Zp and the bidi controls, no more.
+    # Every code point: the one regex matches Cc, Zl, Zp, Cs and the bidi controls, no more.
     for code in range(sys.maxunicode + 1):
         ch = chr(code)
         assert bool(_HOSTILE.search(ch)) == _refused(ch), f"U+{code:04X}"
@@ -36,6 +36,7 @@ def test_check_text_refuses_exactly_the_documented_characters() -> None:
         ("\n", "U+000A <control-000A>"),
         ("\x1b", "U+001B <control-001B>"),
         ("\x85", "U+0085 <control-0085>"),
+        ("\ud800", "U+D800 <surrogate-D800>"),
     ],
 )
 def test_check_text_names_the_character(ch: str, named: str) -> None:

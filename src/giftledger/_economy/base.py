@@ -76,13 +76,23 @@ _FREE = BalanceRule.unrestricted()
 MAX_NAME = 128
 
 
+#: Codes babel names that are no country: groupings (the European Union, the
+#: Eurozone, the United Nations, Outlying Oceania), "Unknown Region" and CLDR's
+#: pseudo-locales. A purchase "in" one of them would fall to the '*' tax rule.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
+
+
 @functools.cache
 def _known_regions() -> frozenset[str]:
     """ISO 3166 alpha-2 codes, from babel's territory names."""
     from babel import Locale
 
     territories: Mapping[str, str] = Locale("en").territories
-    return frozenset(code for code in territories if len(code) == 2 and code.isalpha())
+    return frozenset(
+        code
+        for code in territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
 
 
 def check_region(region: object, what: str = "region") -> str:
@@ -152,7 +162,15 @@ def economy_fingerprint(economy: Economy) -> tuple[str, str]:
     if found is not None and found[0] is economy:
         return found[1], found[2]
     text = economy.to_toml()
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate in a name the rules do not check
+        bad = text[exc.start : exc.end]
+        raise InvalidEconomy(
+            f"economy {economy.name!r}: its rules hold a lone surrogate "
+            f"(U+{ord(bad[0]):04X}), which the TOML the chain records cannot hold"
+        ) from None
+    digest = hashlib.sha256(raw).hexdigest()
     if len(_economy_fingerprints) > 256:
         _economy_fingerprints.clear()
     _economy_fingerprints[id(economy)] = (economy, text, digest)

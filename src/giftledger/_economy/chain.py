@@ -96,7 +96,7 @@ from .records import (
     record_of,
 )
 from .refunds import Refunds
-from .rules import PayoutModel, RuleSet
+from .rules import PayoutModel, RuleSet, fraction_text
 from .withdraw import Withdrawal, Withdrawals
 
 if TYPE_CHECKING:
@@ -329,9 +329,19 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             )
         net_c = gross - tax
         b = self.books
+        fx = Fraction(1) if ccy == b else self._rate(ccy, b, now)
+        net = net_c if ccy == b else _convert_minor(net_c, ccy, b, fx)
+        if net <= 0:
+            # The viewer would pay for nothing the books can see: the sale (and a paid
+            # gift's share of it) would be lost in the rounding to the books' currency.
+            rate = "" if ccy == b else f" at {fraction_text(fx)}"
+            raise InvalidArgument(
+                f"a price of {from_minor(price, ccy).amount} {ccy} is worth "
+                f"{from_minor(net, b).amount} {b} after tax{rate}: a sale must be worth at "
+                f"least one minor unit of the books' currency ({from_minor(1, b).amount} {b})"
+            )
         if ccy == b:
             return _Sale(ccy, where, fee_rule.account, gross, fee, tax, net_c, net_c, fee, tax, ())
-        fx = self._rate(ccy, b, now)
         return _Sale(
             ccy,
             where,
@@ -340,7 +350,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             fee,
             tax,
             net_c,
-            _convert_minor(net_c, ccy, b, fx),
+            net,
             _convert_minor(fee, ccy, b, fx),
             _convert_minor(tax, ccy, b, fx),
             (Rate(ccy, b, fx),),
@@ -456,6 +466,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if not isinstance(gift, str):
             raise UnknownRule(f"unknown gift {gift!r}")
         check_text(gift, "gift name")
+        key = self._caller_key(key)  # before either path: a paid gift takes a caller's key too
         if amount is not None or channel is not None:
             if quantity != 1:
                 raise InvalidArgument(
@@ -469,7 +480,6 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 f"region {region!r} applies to a gift paid in money (with amount= and "
                 f"channel=); a coin gift spends coins already bought"
             )
-        key = self._caller_key(key)
         wallet = f"viewers:{viewer}:coins"
         diamonds_acct = f"creators:{creator}:diamonds"
         payable = f"liabilities:creators-payable:{creator}"
@@ -674,6 +684,16 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             units = round_fraction(
                 (sale.net + sale.tax_books) * pay.creator_units_per_coin, pay.unit_rounding
             )
+            shown = f"{amount.amount} {ccy}"
+            if not units and not owed:
+                # It would post nothing to the creator's accounts: neither their
+                # reports nor their next conversion (its carry) could ever find it.
+                raise InvalidArgument(
+                    f"amount {shown} earns {creator!r} no {self.unit} and no pay under the "
+                    f"rules (share {fraction_text(pay.share)}, "
+                    f"{fraction_text(pay.creator_units_per_coin)} {self.unit} per "
+                    f"{b} minor unit); a gift must reach its creator"
+                )
             opens: list[Account] = []
             postings = self._sale_postings(sale, opens)
             if owed:
@@ -768,9 +788,28 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         except UnknownTransaction:
             tx = None
         rec = record_of(tx) if tx is not None else None
+
+        def once(w: StoreWriter, original: Transaction) -> None:
+            # The entry was read before its accounts were locked: another writer may
+            # have undone it since. Read it again, under the locks, so a second undo is
+            # AlreadyReversed, not a balance that no longer covers it.
+            again = w.transaction(original.id)
+            if again is not None and again.reversed_by is not None:
+                raise AlreadyReversed(
+                    f"gift {original.id} was already undone by entry {again.reversed_by}; "
+                    f"a gift is undone once"
+                )
+
         if isinstance(rec, PaidGiftRecord):
             assert tx is not None
-            return self.ledger._reverse(tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run)
+
+            def paid_undoable(w: StoreWriter, original: Transaction) -> None:
+                w.lock_accounts(sorted({p.account for p in original.postings}))
+                once(w, original)
+
+            return self.ledger._reverse(
+                tx, key=key, memo=f"gift {tx.id} undone", dry_run=dry_run, guard=paid_undoable
+            )
         if tx is None or not isinstance(rec, GiftRecord):
             raise UnknownTransaction(f"no gift with id {tx_id!r}")
         wallet = f"viewers:{rec.viewer}:coins"
@@ -779,6 +818,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             # Under the wallet's lock, as a refund of the same lots checks under it:
             # the two are one after the other, whichever comes first.
             w.lock_accounts(sorted({wallet, *(p.account for p in original.postings)}))
+            once(w, original)
             lots = self._lots.of(w, rec.viewer).lots
             for s in rec.lots:
                 lot = lots.get(s.lot)
@@ -882,6 +922,12 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 left = held - d
                 release = owed - round_fraction(Fraction(owed * left, held), Rounding.FLOOR)
                 value = release
+            if value + settled < 0:
+                # A gift reversed since an earlier conversion paid its carry takes that
+                # cent back, but never more than this conversion pays: the rest stays
+                # in the carry, owed back by the creator, for the next conversion.
+                carry += settled + value
+                settled = -value
             postings = [
                 Posting(d_acct, _D, d, self.unit),
                 Posting("platform:diamond-supply", _C, d, self.unit),
@@ -1155,12 +1201,89 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         Raises:
             ChainBroken: naming the first entry whose hash, link or invariant does
-                not hold, or whose chain record does not parse.
+                not hold, whose chain record does not parse, or (a gift paid in
+                money) whose record does not add up or does not match its postings.
         """
         from .records import parse
 
         count = self.ledger.verify()
         with self.ledger.store.read() as r:
             for tx in r.transactions(1):
-                parse(tx)
+                rec = parse(tx)
+                if isinstance(rec, PaidGiftRecord) and tx.kind is EntryKind.POST:
+                    self._check_paid_gift(tx, rec)
         return count
+
+    def _check_paid_gift(self, tx: Transaction, rec: PaidGiftRecord) -> None:
+        """Refuse a paid gift whose record does not add up or does not say what its
+        postings do: explanations and statements read the record, so a record that
+        claims more (or less) than the entry moved would report money that is not
+        there."""
+        from .._errors import ChainBroken
+
+        def broken(why: str) -> ChainBroken:
+            return ChainBroken(f"entry {tx.id}: its paid_gift record {why}", tx.id)
+
+        b, ccy = self.books, rec.currency
+        if not (0 <= rec.tax < rec.gross and 0 <= rec.fee < rec.gross and 0 <= rec.carry < 1):
+            raise broken(
+                f"does not add up: gross {rec.gross}, fee {rec.fee}, tax {rec.tax}, "
+                f"carry {rec.carry} (minor units of {ccy})"
+            )
+        rates = tuple(r for r in tx.rates if (r.base, r.quote) == (ccy, b))
+        try:
+            if ccy == b:
+                books = (rec.gross - rec.tax, rec.fee, rec.tax)
+            elif len(rates) == 1:
+                fx = rates[0].value
+                books = (
+                    _convert_minor(rec.gross - rec.tax, ccy, b, fx),
+                    _convert_minor(rec.fee, ccy, b, fx),
+                    _convert_minor(rec.tax, ccy, b, fx),
+                )
+            else:
+                raise broken(f"is in {ccy} but the entry stores no {ccy}/{b} rate")
+        except GiftLedgerError as exc:
+            if isinstance(exc, ChainBroken):
+                raise
+            raise broken(f"names a currency the books cannot read: {exc}") from None
+        if books != (rec.net, rec.fee_books, rec.tax_books):
+            raise broken(
+                f"says net {rec.net}, fee {rec.fee_books} and tax {rec.tax_books} in {b}; "
+                f"its amounts at the stored rate make {books[0]}, {books[1]} and {books[2]}"
+            )
+        sale = _Sale(
+            ccy,
+            rec.region,
+            rec.store,
+            rec.gross,
+            rec.fee,
+            rec.tax,
+            rec.gross - rec.tax,
+            rec.net,
+            rec.fee_books,
+            rec.tax_books,
+            (),
+        )
+        expected = self._sale_postings(sale, [])
+        payable = f"liabilities:creators-payable:{rec.creator}"
+        if rec.owed:
+            expected.append(Posting(payable, _C, rec.owed, b))
+        cut = rec.net - rec.owed
+        if cut > 0:
+            expected.append(Posting("revenue:gifts", _C, cut, b))
+        elif cut < 0:
+            expected.append(Posting("expenses:gift-shortfall", _D, -cut, b))
+        if rec.units:
+            expected.append(Posting("platform:diamond-supply", _D, rec.units, self.unit))
+            expected.append(Posting(f"creators:{rec.creator}:diamonds", _C, rec.units, self.unit))
+
+        def shape(ps: object) -> list[tuple[str, str, int, str]]:
+            assert isinstance(ps, list | tuple)
+            return sorted((p.account, p.side.value, p.minor, p.unit) for p in ps)
+
+        if shape(expected) != shape(tx.postings):
+            raise broken(
+                f"(viewer {rec.viewer!r}, creator {rec.creator!r}, {rec.gross} {ccy}, owed "
+                f"{rec.owed}, {rec.units} {self.unit}) does not match the entry's postings"
+            )

@@ -202,11 +202,18 @@ def economy_from_toml(text_or_path: str | Path, **variant: str) -> Economy:
         return load_economy(text_or_path, **variant)
     if not isinstance(text_or_path, str):
         raise InvalidEconomy(f"expected TOML text or a Path, got {type(text_or_path).__name__}")
-    try:
-        raw = tomllib.loads(text_or_path)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidEconomy(f"not valid TOML: {exc}") from None
+    raw = _read_toml(text_or_path, InvalidEconomy)
     return economy_from_dict(raw, **variant)
+
+
+def _read_toml(text: str, error: type[GiftLedgerError]) -> dict[str, Any]:
+    """Parse TOML text, every failure as ``error`` (never a bare ``ValueError``)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (int's own limit)
+        raise error(f"not valid TOML: {exc}") from None
 
 
 def economy_from_dict(parsed: Mapping[str, Any], **variant: str) -> Economy:
@@ -507,9 +514,23 @@ class _Reader:
             apath = f"{path}.amounts.{code}"
             if not isinstance(pair, list) or len(pair) != 2:
                 raise InvalidEconomy(f'{apath}: {pair!r} must be ["<minimum>", "<maximum>"]')
+            # A bare amount (a string, or a TOML integer) is in the key's currency; a
+            # TOML float is refused, never read through str().
             low, high = (
-                _money_text(v if " " in str(v).strip() else f"{v} {code}", apath) for v in pair
+                _money_text(
+                    f"{v} {code}"
+                    if (isinstance(v, str) and " " not in v.strip())
+                    or (isinstance(v, int) and not isinstance(v, bool))
+                    else v,
+                    apath,
+                )
+                for v in pair
             )
+            if low.currency.code != code:
+                raise InvalidEconomy(
+                    f"{apath}: {low.amount} {low.currency.code} is not in {code!r}, the "
+                    f"currency this range is listed under"
+                )
             ranges.append(_build(AmountRange, apath, low, high))
         coins = _int_value(item["coins"], f"{path}.coins") if "coins" in item else 0
         return _build(Gift, path, name, coins, tuple(ranges))
@@ -1096,8 +1117,8 @@ def rate_table_from_toml(text_or_path: str | Path) -> RateTable:
             text_or_path = Path(text_or_path).read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidArgument(f"cannot read rate file: {exc}") from None
+    raw = _read_toml(text_or_path, InvalidArgument)
     try:
-        raw = tomllib.loads(text_or_path)
         _no_unknown(raw, {"rates"}, "")
         rows = []
         for i, item in enumerate(_list(raw.get("rates", []), "rates")):
@@ -1115,8 +1136,6 @@ def rate_table_from_toml(text_or_path: str | Path) -> RateTable:
             except GiftLedgerError as exc:
                 raise InvalidArgument(f"{path}: {exc}") from None
         return RateTable(tuple(rows))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidArgument(f"not valid TOML: {exc}") from None
     except FloatNotAllowed as exc:
         raise FloatNotAllowed(str(exc)) from None
     except InvalidEconomy as exc:
@@ -1186,10 +1205,7 @@ def tax_table_from_toml(text_or_path: str | Path) -> TaxTable:
             text_or_path = Path(text_or_path).read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidEconomy(f"cannot read tax table: {exc}") from None
-    try:
-        raw = tomllib.loads(text_or_path)
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidEconomy(f"not valid TOML: {exc}") from None
+    raw = _read_toml(text_or_path, InvalidEconomy)
     _no_unknown(raw, _TABLE_TOP, "")
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:

@@ -272,7 +272,9 @@ class ConversionRecord(_Record):
         paid: cash credited, minor units of ``currency``.
         currency: the creator's payout currency.
         settled: whole minor units of earlier gifts' carries paid now.
-        carry: the carries' fraction still owed after this conversion.
+        carry: the carries' fraction still owed after this conversion (negative
+            when gifts reversed since took back more than this conversion paid:
+            what the creator owes back, taken from later conversions).
     """
 
     op: ClassVar[str] = "convert"

@@ -47,7 +47,7 @@ from .._errors import (
     UnknownRule,
 )
 from .._ledger.text import check_text
-from .._money.amounts import Rounding, to_minor
+from .._money.amounts import _MAX_DIGITS, Rounding, to_minor
 from .._money.units import UnitKind, get_unit, register_unit
 
 __all__ = [
@@ -157,8 +157,16 @@ def fraction_text(value: Fraction) -> str:
     digits = max(twos, fives)
     scaled = value * 10**digits
     assert scaled.denominator == 1
-    text = str(Decimal(scaled.numerator).scaleb(-digits))
-    return text if "E" not in text else format(Decimal(scaled.numerator).scaleb(-digits), "f")
+    # Integer arithmetic, not Decimal: a decimal context (the ambient one has 28
+    # digits, and any library may lower it) would round a long ratio as it writes it.
+    sign = "-" if scaled.numerator < 0 else ""
+    whole, part = divmod(abs(scaled.numerator), 10**digits)
+    fraction = str(part).rjust(digits, "0").rstrip("0") if digits else ""
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
+
+
+#: More bits than a numerator or denominator of _MAX_DIGITS decimal digits has.
+_RATIO_BITS = (10**_MAX_DIGITS).bit_length()
 
 
 def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) -> Fraction:
@@ -183,6 +191,16 @@ def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) ->
             f"{field}: {_show(value)} of type {type(value).__name__} is not a ratio; "
             f"use a Fraction, an int, a Decimal or a string such as '3/10' or '30%'"
         )
+    if max(result.numerator.bit_length(), result.denominator.bit_length()) > _RATIO_BITS or (
+        len(fraction_text(result)) > _MAX_DIGITS
+    ):
+        # Rules are recorded in the journal as TOML and read back from it, where a
+        # ratio is text of at most _MAX_DIGITS characters.
+        raise InvalidEconomy(
+            f"{field}: a ratio of type {type(value).__name__} that takes more than "
+            f"{_MAX_DIGITS} characters to write exactly; round it (no rate needs that many "
+            f"digits)"
+        )
     if result < low or (high is not None and result > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidEconomy(f"{field}: {_show(value)} must be {bound}")
@@ -205,10 +223,32 @@ def _int(obj: object, field: str, *, low: int = 0, optional: bool = False) -> No
         raise InvalidEconomy(f"{field}: {value} must be at least {low}")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(value: str, field: str) -> None:
+    """Refuse a lone surrogate: rules are written as UTF-8 TOML, which cannot hold one."""
+    found = _SURROGATE.search(value)
+    if found is not None:
+        raise InvalidEconomy(
+            f"{field}: {value!r} holds a lone surrogate U+{ord(found.group()):04X} at index "
+            f"{found.start()}; rules are text that UTF-8 TOML can hold"
+        )
+
+
+def _one_line(value: str, field: str, what: str) -> None:
+    """Refuse text that could add or reorder a line where it is printed (check_text)."""
+    try:
+        check_text(value, what)
+    except InvalidArgument as exc:
+        raise InvalidEconomy(f"{field}: {exc}") from None
+
+
 def _text(obj: object, field: str, *, empty: bool = False) -> str:
     value = getattr(obj, field)
     if not isinstance(value, str):
         raise InvalidEconomy(f"{field}: {_show(value)} must be a string")
+    _unicode(value, field)
     if not empty and not value.strip():
         raise InvalidEconomy(f"{field}: {value!r} must not be empty")
     return value
@@ -956,6 +996,7 @@ class RewardsProgram:
 
     def __attrs_post_init__(self) -> None:
         _text(self, "name")
+        _one_line(self.name, "name", "program name")  # it heads a printed estimate
         _currency(self.currency, "currency")
         self._check_tiers()
         tiers = self.region_tiers
@@ -988,6 +1029,9 @@ class RewardsProgram:
             raise InvalidEconomy(f"engagement_weights: {weights!r} must be a mapping")
         checked = {}
         for tier, weight in weights.items():
+            if not isinstance(tier, str) or not tier.strip():
+                raise InvalidEconomy(f"engagement_weights: {tier!r} must be a tier name")
+            _one_line(tier, f"engagement_weights[{tier!r}]", "engagement tier")
             holder = _Holder(weight)
             try:
                 checked[tier] = _ratio(holder, "value")
@@ -1310,6 +1354,10 @@ class RuleSet:
             InvalidEconomy: ``at`` is a naive datetime.
         """
         day = tax_day(at)
+        if not isinstance(region, str):  # not even the '*' rule: it is no region at all
+            raise UnknownRule(
+                f"unknown region {region!r}; use an ISO 3166 country code such as 'GB'"
+            )
         rule = pick_tax(self.taxes, region, day) or pick_tax(self.taxes, "*", day)
         if rule is not None:
             return rule
@@ -1544,6 +1592,7 @@ class Economy:
         for i, text in enumerate(_tuple_of(self, "assumptions", str)):
             if not text.strip():
                 raise InvalidEconomy(f"assumptions[{i}]: {text!r} must not be empty")
+            _unicode(text, f"assumptions[{i}]")
         if self.as_of is not None and not isinstance(self.as_of, date):
             raise InvalidEconomy(f"as_of: {self.as_of!r} must be a date or None")
         if not isinstance(self.variant, Mapping):

@@ -129,6 +129,11 @@ class TaxTable:
         A region in ``own`` (with any period) replaces all of the table's rules
         for that region: an override is the whole story for its region. Keeping
         ``own`` first keeps its indexes, so sources keyed by them stay put.
+        (Whether ``own``'s periods overlap is checked where the rules are used,
+        by :class:`~giftledger.RuleSet`.)
+
+        Raises:
+            InvalidEconomy: ``own`` is not a sequence of :class:`~giftledger.TaxRule`.
 
         Example:
             >>> import giftledger as gl
@@ -137,6 +142,13 @@ class TaxTable:
             >>> [r.rate for r in merged if r.region == "DE"]
             [Fraction(0, 1)]
         """
+        if isinstance(own, str | bytes) or not isinstance(own, Iterable):
+            raise InvalidEconomy(f"own: {own!r} must be a sequence of TaxRule")
         mine = tuple(own)
+        for i, rule in enumerate(mine):
+            if not isinstance(rule, TaxRule):
+                raise InvalidEconomy(
+                    f"own[{i}]: {rule!r} of type {type(rule).__name__} must be a TaxRule"
+                )
         taken = {rule.region for rule in mine}
         return mine + tuple(rule for rule in self.rules if rule.region not in taken)

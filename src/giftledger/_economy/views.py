@@ -211,9 +211,17 @@ class ViewPayRange:
 # --------------------------------------------------------------------------- checks
 
 
+#: The largest count (views, followers, seconds, an age) an estimate reads: more
+#: views than were ever watched, and far fewer digits than Python refuses to print.
+MAX_COUNT = 10**18
+
+
 def _count(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidArgument(f"{what} {value!r} must be an int >= 0")
+    if value > MAX_COUNT:
+        digits = value.bit_length() * 30103 // 100000 + 1  # without writing it out
+        raise InvalidArgument(f"{what} (about {digits} digits) must be at most 10^18")
     return value
 
 
@@ -460,7 +468,7 @@ def _estimate(
     weight = Fraction(1)
     weight_src: tuple[Source, ...] = ()
     if engagement is not None:
-        found = prog.engagement_weights.get(engagement)
+        found = prog.engagement_weights.get(engagement) if isinstance(engagement, str) else None
         if found is None:
             raise UnknownRule(
                 f"unknown engagement tier {engagement!r} for {prog.name}; tiers: "

@@ -331,6 +331,15 @@ def _rate_value(value: object) -> Fraction:
     return to_fraction(value, "rate value")
 
 
+#: The most bits a stored rate's numerator or denominator may have: 1,000 digits.
+_RATE_BITS = (10**1000).bit_length()
+
+
+def _log10(n: int) -> int:
+    """About how many decimal digits ``n`` has, without writing it out."""
+    return n.bit_length() * 30103 // 100000
+
+
 @attrs.frozen(slots=True)
 class Rate:
     """An exchange rate stored on a conversion: ``1 base = value quote``.
@@ -370,6 +379,14 @@ class Rate:
         if self.value <= 0:
             raise InvalidArgument(
                 f"rate value {self.value} for {self.base}/{self.quote} must be greater than zero"
+            )
+        num, den = self.value.numerator, self.value.denominator
+        if max(num.bit_length(), den.bit_length()) > _RATE_BITS:
+            # Its text is in the hash chain and the stores; Python will not even write
+            # an int of more than 4,300 digits, and no exchange rate needs a thousand.
+            raise InvalidArgument(
+                f"rate value for {self.base}/{self.quote} (about 10^{_log10(num) - _log10(den)}) "
+                f"has a numerator or denominator of more than 1,000 digits; round it first"
             )
 
     def __str__(self) -> str:

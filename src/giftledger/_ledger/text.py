@@ -7,7 +7,8 @@ Two checks, one idea each:
   and newline among them), the line and paragraph separators (Zl, Zp) and the
   bidirectional marks, overrides and isolates (U+061C, U+200E, U+200F,
   U+202A–U+202E, U+2066–U+2069), which
-  reorder what a reader sees. Joiners (ZWJ, ZWNJ) and other format characters
+  reorder what a reader sees, and lone surrogates (Cs), which are no text at all
+  (no store can hold them). Joiners (ZWJ, ZWNJ) and other format characters
   stay allowed: emoji sequences and many scripts need them. Account names and
   idempotency keys go through it; memos may hold newlines and do not.
 - :func:`refuse_reserved` keeps the chain's namespace for the chain: metadata
@@ -45,8 +46,10 @@ RESERVED_KEY_PREFIX = "gl:"
 # cheaper than a unicodedata call per character on the hot path of a keyed post.
 # The bidi marks U+061C, U+200E and U+200F are invisible too, and make "bob\u200f" look
 # like "bob": they are refused with the overrides and isolates.
+# Lone surrogates (Cs, U+D800–U+DFFF) are no text at all: no store, hash or TOML file
+# can encode them as UTF-8.
 _HOSTILE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 
 
@@ -54,7 +57,8 @@ def describe_char(ch: str) -> str:
     """``U+XXXX NAME`` for one character; control characters, which have no Unicode
     name, get their code point label (``<control-000A>``)."""
     code = ord(ch)
-    return f"U+{code:04X} {unicodedata.name(ch, '') or f'<control-{code:04X}>'}"
+    kind = "surrogate" if 0xD800 <= code <= 0xDFFF else "control"
+    return f"U+{code:04X} {unicodedata.name(ch, '') or f'<{kind}-{code:04X}>'}"
 
 
 def check_text(value: object, what: str) -> str:
@@ -63,8 +67,8 @@ def check_text(value: object, what: str) -> str:
     Refused: control characters (category Cc, which includes NUL, tab and
     newline), line and paragraph separators (Zl, Zp) and bidirectional overrides
     and isolates and the bidi marks (U+061C, U+200E, U+200F, U+202A–U+202E,
-    U+2066–U+2069). Joiners such as ZWJ (U+200D)
-    and ZWNJ (U+200C) are allowed.
+    U+2066–U+2069), and lone surrogates (Cs, U+D800–U+DFFF), which no store can
+    hold. Joiners such as ZWJ (U+200D) and ZWNJ (U+200C) are allowed.
 
     Args:
         value: the text to check.

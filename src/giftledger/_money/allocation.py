@@ -191,6 +191,58 @@ class Portion:
     amount_minor: int | None = None
     cap_minor: int | None = None
 
+    def __attrs_post_init__(self) -> None:
+        # A Portion built by hand gets the checks fixed(), percent() and remaining()
+        # make, so split() never sees a float ratio, a negative share or two amounts.
+        given = {
+            name: getattr(self, name)
+            for name in ("amount", "ratio", "cap", "amount_minor", "cap_minor")
+            if getattr(self, name) is not None
+        }
+        allowed = (
+            {
+                "fixed": {"amount", "amount_minor"},
+                "percent": {"ratio", "cap", "cap_minor"},
+                "remaining": set(),
+            }.get(self.kind)
+            if isinstance(self.kind, str)
+            else None
+        )
+        if allowed is None:
+            raise InvalidArgument(
+                f"portion kind {self.kind!r} must be 'fixed', 'percent' or 'remaining'; build "
+                f"portions with giftledger.fixed(), percent() and remaining()"
+            )
+        extra = sorted(set(given) - allowed)
+        if extra:
+            raise InvalidArgument(f"a {self.kind} portion takes no {', '.join(extra)}")
+        if self.kind == "fixed":
+            if ("amount" in given) == ("amount_minor" in given):
+                raise InvalidArgument(
+                    "a fixed portion needs exactly one of amount (major units) and "
+                    "amount_minor (minor units)"
+                )
+            if self.amount is not None:
+                object.__setattr__(self, "amount", _major(self.amount, "fixed amount"))
+            else:
+                _minor_count(self.amount_minor, "fixed amount in minor units")
+        elif self.kind == "percent":
+            if self.ratio is None:
+                raise InvalidArgument("a percent portion needs a ratio; use giftledger.percent()")
+            ratio = to_fraction(self.ratio, "percent")
+            if not 0 <= ratio <= 1:
+                raise InvalidArgument(f"percent {self.ratio!r} must be between 0% and 100%")
+            object.__setattr__(self, "ratio", ratio)
+            if self.cap is not None and self.cap_minor is not None:
+                raise InvalidArgument(
+                    f"give either cap ({self.cap!r}, major units) or cap_minor "
+                    f"({self.cap_minor!r}, minor units), not both"
+                )
+            if self.cap is not None:
+                object.__setattr__(self, "cap", _major(self.cap, "cap"))
+            if self.cap_minor is not None:
+                _minor_count(self.cap_minor, "cap_minor")
+
 
 _KINDS = frozenset({"fixed", "percent", "remaining"})
 

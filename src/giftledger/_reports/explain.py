@@ -249,11 +249,11 @@ class Explanation:
         if any(p.rates for p in self.paid_in):
             rows += [f"    in {p}" for p in self.paid_in]
         rows += [
-            f"  store fees         -{self.store_fees.amount}",
-            f"  taxes              -{self.taxes.amount}",
-            f"  platform           -{self.platform.amount}",
+            f"  store fees         {_less(self.store_fees)}",
+            f"  taxes              {_less(self.taxes)}",
+            f"  platform           {_less(self.platform)}",
             f"  earned from gifts   {self.earned.amount}",
-            f"  converted           {self.converted.amount} (+{self.adjustments.amount} adj.)",
+            f"  converted           {self.converted.amount} ({_more(self.adjustments)} adj.)",
             f"  still payable       {self.payable.amount}",
             f"  cash from Diamonds  {self.cash_from_conversions.amount} "
             f"{self.cash_from_conversions.currency.code}",
@@ -263,6 +263,17 @@ class Explanation:
             f"  cash now            {self.cash.amount}",
         ]
         return "\n".join(rows)
+
+
+def _less(money: Money) -> str:
+    """A deduction: ``-1.00``; one that is negative (the platform paid the creator
+    more than the gifts released) adds: ``+1.00``, never ``--1.00``."""
+    return f"-{money.amount}" if money.amount >= 0 else f"+{-money.amount}"
+
+
+def _more(money: Money) -> str:
+    """An addition: ``+1.00``; a negative one takes away: ``-1.00``, never ``+-1.00``."""
+    return f"+{money.amount}" if money.amount >= 0 else f"-{-money.amount}"
 
 
 def one_line(text: str) -> str:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import builtins
 import functools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -103,6 +103,7 @@ def load(name: str, **variant: str) -> Economy:
         >>> gl.presets.load("tiktok-live").coin_unit
         'COIN'
     """
+    _check_name(name, "preset", _names())
     for axis, option in variant.items():
         if not isinstance(option, str):
             raise UnknownRule(f"variant {axis}={option!r}: an option is a name (a string)")
@@ -173,4 +174,11 @@ def tax_table(name: str) -> TaxTable:
         >>> rule.rate, rule.inclusive, vat.source_for(rule).confidence.value
         (Fraction(1, 5), True, 'third-party')
     """
+    _check_name(name, "tax table", tax_tables())
     return shipped_tax_table(name)
+
+
+def _check_name(name: object, what: str, names: Iterable[str]) -> None:
+    # Before the caches: a list or a dict would reach them as a bare TypeError.
+    if not isinstance(name, str):
+        raise UnknownRule(f"unknown {what} {name!r}; {what}s: {', '.join(names) or 'none'}")
