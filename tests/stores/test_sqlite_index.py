@@ -180,3 +180,27 @@ def test_a_rolled_back_batch_leaves_the_index_as_it_found_it() -> None:
             assert sql.history(name) == mem.history(name)
             for at in (None, START - timedelta(days=1), START, clock.now()):
                 assert sql.balance(name, at=at) == _scan(mem, name, at, None)
+
+
+def test_two_connections_writing_in_turn_keep_the_index_whole() -> None:
+    # Each ledger caches its accounts' latest effective time and the segments it has
+    # indexed; a write by the other connection must make it read them again.
+    with _ledgers() as (sql, mem, clock):
+        store = sql.store
+        assert isinstance(store, glsqlite.SQLiteStore)
+        with gl.Ledger.open(store.url, clock=clock) as other:
+            for n in range(12):
+                clock.advance(timedelta(minutes=1))
+                back = START - timedelta(hours=n % 3) if n % 4 == 3 else None
+                for book in (sql if n % 2 else other, mem):
+                    book.transfer(ACCOUNTS[n % 4], ACCOUNTS[(n + 1) % 4], n + 1, effective_at=back)
+            times, throughs = _cuts(mem)
+            for name in ACCOUNTS:
+                assert sql.history(name) == mem.history(name)
+                assert other.history(name) == mem.history(name)
+                for at in times:
+                    for through in throughs[::3]:
+                        expected = _scan(mem, name, at, through)
+                        assert sql.balance(name, at=at, recorded_through=through) == expected
+                        assert other.balance(name, at=at, recorded_through=through) == expected
+            assert other.verify() == mem.verify()
