@@ -23,22 +23,7 @@ asserts on time.
 from __future__ import annotations
 
 import _floor
-from ledger_memory import (
-    DIAMOND_SUPPLY,
-    DIAMONDS_PER_GIFT,
-    parse_size,
-    run_baseline,
-    time_plain_gifts,
-)
-
-
-def run_floor(n: int) -> float:
-    """Post ``n`` gifts into the floor ledger; return transactions per second."""
-    book = _floor.FloorLedger()
-    elapsed = time_plain_gifts(book.open, book.post, n)
-    if book.states[DIAMOND_SUPPLY].net != n * DIAMONDS_PER_GIFT:
-        raise SystemExit("floor ledger is wrong")
-    return n / elapsed
+from ledger_memory import parse_size, run_baseline, run_floor
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,13 @@ The ledger is measured two ways, as a user would write each:
 - ``postings``: ``book.post([gl.Posting(name, gl.Side.DEBIT, minor, unit), ...])``,
   pre-resolved minor units (skips amount parsing);
 - ``keyed``: as ``specs``, with an idempotency key on every post (``key="gift-<i>"``),
-  as the economy's chain operations post.
+  as the economy's chain operations post;
+- ``many``: as ``postings``, 1,000 gifts per ``book.post_many(...)`` call.
+
+In the same rounds it times the floor of ``ledger_floor.py`` (``_floor.py``:
+the least any Python ledger keeping giftledger's records must do) and prints
+the core ``post`` (the ``postings`` variant) against it (target >= 0.7), and
+``post_many`` against ``post`` (target >= 1.1).
 
 Finally it checks that neither writes nor lookups slow down as the history
 grows: it compares the write rate of the last 10% of the transactions with that
@@ -45,6 +51,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+import _floor
 import giftledger as gl
 
 VIEWERS = 1_000
@@ -52,6 +59,7 @@ CREATORS = 100
 COINS_PER_GIFT = 10
 DIAMONDS_PER_GIFT = 5
 LOOKUPS = 10_000
+BATCH = 1_000
 
 COIN_SUPPLY = "platform:coin-supply"
 DIAMOND_SUPPLY = "platform:diamond-supply"
@@ -117,15 +125,40 @@ def _gift_keyed(book: gl.Ledger, i: int, wallets: list[str], creators: list[str]
 _DEBIT, _CREDIT = gl.Side.DEBIT, gl.Side.CREDIT
 
 
+def _postings(i: int, wallets: list[str], creators: list[str]) -> list[gl.Posting]:
+    return [
+        gl.Posting(wallets[i % VIEWERS], _DEBIT, COINS_PER_GIFT, "COIN"),
+        gl.Posting(COIN_SUPPLY, _CREDIT, COINS_PER_GIFT, "COIN"),
+        gl.Posting(DIAMOND_SUPPLY, _DEBIT, DIAMONDS_PER_GIFT, "DIAMOND"),
+        gl.Posting(creators[i % CREATORS], _CREDIT, DIAMONDS_PER_GIFT, "DIAMOND"),
+    ]
+
+
 def _gift_postings(book: gl.Ledger, i: int, wallets: list[str], creators: list[str]) -> None:
-    book.post(
-        [
-            gl.Posting(wallets[i % VIEWERS], _DEBIT, COINS_PER_GIFT, "COIN"),
-            gl.Posting(COIN_SUPPLY, _CREDIT, COINS_PER_GIFT, "COIN"),
-            gl.Posting(DIAMOND_SUPPLY, _DEBIT, DIAMONDS_PER_GIFT, "DIAMOND"),
-            gl.Posting(creators[i % CREATORS], _CREDIT, DIAMONDS_PER_GIFT, "DIAMOND"),
-        ]
-    )
+    book.post(_postings(i, wallets, creators))
+
+
+Gift = Callable[[gl.Ledger, int, list[str], list[str]], None]
+
+
+def _each(gift: Gift) -> Callable[[gl.Ledger, int, int, list[str], list[str]], None]:
+    """Post gifts ``start .. stop - 1`` one ``gift`` call each."""
+
+    def post(
+        book: gl.Ledger, start: int, stop: int, wallets: list[str], creators: list[str]
+    ) -> None:
+        for i in range(start, stop):
+            gift(book, i, wallets, creators)
+
+    return post
+
+
+def _many(book: gl.Ledger, start: int, stop: int, wallets: list[str], creators: list[str]) -> None:
+    """Post gifts ``start .. stop - 1`` with ``post_many``, ``BATCH`` per call."""
+    for first in range(start, stop, BATCH):
+        book.post_many(
+            [_postings(i, wallets, creators) for i in range(first, min(first + BATCH, stop))]
+        )
 
 
 def _time_lookups(book: gl.Ledger, names: list[str]) -> tuple[float, float]:
@@ -158,7 +191,7 @@ class Run(NamedTuple):
     past_late: float  # ... after all of them
 
 
-def run_ledger(n: int, gift: Callable[[gl.Ledger, int, list[str], list[str]], None]) -> Run:
+def run_ledger(n: int, post: Callable[[gl.Ledger, int, int, list[str], list[str]], None]) -> Run:
     """Post ``n`` gifts, timing the writes and balance lookups as the history grows."""
     book = _open_ledger(n)
     wallets, creators = _names()
@@ -166,17 +199,14 @@ def run_ledger(n: int, gift: Callable[[gl.Ledger, int, list[str], list[str]], No
     tenth = max(n // 10, 1)
     gc.collect()
     start = time.process_time()
-    for i in range(tenth):
-        gift(book, i, wallets, creators)
+    post(book, 0, tenth, wallets, creators)
     first = time.process_time() - start
     lookup_early, past_early = _time_lookups(book, lookup_names)
     start = time.process_time()
-    for i in range(tenth, n - tenth):
-        gift(book, i, wallets, creators)
+    post(book, tenth, n - tenth, wallets, creators)
     middle = time.process_time() - start
     start = time.process_time()
-    for i in range(max(n - tenth, tenth), n):
-        gift(book, i, wallets, creators)
+    post(book, max(n - tenth, tenth), n, wallets, creators)
     last = time.process_time() - start
     lookup_late, past_late = _time_lookups(book, lookup_names)
     _check_ledger(book, n)
@@ -303,6 +333,15 @@ def parse_size(description: str, argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def run_floor(n: int) -> float:
+    """Post ``n`` gifts into the floor ledger of ``_floor.py``; return transactions per second."""
+    book = _floor.FloorLedger()
+    elapsed = time_plain_gifts(book.open, book.post, n)
+    if book.states[DIAMOND_SUPPLY].net != n * DIAMONDS_PER_GIFT:
+        raise SystemExit("floor ledger is wrong")
+    return n / elapsed
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_size(__doc__.splitlines()[0], argv)
     n = args.transactions
@@ -311,27 +350,49 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.repeat
     print(
         f"gift workload: {n:,} transactions of 4 postings over 2 units, in memory; "
-        f"best of {rounds} interleaved round(s)"
+        f"best and median of {rounds} interleaved round(s)"
     )
     variants = (
-        ("specs", "debit()/credit()", _gift_specs),
-        ("postings", "gl.Posting", _gift_postings),
-        ("keyed", "debit() + key", _gift_keyed),
+        ("specs", "debit()/credit()", _each(_gift_specs)),
+        ("postings", "gl.Posting", _each(_gift_postings)),
+        ("keyed", "debit() + key", _each(_gift_keyed)),
+        ("many", f"post_many({BATCH:,})", _many),
     )
     baselines: list[float] = []
+    floors: list[float] = []
     runs: dict[str, list[Run]] = {label: [] for label, *_ in variants}
     for _ in range(rounds):  # interleaved, so a slow spell on a shared machine hits all alike
         baselines.append(run_baseline(n))
-        for label, _, gift in variants:
-            runs[label].append(run_ledger(n, gift))
-    baseline = max(baselines)
-    print(f"  baseline (dict of int, same checks) {baseline:>10,.0f} tx/s")
+        floors.append(run_floor(n))
+        for label, _, post in variants:
+            runs[label].append(run_ledger(n, post))
+    baseline, floor = max(baselines), max(floors)
+    how = "compiled" if not _floor.__file__.endswith(".py") else "interpreted"
+    print(
+        f"  baseline (dict of int, same checks) {baseline:>10,.0f} tx/s best, "
+        f"{statistics.median(baselines):>10,.0f} median"
+    )
+    print(
+        f"  floor ({how} _floor.py)       {floor:>10,.0f} tx/s best, "
+        f"{statistics.median(floors):>10,.0f} median  {1e6 / floor:6.1f} us/tx"
+    )
+    rates = {label: [r.rate for r in runs[label]] for label, *_ in variants}
     for label, how, _ in variants:
-        rate = max(r.rate for r in runs[label])
+        rate = max(rates[label])
         print(
-            f"  ledger, {label:<8} {how:>17} {rate:>10,.0f} tx/s  {1e6 / rate:6.1f} us/tx  "
+            f"  ledger, {label:<8} {how:>17} {rate:>10,.0f} tx/s best, "
+            f"{statistics.median(rates[label]):>10,.0f} median  {1e6 / rate:6.1f} us/tx  "
             f"ledger/baseline {rate / baseline:.2f}"
         )
+    post, many = rates["postings"], rates["many"]
+    print(
+        f"  core post / floor:  best {max(post) / floor:.2f}, "
+        f"median {statistics.median(post) / statistics.median(floors):.2f}   (target >= 0.7)"
+    )
+    print(
+        f"  post_many / post:   best {max(many) / max(post):.2f}, "
+        f"median {statistics.median(many) / statistics.median(post):.2f}   (target >= 1.1)"
+    )
     tenth = max(n // 10, 1)
     print(
         f"history length (1.0 = independent of it; medians), "

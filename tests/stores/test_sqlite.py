@@ -145,6 +145,14 @@ def test_verify_catches_totals_changed_behind_the_ledgers_back(
         book.verify()
 
 
+def test_verify_catches_a_trial_balance_total_changed_behind_the_ledgers_back(
+    raw: sqlite3.Connection, book: gl.Ledger
+) -> None:
+    raw.execute("UPDATE totals SET debits = debits + 1, credits = credits + 1")  # still even
+    with pytest.raises(gl.ChainBroken, match="per-unit totals"):
+        book.verify()
+
+
 # -- schema versions -------------------------------------------------------------------
 
 
@@ -158,7 +166,10 @@ def test_database_newer_than_the_library_is_refused(path: Path, book: gl.Ledger)
     with sqlite3.connect(path, isolation_level=None) as db:
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(99),))
     db.close()
-    with pytest.raises(gl.SchemaVersionError, match="schema version 99, newer than the 1"):
+    with pytest.raises(
+        gl.SchemaVersionError,
+        match=f"schema version 99, newer than the {glsqlite.SCHEMA_VERSION}",
+    ):
         gl.Ledger.open(f"sqlite:///{path}")
     with pytest.raises(gl.StoreError):  # a SchemaVersionError is a StoreError
         gl.Ledger.open(f"sqlite:///{path}")
@@ -166,18 +177,20 @@ def test_database_newer_than_the_library_is_refused(path: Path, book: gl.Ledger)
 
 def test_migrations_run_once_each_in_order(path: Path) -> None:
     ran: list[int] = []
+    current = glsqlite.SCHEMA_VERSION
 
-    def v1_to_v2(db: sqlite3.Connection) -> None:
-        ran.append(2)
+    def next_step(db: sqlite3.Connection) -> None:
+        ran.append(current + 1)
         db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT")
 
     db = sqlite3.connect(path, isolation_level=None)
-    assert glsqlite.migrate(db, glsqlite.MIGRATIONS) == 1
-    assert glsqlite.migrate(db, (*glsqlite.MIGRATIONS, v1_to_v2)) == 2
-    assert glsqlite.migrate(db, (*glsqlite.MIGRATIONS, v1_to_v2)) == 2
-    assert ran == [2]
-    assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
-    # The library (at version 1) now refuses the file rather than misread it.
+    assert glsqlite.migrate(db, glsqlite.MIGRATIONS) == current
+    assert glsqlite.migrate(db, (*glsqlite.MIGRATIONS, next_step)) == current + 1
+    assert glsqlite.migrate(db, (*glsqlite.MIGRATIONS, next_step)) == current + 1
+    assert ran == [current + 1]
+    version = "SELECT value FROM meta WHERE key = 'schema_version'"
+    assert db.execute(version).fetchone() == (str(current + 1),)
+    # The library (at the current version) now refuses the file rather than misread it.
     with pytest.raises(gl.SchemaVersionError):
         glsqlite.migrate(db, glsqlite.MIGRATIONS)
     db.close()
@@ -192,7 +205,8 @@ def test_failed_migration_changes_nothing(path: Path) -> None:
     glsqlite.migrate(db, glsqlite.MIGRATIONS)
     with pytest.raises(RuntimeError, match="boom"):
         glsqlite.migrate(db, (*glsqlite.MIGRATIONS, broken))
-    assert db.execute("SELECT value FROM meta").fetchone() == ("1",)
+    version = "SELECT value FROM meta WHERE key = 'schema_version'"
+    assert db.execute(version).fetchone() == (str(glsqlite.SCHEMA_VERSION),)
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
     db.close()
 

@@ -66,11 +66,21 @@ _ACCOUNT_TEXT: dict[str, str] = {}
 _ACCOUNT_TEXT_MAX = 100_000
 
 
+_last_time: tuple[datetime | None, str] = (None, "")  # the last effective_at and its text
+
+
 def canonical(tx: Transaction) -> str:
     """The canonical text of ``tx``'s content (everything but its hashes and links)."""
     # The hot path of every write: one pass, no helper calls for the common case.
-    eff = str(micros(tx.effective_at))  # as text once: usually recorded_at is the same
-    rec = eff if tx.recorded_at is tx.effective_at else str(micros(tx.recorded_at))
+    # As text once: usually recorded_at is the same object, and every entry of a
+    # batch has the same time object (held here, so it cannot be another's id).
+    global _last_time
+    when = tx.effective_at
+    last, eff = _last_time
+    if when is not last:
+        eff = str(micros(when))
+        _last_time = (when, eff)
+    rec = eff if tx.recorded_at is when else str(micros(tx.recorded_at))
     texts = _ACCOUNT_TEXT
     parts = []
     for p in tx.postings:

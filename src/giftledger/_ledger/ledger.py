@@ -396,15 +396,34 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
             rates = tuple(rates)
         # What a key's fingerprint covers; without a key nothing needs it.
         request = None if key is None else ("post", postings, memo, metadata, effective_at, rates)
+        return self._run(
+            key,
+            request,
+            dry_run,
+            self._post_guarded,
+            _replay_transaction,
+            (postings, key, memo, metadata, effective_at, rates, dry_run, guard),
+        )
 
-        def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
-            if guard is not None:
-                guard(w)
-            return self._post_body(
-                w, None, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
-            )
-
-        return self._run(key, request, dry_run, body, _replay_transaction)
+    def _post_guarded(
+        self,
+        w: StoreWriter,
+        fingerprint: str | None,
+        postings: Iterable[PostingSpec | Posting],
+        key: str | None,
+        memo: str,
+        metadata: Mapping[str, MetaValue] | None,
+        effective_at: datetime | None,
+        rates: Sequence[Rate],
+        dry_run: bool,
+        guard: Callable[[StoreReader], object] | None,
+    ) -> Transaction:
+        """The body of :meth:`_post` in the write gate: the guard, then the post."""
+        if guard is not None:
+            guard(w)
+        return self._post_body(
+            w, None, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
+        )
 
     @overload
     def post_many(

@@ -4,9 +4,14 @@ Everything lives in Python dicts and lists behind one re-entrant lock. The
 ledger checks every rule before it calls a mutator, so a single write never
 has to be undone; a dry run simply never reaches the mutators. A batch
 (``write(batch=True)``, as ``Ledger.post_many`` opens) is different: a later
-request may fail after earlier ones were applied, so while a batch is open
-every mutator logs how to undo itself, and the batch rolls back on an error
-(or always, for a dry run). Outside a batch the log is off and costs nothing.
+request may fail after earlier ones were applied, so the batch rolls back on
+an error (or always, for a dry run). It rolls back by position: it notes the
+journal's length when it opens and takes back each entry after it, newest
+first, from the entry's own stored row (its postings say what it added to
+each account, history and total). Only what a row does not say is logged as
+it happens: the changes of an entry that places or settles a hold, the keys
+remembered and the accounts opened or closed in the batch. Outside a batch
+nothing is logged.
 
 The journal and the idempotency keys are kept as tuples of plain values (str,
 int, bool, None, datetime), not as the records the ledger hands in. CPython's
@@ -29,7 +34,7 @@ from datetime import datetime
 from fractions import Fraction
 from itertools import chain, islice
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -52,14 +57,17 @@ __all__ = ["MemoryStore"]
 
 _DEBIT, _CREDIT = Side.DEBIT, Side.CREDIT
 _POST, _POST_HOLD, _REVERSAL = EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL
+_POSTED_KINDS = frozenset(kind._value_ for kind in (_POST, _POST_HOLD, _REVERSAL))
 
-# A journal entry as stored: plain values only (see the module docstring).
-_PostingRow = tuple[str, bool, int, str]  # account, is debit, minor, unit
+# A journal entry as stored: plain values only (see the module docstring). Its
+# postings are one flat tuple, four values a posting: (account, is debit, minor,
+# unit, account, is debit, …), one object for all of them.
+_Postings = tuple[Any, ...]
 _RateRow = tuple[str, str, int, int]  # base, quote, numerator, denominator
 _Row = tuple[
     int,  # id
     str,  # kind
-    tuple[_PostingRow, ...],
+    _Postings,
     datetime,  # effective_at
     datetime,  # recorded_at
     "str | None",  # key
@@ -96,8 +104,14 @@ class _Log(Generic[_T]):
         tail = self._tail
         tail.append(row)
         if len(tail) == _CHUNK:
-            self._chunks.append(tuple(tail))
-            tail.clear()
+            self._seal()
+
+    def _seal(self) -> None:
+        """Seal the full tail into a chunk (the store's hot path appends to ``_tail``
+        itself and calls this when it is full)."""
+        tail = self._tail
+        self._chunks.append(tuple(tail))
+        tail.clear()
 
     def pop(self) -> _T:
         if not self._tail and self._chunks:
@@ -130,17 +144,71 @@ class _Log(Generic[_T]):
         return [self[i] for i in range(start, min(stop, len(self)))]
 
 
+_ROW_INTS = 3 * _CHUNK  # ints in a sealed chunk of a _History
+
+
+class _History:
+    """One account's posted postings, in entry id order: ``(entry id, posting index,
+    net after)`` rows.
+
+    Kept flat, three ints a row, in a list sealed into tuples of ``_CHUNK`` rows:
+    appending a row makes no object at all, and neither the ints nor a sealed
+    tuple of ints is tracked by the cycle collector. Reading a row builds it.
+    """
+
+    __slots__ = ("_chunks", "_tail")
+
+    def __init__(self) -> None:
+        self._chunks: list[tuple[int, ...]] = []
+        self._tail: list[int] = []  # the store appends to it and seals it when full
+
+    def _seal(self) -> None:
+        tail = self._tail
+        self._chunks.append(tuple(tail))
+        tail.clear()
+
+    def __len__(self) -> int:
+        return len(self._chunks) * _CHUNK + len(self._tail) // 3
+
+    def __getitem__(self, index: int) -> tuple[int, int, int]:
+        if index < 0:
+            index += len(self)
+        chunk, at = divmod(index, _CHUNK)
+        chunks = self._chunks
+        ints = chunks[chunk] if chunk < len(chunks) else self._tail
+        at *= 3
+        return ints[at], ints[at + 1], ints[at + 2]
+
+    def pop(self) -> None:
+        """Drop the last row."""
+        if not self._tail:
+            self._tail.extend(self._chunks.pop())
+        del self._tail[-3:]
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        for ints in chain(self._chunks, (self._tail,)):
+            for at in range(0, len(ints), 3):
+                yield ints[at], ints[at + 1], ints[at + 2]
+
+    def slice(self, start: int, stop: int) -> list[tuple[int, int, int]]:
+        return [self[i] for i in range(start, min(stop, len(self)))]
+
+
+def _flat(postings: Iterable[Posting]) -> _Postings:
+    flat: list[object] = []
+    for p in postings:  # a loop, not a comprehension: this runs on every write
+        flat += (p.account, p.side is _DEBIT, p.minor, p.unit)
+    return tuple(flat)
+
+
 def _row(tx: Transaction) -> _Row:
-    postings = []
-    for p in tx.postings:  # a loop, not a comprehension: this runs on every write
-        postings.append((p.account, p.side is _DEBIT, p.minor, p.unit))
     rates: tuple[_RateRow, ...] = ()
     if tx.rates:
         rates = tuple((r.base, r.quote, r.value.numerator, r.value.denominator) for r in tx.rates)
     return (
         tx.id,
         tx.kind._value_,
-        tuple(postings),
+        _flat(tx.postings),
         tx.effective_at,
         tx.recorded_at,
         tx.key,
@@ -155,8 +223,10 @@ def _row(tx: Transaction) -> _Row:
     )
 
 
-def _posting(row: _PostingRow) -> Posting:
-    account, is_debit, minor, unit = row
+def _posting(postings: _Postings, index: int) -> Posting:
+    """Posting ``index`` of an entry's flat postings."""
+    at = 4 * index
+    account, is_debit, minor, unit = postings[at : at + 4]
     return Posting(account, _DEBIT if is_debit else _CREDIT, minor, unit)
 
 
@@ -165,7 +235,7 @@ def _transaction(row: _Row, reversed_by: int | None) -> Transaction:
     return Transaction(
         id,
         KINDS[kind],
-        tuple(map(_posting, postings)),
+        tuple(_posting(postings, i) for i in range(len(postings) // 4)),
         eff,
         rec,
         key,
@@ -196,12 +266,13 @@ class MemoryStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._journal: _Log[_Row] = _Log()
+        self._count = 0  # entries in the journal: the head's id
         self._hash = GENESIS_HASH
         self._head_time: datetime | None = None  # the last entry's recorded_at
         self._states: dict[str, AccountState] = {}
         self._names: list[str] = []  # sorted, for prefix queries
         # Per account: (entry id, posting index, net after) tuples, in id order.
-        self._history: dict[str, _Log[tuple[int, int, int]]] = {}
+        self._history: dict[str, _History] = {}
         self._holds: dict[int, Hold] = {}
         self._pending_by_account: dict[str, dict[int, Hold]] = {}
         self._reversed_by: dict[int, int] = {}
@@ -214,8 +285,8 @@ class MemoryStore:
         # check or a scan, never a wrong answer.
         self._latest: datetime | None = None
         self._backdated: set[str] = set()
-        # How to undo each mutation, newest last; None unless a batch is open.
-        self._undo: list[Callable[[], None]] | None = None
+        # What a rollback needs beyond the journal itself; None unless a batch is open.
+        self._undo: _Undo | None = None
 
     # -- Store -------------------------------------------------------------------------
 
@@ -250,7 +321,7 @@ class MemoryStore:
     # -- reads -------------------------------------------------------------------------
 
     def head(self) -> tuple[int, str]:
-        return len(self._journal), self._hash
+        return self._count, self._hash
 
     def head_time(self) -> datetime | None:
         return self._head_time
@@ -268,12 +339,13 @@ class MemoryStore:
         return out
 
     def transaction(self, id: int) -> Transaction | None:
-        if not 1 <= id <= len(self._journal):
+        if not 1 <= id <= self._count:
             return None
         return _transaction(self._journal[id - 1], self._reversed_by.get(id))
 
     def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
-        stop = len(self._journal) + 1 if stop is None else min(stop, len(self._journal) + 1)
+        end = self._count + 1
+        stop = end if stop is None else min(stop, end)
         for id in range(max(start, 1), stop):
             tx = self.transaction(id)
             assert tx is not None
@@ -297,11 +369,11 @@ class MemoryStore:
         return None if row is None else IdempotencyRecord(*row)
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
-        rows = self._history.get(name) or _Log()
+        rows = self._history.get(name) or _History()
         start = 0 if after is None else bisect.bisect_right(rows, (after, 1 << 62, 0))
         journal = self._journal
         return [
-            PostingRow(id, i, _posting(journal[id - 1][2][i]), net)
+            PostingRow(id, i, _posting(journal[id - 1][2], i), net)
             for id, i, net in rows.slice(start, start + limit)
         ]
 
@@ -328,7 +400,7 @@ class MemoryStore:
                 for id, i, _ in islice(rows, end):
                     entry = journal[id - 1]
                     if entry[3] <= effective_at:
-                        _, is_debit, minor, _ = entry[2][i]
+                        is_debit, minor = entry[2][4 * i + 1 : 4 * i + 3]
                         net += minor if is_debit else -minor
                 return net
         return rows[end - 1][2] if end else 0
@@ -349,7 +421,7 @@ class MemoryStore:
 
     def add_account(self, account: Account) -> None:
         if self._undo is not None:
-            self._undo.append(lambda: self._drop_account(account.name))
+            self._undo.steps.append(lambda: self._drop_account(account.name))
         self._states[account.name] = AccountState(account)
         bisect.insort(self._names, account.name)
 
@@ -361,7 +433,7 @@ class MemoryStore:
         st = self._states[account.name]
         if self._undo is not None:
             before = st.account
-            self._undo.append(lambda: setattr(st, "account", before))
+            self._undo.steps.append(lambda: setattr(st, "account", before))
         st.account = account
 
     def append(
@@ -372,14 +444,43 @@ class MemoryStore:
         hold: Hold | None = None,
     ) -> None:
         kind = tx.kind
+        postings = tx.postings
         posted = kind is _POST or kind is _POST_HOLD or kind is _REVERSAL
-        if posted and len(tx.postings) != len(net_after):  # check before changing anything
-            raise ValueError(
-                f"net_after has {len(net_after)} values for {len(tx.postings)} postings"
+        if posted and len(postings) != len(net_after):  # check before changing anything
+            raise ValueError(f"net_after has {len(net_after)} values for {len(postings)} postings")
+        # The stored row, built before any change (nothing may fail halfway through
+        # the append), straight from the postings: plain loops, no helper calls, as
+        # this is the hot path of every write.
+        flat: list[object] = []
+        for p in postings:
+            flat += (p.account, p.side is _DEBIT, p.minor, p.unit)
+        rows = tuple(flat)
+        rates: tuple[_RateRow, ...] = ()
+        if tx.rates:
+            rates = tuple(
+                (r.base, r.quote, r.value.numerator, r.value.denominator) for r in tx.rates
             )
-        entry = _row(tx)  # before any change: nothing may fail halfway through the append
-        placed = None if hold is None or self._undo is None else self._holds.get(hold.id)
-        # The hot path of every write: plain loops, no per-posting helper calls.
+        id = tx.id
+        entry: _Row = (
+            id,
+            kind._value_,
+            rows,
+            tx.effective_at,
+            tx.recorded_at,
+            tx.key,
+            tx.memo,
+            tx.metadata,
+            tx.reverses,
+            tx.hold_id,
+            tx.expires_at,
+            rates,
+            tx.prev_hash,
+            tx.hash,
+        )
+        undo = self._undo
+        if undo is not None and hold is not None:
+            # A row does not say what a hold was before this entry: log it.
+            undo.exact[id] = (deltas, hold, self._holds.get(hold.id))
         states = self._states
         for name, (dnet, dpd, dpc) in deltas.items():
             st = states[name]
@@ -388,8 +489,9 @@ class MemoryStore:
             if dpd or dpc:
                 st.pending_debits += dpd
                 st.pending_credits += dpc
+                if undo is not None and id not in undo.exact:
+                    undo.exact[id] = (deltas, None, None)
         if posted:
-            postings = tx.postings
             history = self._history
             effective = tx.effective_at
             latest = self._latest
@@ -398,31 +500,37 @@ class MemoryStore:
             else:  # earlier than some entry: is it earlier than its accounts' own last?
                 journal = self._journal
                 for p in postings:
-                    rows = history.get(p.account)
-                    if rows and journal[rows[-1][0] - 1][3] > effective:
+                    log = history.get(p.account)
+                    if log and journal[log[-1][0] - 1][3] > effective:
                         self._backdated.add(p.account)
             debits, credits = self._debits, self._credits
-            id = tx.id
             for i, p in enumerate(postings):
-                account, unit = p.account, p.unit
-                row = (id, i, net_after[i])
-                rows = history.get(account)
-                if rows is None:
-                    rows = history[account] = _Log()
-                rows.append(row)
+                account, minor, unit = p.account, p.minor, p.unit
+                log = history.get(account)
+                if log is None:
+                    log = history[account] = _History()
+                tail = log._tail  # a row of three ints, appended in place
+                tail.append(id)
+                tail.append(i)
+                tail.append(net_after[i])
+                if len(tail) == _ROW_INTS:
+                    log._seal()
                 if p.side is _DEBIT:
-                    debits[unit] = debits.get(unit, 0) + p.minor
+                    debits[unit] = debits.get(unit, 0) + minor
                 else:
-                    credits[unit] = credits.get(unit, 0) + p.minor
+                    credits[unit] = credits.get(unit, 0) + minor
             if tx.reverses is not None:
-                self._reversed_by[tx.reverses] = tx.id
+                self._reversed_by[tx.reverses] = id
         if hold is not None:
             self._put_hold(hold)
-        self._journal.append(entry)
+        journal = self._journal
+        entries = journal._tail
+        entries.append(entry)
+        if len(entries) == _CHUNK:
+            journal._seal()
+        self._count = id
         self._hash = tx.hash
         self._head_time = tx.recorded_at
-        if self._undo is not None:  # a batch is open: log how to take this entry back
-            self._undo.append(lambda: self._unappend(tx, deltas, hold, placed))
 
     def _put_hold(self, hold: Hold, drop: bool = False) -> None:
         if drop:
@@ -438,47 +546,48 @@ class MemoryStore:
             expiries = [h.expires_at for h in pending.values() if h.expires_at is not None]
             self._states[name].next_expiry = min(expiries) if expiries else None
 
-    def _unappend(
-        self,
-        tx: Transaction,
-        deltas: Mapping[str, tuple[int, int, int]],
-        hold: Hold | None,
-        placed: Hold | None,
-    ) -> None:
-        """Undo :meth:`append` of the last entry ``tx``; ``placed`` is the hold before it."""
+    def _take_back(self, undo: _Undo) -> None:
+        """Undo :meth:`append` of the last entry, from its row (and ``undo.exact``)."""
+        row = self._journal.pop()
+        id, kind, postings = row[0], row[1], row[2]
+        self._count = id - 1
         states = self._states
-        for name, (dnet, dpd, dpc) in deltas.items():
-            st = states[name]
-            st.net -= dnet
-            st.pending_debits -= dpd
-            st.pending_credits -= dpc
-        kind = tx.kind
-        if kind is _POST or kind is _POST_HOLD or kind is _REVERSAL:
-            for p in tx.postings:
-                rows = self._history[p.account]
-                rows.pop()
-                if not rows:
-                    del self._history[p.account]
-                totals = self._debits if p.side is _DEBIT else self._credits
-                totals[p.unit] -= p.minor
-                if not totals[p.unit]:
-                    del totals[p.unit]
-            if tx.reverses is not None:
-                del self._reversed_by[tx.reverses]
-        if hold is not None:
-            if placed is None:
-                self._put_hold(hold, drop=True)
-            else:
-                self._put_hold(placed)
-        self._journal.pop()
+        exact = undo.exact.pop(id, None)
+        if exact is not None:
+            deltas, hold, placed = exact
+            for name, (dnet, dpd, dpc) in deltas.items():
+                st = states[name]
+                st.net -= dnet
+                st.pending_debits -= dpd
+                st.pending_credits -= dpc
+            if hold is not None:
+                if placed is None:
+                    self._put_hold(hold, drop=True)
+                else:
+                    self._put_hold(placed)
+        if kind in _POSTED_KINDS:
+            history, debits, credits = self._history, self._debits, self._credits
+            for at in range(0, len(postings), 4):
+                account, is_debit, minor, unit = postings[at : at + 4]
+                if exact is None:
+                    states[account].net -= minor if is_debit else -minor
+                log = history[account]
+                log.pop()
+                if not log:
+                    del history[account]
+                totals = debits if is_debit else credits
+                totals[unit] -= minor
+                if not totals[unit]:
+                    del totals[unit]
+            if row[8] is not None:  # reverses
+                del self._reversed_by[row[8]]
         journal = self._journal
         self._hash = journal[-1][13] if journal else GENESIS_HASH
         self._head_time = journal[-1][4] if journal else None
 
     def remember(self, record: IdempotencyRecord) -> None:
         if self._undo is not None:
-            before = self._keys.get(record.key)
-            self._undo.append(lambda: self._restore_key(record.key, before))
+            self._undo.keys.append((record.key, self._keys.get(record.key)))
         self._keys[record.key] = (
             record.key,
             record.fingerprint,
@@ -490,7 +599,7 @@ class MemoryStore:
 
     def _restore_key(self, key: str, before: _KeyRow | None) -> None:
         if before is None:
-            del self._keys[key]
+            self._keys.pop(key, None)
         else:
             self._keys[key] = before
 
@@ -514,6 +623,29 @@ def _hold_id(hold: Hold) -> int:
     return hold.id
 
 
+class _Undo:
+    """What a batch must log to roll back: see the module docstring.
+
+    Attributes:
+        start: the journal's length when the batch opened; entries after it
+            are taken back from their rows.
+        exact: per entry that placed or settled a hold (or moved pending
+            totals), its deltas, the hold it wrote and the hold as it was.
+        keys: ``(key, what was remembered before)`` per key remembered.
+        steps: how to undo each account opened or closed, newest last.
+    """
+
+    __slots__ = ("exact", "keys", "start", "steps")
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.exact: dict[
+            int, tuple[Mapping[str, tuple[int, int, int]], Hold | None, Hold | None]
+        ] = {}
+        self.keys: list[tuple[str, _KeyRow | None]] = []
+        self.steps: list[Callable[[], None]] = []
+
+
 class _Batch:
     """A write block that can roll back: the undo log is on while it is open."""
 
@@ -528,7 +660,7 @@ class _Batch:
         store = self._store
         store._lock.acquire()
         if store._undo is None:  # else a batch inside a batch: the outer one decides
-            store._undo = []
+            store._undo = _Undo(store._count)
             self._outer = True
         return store
 
@@ -539,8 +671,14 @@ class _Batch:
         try:
             if self._outer:
                 undo, store._undo = store._undo, None
-                if undo and (typ is not None or self._dry_run):
-                    for step in reversed(undo):
+                if undo is not None and (typ is not None or self._dry_run):
+                    # Entries first, newest first: an account opened in the batch is
+                    # dropped only once no entry of the batch posts to it.
+                    while store._count > undo.start:
+                        store._take_back(undo)
+                    for key, before in reversed(undo.keys):
+                        store._restore_key(key, before)
+                    for step in reversed(undo.steps):
                         step()
         finally:
             store._lock.release()

@@ -12,18 +12,44 @@ Layout (STRICT tables; amounts are INTEGER minor units, never REAL; times are
 INTEGER microseconds since the Unix epoch, UTC; rates are exact ``p/q`` text;
 metadata is JSON, which keeps str, int, bool and None apart)::
 
-    meta          key → value; holds the schema version
-    accounts      the account records and their running totals
-    transactions  the journal, one row per entry, with its hash
-    postings      one row per posting; net_after is the account's net after
-                  a posted posting (NULL for a hold's pending postings)
-    holds         one row per hold; only its status fields ever change
-    idempotency   one row per key
+    meta              key → value; the schema version and the index's segment size
+    accounts          the account records, their running totals and the latest
+                      effective time among their posted postings
+    transactions      the journal, one row per entry, with its hash
+    postings          one row per posting; net_after is the account's net after
+                      a posted posting (NULL for a hold's pending postings)
+    holds             one row per hold; only its status fields ever change
+    idempotency       one row per key
+    totals            posted debits and credits per unit: the trial balance
+    backdated         the posted postings effective before an earlier posting
+                      of their account (by entry id)
+    account_segments  which index segments hold postings of each account
+
+Answers come from these running totals and indexes, not from scans, so they
+cost the same beside a million entries as beside ten: a balance now reads the
+account's row; a balance at a journal point is the ``net_after`` of the
+account's last posting up to it (one index lookup); a balance at a past
+effective time is a binary search over the account's postings, which are in
+effective order but for the few in ``backdated`` (added apart, so the cost
+also grows with those); the trial balance reads ``totals``.
+
+An account's postings are indexed by ``(entry id >> 14, account, entry id)``:
+by segment of 16,384 entries first. Appends then land in the newest segment's
+part of the index, whose size does not grow with the journal; indexed by
+account first, each batch touched one page per account anywhere in a growing
+file, and the write rate fell as the journal grew (to 0.3–0.5 of the first
+10% over a million entries).
 
 Triggers make the journal append-only in the database itself: UPDATE and
-DELETE on transactions, postings and idempotency keys are refused, and so are
-changes to an account's identity or a hold's terms. ``Ledger.verify()`` still
-catches a change made behind the triggers' back (by dropping them).
+DELETE on transactions, postings, idempotency keys, ``backdated`` and
+``account_segments`` are refused, and so are changes to an account's identity
+or a hold's terms. ``Ledger.verify()`` still catches a change made behind the
+triggers' back (by dropping them) to anything it can re-derive from the
+journal: the chain, the accounts' totals and ``totals``.
+
+A file written in an older schema is migrated when it is opened, in one
+write (``MIGRATIONS``); one written by a newer giftledger raises
+:class:`~giftledger.SchemaVersionError`.
 
 Within one write the store keeps the accounts it touched and the rows it
 appended in memory and sends them to SQLite in bulk (``executemany``) before
@@ -41,6 +67,7 @@ nothing. Every SQLite failure surfaces as a ``StoreError``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import sqlite3
@@ -215,9 +242,98 @@ _SCHEMA_V1 = (
     """,
 )
 
+#: How many entries share one segment of the account index, as a power of two: an
+#: account's postings are indexed by ``(entry id >> SEGMENT_BITS, account, entry id)``.
+#: A new file records the value it was built with (``meta.segment_bits``) and keeps it.
+SEGMENT_BITS = 14
+
+
+def _v1_to_v2(db: sqlite3.Connection) -> None:
+    """Answer past balances and the trial balance from stored totals; keep writes flat.
+
+    - ``totals``: posted debits and credits per unit, kept as entries are appended,
+      so the trial balance reads one row per unit instead of summing every posting.
+    - ``accounts.last_effective`` and ``backdated``: the latest effective time
+      among an account's posted postings, and the postings effective before it
+      when they were appended. Without them an account's postings are in
+      effective order, so a past balance is the ``net_after`` of one posting,
+      found by binary search; the back-dated ones are added or taken off apart.
+    - The account index by segment: ``(entry id >> SEGMENT_BITS, account_id,
+      entry id, idx)`` instead of ``(account_id, entry id, idx)``, with
+      ``account_segments`` listing the segments each account has postings in.
+      Appends then land in the newest segment's part of the index, a region
+      whose size does not grow with the journal, where with one index ordered
+      by account every batch touched a page per account anywhere in the file,
+      and wrote more pages the longer the journal grew.
+    """
+    bits = SEGMENT_BITS
+    for statement in (
+        "CREATE TABLE totals (unit TEXT PRIMARY KEY, debits INTEGER NOT NULL, "
+        "credits INTEGER NOT NULL) STRICT",
+        "INSERT INTO totals (unit, debits, credits) SELECT unit, "
+        "SUM(CASE side WHEN 'debit' THEN minor ELSE 0 END), "
+        "SUM(CASE side WHEN 'credit' THEN minor ELSE 0 END) "
+        "FROM postings WHERE net_after IS NOT NULL GROUP BY unit",
+        "ALTER TABLE accounts ADD COLUMN last_effective INTEGER",
+        "UPDATE accounts SET last_effective = (SELECT MAX(t.effective_at) FROM postings p "
+        "JOIN transactions t ON t.id = p.tx_id "
+        "WHERE p.account_id = accounts.id AND p.net_after IS NOT NULL)",
+        """
+        CREATE TABLE backdated (
+            account_id   INTEGER NOT NULL,
+            tx_id        INTEGER NOT NULL,
+            idx          INTEGER NOT NULL,
+            effective_at INTEGER NOT NULL,
+            amount       INTEGER NOT NULL,
+            PRIMARY KEY (account_id, tx_id, idx)
+        ) STRICT, WITHOUT ROWID
+        """,
+        # A posted posting is back-dated when it is effective before an earlier
+        # posted posting of its account (by entry id, then posting index).
+        """
+        INSERT INTO backdated (account_id, tx_id, idx, effective_at, amount)
+        SELECT account_id, tx_id, idx, effective_at, amount FROM (
+            SELECT p.account_id, p.tx_id, p.idx, t.effective_at,
+                CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END AS amount,
+                MAX(t.effective_at) OVER (
+                    PARTITION BY p.account_id ORDER BY p.tx_id, p.idx
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                ) AS latest_before
+            FROM postings p JOIN transactions t ON t.id = p.tx_id
+            WHERE p.net_after IS NOT NULL
+        ) WHERE effective_at < latest_before
+        """,
+        "DROP INDEX postings_account",
+        f"CREATE INDEX postings_segment ON postings ((tx_id >> {bits}), account_id, tx_id, idx)",
+        """
+        CREATE TABLE account_segments (
+            account_id INTEGER NOT NULL,
+            segment    INTEGER NOT NULL,
+            PRIMARY KEY (account_id, segment)
+        ) STRICT, WITHOUT ROWID
+        """,
+        f"INSERT INTO account_segments (account_id, segment) "
+        f"SELECT DISTINCT account_id, tx_id >> {bits} FROM postings",
+        *(
+            f"""
+            CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table}
+            BEGIN SELECT RAISE(ABORT, 'giftledger: {table} are append-only'); END
+            """
+            for table in ("backdated", "account_segments")
+            for action in ("UPDATE", "DELETE")
+        ),
+        """
+        CREATE TRIGGER totals_no_delete BEFORE DELETE ON totals
+        BEGIN SELECT RAISE(ABORT, 'giftledger: totals are never deleted'); END
+        """,
+    ):
+        db.execute(statement)
+    db.execute("INSERT INTO meta (key, value) VALUES ('segment_bits', ?)", (str(bits),))
+
+
 #: One function per step, from version ``i`` to ``i + 1``; the schema version this
 #: library writes is the number of steps.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1, _v1_to_v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -306,7 +422,7 @@ def _account(row: Sequence[Any]) -> Account:
 
 _ACCOUNT_COLUMNS = (
     "name, unit, normal, min_balance, closed, trading, metadata, "
-    "net, pending_debits, pending_credits, next_expiry, id"
+    "net, pending_debits, pending_credits, next_expiry, id, last_effective"
 )
 
 
@@ -330,6 +446,37 @@ _INSERT_POSTING = (
 _HOLD_COLUMNS = (
     "h.id, d.name, c.name, h.minor, h.unit, h.expires_at, h.status, h.posted_minor, h.resolved_by"
 )
+
+
+class _Queries:
+    """The statements that read the account index, for a file's segment size.
+
+    The segment is written into each statement as a constant, ``(tx_id >> bits)``,
+    the very expression the index is built on: SQLite uses an index on an
+    expression only for a term with the same expression, not for a parameter.
+    """
+
+    def __init__(self, bits: int) -> None:
+        seg = f"(p.tx_id >> {int(bits)})"
+        last = (
+            "SELECT p.tx_id, p.idx, p.net_after, t.effective_at FROM postings p "
+            "JOIN transactions t ON t.id = p.tx_id "
+            f"WHERE {seg} = ? AND p.account_id = ? AND p.tx_id <= ? AND p.net_after IS NOT NULL"
+        )
+        order = " ORDER BY p.tx_id DESC, p.idx DESC LIMIT 1"
+        #: The last posted posting of an account in a segment, up to an entry id.
+        self.last = last + order
+        #: The same, passing over the account's back-dated postings.
+        self.last_in_order = (
+            last + " AND NOT EXISTS (SELECT 1 FROM backdated b WHERE b.account_id = "
+            "p.account_id AND b.tx_id = p.tx_id AND b.idx = p.idx)" + order
+        )
+        #: An account's posted postings in a segment after an entry id, in order.
+        self.history = (
+            "SELECT p.tx_id, p.idx, p.side, p.minor, p.unit, p.net_after FROM postings p "
+            f"WHERE {seg} = ? AND p.account_id = ? AND p.tx_id > ? AND p.net_after IS NOT NULL "
+            "ORDER BY p.tx_id, p.idx LIMIT ?"
+        )
 
 
 def _successor(prefix: str) -> str | None:
@@ -409,9 +556,19 @@ class SQLiteStore:
         self._head: tuple[int, str] | None = None
         self._head_time: datetime | None = None  # the head's recorded_at, with _head
         self._data_version: int | None = None
+        # With _states: each cached account's latest effective time among its posted
+        # postings (micros, None before its first), and the newest index segment each
+        # account id is known to have a row in account_segments for.
+        self._effective: dict[str, int | None] = {}
+        self._segments: dict[int, int] = {}
+        self._bits = SEGMENT_BITS  # the file's own, read once it is migrated
         try:
             db.execute("PRAGMA journal_mode = WAL")
             migrate(db, MIGRATIONS)
+            self._bits = int(
+                db.execute("SELECT value FROM meta WHERE key = 'segment_bits'").fetchone()[0]
+            )
+            self._sql = _Queries(self._bits)
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"cannot use SQLite database {self.path!r}: {exc}") from exc
@@ -446,6 +603,8 @@ class SQLiteStore:
         that id to another).
         """
         self._states = {}
+        self._effective = {}
+        self._segments = {}
         self._head = None
         if ids:
             self._ids = {}
@@ -740,46 +899,114 @@ class _Reader:
         ).fetchone()
         return None if row is None else IdempotencyRecord(*row)
 
-    def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
-        self._flush()
-        id = self._store._id(name, self._db)
-        if id is None:
-            return []
-        rows = self._db.execute(
-            "SELECT tx_id, idx, side, minor, unit, net_after FROM postings "
-            "WHERE account_id = ? AND tx_id > ? AND net_after IS NOT NULL "
-            "ORDER BY tx_id, idx LIMIT ?",
-            (id, -1 if after is None else after, limit),
-        )
+    def _segments(self, account_id: int, start: int, stop: int) -> list[int]:
+        """The index segments ``start <= s <= stop`` holding postings of the account, in
+        order."""
         return [
-            PostingRow(tx_id, idx, Posting(name, Side(side), minor, unit), net_after)
-            for tx_id, idx, side, minor, unit, net_after in rows
+            row[0]
+            for row in self._db.execute(
+                "SELECT segment FROM account_segments WHERE account_id = ? "
+                "AND segment >= ? AND segment <= ? ORDER BY segment",
+                (account_id, start, stop),
+            )
         ]
 
+    def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
+        self._flush()
+        store = self._store
+        id = store._id(name, self._db)
+        if id is None:
+            return []
+        after = -1 if after is None else after
+        out: list[PostingRow] = []
+        # Segment by segment, from the one after ``after`` falls in: within one, the
+        # index gives the account's postings in order.
+        for segment in self._segments(id, (after + 1) >> store._bits, _MAX_ID):
+            for tx_id, idx, side, minor, unit, net_after in self._db.execute(
+                store._sql.history, (segment, id, after, limit - len(out))
+            ):
+                out.append(
+                    PostingRow(tx_id, idx, Posting(name, Side(side), minor, unit), net_after)
+                )
+            if len(out) >= limit:
+                break
+        return out
+
+    def _last(
+        self, account_id: int, through: int, in_order: bool, segments: list[int]
+    ) -> tuple[int, int, int, int] | None:
+        """The account's last posted posting with entry id <= ``through``, as
+        ``(entry id, index, net_after, effective_at)``; with ``in_order``, the last
+        one that is not back-dated. ``segments``: the account's, in order."""
+        sql = self._store._sql.last_in_order if in_order else self._store._sql.last
+        db = self._db
+        top = through >> self._store._bits
+        for segment in reversed(segments[: bisect.bisect_right(segments, top)]):
+            row = db.execute(sql, (segment, account_id, through)).fetchone()
+            if row is not None:
+                return row  # type: ignore[no-any-return]
+        return None
+
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
+        # Each posted posting stores its account's net after it (net_after), so a cut
+        # by entry id is one index lookup: the last posting at or before the cut. A
+        # cut by effective time is a binary search, a lookup per step, over the
+        # account's postings that are not back-dated (those are in effective order),
+        # for the last one effective by then. Its net_after counts every posting
+        # before it, back-dated ones too, and rightly: a back-dated posting is
+        # effective before an earlier one, so before this one. Back-dated postings
+        # after it are added if effective by then: the cost grows with the log of
+        # the account's postings and with its back-dated ones.
         self._flush()
         id = self._store._id(name, self._db)
         if id is None:
             return 0
-        eff = _to_micros(effective_at)
-        row = self._db.execute(
-            "SELECT SUM(CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END) "
-            "FROM postings p JOIN transactions t ON t.id = p.tx_id "
-            "WHERE p.account_id = ? AND p.net_after IS NOT NULL "
-            "AND (? IS NULL OR t.effective_at <= ?) AND (? IS NULL OR p.tx_id <= ?)",
-            (id, eff, eff, through_id, through_id),
-        ).fetchone()
-        return int(row[0] or 0)
+        through = _MAX_ID if through_id is None else through_id
+        if through < 1:
+            return 0
+        db = self._db
+        segments = self._segments(id, 0, through >> self._store._bits)
+        if effective_at is None:
+            found = self._last(id, through, False, segments)
+            return 0 if found is None else found[2]
+        when = micros(effective_at)
+        backdated = (
+            db.execute("SELECT 1 FROM backdated WHERE account_id = ? LIMIT 1", (id,)).fetchone()
+            is not None
+        )
+        found = self._last(id, through, backdated, segments)
+        if found is not None and found[3] > when:
+            # Invariant: the last in-order posting up to entry ``lo`` is effective by
+            # ``when`` (``found``; none for lo = 0), the one up to ``hi`` is not.
+            lo, hi = 0, found[0]
+            found = None
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                row = self._last(id, mid, backdated, segments)
+                if row is None or row[3] <= when:
+                    lo, found = mid, row
+                else:
+                    hi = row[0]
+        net = 0 if found is None else found[2]
+        if backdated:
+            tx_id, idx = (0, 0) if found is None else (found[0], found[1])
+            row = db.execute(
+                "SELECT SUM(amount) FROM backdated WHERE account_id = ? AND effective_at <= ? "
+                "AND (tx_id > ? OR (tx_id = ? AND idx > ?)) AND tx_id <= ?",
+                (id, when, tx_id, tx_id, idx, through),
+            ).fetchone()
+            net += row[0] or 0
+        return net
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         self._flush()
         debits: dict[str, int] = {}
         credits: dict[str, int] = {}
-        for unit, side, total in self._db.execute(
-            "SELECT unit, side, SUM(minor) FROM postings WHERE net_after IS NOT NULL "
-            "GROUP BY unit, side"
-        ):
-            (debits if side == "debit" else credits)[unit] = total
+        for unit, debit, credit in self._db.execute("SELECT unit, debits, credits FROM totals"):
+            if debit:
+                debits[unit] = debit
+            if credit:
+                credits[unit] = credit
         return debits, credits
 
 
@@ -800,6 +1027,9 @@ class _Writer(_Reader):
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
+        self._backdated: list[tuple[int, int, int, int, int]] = []
+        self._new_segments: list[tuple[int, int]] = []
+        self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
     def _flush(self) -> None:
         db = self._db
@@ -809,17 +1039,39 @@ class _Writer(_Reader):
         if self._postings:
             db.executemany(_INSERT_POSTING, self._postings)
             self._postings = []
+        if self._new_segments:
+            db.executemany(
+                "INSERT OR IGNORE INTO account_segments (account_id, segment) VALUES (?, ?)",
+                self._new_segments,
+            )
+            self._new_segments = []
+        if self._backdated:
+            db.executemany(
+                "INSERT INTO backdated (account_id, tx_id, idx, effective_at, amount) "
+                "VALUES (?, ?, ?, ?, ?)",
+                self._backdated,
+            )
+            self._backdated = []
+        if self._totals:
+            db.executemany(
+                "INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?) "
+                "ON CONFLICT (unit) DO UPDATE SET debits = debits + excluded.debits, "
+                "credits = credits + excluded.credits",
+                [(unit, d, c) for unit, (d, c) in self._totals.items()],
+            )
+            self._totals = {}
         if self._dirty:
-            states, ids = self._states, self._store._ids
+            states, ids, effective = self._states, self._store._ids, self._store._effective
             db.executemany(
                 "UPDATE accounts SET net = ?, pending_debits = ?, pending_credits = ?, "
-                "next_expiry = ? WHERE id = ?",
+                "next_expiry = ?, last_effective = ? WHERE id = ?",
                 [
                     (
                         st.net,
                         st.pending_debits,
                         st.pending_credits,
                         None if st.next_expiry is None else micros(st.next_expiry),
+                        effective[name],
                         ids[name],
                     )
                     for name in self._dirty
@@ -901,6 +1153,7 @@ class _Writer(_Reader):
                 st = states[row[0]] = out[row[0]] = _state(row)
                 store._ids[row[0]] = row[11]
                 store._names[row[11]] = row[0]
+                store._effective[row[0]] = row[12]
         return out
 
     def add_account(self, account: Account) -> None:
@@ -922,6 +1175,7 @@ class _Writer(_Reader):
         assert id is not None
         self._store._ids[account.name] = id
         self._store._names[id] = account.name
+        self._store._effective[account.name] = None
         self._states[account.name] = AccountState(account)
 
     def replace_account(self, account: Account) -> None:
@@ -970,16 +1224,44 @@ class _Writer(_Reader):
                 tx.hash,
             )
         )
-        ids = self._store._ids
+        store = self._store
+        ids = store._ids
         rows = self._postings
+        segment = id >> store._bits
+        known = store._segments
         if net_after:
+            effective = store._effective
+            totals = self._totals
             for i, p in enumerate(tx.postings):
-                rows.append((id, i, ids[p.account], p.side._value_, p.minor, p.unit, net_after[i]))
+                name, minor, unit = p.account, p.minor, p.unit
+                account_id = ids[name]
+                debit = p.side is _DEBIT
+                rows.append(
+                    (id, i, account_id, "debit" if debit else "credit", minor, unit, net_after[i])
+                )
+                if known.get(account_id) != segment:
+                    known[account_id] = segment
+                    self._new_segments.append((account_id, segment))
+                # Keep each account's postings in effective order, but for the ones
+                # effective before its latest: those go to ``backdated`` (see net_at).
+                latest = effective[name]
+                if latest is None or eff_us >= latest:
+                    effective[name] = eff_us
+                else:
+                    self._backdated.append((account_id, id, i, eff_us, minor if debit else -minor))
+                sums = totals.get(unit)
+                if sums is None:
+                    sums = totals[unit] = [0, 0]
+                sums[0 if debit else 1] += minor
         else:
             for i, p in enumerate(tx.postings):
-                rows.append((id, i, ids[p.account], p.side._value_, p.minor, p.unit, None))
-        self._store._head = (id, tx.hash)
-        self._store._head_time = rec
+                account_id = ids[p.account]
+                rows.append((id, i, account_id, p.side._value_, p.minor, p.unit, None))
+                if known.get(account_id) != segment:
+                    known[account_id] = segment
+                    self._new_segments.append((account_id, segment))
+        store._head = (id, tx.hash)
+        store._head_time = rec
         if hold is not None:
             self._put_hold(hold)
 
