@@ -145,4 +145,9 @@ def _verify(r: StoreReader) -> int:
     for unit in set(debits) | set(credits):
         if debits.get(unit, 0) != credits.get(unit, 0):
             raise ChainBroken(f"the trial balance is off in {unit}", None)
+    # A store may keep more it derives from the journal (indexes, running totals per
+    # posting): it checks those itself, raising ChainBroken, if it has the hook.
+    check_derived = getattr(r, "check_derived", None)
+    if check_derived is not None:
+        check_derived()
     return count

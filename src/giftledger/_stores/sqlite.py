@@ -45,7 +45,9 @@ DELETE on transactions, postings, idempotency keys, ``backdated`` and
 ``account_segments`` are refused, and so are changes to an account's identity
 or a hold's terms. ``Ledger.verify()`` still catches a change made behind the
 triggers' back (by dropping them) to anything it can re-derive from the
-journal: the chain, the accounts' totals and ``totals``.
+journal: the chain, the accounts' totals and ``totals``, and (through this
+store's ``check_derived``) each posting's ``net_after``, ``backdated``,
+``account_segments`` and the accounts' ``last_effective``.
 
 A file written in an older schema is migrated when it is opened, in one
 write (``MIGRATIONS``); one written by a newer giftledger raises
@@ -77,7 +79,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from .._errors import InvalidArgument, SchemaVersionError, StoreError
+from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError
 from .._ledger.hashing import GENESIS_HASH, micros
 from .._ledger.model import (
     Account,
@@ -248,6 +250,23 @@ _SCHEMA_V1 = (
 SEGMENT_BITS = 14
 
 
+# The back-dated postings, derived from the journal: a posted posting is back-dated
+# when it is effective before an earlier posted posting of its account (by entry id,
+# then posting index). The migration fills ``backdated`` with it; verify() compares.
+_BACKDATED = """
+    SELECT account_id, tx_id, idx, effective_at, amount FROM (
+        SELECT p.account_id, p.tx_id, p.idx, t.effective_at,
+            CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END AS amount,
+            MAX(t.effective_at) OVER (
+                PARTITION BY p.account_id ORDER BY p.tx_id, p.idx
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) AS latest_before
+        FROM postings p JOIN transactions t ON t.id = p.tx_id
+        WHERE p.net_after IS NOT NULL
+    ) WHERE effective_at < latest_before
+"""
+
+
 def _v1_to_v2(db: sqlite3.Connection) -> None:
     """Answer past balances and the trial balance from stored totals; keep writes flat.
 
@@ -290,19 +309,7 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
         """,
         # A posted posting is back-dated when it is effective before an earlier
         # posted posting of its account (by entry id, then posting index).
-        """
-        INSERT INTO backdated (account_id, tx_id, idx, effective_at, amount)
-        SELECT account_id, tx_id, idx, effective_at, amount FROM (
-            SELECT p.account_id, p.tx_id, p.idx, t.effective_at,
-                CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END AS amount,
-                MAX(t.effective_at) OVER (
-                    PARTITION BY p.account_id ORDER BY p.tx_id, p.idx
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                ) AS latest_before
-            FROM postings p JOIN transactions t ON t.id = p.tx_id
-            WHERE p.net_after IS NOT NULL
-        ) WHERE effective_at < latest_before
-        """,
+        "INSERT INTO backdated (account_id, tx_id, idx, effective_at, amount) " + _BACKDATED,
         "DROP INDEX postings_account",
         f"CREATE INDEX postings_segment ON postings ((tx_id >> {bits}), account_id, tx_id, idx)",
         """
@@ -997,6 +1004,87 @@ class _Reader:
             ).fetchone()
             net += row[0] or 0
         return net
+
+    def check_derived(self) -> None:
+        """Check what this store derives from the journal and ``verify()`` does not see.
+
+        Each posted posting's ``net_after``, ``backdated``, ``account_segments`` and
+        each account's ``last_effective`` answer past balances and history without a
+        scan; a change made to them behind the triggers' back would change those
+        answers while the chain still verifies. Called by ``Ledger.verify()`` once
+        the journal itself checked out.
+
+        Raises:
+            ChainBroken: naming the first row that differs from the journal.
+        """
+        self._flush()
+        db = self._db
+        posted = ", ".join(f"'{kind.value}'" for kind in _POSTED)
+        row = db.execute(
+            f"""
+            SELECT tx_id, idx, account_id, net_after, running, posted FROM (
+                SELECT p.tx_id, p.idx, p.account_id, p.net_after,
+                    t.kind IN ({posted}) AS posted,
+                    SUM(CASE WHEN t.kind NOT IN ({posted}) THEN 0
+                        WHEN p.side = 'debit' THEN p.minor ELSE -p.minor END)
+                    OVER (PARTITION BY p.account_id ORDER BY p.tx_id, p.idx) AS running
+                FROM postings p JOIN transactions t ON t.id = p.tx_id
+            ) WHERE CASE WHEN posted THEN net_after IS NOT running
+                ELSE net_after IS NOT NULL END
+            ORDER BY tx_id, idx LIMIT 1
+            """
+        ).fetchone()
+        if row is not None:
+            tx_id, idx, account_id, stored, running, is_posted = row
+            name = self._store._name(account_id, db)
+            should = running if is_posted else None
+            raise ChainBroken(
+                f"transaction {tx_id}'s posting {idx} to {name!r} stores the account's net "
+                f"after it as {stored}, but the journal makes it {should}",
+                tx_id,
+            )
+        for stored_side, sql in (
+            ("holds", f"SELECT * FROM backdated EXCEPT {_BACKDATED}"),
+            ("lacks", f"{_BACKDATED} EXCEPT SELECT * FROM backdated"),
+        ):
+            row = db.execute(sql + " ORDER BY tx_id, idx LIMIT 1").fetchone()
+            if row is not None:
+                name = self._store._name(row[0], db)
+                raise ChainBroken(
+                    f"the back-dated index {stored_side} transaction {row[1]}'s posting "
+                    f"{row[2]} to {name!r} (effective {row[3]}, amount {row[4]}), unlike the "
+                    f"journal",
+                    row[1],
+                )
+        derived = f"SELECT DISTINCT account_id, tx_id >> {self._store._bits} FROM postings"
+        for stored_side, sql in (
+            ("holds", f"SELECT account_id, segment FROM account_segments EXCEPT {derived}"),
+            ("lacks", f"{derived} EXCEPT SELECT account_id, segment FROM account_segments"),
+        ):
+            row = db.execute(sql + " ORDER BY 1, 2 LIMIT 1").fetchone()
+            if row is not None:
+                name = self._store._name(row[0], db)
+                raise ChainBroken(
+                    f"the account index {stored_side} segment {row[1]} for {name!r}, unlike "
+                    f"the journal",
+                    None,
+                )
+        row = db.execute(
+            f"""
+            SELECT a.name, a.last_effective, d.latest FROM accounts a LEFT JOIN (
+                SELECT p.account_id, MAX(t.effective_at) AS latest FROM postings p
+                JOIN transactions t ON t.id = p.tx_id
+                WHERE t.kind IN ({posted}) GROUP BY p.account_id
+            ) d ON d.account_id = a.id
+            WHERE a.last_effective IS NOT d.latest ORDER BY a.name LIMIT 1
+            """
+        ).fetchone()
+        if row is not None:
+            raise ChainBroken(
+                f"account {row[0]!r} stores its latest effective time as {row[1]} "
+                f"(microseconds), but the journal makes it {row[2]}",
+                None,
+            )
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         self._flush()
