@@ -62,9 +62,11 @@ wrote, for as long as ``PRAGMA data_version`` shows that no other connection
 committed. Reads run on a second connection, each ``read()`` block in one
 snapshot, so a write may begin while a read is still open.
 
-Amounts and totals must fit SQLite's signed 64-bit integers; a write that
-would overflow one fails with :class:`~giftledger.StoreError` and changes
-nothing. Every SQLite failure surfaces as a ``StoreError``.
+Amounts and account totals must fit SQLite's signed 64-bit integers; a write
+that would overflow one fails with :class:`~giftledger.StoreError` and changes
+nothing. A unit's debit and credit totals in ``totals`` are decimal text: they
+only grow, and pass 2^63 - 1 once a unit has moved that much in all. Every
+SQLite failure surfaces as a ``StoreError``.
 """
 
 from __future__ import annotations
@@ -287,12 +289,11 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
     """
     bits = SEGMENT_BITS
     for statement in (
-        "CREATE TABLE totals (unit TEXT PRIMARY KEY, debits INTEGER NOT NULL, "
-        "credits INTEGER NOT NULL) STRICT",
-        "INSERT INTO totals (unit, debits, credits) SELECT unit, "
-        "SUM(CASE side WHEN 'debit' THEN minor ELSE 0 END), "
-        "SUM(CASE side WHEN 'credit' THEN minor ELSE 0 END) "
-        "FROM postings WHERE net_after IS NOT NULL GROUP BY unit",
+        # Decimal text, not INTEGER: a unit's debits only ever grow, and ten of the
+        # largest amounts (10^18 minor units) already pass 2^63 - 1. An account's
+        # net is a balance and stays in range; the turnover of a unit need not.
+        "CREATE TABLE totals (unit TEXT PRIMARY KEY, debits TEXT NOT NULL, "
+        "credits TEXT NOT NULL) STRICT",
         "ALTER TABLE accounts ADD COLUMN last_effective INTEGER",
         "UPDATE accounts SET last_effective = (SELECT MAX(t.effective_at) FROM postings p "
         "JOIN transactions t ON t.id = p.tx_id "
@@ -335,6 +336,23 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
         """,
     ):
         db.execute(statement)
+    # Each unit's totals, as exact integer sums of each amount's high and low 32 bits
+    # (SQLite's SUM raises past 2^63 - 1, which a unit's turnover may well pass; the
+    # halves stay far below it), joined in Python.
+    db.executemany(
+        "INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?)",
+        [
+            (unit, str((dh << 32) + dl), str((ch << 32) + cl))
+            for unit, dh, dl, ch, cl in db.execute(
+                "SELECT unit, "
+                "SUM(CASE side WHEN 'debit' THEN minor >> 32 ELSE 0 END), "
+                "SUM(CASE side WHEN 'debit' THEN minor & 4294967295 ELSE 0 END), "
+                "SUM(CASE side WHEN 'credit' THEN minor >> 32 ELSE 0 END), "
+                "SUM(CASE side WHEN 'credit' THEN minor & 4294967295 ELSE 0 END) "
+                "FROM postings WHERE net_after IS NOT NULL GROUP BY unit"
+            ).fetchall()
+        ],
+    )
     db.execute("INSERT INTO meta (key, value) VALUES ('segment_bits', ?)", (str(bits),))
 
 
@@ -1090,7 +1108,10 @@ class _Reader:
         self._flush()
         debits: dict[str, int] = {}
         credits: dict[str, int] = {}
-        for unit, debit, credit in self._db.execute("SELECT unit, debits, credits FROM totals"):
+        for unit, debit_text, credit_text in self._db.execute(
+            "SELECT unit, debits, credits FROM totals"
+        ):
+            debit, credit = int(debit_text), int(credit_text)  # decimal text: no 2^63 cap
             if debit:
                 debits[unit] = debit
             if credit:
@@ -1141,11 +1162,27 @@ class _Writer(_Reader):
             )
             self._backdated = []
         if self._totals:
+            # Added in Python: the sums are decimal text, which may pass 2^63 - 1.
+            added = self._totals
+            units = sorted(added)
+            stored: dict[str, tuple[int, int]] = {}
+            for i in range(0, len(units), _CHUNK):
+                chunk = units[i : i + _CHUNK]
+                for unit, debits, credits in db.execute(
+                    f"SELECT unit, debits, credits FROM totals WHERE unit IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    stored[unit] = (int(debits), int(credits))
             db.executemany(
                 "INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?) "
-                "ON CONFLICT (unit) DO UPDATE SET debits = debits + excluded.debits, "
-                "credits = credits + excluded.credits",
-                [(unit, d, c) for unit, (d, c) in self._totals.items()],
+                "ON CONFLICT (unit) DO UPDATE SET debits = excluded.debits, "
+                "credits = excluded.credits",
+                [
+                    (unit, str(d + added[unit][0]), str(c + added[unit][1]))
+                    for unit in units
+                    for d, c in (stored.get(unit, (0, 0)),)
+                ],
             )
             self._totals = {}
         if self._dirty:
