@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 import giftledger as gl
 from giftledger._stores import sqlite as glsqlite
 
@@ -73,3 +75,24 @@ def test_a_version_1_file_whose_turnover_passed_2_63_migrates(tmp_path: Path) ->
     db.close()
     with gl.Ledger.open(f"sqlite:///{path}") as book, book.store.read() as r:  # migrates
         assert r.totals() == ({"JPY": 12 * (BIG + 7)}, {"JPY": 12 * (BIG + 7)})
+
+
+def test_an_account_net_past_2_63_is_refused_naming_the_account_and_value(
+    tmp_path: Path,
+) -> None:
+    with _open(tmp_path / "book.db") as book:
+        big = gl.from_minor(BIG, "JPY")
+        for _ in range(9):
+            book.transfer("a", "b", big)
+        head = book.head
+        with pytest.raises(gl.StoreError, match=r"net of 'a' to 10000000000000000000 minor"):
+            book.transfer("a", "b", big)
+        with pytest.raises(gl.StoreError, match=r"transaction 12 would take the net of 'a'"):
+            book.post_many(
+                [[gl.debit("b", big), gl.credit("a", big)]]
+                + [[gl.debit("a", big), gl.credit("b", big)]] * 2
+            )
+        assert book.head == head
+        assert book.balance("a") == gl.from_minor(9 * BIG, "JPY")
+        book.transfer("b", "a", big)  # and the book goes on
+        assert book.verify() == 10

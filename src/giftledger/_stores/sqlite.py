@@ -115,6 +115,7 @@ _BUSY_TIMEOUT = 60.0  # seconds a writer waits for another process's write lock
 _CACHED_ACCOUNTS = 100_000  # account states kept between writes, at most
 _CHUNK = 500  # names per "IN (...)" query
 _MAX_ID = 2**63 - 1  # SQLite's largest integer: no entry has an id beyond it
+_MIN_INT = -(2**63)  # SQLite's smallest integer
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -774,6 +775,14 @@ class _WriteBlock:
             store._lock.release()
 
 
+def _overflow(tx: Transaction, account: str, what: str, value: int, store: SQLiteStore) -> None:
+    raise StoreError(
+        f"transaction {tx.id} would take the {what} of {account!r} to {value} minor units, "
+        f"outside the signed 64-bit integers SQLite stores it in ({_MIN_INT} to {_MAX_ID}) "
+        f"on {store.path!r}; nothing was written"
+    )
+
+
 def _store_error(exc: BaseException, store: SQLiteStore) -> StoreError | None:
     """SQLite's own failures as a StoreError (a GiftLedgerError); None for anything else."""
     if isinstance(exc, sqlite3.Error):
@@ -1319,8 +1328,22 @@ class _Writer(_Reader):
         net_after: Sequence[int],
         hold: Hold | None = None,
     ) -> None:
-        self._mutated = True
         states = self._states
+        # Refuse a total SQLite cannot store before changing anything, naming it (a
+        # bound parameter past 2^63 - 1 would fail only at commit, naming nothing).
+        for name, (dnet, dpd, dpc) in deltas.items():
+            st = states[name]
+            for what, value in (
+                ("net", st.net + dnet),
+                ("pending debits", st.pending_debits + dpd),
+                ("pending credits", st.pending_credits + dpc),
+            ):
+                if not _MIN_INT <= value <= _MAX_ID:
+                    _overflow(tx, name, what, value, self._store)
+        for i, value in enumerate(net_after):
+            if not _MIN_INT <= value <= _MAX_ID:
+                _overflow(tx, tx.postings[i].account, "net", value, self._store)
+        self._mutated = True
         dirty = self._dirty
         for name, (dnet, dpd, dpc) in deltas.items():
             st = states[name]
