@@ -1,7 +1,8 @@
 """What the SQLite store derives from the journal to answer without a scan, checked by
-``verify()``: each posting's ``net_after``, ``backdated``, ``account_segments`` and each
-account's ``last_effective``. A change to any of them behind the triggers' back changes
-past balances or history while the chain itself still verifies.
+``verify()``: each posting's ``net_after``, ``backdated``, ``account_segments``, each
+account's ``last_effective`` and the ``holds`` rows. A change to any of them behind the
+triggers' back changes past balances, history or the pending holds while the chain itself
+still verifies.
 """
 
 from __future__ import annotations
@@ -116,6 +117,37 @@ def test_an_untouched_file_verifies(path: Path, clock: gl.ManualClock) -> None:
             "UPDATE accounts SET last_effective = NULL WHERE name = 'mint'",
             "account 'mint' stores its latest effective time as None",
             None,
+        ),
+        (  # no trigger stops a pending hold's status from changing
+            None,
+            "UPDATE holds SET status = 'voided', resolved_by = 7 WHERE status = 'pending'",
+            "stored hold 6 differs from the hold entry 6",
+            6,
+        ),
+        (
+            "holds_fixed",
+            "UPDATE holds SET minor = 1 WHERE id = 4",
+            "stored hold 4 differs",
+            4,
+        ),
+        (
+            None,
+            "UPDATE holds SET posted_minor = 200 WHERE id = 4",
+            "stored hold 4 differs",
+            4,
+        ),
+        (
+            "holds_no_delete",
+            "DELETE FROM holds WHERE id = 6",
+            "stored hold 6 differs",
+            6,
+        ),
+        (
+            None,
+            "INSERT INTO holds SELECT 7, debit_id, credit_id, minor, unit, expires_at, "
+            "status, posted_minor, resolved_by FROM holds WHERE id = 6",
+            "stored hold 7 differs",
+            7,
         ),
     ],
 )

@@ -47,7 +47,7 @@ or a hold's terms. ``Ledger.verify()`` still catches a change made behind the
 triggers' back (by dropping them) to anything it can re-derive from the
 journal: the chain, the accounts' totals and ``totals``, and (through this
 store's ``check_derived``) each posting's ``net_after``, ``backdated``,
-``account_segments`` and the accounts' ``last_effective``.
+``account_segments``, the accounts' ``last_effective`` and the ``holds`` rows.
 
 A file written in an older schema is migrated when it is opened, in one
 write (``MIGRATIONS``); one written by a newer giftledger raises
@@ -1037,9 +1037,10 @@ class _Reader:
 
         Each posted posting's ``net_after``, ``backdated``, ``account_segments`` and
         each account's ``last_effective`` answer past balances and history without a
-        scan; a change made to them behind the triggers' back would change those
-        answers while the chain still verifies. Called by ``Ledger.verify()`` once
-        the journal itself checked out.
+        scan, and ``holds`` answers which holds are pending; a change made to them
+        behind the triggers' back (or to a pending hold's status, which no trigger
+        stops) would change those answers while the chain still verifies. Called
+        by ``Ledger.verify()`` once the journal itself checked out.
 
         Raises:
             ChainBroken: naming the first row that differs from the journal.
@@ -1096,6 +1097,38 @@ class _Reader:
                     f"the journal",
                     None,
                 )
+        # The holds table answers holds() and which holds a settlement may take:
+        # its rows must be the journal's holds, with the terms and status it gives.
+        row = db.execute(
+            """
+            SELECT t.id FROM transactions t
+            LEFT JOIN holds h ON h.id = t.id
+            LEFT JOIN postings d ON d.tx_id = t.id AND d.idx = 0
+            LEFT JOIN postings c ON c.tx_id = t.id AND c.idx = 1
+            LEFT JOIN transactions s ON s.hold_id = t.id
+                AND s.kind IN ('post_hold', 'void_hold', 'expire_hold')
+            LEFT JOIN postings sp ON sp.tx_id = s.id AND sp.idx = 0 AND s.kind = 'post_hold'
+            WHERE t.kind = 'hold' AND (
+                h.id IS NULL OR h.debit_id IS NOT d.account_id
+                OR h.credit_id IS NOT c.account_id OR h.minor IS NOT d.minor
+                OR h.unit IS NOT d.unit OR h.expires_at IS NOT t.expires_at
+                OR h.resolved_by IS NOT s.id OR h.posted_minor IS NOT coalesce(sp.minor, 0)
+                OR h.status IS NOT CASE s.kind WHEN 'post_hold' THEN 'posted'
+                    WHEN 'void_hold' THEN 'voided' WHEN 'expire_hold' THEN 'expired'
+                    ELSE 'pending' END
+            )
+            UNION ALL
+            SELECT h.id FROM holds h LEFT JOIN transactions t ON t.id = h.id AND t.kind = 'hold'
+            WHERE t.id IS NULL
+            ORDER BY 1 LIMIT 1
+            """
+        ).fetchone()
+        if row is not None:
+            raise ChainBroken(
+                f"the stored hold {row[0]} differs from the hold entry {row[0]} of the journal "
+                f"and its settlement (terms, status, amount posted or settling entry)",
+                row[0],
+            )
         row = db.execute(
             f"""
             SELECT a.name, a.last_effective, d.latest FROM accounts a LEFT JOIN (
