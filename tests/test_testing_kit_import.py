@@ -54,3 +54,23 @@ def test_from_type_draws_giftledgers_strategies_in_a_fresh_interpreter() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout
     assert out.strip() == "ok"
+
+
+def test_the_testing_kit_imports_before_hypothesis_in_a_fresh_interpreter() -> None:
+    # Importing the kit imports Hypothesis, which runs giftledger's entry point: the
+    # hook must not need the kit it is being imported from.
+    code = (
+        "from giftledger.testing import money\n"
+        "from hypothesis import given, settings, strategies as st\n"
+        "from moneyed import Money\n"
+        "@settings(max_examples=5)\n"
+        "@given(st.from_type(Money))\n"
+        "def check(m):\n"
+        "    assert isinstance(m, Money)\n"
+        "check()\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert out.strip() == "ok"

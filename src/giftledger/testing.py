@@ -769,14 +769,3 @@ def transactions(draw: st.DrawFn) -> Transaction:
     accounts = [book.open_account(name, "USD", rule=free) for name in _FREE_USD]
     specs = draw(balanced_postings(accounts))
     return book.post(specs, memo=draw(st.text(max_size=20).filter(lambda t: "\x00" not in t)))
-
-
-def _hypothesis_setup_hook() -> None:
-    """Register giftledger's strategies for ``st.from_type`` (run by Hypothesis through
-    the ``hypothesis`` entry point when it is imported): ``Money``, ``Unit``,
-    ``Economy`` and ``Transaction``. The strategies are deferred, so nothing is
-    built until a test asks for one."""
-    st.register_type_strategy(Money, st.deferred(money))
-    st.register_type_strategy(Unit, st.deferred(units))
-    st.register_type_strategy(Economy, st.deferred(economies))
-    st.register_type_strategy(Transaction, st.deferred(transactions))

@@ -1,0 +1,1 @@
+"""The testing kit's parts; users import them from :mod:`giftledger.testing`."""
