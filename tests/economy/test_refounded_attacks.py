@@ -217,3 +217,31 @@ def test_an_undone_gift_takes_its_carry_back_even_after_a_conversion() -> None:
     paid += int(book.balance("liabilities:creators-payable:bob").amount * 100)
     assert abs(paid - exact) < 1, (paid, exact)
     assert book.balance("liabilities:creators-payable:bob").amount == Decimal("0.00")
+
+
+def test_carries_owed_back_beyond_a_partial_conversion_are_carried_on() -> None:
+    # Found by giftledger.testing's chain scenarios: with cash rounded up, each
+    # gift's carry is negative; converting part of the Diamonds tried to pay the
+    # creator -1 cent ("amount -1 minor units must be greater than zero").
+    rules = gl.RuleSet(
+        effective_from=T0,
+        coin_packs=(gl.CoinPack(100, Money("1.00", "USD"), "web"),),
+        store_fees=(gl.StoreFee("web", Fraction(0)),),
+        gifts=(gl.Gift("Rose", 1),),
+        creator_pay=gl.CreatorPay(
+            gl.PayoutModel.SHARE_OF_PRICE, share=Fraction(1, 3), cash_rounding=gl.Rounding.UP
+        ),
+    )
+    econ = gl.Economy("carry", "", "USD", "COIN", "DIAMOND", (rules,))
+    book = gl.Ledger(clock=gl.ManualClock(T0))
+    app = gl.GiftEconomy(book, econ)
+    app.open_viewer("v", region="US")
+    app.open_creator("bob", region="US")
+    app.buy_coins("v", pack=100, channel="web")
+    app.send_gift("v", "bob", "Rose")
+    app.send_gift("v", "bob", "Rose")  # owed 1 cent each, 1/3 cent exactly
+    app.convert_diamonds("bob", 1)
+    app.convert_diamonds("bob")
+    paid = book.balance("creators:bob:cash") + book.balance("liabilities:creators-payable:bob")
+    assert abs(gl.to_minor(paid, "USD") - Fraction(2, 3)) < 1  # the split of the total, to a cent
+    assert book.trial_balance().is_balanced
