@@ -1,5 +1,5 @@
-"""The testing kit: Hypothesis strategies for property-testing code and rules built
-on giftledger.
+"""The testing kit: Hypothesis strategies, invariant checks and a state machine for
+property-testing code and rules built on giftledger.
 
 Install the ``testing`` extra (``pip install "giftledger[testing]"``): this module
 imports Hypothesis. Every strategy draws exact values only (never a float), and
@@ -23,6 +23,23 @@ Rules:
       values, the mistakes a user makes), :func:`gift_catalogs` (gifts priced in
       coins and in money), :func:`coin_ladders`, :func:`rate_tables`.
 
+The chain:
+    - :func:`chain_scenarios`: parties and sequences of operations
+      (:class:`BuyCoins`, :class:`SendGift`, :class:`SendPaidGift`,
+      :class:`ConvertDiamonds`, :class:`RequestWithdrawal`,
+      :class:`CompleteWithdrawal`, :class:`FailWithdrawal`,
+      :class:`RefundPurchase`, :class:`Chargeback`, :class:`PayViews`,
+      :class:`UpdateViewer`, :class:`UpdateCreator`, :class:`AdvanceClock`) a real
+      user could perform; :func:`run_chain` and :class:`ChainRun` play them on any
+      store (:class:`FreshLedgers`).
+    - :class:`ChainMachine`: a ``RuleBasedStateMachine`` for your economy and store.
+
+Checks (``AssertionError`` with the smallest evidence):
+    :func:`check_conservation`, :func:`check_no_forbidden_negative`,
+    :func:`check_split`, :func:`check_parts_sum`, :func:`check_every_cent`,
+    :func:`check_explanations`, :func:`check_no_arbitrage`, all at once with
+    :func:`check_all`; and a policy of yours, :func:`check_creator_share`.
+
 ``st.from_type`` draws ``Money``, ``Unit``, ``Economy`` and ``Transaction`` with
 these strategies once giftledger is installed (a ``hypothesis`` entry point
 registers them).
@@ -30,11 +47,11 @@ registers them).
 Example:
     >>> from hypothesis import given, settings
     >>> import giftledger as gl
-    >>> from giftledger.testing import amounts
+    >>> from giftledger.testing import amounts, check_split
     >>> @settings(max_examples=20)
     ... @given(amounts("USD", min_value="0.01", max_value="100"))
     ... def test_three_way_split_keeps_every_cent(total):
-    ...     assert sum(gl.allocate(total, [1, 1, 1]), start=total * 0) == total
+    ...     check_split(total, gl.allocate(total, [1, 1, 1]))
     >>> test_three_way_split_keeps_every_cent()
 """
 
@@ -49,6 +66,44 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
         'giftledger.testing needs Hypothesis; install it with: pip install "giftledger[testing]"',
         name="hypothesis",
     ) from None
+from ._testing.chain import (
+    OPERATIONS,
+    REFUSALS,
+    AdvanceClock,
+    BuyCoins,
+    ChainCheckFailed,
+    ChainOperation,
+    ChainRun,
+    ChainScenario,
+    Chargeback,
+    CompleteWithdrawal,
+    ConvertDiamonds,
+    Creator,
+    FailWithdrawal,
+    PayViews,
+    RefundPurchase,
+    RequestWithdrawal,
+    SendGift,
+    SendPaidGift,
+    Step,
+    UpdateCreator,
+    UpdateViewer,
+    Viewer,
+    chain_scenarios,
+    run_chain,
+)
+from ._testing.checks import (
+    check_all,
+    check_conservation,
+    check_creator_share,
+    check_every_cent,
+    check_explanations,
+    check_no_arbitrage,
+    check_no_forbidden_negative,
+    check_parts_sum,
+    check_split,
+)
+from ._testing.machine import FAST_PHASES, ChainMachine
 from ._testing.rules import (
     ECONOMY_START,
     REGION_CURRENCIES,
@@ -59,6 +114,7 @@ from ._testing.rules import (
     rate_tables,
     rule_sets,
 )
+from ._testing.stores import POSTGRES_ENV, FreshLedgers, StoreSpec
 from ._testing.values import (
     FIAT_CODES,
     NASTY_SEGMENTS,
@@ -84,15 +140,52 @@ from ._testing.values import (
 
 __all__ = [
     "ECONOMY_START",
+    "FAST_PHASES",
     "FIAT_CODES",
     "NASTY_SEGMENTS",
+    "OPERATIONS",
+    "POSTGRES_ENV",
+    "REFUSALS",
     "REGION_CURRENCIES",
     "VIRTUAL_UNITS",
+    "AdvanceClock",
     "BrokenEconomy",
+    "BuyCoins",
+    "ChainCheckFailed",
+    "ChainMachine",
+    "ChainOperation",
+    "ChainRun",
+    "ChainScenario",
+    "Chargeback",
+    "CompleteWithdrawal",
+    "ConvertDiamonds",
+    "Creator",
+    "FailWithdrawal",
+    "FreshLedgers",
+    "PayViews",
+    "RefundPurchase",
+    "RequestWithdrawal",
+    "SendGift",
+    "SendPaidGift",
+    "Step",
+    "StoreSpec",
+    "UpdateCreator",
+    "UpdateViewer",
+    "Viewer",
     "account_names",
     "accounts",
     "amounts",
     "balanced_postings",
+    "chain_scenarios",
+    "check_all",
+    "check_conservation",
+    "check_creator_share",
+    "check_every_cent",
+    "check_explanations",
+    "check_no_arbitrage",
+    "check_no_forbidden_negative",
+    "check_parts_sum",
+    "check_split",
     "coin_ladders",
     "economies",
     "fiat_units",
@@ -107,6 +200,7 @@ __all__ = [
     "ratios",
     "roundings",
     "rule_sets",
+    "run_chain",
     "split_specs",
     "transactions",
     "units",

@@ -44,6 +44,7 @@ from .values import account_names
 
 __all__ = [
     "ECONOMY_START",
+    "MISTAKES",
     "REGION_CURRENCIES",
     "BrokenEconomy",
     "coin_ladders",
@@ -424,7 +425,8 @@ def _economies(
         for m in offsets
     )
     econ = Economy(
-        name=draw(_texts),
+        # Storable: the chain writes the name into the journal (a NUL would be refused).
+        name=draw(_gift_names),
         title=draw(st.text(max_size=20)),
         books_currency=books,
         coin_unit="COIN",
@@ -465,223 +467,212 @@ def _rebuilt(econ: Economy, **changes: Any) -> Economy:
     return attrs.evolve(econ, versions=(v, *econ.versions[1:]))
 
 
+def _fee(econ: Economy, **changes: Any) -> Economy:
+    fees = econ.versions[0].store_fees
+    return _rebuilt(econ, store_fees=(attrs.evolve(fees[0], **changes), *fees[1:]))
+
+
+def _pack(econ: Economy, **changes: Any) -> Economy:
+    packs = econ.versions[0].coin_packs
+    return _rebuilt(econ, coin_packs=(attrs.evolve(packs[0], **changes), *packs[1:]))
+
+
+def _foreign_fixed_fee(econ: Economy) -> Economy:
+    """The first pack's store charges a fixed part in another currency than the pack's."""
+    v0 = econ.versions[0]
+    pack = v0.coin_packs[0]
+    fixed = Money("30", "JPY") if pack.price.currency.code != "JPY" else Money("0.30", "USD")
+    fees = tuple(
+        attrs.evolve(f, fixed=fixed) if f.channel == pack.channel else f for f in v0.store_fees
+    )
+    return _rebuilt(econ, store_fees=fees)
+
+
+def _share(share: object) -> CreatorPay:
+    return CreatorPay(PayoutModel.SHARE_OF_PRICE, share=_raw(share))
+
+
+def _tip(low: Money, high: Money) -> Gift:
+    return Gift("Tip", amounts=(AmountRange(low, high),))
+
+
+_USD = ("1", "USD")
+
+
+#: The mistakes ``economies(invalid=True)`` makes: what is wrong, a word the error
+#: names, and how to make the mistake in a valid economy (in code, as a user would).
+MISTAKES: tuple[tuple[str, str, Callable[[Economy], Economy]], ...] = (
+    ("a float store-fee rate", "rate", lambda e: _fee(e, rate=_raw(0.3))),
+    ("a store fee over 100%", "rate", lambda e: _fee(e, rate=_raw("130%"))),
+    (
+        "a price with more decimals than its currency has",
+        "price",
+        lambda e: _pack(e, price=Money("1.999", "USD")),
+    ),
+    ("a free coin pack", "price", lambda e: _pack(e, price=Money(0, "USD"))),
+    ("a pack on a channel with no store fee", "channel", lambda e: _pack(e, channel="nowhere")),
+    (
+        "the same pack listed twice",
+        "coin_packs",
+        lambda e: _rebuilt(e, coin_packs=(*e.versions[0].coin_packs, e.versions[0].coin_packs[0])),
+    ),
+    ("no coin packs", "coin_packs", lambda e: _rebuilt(e, coin_packs=())),
+    ("a pack of 0 coins", "coins", lambda e: _pack(e, coins=0)),
+    (
+        "a fixed store fee in another currency than its channel's packs",
+        "currency",
+        _foreign_fixed_fee,
+    ),
+    ("a gift that costs nothing", "coins", lambda e: _rebuilt(e, gifts=(Gift("Free", 0),))),
+    (
+        "a gift priced in coins and in money",
+        "coins",
+        lambda e: _rebuilt(
+            e,
+            gifts=(Gift("Both", 5, amounts=_tip(Money(*_USD), Money("5", "USD")).amounts),),
+            creator_pay=_share(Fraction(7, 10)),
+        ),
+    ),
+    (
+        "a gift priced in money under the Diamond-value model",
+        "share_of_price",
+        lambda e: _rebuilt(
+            e,
+            gifts=(Gift("Rose", 1), _tip(Money(*_USD), Money("500", "USD"))),
+            creator_pay=CreatorPay(PayoutModel.DIAMOND_VALUE, value_per_unit=Fraction(1, 200)),
+        ),
+    ),
+    (
+        "two gifts with one name",
+        "name",
+        lambda e: _rebuilt(e, gifts=(*e.versions[0].gifts, e.versions[0].gifts[0])),
+    ),
+    ("an empty gift catalog", "gifts", lambda e: _rebuilt(e, gifts=())),
+    (
+        "an amount range upside down",
+        "maximum",
+        lambda e: _rebuilt(
+            e,
+            gifts=(_tip(Money("5", "USD"), Money(*_USD)),),
+            creator_pay=_share(Fraction(7, 10)),
+        ),
+    ),
+    (
+        "an amount range in two currencies",
+        "maximum",
+        lambda e: _rebuilt(
+            e,
+            gifts=(_tip(Money(*_USD), Money("5", "EUR")),),
+            creator_pay=_share(Fraction(7, 10)),
+        ),
+    ),
+    ("a creator share of nothing", "share", lambda e: _rebuilt(e, creator_pay=_share(0))),
+    (
+        "a creator share over 100%",
+        "share",
+        lambda e: _rebuilt(e, creator_pay=_share(Fraction(3, 2))),
+    ),
+    (
+        "a creator share written as a float",
+        "share",
+        lambda e: _rebuilt(e, creator_pay=_share(0.95)),
+    ),
+    (
+        "a Diamond worth nothing",
+        "value_per_unit",
+        lambda e: _rebuilt(e, creator_pay=CreatorPay(PayoutModel.DIAMOND_VALUE)),
+    ),
+    (
+        "a daily cap below the minimum withdrawal",
+        "daily_cap",
+        lambda e: _rebuilt(
+            e,
+            withdrawal=WithdrawalPolicy(minimum=Money("10", "USD"), daily_cap=Money("5", "USD")),
+        ),
+    ),
+    (
+        "a withdrawal fee rate written as a float",
+        "fee_rate",
+        lambda e: _rebuilt(
+            e, withdrawal=attrs.evolve(e.versions[0].withdrawal, fee_rate=_raw(0.02))
+        ),
+    ),
+    (
+        "a region in lower case",
+        "region",
+        lambda e: _rebuilt(e, taxes=(TaxRule("us", Fraction(0)),)),
+    ),
+    (
+        "a tax rate of 19 meaning 19%",
+        "rate",
+        lambda e: _rebuilt(e, taxes=(TaxRule("DE", _raw(19)),)),
+    ),
+    (
+        "two tax rules for one region",
+        "taxes",
+        lambda e: _rebuilt(e, taxes=(TaxRule("DE", Fraction(19, 100)),) * 2),
+    ),
+    (
+        "a version without a time zone",
+        "effective_from",
+        lambda e: _rebuilt(e, effective_from=e.versions[0].effective_from.replace(tzinfo=None)),
+    ),
+    ("a negative minimum buyer age", "min_buyer_age", lambda e: _rebuilt(e, min_buyer_age=-1)),
+    (
+        "a payout currency that does not exist",
+        "payout_currencies",
+        lambda e: _rebuilt(e, payout_currencies=(e.books_currency, "ZZZ")),
+    ),
+    ("no payout currency", "payout_currencies", lambda e: _rebuilt(e, payout_currencies=())),
+    (
+        "versions listed newest first",
+        "effective_from",
+        lambda e: attrs.evolve(
+            e,
+            versions=(
+                e.versions[0],
+                attrs.evolve(
+                    e.versions[0], effective_from=e.versions[0].effective_from - timedelta(1)
+                ),
+            ),
+            sources={},
+        ),
+    ),
+    (
+        "one unit for coins and Diamonds",
+        "creator_unit",
+        lambda e: attrs.evolve(e, creator_unit=e.coin_unit),
+    ),
+    (
+        "a currency as the coin unit",
+        "coin_unit",
+        lambda e: attrs.evolve(e, coin_unit=e.books_currency),
+    ),
+    (
+        "books kept in a virtual unit",
+        "books_currency",
+        lambda e: attrs.evolve(e, books_currency="DIAMOND"),
+    ),
+    (
+        "a source for a figure that does not exist",
+        "sources",
+        lambda e: attrs.evolve(
+            e,
+            sources={
+                f"versions[{len(e.versions)}].gifts[0].coins": Source(
+                    "a blog", None, Confidence.THIRD_PARTY
+                )
+            },
+        ),
+    ),
+)
+
+
 @st.composite
 def _broken(draw: st.DrawFn, base: st.SearchStrategy[Economy]) -> BrokenEconomy:
     econ = draw(base)
-    v0 = econ.versions[0]
-    fee = v0.store_fees[0]
-    pack = v0.coin_packs[0]
-    usd = econ.books_currency
-    other = "JPY" if usd != "JPY" else "USD"
-    share = CreatorPay(PayoutModel.SHARE_OF_PRICE, share=Fraction(7, 10))
-    chat = Gift("Chat", amounts=(AmountRange(Money("1", usd), Money("500", usd)),))
-
-    def pack_changed(**changes: Any) -> Economy:
-        return _rebuilt(econ, coin_packs=(attrs.evolve(pack, **changes), *v0.coin_packs[1:]))
-
-    cases = [
-        BrokenEconomy(
-            "a float store-fee rate",
-            lambda: _rebuilt(
-                econ, store_fees=(attrs.evolve(fee, rate=_raw(0.3)), *v0.store_fees[1:])
-            ),
-            "rate",
-        ),
-        BrokenEconomy(
-            "a store fee over 100%",
-            lambda: _rebuilt(
-                econ, store_fees=(attrs.evolve(fee, rate=_raw("130%")), *v0.store_fees[1:])
-            ),
-            "rate",
-        ),
-        BrokenEconomy(
-            "a price with more decimals than its currency has",
-            lambda: pack_changed(price=Money("1.999", "USD")),
-            "price",
-        ),
-        BrokenEconomy("a free coin pack", lambda: pack_changed(price=Money(0, usd)), "price"),
-        BrokenEconomy(
-            "a pack on a channel with no store fee",
-            lambda: pack_changed(channel="nowhere"),
-            "channel",
-        ),
-        BrokenEconomy(
-            "the same pack listed twice",
-            lambda: _rebuilt(econ, coin_packs=(*v0.coin_packs, pack)),
-            "coin_packs",
-        ),
-        BrokenEconomy("no coin packs", lambda: _rebuilt(econ, coin_packs=()), "coin_packs"),
-        BrokenEconomy("a pack of 0 coins", lambda: pack_changed(coins=0), "coins"),
-        BrokenEconomy(
-            "a fixed store fee in another currency than its channel's packs",
-            lambda: _rebuilt(
-                econ,
-                store_fees=tuple(
-                    attrs.evolve(
-                        f,
-                        fixed=Money(
-                            "0.30" if pack.price.currency.code != "USD" else "30",
-                            "USD" if pack.price.currency.code != "USD" else other,
-                        ),
-                    )
-                    if f.channel == pack.channel
-                    else f
-                    for f in v0.store_fees
-                ),
-            ),
-            "currency",
-        ),
-        BrokenEconomy(
-            "a gift that costs nothing", lambda: _rebuilt(econ, gifts=(Gift("Free", 0),)), "coins"
-        ),
-        BrokenEconomy(
-            "a gift priced in coins and in money",
-            lambda: _rebuilt(
-                econ, gifts=(Gift("Both", 5, amounts=chat.amounts),), creator_pay=share
-            ),
-            "coins",
-        ),
-        BrokenEconomy(
-            "a gift priced in money under the Diamond-value model",
-            lambda: _rebuilt(
-                econ,
-                gifts=(Gift("Rose", 1), chat),
-                creator_pay=CreatorPay(PayoutModel.DIAMOND_VALUE, value_per_unit=Fraction(1, 200)),
-            ),
-            "share_of_price",
-        ),
-        BrokenEconomy(
-            "two gifts with one name",
-            lambda: _rebuilt(econ, gifts=(*v0.gifts, v0.gifts[0])),
-            "name",
-        ),
-        BrokenEconomy("an empty gift catalog", lambda: _rebuilt(econ, gifts=()), "gifts"),
-        BrokenEconomy(
-            "an amount range upside down",
-            lambda: _rebuilt(
-                econ,
-                gifts=(Gift("Tip", amounts=(AmountRange(Money("5", usd), Money("1", usd)),)),),
-                creator_pay=share,
-            ),
-            "maximum",
-        ),
-        BrokenEconomy(
-            "an amount range in two currencies",
-            lambda: _rebuilt(
-                econ,
-                gifts=(Gift("Tip", amounts=(AmountRange(Money("1", usd), Money("5", other)),)),),
-                creator_pay=share,
-            ),
-            "maximum",
-        ),
-        BrokenEconomy(
-            "a creator share of nothing",
-            lambda: _rebuilt(
-                econ, creator_pay=CreatorPay(PayoutModel.SHARE_OF_PRICE, share=Fraction(0))
-            ),
-            "share",
-        ),
-        BrokenEconomy(
-            "a creator share over 100%",
-            lambda: _rebuilt(econ, creator_pay=attrs.evolve(share, share=Fraction(3, 2))),
-            "share",
-        ),
-        BrokenEconomy(
-            "a creator share written as a float",
-            lambda: _rebuilt(econ, creator_pay=attrs.evolve(share, share=_raw(0.95))),
-            "share",
-        ),
-        BrokenEconomy(
-            "a Diamond worth nothing",
-            lambda: _rebuilt(econ, creator_pay=CreatorPay(PayoutModel.DIAMOND_VALUE)),
-            "value_per_unit",
-        ),
-        BrokenEconomy(
-            "a daily cap below the minimum withdrawal",
-            lambda: _rebuilt(
-                econ,
-                withdrawal=WithdrawalPolicy(minimum=Money("10", usd), daily_cap=Money("5", usd)),
-            ),
-            "daily_cap",
-        ),
-        BrokenEconomy(
-            "a withdrawal fee rate written as a float",
-            lambda: _rebuilt(econ, withdrawal=attrs.evolve(v0.withdrawal, fee_rate=_raw(0.02))),
-            "fee_rate",
-        ),
-        BrokenEconomy(
-            "a region in lower case",
-            lambda: _rebuilt(econ, taxes=(TaxRule("us", Fraction(0)),)),
-            "region",
-        ),
-        BrokenEconomy(
-            "a tax rate of 19 meaning 19%",
-            lambda: _rebuilt(econ, taxes=(TaxRule("DE", _raw(19)),)),
-            "rate",
-        ),
-        BrokenEconomy(
-            "two tax rules for one region",
-            lambda: _rebuilt(econ, taxes=(TaxRule("DE", Fraction(19, 100)),) * 2),
-            "taxes",
-        ),
-        BrokenEconomy(
-            "a version without a time zone",
-            lambda: _rebuilt(econ, effective_from=v0.effective_from.replace(tzinfo=None)),
-            "effective_from",
-        ),
-        BrokenEconomy(
-            "a negative minimum buyer age",
-            lambda: _rebuilt(econ, min_buyer_age=-1),
-            "min_buyer_age",
-        ),
-        BrokenEconomy(
-            "a payout currency that does not exist",
-            lambda: _rebuilt(econ, payout_currencies=(usd, "ZZZ")),
-            "payout_currencies",
-        ),
-        BrokenEconomy(
-            "no payout currency",
-            lambda: _rebuilt(econ, payout_currencies=()),
-            "payout_currencies",
-        ),
-        BrokenEconomy(
-            "versions listed newest first",
-            lambda: attrs.evolve(
-                econ,
-                versions=(v0, attrs.evolve(v0, effective_from=v0.effective_from - timedelta(1))),
-                sources={},
-            ),
-            "effective_from",
-        ),
-        BrokenEconomy(
-            "one unit for coins and Diamonds",
-            lambda: attrs.evolve(econ, creator_unit=econ.coin_unit),
-            "creator_unit",
-        ),
-        BrokenEconomy(
-            "a currency as the coin unit",
-            lambda: attrs.evolve(econ, coin_unit=usd),
-            "coin_unit",
-        ),
-        BrokenEconomy(
-            "books kept in a virtual unit",
-            lambda: attrs.evolve(econ, books_currency="DIAMOND"),
-            "books_currency",
-        ),
-        BrokenEconomy(
-            "a source for a figure that does not exist",
-            lambda: attrs.evolve(
-                econ,
-                sources={
-                    f"versions[{len(econ.versions)}].gifts[0].coins": Source(
-                        "a blog", None, Confidence.THIRD_PARTY
-                    )
-                },
-            ),
-            "sources",
-        ),
-    ]
-    return draw(st.sampled_from(cases))
+    mistake, mentions, make = draw(st.sampled_from(MISTAKES))
+    return BrokenEconomy(mistake, lambda: make(econ), mentions)
 
 
 @overload

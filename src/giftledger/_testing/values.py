@@ -304,12 +304,12 @@ def split_specs(
     Example:
         >>> from hypothesis import given, settings
         >>> import giftledger as gl
-        >>> from giftledger.testing import split_specs
+        >>> from giftledger.testing import check_split, split_specs
         >>> @settings(max_examples=20)
         ... @given(split_specs())
         ... def test_parts_sum_to_the_whole(spec):
         ...     total, portions = spec
-        ...     assert sum(gl.split(total, portions)) == total
+        ...     check_split(total, gl.split(total, portions))
         >>> test_parts_sum_to_the_whole()
     """
     return _split_specs(max_total, remainder)
