@@ -4,7 +4,9 @@ property-testing code and rules built on giftledger.
 Install the ``testing`` extra (``pip install "giftledger[testing]"``): this module
 imports Hypothesis. Every strategy draws exact values only (never a float), and
 every drawn amount fits its unit's exponent, so what you get can go straight
-into the ledger. Options are keyword-only.
+into the ledger. Options are keyword-only. The fixtures of the pytest plugin
+(``gl_ledger``, ``gl_clock``, ``gl_store_ledger``, ``gl_economy`` …) need no
+Hypothesis; see :mod:`giftledger.pytest_plugin`.
 
 Values:
     - :func:`fiat_units`, :func:`virtual_units`, :func:`units`: units of account.
