@@ -109,6 +109,7 @@ from ._testing.machine import FAST_PHASES, ChainMachine
 from ._testing.rules import (
     ECONOMY_START,
     REGION_CURRENCIES,
+    ROUGH_USD_VALUES,
     BrokenEconomy,
     coin_ladders,
     economies,
@@ -149,6 +150,7 @@ __all__ = [
     "POSTGRES_ENV",
     "REFUSALS",
     "REGION_CURRENCIES",
+    "ROUGH_USD_VALUES",
     "VIRTUAL_UNITS",
     "AdvanceClock",
     "BrokenEconomy",

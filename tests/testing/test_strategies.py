@@ -129,3 +129,13 @@ def test_rate_tables_have_every_pair_and_no_round_trip_gains(table: gl.RateTable
             if a != b:
                 assert table.rate(a, b, at) * table.rate(b, a, at) == 1
                 assert isinstance(table.rate(a, b, at), Fraction)  # exact, never a float
+
+
+@given(glt.rate_tables(currencies=("USD", "GBP", "JPY", "KWD")))
+def test_drawn_rates_stay_near_real_ones(table: gl.RateTable) -> None:
+    # A pound is worth about 1.27 dollars, within 20% either way: a rate a thousand
+    # times off would make a UK coin ladder a money machine.
+    at = glt.ECONOMY_START
+    for code in ("GBP", "JPY", "KWD"):
+        rough = glt.ROUGH_USD_VALUES[code]
+        assert rough * Fraction(4, 5) <= table.rate(code, "USD", at) <= rough * Fraction(6, 5)

@@ -46,6 +46,7 @@ __all__ = [
     "ECONOMY_START",
     "MISTAKES",
     "REGION_CURRENCIES",
+    "ROUGH_USD_VALUES",
     "BrokenEconomy",
     "coin_ladders",
     "economies",
@@ -754,6 +755,30 @@ def _currencies_of(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
+#: Rough values of currencies in US dollars, the centre of the rates
+#: :func:`rate_tables` draws, so that a pack priced in pounds costs about what it
+#: does in dollars (a rate a thousand times off would make any rules a money machine).
+ROUGH_USD_VALUES: Mapping[str, Fraction] = {
+    code: Fraction(text)
+    for code, text in {
+        "USD": "1",
+        "EUR": "1.08",
+        "GBP": "1.27",
+        "JPY": "0.0067",
+        "KRW": "0.00073",
+        "CLP": "0.00105",
+        "BRL": "0.18",
+        "MXN": "0.055",
+        "CAD": "0.73",
+        "AUD": "0.66",
+        "INR": "0.012",
+        "KWD": "3.25",
+        "BHD": "2.65",
+        "TND": "0.32",
+    }.items()
+}
+
+
 @st.composite
 def rate_tables(
     draw: st.DrawFn,
@@ -761,11 +786,14 @@ def rate_tables(
     currencies: Sequence[str] = ("USD", "EUR", "GBP", "JPY"),
     books_currency: str = "USD",
     valid_from: datetime = datetime(2000, 1, 1, tzinfo=UTC),
+    spread: int = 20,
 ) -> RateTable:
     """A :class:`~giftledger.RateTable` with a rate for every pair of ``currencies``,
     open-ended from ``valid_from``, consistent with one another (each currency has
-    one value in the books' currency and every rate is the ratio of two values, so
-    no triangle of conversions makes money).
+    one value and every rate is the ratio of two values, so no triangle of
+    conversions makes money), each within ``spread`` percent of its rough real
+    value against the books' currency (:data:`ROUGH_USD_VALUES`; a currency not
+    listed there: 0.005 to 2 of the books' currency's unit).
 
     Example:
         >>> from hypothesis import given, settings
@@ -779,13 +807,16 @@ def rate_tables(
         ...         table.rate("EUR", "USD", at) * table.rate("USD", "GBP", at))
         >>> test_triangles_agree()
     """
-    books = books_currency
-    codes = _currencies_of((books, *currencies))
-    value: dict[str, Fraction] = {books: Fraction(1)}
+    codes = _currencies_of((books_currency, *currencies))
+    value: dict[str, Fraction] = {}
     for code in codes:
-        if code != books:
-            # One unit of ``code`` in the books' currency: 0.0050 to 2.0000, four decimals.
+        rough = ROUGH_USD_VALUES.get(code)
+        if code == books_currency:
+            value[code] = rough or Fraction(1)  # the anchor: other values move around it
+        elif rough is None:
             value[code] = Fraction(draw(st.integers(50, 20_000)), 10_000)
+        else:
+            value[code] = rough * Fraction(100 + draw(st.integers(-spread, spread)), 100)
     # Exact: each rate is the Fraction of two values, not a rounded decimal.
     return RateTable.of(
         *(
