@@ -2,8 +2,9 @@
 
 For random sequences of coin purchases (USD, GBP, EUR, JPY ladders per region and
 channel), coin gifts, gifts paid in money in any of four currencies, conversions to
-creators paid in four currencies, at random exchange rates, this holds per currency
-``X``, exactly, to the minor unit::
+creators paid in four currencies, at random exchange rates (the testing kit's
+``chain_scenarios`` and ``rate_tables``), this holds per currency ``X``, exactly, to
+the minor unit (the kit's ``check_every_cent``)::
 
     fiat viewers paid in X = store fees + taxes + platform + creators
                              + still deferred + what moved through trading:X
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import giftledger as gl
+import giftledger.testing as glt
 
 EXAMPLES = int(os.environ.get("GIFTLEDGER_HYPOTHESIS_EXAMPLES") or 60)
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -103,15 +105,6 @@ def _sale(price: int, region: str, channel: str) -> tuple[int, int, int]:
     return gross, tax, _round((gross - tax) * pct) + fixed
 
 
-rates_st = st.fixed_dictionaries(
-    {
-        "GBP": st.integers(11000, 15000).map(lambda n: Decimal(n) / 10000),
-        "EUR": st.integers(9000, 13000).map(lambda n: Decimal(n) / 10000),
-        "JPY": st.integers(5000, 10000).map(lambda n: Decimal(n) / 1000000),
-    }
-)
-
-
 def _minor(book: gl.Ledger, prefix: str, ccy: str) -> int:
     """Sum of the normal-side balances under ``prefix`` in ``ccy``, minor units."""
     return sum(
@@ -121,102 +114,80 @@ def _minor(book: gl.Ledger, prefix: str, ccy: str) -> int:
     )
 
 
+# The testing kit draws the sequences: purchases on the ladders of the viewer's
+# region, gifts of coins held, gifts paid in any of four currencies, conversions
+# for creators paid in four currencies, time passing.
+KINDS = (glt.BuyCoins, glt.SendGift, glt.SendPaidGift, glt.ConvertDiamonds, glt.AdvanceClock)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("share_after_fees", [True, False])
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=glt.FAST_PHASES,
 )
-@given(data=st.data(), rates=rates_st)
+@given(data=st.data())
 def test_every_cent_in_every_currency_is_accounted_for(
-    share_after_fees: bool, data: st.DataObject, rates: dict[str, Decimal]
+    share_after_fees: bool, data: st.DataObject
 ) -> None:
     econ = _economy(share_after_fees)
-    clock = gl.ManualClock(T0 + timedelta(hours=1))
-    book = gl.Ledger(clock=clock)
-    table = gl.RateTable.of(*((c, "USD", r, T0, None) for c, r in rates.items()))
-    app = gl.GiftEconomy(book, econ, rates=table)
-    viewers = {f"v-{r}": r for r in REGIONS}
-    for name, region in viewers.items():
-        app.open_viewer(name, region=region, age=30)
-    creators = {f"c-{c}": c for c in ("USD", "GBP", "EUR", "JPY")}
-    for name, ccy in creators.items():
-        app.open_creator(name, region="US", age=30, payout_currency=ccy)
+    rates = data.draw(glt.rate_tables(currencies=tuple(SCALE), valid_from=T0), label="rates")
+    scenario = data.draw(
+        glt.chain_scenarios(
+            econ,
+            rates=rates,
+            start=T0 + timedelta(hours=1),
+            viewers=5,
+            creators=4,
+            max_operations=25,
+            kinds=KINDS,
+        ),
+        label="scenario",
+    )
+    regions = {v.name: v.region or "*" for v in scenario.viewers}
     paid: dict[str, int] = defaultdict(int)
     taxes: dict[str, int] = defaultdict(int)
     fees: dict[str, int] = defaultdict(int)
     rules = econ.latest
+    with glt.run_chain(econ, scenario) as run:
+        book = run.book
+        for step in run.steps:
+            op, tx = step.operation, step.result
+            if not isinstance(tx, gl.Transaction):
+                continue
+            if isinstance(op, glt.BuyCoins):
+                pack = rules.pack(op.pack, op.channel, regions[op.viewer])
+                ccy = pack.price.currency.code
+                price, channel = int(pack.price.amount * SCALE[ccy]), op.channel
+            elif isinstance(op, glt.SendPaidGift):
+                ccy = op.amount.currency.code
+                price, channel = int(op.amount.amount * SCALE[ccy]), op.channel
+            else:
+                continue
+            gross, tax, fee = _sale(price, regions[op.viewer], channel)
+            rec = gl.record_of(tx)
+            assert isinstance(rec, gl.PurchaseRecord | gl.PaidGiftRecord)
+            assert (rec.currency, rec.gross, rec.tax, rec.fee) == (ccy, gross, tax, fee)
+            paid[ccy] += gross
+            taxes[ccy] += tax
+            fees[ccy] += fee
 
-    for _ in range(data.draw(st.integers(1, 25), label="steps")):
-        op = data.draw(st.sampled_from(["buy", "buy", "gift", "tip", "convert", "time"]))
-        v = data.draw(st.sampled_from(sorted(viewers)), label="viewer")
-        region = viewers[v]
-        c = data.draw(st.sampled_from(sorted(creators)), label="creator")
-        if op == "buy":
-            channel = data.draw(st.sampled_from(["ios", "web"]), label="channel")
-            pack = data.draw(st.sampled_from(rules.packs(channel, region)), label="pack")
-            ccy = pack.price.currency.code
-            tx = app.buy_coins(v, pack=pack.coins, channel=channel)
-            gross, tax, fee = _sale(int(pack.price.amount * SCALE[ccy]), region, channel)
-        elif op == "tip":
-            ccy = data.draw(st.sampled_from(["USD", "GBP", "EUR", "JPY"]), label="currency")
-            channel = "ios" if ccy != "USD" else data.draw(st.sampled_from(["ios", "web"]))
-            bounds = rules.gift("Tip").amount_range(ccy)
-            lo, hi = (int(m.amount * SCALE[ccy]) for m in (bounds.minimum, bounds.maximum))
-            price = data.draw(st.integers(lo, hi), label="amount")
-            tx = app.send_gift(v, c, "Tip", amount=Money(price, ccy) / SCALE[ccy], channel=channel)
-            gross, tax, fee = _sale(price, region, channel)
-        elif op == "gift":
-            held = int(book.balance(f"viewers:{v}:coins").amount)
-            coin_gifts = [g for g in rules.gifts if not g.priced_in_money and g.coins <= held]
-            if coin_gifts:
-                g = data.draw(st.sampled_from(coin_gifts), label="gift")
-                app.send_gift(v, c, g.name)
-            continue
-        elif op == "convert":
-            if book.balance(f"creators:{c}:diamonds").amount:
-                app.convert_diamonds(c)
-            continue
-        else:
-            clock.advance(timedelta(hours=data.draw(st.integers(1, 48), label="hours")))
-            continue
-        rec = gl.record_of(tx)
-        assert isinstance(rec, gl.PurchaseRecord | gl.PaidGiftRecord)
-        assert (rec.currency, rec.gross, rec.tax, rec.fee) == (ccy, gross, tax, fee)
-        paid[ccy] += gross
-        taxes[ccy] += tax
-        fees[ccy] += fee
-
-    assert book.trial_balance().is_balanced
-    for ccy in SCALE:
-        store_fees = _minor(book, "expenses:store-fees:", ccy)
-        tax = _minor(book, "liabilities:tax-payable:", ccy)
-        assert (store_fees, tax) == (fees[ccy], taxes[ccy]), ccy
-        # The stores hold what they did not keep.
-        assert _minor(book, "assets:stores:", ccy) + store_fees == paid[ccy], ccy
-        platform = (
-            _minor(book, "revenue:", ccy)
-            - store_fees
-            - _minor(book, "expenses:gift-shortfall", ccy)
-            - _minor(book, "expenses:creator-pay-adjustments", ccy)
-        )
-        creators_x = _minor(book, "liabilities:creators-payable:", ccy) + sum(
-            int(m.amount * SCALE[ccy])
-            for n, m in book.balances("creators:").items()
-            if n.endswith(":cash") and m.currency.code == ccy
-        )
-        deferred = _minor(book, "liabilities:deferred-revenue", ccy)
-        # trading:X is debit-normal: what was carried out of X is a credit balance.
-        fx = -_minor(book, "trading:", ccy)
-        assert paid[ccy] == tax + store_fees + platform + creators_x + deferred + fx, ccy
-    # A creator's explanation traces their gifts to what viewers paid, per currency.
-    for name in creators:
-        ex = app.explain(name)
-        assert ex.paid == ex.store_fees + ex.taxes + ex.platform + ex.earned
-        assert sum((p.paid_books for p in ex.paid_in), Money(0, "USD")) == ex.paid
-        for p in ex.paid_in:
-            ccy = p.paid.currency.code
-            slices = [s for g in ex.gifts for s in g.purchases if s.paid.currency.code == ccy]
-            assert sum((s.paid for s in slices), Money(0, ccy)) == p.paid
-            assert {(s.rate, s.bought_at.date()) for s in slices if s.rate} == set(p.rates)
+        for ccy in SCALE:
+            store_fees = _minor(book, "expenses:store-fees:", ccy)
+            tax = _minor(book, "liabilities:tax-payable:", ccy)
+            assert (store_fees, tax) == (fees[ccy], taxes[ccy]), ccy
+        # Per currency: paid = store fees + taxes + platform + creators + deferred +
+        # what moved through trading:X; the stores hold what they did not keep.
+        glt.check_every_cent(run.app, paid=paid)
+        glt.check_no_arbitrage(run.app)
+        # A creator's explanation traces their gifts to what viewers paid, per currency.
+        glt.check_explanations(run.app)
+        for creator in scenario.creators:
+            ex = run.app.explain(creator.name)
+            for p in ex.paid_in:
+                ccy = p.paid.currency.code
+                slices = [s for g in ex.gifts for s in g.purchases if s.paid.currency.code == ccy]
+                assert sum((s.paid for s in slices), Money(0, ccy)) == p.paid
+                assert {(s.rate, s.bought_at.date()) for s in slices if s.rate} == set(p.rates)

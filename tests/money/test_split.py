@@ -106,26 +106,7 @@ def test_percent_outside_0_to_100_or_float_is_refused(share: object) -> None:
     assert str(share) in str(info.value)
 
 
-@st.composite
-def specs(draw: st.DrawFn) -> tuple[int, list[gl.Portion]]:
-    total = draw(st.integers(0, 10**9))
-    portions: list[gl.Portion] = []
-    budget = total
-    for _ in range(draw(st.integers(0, 3))):
-        amount = draw(st.integers(0, budget))
-        budget -= amount
-        portions.append(gl.fixed(amount))
-    left = Fraction(1)
-    for _ in range(draw(st.integers(0, 3))):
-        share = left * Fraction(draw(st.integers(0, 100)), 100)
-        left -= share
-        cap = draw(st.none() | st.integers(0, total))
-        portions.append(gl.percent(share, cap=cap))
-    portions.append(gl.remaining())
-    return total, draw(st.permutations(portions))
-
-
-@given(specs())
+@given(glt.split_specs(remainder=True))
 def test_parts_sum_to_the_whole(spec: tuple[int, list[gl.Portion]]) -> None:
     total, portions = spec
     parts = gl.split(total, portions)
@@ -162,35 +143,11 @@ def test_a_negative_total_refuses_what_the_positive_one_refuses() -> None:
         gl.split(-100, [gl.fixed(40)])
 
 
-@st.composite
-def signed_specs(draw: st.DrawFn) -> tuple[int, list[gl.Portion], gl.Leftover]:
-    total = draw(st.integers(0, 10**9))
-    portions: list[gl.Portion] = []
-    budget = total
-    for _ in range(draw(st.integers(0, 3))):
-        amount = draw(st.integers(0, budget))
-        budget -= amount
-        portions.append(gl.fixed(amount))
-    with_rest = draw(st.booleans())
-    left = Fraction(1)
-    for _ in range(draw(st.integers(0 if with_rest else 1, 3))):
-        share = left * Fraction(draw(st.integers(0, 100)), 100)
-        left -= share
-        cap = draw(st.none() | st.integers(0, total)) if with_rest else None
-        portions.append(gl.percent(share, cap=cap))
-    if with_rest:
-        portions.append(gl.remaining())
-    elif left:
-        # Without remaining() the percentages must add up to 100%.
-        portions.append(gl.percent(left))
-    return total, draw(st.permutations(portions)), draw(glt.leftovers())
-
-
-@given(signed_specs())
+@given(glt.split_specs(), glt.leftovers())
 def test_split_of_minus_the_total_is_minus_the_split(
-    spec: tuple[int, list[gl.Portion], gl.Leftover],
+    spec: tuple[int, list[gl.Portion]], policy: gl.Leftover
 ) -> None:
-    total, portions, policy = spec
+    total, portions = spec
     positive = gl.split(total, portions, policy)
     negative = gl.split(-total, portions, policy)
     assert negative == tuple(-p for p in positive)
