@@ -245,3 +245,29 @@ def test_carries_owed_back_beyond_a_partial_conversion_are_carried_on() -> None:
     paid = book.balance("creators:bob:cash") + book.balance("liabilities:creators-payable:bob")
     assert abs(gl.to_minor(paid, "USD") - Fraction(2, 3)) < 1  # the split of the total, to a cent
     assert book.trial_balance().is_balanced
+
+
+def test_verify_accepts_the_negative_carry_of_a_paid_gift_rounded_up() -> None:
+    # Found by giftledger.testing's chain scenarios: verify() refused a paid gift the
+    # chain itself wrote ("its paid_gift record does not add up ... carry -1/2") when
+    # the rules round the creator's cash up.
+    tip = gl.Gift("Tip", amounts=(gl.AmountRange(Money("0.01", "USD"), Money("5.00", "USD")),))
+    rules = gl.RuleSet(
+        effective_from=T0,
+        coin_packs=(gl.CoinPack(100, Money("1.00", "USD"), "web"),),
+        store_fees=(gl.StoreFee("web", Fraction(0)),),
+        gifts=(tip,),
+        creator_pay=gl.CreatorPay(
+            gl.PayoutModel.SHARE_OF_PRICE, share=Fraction(1, 2), cash_rounding=gl.Rounding.UP
+        ),
+    )
+    econ = gl.Economy("tips", "", "USD", "COIN", "DIAMOND", (rules,))
+    book = gl.Ledger(clock=gl.ManualClock(T0))
+    app = gl.GiftEconomy(book, econ)
+    app.open_viewer("v", region="US")
+    app.open_creator("bob", region="US")
+    tx = app.send_gift("v", "bob", "Tip", amount=Money("0.03", "USD"), channel="web")
+    rec = gl.record_of(tx)
+    assert isinstance(rec, gl.PaidGiftRecord)
+    assert (rec.owed, rec.carry) == (2, Fraction(-1, 2))  # 1.5 cents rounded up
+    assert app.verify() == book.head[0]

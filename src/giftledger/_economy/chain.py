@@ -1225,7 +1225,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             return ChainBroken(f"entry {tx.id}: its paid_gift record {why}", tx.id)
 
         b, ccy = self.books, rec.currency
-        if not (0 <= rec.tax < rec.gross and 0 <= rec.fee < rec.gross and 0 <= rec.carry < 1):
+        # A carry is the exact share less what was owed: negative when cash_rounding
+        # rounds up, and less than a minor unit either way.
+        if not (0 <= rec.tax < rec.gross and 0 <= rec.fee < rec.gross and -1 < rec.carry < 1):
             raise broken(
                 f"does not add up: gross {rec.gross}, fee {rec.fee}, tax {rec.tax}, "
                 f"carry {rec.carry} (minor units of {ccy})"
