@@ -44,6 +44,7 @@ from .values import account_names
 
 __all__ = [
     "ECONOMY_START",
+    "MIN_PRICE",
     "MISTAKES",
     "REGION_CURRENCIES",
     "ROUGH_USD_VALUES",
@@ -101,8 +102,21 @@ def _fractions(low: int = 0, high: Fraction = Fraction(1)) -> st.SearchStrategy[
     )
 
 
-_any_fractions = _fractions()
+def _at_least(low: Fraction) -> st.SearchStrategy[Fraction]:
+    # From low to 1, exact.
+    return st.integers(1, 1000).flatmap(
+        lambda d: st.integers(-(-low.numerator * d // low.denominator), d).map(
+            lambda n: Fraction(n, d)
+        )
+    )
+
+
 _positive_fractions = _fractions(1)
+# VAT and sales tax up to 50%: a price must be worth something once its tax is out.
+_tax_rates = _fractions(0, Fraction(1, 2))
+# At least a twentieth of a Diamond per minor unit paid: a gift paid in money of the
+# cheapest amount (100 minor units) then reaches its creator, as the chain requires.
+_paid_units = _at_least(Fraction(1, 20))
 # A store keeps at most 90% of a price, so every price above ten times its fixed
 # part (plus a minor unit of rounding) leaves something for the platform.
 _store_rates = _fractions(0, Fraction(9, 10))
@@ -124,11 +138,18 @@ def _local(region: str, currencies: Sequence[str], books: str) -> str:
     return local if local in currencies else books
 
 
+#: The cheapest price the economy strategies draw, in minor units of its currency:
+#: with taxes up to 50% and a currency worth half a US cent a unit (the yen), a
+#: sale is still worth a minor unit of the books' currency, as the chain requires.
+MIN_PRICE = 100
+
+
 def _floor(fee: StoreFee) -> int:
-    """The cheapest price (minor units) a store with ``fee`` leaves something of:
-    it keeps at most 90% plus its fixed part, plus a minor unit of rounding."""
+    """The cheapest price (minor units) a store with ``fee`` leaves something of
+    (it keeps at most 90% plus its fixed part, plus a minor unit of rounding), and
+    at least :data:`MIN_PRICE`."""
     fixed = 0 if fee.fixed is None else to_minor(fee.fixed, fee.fixed.currency.code)
-    return 10 * (fixed + 1) + 1 if fee.rate or fixed else 1
+    return max(MIN_PRICE, 10 * (fixed + 1) + 1)
 
 
 @st.composite
@@ -178,8 +199,8 @@ def coin_ladders(
 ) -> st.SearchStrategy[tuple[CoinPack, ...]]:
     """Coin ladders: packs of 1 to 10^6 coins per channel and region, each priced in
     its region's currency (:data:`REGION_CURRENCIES`, when that currency is in
-    ``currencies``; else the books' currency), at least 0.11 in its currency, no
-    two packs of one size on one channel in one region.
+    ``currencies``; else the books' currency), at least :data:`MIN_PRICE` minor
+    units, no two packs of one size on one channel in one region.
 
     Example:
         >>> from hypothesis import given, settings
@@ -193,8 +214,6 @@ def coin_ladders(
     fees = [StoreFee(c, Fraction(0)) for c in channels]
     if not fees or not regions:
         raise InvalidArgument("coin_ladders needs at least one channel and one region")
-    # A store that keeps nothing could sell a 1-cent pack; keep the same floor anyway.
-    fees = [attrs.evolve(f, rate=Fraction(1, 100)) for f in fees]
     return _ladder(fees, tuple(regions), tuple(currencies), books_currency, min_size, max_size)
 
 
@@ -219,7 +238,7 @@ def _catalog(
         ranges = []
         for ccy in chosen:
             scale = get_unit(ccy).scale
-            low = draw(st.integers(max(1, floors.get(ccy, 11)), 500 * scale))
+            low = draw(st.integers(floors.get(ccy, MIN_PRICE), max(MIN_PRICE, 500 * scale)))
             high = draw(st.integers(low, max(low, 50_000 * scale)))
             ranges.append(AmountRange(_money(low, ccy), _money(high, ccy)))
         gifts.append(Gift(name, amounts=tuple(ranges)))
@@ -358,7 +377,9 @@ def rule_sets(
     if money_gifts is None:
         money_gifts = draw(st.booleans())
     # The cheapest gift paid in money must leave something after any store's cut.
-    floors = {ccy: max(_floor(f) for f in fees) if ccy == books else 11 for ccy in currencies}
+    floors = {
+        ccy: max(_floor(f) for f in fees) if ccy == books else MIN_PRICE for ccy in currencies
+    }
     gifts = draw(_catalog(currencies, True, money_gifts, 1, 5, floors))
     if not money_gifts and draw(st.booleans()):
         pay = CreatorPay(
@@ -372,14 +393,14 @@ def rule_sets(
     else:
         pay = CreatorPay(
             PayoutModel.SHARE_OF_PRICE,
-            creator_units_per_coin=draw(_positive_fractions),
+            creator_units_per_coin=draw(_paid_units if money_gifts else _positive_fractions),
             unit_rounding=draw(st.sampled_from(Rounding)),
             share=draw(_positive_fractions),
             share_after_fees=draw(st.booleans()),
             cash_rounding=draw(st.sampled_from(Rounding)),
         )
     taxes = tuple(
-        TaxRule(region, draw(_any_fractions), draw(st.booleans()), draw(st.sampled_from(Rounding)))
+        TaxRule(region, draw(_tax_rates), draw(st.booleans()), draw(st.sampled_from(Rounding)))
         for region in draw(st.lists(st.sampled_from(["*", *REGION_CURRENCIES]), unique=True))
     )
     names = draw(st.lists(_gift_names, max_size=2, unique=True))
