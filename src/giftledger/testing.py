@@ -68,32 +68,6 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
         'giftledger.testing needs Hypothesis; install it with: pip install "giftledger[testing]"',
         name="hypothesis",
     ) from None
-from ._testing.chain import (
-    OPERATIONS,
-    REFUSALS,
-    AdvanceClock,
-    BuyCoins,
-    ChainCheckFailed,
-    ChainOperation,
-    ChainRun,
-    ChainScenario,
-    Chargeback,
-    CompleteWithdrawal,
-    ConvertDiamonds,
-    Creator,
-    FailWithdrawal,
-    PayViews,
-    RefundPurchase,
-    RequestWithdrawal,
-    SendGift,
-    SendPaidGift,
-    Step,
-    UpdateCreator,
-    UpdateViewer,
-    Viewer,
-    chain_scenarios,
-    run_chain,
-)
 from ._testing.checks import (
     check_all,
     check_conservation,
@@ -106,6 +80,26 @@ from ._testing.checks import (
     check_split,
 )
 from ._testing.machine import FAST_PHASES, ChainMachine
+from ._testing.operations import (
+    OPERATIONS,
+    AdvanceClock,
+    BuyCoins,
+    ChainOperation,
+    ChainScenario,
+    Chargeback,
+    CompleteWithdrawal,
+    ConvertDiamonds,
+    Creator,
+    FailWithdrawal,
+    PayViews,
+    RefundPurchase,
+    RequestWithdrawal,
+    SendGift,
+    SendPaidGift,
+    UpdateCreator,
+    UpdateViewer,
+    Viewer,
+)
 from ._testing.rules import (
     ECONOMY_START,
     REGION_CURRENCIES,
@@ -117,6 +111,8 @@ from ._testing.rules import (
     rate_tables,
     rule_sets,
 )
+from ._testing.run import REFUSALS, ChainCheckFailed, ChainRun, Step, run_chain
+from ._testing.scenarios import chain_scenarios
 from ._testing.stores import POSTGRES_ENV, FreshLedgers, StoreSpec
 from ._testing.values import (
     FIAT_CODES,

@@ -69,7 +69,12 @@ def test_your_own_checks_run_after_every_step_and_fail_with_the_operations() -> 
         run_state_machine_as_test(
             machine,
             settings=settings(
-                QUICK, max_examples=100, database=None, derandomize=True, report_multiple_bugs=False
+                QUICK,
+                max_examples=100,
+                stateful_step_count=6,
+                database=None,
+                derandomize=True,
+                report_multiple_bugs=False,
             ),
         )
     failure = info.value

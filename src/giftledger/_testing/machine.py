@@ -18,8 +18,10 @@ from .._economy.chain import GiftEconomy
 from .._economy.fx import RateSource
 from .._economy.rules import Economy
 from .._errors import InvalidArgument
-from .chain import ChainOperation, ChainRun, _Model, _model, _parties, _rates_for
 from .checks import check_all
+from .operations import ChainOperation
+from .run import ChainRun
+from .scenarios import _Model, _model, _parties, _rates_for
 from .stores import StoreSpec
 
 __all__ = ["FAST_PHASES", "ChainMachine"]
