@@ -110,3 +110,8 @@ def test_creator_share_at_most_one_holds_for_every_preset_machine() -> None:
             gl.presets.load(p.name), checks=[lambda app: glt.check_creator_share(app, at_most=1)]
         )
         run_state_machine_as_test(machine, settings=settings(QUICK, max_examples=5))
+
+
+def test_the_machine_opens_one_to_six_of_each_party() -> None:
+    with pytest.raises(gl.InvalidArgument, match="1 to 6"):
+        glt.ChainMachine.for_economy(gl.presets.load("twitch-bits"), viewers=7)
