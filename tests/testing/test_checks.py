@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fractions import Fraction
 
+import attrs
 import pytest
 from moneyed import Money
 
@@ -58,6 +59,49 @@ def test_money_taken_from_a_store_breaks_every_cent_naming_the_currency(
     app.ledger.transfer("mine", "assets:stores:apple", "0.01")
     with pytest.raises(AssertionError, match=r"USD: viewers paid 0.99 USD but the stores hold"):
         check_every_cent(app)
+
+
+def test_a_store_fee_a_cent_off_the_rules_breaks_every_cent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A chain that charges the store's fee one cent too high keeps every identity (the
+    # cent moves from the platform to the store), so only the rules can catch it.
+    from giftledger._economy.chain import GiftEconomy, _Sale
+
+    real = GiftEconomy._sale
+
+    def off_by_a_cent(self: GiftEconomy, *args: object) -> _Sale:
+        sale = real(self, *args)  # type: ignore[arg-type]
+        return attrs.evolve(sale, fee=sale.fee + 1, fee_books=sale.fee_books + 1)
+
+    monkeypatch.setattr(GiftEconomy, "_sale", off_by_a_cent)
+    econ = gl.presets.load("tiktok-live")
+    app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)), econ)
+    app.open_viewer("ann", region="US", age=30)
+    app.buy_coins("ann", pack=70, channel="ios")
+    check_conservation(app)
+    check_parts_sum(app)
+    with pytest.raises(
+        AssertionError,
+        match=r"records a tax of 0.00 USD and a store fee of 0.31 USD, but the rules in "
+        r"force at .* make them 0.00 USD and 0.30 USD",
+    ):
+        check_every_cent(app)
+
+
+def test_a_change_of_rules_keeps_earlier_sales_under_their_own_rules() -> None:
+    econ = gl.presets.load("tiktok-live")
+    book = gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from))
+    first = gl.GiftEconomy(book, econ)
+    first.open_viewer("ann", region="US", age=30)
+    first.buy_coins("ann", pack=70, channel="ios")
+    fees = econ.latest.store_fees
+    cheaper = attrs.evolve(fees[0], rate=fees[0].rate / 2)
+    latest = attrs.evolve(econ.latest, store_fees=(cheaper, *fees[1:]))
+    changed = attrs.evolve(econ, name="cheaper", versions=(*econ.versions[:-1], latest))
+    second = gl.GiftEconomy(book, changed, rules_change=True)
+    second.buy_coins("ann", pack=70, channel=cheaper.channel)
+    check_every_cent(second)
 
 
 def test_every_cent_takes_what_your_own_model_says_was_paid(app: gl.GiftEconomy) -> None:

@@ -28,10 +28,17 @@ from typing import Literal
 
 from moneyed import Money
 
+from .._economy.base import economy_fingerprint
 from .._economy.chain import FX_ROUNDING, GiftEconomy
-from .._economy.records import PaidGiftRecord, PurchaseRecord, RefundRecord, record_of
-from .._economy.rules import fraction_text
-from .._errors import GiftLedgerError
+from .._economy.records import (
+    PaidGiftRecord,
+    PurchaseRecord,
+    RefundRecord,
+    RulesRecord,
+    record_of,
+)
+from .._economy.rules import Economy, fraction_text
+from .._errors import GiftLedgerError, UnknownRule
 from .._ledger.ledger import Ledger
 from .._ledger.model import EntryKind, Side, Transaction
 from .._money.amounts import from_minor, round_fraction, to_minor
@@ -286,6 +293,52 @@ def _sale_postings(tx: Transaction, rec: PurchaseRecord | PaidGiftRecord) -> Non
     )
 
 
+def _sale_follows_rules(
+    economy: Economy, tx: Transaction, rec: PurchaseRecord | PaidGiftRecord
+) -> None:
+    """A sale's tax and store fee are what the rules in force at the entry say."""
+    ccy, at = rec.currency, tx.effective_at
+    rules = economy.rules_at(at)
+    tax_rule = None
+    if rules.taxes:
+        try:
+            tax_rule = rules.tax(rec.region, at)
+        except UnknownRule:
+            tax_rule = None
+    tax = 0
+    if tax_rule is not None and tax_rule.rate:
+        rate = tax_rule.rate
+        if tax_rule.inclusive:
+            tax = round_fraction(rec.gross * rate / (1 + rate), tax_rule.rounding)
+        else:  # added on top: the price is what the viewer paid less the tax
+            tax = round_fraction((rec.gross - rec.tax) * rate, tax_rule.rounding)
+    fee_rule = rules.store_fee(rec.channel)
+    fee = round_fraction((rec.gross - tax) * fee_rule.rate, fee_rule.rounding)
+    if fee_rule.fixed is not None:
+        fee += to_minor(fee_rule.fixed, ccy)
+    assert (rec.tax, rec.fee) == (tax, fee), (
+        f"entry {tx.id} ({tx.memo!r}): {_show(rec.gross, ccy)} paid on {rec.channel!r} in "
+        f"region {rec.region!r} records a tax of {_show(rec.tax, ccy)} and a store fee of "
+        f"{_show(rec.fee, ccy)}, but the rules in force at {at.isoformat()} make them "
+        f"{_show(tax, ccy)} and {_show(fee, ccy)}"
+    )
+
+
+def _sales_follow_rules(app: GiftEconomy) -> None:
+    """Every sale's tax and fee against the rules the chain ran under when it was made
+    (the journal's rules records say which; a change of rules starts a new one)."""
+    own_digest = economy_fingerprint(app.economy)[1]
+    economy: Economy = app.economy
+    for tx in app.ledger.transactions():
+        if tx.kind is EntryKind.REVERSAL:
+            continue
+        rec = record_of(tx)
+        if isinstance(rec, RulesRecord):
+            economy = app.economy if rec.fingerprint == own_digest else Economy.from_toml(rec.toml)
+        elif isinstance(rec, PurchaseRecord | PaidGiftRecord):
+            _sale_follows_rules(economy, tx, rec)
+
+
 def check_every_cent(app: GiftEconomy, *, paid: Mapping[str, int] | None = None) -> None:
     """Every cent viewers paid is accounted for, in each currency ``X`` separately::
 
@@ -298,8 +351,10 @@ def check_every_cent(app: GiftEconomy, *, paid: Mapping[str, int] | None = None)
     in flight and have been paid out, and "carried by FX" is what moved through
     the trading account of ``X`` into other currencies. Accounts that are not
     the chain's are named as "other". Also: the stores hold exactly what they did
-    not keep (``assets:stores + store fees = paid``), and each sale's record
-    agrees with its postings.
+    not keep (``assets:stores + store fees = paid``), each sale's record
+    agrees with its postings, and each sale's tax and store fee are what the rules
+    in force when it was made say (a fee a cent off moves that cent from the
+    platform to the store, which the identity alone cannot see).
 
     With a balanced trial balance the identity holds exactly when the stores
     hold what they did not keep; it is stated term by term so that a failure
@@ -318,6 +373,7 @@ def check_every_cent(app: GiftEconomy, *, paid: Mapping[str, int] | None = None)
     recorded, sales = _paid_from_records(book)
     for tx, rec in sales:
         _sale_postings(tx, rec)  # type: ignore[arg-type]
+    _sales_follow_rules(app)
     paid_in = dict(recorded if paid is None else paid)
     terms: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     credit_normal = {a.name for a in book.accounts() if a.normal is Side.CREDIT}
