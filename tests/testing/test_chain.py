@@ -172,3 +172,24 @@ def test_scenarios_can_be_limited_to_some_kinds(kind: type[glt.ChainOperation]) 
         assert {type(op) for op in scenario.operations} == {kind}
 
     check()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"min_operations": 5, "max_operations": 2},
+        {"min_operations": -1},
+        {"max_operations": 2.5},
+        {"kinds": []},
+        {"kinds": [int]},
+    ],
+)
+def test_scenario_options_that_cannot_be_met_are_refused(options: dict[str, object]) -> None:
+    econ = gl.presets.load("twitch-bits")
+    with pytest.raises(gl.InvalidArgument, match=r"min_operations|kinds"):
+        glt.chain_scenarios(econ, **options)  # type: ignore[arg-type]
+
+
+def test_a_machine_needs_an_economy() -> None:
+    with pytest.raises(gl.InvalidArgument, match=r"must be a giftledger.Economy"):
+        glt.ChainMachine.for_economy("tiktok-live")  # type: ignore[arg-type]

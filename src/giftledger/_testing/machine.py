@@ -117,6 +117,8 @@ class ChainMachine(RuleBasedStateMachine):
             settings: the TestCase's Hypothesis settings (default: 50 runs of up
                 to 20 steps, no deadline, no explain phase: see :data:`FAST_PHASES`).
         """
+        if not isinstance(economy, Economy):
+            raise InvalidArgument(f"economy {economy!r} must be a giftledger.Economy")
         if not (1 <= viewers <= 6 and 1 <= creators <= 6):
             raise InvalidArgument(f"viewers {viewers} and creators {creators} must each be 1 to 6")
         name = re.sub(r"\W+", "_", economy.name).strip("_") or "economy"

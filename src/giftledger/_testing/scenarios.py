@@ -338,7 +338,16 @@ class _Model:
 
 
 def _kinds(kinds: Collection[type[ChainOperation]] | None) -> frozenset[str]:
-    return frozenset(k.kind for k in (OPERATIONS if kinds is None else kinds))
+    if kinds is None:
+        return frozenset(k.kind for k in OPERATIONS)
+    chosen = list(kinds)
+    wrong = [k for k in chosen if k not in OPERATIONS]
+    if wrong or not chosen:
+        raise InvalidArgument(
+            f"kinds {chosen!r} must name at least one of the operation classes "
+            f"{', '.join(k.__name__ for k in OPERATIONS)}"
+        )
+    return frozenset(k.kind for k in chosen)
 
 
 @st.composite
@@ -490,6 +499,15 @@ def chain_scenarios(
     if not (1 <= viewers <= len(_VIEWER_NAMES) and 1 <= creators <= len(_CREATOR_NAMES)):
         raise InvalidArgument(
             f"viewers {viewers} and creators {creators} must each be 1 to {len(_VIEWER_NAMES)}"
+        )
+    counts = (min_operations, max_operations)
+    if (
+        any(isinstance(n, bool) or not isinstance(n, int) for n in counts)
+        or not 0 <= min_operations <= max_operations
+    ):
+        raise InvalidArgument(
+            f"min_operations {min_operations!r} and max_operations {max_operations!r} must "
+            f"be integers with 0 <= min_operations <= max_operations"
         )
     return _scenarios(
         economy,
