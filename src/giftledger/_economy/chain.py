@@ -96,7 +96,7 @@ from .records import (
     record_of,
 )
 from .refunds import Refunds
-from .rules import PayoutModel, RuleSet, fraction_text
+from .rules import CreatorPay, PayoutModel, RuleSet, fraction_text
 from .withdraw import Withdrawal, Withdrawals
 
 if TYPE_CHECKING:
@@ -122,6 +122,16 @@ class _Sale:
     fee_books: int
     tax_books: int
     rates: tuple[Rate, ...]
+
+
+def _share_owed(pay: CreatorPay, released: int, fee: int, tax: int) -> tuple[int, Fraction]:
+    """``SHARE_OF_PRICE``: the creator's share of what a gift released (less the store
+    fee in it when ``share_after_fees``, plus the tax when not), rounded by
+    ``cash_rounding``, and the exact remainder carried to the next conversion."""
+    base = released - fee if pay.share_after_fees else released + tax
+    exact = max(0, base) * pay.share
+    owed = round_fraction(exact, pay.cash_rounding)
+    return owed, exact - owed
 
 
 class GiftEconomy(Parties, Withdrawals, Refunds):
@@ -484,7 +494,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         diamonds_acct = f"creators:{creator}:diamonds"
         payable = f"liabilities:creators-payable:{creator}"
         request = ("send_gift", viewer, creator, gift, quantity)
-        b, coin, unit = self.books, self.coin, self.unit
+        b, coin = self.books, self.coin
         lock = (
             wallet,
             diamonds_acct,
@@ -545,11 +555,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                     round_fraction(before * per_minor, pay.cash_rounding)
                 )
             else:
-                base = released - fee_b if pay.share_after_fees else released + tax_b
-                exact = max(0, base) * pay.share
-                owed = round_fraction(exact, pay.cash_rounding)
-                carry = exact - owed
-            cut = released - owed
+                owed, carry = _share_owed(pay, released, fee_b, tax_b)
             postings = [
                 Posting(wallet, _D, coins, coin),
                 Posting("platform:coin-supply", _C, coins, coin),
@@ -558,15 +564,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             # opened with the rules record (see ChainBase._record_rules): no opens.
             if released:
                 postings.append(Posting("liabilities:deferred-revenue", _D, released, b))
-            if owed:
-                postings.append(Posting(payable, _C, owed, b))
-            if cut > 0:
-                postings.append(Posting("revenue:gifts", _C, cut, b))
-            elif cut < 0:
-                postings.append(Posting("expenses:gift-shortfall", _D, -cut, b))
-            if units:
-                postings.append(Posting("platform:diamond-supply", _D, units, unit))
-                postings.append(Posting(diamonds_acct, _C, units, unit))
+            postings += self._creator_side(creator, released, owed, units)
             rec = GiftRecord(
                 viewer, creator, g.name, quantity, coins, units, released, owed, slices, carry
             )
@@ -646,7 +644,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             channel,
             region,
         )
-        b, unit = self.books, self.unit
+        b = self.books
         lock = [
             diamonds_acct,
             payable,
@@ -677,10 +675,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             self._check_buyer(rules, viewer, profile.age)
             sale = self._sale(rules, channel, where, ccy, price, now)
             pay = rules.creator_pay
-            base = sale.net - sale.fee_books if pay.share_after_fees else sale.net + sale.tax_books
-            exact = max(0, base) * pay.share
-            owed = round_fraction(exact, pay.cash_rounding)
-            carry = exact - owed
+            owed, carry = _share_owed(pay, sale.net, sale.fee_books, sale.tax_books)
             units = round_fraction(
                 (sale.net + sale.tax_books) * pay.creator_units_per_coin, pay.unit_rounding
             )
@@ -696,16 +691,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 )
             opens: list[Account] = []
             postings = self._sale_postings(sale, opens)
-            if owed:
-                postings.append(Posting(payable, _C, owed, b))
-            cut = sale.net - owed
-            if cut > 0:
-                postings.append(Posting("revenue:gifts", _C, cut, b))
-            elif cut < 0:
-                postings.append(Posting("expenses:gift-shortfall", _D, -cut, b))
-            if units:
-                postings.append(Posting("platform:diamond-supply", _D, units, unit))
-                postings.append(Posting(diamonds_acct, _C, units, unit))
+            postings += self._creator_side(creator, sale.net, owed, units)
             rec = PaidGiftRecord(
                 viewer,
                 creator,
@@ -757,6 +743,22 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if ccy != self.books:
             names += [f"trading:{ccy}", f"trading:{self.books}"]
         return names
+
+    def _creator_side(self, creator: str, released: int, owed: int, units: int) -> list[Posting]:
+        """A gift's creator side: ``owed`` to the creator's payable, the rest of what
+        it ``released`` to the platform (or a shortfall), and the creator's units."""
+        b, cut = self.books, released - owed
+        postings = []
+        if owed:
+            postings.append(Posting(f"liabilities:creators-payable:{creator}", _C, owed, b))
+        if cut > 0:
+            postings.append(Posting("revenue:gifts", _C, cut, b))
+        elif cut < 0:
+            postings.append(Posting("expenses:gift-shortfall", _D, -cut, b))
+        if units:
+            postings.append(Posting("platform:diamond-supply", _D, units, self.unit))
+            postings.append(Posting(f"creators:{creator}:diamonds", _C, units, self.unit))
+        return postings
 
     def reverse_gift(
         self, gift: Transaction | int, *, key: str | None = None, dry_run: bool = False
