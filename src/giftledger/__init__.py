@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from . import presets
-from ._economy.chain import GiftEconomy, Withdrawal
+from ._economy.chain import GiftEconomy, Withdrawal, WithdrawalCheck
 from ._economy.fx import DatedRate, RateSource, RateTable, convert_at
 from ._economy.loading import load_economy
 from ._economy.lots import CoinLot, LotSlice
@@ -94,6 +94,7 @@ from ._errors import (
     UnitConflict,
     UnknownAccount,
     UnknownHold,
+    UnknownParty,
     UnknownRule,
     UnknownTransaction,
     UnknownUnit,
@@ -256,6 +257,7 @@ __all__ = [
     "UnitKind",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownParty",
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
@@ -264,6 +266,7 @@ __all__ = [
     "ViewPayRange",
     "ViewPayRecord",
     "Withdrawal",
+    "WithdrawalCheck",
     "WithdrawalFailRecord",
     "WithdrawalPolicy",
     "WithdrawalPostRecord",

@@ -16,6 +16,7 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     │   └── UnbalancedTransaction              debits differ from credits in some unit
     ├── AccountExists (ValueError)             opening a name that is already open
     ├── UnknownAccount (LookupError)           naming an account that was never opened
+    │   └── UnknownParty                       a viewer or creator the chain never opened
     ├── AccountClosed (ValueError)             posting to a closed account
     ├── InsufficientFunds (ValueError)         a posting that breaks a balance rule
     │   └── BelowWithdrawalThreshold           a withdrawal under the minimum
@@ -73,6 +74,7 @@ __all__ = [
     "UnitConflict",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownParty",
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
@@ -143,6 +145,26 @@ class AccountExists(GiftLedgerError, ValueError):
 
 class UnknownAccount(GiftLedgerError, LookupError):
     """An account name that was never opened."""
+
+
+class UnknownParty(UnknownAccount):
+    """A viewer or creator the chain never opened.
+
+    Attributes:
+        role: ``"viewer"`` or ``"creator"`` (None when the error was replayed for an
+            idempotency key, which keeps only its message).
+        name: the party's name, or None likewise.
+
+    Example:
+        >>> err = UnknownParty("unknown creator 'zoe'", role="creator", name="zoe")
+        >>> isinstance(err, UnknownAccount), err.role, err.name
+        (True, 'creator', 'zoe')
+    """
+
+    def __init__(self, message: str, *, role: str | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.role = role
+        self.name = name
 
 
 class AccountClosed(GiftLedgerError, ValueError):

@@ -97,13 +97,13 @@ from .records import (
 )
 from .refunds import Refunds
 from .rules import CreatorPay, PayoutModel, RuleSet, fraction_text
-from .withdraw import Withdrawal, Withdrawals
+from .withdraw import Withdrawal, WithdrawalCheck, Withdrawals
 
 if TYPE_CHECKING:
     from .._reports.explain import Explanation, Statement
 
 
-__all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal"]
+__all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal", "WithdrawalCheck"]
 
 
 @attrs.frozen(slots=True)
