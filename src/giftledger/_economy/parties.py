@@ -333,10 +333,11 @@ class Parties(ChainBase):
             >>> _ = app.open_creator("bob", region="US")
             >>> app.cash("bob")
             Money('0.00', 'USD')
-            >>> app.cash("zoe")
-            Traceback (most recent call last):
-            ...
-            giftledger._errors.UnknownParty: unknown creator 'zoe'; open it with open_creator('zoe', ...) first
+            >>> try:
+            ...     app.cash("zoe")
+            ... except gl.UnknownParty as exc:
+            ...     print(exc.role, exc.name, isinstance(exc, gl.UnknownAccount))
+            creator zoe True
         """
         return self._party_balance("creator", creator, f"creators:{creator}:cash", at)
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .._errors import ChainBroken
 from .hashing import GENESIS_HASH, entry_hash
 from .model import EntryKind, Side, Transaction
@@ -20,7 +22,7 @@ _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 class VerifyMixin(WriteCore):
     """The :meth:`verify` method of :class:`~giftledger.Ledger`."""
 
-    def verify(self) -> int:
+    def verify(self, *, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-check the hash chain and every invariant; return the number of entries.
 
         Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
@@ -31,14 +33,20 @@ class VerifyMixin(WriteCore):
         totals, pending totals and per-unit trial balance equal what the
         journal adds up to.
 
+        Args:
+            progress: called as ``progress(done, total)`` every 1,024 entries and
+                once at the end (a progress bar); ``total`` is the head's id when
+                the check started.
+
         Raises:
             ChainBroken: names the first entry (or account) that does not hold.
         """
         with self.store.read() as r:
-            return _verify(r)
+            return _verify(r, progress)
 
 
-def _verify(r: StoreReader) -> int:
+def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) -> int:
+    total = r.head()[0] if progress is not None else 0
     prev = GENESIS_HASH
     count = 0
     nets: dict[str, int] = {}
@@ -51,6 +59,8 @@ def _verify(r: StoreReader) -> int:
     accounts = {st.account.name: st for st in r.account_states("")}
     for tx in r.transactions():
         count += 1
+        if progress is not None and not count & 1023:
+            progress(count, total)
         where = f"transaction {tx.id}"
         if tx.id != count:
             # Name the entry by its place in the journal: its stored id is what changed.
@@ -150,4 +160,6 @@ def _verify(r: StoreReader) -> int:
     check_derived = getattr(r, "check_derived", None)
     if check_derived is not None:
         check_derived()
+    if progress is not None:
+        progress(count, total)
     return count
