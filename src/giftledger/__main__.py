@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from giftledger.cli import main
+from giftledger.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

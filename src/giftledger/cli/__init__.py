@@ -2,7 +2,7 @@
 
 Built on click and rich, which come with the ``cli`` extra
 (``pip install "giftledger[cli]"``, from a checkout ``pip install ".[cli]"``);
-without them, :func:`main` says exactly that in one line and exits with 1.
+without them, :func:`entry` says exactly that in one line and exits with 1.
 The core library never imports this package.
 
 Commands (``giftledger COMMAND --help`` for each)::
@@ -41,7 +41,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-__all__ = ["INSTALL_HINT", "demo_main", "main"]
+__all__ = ["INSTALL_HINT", "demo_entry", "entry"]
 
 #: What the console script prints when click or rich is missing.
 INSTALL_HINT = (
@@ -50,7 +50,8 @@ INSTALL_HINT = (
 )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+# ``entry``, not ``main``: ``giftledger.cli.main`` is the module holding the root group.
+def entry(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
         from .main import run
@@ -62,6 +63,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(list(sys.argv[1:] if argv is None else argv))
 
 
-def demo_main(argv: Sequence[str] | None = None) -> int:
+def demo_entry(argv: Sequence[str] | None = None) -> int:
     """``giftledger-demo [PATH]``: the same as ``giftledger demo [PATH]``."""
-    return main(["demo", *(sys.argv[1:] if argv is None else argv)])
+    return entry(["demo", *(sys.argv[1:] if argv is None else argv)])

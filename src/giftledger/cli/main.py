@@ -65,7 +65,7 @@ class _Root(click.Group):
         return result if isinstance(result, int) else 0
 
 
-@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("giftledger", cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(gl.__version__, prog_name="giftledger")
 def cli() -> None:
     """giftledger: the books of a creator gift economy, kept exactly.
