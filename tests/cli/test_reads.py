@@ -173,7 +173,8 @@ def test_parties_json_uses_the_party_reads(workdir: Path, invoke: Invoke) -> Non
             v.name: str(app.coins(v.name).amount) for v in app.viewers()
         }
     only = json.loads(invoke("parties", "--role", "viewer", "--json").stdout)
-    assert only["creators"] == [] and len(only["viewers"]) == 2
+    assert only["creators"] == []
+    assert len(only["viewers"]) == 2
 
 
 def test_balances_json_and_prefix(workdir: Path, invoke: Invoke) -> None:
@@ -189,14 +190,16 @@ def test_balances_json_and_prefix(workdir: Path, invoke: Invoke) -> None:
 
 def test_history_pages(workdir: Path, invoke: Invoke) -> None:
     first = json.loads(invoke("history", "creators:bob:diamonds", "--limit", "2", "--json").stdout)
-    assert len(first["entries"]) == 2 and first["next_cursor"] is not None
+    assert len(first["entries"]) == 2
+    assert first["next_cursor"] is not None
     rest = json.loads(
         invoke(
             "history", "creators:bob:diamonds", "--json", "--after", str(first["next_cursor"])
         ).stdout
     )
     ids = [e["transaction"] for e in first["entries"] + rest["entries"]]
-    assert ids == sorted(set(ids)) and len(ids) == 5  # four gifts and the conversion
+    assert ids == sorted(set(ids))
+    assert len(ids) == 5
     assert rest["entries"][-1]["balance_after"] == {"amount": "0", "currency": "DIAMOND"}
 
 
@@ -205,7 +208,8 @@ def test_verify_counts_the_entries_and_finds_a_forged_one(workdir: Path, invoke:
 
     data = json.loads(invoke("verify", "--json").stdout)
     with gl.Ledger.open(f"sqlite:///{workdir / 'giftledger-demo.db'}") as book:
-        assert data["entries"] == book.verify() and data["head"] == book.head[1]
+        assert data["entries"] == book.verify()
+        assert data["head"] == book.head[1]
     assert data["chain"] is True
     db = sqlite3.connect(workdir / "giftledger-demo.db")
     db.execute("DROP TRIGGER transactions_no_update")
@@ -247,3 +251,20 @@ def test_ledger_from_the_environment(workdir: Path, invoke: Invoke, monkeypatch)
     (workdir / "giftledger-demo.db").rename(workdir / "elsewhere.db")
     monkeypatch.setenv("GIFTLEDGER_LEDGER", "elsewhere.db")
     assert invoke("verify").exit_code == 0
+
+
+def test_the_readmes_commands_run(workdir: Path, invoke: Invoke) -> None:
+    import re
+    import shlex
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The command line", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = [line.split("#", 1)[0].strip() for line in block.group(1).splitlines()]
+    commands = [shlex.split(line)[1:] for line in lines if line.startswith("giftledger ")]
+    assert len(commands) >= 8
+    for args in commands:
+        result = invoke(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert result.stdout.strip()
