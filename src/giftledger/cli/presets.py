@@ -69,7 +69,8 @@ def _value(value: object) -> Any:
 
 def _shown(value: object) -> str:
     if isinstance(value, Money):
-        return gl.format_money(value)
+        # a rate per unit may be finer than the currency (0.025 USD a Diamond): not rounded
+        return f"{value.amount} {value.currency.code}"
     return str(_value(value))
 
 
