@@ -137,7 +137,7 @@ class MoneyFlow:
                 raise InvalidArgument(f"link {link.source!r} -> {link.target!r} names no node")
             if link.amount.currency.code != self.currency or link.amount.amount <= 0:
                 raise InvalidArgument(
-                    f"link {link.source!r} -> {link.target!r} moves {link.amount}; a link "
+                    f"link {link.source!r} -> {link.target!r} moves {_text(link.amount)}; a link "
                     f"moves more than zero {self.currency}"
                 )
         for node in self.nodes:
@@ -147,7 +147,8 @@ class MoneyFlow:
             for side, total in (("in", into), ("out", out)):
                 if total is not None and total != node.amount:
                     raise InvalidArgument(
-                        f"node {node.key!r} holds {node.amount} but {total} flows {side}"
+                        f"node {node.key!r} holds {_text(node.amount)} but {_text(total)} "
+                        f"flows {side}"
                     )
 
     def node(self, key: str) -> FlowNode:
@@ -180,6 +181,10 @@ class MoneyFlow:
     def ends(self) -> tuple[FlowNode, ...]:
         """The nodes money ends in (cuts, and what is the creator's), in chain order."""
         return tuple(n for n in self.nodes if self.outflow(n.key) is None and n.amount.amount)
+
+
+def _text(money: Money) -> str:
+    return f"{money.amount} {money.currency.code}"
 
 
 def _total(amounts: Iterable[Money]) -> Money | None:
@@ -334,8 +339,8 @@ def _gift_flow(g: GiftTrace, creator: str | None) -> MoneyFlow:
                 label = f"{s.viewer}'s purchase #{s.purchase} ({s.channel})"
                 b.node(key, label, FlowKind.SOURCE, 0, by_lot[s.purchase])
                 b.link(key, "viewers", by_lot[s.purchase])
-    parts = (g.paid, g.store_fee, g.tax, g.platform, g.creator)
-    _gift_side(b, *(_minor(m) for m in parts), at=at)
+    fee, tax, platform, share = (_minor(m) for m in (g.store_fee, g.tax, g.platform, g.creator))
+    _gift_side(b, _minor(g.paid), fee, tax, platform, share, at=at)
     if at:
         gift = b.nodes["viewers"]
         b.nodes["viewers"] = attrs.evolve(gift, label=f"{g.quantity} x {g.gift}")
@@ -379,7 +384,7 @@ def _books_value(ex: Explanation, views: int) -> int:
         if (rate.base, rate.quote) == (payout, books):
             return round_fraction(views * scale * rate.value, Rounding.HALF_EVEN)
     raise RateUnavailable(
-        f"creator {ex.creator!r} was paid {ex.views} for views and no conversion or stored "
+        f"creator {ex.creator!r} was paid {_text(ex.views)} for views and no conversion or stored "
         f"rate values {payout} in {books}"
     )
 
