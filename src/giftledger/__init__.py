@@ -151,6 +151,7 @@ from ._reports.explain import (
     Statement,
     StatementLine,
 )
+from ._reports.flow import FlowKind, FlowLink, FlowNode, MoneyFlow, money_flow
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -186,6 +187,9 @@ __all__ = [
     "Explanation",
     "Figure",
     "FloatNotAllowed",
+    "FlowKind",
+    "FlowLink",
+    "FlowNode",
     "Gift",
     "GiftEconomy",
     "GiftLedgerError",
@@ -208,6 +212,7 @@ __all__ = [
     "LotSlice",
     "ManualClock",
     "MemoryStore",
+    "MoneyFlow",
     "NotEligible",
     "NotReversible",
     "Page",
@@ -287,6 +292,7 @@ __all__ = [
     "from_minor",
     "get_unit",
     "load_economy",
+    "money_flow",
     "parse_money",
     "percent",
     "presets",

@@ -35,8 +35,22 @@ def _title(text: str) -> None:
     print(f"\n== {text} ==")
 
 
-def run(path: Path) -> None:
-    """Walk the chain on a SQLite ledger at ``path`` and print each step."""
+def write_chart(app: gl.GiftEconomy, creator: str, path: Path) -> Path | None:
+    """Draw where ``creator``'s money went to ``path`` (SVG or PNG) and return it;
+    None (saying what to install) when matplotlib, the ``charts`` extra, is missing."""
+    try:
+        from .charts import render_flow
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        print(f"  no chart: {exc}")
+        return None
+    return render_flow(gl.money_flow(app.explain(creator)), path)
+
+
+def run(path: Path, *, chart: bool = True) -> None:
+    """Walk the chain on a SQLite ledger at ``path`` and print each step; with
+    ``chart``, draw where bob's money went next to it (``<path>.svg``)."""
     econ = gl.presets.load("tiktok-live")
     url = f"sqlite:///{path}"
     clock = gl.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -111,6 +125,10 @@ def run(path: Path) -> None:
 
         _title("Where every cent came from")
         print(app.explain("bob"))
+        if chart:
+            drawn = write_chart(app, "bob", path.with_suffix(".svg"))
+            if drawn is not None:
+                print(f"  chart of where bob's money went: {drawn}")
 
         _title("bob's statement (de_DE)")
         print(app.statement("bob", locale="de_DE").render())
@@ -144,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nthe ledger is kept in {target}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        run(Path(tmp) / "giftledger-demo.db")
+        run(Path(tmp) / "giftledger-demo.db", chart=False)
     return 0
 
 
