@@ -267,7 +267,7 @@ def _balances(
     names: dict[str, str],
     nets: dict[str, int],
 ) -> None:
-    """A ``balance`` assertion per account. beancount counts an account's
+    """A ``balance`` assertion per account, exact to the minor unit. beancount counts an account's
     sub-accounts in its assertion, so each one sums the nets of every account
     whose beancount name is it or below it, in its commodity."""
     totals: dict[tuple[str, str], int] = {}
@@ -279,7 +279,9 @@ def _balances(
     f.write("\n")
     for name, account in accounts.items():
         unit = get_unit(account.unit)
-        amount = decimal_text(totals[names[name], account.unit], unit.exponent)
+        # One digit more than the unit has: beancount tolerates a difference of up to
+        # one unit of the assertion's last digit, and no less than one minor unit may hide.
+        amount = decimal_text(totals[names[name], account.unit] * 10, unit.exponent + 1)
         f.write(
             f"{when.isoformat()} balance {names[name]}  {amount} "
             f"{beancount_commodity(account.unit)}\n"

@@ -6,10 +6,11 @@ One JSON object per line, each with a ``type``, in this order (the schema is
 1. ``header``: format name, version, entry count and head hash;
 2. ``unit`` lines: every unit an account holds (code, exponent, kind, names);
 3. ``account`` lines: every account, by name;
-4. ``entry`` lines in id order, each with its postings inline; an entry made
-   under an idempotency key is followed by that key's ``idempotency`` line;
-5. ``hold`` lines: every hold as it stands;
-6. ``end``: the entry count, head hash and line count again, so an export cut
+4. ``entry`` lines in id order, each with its postings inline;
+5. ``idempotency`` lines: every remembered key, by key (an entry's own key, the
+   chain's aliases of its entries, and remembered failures);
+6. ``hold`` lines: every hold as it stands;
+7. ``end``: the entry count, head hash and line count again, so an export cut
    short is told from a whole one.
 """
 
@@ -74,8 +75,8 @@ def export_jsonl(
     """Write the whole books to ``out`` as JSON Lines; return the number of entries.
 
     The export is everything a restore needs to reproduce the books exactly
-    (units, accounts, every entry with its hash and chain link, idempotency
-    records of the entries' keys, holds), read from one snapshot of the store
+    (units, accounts, every entry with its hash and chain link, every
+    idempotency record, holds), read from one snapshot of the store
     and streamed entry by entry. The file appears at ``out`` only when it is
     complete (written beside it, then renamed); a failure leaves ``out`` as it
     was. The columns are documented in ``docs/exports.md``.
@@ -134,13 +135,11 @@ def export_jsonl(
         for done, tx in enumerate(r.transactions(1, head_id + 1), 1):
             f.write(_dumps(entry_json(tx)) + "\n")
             lines += 1
-            if tx.key is not None:
-                record = r.idempotency(tx.key)
-                if record is not None and record.transaction_id == tx.id:
-                    f.write(_dumps(idempotency_json(record)) + "\n")
-                    lines += 1
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress(done, head_id)
+        for record in r.idempotency_records():
+            f.write(_dumps(idempotency_json(record)) + "\n")
+            lines += 1
         for hold in r.holds(None, pending_only=False):
             f.write(_dumps(hold_json(hold)) + "\n")
             lines += 1
@@ -154,7 +153,7 @@ def export_jsonl(
 
 # -- import --------------------------------------------------------------------------------
 
-_ORDER = {"unit": 1, "account": 2, "entry": 3, "idempotency": 3, "hold": 4, "end": 5}
+_ORDER = {"unit": 1, "account": 2, "entry": 3, "idempotency": 4, "hold": 5, "end": 6}
 
 
 def _objects(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:

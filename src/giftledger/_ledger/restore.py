@@ -182,8 +182,14 @@ class Restorer:
         self._id, self._hash, self._time = tx.id, tx.hash, tx.recorded_at
 
     def idempotency(self, record: IdempotencyRecord, line: int | None = None) -> None:
-        """Restore what the ledger remembers of a key; a record that names an entry
-        must come after it, and that entry must carry the key."""
+        """Restore what the ledger remembers of a key, once the entries are in.
+
+        A record that names an entry must name a restored one; if that entry
+        carries a key, a record of the same key must name it, and a chain alias
+        (a ``gl:`` key) must name one of the chain's entries (with ``gl.``
+        metadata). Idempotency records are not under the hash chain, in a store
+        or an export: beyond these checks they are taken as written.
+        """
         where = _where(line)
         w = self._w
         if w.idempotency(record.key) is not None:
@@ -191,10 +197,14 @@ class Restorer:
         tid = record.transaction_id
         if tid is not None:
             tx = w.transaction(tid) if 0 < tid <= self._id else None
-            if tx is None or tx.key != record.key:
+            if (
+                tx is None
+                or (tx.key is not None and tx.key != record.key and not _alias(record.key))
+                or (_alias(record.key) and not any(k.startswith("gl.") for k, _ in tx.metadata))
+            ):
                 raise RestoreRefused(
                     f"{where}idempotency record {record.key!r} names entry {tid}, which is not "
-                    f"a restored entry under that key",
+                    f"a restored entry it can name",
                     line,
                     tid,
                 )
@@ -321,6 +331,10 @@ class Restorer:
                 line,
                 tx.id,
             )
+
+
+def _alias(key: str) -> bool:
+    return key.startswith("gl:")
 
 
 def _where(line: int | None) -> str:
