@@ -113,7 +113,8 @@ def export_csv(
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     path = pathlib.Path(tmp) / "books.csv"
         ...     gl.export_csv(book, path)
-        ...     rows = list(csv.DictReader(path.open(newline="", encoding="utf-8")))
+        ...     with path.open(newline="", encoding="utf-8") as f:
+        ...         rows = list(csv.DictReader(f))
         1
         >>> [(r["account"], r["side"], r["amount"], r["unit"]) for r in rows]
         [('assets:bank', 'debit', '10.00', 'USD'), ('equity:owner', 'credit', '10.00', 'USD')]
