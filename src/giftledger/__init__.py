@@ -88,6 +88,7 @@ from ._errors import (
     NotEligible,
     NotReversible,
     RateUnavailable,
+    RestoreRefused,
     SchemaVersionError,
     StoreError,
     UnbalancedTransaction,
@@ -100,6 +101,10 @@ from ._errors import (
     UnknownUnit,
     WriteConflict,
 )
+from ._exports.beancount import beancount_account, beancount_commodity, export_beancount
+from ._exports.csv import CSV_COLUMNS, export_csv
+from ._exports.files import Progress
+from ._exports.jsonl import JSONL_VERSION, export_jsonl, import_books
 from ._ledger.batch import TransactionRequest
 from ._ledger.clock import Clock, ManualClock, SystemClock
 from ._ledger.ledger import Ledger
@@ -159,6 +164,8 @@ from ._stores.sqlite import SQLiteStore
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CSV_COLUMNS",
+    "JSONL_VERSION",
     "MAX_MINOR",
     "Account",
     "AccountBalance",
@@ -225,6 +232,7 @@ __all__ = [
     "Posting",
     "PostingRow",
     "PostingSpec",
+    "Progress",
     "PurchaseRecord",
     "PurchaseSlice",
     "Rate",
@@ -234,6 +242,7 @@ __all__ = [
     "RefundPolicy",
     "RefundRecord",
     "RegionViewPay",
+    "RestoreRefused",
     "RewardsProgram",
     "Rounding",
     "RuleSet",
@@ -280,17 +289,23 @@ __all__ = [
     "WriteConflict",
     "__version__",
     "allocate",
+    "beancount_account",
+    "beancount_commodity",
     "check_text",
     "convert_at",
     "credit",
     "debit",
     "estimate_view_earnings",
     "estimate_view_range",
+    "export_beancount",
+    "export_csv",
+    "export_jsonl",
     "fixed",
     "fixed_minor",
     "format_money",
     "from_minor",
     "get_unit",
+    "import_books",
     "load_economy",
     "money_flow",
     "parse_money",

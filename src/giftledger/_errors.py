@@ -31,6 +31,8 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     ├── NotReversible (ValueError)             reversing a hold, a reversal or a void
     ├── RateUnavailable (LookupError)          no exchange rate for a pair at a time
     ├── ChainBroken (ValueError)               verify() found a changed or missing entry
+    ├── RestoreRefused (ValueError)            an export edited, cut short or reordered, or
+    │                                          a target ledger that is not empty
     ├── InvalidEconomy (ValueError)            rules that contradict themselves or lack a field
     ├── UnknownRule (LookupError)              a gift, pack, channel or region not in the rules
     └── StoreError (RuntimeError)              the storage engine failed or is incompatible
@@ -68,6 +70,7 @@ __all__ = [
     "NotEligible",
     "NotReversible",
     "RateUnavailable",
+    "RestoreRefused",
     "SchemaVersionError",
     "StoreError",
     "UnbalancedTransaction",
@@ -229,6 +232,27 @@ class ChainBroken(GiftLedgerError, ValueError):
 
     def __init__(self, message: str, transaction_id: int | None = None) -> None:
         super().__init__(message)
+        self.transaction_id = transaction_id
+
+
+class RestoreRefused(GiftLedgerError, ValueError):
+    """An export that cannot be restored, or a ledger it cannot be restored into.
+
+    Raised for a line that is not what the format says, an entry whose hash or
+    link to the entry before does not hold (an edited, injected, reordered or
+    removed line), an export cut short, or a target ledger that is not empty.
+    Nothing is written.
+
+    Attributes:
+        line: the 1-based line of the export at fault, or None.
+        transaction_id: the id of the entry at fault, or None.
+    """
+
+    def __init__(
+        self, message: str, line: int | None = None, transaction_id: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.line = line
         self.transaction_id = transaction_id
 
 
