@@ -159,6 +159,13 @@ from ._reports.explain import (
     Statement,
     StatementLine,
 )
+from ._reports.proven import (
+    ProvenEntry,
+    ProvenLine,
+    ProvenStatement,
+    prove_statement,
+    verify_statement,
+)
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -233,6 +240,9 @@ __all__ = [
     "PostingRow",
     "PostingSpec",
     "ProofFailed",
+    "ProvenEntry",
+    "ProvenLine",
+    "ProvenStatement",
     "PurchaseRecord",
     "PurchaseSlice",
     "Rate",
@@ -301,6 +311,7 @@ __all__ = [
     "parse_money",
     "percent",
     "presets",
+    "prove_statement",
     "record_of",
     "register_unit",
     "remaining",
@@ -309,4 +320,5 @@ __all__ = [
     "to_minor",
     "verify_consistency",
     "verify_inclusion",
+    "verify_statement",
 ]
