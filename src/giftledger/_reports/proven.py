@@ -291,8 +291,8 @@ def prove_statement(
     Example:
         >>> import giftledger as gl
         >>> app = gl.GiftEconomy(gl.Ledger(), gl.presets.load("tiktok-live"))
-        >>> app.open_viewer("ann", region="US", age=30)
-        >>> app.open_creator("bob", region="US", age=30)
+        >>> _ = app.open_viewer("ann", region="US", age=30)
+        >>> _ = app.open_creator("bob", region="US", age=30)
         >>> _ = app.buy_coins("ann", pack=70, channel="web")
         >>> _ = app.send_gift("ann", "bob", "Rose")
         >>> cp = app.ledger.checkpoint()
