@@ -125,7 +125,8 @@ def test_every_genuine_inclusion_proof_verifies_and_every_changed_one_is_refused
 ) -> None:
     book = _books(n)
     cp = book.checkpoint()
-    leaves = [entry_leaf(tx.hash) for tx in book.store.read().__enter__().transactions()]
+    with book.store.read() as r:
+        leaves = [entry_leaf(tx.hash) for tx in r.transactions()]
     assert cp.root == mth(leaves).hex()
     entry = data.draw(st.integers(1, n), label="entry")
     proof = book.inclusion_proof(entry, cp)
