@@ -115,6 +115,10 @@ class CompactRange:
             digest = node_hash(left, digest)
         return digest
 
+    def roots(self) -> list[tuple[int, bytes]]:
+        """The ``(height, root)`` of each perfect subtree in the range, left to right."""
+        return list(self._stack)
+
     def copy(self) -> CompactRange:
         """An independent copy (without the ``on_node`` hook)."""
         other = CompactRange()
