@@ -162,11 +162,12 @@ def ledger(m: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leaves", type=int, default=1_000_000)
+    parser.add_argument("--leaves", type=int, default=None, help="default 1,000,000")
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--transactions", type=int, default=None, help="as --entries (run.py)")
     args = parser.parse_args(argv)
-    synthetic(args.leaves)
+    # run.py passes --transactions N for a quick run: scale the synthetic tree with it.
+    synthetic(args.leaves or (args.transactions * 10 if args.transactions else 1_000_000))
     ledger(args.transactions or args.entries)
 
 
