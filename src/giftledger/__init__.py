@@ -85,8 +85,10 @@ from ._errors import (
     InvalidEconomy,
     InvalidTransaction,
     LimitExceeded,
+    MissingExtra,
     NotEligible,
     NotReversible,
+    ProofFailed,
     RateUnavailable,
     RestoreRefused,
     SchemaVersionError,
@@ -126,6 +128,13 @@ from ._ledger.model import (
     credit,
     debit,
 )
+from ._ledger.proofs import (
+    Checkpoint,
+    ConsistencyProof,
+    InclusionProof,
+    verify_consistency,
+    verify_inclusion,
+)
 from ._ledger.store import (
     AccountState,
     IdempotencyRecord,
@@ -157,6 +166,13 @@ from ._reports.explain import (
     StatementLine,
 )
 from ._reports.flow import FlowKind, FlowLink, FlowNode, MoneyFlow, money_flow
+from ._reports.proven import (
+    ProvenEntry,
+    ProvenLine,
+    ProvenStatement,
+    prove_statement,
+    verify_statement,
+)
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -179,10 +195,12 @@ __all__ = [
     "BelowWithdrawalThreshold",
     "ChainBroken",
     "ChainRecord",
+    "Checkpoint",
     "Clock",
     "CoinLot",
     "CoinPack",
     "Confidence",
+    "ConsistencyProof",
     "ConversionRecord",
     "CreatorPay",
     "CurrencyMismatch",
@@ -208,6 +226,7 @@ __all__ = [
     "HoldNotPending",
     "HoldStatus",
     "IdempotencyRecord",
+    "InclusionProof",
     "InsufficientFunds",
     "InvalidAmount",
     "InvalidArgument",
@@ -219,6 +238,7 @@ __all__ = [
     "LotSlice",
     "ManualClock",
     "MemoryStore",
+    "MissingExtra",
     "MoneyFlow",
     "NotEligible",
     "NotReversible",
@@ -233,6 +253,10 @@ __all__ = [
     "PostingRow",
     "PostingSpec",
     "Progress",
+    "ProofFailed",
+    "ProvenEntry",
+    "ProvenLine",
+    "ProvenStatement",
     "PurchaseRecord",
     "PurchaseSlice",
     "Rate",
@@ -311,10 +335,14 @@ __all__ = [
     "parse_money",
     "percent",
     "presets",
+    "prove_statement",
     "record_of",
     "register_unit",
     "remaining",
     "round_fraction",
     "split",
     "to_minor",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_statement",
 ]

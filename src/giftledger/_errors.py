@@ -33,8 +33,10 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     ├── ChainBroken (ValueError)               verify() found a changed or missing entry
     ├── RestoreRefused (ValueError)            an export edited, cut short or reordered, or
     │                                          a target ledger that is not empty
+    ├── ProofFailed (ValueError)               a checkpoint, proof or statement that does not check
     ├── InvalidEconomy (ValueError)            rules that contradict themselves or lack a field
     ├── UnknownRule (LookupError)              a gift, pack, channel or region not in the rules
+    ├── MissingExtra (ImportError)             an optional part whose package is not installed
     └── StoreError (RuntimeError)              the storage engine failed or is incompatible
         ├── SchemaVersionError                 a database newer (or older) than this library
         └── WriteConflict                      a write kept losing races with other writers
@@ -67,8 +69,10 @@ __all__ = [
     "InvalidEconomy",
     "InvalidTransaction",
     "LimitExceeded",
+    "MissingExtra",
     "NotEligible",
     "NotReversible",
+    "ProofFailed",
     "RateUnavailable",
     "RestoreRefused",
     "SchemaVersionError",
@@ -256,12 +260,35 @@ class RestoreRefused(GiftLedgerError, ValueError):
         self.transaction_id = transaction_id
 
 
+class ProofFailed(GiftLedgerError, ValueError):
+    """A checkpoint, proof or proven statement that does not check out.
+
+    Raised by the standalone checks (:func:`~giftledger.verify_inclusion`,
+    :func:`~giftledger.verify_consistency`, :func:`~giftledger.verify_statement`,
+    :meth:`Checkpoint.verify_signature <giftledger.Checkpoint.verify_signature>`),
+    which need no database.
+
+    Attributes:
+        line: for a proven statement, the number (from 1) of the first line that
+            fails, or None when the failure is not in one line.
+    """
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class InvalidEconomy(GiftLedgerError, ValueError):
     """Economy rules that are missing a field, have a wrong type, or contradict each other."""
 
 
 class UnknownRule(GiftLedgerError, LookupError):
     """A gift, coin pack, sales channel, region or preset not in the rules."""
+
+
+class MissingExtra(GiftLedgerError, ImportError):
+    """An optional part of giftledger needs a package that is not installed; the
+    message names the extra to install (``pip install 'giftledger[signing]'``)."""
 
 
 class StoreError(GiftLedgerError, RuntimeError):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._errors import ChainBroken
+from .._errors import ChainBroken, InvalidArgument
+from .checkpoints import check_since
 from .hashing import GENESIS_HASH, entry_hash
 from .model import EntryKind, Side, Transaction
+from .proofs import Checkpoint
 from .store import StoreReader
 from .writes import WriteCore
 
@@ -22,8 +24,19 @@ _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 class VerifyMixin(WriteCore):
     """The :meth:`verify` method of :class:`~giftledger.Ledger`."""
 
-    def verify(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+    def verify(
+        self,
+        since: Checkpoint | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Re-check the hash chain and every invariant; return the number of entries.
+
+        With ``since`` (a :class:`~giftledger.Checkpoint` published earlier), also
+        prove the books only grew since it: they hold at least its entries, its
+        head entry still has its hash and the Merkle root of its first entries is
+        its root, re-hashed from the store. A truncation, or a rewrite whose
+        entries were all hashed again (so the chain itself holds), is reported.
 
         Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
         the one before and its own hash matches its content; each entry is
@@ -39,10 +52,18 @@ class VerifyMixin(WriteCore):
                 the check started.
 
         Raises:
-            ChainBroken: names the first entry (or account) that does not hold.
+            ChainBroken: names the first entry (or account) that does not hold, or
+                what differs from ``since``: fewer entries, another head, another root.
         """
+        if since is not None and not isinstance(since, Checkpoint):
+            raise InvalidArgument(
+                f"since {since!r} must be a Checkpoint (read JSON with Checkpoint.from_json)"
+            )
         with self.store.read() as r:
-            return _verify(r, progress)
+            count = _verify(r, progress)
+            if since is not None:
+                check_since(r, since, count)
+            return count
 
 
 def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) -> int:
