@@ -94,6 +94,7 @@ from ._errors import (
     UnitConflict,
     UnknownAccount,
     UnknownHold,
+    UnknownLocale,
     UnknownRule,
     UnknownTransaction,
     UnknownUnit,
@@ -147,9 +148,13 @@ from ._reports.explain import (
     GiftTrace,
     PaidIn,
     PurchaseSlice,
-    Statement,
-    StatementLine,
+    Receipt,
+    ReceiptLine,
+    ReceiptStep,
 )
+from ._reports.jsonio import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
+from ._reports.jsonio import report_schema
+from ._reports.statement import Statement, StatementLine
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -158,6 +163,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MAX_MINOR",
+    "REPORT_SCHEMA_VERSION",
     "Account",
     "AccountBalance",
     "AccountClosed",
@@ -225,6 +231,9 @@ __all__ = [
     "RateSource",
     "RateTable",
     "RateUnavailable",
+    "Receipt",
+    "ReceiptLine",
+    "ReceiptStep",
     "RefundPolicy",
     "RefundRecord",
     "RegionViewPay",
@@ -256,6 +265,7 @@ __all__ = [
     "UnitKind",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownLocale",
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
@@ -290,6 +300,7 @@ __all__ = [
     "record_of",
     "register_unit",
     "remaining",
+    "report_schema",
     "round_fraction",
     "split",
     "to_minor",
