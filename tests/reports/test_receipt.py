@@ -45,7 +45,7 @@ def _check(app: gl.GiftEconomy, creators: list[str]) -> None:
                 creator,
                 step,
             )
-        first, second, third = receipt.steps
+        first, second, _ = receipt.steps
         assert second.lines[0] == first.total  # each step starts where the last ended
         assert receipt.steps[-1].total.amount == ex.paid_out
         if ex.paid_out.amount:

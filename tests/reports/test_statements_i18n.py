@@ -79,7 +79,7 @@ def test_the_withdrawal_lines_say_what_reached_the_bank_and_the_fee() -> None:
 
 
 def test_a_zero_fee_is_not_printed() -> None:
-    book, clock, app = tiktok()
+    _book, clock, app = tiktok()
     app.open_viewer("ann", region="US")
     app.open_creator("bob", region="US", age=30)
     for _ in range(5):

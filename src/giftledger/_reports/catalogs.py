@@ -55,7 +55,9 @@ def extract() -> Catalog:
     )
     for path in sorted(_SOURCES.glob("*.py")):
         with path.open("rb") as f:
-            found = list(extract_python("python", f, keywords=_KEYWORDS, comment_tags=("Translators:",)))
+            found = list(
+                extract_python("python", f, keywords=_KEYWORDS, comment_tags=("Translators:",))
+            )
         for lineno, message, comments, context in found:
             where = (f"giftledger/_reports/{path.name}", lineno)
             template.add(message, locations=[where], auto_comments=comments, context=context)
