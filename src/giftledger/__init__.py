@@ -97,6 +97,7 @@ from ._errors import (
     UnitConflict,
     UnknownAccount,
     UnknownHold,
+    UnknownLocale,
     UnknownParty,
     UnknownRule,
     UnknownTransaction,
@@ -162,10 +163,13 @@ from ._reports.explain import (
     GiftTrace,
     PaidIn,
     PurchaseSlice,
-    Statement,
-    StatementLine,
+    Receipt,
+    ReceiptLine,
+    ReceiptStep,
 )
 from ._reports.flow import FlowKind, FlowLink, FlowNode, MoneyFlow, money_flow
+from ._reports.jsonio import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
+from ._reports.jsonio import report_schema
 from ._reports.proven import (
     ProvenEntry,
     ProvenLine,
@@ -173,6 +177,7 @@ from ._reports.proven import (
     prove_statement,
     verify_statement,
 )
+from ._reports.statement import Statement, StatementLine
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -183,6 +188,7 @@ __all__ = [
     "CSV_COLUMNS",
     "JSONL_VERSION",
     "MAX_MINOR",
+    "REPORT_SCHEMA_VERSION",
     "Account",
     "AccountBalance",
     "AccountClosed",
@@ -263,6 +269,9 @@ __all__ = [
     "RateSource",
     "RateTable",
     "RateUnavailable",
+    "Receipt",
+    "ReceiptLine",
+    "ReceiptStep",
     "RefundPolicy",
     "RefundRecord",
     "RegionViewPay",
@@ -295,6 +304,7 @@ __all__ = [
     "UnitKind",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownLocale",
     "UnknownParty",
     "UnknownRule",
     "UnknownTransaction",
@@ -339,6 +349,7 @@ __all__ = [
     "record_of",
     "register_unit",
     "remaining",
+    "report_schema",
     "round_fraction",
     "split",
     "to_minor",

@@ -12,6 +12,7 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     ├── UnitConflict (ValueError)              one code registered with two exponents
     ├── CurrencyMismatch (TypeError)           an amount in the wrong unit, or two units mixed
     ├── InvalidArgument (ValueError)           a malformed name, time, key or option
+    │   └── UnknownLocale                      a locale babel does not know
     ├── InvalidTransaction (ValueError)        postings that cannot form a transaction
     │   └── UnbalancedTransaction              debits differ from credits in some unit
     ├── AccountExists (ValueError)             opening a name that is already open
@@ -81,6 +82,7 @@ __all__ = [
     "UnitConflict",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownLocale",
     "UnknownParty",
     "UnknownRule",
     "UnknownTransaction",
@@ -136,6 +138,10 @@ class CurrencyMismatch(GiftLedgerError, TypeError):
 
 class InvalidArgument(GiftLedgerError, ValueError):
     """A malformed account name, timestamp, key, metadata value or option."""
+
+
+class UnknownLocale(InvalidArgument):
+    """A locale (for a statement, an explanation, a format) that babel does not know."""
 
 
 class InvalidTransaction(GiftLedgerError, ValueError):

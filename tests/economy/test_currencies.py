@@ -83,9 +83,10 @@ def test_uk_super_chat_of_ten_pounds_pays_the_uk_creator_in_pounds(channel: str)
     assert paid.paid == Money("10.00", "GBP")
     assert paid.rates == ((Fraction(127, 100), START.date()),)
     assert ex.paid == ex.store_fees + ex.taxes + ex.platform + ex.earned
-    assert "10.00 GBP (= 12.70 USD at 1.27 on 2026-01-05)" in str(ex)
+    assert "10.00 GBP (= 12.70 USD at 1.27 on 2026-01-05)" in str(paid)
+    assert "Viewers paid £10.00 (at 1.27 on Jan 5, 2026)" in str(ex)
     (line,) = [x for x in app.statement("uk-creator").lines if x.kind == "gift"]
-    assert "Super Chat of 10.00 GBP from uk-viewer" in line.description
+    assert "Super Chat of £10.00 from uk-viewer" in line.description
 
 
 def test_super_chat_outside_its_range_or_currency_is_refused_and_changes_nothing() -> None:
@@ -192,7 +193,8 @@ def test_uk_viewer_pays_pounds_us_creator_is_paid_dollars_and_explain_reconciles
     # released, at the purchase's rate, within the one rounding of the conversion.
     left_gbp = s.paid.amount - s.store_fee.amount - s.tax.amount
     assert abs(left_gbp * GBP_USD - (s.released.amount - ex.store_fees.amount)) <= Decimal("0.01")
-    assert "13.62 GBP (= 17.29 USD at 1.27 on 2026-01-05)" in str(ex)
+    assert "13.62 GBP (= 17.29 USD at 1.27 on 2026-01-05)" in str(paid)
+    assert "Viewers paid £13.62 (at 1.27 on Jan 5, 2026)" in str(ex)
 
     app.convert_diamonds("us-creator")
     assert book.balance("creators:us-creator:cash") == Money("5.00", "USD")

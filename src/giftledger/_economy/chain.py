@@ -100,7 +100,10 @@ from .rules import CreatorPay, PayoutModel, RuleSet, fraction_text
 from .withdraw import Withdrawal, WithdrawalCheck, Withdrawals
 
 if TYPE_CHECKING:
-    from .._reports.explain import Explanation, Statement
+    from babel import Locale
+
+    from .._reports.explain import Explanation
+    from .._reports.statement import Statement
 
 
 __all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal", "WithdrawalCheck"]
@@ -1176,11 +1179,16 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             postings.append(Posting(cash, _C, paid, currency))
         return paid, (Rate(source, currency, fx),)
 
-    def explain(self, creator: str) -> Explanation:
-        """Where every cent the creator earned came from; see :class:`Explanation`."""
+    def explain(self, creator: str, *, locale: str | Locale = "en_US") -> Explanation:
+        """Where every cent the creator earned came from, as a receipt written for
+        ``locale``; see :class:`Explanation`.
+
+        Raises:
+            UnknownLocale: babel does not know ``locale``.
+        """
         from .._reports.explain import explain
 
-        return explain(self, creator)
+        return explain(self, creator, locale=locale)
 
     def statement(
         self,
@@ -1188,10 +1196,14 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         *,
         start: datetime | None = None,
         end: datetime | None = None,
-        locale: str = "en_US",
+        locale: str | Locale = "en_US",
     ) -> Statement:
-        """An itemised, localised statement; see :class:`Statement`."""
-        from .._reports.explain import statement
+        """An itemised statement in the reader's language; see :class:`Statement`.
+
+        Raises:
+            UnknownLocale: babel does not know ``locale``.
+        """
+        from .._reports.statement import statement
 
         return statement(self, creator, start=start, end=end, locale=locale)
 

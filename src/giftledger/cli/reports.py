@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -111,10 +110,7 @@ def statement(
 
 
 def _explanation(app: gl.GiftEconomy, creator: str, locale: str) -> gl.Explanation:
-    # explain() takes a locale once the library's translated explanations land.
-    if "locale" in inspect.signature(app.explain).parameters:
-        return app.explain(creator, locale=locale)  # type: ignore[call-arg]
-    return app.explain(creator)
+    return app.explain(creator, locale=locale)
 
 
 def _gift_json(g: gl.GiftTrace) -> dict[str, Any]:
