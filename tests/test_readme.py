@@ -16,6 +16,9 @@ The convention, for whoever writes a page:
   (the README's ``gifts.db`` is the README's alone), so running one page's example beside
   another's cannot collide. A sequence asserts the state after each step, so it runs once;
   its page says to start in an empty folder.
+- A page may spell out a file an example reads (a TOML economy) in a block of its own
+  language with the line ``<!-- file: NAME -->`` right above its fence: the file is written
+  into the scratch folder of the next example before it runs.
 - After a run every ``Ledger`` the example left in a variable must ``verify()``; a ledger
   called ``book`` must hold at least one entry.
 """
@@ -36,25 +39,40 @@ PAGES = [ROOT / "README.md"] + sorted(
     p for p in (ROOT / "docs").rglob("*.md") if "_hooks" not in p.parts
 )
 CONTINUED = "<!-- continued -->"
-_FENCE = re.compile(r"(?P<before>[^\n]*)\n+```python\n(?P<code>.*?)```", re.S)
+_FILE = re.compile(r"<!-- file: (?P<name>[\w.-]+) -->")
+_FENCE = re.compile(r"(?P<before>[^\n]*)\n+```(?P<lang>[\w-]*)[^\n]*\n(?P<code>.*?)```", re.S)
 _SQLITE_FILE = re.compile(r"sqlite:///([^\"'\s?]+)")
+
+Run = tuple[str, list[str], dict[str, str]]  # where, the blocks, files to write first
 
 
 def _name(page: Path) -> str:
     return page.relative_to(ROOT).as_posix()
 
 
-def runs_in(text: str, name: str) -> list[tuple[str, list[str]]]:
-    """A page's examples as runs: a block alone, or a block and those continuing it."""
-    runs: list[tuple[str, list[str]]] = []
-    for i, match in enumerate(_FENCE.finditer("\n" + text)):
-        if match["before"].strip() == CONTINUED:
+def runs_in(text: str, name: str) -> list[Run]:
+    """A page's examples as runs: a block alone, or a block and those continuing it,
+    with the files the blocks before them spell out."""
+    runs: list[Run] = []
+    files: dict[str, str] = {}
+    i = -1
+    for match in _FENCE.finditer("\n" + text):
+        before = match["before"].strip()
+        if match["lang"] != "python":
+            if file := _FILE.fullmatch(before):
+                files[file["name"]] = match["code"]
+            continue
+        i += 1
+        if before == CONTINUED:
             if not runs:
                 raise AssertionError(f"{name}: block {i} continues nothing")
-            where, blocks = runs[-1]
-            runs[-1] = (f"{where.rsplit('-', 1)[0]}-{i}", [*blocks, match["code"]])
+            where, blocks, given = runs[-1]
+            runs[-1] = (f"{where.rsplit('-', 1)[0]}-{i}", [*blocks, match["code"]], given | files)
         else:
-            runs.append((f"{name} example {i}", [match["code"]]))
+            runs.append((f"{name} example {i}", [match["code"]], files))
+        files = {}
+    if files:
+        raise AssertionError(f"{name}: {sorted(files)} spelled out, but no example follows")
     return runs
 
 
@@ -82,28 +100,31 @@ def _run(where: str, blocks: list[str]) -> None:
 
 
 def test_the_readme_and_the_tutorial_have_examples() -> None:
-    names = Counter(where.split(" example")[0] for where, _ in RUNS)
+    names = Counter(where.split(" example")[0] for where, _, _ in RUNS)
     assert names["README.md"] >= 2
     assert names["docs/tutorial.md"] >= 1
 
 
-@pytest.mark.parametrize(("where", "blocks"), RUNS, ids=[w for w, _ in RUNS])
+@pytest.mark.parametrize(("where", "blocks", "files"), RUNS, ids=[w for w, _, _ in RUNS])
 def test_example_runs(
     where: str,
     blocks: list[str],
+    files: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)  # sqlite:///books.db lands in the scratch folder
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, "utf-8")
     _run(where, blocks)
-    if len(blocks) == 1 and any(tmp_path.iterdir()):  # a reader may well run it twice
-        _run(where, blocks)
+    if len(blocks) == 1 and set(tmp_path.iterdir()) - {tmp_path / n for n in files}:
+        _run(where, blocks)  # it left a file behind: a reader may well run it twice
 
 
 def test_no_two_examples_share_a_sqlite_file() -> None:
     users: dict[str, set[str]] = {}
-    for where, blocks in RUNS:
+    for where, blocks, _ in RUNS:
         for block in blocks:
             for name in _SQLITE_FILE.findall(block):
                 users.setdefault(name, set()).add(where)
@@ -118,8 +139,21 @@ def test_a_continued_block_joins_the_run_before_it() -> None:
         "<!-- continued -->\n```python\nassert y == 3\n```\n"
     )
     assert runs_in(page, "p.md") == [
-        ("p.md example 0-1", ["x = 1\n", "assert x == 1\n"]),
-        ("p.md example 2-4", ["y = 2\n", "y += 1\n", "assert y == 3\n"]),
+        ("p.md example 0-1", ["x = 1\n", "assert x == 1\n"], {}),
+        ("p.md example 2-4", ["y = 2\n", "y += 1\n", "assert y == 3\n"], {}),
     ]
     with pytest.raises(AssertionError, match="continues nothing"):
         runs_in("<!-- continued -->\n```python\nx = 1\n```\n", "q.md")
+
+
+def test_a_spelled_out_file_goes_to_the_next_example() -> None:
+    page = (
+        "```toml\na = 1\n```\n\n<!-- file: my.toml -->\n```toml\nname = 'x'\n```\n\n"
+        "```python\nopen('my.toml')\n```\n\n```python\nz = 0\n```\n"
+    )
+    assert runs_in(page, "p.md") == [
+        ("p.md example 0", ["open('my.toml')\n"], {"my.toml": "name = 'x'\n"}),
+        ("p.md example 1", ["z = 0\n"], {}),
+    ]
+    with pytest.raises(AssertionError, match="no example follows"):
+        runs_in("<!-- file: a.toml -->\n```toml\nx = 1\n```\n", "q.md")
