@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md"] + sorted(
-    p for p in (ROOT / "docs").rglob("*.md") if "_hooks" not in p.parts
-)
+PAGES = [
+    ROOT / "README.md",
+    *sorted(p for p in (ROOT / "docs").rglob("*.md") if "_hooks" not in p.parts),
+]
 _LINK = re.compile(r"\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 # A code span that starts like a path in this repository, or names a top-level file.
 _TOP = ("src/", "tests/", "docs/", "benchmarks/", "shared/", ".ci/", "examples/")

@@ -25,7 +25,8 @@ HOOKS = ROOT / "docs" / "_hooks" / "giftledger_docs.py"
 
 def _hooks():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("giftledger_docs_hooks", HOOKS)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

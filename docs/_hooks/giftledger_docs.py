@@ -118,6 +118,7 @@ def render_group(group: str) -> str:
     for name in names_by_group().get(group, []):
         by_module.setdefault(_module_of(name, getattr(giftledger, name)), []).append(name)
     out = []
+
     def order(module: str) -> tuple[int, str]:
         first = MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER)
         return (first if module else len(MODULE_ORDER) + 1, module)
