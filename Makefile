@@ -1,5 +1,5 @@
 # One command each for a newcomer on a fresh machine:
-#   make demo    the whole chain on the embedded SQLite default
+#   make demo    the whole chain into giftledger-demo.db (giftledger demo)
 #   make test    the test suite (PostgreSQL tests skip unless a server is configured)
 # Both create .venv and install the project into it the first time.
 
@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/python -m giftledger.demo
+	$(BIN)/giftledger demo
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

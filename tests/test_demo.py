@@ -45,3 +45,31 @@ def test_demo_refuses_to_overwrite_an_existing_file(
     db.write_text("not a ledger")
     assert demo.main([str(db)]) == 2
     assert db.read_text() == "not a ledger"
+
+
+def test_demo_draws_where_bobs_money_went_next_to_its_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    db = tmp_path / "books.db"
+    assert demo.main([str(db)]) == 0
+    chart = tmp_path / "books.svg"
+    assert f"chart of where bob's money went: {chart}" in capsys.readouterr().out
+    text = " ".join(el.text or "" for el in ET.parse(chart).getroot().iter())
+    for label in ("Viewers paid", "Creator's share", "Converted to EUR", "Paid to bank"):
+        assert label in text
+
+
+def test_demo_without_matplotlib_says_what_to_install_and_draws_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.delitem(sys.modules, "giftledger.charts", raising=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    assert demo.main([str(tmp_path / "books.db")]) == 0
+    out = capsys.readouterr().out
+    assert "no chart: giftledger.charts needs matplotlib" in out
+    assert 'pip install "giftledger[charts]"' in out
+    assert not (tmp_path / "books.svg").exists()

@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "chain": ("giftledger._economy",),
     "reports": ("giftledger._reports",),
+    "exports": ("giftledger._exports",),
     "errors": ("giftledger._errors",),
 }
 # Modules in reading order within a page (others follow, by name).
@@ -54,7 +55,13 @@ MODULE_ORDER = (
     "giftledger._economy.records",
 )
 # Exported values that are not classes or functions: where they are documented.
-VALUES = {"MAX_MINOR": "money", "ChainRecord": "chain"}
+VALUES = {
+    "MAX_MINOR": "money",
+    "ChainRecord": "chain",
+    "CSV_COLUMNS": "exports",
+    "JSONL_VERSION": "exports",
+    "Progress": "exports",
+}
 # Exported names documented elsewhere (their own reference page) or not at all.
 SKIP = {"__version__", "presets"}
 
@@ -127,7 +134,7 @@ def render_group(group: str) -> str:
         out.append(f"## {_title(module)}\n")
         names = sorted(by_module[module], key=lambda n: (_line(getattr(giftledger, n)), n))
         out.extend(f"::: giftledger.{name}\n" for name in names)
-    return "\n".join(out) or "Nothing is exported here yet.\n"
+    return "\n".join(out)
 
 
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
@@ -136,9 +143,12 @@ def on_page_markdown(markdown: str, **kwargs: Any) -> str:
 
 def _autoref(match: re.Match[str]) -> str:
     target = match["target"].strip()
-    short = target.startswith("~")
-    target = target.lstrip("~.")
-    shown = target.rsplit(".", 1)[-1] if short else target
+    if explicit := re.fullmatch(r"(?P<shown>.+?)\s*&lt;(?P<target>.+)&gt;", target):
+        shown, target = explicit["shown"], explicit["target"].lstrip("~.")  # :meth:`x <a.x>`
+    else:
+        short = target.startswith("~")
+        target = target.lstrip("~.")
+        shown = target.rsplit(".", 1)[-1] if short else target
     identifier = target if target.startswith("giftledger.") else f"giftledger.{target}"
     return f'<autoref identifier="{identifier}" optional><code>{shown}</code></autoref>'
 

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from . import presets
-from ._economy.chain import GiftEconomy, Withdrawal
+from ._economy.chain import GiftEconomy, Withdrawal, WithdrawalCheck
 from ._economy.fx import DatedRate, RateSource, RateTable, convert_at
 from ._economy.loading import load_economy
 from ._economy.lots import CoinLot, LotSlice
@@ -85,20 +85,28 @@ from ._errors import (
     InvalidEconomy,
     InvalidTransaction,
     LimitExceeded,
+    MissingExtra,
     NotEligible,
     NotReversible,
+    ProofFailed,
     RateUnavailable,
+    RestoreRefused,
     SchemaVersionError,
     StoreError,
     UnbalancedTransaction,
     UnitConflict,
     UnknownAccount,
     UnknownHold,
+    UnknownParty,
     UnknownRule,
     UnknownTransaction,
     UnknownUnit,
     WriteConflict,
 )
+from ._exports.beancount import beancount_account, beancount_commodity, export_beancount
+from ._exports.csv import CSV_COLUMNS, export_csv
+from ._exports.files import Progress
+from ._exports.jsonl import JSONL_VERSION, export_jsonl, import_books
 from ._ledger.batch import TransactionRequest
 from ._ledger.clock import Clock, ManualClock, SystemClock
 from ._ledger.ledger import Ledger
@@ -119,6 +127,13 @@ from ._ledger.model import (
     TrialBalance,
     credit,
     debit,
+)
+from ._ledger.proofs import (
+    Checkpoint,
+    ConsistencyProof,
+    InclusionProof,
+    verify_consistency,
+    verify_inclusion,
 )
 from ._ledger.store import (
     AccountState,
@@ -150,6 +165,14 @@ from ._reports.explain import (
     Statement,
     StatementLine,
 )
+from ._reports.flow import FlowKind, FlowLink, FlowNode, MoneyFlow, money_flow
+from ._reports.proven import (
+    ProvenEntry,
+    ProvenLine,
+    ProvenStatement,
+    prove_statement,
+    verify_statement,
+)
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -157,6 +180,8 @@ from ._stores.sqlite import SQLiteStore
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CSV_COLUMNS",
+    "JSONL_VERSION",
     "MAX_MINOR",
     "Account",
     "AccountBalance",
@@ -170,10 +195,12 @@ __all__ = [
     "BelowWithdrawalThreshold",
     "ChainBroken",
     "ChainRecord",
+    "Checkpoint",
     "Clock",
     "CoinLot",
     "CoinPack",
     "Confidence",
+    "ConsistencyProof",
     "ConversionRecord",
     "CreatorPay",
     "CurrencyMismatch",
@@ -185,6 +212,9 @@ __all__ = [
     "Explanation",
     "Figure",
     "FloatNotAllowed",
+    "FlowKind",
+    "FlowLink",
+    "FlowNode",
     "Gift",
     "GiftEconomy",
     "GiftLedgerError",
@@ -196,6 +226,7 @@ __all__ = [
     "HoldNotPending",
     "HoldStatus",
     "IdempotencyRecord",
+    "InclusionProof",
     "InsufficientFunds",
     "InvalidAmount",
     "InvalidArgument",
@@ -207,6 +238,8 @@ __all__ = [
     "LotSlice",
     "ManualClock",
     "MemoryStore",
+    "MissingExtra",
+    "MoneyFlow",
     "NotEligible",
     "NotReversible",
     "Page",
@@ -219,6 +252,11 @@ __all__ = [
     "Posting",
     "PostingRow",
     "PostingSpec",
+    "Progress",
+    "ProofFailed",
+    "ProvenEntry",
+    "ProvenLine",
+    "ProvenStatement",
     "PurchaseRecord",
     "PurchaseSlice",
     "Rate",
@@ -228,6 +266,7 @@ __all__ = [
     "RefundPolicy",
     "RefundRecord",
     "RegionViewPay",
+    "RestoreRefused",
     "RewardsProgram",
     "Rounding",
     "RuleSet",
@@ -256,6 +295,7 @@ __all__ = [
     "UnitKind",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownParty",
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
@@ -264,6 +304,7 @@ __all__ = [
     "ViewPayRange",
     "ViewPayRecord",
     "Withdrawal",
+    "WithdrawalCheck",
     "WithdrawalFailRecord",
     "WithdrawalPolicy",
     "WithdrawalPostRecord",
@@ -272,25 +313,36 @@ __all__ = [
     "WriteConflict",
     "__version__",
     "allocate",
+    "beancount_account",
+    "beancount_commodity",
     "check_text",
     "convert_at",
     "credit",
     "debit",
     "estimate_view_earnings",
     "estimate_view_range",
+    "export_beancount",
+    "export_csv",
+    "export_jsonl",
     "fixed",
     "fixed_minor",
     "format_money",
     "from_minor",
     "get_unit",
+    "import_books",
     "load_economy",
+    "money_flow",
     "parse_money",
     "percent",
     "presets",
+    "prove_statement",
     "record_of",
     "register_unit",
     "remaining",
     "round_fraction",
     "split",
     "to_minor",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_statement",
 ]

@@ -16,6 +16,7 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     │   └── UnbalancedTransaction              debits differ from credits in some unit
     ├── AccountExists (ValueError)             opening a name that is already open
     ├── UnknownAccount (LookupError)           naming an account that was never opened
+    │   └── UnknownParty                       a viewer or creator the chain never opened
     ├── AccountClosed (ValueError)             posting to a closed account
     ├── InsufficientFunds (ValueError)         a posting that breaks a balance rule
     │   └── BelowWithdrawalThreshold           a withdrawal under the minimum
@@ -30,8 +31,12 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     ├── NotReversible (ValueError)             reversing a hold, a reversal or a void
     ├── RateUnavailable (LookupError)          no exchange rate for a pair at a time
     ├── ChainBroken (ValueError)               verify() found a changed or missing entry
+    ├── RestoreRefused (ValueError)            an export edited, cut short or reordered, or
+    │                                          a target ledger that is not empty
+    ├── ProofFailed (ValueError)               a checkpoint, proof or statement that does not check
     ├── InvalidEconomy (ValueError)            rules that contradict themselves or lack a field
     ├── UnknownRule (LookupError)              a gift, pack, channel or region not in the rules
+    ├── MissingExtra (ImportError)             an optional part whose package is not installed
     └── StoreError (RuntimeError)              the storage engine failed or is incompatible
         ├── SchemaVersionError                 a database newer (or older) than this library
         └── WriteConflict                      a write kept losing races with other writers
@@ -64,15 +69,19 @@ __all__ = [
     "InvalidEconomy",
     "InvalidTransaction",
     "LimitExceeded",
+    "MissingExtra",
     "NotEligible",
     "NotReversible",
+    "ProofFailed",
     "RateUnavailable",
+    "RestoreRefused",
     "SchemaVersionError",
     "StoreError",
     "UnbalancedTransaction",
     "UnitConflict",
     "UnknownAccount",
     "UnknownHold",
+    "UnknownParty",
     "UnknownRule",
     "UnknownTransaction",
     "UnknownUnit",
@@ -145,6 +154,26 @@ class UnknownAccount(GiftLedgerError, LookupError):
     """An account name that was never opened."""
 
 
+class UnknownParty(UnknownAccount):
+    """A viewer or creator the chain never opened.
+
+    Attributes:
+        role: ``"viewer"`` or ``"creator"`` (None when the error was replayed for an
+            idempotency key, which keeps only its message).
+        name: the party's name, or None likewise.
+
+    Example:
+        >>> err = UnknownParty("unknown creator 'zoe'", role="creator", name="zoe")
+        >>> isinstance(err, UnknownAccount), err.role, err.name
+        (True, 'creator', 'zoe')
+    """
+
+    def __init__(self, message: str, *, role: str | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.role = role
+        self.name = name
+
+
 class AccountClosed(GiftLedgerError, ValueError):
     """A posting to, or a hold on, a closed account."""
 
@@ -210,12 +239,56 @@ class ChainBroken(GiftLedgerError, ValueError):
         self.transaction_id = transaction_id
 
 
+class RestoreRefused(GiftLedgerError, ValueError):
+    """An export that cannot be restored, or a ledger it cannot be restored into.
+
+    Raised for a line that is not what the format says, an entry whose hash or
+    link to the entry before does not hold (an edited, injected, reordered or
+    removed line), an export cut short, or a target ledger that is not empty.
+    Nothing is written.
+
+    Attributes:
+        line: the 1-based line of the export at fault, or None.
+        transaction_id: the id of the entry at fault, or None.
+    """
+
+    def __init__(
+        self, message: str, line: int | None = None, transaction_id: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.line = line
+        self.transaction_id = transaction_id
+
+
+class ProofFailed(GiftLedgerError, ValueError):
+    """A checkpoint, proof or proven statement that does not check out.
+
+    Raised by the standalone checks (:func:`~giftledger.verify_inclusion`,
+    :func:`~giftledger.verify_consistency`, :func:`~giftledger.verify_statement`,
+    :meth:`Checkpoint.verify_signature <giftledger.Checkpoint.verify_signature>`),
+    which need no database.
+
+    Attributes:
+        line: for a proven statement, the number (from 1) of the first line that
+            fails, or None when the failure is not in one line.
+    """
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class InvalidEconomy(GiftLedgerError, ValueError):
     """Economy rules that are missing a field, have a wrong type, or contradict each other."""
 
 
 class UnknownRule(GiftLedgerError, LookupError):
     """A gift, coin pack, sales channel, region or preset not in the rules."""
+
+
+class MissingExtra(GiftLedgerError, ImportError):
+    """An optional part of giftledger needs a package that is not installed; the
+    message names the extra to install (``pip install 'giftledger[signing]'``)."""
 
 
 class StoreError(GiftLedgerError, RuntimeError):

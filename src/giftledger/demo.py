@@ -13,7 +13,10 @@ then prints where every cent went (``explain``), bob's localised statement,
 the trial balance, and reopens the file to verify the hash chain.
 
 Pass a path to keep the database (``python -m giftledger.demo books.db``);
-by default it lives in a temporary folder.
+by default it lives in a temporary folder. ``giftledger demo [PATH]`` (the
+command line) keeps it in ``giftledger-demo.db`` and may run again on its own
+ledger: every step carries an idempotency key, so a second run replays the
+first and the balances stay the same.
 """
 
 from __future__ import annotations
@@ -32,8 +35,22 @@ def _title(text: str) -> None:
     print(f"\n== {text} ==")
 
 
-def run(path: Path) -> None:
-    """Walk the chain on a SQLite ledger at ``path`` and print each step."""
+def write_chart(app: gl.GiftEconomy, creator: str, path: Path) -> Path | None:
+    """Draw where ``creator``'s money went to ``path`` (SVG or PNG) and return it;
+    None (saying what to install) when matplotlib, the ``charts`` extra, is missing."""
+    try:
+        from .charts import render_flow
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        print(f"  no chart: {exc}")
+        return None
+    return render_flow(gl.money_flow(app.explain(creator)), path)
+
+
+def run(path: Path, *, chart: bool = True) -> None:
+    """Walk the chain on a SQLite ledger at ``path`` and print each step; with
+    ``chart``, draw where bob's money went next to it (``<path>.svg``)."""
     econ = gl.presets.load("tiktok-live")
     url = f"sqlite:///{path}"
     clock = gl.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -69,7 +86,7 @@ def run(path: Path) -> None:
             print(f"  entry {tx.id}: {tx.memo}")
         retry = app.buy_coins("alice", pack=17500, channel="ios", key="order-1")
         print(f"  a retried order-1 returns entry {retry.id} again and charges nothing")
-        print(f"  alice holds {gl.format_money(book.balance('viewers:alice:coins'))}")
+        print(f"  alice holds {gl.format_money(app.coins('alice'))}")
         tx = app.buy_coins("chloe", pack=1321, channel="ios", key="order-uk-1")
         lot = gl.record_of(tx)
         assert isinstance(lot, gl.PurchaseRecord)
@@ -84,29 +101,34 @@ def run(path: Path) -> None:
             print(f"  entry {tx.id}: {tx.memo}")
         tx = app.send_gift("chloe", "bob", "Galaxy", key="gift-uk-1")
         print(f"  entry {tx.id}: {tx.memo}")
-        print(f"  bob holds {gl.format_money(book.balance('creators:bob:diamonds'))}")
+        print(f"  bob holds {gl.format_money(app.diamonds('bob'))}")
 
         _title("3. bob converts his Diamonds to cash, in EUR")
         clock.advance(timedelta(days=1))
         tx = app.convert_diamonds("bob", key="convert-1")
         print(f"  entry {tx.id}: {tx.memo}; rates stored: {', '.join(map(str, tx.rates))}")
-        print(f"  bob's cash: {gl.format_money(book.balance('creators:bob:cash'), 'de_DE')}")
+        print(f"  bob's cash: {gl.format_money(app.cash('bob'), 'de_DE')}")
 
         _title("4. bob withdraws")
         try:
             app.request_withdrawal("bob", Money("10", "EUR"), key="wd-small")
         except gl.BelowWithdrawalThreshold as exc:
-            print(f"  10 EUR is refused: {exc}")
+            print(f"  withdrawal wd-small of 10 EUR is refused: {exc}")
         w = app.request_withdrawal("bob", Money("100", "EUR"), key="wd-1")
         left = gl.format_money(book.available("creators:bob:cash"), "de_DE")
         print(f"  hold {w.id} placed for {gl.format_money(w.amount, 'de_DE')}; available {left}")
-        app.complete_withdrawal(w)
-        print(
-            f"  paid out; cash left {gl.format_money(book.balance('creators:bob:cash'), 'de_DE')}"
-        )
+        done = app.complete_withdrawal(w)
+        net, fee = gl.format_money(w.net, "de_DE"), gl.format_money(w.fee, "de_DE")
+        cash = gl.format_money(app.cash("bob"), "de_DE")
+        print(f"  withdrawal wd-1 is completed (entry {done.id}): {net} paid out, fee {fee}")
+        print(f"  bob's cash left: {cash}")
 
         _title("Where every cent came from")
         print(app.explain("bob"))
+        if chart:
+            drawn = write_chart(app, "bob", path.with_suffix(".svg"))
+            if drawn is not None:
+                print(f"  chart of where bob's money went: {drawn}")
 
         _title("bob's statement (de_DE)")
         print(app.statement("bob", locale="de_DE").render())
@@ -121,13 +143,16 @@ def run(path: Path) -> None:
     with gl.Ledger.open(url, clock=clock) as again:
         print(f"  {again.verify()} entries verified; head hash {again.head[1][:16]}…")
         assert again.head == head, "a reopened ledger must have the same head"
-        cash = gl.format_money(again.balance("creators:bob:cash"), "de_DE")
+        cash = gl.format_money(gl.GiftEconomy.from_ledger(again).cash("bob"), "de_DE")
         print(f"  bob's cash after reopening: {cash}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; ``argv[0]``, if given, is where to keep the SQLite file."""
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0].startswith("-"):
+        print("usage: python -m giftledger.demo [PATH]  (or: giftledger demo [PATH])")
+        return 0 if args[0] in ("-h", "--help") else 2
     if args:
         target = Path(args[0])
         if target.exists():
@@ -137,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nthe ledger is kept in {target}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        run(Path(tmp) / "giftledger-demo.db")
+        run(Path(tmp) / "giftledger-demo.db", chart=False)
     return 0
 
 

@@ -33,7 +33,7 @@ from .._errors import (
     InvalidArgument,
     InvalidEconomy,
     RateUnavailable,
-    UnknownAccount,
+    UnknownParty,
     UnknownRule,
 )
 from .._ledger.ledger import Ledger
@@ -358,8 +358,10 @@ class ChainBase:
     @staticmethod
     def _require(r: StoreReader, name: str, what: str, party: str) -> None:
         if r.account_state(name) is None:
-            raise UnknownAccount(
-                f"unknown {what} {party!r}; open it with open_{what}({party!r}, ...) first"
+            raise UnknownParty(
+                f"unknown {what} {party!r}; open it with open_{what}({party!r}, ...) first",
+                role=what,
+                name=party,
             )
 
     # -- parties -----------------------------------------------------------------------
@@ -433,12 +435,14 @@ class ChainBase:
         """The party's record in force at ``at``.
 
         Raises:
-            UnknownAccount: no such party.
+            UnknownParty: no such party (an :class:`~giftledger.UnknownAccount`).
         """
         records = self._party_records(r, role, name)
         if not records:
-            raise UnknownAccount(
-                f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first"
+            raise UnknownParty(
+                f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first",
+                role=role,
+                name=name,
             )
         return profile_at(records, at)
 

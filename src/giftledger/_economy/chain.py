@@ -46,7 +46,7 @@ statements are in ``giftledger._reports``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -97,13 +97,13 @@ from .records import (
 )
 from .refunds import Refunds
 from .rules import CreatorPay, PayoutModel, RuleSet, fraction_text
-from .withdraw import Withdrawal, Withdrawals
+from .withdraw import Withdrawal, WithdrawalCheck, Withdrawals
 
 if TYPE_CHECKING:
     from .._reports.explain import Explanation, Statement
 
 
-__all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal"]
+__all__ = ["FX_ROUNDING", "GiftEconomy", "Withdrawal", "WithdrawalCheck"]
 
 
 @attrs.frozen(slots=True)
@@ -1195,8 +1195,13 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         return statement(self, creator, start=start, end=end, locale=locale)
 
-    def verify(self) -> int:
+    def verify(self, *, progress: Callable[[int, int], None] | None = None) -> int:
         """Verify the ledger (:meth:`Ledger.verify`) and every chain record in it.
+
+        Args:
+            progress: called as ``progress(done, total)`` now and then: the
+                ledger's pass counts the first half of ``total``, the records'
+                pass the second.
 
         Returns:
             The number of entries checked.
@@ -1208,12 +1213,17 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         """
         from .records import parse
 
-        count = self.ledger.verify()
+        first = None if progress is None else (lambda done, total: progress(done, 2 * total))
+        count = self.ledger.verify(progress=first)
         with self.ledger.store.read() as r:
             for tx in r.transactions(1):
                 rec = parse(tx)
                 if isinstance(rec, PaidGiftRecord) and tx.kind is EntryKind.POST:
                     self._check_paid_gift(tx, rec)
+                if progress is not None and not tx.id & 1023:
+                    progress(count + tx.id, 2 * count)
+        if progress is not None:
+            progress(2 * count, 2 * count)
         return count
 
     def _check_paid_gift(self, tx: Transaction, rec: PaidGiftRecord) -> None:

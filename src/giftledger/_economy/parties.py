@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import attrs
+from moneyed import Money
 
 from .._errors import AccountExists, DuplicateKeyConflict, InvalidArgument, UnknownRule
 from .._ledger.model import Account, Transaction
@@ -264,6 +265,127 @@ class Parties(ChainBase):
         """Every profile record of a party, oldest first, with its effective time."""
         with self.ledger.store.read() as r:
             return tuple(self._party_records(r, role, name))
+
+    # -- party-level reads ---------------------------------------------------------------
+
+    def creators(self, at: datetime | None = None) -> tuple[PartyRecord, ...]:
+        """Every creator's profile in force at ``at`` (default: now), sorted by name.
+
+        Found through the creators' Diamond accounts (one per creator), not by
+        reading the journal.
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)),
+            ...                      econ)
+            >>> _ = app.open_creator("bob", region="DE")
+            >>> _ = app.open_creator("ann", region="US")
+            >>> [(c.name, c.region) for c in app.creators()]
+            [('ann', 'US'), ('bob', 'DE')]
+        """
+        return self._parties("creator", at)
+
+    def viewers(self, at: datetime | None = None) -> tuple[PartyRecord, ...]:
+        """Every viewer's profile in force at ``at`` (default: now), sorted by name.
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)),
+            ...                      econ)
+            >>> _ = app.open_viewer("alice", region="US", age=27)
+            >>> [(v.name, v.age) for v in app.viewers()]
+            [('alice', 27)]
+        """
+        return self._parties("viewer", at)
+
+    def _parties(self, role: str, at: datetime | None) -> tuple[PartyRecord, ...]:
+        kind = "coins" if role == "viewer" else "diamonds"
+        when = at or self._now()
+        out = []
+        with self.ledger.store.read() as r:
+            for st in r.account_states(f"{role}s:"):
+                parts = st.account.name.split(":")
+                if len(parts) != 3 or parts[2] != kind:
+                    continue
+                records = self._party_records(r, role, parts[1])
+                if records:  # an account someone opened by hand under the prefix is no party
+                    out.append(profile_at(records, when))
+        return tuple(sorted(out, key=lambda p: p.name))
+
+    def cash(self, creator: str, *, at: datetime | None = None) -> Money:
+        """The creator's cash, in their payout currency (posted; a pending withdrawal
+        still counts until it is paid out: see :meth:`can_withdraw` for what is free).
+
+        Args:
+            creator: the creator's name.
+            at: count only postings effective by then (default: all).
+
+        Raises:
+            UnknownParty: no such creator (an :class:`~giftledger.UnknownAccount`).
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)),
+            ...                      econ)
+            >>> _ = app.open_creator("bob", region="US")
+            >>> app.cash("bob")
+            Money('0.00', 'USD')
+            >>> try:
+            ...     app.cash("zoe")
+            ... except gl.UnknownParty as exc:
+            ...     print(exc.role, exc.name, isinstance(exc, gl.UnknownAccount))
+            creator zoe True
+        """
+        return self._party_balance("creator", creator, f"creators:{creator}:cash", at)
+
+    def diamonds(self, creator: str, *, at: datetime | None = None) -> Money:
+        """The creator's unconverted creator units (Diamonds, Beans … : the economy's
+        ``creator_unit``).
+
+        Raises:
+            UnknownParty: no such creator.
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)),
+            ...                      econ)
+            >>> _ = app.open_viewer("alice", region="US")
+            >>> _ = app.open_creator("bob", region="US")
+            >>> _ = app.buy_coins("alice", pack=1400, channel="web")
+            >>> _ = app.send_gift("alice", "bob", "Rose", quantity=10)
+            >>> app.diamonds("bob"), app.coins("alice")
+            (Money('10', 'DIAMOND'), Money('1390', 'COIN'))
+        """
+        return self._party_balance("creator", creator, f"creators:{creator}:diamonds", at)
+
+    def payable(self, creator: str, *, at: datetime | None = None) -> Money:
+        """What the platform owes the creator for unconverted Diamonds, in the books'
+        currency (``liabilities:creators-payable:<creator>``).
+
+        Raises:
+            UnknownParty: no such creator.
+        """
+        return self._party_balance(
+            "creator", creator, f"liabilities:creators-payable:{creator}", at
+        )
+
+    def coins(self, viewer: str, *, at: datetime | None = None) -> Money:
+        """The coins in the viewer's wallet (the economy's ``coin_unit``).
+
+        Raises:
+            UnknownParty: no such viewer.
+        """
+        return self._party_balance("viewer", viewer, f"viewers:{viewer}:coins", at)
+
+    def _party_balance(self, role: str, name: str, account: str, at: datetime | None) -> Money:
+        self._check_name(name, role)
+        with self.ledger.store.read() as r:
+            self._party(r, role, name, self._now())  # raises UnknownParty
+        return self.ledger.balance(account, at=at)
 
 
 def _profile_text(rec: PartyRecord) -> str:

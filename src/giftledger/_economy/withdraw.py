@@ -21,6 +21,7 @@ from moneyed import Money
 
 from .._errors import (
     BelowWithdrawalThreshold,
+    GiftLedgerError,
     InsufficientFunds,
     InvalidArgument,
     LimitExceeded,
@@ -43,7 +44,7 @@ from .records import (
 )
 from .rules import WithdrawalPolicy
 
-__all__ = ["FEE_ROUNDING", "Withdrawal", "Withdrawals"]
+__all__ = ["FEE_ROUNDING", "Withdrawal", "WithdrawalCheck", "Withdrawals"]
 
 #: How a percentage withdrawal fee is rounded.
 FEE_ROUNDING = Rounding.HALF_UP
@@ -75,8 +76,75 @@ class Withdrawal:
     status: HoldStatus = HoldStatus.PENDING
 
 
+@attrs.frozen(slots=True)
+class WithdrawalCheck:
+    """Whether a creator could withdraw now, and how much: the answer of
+    :meth:`GiftEconomy.can_withdraw <giftledger.GiftEconomy.can_withdraw>`.
+
+    Attributes:
+        creator: the creator's name.
+        allowed: a request for everything available would be accepted now.
+        amount: what it would take from the creator's cash (zero when refused).
+        fee: the withdrawal fee in it.
+        net: what would reach the creator (``amount - fee``).
+        reason: why it would be refused (the error's message), None when allowed.
+        refusal: the class of the error a request would raise, None when allowed.
+
+    It is true when allowed: ``if app.can_withdraw("bob"): ...``.
+    """
+
+    creator: str
+    allowed: bool
+    amount: Money
+    fee: Money
+    net: Money
+    reason: str | None = None
+    refusal: type[GiftLedgerError] | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
 class Withdrawals(ChainBase):
     """Withdrawal operations of :class:`GiftEconomy`."""
+
+    def can_withdraw(self, creator: str) -> WithdrawalCheck:
+        """Whether ``creator`` could withdraw everything available now, and how much.
+
+        It is :meth:`request_withdrawal` of ``"all"`` as a dry run: every check
+        (eligibility, the minimum, the caps, the fee, the available balance) runs
+        against the books as they are, and nothing is written.
+
+        Returns:
+            A :class:`WithdrawalCheck`; a refusal names its reason.
+
+        Raises:
+            UnknownParty: no such creator.
+            RateUnavailable: the withdrawal policy is in another currency than the
+                creator's cash and no rate is known (so nothing can be decided).
+
+        Example:
+            >>> import giftledger as gl
+            >>> econ = gl.presets.load("tiktok-live")
+            >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)),
+            ...                      econ)
+            >>> _ = app.open_creator("bob", region="US", age=30, verified=True)
+            >>> check = app.can_withdraw("bob")
+            >>> bool(check), check.amount, check.refusal.__name__
+            (False, Money('0.00', 'USD'), 'BelowWithdrawalThreshold')
+        """
+        from .._errors import LimitExceeded, NotEligible
+
+        with self.ledger.store.read() as r:
+            self._require(r, f"creators:{creator}:cash", "creator", creator)
+            currency = self._creator_currency(r, creator)
+        try:
+            w = self.request_withdrawal(creator, "all", dry_run=True)
+        except (NotEligible, InsufficientFunds, LimitExceeded) as exc:
+            # BelowWithdrawalThreshold is an InsufficientFunds
+            zero = from_minor(0, currency)
+            return WithdrawalCheck(creator, False, zero, zero, zero, str(exc), type(exc))
+        return WithdrawalCheck(creator, True, w.amount, w.fee, w.net)
 
     # -- withdraw ----------------------------------------------------------------------
 

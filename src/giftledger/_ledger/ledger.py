@@ -47,6 +47,7 @@ from .._money.amounts import (
 )
 from .._money.units import get_unit
 from .batch import TransactionRequest
+from .checkpoints import CheckpointMixin
 from .clock import Clock, SystemClock
 from .holds import HoldsMixin
 from .idempotency import _check_key, _fingerprint, _replay_transaction, amount_key, ratio_key
@@ -76,7 +77,7 @@ _CREDIT = Side.CREDIT
 _MAX = MAX_MINOR
 
 
-class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
+class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin):
     """A double-entry ledger over a store.
 
     ``Ledger()`` keeps everything in memory; :meth:`open` picks a store by URL.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, Literal, TypeVar, Union
 
@@ -259,6 +259,12 @@ class Account:
         """The metadata as a new dict."""
         return dict(self.metadata)
 
+    def __repr__(self) -> str:
+        """Short: ``<Account 'creators:bob:cash' EUR credit>``, with ``closed`` and
+        ``trading`` when they hold (the fields are all still there: ``attrs.asdict``)."""
+        flags = "".join(f" {f}" for f in ("closed", "trading") if getattr(self, f))
+        return f"<Account {self.name!r} {self.unit} {self.normal.value}{flags}>"
+
 
 @_fast_init
 @attrs.frozen(slots=True)
@@ -474,6 +480,29 @@ class Transaction:
                 unit = p.unit
         return None if net is None else from_minor(net, unit)
 
+    def __repr__(self) -> str:
+        """Short, without hashes or metadata:
+        ``<Transaction #12 post 2026-01-05T10:00:00Z key='g-1' 3 postings memo='…'>``.
+
+        The time is ``effective_at`` in UTC; a memo longer than 40 characters is cut.
+        """
+        at = _utc_text(self.effective_at)
+        parts = [f"<Transaction #{self.id} {self.kind.value} {at}"]
+        if self.key is not None:
+            parts.append(f"key={self.key!r}")
+        if self.reverses is not None:
+            parts.append(f"reverses=#{self.reverses}")
+        if self.hold_id is not None:
+            parts.append(f"hold=#{self.hold_id}")
+        n = len(self.postings)
+        parts.append(f"{n} posting{'' if n == 1 else 's'}")
+        if self.memo:
+            memo = self.memo if len(self.memo) <= 40 else self.memo[:39] + "…"
+            parts.append(f"memo={memo!r}")
+        if self.reversed_by is not None:
+            parts.append(f"reversed by #{self.reversed_by}")
+        return " ".join(parts) + ">"
+
 
 class HoldStatus(enum.Enum):
     """Where a hold stands."""
@@ -514,6 +543,26 @@ class Hold:
     @property
     def amount(self) -> Money:
         return from_minor(self.minor, self.unit)
+
+    def __repr__(self) -> str:
+        """Short: ``<Hold #7 pending 100.00 EUR 'creators:bob:cash' -> 'payouts'>``."""
+        amount = self.amount
+        text = f"<Hold #{self.id} {self.status.value} {amount.amount} {amount.currency.code}"
+        text += f" {self.debit!r} -> {self.credit!r}"
+        if self.status is HoldStatus.POSTED:
+            posted = from_minor(self.posted_minor, self.unit).amount
+            text += f" posted {posted}"
+        if self.resolved_by is not None:
+            text += f" by #{self.resolved_by}"
+        if self.expires_at is not None and self.status is HoldStatus.PENDING:
+            text += f" expires {_utc_text(self.expires_at)}"
+        return text + ">"
+
+
+def _utc_text(at: datetime) -> str:
+    """``2026-01-05T10:00:00Z``: an aware time in UTC, to the second (or finer when it has it)."""
+    text = at.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
 
 
 @attrs.frozen(slots=True)

@@ -140,6 +140,11 @@ class StoreReader(Protocol):
         """What is remembered of ``key``, or None."""
         ...
 
+    def idempotency_records(self) -> Iterator[IdempotencyRecord]:
+        """Every remembered key's record, by key (for an export: the chain's aliases
+        and remembered failures are found nowhere else)."""
+        ...
+
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
         """Up to ``limit`` posted postings of ``name`` with entry id > ``after``, by id."""
         ...

@@ -5,9 +5,13 @@
 
 from __future__ import annotations
 
-from .._errors import ChainBroken
+from collections.abc import Callable
+
+from .._errors import ChainBroken, InvalidArgument
+from .checkpoints import check_since
 from .hashing import GENESIS_HASH, entry_hash
 from .model import EntryKind, Side, Transaction
+from .proofs import Checkpoint
 from .store import StoreReader
 from .writes import WriteCore
 
@@ -20,8 +24,19 @@ _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 class VerifyMixin(WriteCore):
     """The :meth:`verify` method of :class:`~giftledger.Ledger`."""
 
-    def verify(self) -> int:
+    def verify(
+        self,
+        since: Checkpoint | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Re-check the hash chain and every invariant; return the number of entries.
+
+        With ``since`` (a :class:`~giftledger.Checkpoint` published earlier), also
+        prove the books only grew since it: they hold at least its entries, its
+        head entry still has its hash and the Merkle root of its first entries is
+        its root, re-hashed from the store. A truncation, or a rewrite whose
+        entries were all hashed again (so the chain itself holds), is reported.
 
         Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
         the one before and its own hash matches its content; each entry is
@@ -31,14 +46,28 @@ class VerifyMixin(WriteCore):
         totals, pending totals and per-unit trial balance equal what the
         journal adds up to.
 
+        Args:
+            progress: called as ``progress(done, total)`` every 1,024 entries and
+                once at the end (a progress bar); ``total`` is the head's id when
+                the check started.
+
         Raises:
-            ChainBroken: names the first entry (or account) that does not hold.
+            ChainBroken: names the first entry (or account) that does not hold, or
+                what differs from ``since``: fewer entries, another head, another root.
         """
+        if since is not None and not isinstance(since, Checkpoint):
+            raise InvalidArgument(
+                f"since {since!r} must be a Checkpoint (read JSON with Checkpoint.from_json)"
+            )
         with self.store.read() as r:
-            return _verify(r)
+            count = _verify(r, progress)
+            if since is not None:
+                check_since(r, since, count)
+            return count
 
 
-def _verify(r: StoreReader) -> int:
+def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) -> int:
+    total = r.head()[0] if progress is not None else 0
     prev = GENESIS_HASH
     count = 0
     nets: dict[str, int] = {}
@@ -51,6 +80,8 @@ def _verify(r: StoreReader) -> int:
     accounts = {st.account.name: st for st in r.account_states("")}
     for tx in r.transactions():
         count += 1
+        if progress is not None and not count & 1023:
+            progress(count, total)
         where = f"transaction {tx.id}"
         if tx.id != count:
             # Name the entry by its place in the journal: its stored id is what changed.
@@ -150,4 +181,6 @@ def _verify(r: StoreReader) -> int:
     check_derived = getattr(r, "check_derived", None)
     if check_derived is not None:
         check_derived()
+    if progress is not None:
+        progress(count, total)
     return count

@@ -368,6 +368,10 @@ class MemoryStore:
         row = self._keys.get(key)
         return None if row is None else IdempotencyRecord(*row)
 
+    def idempotency_records(self) -> Iterator[IdempotencyRecord]:
+        for key in sorted(self._keys):
+            yield IdempotencyRecord(*self._keys[key])
+
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
         rows = self._history.get(name) or _History()
         start = 0 if after is None else bisect.bisect_right(rows, (after, 1 << 62, 0))

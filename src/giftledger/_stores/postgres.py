@@ -1007,6 +1007,14 @@ class _Session:
             sql += " FOR UPDATE"
         return [_hold(row) for row in self._rows(sql, params)]
 
+    def idempotency_records(self) -> Iterator[IdempotencyRecord]:
+        sql = (
+            "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
+            "FROM gl_keys ORDER BY key"
+        )
+        for row in self._rows(sql):
+            yield IdempotencyRecord(*row)
+
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         sql = (
             "SELECT key, fingerprint, transaction_id, result, error_type, error_message "

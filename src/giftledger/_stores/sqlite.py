@@ -925,6 +925,14 @@ class _Reader:
             sql += " WHERE " + " AND ".join(where)
         return [_hold(row) for row in self._db.execute(sql + " ORDER BY h.id", args)]
 
+    def idempotency_records(self) -> Iterator[IdempotencyRecord]:
+        # Read only (an export): a writer's buffered keys are not included.
+        for row in self._db.execute(
+            "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
+            "FROM idempotency ORDER BY key"
+        ):
+            yield IdempotencyRecord(*row)
+
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         row = self._db.execute(
             "SELECT key, fingerprint, transaction_id, result, error_type, error_message "

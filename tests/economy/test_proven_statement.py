@@ -1,0 +1,177 @@
+"""A creator's statement exported with proofs checks offline against a checkpoint, and
+changing anything with a number in it makes the check fail, naming the line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from moneyed import Money
+
+import giftledger as gl
+
+JAN = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def books() -> tuple[gl.GiftEconomy, gl.Checkpoint]:
+    """bob's gifts, a conversion to EUR, a paid and a failed withdrawal; carol's gift."""
+    clock = gl.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    rates = gl.RateTable.of(("USD", "EUR", "0.92", JAN, None))
+    app = gl.GiftEconomy(gl.Ledger(clock=clock), gl.presets.load("tiktok-live"), rates=rates)
+    app.open_viewer("alice", region="US", age=27)
+    app.open_creator("bob", region="DE", payout_currency="EUR", age=31, verified=True)
+    app.open_creator("carol", region="US", age=31, verified=True)
+    for n in range(11):
+        app.buy_coins("alice", pack=17500, channel="ios", key=f"order-{n}")
+    for n, (gift, qty) in enumerate((("Lion", 1), ("Galaxy", 3), ("Rose", 99), ("Lion", 5))):
+        app.send_gift("alice", "bob", gift, quantity=qty, key=f"gift-{n}")
+    app.send_gift("alice", "carol", "Rose", quantity=5)
+    clock.advance(timedelta(days=1))
+    app.convert_diamonds("bob")
+    paid = app.request_withdrawal("bob", Money("100", "EUR"))
+    app.complete_withdrawal(paid)
+    failed = app.request_withdrawal("bob", Money("100", "EUR"))
+    app.fail_withdrawal(failed)
+    return app, app.ledger.checkpoint()
+
+
+def test_a_statement_verifies_offline_from_json(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    app, cp = books
+    proven = gl.prove_statement(app, "bob", cp)
+    text, cp_text = proven.to_json(), cp.to_json()
+    read = gl.verify_statement(text, cp_text)  # strings only: no ledger, no database
+    assert read == proven
+    kinds = [line.kind for line in read.lines]
+    assert kinds == ["gift"] * 4 + ["conversion", "withdrawal", "withdrawal paid"] + [
+        "withdrawal",
+        "withdrawal failed",
+    ]
+    statement = app.statement("bob")
+    money = [line for line in statement.lines if line.transaction]
+    for shown, line in zip(money, read.lines, strict=True):
+        assert shown.transaction == line.transaction
+        if shown.amount is not None:
+            assert gl.from_minor(line.amount, line.amount_unit) == shown.amount  # type: ignore[arg-type]
+    # Other parties' entries are there only as hashes: no other creator's name in it.
+    assert "carol" not in text
+
+
+def _lines(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = json.loads(text)
+    return data, data["lines"]
+
+
+def _fails_at(data: dict[str, Any], cp: gl.Checkpoint, line: int) -> str:
+    with pytest.raises(gl.ProofFailed) as err:
+        gl.verify_statement(json.dumps(data), cp.to_json())
+    assert err.value.line == line
+    assert str(err.value).startswith(f"line {line} ")
+    return str(err.value)
+
+
+@pytest.mark.parametrize("field", ["amount", "units"])
+@pytest.mark.parametrize("delta", [1, -1, 100])
+def test_changing_any_amount_fails_naming_the_line(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint], field: str, delta: int
+) -> None:
+    app, cp = books
+    text = gl.prove_statement(app, "bob", cp).to_json()
+    checked = 0
+    for i in range(len(_lines(text)[1])):
+        data, lines = _lines(text)
+        if lines[i][field] is None:
+            continue
+        lines[i][field]["minor"] += delta
+        assert "but the entry moves" in _fails_at(data, cp, i + 1)
+        checked += 1
+    assert checked >= 4
+
+
+def test_changing_a_unit_a_date_or_a_kind_fails_naming_the_line(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    app, cp = books
+    text = gl.prove_statement(app, "bob", cp).to_json()
+    data, lines = _lines(text)
+    lines[0]["amount"]["unit"] = "EUR"
+    _fails_at(data, cp, 1)
+    data, lines = _lines(text)
+    lines[1]["at"] = "2026-03-01T09:00:00+00:00"
+    assert "dated" in _fails_at(data, cp, 2)
+    data, lines = _lines(text)
+    lines[2]["kind"] = "conversion"
+    _fails_at(data, cp, 3)
+    data, lines = _lines(text)
+    lines[6]["amount"] = {"minor": 10000, "unit": "EUR"}  # "withdrawal paid" shows none
+    _fails_at(data, cp, 7)
+
+
+def test_changing_an_entry_or_its_proof_fails_naming_the_line(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    app, cp = books
+    text = gl.prove_statement(app, "bob", cp).to_json()
+    data, lines = _lines(text)
+    entry = lines[3]["entries"][0]
+    entry["text"] = entry["text"].replace("D", "C", 1)  # one posting on the other side
+    assert "does not check" in _fails_at(data, cp, 4)
+    data, lines = _lines(text)
+    path = lines[4]["entries"][0]["path"]
+    path[0] = ("1" if path[0][0] == "0" else "0") + path[0][1:]
+    _fails_at(data, cp, 5)
+    data, lines = _lines(text)
+    lines[0]["entries"], lines[1]["entries"] = lines[1]["entries"], lines[0]["entries"]
+    _fails_at(data, cp, 1)
+    data, lines = _lines(text)
+    lines[8]["entries"] = lines[8]["entries"][:1]  # the failed withdrawal without its hold
+    _fails_at(data, cp, 9)
+
+
+def test_another_creators_lines_do_not_pass_as_yours(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    app, cp = books
+    data = json.loads(gl.prove_statement(app, "carol", cp).to_json())
+    data["creator"] = "bob"
+    assert "carol" in _fails_at(data, cp, 1)
+
+
+def test_the_checkpoint_must_be_the_statements(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    app, cp = books
+    key = Ed25519PrivateKey.generate()
+    signed = cp.sign(key)
+    proven = gl.prove_statement(app, "bob", signed)
+    gl.verify_statement(proven.to_json(), signed.to_json(), public_key=key.public_key())
+    with pytest.raises(gl.ProofFailed, match="not signed"):
+        gl.verify_statement(proven, cp, public_key=key.public_key())
+    other = gl.Ledger()
+    with pytest.raises(gl.ProofFailed, match="proven against"):
+        gl.verify_statement(proven, other.checkpoint())
+
+
+def test_a_statement_needs_a_checkpoint_holding_its_entries() -> None:
+    app = gl.GiftEconomy(gl.Ledger(), gl.presets.load("tiktok-live"))
+    app.open_viewer("ann", region="US", age=30)
+    app.open_creator("bob", region="US", age=30)
+    app.buy_coins("ann", pack=70, channel="web")
+    early = app.ledger.checkpoint()
+    app.send_gift("ann", "bob", "Rose")
+    with pytest.raises(gl.InvalidArgument, match="after the checkpoint"):
+        gl.prove_statement(app, "bob", early)
+    assert (
+        len(
+            gl.verify_statement(
+                gl.prove_statement(app, "bob").to_json(), app.ledger.checkpoint().to_json()
+            ).lines
+        )
+        == 1
+    )
