@@ -22,7 +22,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 check: $(BIN)/.installed
-	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff check src tests $(wildcard benchmarks) docs/_hooks
 	$(BIN)/mypy src
 
 bench: $(BIN)/.installed

@@ -24,8 +24,8 @@ INTRO = """\
 `giftledger.presets` ships the rules of real platforms as TOML data files
 (`src/giftledger/presets/*.toml`). Every number carries its source, the date the source
 states and how sure it is; where a platform never published a figure the preset says so
-and names its assumption. All figures come from the project's fact sheet
-(`shared/facts/gift-economy.md`), which cites stored copies of public pages: treat them
+and names its assumption. The figures were gathered from public pages (a research fact
+sheet kept outside this repository); every row below cites the page itself. Treat them
 as research, not as the platforms' current terms.
 
 ```python

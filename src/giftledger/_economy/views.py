@@ -385,8 +385,10 @@ def estimate_view_range(
         views_by_region: qualified views per ISO 3166 region of the audience
             (``"*"`` for views counted for the rest of the world).
         engagement: an engagement tier of the program (None: weight 1).
-        followers, views_30d, video_seconds: checked against the program's
-            thresholds when given (``strict`` requires them).
+        followers: the creator's followers, checked against the program's
+            threshold when given (``strict`` requires it).
+        views_30d: the creator's views in the last 30 days, checked the same way.
+        video_seconds: the video's length in seconds, checked the same way.
         creator_region: the creator's country: the program must run there (and
             not have ended), and its own thresholds apply (None: not checked;
             the general thresholds are shown).
@@ -624,10 +626,13 @@ def estimate_view_earnings(
         economy: the rules.
         views_by_region: qualified views per ISO 3166 region.
         engagement: an engagement tier of the program (None: weight 1).
-        followers, views_30d, video_seconds: checked against the program's
-            thresholds when given (``strict`` requires them).
-        creator_region, age: the creator's country and age, checked when given
-            (see :func:`estimate_view_range`).
+        followers: the creator's followers, checked against the program's
+            threshold when given (``strict`` requires it).
+        views_30d: the creator's views in the last 30 days, checked the same way.
+        video_seconds: the video's length in seconds, checked the same way.
+        creator_region: the creator's country, checked when given (see
+            :func:`estimate_view_range`).
+        age: the creator's age, checked when given.
         program: the program's name (None: the only one).
         at: the rules in force then (None: the latest).
 

@@ -267,10 +267,10 @@ def money_flow(
         source: a creator's :class:`~giftledger.Explanation` (from
             :meth:`GiftEconomy.explain <giftledger.GiftEconomy.explain>`) or one
             :class:`~giftledger.GiftTrace` from its ``gifts``.
-        start, end: with an explanation, show only the gifts sent in
-            ``[start, end)`` (aware datetimes): from viewers' spending to the
-            creator's share. Without them, the creator's whole story, on to the
-            bank.
+        start: with an explanation, show only the gifts sent in ``[start, end)``
+            (aware datetimes): from viewers' spending to the creator's share.
+            Without ``start`` and ``end``, the creator's whole story, on to the bank.
+        end: the end of that period, excluded.
         gift: with an explanation, the entry id of one of its gifts to show alone.
 
     Returns:

@@ -281,7 +281,8 @@ def prove_statement(
         creator: whose statement.
         checkpoint: a checkpoint of ``app.ledger`` holding every entry of the
             statement (default: a new one).
-        start, end: the period, as for ``statement``.
+        start: the period's first instant, as for ``statement``.
+        end: the first instant after the period, as for ``statement``.
 
     Raises:
         InvalidArgument: an entry of the statement is after ``checkpoint``.

@@ -113,7 +113,8 @@ class ChainMachine(RuleBasedStateMachine):
             rates: the exchange rates (None: drawn when needed).
             checks: more checks, each called with the app after every step (for
                 example ``lambda app: check_creator_share(app, at_most=...)``).
-            viewers, creators: how many parties (1 to 6 each).
+            viewers: how many viewers (1 to 6).
+            creators: how many creators (1 to 6).
             settings: the TestCase's Hypothesis settings (default: 50 runs of up
                 to 20 steps, no deadline, no explain phase: see :data:`FAST_PHASES`).
         """

@@ -480,8 +480,10 @@ def chain_scenarios(
         rates: the exchange rates (None: drawn with :func:`rate_tables` when the
             rules name more than one currency).
         start: when the run starts (None: an hour into a drawn version).
-        viewers, creators: how many of each (up to 6).
-        min_operations, max_operations: how many operations.
+        viewers: how many viewers (up to 6).
+        creators: how many creators (up to 6).
+        min_operations: the fewest operations.
+        max_operations: the most operations.
         kinds: only these operation classes (None: all of :data:`OPERATIONS`).
 
     Example:
