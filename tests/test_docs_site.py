@@ -62,10 +62,10 @@ def test_every_export_is_on_one_reference_page(site: Path) -> None:
     placed = [name for names in by_group.values() for name in names]
     assert sorted(placed) == sorted(set(gl.__all__) - {"__version__", "presets"})
     for group, names in by_group.items():
-        page = "index" if group == "other" else group
-        html = (site / "reference" / page / "index.html").read_text("utf-8")
+        page = site / "reference" / ("" if group == "other" else group) / "index.html"
+        html = page.read_text("utf-8")
         missing = [n for n in names if f'id="giftledger.{n}"' not in html]
-        assert not missing, f"reference/{page}.md does not document {missing}"
+        assert not missing, f"{page} does not document {missing}"
 
 
 def test_docstring_examples_render_as_code_not_quotes(site: Path) -> None:

@@ -61,6 +61,7 @@ VALUES = {
     "CSV_COLUMNS": "exports",
     "JSONL_VERSION": "exports",
     "Progress": "exports",
+    "REPORT_SCHEMA_VERSION": "reports",
 }
 # Exported names documented elsewhere (their own reference page) or not at all.
 SKIP = {"__version__", "presets"}
