@@ -37,6 +37,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary, boundary_methods
 from .._errors import FloatNotAllowed, GiftLedgerError, InvalidArgument, RateUnavailable
 from .._money.amounts import Rounding, from_minor, round_fraction, to_fraction, to_minor
 from .._money.units import get_unit
@@ -121,6 +122,7 @@ class DatedRate:
         return f"{self.valid_from.isoformat()} to {end}"
 
 
+@boundary_methods
 @attrs.frozen(slots=True)
 class RateTable:
     """Dated, exact exchange rates; a :class:`RateSource`.
@@ -243,6 +245,7 @@ class RateTable:
         return sorted({(r.base, r.quote) for r in self.rates})
 
 
+@boundary
 def convert_at(
     amount: Money,
     quote: str,

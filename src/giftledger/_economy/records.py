@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar, Union, get_args
 
 import attrs
 
+from .._boundary import boundary
 from .._errors import ChainBroken
 from .._ledger.model import MetaValue, Transaction
 from .lots import LotSlice, decode_slices, encode_slices
@@ -491,6 +492,7 @@ def parse(tx: Transaction) -> ChainRecord | None:
     return record  # type: ignore[return-value]
 
 
+@boundary
 def record_of(tx: Transaction) -> ChainRecord | None:
     """The chain record of ``tx``; None if it has none or it does not parse.
 

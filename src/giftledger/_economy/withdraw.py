@@ -19,6 +19,7 @@ from typing import Literal
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary_methods
 from .._errors import (
     BelowWithdrawalThreshold,
     InsufficientFunds,
@@ -75,6 +76,7 @@ class Withdrawal:
     status: HoldStatus = HoldStatus.PENDING
 
 
+@boundary_methods
 class Withdrawals(ChainBase):
     """Withdrawal operations of :class:`GiftEconomy`."""
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import attrs
 
+from .._boundary import boundary_methods
 from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTransaction, UnknownHold
 from .._money.amounts import AmountLike, from_minor, to_minor
 from .clock import require_aware
@@ -40,6 +41,7 @@ _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
 
 
+@boundary_methods
 class HoldsMixin(WriteCore):
     """The hold methods of :class:`~giftledger.Ledger`."""
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Literal, cast, overload
 
+from .._boundary import boundary_methods
 from .._errors import (
     AccountExists,
     AlreadyReversed,
@@ -76,6 +77,7 @@ _CREDIT = Side.CREDIT
 _MAX = MAX_MINOR
 
 
+@boundary_methods
 class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin):
     """A double-entry ledger over a store.
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar, Union
 import attrs
 from moneyed import Money
 
+from .._boundary import shown
 from .._errors import InvalidArgument
 from .._money.amounts import MAX_MINOR, AmountLike, from_minor, to_fraction
 from .text import check_text
@@ -203,7 +204,7 @@ class BalanceRule:
         floor = self.min_balance
         if floor is not None and (type(floor) is not int or not -MAX_MINOR <= floor <= MAX_MINOR):
             raise InvalidArgument(
-                f"balance rule minimum {floor!r} must be None (no limit) or an int of minor "
+                f"balance rule minimum {shown(floor)} must be None (no limit) or an int of minor "
                 f"units within ±{MAX_MINOR}; use non_negative(), overdraft() or unrestricted()"
             )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from moneyed import Money
 
+from .._boundary import boundary_methods
 from .._errors import InvalidArgument, UnknownAccount, UnknownTransaction
 from .._money.amounts import from_minor
 from .clock import require_aware
@@ -29,6 +30,7 @@ _CHUNK = 1000
 _MAX_ID = (1 << 63) - 1
 
 
+@boundary_methods
 class QueriesMixin(WriteCore):
     """The read methods of :class:`~giftledger.Ledger`."""
 

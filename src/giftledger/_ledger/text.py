@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TypeVar
 
+from .._boundary import shown
 from .._errors import InvalidArgument
 
 M = TypeVar("M")
@@ -89,13 +90,13 @@ def check_text(value: object, what: str) -> str:
         creator name 'bob\\u2028total: $50,000' holds U+2028 LINE SEPARATOR at index 3; ...
     """
     if not isinstance(value, str):
-        raise InvalidArgument(f"{what} {value!r} must be a string")
+        raise InvalidArgument(f"{what} {shown(value)} must be a string")
     if value.isprintable():  # no Cc, Zl, Zp or Cf (bidi controls are Cf) at all
         return value
     found = _HOSTILE.search(value)
     if found is not None:
         raise InvalidArgument(
-            f"{what} {value!r} holds {describe_char(found.group())} at index {found.start()}; "
+            f"{what} {shown(value)} holds {describe_char(found.group())} at index {found.start()}; "
             f"control characters, line and paragraph separators and bidirectional overrides "
             f"or isolates are not allowed"
         )
@@ -120,16 +121,16 @@ def refuse_reserved(key: object, metadata: M) -> M:
     """
     if isinstance(key, str) and key.startswith(RESERVED_KEY_PREFIX):
         raise InvalidArgument(
-            f"idempotency key {key!r} is refused: idempotency keys starting with "
-            f"{RESERVED_KEY_PREFIX!r} are reserved for giftledger's chain; choose another key"
+            f"idempotency key {shown(key)} is refused: idempotency keys starting with "
+            f"{shown(RESERVED_KEY_PREFIX)} are reserved for giftledger's chain; choose another key"
         )
     if metadata and isinstance(metadata, Mapping):
         pairs = dict(metadata.items())
         for name in pairs:
             if isinstance(name, str) and name.startswith(RESERVED_METADATA_PREFIX):
                 raise InvalidArgument(
-                    f"metadata key {name!r} is refused: metadata keys starting with "
-                    f"{RESERVED_METADATA_PREFIX!r} are reserved for giftledger's chain; "
+                    f"metadata key {shown(name)} is refused: metadata keys starting with "
+                    f"{shown(RESERVED_METADATA_PREFIX)} are reserved for giftledger's chain; "
                     f"choose another key"
                 )
         return pairs  # type: ignore[return-value]

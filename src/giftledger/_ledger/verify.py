@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from .._boundary import boundary_methods
 from .._errors import ChainBroken
 from .hashing import GENESIS_HASH, entry_hash
 from .model import EntryKind, Side, Transaction
@@ -17,6 +18,7 @@ _DEBIT = Side.DEBIT
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
 
+@boundary_methods
 class VerifyMixin(WriteCore):
     """The :meth:`verify` method of :class:`~giftledger.Ledger`."""
 
