@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import ParamSpec, TypeVar
@@ -104,6 +105,17 @@ def shown(value: object) -> str:
         return f"<a {type(value).__name__} that cannot be shown>"
 
 
+def _items(value: object) -> list[object]:
+    """What a container or an attrs value holds, for the searches below."""
+    if isinstance(value, Mapping):
+        return [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple | set | frozenset):
+        return list(value)
+    if attrs.has(type(value)):
+        return [getattr(value, f.name, None) for f in attrs.fields(type(value))]  # type: ignore[arg-type]
+    return []
+
+
 def _find_huge(value: object, depth: int = 0) -> int | None:
     """The first huge int in ``value``, searching containers and attrs values."""
     if is_huge_int(value):
@@ -111,20 +123,23 @@ def _find_huge(value: object, depth: int = 0) -> int | None:
         return value
     if depth >= _SEARCH_DEPTH or isinstance(value, str | bytes):
         return None
-    items: list[object]
-    if isinstance(value, Mapping):
-        items = [*value.keys(), *value.values()]
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = list(value)
-    elif attrs.has(type(value)):
-        items = [getattr(value, f.name, None) for f in attrs.fields(type(value))]  # type: ignore[arg-type]
-    else:
-        return None
-    for item in items:
+    for item in _items(value):
         found = _find_huge(item, depth + 1)
         if found is not None:
             return found
     return None
+
+
+def _arguments(
+    fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+) -> dict[str, object]:
+    """The call's arguments by parameter name (``self`` included, searched last)."""
+    try:
+        bound = dict(inspect.signature(fn).bind_partial(*args, **kwargs).arguments)
+    except (TypeError, ValueError):
+        bound = {f"argument {i}": arg for i, arg in enumerate(args)} | kwargs
+    own = bound.pop("self", None)
+    return bound if own is None else bound | {"self": own}
 
 
 def _int_too_long(
@@ -136,16 +151,45 @@ def _int_too_long(
         f"giftledger takes no integer of more than {limit:,} digits (Python cannot print "
         f"one, and no amount, id, count or age comes near)"
     )
-    try:
-        bound = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
-    except (TypeError, ValueError):
-        bound = {f"#{i}": arg for i, arg in enumerate(args)} | kwargs
-    for name, arg in bound.items():
+    for name, arg in _arguments(fn, args, kwargs).items():
         found = _find_huge(arg)
         if found is not None:
             return InvalidArgument(f"{name} {shown(found)} is refused: {rule}")
     # Not among the arguments: a callback or a rate source returned it.
     return InvalidArgument(f"a value reached {fn.__qualname__}() that is refused: {rule}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _find_text(value: object, depth: int = 0) -> tuple[str, int] | None:
+    """The first string in ``value`` holding a lone surrogate, and where in it."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return None if found is None else (value, found.start())
+    if depth >= _SEARCH_DEPTH or isinstance(value, bytes):
+        return None
+    for item in _items(value):
+        hit = _find_text(item, depth + 1)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _lone_surrogate(
+    fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+) -> InvalidArgument | None:
+    """The error for a call of ``fn`` whose text a store could not encode, or None
+    when no argument holds such text (the failure is then not the caller's)."""
+    for name, arg in _arguments(fn, args, kwargs).items():
+        hit = _find_text(arg)
+        if hit is not None:
+            text, at = hit
+            return InvalidArgument(
+                f"{name} {shown(text)} holds a lone surrogate U+{ord(text[at]):04X} at index "
+                f"{at}: no store can hold it (it is no text in UTF-8); nothing was written"
+            )
+    return None
 
 
 def boundary(fn: Callable[P, R]) -> Callable[P, R]:
@@ -170,6 +214,11 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except UnicodeEncodeError:
+            error = _lone_surrogate(fn, args, kwargs)
+            if error is None:
+                raise
+            raise error from None
         except ValueError as exc:
             if isinstance(exc, GiftLedgerError) or not _is_print_limit(exc):
                 raise

@@ -192,7 +192,7 @@ def load_economy(path: str | Path, **variant: str) -> Economy:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate in the path
         raise InvalidEconomy(f"cannot read economy file {str(file)!r}: {exc}") from None
     return economy_from_toml(text, **variant)
 

@@ -186,7 +186,7 @@ def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) ->
         try:
             result = to_fraction(value, field)
         except GiftLedgerError as exc:
-            raise InvalidEconomy(f"{field}: {value!r} is not an exact ratio ({exc})") from None
+            raise InvalidEconomy(f"{field}: {_show(value)} is not an exact ratio ({exc})") from None
     else:
         raise InvalidEconomy(
             f"{field}: {_show(value)} of type {type(value).__name__} is not a ratio; "
@@ -672,7 +672,10 @@ class Gift:
                     raise InvalidEconomy(f"amounts[{i}]: a second range in {r.currency}")
                 seen.add(r.currency)
         else:
-            _int(self, "coins", low=1)
+            try:
+                _int(self, "coins", low=1)
+            except InvalidEconomy as exc:
+                raise InvalidEconomy(f"{exc} (gift {self.name!r})") from None
 
     @property
     def priced_in_money(self) -> bool:
@@ -1318,6 +1321,8 @@ class RuleSet:
         Raises:
             UnknownRule: no such pack; the message lists the packs on that channel.
         """
+        if isinstance(coins, bool) or not isinstance(coins, int):
+            raise UnknownRule(f"no pack of {_show(coins)} coins: a pack's size is an int")
         ladder = self._ladder(channel, region)
         for pack in ladder:
             if pack.coins == coins:
