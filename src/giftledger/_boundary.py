@@ -185,9 +185,10 @@ def _lone_surrogate(
         hit = _find_text(arg)
         if hit is not None:
             text, at = hit
+            code = ord(text[at])
             return InvalidArgument(
-                f"{name} {shown(text)} holds a lone surrogate U+{ord(text[at]):04X} at index "
-                f"{at}: no store can hold it (it is no text in UTF-8); nothing was written"
+                f"{name} {shown(text)} holds U+{code:04X} <surrogate-{code:04X}> at index {at}; "
+                f"no store can hold a lone surrogate or a NUL character"
             )
     return None
 

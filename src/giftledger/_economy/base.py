@@ -47,7 +47,7 @@ from .._ledger.model import (
 )
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
-from .._ledger.text import check_text
+from .._ledger.text import check_text, refuse_unstorable
 from .._money.amounts import Rounding, round_fraction, to_fraction
 from .._money.units import get_unit
 from .fx import RateSource
@@ -389,6 +389,7 @@ class ChainBase:
     @staticmethod
     def _require(r: StoreReader, name: str, what: str, party: str) -> None:
         if r.account_state(name) is None:
+            refuse_unstorable(party, f"{what} name")
             raise UnknownAccount(
                 f"unknown {what} {party!r}; open it with open_{what}({party!r}, ...) first"
             )
@@ -470,6 +471,7 @@ class ChainBase:
         """
         records = self._party_records(r, role, name)
         if not records:
+            refuse_unstorable(name, f"{role} name")
             raise UnknownAccount(
                 f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first"
             )
@@ -514,6 +516,7 @@ class ChainBase:
         """
         if viewer is not None and not isinstance(viewer, str):
             raise UnknownAccount(f"unknown viewer {shown(viewer)}: a viewer's name is a string")
+        refuse_unstorable(viewer, "viewer name")
         with self.ledger.store.read() as r:
             if viewer is not None:
                 return self._lots.snapshot(r, viewer)

@@ -31,7 +31,7 @@ from .model import (
 )
 from .queries import _check_name
 from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
-from .text import refuse_reserved
+from .text import refuse_reserved, refuse_unstorable
 from .writes import WriteCore
 
 __all__ = ["HoldsMixin"]
@@ -474,6 +474,7 @@ class HoldsMixin(WriteCore):
         """
         if account is not None and not isinstance(account, str):
             raise InvalidArgument(f"account {account!r} must be an account name (a string) or None")
+        refuse_unstorable(account, "account name")
         if not isinstance(pending_only, bool):
             raise InvalidArgument(f"pending_only {pending_only!r} must be True or False")
         with self.store.read() as r:

@@ -35,6 +35,7 @@ __all__ = [
     "check_text",
     "describe_char",
     "refuse_reserved",
+    "refuse_unstorable",
 ]
 
 #: Metadata keys with this prefix belong to giftledger's chain.
@@ -101,6 +102,30 @@ def check_text(value: object, what: str) -> str:
             f"or isolates are not allowed"
         )
     return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refuse_unstorable(name: object, what: str) -> None:
+    """Refuse a name no store can hold, so a lookup fails alike on every store.
+
+    A lone surrogate cannot be encoded as UTF-8 and PostgreSQL text cannot hold a
+    NUL: SQLite and PostgreSQL fail even to look such a name up, while the memory
+    store would simply not find it. Lookups call this first (a printable string,
+    the common case, costs one ``isprintable()``); nothing else is checked here.
+
+    Raises:
+        InvalidArgument: naming the character as ``U+XXXX`` and where it is.
+    """
+    if type(name) is not str or name.isprintable():
+        return
+    found = _UNSTORABLE.search(name)
+    if found is not None:
+        raise InvalidArgument(
+            f"{what} {shown(name)} holds {describe_char(found.group())} at index "
+            f"{found.start()}; no store can hold a lone surrogate or a NUL character"
+        )
 
 
 def refuse_reserved(key: object, metadata: M) -> M:
