@@ -224,7 +224,7 @@ def _read_toml(text: str, error: type[GiftLedgerError]) -> dict[str, Any]:
     except ValueError:  # tomllib's int() refused an integer of more than 4,300 digits
         raise error(
             f"not valid TOML: {_long_number(text)}: an integer of more than "
-            f"{_MAX_INT_DIGITS:,} digits; no figure of an economy needs one"
+            f"{_MAX_INT_DIGITS} digits; no figure of an economy needs one"
         ) from None
     except RecursionError:
         raise error(

@@ -672,10 +672,12 @@ class Gift:
                     raise InvalidEconomy(f"amounts[{i}]: a second range in {r.currency}")
                 seen.add(r.currency)
         else:
-            try:
-                _int(self, "coins", low=1)
-            except InvalidEconomy as exc:
-                raise InvalidEconomy(f"{exc} (gift {self.name!r})") from None
+            if type(self.coins) is int and self.coins > MAX_MINOR:
+                raise InvalidEconomy(
+                    f"coins: {_show(self.coins)} for gift {self.name!r} must be at most "
+                    f"{MAX_MINOR:,}; no gift costs more coins than one amount can hold"
+                )
+            _int(self, "coins", low=1)
 
     @property
     def priced_in_money(self) -> bool:
@@ -1292,11 +1294,13 @@ class RuleSet:
                 fees[channels[pack.channel]], pack.price, f"coin_packs[{i}]"
             )
         for i, gift in enumerate(gifts):
+            # A paid gift's amount is the viewer's choice: refuse only a fee that takes
+            # even the largest amount (what is left grows with the amount).
             for fee in fees:
                 for r in gift.amounts:
-                    if fee.fixed is None or fee.fixed.currency == r.minimum.currency:
+                    if fee.fixed is None or fee.fixed.currency == r.maximum.currency:
                         where = f"gifts[{i}] ({gift.name!r} on {fee.channel!r})"
-                        _check_fee_leaves_something(fee, r.minimum, where)
+                        _check_fee_leaves_something(fee, r.maximum, where)
         programs: set[str] = set()
         for i, program in enumerate(rewards):
             if program.name in programs:
