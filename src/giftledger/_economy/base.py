@@ -28,11 +28,13 @@ from fractions import Fraction
 
 import attrs
 
+from .._boundary import boundary_methods, shown
 from .._errors import (
     DuplicateKeyConflict,
     InvalidArgument,
     InvalidEconomy,
     RateUnavailable,
+    UnknownAccount,
     UnknownParty,
     UnknownRule,
 )
@@ -46,7 +48,7 @@ from .._ledger.model import (
 )
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
-from .._ledger.text import check_text
+from .._ledger.text import check_text, refuse_unstorable
 from .._money.amounts import Rounding, round_fraction, to_fraction
 from .._money.units import get_unit
 from .fx import RateSource
@@ -131,6 +133,34 @@ def _lookup_rate(rates: object, base: str, quote: str, at: datetime) -> Fraction
     return rate
 
 
+def _check_rates(rates: object) -> None:
+    """Refuse at construction a rate source that would fail only at the first
+    conversion: a fixed rate that is a float, not a number or not positive, a pair
+    that is not two unit codes, or an object with no ``rate(base, quote, at)``."""
+    if rates is None:
+        return
+    if not isinstance(rates, Mapping):
+        if not callable(getattr(rates, "rate", None)):
+            raise InvalidArgument(
+                f"rates {shown(rates)} is neither a mapping {{(base, quote): rate}} nor a "
+                f"rate source with a rate(base, quote, at) method"
+            )
+        return
+    for pair, value in rates.items():
+        if not (
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(c, str) for c in pair)
+        ):
+            raise InvalidArgument(
+                f"rates key {shown(pair)} must be a (base, quote) pair of unit codes "
+                f"such as ('EUR', 'USD')"
+            )
+        for code in pair:
+            get_unit(code)
+        what = f"exchange rate {pair[0]}/{pair[1]}"
+        if to_fraction(value, what) <= 0:
+            raise InvalidArgument(f"{what} {shown(value)} must be greater than zero")
+
+
 def profile_at(records: Iterable[tuple[datetime, PartyRecord]], at: datetime) -> PartyRecord:
     """The profile in force at ``at``: the opening record, then each change effective
     by ``at`` (in effective order), each setting only the fields it changed."""
@@ -177,6 +207,7 @@ def economy_fingerprint(economy: Economy) -> tuple[str, str]:
     return text, digest
 
 
+@boundary_methods
 class ChainBase:
     """State and plumbing shared by the chain's operations; see :class:`GiftEconomy`."""
 
@@ -189,9 +220,10 @@ class ChainBase:
         rules_change: bool = False,
     ) -> None:
         if not isinstance(ledger, Ledger):
-            raise InvalidArgument(f"ledger {ledger!r} must be a giftledger.Ledger")
+            raise InvalidArgument(f"ledger {shown(ledger)} must be a giftledger.Ledger")
         if not isinstance(economy, Economy):
-            raise InvalidArgument(f"economy {economy!r} must be a giftledger.Economy")
+            raise InvalidArgument(f"economy {shown(economy)} must be a giftledger.Economy")
+        _check_rates(rates)
         self.ledger = ledger
         self.economy = economy
         self.rates = rates
@@ -358,6 +390,7 @@ class ChainBase:
     @staticmethod
     def _require(r: StoreReader, name: str, what: str, party: str) -> None:
         if r.account_state(name) is None:
+            refuse_unstorable(party, f"{what} name")
             raise UnknownParty(
                 f"unknown {what} {party!r}; open it with open_{what}({party!r}, ...) first",
                 role=what,
@@ -393,6 +426,8 @@ class ChainBase:
     ) -> list[tuple[datetime, PartyRecord]]:
         """Every record of a party, oldest first: journaled ones through their keys,
         or, for a party opened by the previous release, its account's metadata."""
+        if not isinstance(name, str):
+            return []  # no party has such a name; and a list cannot key the cache
         with self._party_lock:
             cached = list(self._party_cache.get((role, name), ()))
         for tx, rec in self._records_under(r, f"gl:party:{role}:{name}:", len(cached)):
@@ -439,6 +474,7 @@ class ChainBase:
         """
         records = self._party_records(r, role, name)
         if not records:
+            refuse_unstorable(name, f"{role} name")
             raise UnknownParty(
                 f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first",
                 role=role,
@@ -483,6 +519,9 @@ class ChainBase:
         One viewer's lots are read through the viewer's wallet; all viewers' lots
         read every wallet.
         """
+        if viewer is not None and not isinstance(viewer, str):
+            raise UnknownAccount(f"unknown viewer {shown(viewer)}: a viewer's name is a string")
+        refuse_unstorable(viewer, "viewer name")
         with self.ledger.store.read() as r:
             if viewer is not None:
                 return self._lots.snapshot(r, viewer)

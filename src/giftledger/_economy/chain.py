@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary_methods, shown
 from .._errors import (
     BelowWithdrawalThreshold,
     CurrencyMismatch,
@@ -63,6 +64,7 @@ from .._errors import (
     InvalidArgument,
     InvalidEconomy,
     NotEligible,
+    UnknownAccount,
     UnknownRule,
 )
 from .._ledger.model import (
@@ -137,6 +139,7 @@ def _share_owed(pay: CreatorPay, released: int, fee: int, tax: int) -> tuple[int
     return owed, exact - owed
 
 
+@boundary_methods
 class GiftEconomy(Parties, Withdrawals, Refunds):
     """A platform's gift economy kept on a ledger.
 
@@ -479,6 +482,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if not isinstance(gift, str):
             raise UnknownRule(f"unknown gift {gift!r}")
         check_text(gift, "gift name")
+        for role, party in (("viewer", viewer), ("creator", creator)):
+            if not isinstance(party, str):
+                raise UnknownAccount(f"unknown {role} {shown(party)}: a {role}'s name is a string")
         key = self._caller_key(key)  # before either path: a paid gift takes a caller's key too
         if amount is not None or channel is not None:
             if quantity != 1:

@@ -37,7 +37,14 @@ from typing import Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from .._errors import FloatNotAllowed, GiftLedgerError, InvalidArgument, RateUnavailable
+from .._boundary import boundary, boundary_methods, shown
+from .._errors import (
+    FloatNotAllowed,
+    GiftLedgerError,
+    InvalidAmount,
+    InvalidArgument,
+    RateUnavailable,
+)
 from .._money.amounts import Rounding, from_minor, round_fraction, to_fraction, to_minor
 from .._money.units import get_unit
 from .rules import Source
@@ -121,6 +128,7 @@ class DatedRate:
         return f"{self.valid_from.isoformat()} to {end}"
 
 
+@boundary_methods
 @attrs.frozen(slots=True)
 class RateTable:
     """Dated, exact exchange rates; a :class:`RateSource`.
@@ -155,6 +163,12 @@ class RateTable:
         *rows: tuple[str, str, Fraction | Decimal | int | str, datetime, datetime | None],
     ) -> RateTable:
         """Build a table from ``(base, quote, rate, valid_from, valid_to)`` tuples."""
+        for i, row in enumerate(rows):
+            if not isinstance(row, tuple | list) or len(row) != 5:
+                raise InvalidArgument(
+                    f"rows[{i}]: {shown(row)} must be a (base, quote, rate, valid_from, "
+                    f"valid_to) tuple"
+                )
         return cls(tuple(DatedRate(b, q, r, f, t) for b, q, r, f, t in rows))  # type: ignore[arg-type]
 
     def with_rate(
@@ -243,6 +257,7 @@ class RateTable:
         return sorted({(r.base, r.quote) for r in self.rates})
 
 
+@boundary
 def convert_at(
     amount: Money,
     quote: str,
@@ -271,6 +286,11 @@ def convert_at(
         >>> convert_at(Money("10.00", "USD"), "EUR", datetime(2025, 6, 1, tzinfo=UTC), table)
         (Money('9.20', 'EUR'), Fraction(23, 25))
     """
+    if not isinstance(amount, Money):
+        raise InvalidAmount(
+            f"amount {shown(amount)} of type {type(amount).__name__} is not moneyed.Money"
+        )
+    get_unit(quote)  # an unknown code (or not a string) fails here, naming it
     base = amount.currency.code
     rate = source.rate(base, quote, at)
     if isinstance(rate, float) or not isinstance(rate, Fraction):

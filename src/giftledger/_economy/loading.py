@@ -84,12 +84,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary, shown
 from .._errors import (
     FloatNotAllowed,
     GiftLedgerError,
@@ -161,6 +162,7 @@ _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # --------------------------------------------------------------------------- reading
 
 
+@boundary
 def load_economy(path: str | Path, **variant: str) -> Economy:
     """Load an economy from a TOML file.
 
@@ -182,14 +184,20 @@ def load_economy(path: str | Path, **variant: str) -> Economy:
         >>> econ.rules_at(now).store_fee("ios").rate  # doctest: +SKIP
         Fraction(3, 20)
     """
+    if not isinstance(path, str | PurePath):
+        raise InvalidEconomy(
+            f"economy file {shown(path)} of type {type(path).__name__} is not a path; "
+            f"pass a str or a pathlib.Path"
+        )
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate in the path
         raise InvalidEconomy(f"cannot read economy file {str(file)!r}: {exc}") from None
     return economy_from_toml(text, **variant)
 
 
+@boundary
 def economy_from_toml(text_or_path: str | Path, **variant: str) -> Economy:
     """Load an economy from TOML text, or from a file given as a ``Path`` or a
     one-line string ending in ``.toml``. See the module docstring for the format.
@@ -207,13 +215,87 @@ def economy_from_toml(text_or_path: str | Path, **variant: str) -> Economy:
 
 
 def _read_toml(text: str, error: type[GiftLedgerError]) -> dict[str, Any]:
-    """Parse TOML text, every failure as ``error`` (never a bare ``ValueError``)."""
+    """Parse TOML text, every failure as ``error`` (never a bare ``ValueError`` or
+    ``RecursionError``), naming the line of a number too long or a nesting too deep."""
     try:
-        return tomllib.loads(text)
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"not valid TOML: {exc}") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits (int's own limit)
-        raise error(f"not valid TOML: {exc}") from None
+    except ValueError:  # tomllib's int() refused an integer of more than 4,300 digits
+        raise error(
+            f"not valid TOML: {_long_number(text)}: an integer of more than "
+            f"{_MAX_INT_DIGITS} digits; no figure of an economy needs one"
+        ) from None
+    except RecursionError:
+        raise error(
+            f"not valid TOML: arrays or inline tables nested more than {_MAX_DEPTH} deep "
+            f"({_deep_line(text)}); Python cannot read them, and no economy needs them"
+        ) from None
+    _check_depth(parsed, error)
+    return parsed
+
+
+#: The most digits of a TOML integer (Python's own limit for turning text into an int).
+_MAX_INT_DIGITS = 4300
+#: How deep tables and arrays may nest (an economy needs about 6 levels).
+_MAX_DEPTH = 32
+_LONG_NUMBER = re.compile(rf"[+-]?[0-9](?:_?[0-9]){{{_MAX_INT_DIGITS},}}")
+
+
+def _long_number(text: str) -> str:
+    """Where the first integer of more than 4,300 digits is, for the message."""
+    found = _LONG_NUMBER.search(text)
+    if found is None:
+        return "an integer too long to read"
+    line = text.count("\n", 0, found.start()) + 1
+    digits = found.group().lstrip("+-")
+    return f"line {line}: {digits[:12]}… ({len(digits.replace('_', '')):,} digits)"
+
+
+def _deep_line(text: str) -> str:
+    """The line where ``[`` and ``{`` (outside strings and comments) first nest more
+    than ``_MAX_DEPTH`` deep; a rough scan, only to name the place in a message."""
+    depth, line, quote, i = 0, 1, "", 0
+    while i < len(text):
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end - 1
+        elif c in "[{":
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return f"at line {line}"
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return "somewhere in the text"
+
+
+def _check_depth(parsed: dict[str, Any], error: type[GiftLedgerError]) -> None:
+    """Refuse tables and arrays nested more than ``_MAX_DEPTH`` deep (dotted keys and
+    table headers nest without recursion in tomllib; copying and reading the result
+    would not), naming the path of the first too deep."""
+    stack: list[tuple[object, str, int]] = [(parsed, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise error(
+                f"{path[:80]}…: tables and arrays nest more than {_MAX_DEPTH} deep here; "
+                f"no economy needs that"
+            )
+        if isinstance(value, dict):
+            stack.extend((v, _join(path, str(k)), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
 
 
 def economy_from_dict(parsed: Mapping[str, Any], **variant: str) -> Economy:

@@ -15,6 +15,7 @@ from datetime import datetime
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary_methods
 from .._errors import AccountExists, DuplicateKeyConflict, InvalidArgument, UnknownRule
 from .._ledger.model import Account, Transaction
 from .._money.units import get_unit
@@ -26,6 +27,7 @@ __all__ = ["Parties"]
 _UNSET: object = object()
 
 
+@boundary_methods
 class Parties(ChainBase):
     """Party operations of :class:`GiftEconomy`."""
 

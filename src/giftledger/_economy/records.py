@@ -27,7 +27,8 @@ from typing import Any, ClassVar, TypeVar, Union, get_args
 
 import attrs
 
-from .._errors import ChainBroken
+from .._boundary import boundary, shown
+from .._errors import ChainBroken, InvalidArgument
 from .._ledger.model import MetaValue, Transaction
 from .lots import LotSlice, decode_slices, encode_slices
 
@@ -491,12 +492,18 @@ def parse(tx: Transaction) -> ChainRecord | None:
     return record  # type: ignore[return-value]
 
 
+@boundary
 def record_of(tx: Transaction) -> ChainRecord | None:
     """The chain record of ``tx``; None if it has none or it does not parse.
 
     Read paths use this, so one malformed entry never breaks a report;
     :meth:`GiftEconomy.verify` names such entries.
+
+    Raises:
+        InvalidArgument: ``tx`` is not a :class:`~giftledger.Transaction`.
     """
+    if not isinstance(tx, Transaction):
+        raise InvalidArgument(f"{shown(tx)} is not a giftledger.Transaction")
     try:
         return parse(tx)
     except ChainBroken:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .._boundary import boundary_methods
 from .._errors import AlreadyReversed, UnknownTransaction
 from .._ledger.model import Account, EntryKind, Posting, Rate, Transaction
 from .._ledger.quoted import Quote
@@ -20,6 +21,7 @@ from .rules import SpentCoinPolicy
 __all__ = ["Refunds"]
 
 
+@boundary_methods
 class Refunds(ChainBase):
     """Refund operations of :class:`GiftEconomy`."""
 

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary_methods, shown
 from .._errors import (
     FloatNotAllowed,
     GiftLedgerError,
@@ -47,7 +48,7 @@ from .._errors import (
     UnknownRule,
 )
 from .._ledger.text import check_text
-from .._money.amounts import _MAX_DIGITS, Rounding, to_minor
+from .._money.amounts import _MAX_DIGITS, MAX_MINOR, Rounding, round_fraction, to_minor
 from .._money.units import UnitKind, get_unit, register_unit
 
 __all__ = [
@@ -132,9 +133,9 @@ def _show(value: object) -> str:
         return f"{value.amount} {value.currency.code}"
     if isinstance(value, Fraction):
         return fraction_text(value)
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+    if isinstance(value, Decimal):
         return str(value)
-    return repr(value)
+    return shown(value)  # ints of any length, and a repr that cannot fail
 
 
 def fraction_text(value: Fraction) -> str:
@@ -185,7 +186,7 @@ def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) ->
         try:
             result = to_fraction(value, field)
         except GiftLedgerError as exc:
-            raise InvalidEconomy(f"{field}: {value!r} is not an exact ratio ({exc})") from None
+            raise InvalidEconomy(f"{field}: {_show(value)} is not an exact ratio ({exc})") from None
     else:
         raise InvalidEconomy(
             f"{field}: {_show(value)} of type {type(value).__name__} is not a ratio; "
@@ -209,7 +210,11 @@ def _ratio(obj: object, field: str, *, low: int = 0, high: int | None = None) ->
     return result
 
 
-def _int(obj: object, field: str, *, low: int = 0, optional: bool = False) -> None:
+def _int(
+    obj: object, field: str, *, low: int = 0, high: int = MAX_MINOR, optional: bool = False
+) -> None:
+    """An int field from ``low`` to ``high`` (by default 10^18: no count, price or age
+    of an economy needs more, and an amount of more minor units fits no store)."""
     value = getattr(obj, field)
     if value is None and optional:
         return
@@ -220,7 +225,9 @@ def _int(obj: object, field: str, *, low: int = 0, optional: bool = False) -> No
             f"{field}: {_show(value)} of type {type(value).__name__} must be an int"
         )
     if value < low:
-        raise InvalidEconomy(f"{field}: {value} must be at least {low}")
+        raise InvalidEconomy(f"{field}: {_show(value)} must be at least {low}")
+    if value > high:
+        raise InvalidEconomy(f"{field}: {_show(value)} must be at most {high:,}")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -665,6 +672,11 @@ class Gift:
                     raise InvalidEconomy(f"amounts[{i}]: a second range in {r.currency}")
                 seen.add(r.currency)
         else:
+            if type(self.coins) is int and self.coins > MAX_MINOR:
+                raise InvalidEconomy(
+                    f"coins: {_show(self.coins)} for gift {self.name!r} must be at most "
+                    f"{MAX_MINOR:,}; no gift costs more coins than one amount can hold"
+                )
             _int(self, "coins", low=1)
 
     @property
@@ -1147,6 +1159,23 @@ def _names(items: Iterable[str]) -> str:
     return ", ".join(found) if found else "none"
 
 
+def _check_fee_leaves_something(fee: StoreFee, price: Money, where: str) -> None:
+    """Refuse a store fee that takes a whole price (with no tax, its largest share):
+    every sale at that price would fail, so the rules are wrong, not the sale."""
+    ccy = price.currency.code
+    minor = to_minor(price, ccy)
+    kept = round_fraction(minor * fee.rate, fee.rounding)
+    if fee.fixed is not None:
+        kept += to_minor(fee.fixed, ccy)
+    if kept >= minor:
+        raise InvalidEconomy(
+            f"{where}: the {fee.channel!r} store's fee ({fraction_text(fee.rate)} of the price"
+            f"{f' plus {_show(fee.fixed)}' if fee.fixed is not None else ''}) takes the whole "
+            f"price of {_show(price)}; a sale must leave the platform something"
+        )
+
+
+@boundary_methods
 @attrs.frozen(slots=True)
 class RuleSet:
     """One version of an economy's rules, in force from ``effective_from``.
@@ -1260,6 +1289,18 @@ class RuleSet:
                         f"{fee.channel!r}, whose store fee has a fixed part in {fixed_ccy}; "
                         f"a fixed fee is charged in the purchase's own currency"
                     )
+        for i, pack in enumerate(packs):
+            _check_fee_leaves_something(
+                fees[channels[pack.channel]], pack.price, f"coin_packs[{i}]"
+            )
+        for i, gift in enumerate(gifts):
+            # A paid gift's amount is the viewer's choice: refuse only a fee that takes
+            # even the largest amount (what is left grows with the amount).
+            for fee in fees:
+                for r in gift.amounts:
+                    if fee.fixed is None or fee.fixed.currency == r.maximum.currency:
+                        where = f"gifts[{i}] ({gift.name!r} on {fee.channel!r})"
+                        _check_fee_leaves_something(fee, r.maximum, where)
         programs: set[str] = set()
         for i, program in enumerate(rewards):
             if program.name in programs:
@@ -1284,6 +1325,8 @@ class RuleSet:
         Raises:
             UnknownRule: no such pack; the message lists the packs on that channel.
         """
+        if isinstance(coins, bool) or not isinstance(coins, int):
+            raise UnknownRule(f"no pack of {_show(coins)} coins: a pack's size is an int")
         ladder = self._ladder(channel, region)
         for pack in ladder:
             if pack.coins == coins:
@@ -1525,6 +1568,7 @@ def _unit_code(value: object, field: str) -> str:
     return value
 
 
+@boundary_methods
 @attrs.frozen(slots=True, repr=False)
 class Economy:
     """A platform's rules over time.
@@ -1569,6 +1613,11 @@ class Economy:
 
     def __attrs_post_init__(self) -> None:
         _text(self, "name")
+        try:
+            # The name is journaled in each ledger the chain runs on (memo, metadata).
+            check_text(self.name, "economy name")
+        except InvalidArgument as exc:
+            raise InvalidEconomy(f"name: {exc}") from None
         _text(self, "title", empty=True)
         _currency(self.books_currency, "books_currency")
         _unit_code(self.coin_unit, "coin_unit")
@@ -1588,6 +1637,15 @@ class Economy:
                     f"is not after versions[{i - 1}].effective_from "
                     f"{versions[i - 1].effective_from.isoformat()}; versions must be sorted "
                     f"oldest first, each strictly later"
+                )
+        for i, version in enumerate(versions):
+            pay = version.creator_pay
+            if pay.model is PayoutModel.DIAMOND_VALUE and pay.value_currency != self.books_currency:
+                raise InvalidEconomy(
+                    f"versions[{i}].creator_pay.value_currency: {pay.value_currency!r} is not "
+                    f"the books' currency {self.books_currency!r}; the chain values "
+                    f"{self.creator_unit} in the books' currency (payouts in other currencies "
+                    f"are converted at withdrawal)"
                 )
         for i, text in enumerate(_tuple_of(self, "assumptions", str)):
             if not text.strip():

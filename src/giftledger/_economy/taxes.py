@@ -21,12 +21,14 @@ from datetime import date, datetime
 
 import attrs
 
+from .._boundary import boundary_methods
 from .._errors import InvalidEconomy, UnknownRule
 from .rules import Source, TaxRule, _tuple_of, check_tax_periods, pick_tax, tax_day
 
 __all__ = ["TaxTable"]
 
 
+@boundary_methods
 @attrs.frozen(slots=True, repr=False)
 class TaxTable:
     """A named, dated list of tax rules, one source per rule.

@@ -22,6 +22,7 @@ from fractions import Fraction
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary
 from .._errors import InvalidArgument, NotEligible, UnknownRule
 from .._money.amounts import Rounding, from_minor, round_fraction
 from .base import _scale, check_region
@@ -356,6 +357,7 @@ def _figure(
 # --------------------------------------------------------------------------- estimates
 
 
+@boundary
 def estimate_view_range(
     economy: Economy,
     views_by_region: Mapping[str, int],
@@ -599,6 +601,7 @@ def _eligibility(
     )
 
 
+@boundary
 def estimate_view_earnings(
     economy: Economy,
     views_by_region: Mapping[str, int],

@@ -19,6 +19,7 @@ from typing import Literal
 import attrs
 from moneyed import Money
 
+from .._boundary import boundary_methods
 from .._errors import (
     BelowWithdrawalThreshold,
     GiftLedgerError,
@@ -105,6 +106,7 @@ class WithdrawalCheck:
         return self.allowed
 
 
+@boundary_methods
 class Withdrawals(ChainBase):
     """Withdrawal operations of :class:`GiftEconomy`."""
 

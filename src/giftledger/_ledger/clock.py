@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from .._boundary import boundary_methods, shown
 from .._errors import InvalidArgument
 
 __all__ = ["Clock", "ManualClock", "SystemClock", "require_aware"]
@@ -27,6 +28,7 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+@boundary_methods
 class ManualClock:
     """A clock that moves only when told to: for tests, simulations and replays.
 
@@ -49,7 +51,7 @@ class ManualClock:
     def advance(self, delta: timedelta) -> datetime:
         """Move forward by ``delta`` (which must not be negative); return the new time."""
         if not isinstance(delta, timedelta):
-            raise InvalidArgument(f"advance by {delta!r}: a ManualClock moves by a timedelta")
+            raise InvalidArgument(f"advance by {shown(delta)}: a ManualClock moves by a timedelta")
         if delta < timedelta(0):
             raise InvalidArgument(f"a ManualClock cannot go backwards (advance by {delta})")
         with self._lock:
@@ -72,7 +74,7 @@ class ManualClock:
 def require_aware(when: object, what: str) -> datetime:
     """Return ``when`` converted to UTC, refusing naive datetimes and non-datetimes."""
     if not isinstance(when, datetime):
-        raise InvalidArgument(f"{what} {when!r} must be a datetime")
+        raise InvalidArgument(f"{what} {shown(when)} must be a datetime")
     if when.tzinfo is None or when.utcoffset() is None:
         raise InvalidArgument(
             f"{what} {when.isoformat()} has no timezone; pass an aware datetime "

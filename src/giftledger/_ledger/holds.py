@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import attrs
 
+from .._boundary import boundary_methods
 from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTransaction, UnknownHold
 from .._money.amounts import AmountLike, from_minor, to_minor
 from .clock import require_aware
@@ -30,7 +31,7 @@ from .model import (
 )
 from .queries import _check_name
 from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
-from .text import refuse_reserved
+from .text import refuse_reserved, refuse_unstorable
 from .writes import WriteCore
 
 __all__ = ["HoldsMixin"]
@@ -40,6 +41,7 @@ _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
 
 
+@boundary_methods
 class HoldsMixin(WriteCore):
     """The hold methods of :class:`~giftledger.Ledger`."""
 
@@ -472,6 +474,7 @@ class HoldsMixin(WriteCore):
         """
         if account is not None and not isinstance(account, str):
             raise InvalidArgument(f"account {account!r} must be an account name (a string) or None")
+        refuse_unstorable(account, "account name")
         if not isinstance(pending_only, bool):
             raise InvalidArgument(f"pending_only {pending_only!r} must be True or False")
         with self.store.read() as r:

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 
+from .._boundary import shown
 from .._errors import GiftLedgerError, InvalidArgument
 from .._money.amounts import _decimal_fraction, _decimal_of, to_fraction
 from .model import Posting, PostingSpec, Side, Transaction, is_encodable
@@ -34,7 +35,7 @@ def _check_key(key: object) -> None:
         return
     if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not is_encodable(key):
         raise InvalidArgument(
-            f"idempotency key {key!r} must be a non-empty string of at most "
+            f"idempotency key {shown(key)} must be a non-empty string of at most "
             f"{_MAX_KEY} characters, with no lone surrogate or NUL character"
         )
     check_text(key, "idempotency key")

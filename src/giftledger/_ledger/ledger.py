@@ -21,6 +21,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Literal, cast, overload
 
+from .._boundary import boundary_methods
 from .._errors import (
     AccountExists,
     AlreadyReversed,
@@ -77,6 +78,7 @@ _CREDIT = Side.CREDIT
 _MAX = MAX_MINOR
 
 
+@boundary_methods
 class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin):
     """A double-entry ledger over a store.
 

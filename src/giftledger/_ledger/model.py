@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar, Union
 import attrs
 from moneyed import Money
 
+from .._boundary import shown
 from .._errors import InvalidArgument
 from .._money.amounts import MAX_MINOR, AmountLike, from_minor, to_fraction
 from .text import check_text
@@ -155,11 +156,15 @@ def is_encodable(text: str) -> bool:
     return True
 
 
+#: Metadata integers are signed 64-bit: from -2^63 to 2^63 - 1.
+_META_INT = 2**63
+
+
 def freeze_metadata(metadata: Mapping[str, MetaValue] | None) -> Metadata:
     """Check metadata and return it as a sorted tuple of pairs (hashable, canonical).
 
-    Keys are strings; values are ``str``, ``int``, ``bool`` or ``None``. Floats
-    are refused like everywhere else.
+    Keys are strings; values are ``str``, ``int`` (signed 64-bit), ``bool`` or
+    ``None``. Floats are refused like everywhere else.
     """
     if not metadata:
         return ()
@@ -175,6 +180,12 @@ def freeze_metadata(metadata: Mapping[str, MetaValue] | None) -> Metadata:
             raise InvalidArgument(
                 f"metadata value {v!r} for {k!r} is not storable text "
                 f"(a lone surrogate or a NUL character)"
+            )
+        if type(v) is int and not -_META_INT <= v < _META_INT:
+            raise InvalidArgument(
+                f"metadata value {shown(v)} for {k!r} is out of range: metadata integers are "
+                f"signed 64-bit (what every store and JSON reader keeps exactly); write a "
+                f"larger number as a decimal string"
             )
         if not (v is None or isinstance(v, str | int)):  # bool is an int
             raise InvalidArgument(
@@ -203,7 +214,7 @@ class BalanceRule:
         floor = self.min_balance
         if floor is not None and (type(floor) is not int or not -MAX_MINOR <= floor <= MAX_MINOR):
             raise InvalidArgument(
-                f"balance rule minimum {floor!r} must be None (no limit) or an int of minor "
+                f"balance rule minimum {shown(floor)} must be None (no limit) or an int of minor "
                 f"units within ±{MAX_MINOR}; use non_negative(), overdraft() or unrestricted()"
             )
 

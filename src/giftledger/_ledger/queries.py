@@ -11,12 +11,14 @@ from datetime import datetime
 
 from moneyed import Money
 
+from .._boundary import boundary_methods
 from .._errors import InvalidArgument, UnknownAccount, UnknownTransaction
 from .._money.amounts import from_minor
 from .clock import require_aware
 from .idempotency import _check_key
 from .model import Account, AccountBalance, HistoryEntry, Page, Side, Transaction, TrialBalance
 from .store import AccountState, StoreReader
+from .text import refuse_unstorable
 from .writes import WriteCore
 
 __all__ = ["QueriesMixin", "_check_name"]
@@ -29,12 +31,14 @@ _CHUNK = 1000
 _MAX_ID = (1 << 63) - 1
 
 
+@boundary_methods
 class QueriesMixin(WriteCore):
     """The read methods of :class:`~giftledger.Ledger`."""
 
     def _state(self, r: StoreReader, name: str) -> AccountState:
         st = r.account_state(name)
         if st is None:
+            refuse_unstorable(name, "account name")  # as SQLite and PostgreSQL do
             raise UnknownAccount(f"unknown account {name!r}")
         return st
 
@@ -311,9 +315,11 @@ def _pending_at(
 
 
 def _check_name(name: object) -> None:
-    """Refuse an account name that is not a string: no account could have it."""
+    """Refuse an account name that is not a string (UnknownAccount: no account could
+    have it) or that no store can hold (InvalidArgument, alike on every store)."""
     if not isinstance(name, str):
         raise UnknownAccount(f"unknown account {name!r}: an account name is a string")
+    refuse_unstorable(name, "account name")
 
 
 def _check_cut(at: object, recorded_through: object) -> datetime | None:

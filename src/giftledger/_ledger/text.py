@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import TypeVar
 
+from .._boundary import shown
 from .._errors import InvalidArgument
 
 M = TypeVar("M")
@@ -34,6 +35,7 @@ __all__ = [
     "check_text",
     "describe_char",
     "refuse_reserved",
+    "refuse_unstorable",
 ]
 
 #: Metadata keys with this prefix belong to giftledger's chain.
@@ -89,17 +91,41 @@ def check_text(value: object, what: str) -> str:
         creator name 'bob\\u2028total: $50,000' holds U+2028 LINE SEPARATOR at index 3; ...
     """
     if not isinstance(value, str):
-        raise InvalidArgument(f"{what} {value!r} must be a string")
+        raise InvalidArgument(f"{what} {shown(value)} must be a string")
     if value.isprintable():  # no Cc, Zl, Zp or Cf (bidi controls are Cf) at all
         return value
     found = _HOSTILE.search(value)
     if found is not None:
         raise InvalidArgument(
-            f"{what} {value!r} holds {describe_char(found.group())} at index {found.start()}; "
+            f"{what} {shown(value)} holds {describe_char(found.group())} at index {found.start()}; "
             f"control characters, line and paragraph separators and bidirectional overrides "
             f"or isolates are not allowed"
         )
     return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refuse_unstorable(name: object, what: str) -> None:
+    """Refuse a name no store can hold, so a lookup fails alike on every store.
+
+    A lone surrogate cannot be encoded as UTF-8 and PostgreSQL text cannot hold a
+    NUL: SQLite and PostgreSQL fail even to look such a name up, while the memory
+    store would simply not find it. Lookups call this first (a printable string,
+    the common case, costs one ``isprintable()``); nothing else is checked here.
+
+    Raises:
+        InvalidArgument: naming the character as ``U+XXXX`` and where it is.
+    """
+    if type(name) is not str or name.isprintable():
+        return
+    found = _UNSTORABLE.search(name)
+    if found is not None:
+        raise InvalidArgument(
+            f"{what} {shown(name)} holds {describe_char(found.group())} at index "
+            f"{found.start()}; no store can hold a lone surrogate or a NUL character"
+        )
 
 
 def refuse_reserved(key: object, metadata: M) -> M:
@@ -120,16 +146,16 @@ def refuse_reserved(key: object, metadata: M) -> M:
     """
     if isinstance(key, str) and key.startswith(RESERVED_KEY_PREFIX):
         raise InvalidArgument(
-            f"idempotency key {key!r} is refused: idempotency keys starting with "
-            f"{RESERVED_KEY_PREFIX!r} are reserved for giftledger's chain; choose another key"
+            f"idempotency key {shown(key)} is refused: idempotency keys starting with "
+            f"{shown(RESERVED_KEY_PREFIX)} are reserved for giftledger's chain; choose another key"
         )
     if metadata and isinstance(metadata, Mapping):
         pairs = dict(metadata.items())
         for name in pairs:
             if isinstance(name, str) and name.startswith(RESERVED_METADATA_PREFIX):
                 raise InvalidArgument(
-                    f"metadata key {name!r} is refused: metadata keys starting with "
-                    f"{RESERVED_METADATA_PREFIX!r} are reserved for giftledger's chain; "
+                    f"metadata key {shown(name)} is refused: metadata keys starting with "
+                    f"{shown(RESERVED_METADATA_PREFIX)} are reserved for giftledger's chain; "
                     f"choose another key"
                 )
         return pairs  # type: ignore[return-value]

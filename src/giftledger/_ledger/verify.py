@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .._boundary import boundary_methods
 from .._errors import ChainBroken, InvalidArgument
 from .checkpoints import check_since
 from .hashing import GENESIS_HASH, entry_hash
@@ -21,6 +22,7 @@ _DEBIT = Side.DEBIT
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
 
+@boundary_methods
 class VerifyMixin(WriteCore):
     """The :meth:`verify` method of :class:`~giftledger.Ledger`."""
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from .. import _errors
+from .._boundary import shown
 from .._errors import (
     AccountClosed,
     AmountOutOfRange,
@@ -56,6 +57,7 @@ from .model import (
     is_encodable,
 )
 from .store import AccountState, IdempotencyRecord, Store, StoreReader, StoreWriter
+from .text import refuse_unstorable
 
 __all__ = ["WriteCore"]
 
@@ -366,6 +368,7 @@ class WriteCore:
         """The error for posting ``i``, checked in a fixed order: account, closed, side, unit,
         amount."""
         if account is None:
+            refuse_unstorable(s.account, f"posting {i}: account name")
             return UnknownAccount(
                 f"posting {i}: unknown account {s.account!r}; open it with open_account() first"
             )
@@ -382,14 +385,15 @@ class WriteCore:
             )
         minor = s.minor
         if type(minor) is not int:
-            return InvalidTransaction(f"posting {i}: minor {minor!r} must be an int")
+            return InvalidTransaction(f"posting {i}: minor {shown(minor)} must be an int")
         if minor > _MAX:
             return AmountOutOfRange(
-                f"posting {i} to {s.account!r}: amount {minor} minor units is more than "
+                f"posting {i} to {s.account!r}: amount {shown(minor)} minor units is more than "
                 f"{_MAX}, the most one amount may hold"
             )
         return InvalidTransaction(
-            f"posting {i} to {s.account!r}: amount {minor} minor units must be greater than zero"
+            f"posting {i} to {s.account!r}: amount {shown(minor)} minor units must be greater "
+            f"than zero"
         )
 
     def _spec_minor(self, i: int, s: PostingSpec, code: str) -> int:

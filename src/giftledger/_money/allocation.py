@@ -25,6 +25,7 @@ from typing import TypeVar, overload
 import attrs
 from moneyed import Money
 
+from .._boundary import shown
 from .._errors import (
     AmountOutOfRange,
     CurrencyMismatch,
@@ -76,15 +77,15 @@ class Leftover(enum.Enum):
 
 def _ratios(ratios: Sequence[RatioLike]) -> list[Fraction]:
     if isinstance(ratios, str | bytes) or not isinstance(ratios, Sequence):
-        raise InvalidArgument(f"ratios {ratios!r} must be a sequence of numbers")
+        raise InvalidArgument(f"ratios {shown(ratios)} must be a sequence of numbers")
     if not ratios:
         raise InvalidArgument("ratios must not be empty")
     out = [to_fraction(r, "ratio") for r in ratios]
     for r, raw in zip(out, ratios, strict=True):
         if r < 0:
-            raise InvalidArgument(f"ratio {raw!r} is negative; ratios must be >= 0")
+            raise InvalidArgument(f"ratio {shown(raw)} is negative; ratios must be >= 0")
     if sum(out) == 0:
-        raise InvalidArgument(f"ratios {list(ratios)!r} sum to zero; at least one must be > 0")
+        raise InvalidArgument(f"ratios {shown(list(ratios))} sum to zero; at least one must be > 0")
     return out
 
 
@@ -103,7 +104,7 @@ def _allocate_int(total: int, ratios: list[Fraction], policy: Leftover) -> list[
     elif policy is Leftover.LARGEST_REMAINDER:
         order = sorted(eligible, key=lambda i: (-(exact[i] - parts[i]), i))
     else:
-        raise InvalidArgument(f"policy {policy!r} must be a giftledger.Leftover")
+        raise InvalidArgument(f"policy {shown(policy)} must be a giftledger.Leftover")
     # left < number of eligible parts, since each floor lost less than one unit.
     for i in order[:left]:
         parts[i] += 1
@@ -151,11 +152,11 @@ def allocate(
         return tuple(from_minor(p, unit) for p in parts)
     if isinstance(total, bool | float):
         raise FloatNotAllowed(
-            f"total {total!r} is a {type(total).__name__}; pass moneyed.Money or an int count"
+            f"total {shown(total)} is a {type(total).__name__}; pass moneyed.Money or an int count"
         )
     if not isinstance(total, int):
         raise InvalidArgument(
-            f"total {total!r} must be moneyed.Money or an int count of indivisible units; "
+            f"total {shown(total)} must be moneyed.Money or an int count of indivisible units; "
             f"to allocate 10.00 USD pass Money('10.00', 'USD')"
         )
     return tuple(_allocate_int(total, fr, policy))
@@ -210,7 +211,7 @@ class Portion:
         )
         if allowed is None:
             raise InvalidArgument(
-                f"portion kind {self.kind!r} must be 'fixed', 'percent' or 'remaining'; build "
+                f"portion kind {shown(self.kind)} must be 'fixed', 'percent' or 'remaining'; build "
                 f"portions with giftledger.fixed(), percent() and remaining()"
             )
         extra = sorted(set(given) - allowed)
@@ -231,12 +232,12 @@ class Portion:
                 raise InvalidArgument("a percent portion needs a ratio; use giftledger.percent()")
             ratio = to_fraction(self.ratio, "percent")
             if not 0 <= ratio <= 1:
-                raise InvalidArgument(f"percent {self.ratio!r} must be between 0% and 100%")
+                raise InvalidArgument(f"percent {shown(self.ratio)} must be between 0% and 100%")
             object.__setattr__(self, "ratio", ratio)
             if self.cap is not None and self.cap_minor is not None:
                 raise InvalidArgument(
-                    f"give either cap ({self.cap!r}, major units) or cap_minor "
-                    f"({self.cap_minor!r}, minor units), not both"
+                    f"give either cap ({shown(self.cap)}, major units) or cap_minor "
+                    f"({shown(self.cap_minor)}, minor units), not both"
                 )
             if self.cap is not None:
                 object.__setattr__(self, "cap", _major(self.cap, "cap"))
@@ -254,11 +255,11 @@ def _major(value: object, what: str) -> Decimal | Money:
     if isinstance(value, Money):
         d = value.amount
         if not isinstance(d, Decimal) or not d.is_finite() or d < 0:
-            raise InvalidArgument(f"{what} {value!r} must be a finite amount >= 0")
+            raise InvalidArgument(f"{what} {shown(value)} must be a finite amount >= 0")
         return value
     d = _decimal_of(value, what)  # floats, bools, NaN, infinity and junk text stop here
     if d < 0:
-        raise InvalidArgument(f"{what} {value!r} must be a finite amount >= 0")
+        raise InvalidArgument(f"{what} {shown(value)} must be a finite amount >= 0")
     return d
 
 
@@ -266,16 +267,16 @@ def _minor_count(value: object, what: str) -> int:
     """Read an int count of minor units (for the ``*_minor`` forms), >= 0."""
     if isinstance(value, bool | float):
         raise FloatNotAllowed(
-            f"{what} {value!r} is a {type(value).__name__}; pass an int count of minor units"
+            f"{what} {shown(value)} is a {type(value).__name__}; pass an int count of minor units"
         )
     if not isinstance(value, int):
         major = "fixed()" if what.startswith("fixed") else "cap="
         raise InvalidArgument(
-            f"{what} {value!r} must be an int count of minor units; for an amount in major "
+            f"{what} {shown(value)} must be an int count of minor units; for an amount in major "
             f"units (a Decimal, a decimal string or Money) use {major}"
         )
     if value < 0:
-        raise InvalidArgument(f"{what} {value!r} must be >= 0")
+        raise InvalidArgument(f"{what} {shown(value)} must be >= 0")
     return value
 
 
@@ -352,10 +353,10 @@ def percent(
     """
     ratio = to_fraction(share, "percent")
     if not 0 <= ratio <= 1:
-        raise InvalidArgument(f"percent {share!r} must be between 0% and 100%")
+        raise InvalidArgument(f"percent {shown(share)} must be between 0% and 100%")
     if cap is not None and cap_minor is not None:
         raise InvalidArgument(
-            f"give either cap ({cap!r}, major units) or cap_minor ({cap_minor!r}, minor "
+            f"give either cap ({shown(cap)}, major units) or cap_minor ({shown(cap_minor)}, minor "
             f"units), not both"
         )
     return Portion(
@@ -420,28 +421,28 @@ def split(
     """
     if isinstance(portions, str | bytes) or not isinstance(portions, Sequence):
         raise InvalidArgument(
-            f"portions {portions!r} must be a sequence of fixed(), percent() and remaining()"
+            f"portions {shown(portions)} must be a sequence of fixed(), percent() and remaining()"
         )
     for p in portions:
         if not isinstance(p, Portion) or p.kind not in _KINDS:
             raise InvalidArgument(
-                f"split item {p!r} is not a portion; build each with giftledger.fixed(), "
+                f"split item {shown(p)} is not a portion; build each with giftledger.fixed(), "
                 f"giftledger.percent() or giftledger.remaining()"
             )
     if type(policy) is not Leftover:
-        raise InvalidArgument(f"policy {policy!r} must be a giftledger.Leftover")
+        raise InvalidArgument(f"policy {shown(policy)} must be a giftledger.Leftover")
     if isinstance(total, Money):
         unit: Unit | None = get_unit(total.currency.code)
         whole = to_minor(total, total.currency.code)
     elif isinstance(total, bool | float):
         raise FloatNotAllowed(
-            f"total {total!r} is a {type(total).__name__}; pass moneyed.Money or an int count"
+            f"total {shown(total)} is a {type(total).__name__}; pass moneyed.Money or an int count"
         )
     elif isinstance(total, int):
         unit, whole = None, total
     else:
         raise InvalidArgument(
-            f"total {total!r} must be moneyed.Money or an int count of indivisible units; "
+            f"total {shown(total)} must be moneyed.Money or an int count of indivisible units; "
             f"to split 10.00 USD pass Money('10.00', 'USD')"
         )
     reader = _Reader(total, unit)
@@ -471,12 +472,12 @@ class _Reader:
             return _minor_count(p.amount_minor, "fixed amount in minor units")
         if p.amount is None:
             raise InvalidArgument(
-                f"fixed portion {p!r} has no amount; build it with giftledger.fixed() or "
+                f"fixed portion {shown(p)} has no amount; build it with giftledger.fixed() or "
                 f"giftledger.fixed_minor()"
             )
         minor = self.minor(p.amount, "fixed amount")
         if minor < 0:
-            raise InvalidArgument(f"fixed portion {p.amount!r} is negative")
+            raise InvalidArgument(f"fixed portion {shown(p.amount)} is negative")
         return minor
 
     def cap(self, p: Portion) -> int | None:
@@ -486,7 +487,7 @@ class _Reader:
             return None
         minor = self.minor(p.cap, "cap")
         if minor < 0:
-            raise InvalidArgument(f"cap {p.cap!r} must be a finite amount >= 0")
+            raise InvalidArgument(f"cap {shown(p.cap)} must be a finite amount >= 0")
         return minor
 
     def minor(self, value: object, what: str) -> int:
@@ -496,13 +497,13 @@ class _Reader:
             code = value.currency.code
             if unit is None:
                 raise CurrencyMismatch(
-                    f"{what} {value.amount} {code} is Money but the total {self.total!r} is "
+                    f"{what} {value.amount} {code} is Money but the total {shown(self.total)} is "
                     f"an int count; give the total as Money, or the portion as a bare number"
                 )
             if code != unit.code:
                 raise CurrencyMismatch(
                     f"{what} {value.amount} {code} is not in {unit.code}, the unit of the "
-                    f"total {self.total!r}"
+                    f"total {shown(self.total)}"
                 )
         if unit is None:
             if type(value) is int:
@@ -511,7 +512,7 @@ class _Reader:
             if exact.denominator != 1:
                 raise ExcessPrecision(
                     f"{what} {_shown(value)} is not a whole number, but the total "
-                    f"{self.total!r} is an int count of indivisible units: a split never "
+                    f"{shown(self.total)} is an int count of indivisible units: a split never "
                     f"rounds a fixed amount or a cap"
                 )
             return exact.numerator

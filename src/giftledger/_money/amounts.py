@@ -22,6 +22,7 @@ from fractions import Fraction
 
 from moneyed import Money
 
+from .._boundary import shown
 from .._errors import (
     AmountOutOfRange,
     CurrencyMismatch,
@@ -92,9 +93,15 @@ def round_fraction(value: Fraction, rounding: Rounding) -> int:
 
     Raises:
         InvalidArgument: ``rounding`` is not a :class:`Rounding` member.
+        InvalidAmount: ``value`` is neither a Fraction nor an int.
     """
     if type(rounding) is not Rounding:
         raise _bad_rounding(rounding)
+    if isinstance(value, bool) or not isinstance(value, Fraction | int):
+        raise InvalidAmount(
+            f"value {shown(value)} of type {type(value).__name__} is not an exact fraction; "
+            f"pass a fractions.Fraction or an int"
+        )
     floor = value.numerator // value.denominator
     rest = value - floor  # 0 <= rest < 1
     if rest == 0:
@@ -120,7 +127,7 @@ def round_fraction(value: Fraction, rounding: Rounding) -> int:
 
 def _bad_rounding(rounding: object) -> InvalidArgument:
     return InvalidArgument(
-        f"rounding {rounding!r} is not a rounding mode; pass a giftledger.Rounding member "
+        f"rounding {shown(rounding)} is not a rounding mode; pass a giftledger.Rounding member "
         f"such as Rounding.HALF_EVEN"
     )
 
@@ -128,7 +135,7 @@ def _bad_rounding(rounding: object) -> InvalidArgument:
 def _decimal_of(value: object, what: str) -> Decimal:
     if isinstance(value, bool | float):
         raise FloatNotAllowed(
-            f"{what} {value!r} is a {type(value).__name__}; pass an int, a Decimal or a "
+            f"{what} {shown(value)} is a {type(value).__name__}; pass an int, a Decimal or a "
             f"decimal string such as '19.99' (floats are never exact)"
         )
     if isinstance(value, Decimal):
@@ -138,18 +145,18 @@ def _decimal_of(value: object, what: str) -> Decimal:
     elif isinstance(value, str):
         text = value.strip()
         if not _DECIMAL_TEXT.fullmatch(text):
-            raise InvalidAmount(f"{what} {value!r} is not a decimal number such as '19.99'")
+            raise InvalidAmount(f"{what} {shown(value)} is not a decimal number such as '19.99'")
         try:
             d = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
-            raise InvalidAmount(f"{what} {value!r} is not a decimal number") from None
+            raise InvalidAmount(f"{what} {shown(value)} is not a decimal number") from None
     else:
         raise InvalidAmount(
-            f"{what} {value!r} of type {type(value).__name__} is not an amount; "
+            f"{what} {shown(value)} of type {type(value).__name__} is not an amount; "
             f"pass an int, a Decimal, a decimal string or moneyed.Money"
         )
     if not d.is_finite():
-        raise InvalidAmount(f"{what} {value!r} is not finite")
+        raise InvalidAmount(f"{what} {shown(value)} is not finite")
     return d
 
 
@@ -167,7 +174,7 @@ def to_fraction(value: object, what: str = "ratio") -> Fraction:
     if isinstance(value, str) and _FRACTION_TEXT.fullmatch(value.strip()):
         num, den = value.strip().split("/")
         if int(den) == 0:
-            raise InvalidAmount(f"{what} {value!r} divides by zero")
+            raise InvalidAmount(f"{what} {shown(value)} divides by zero")
         return Fraction(int(num), int(den))
     if isinstance(value, str) and value.strip().endswith("%"):
         return _decimal_fraction(_decimal_of(value.strip()[:-1], what), value, what) / 100
@@ -179,7 +186,7 @@ def _decimal_fraction(d: Decimal, value: object, what: str) -> Fraction:
     if len(digits) > _MAX_DIGITS or not isinstance(exp, int) or abs(exp) > _MAX_DIGITS:
         # Fraction(Decimal("1E+999999999")) would build a billion-digit integer.
         raise InvalidAmount(
-            f"{what} {value!r} has more than {_MAX_DIGITS} digits or an exponent beyond "
+            f"{what} {shown(value)} has more than {_MAX_DIGITS} digits or an exponent beyond "
             f"±{_MAX_DIGITS}; no ratio or rate needs that"
         )
     return Fraction(d)
@@ -189,7 +196,7 @@ def _check_range(minor: int, value: object, unit: Unit) -> int:
     if -MAX_MINOR <= minor <= MAX_MINOR:
         return minor
     raise AmountOutOfRange(
-        f"amount {value!r} {unit.code} is out of range: at most 10^18 minor units "
+        f"amount {shown(value)} {unit.code} is out of range: at most 10^18 minor units "
         f"({MAX_MINOR // unit.scale} {unit.code}) fit in one amount"
     )
 
@@ -241,7 +248,7 @@ def to_minor(
             )
         d = value.amount
         if not isinstance(d, Decimal) or not d.is_finite():
-            raise InvalidAmount(f"amount {value!r} is not a finite decimal")
+            raise InvalidAmount(f"amount {shown(value)} is not a finite decimal")
     else:
         d = _decimal_of(value, "amount")
     sign, digits, exp = d.as_tuple()
@@ -267,7 +274,7 @@ def to_minor(
             return _check_range(-(n // drop) if sign else n // drop, value, unit)
     if rounding is None:
         raise ExcessPrecision(
-            f"amount {value!r} has more fraction digits than {unit.code} allows "
+            f"amount {shown(value)} has more fraction digits than {unit.code} allows "
             f"({unit.exponent}); round it first or name a rounding mode"
         )
     if len(digits) + shift < -1:
@@ -286,9 +293,11 @@ def from_minor(minor: int, unit: Unit | str) -> Money:
     """
     if type(minor) is not int:
         if isinstance(minor, bool | float):
-            raise FloatNotAllowed(f"minor units {minor!r} is a {type(minor).__name__}; pass an int")
+            raise FloatNotAllowed(
+                f"minor units {shown(minor)} is a {type(minor).__name__}; pass an int"
+            )
         if not isinstance(minor, int):
-            raise InvalidAmount(f"minor units {minor!r} must be an int")
+            raise InvalidAmount(f"minor units {shown(minor)} must be an int")
     if not isinstance(unit, Unit):
         unit = get_unit(unit)
     return Money(Decimal(minor).scaleb(-unit.exponent, _CONTEXT), unit.code)

@@ -22,6 +22,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import NumberFormatError, format_currency, parse_decimal
 from moneyed import Money
 
+from .._boundary import shown
 from .._errors import ExcessPrecision, InvalidAmount, InvalidArgument
 from .amounts import from_minor, to_minor
 from .units import Unit, UnitKind, get_unit
@@ -48,7 +49,7 @@ def format_money(amount: Money, locale: str = "en_US") -> str:
     """
     if not isinstance(amount, Money):
         raise InvalidAmount(
-            f"amount {amount!r} of type {type(amount).__name__} is not moneyed.Money; "
+            f"amount {shown(amount)} of type {type(amount).__name__} is not moneyed.Money; "
             f"build one with giftledger.from_minor() or moneyed.Money(amount, code)"
         )
     unit = get_unit(amount.currency.code)
@@ -73,7 +74,8 @@ def _locale(locale: str) -> Locale:
         return Locale.parse(locale)
     except (TypeError, ValueError, UnknownLocaleError):
         raise InvalidArgument(
-            f"locale {locale!r} is not a locale babel knows; pass one such as 'en_US' or 'de_DE'"
+            f"locale {shown(locale)} is not a locale babel knows; pass one such as 'en_US' "
+            f"or 'de_DE'"
         ) from None
 
 
@@ -104,24 +106,24 @@ def parse_money(text: str, unit: str | Unit, locale: str = "en_US") -> Money:
     """
     u = unit if isinstance(unit, Unit) else get_unit(unit)
     if not isinstance(text, str):
-        raise InvalidAmount(f"{text!r} is not text to parse; pass a str")
+        raise InvalidAmount(f"{shown(text)} is not text to parse; pass a str")
     loc = _locale(locale)
     # babel hands the text to Decimal(), which also reads "1E5", "NaN", "1_000" and
     # digits of any script ("١٩"); user text gets plain ASCII digits or nothing.
     for c in text:
         if c.isalpha() or c == "_" or (c.isdigit() and not "0" <= c <= "9"):
             raise InvalidAmount(
-                f"{text!r} is not a plain number: {c!r} is not allowed; write ASCII digits "
-                f"0-9 with the {locale} separators, without exponent or unit"
+                f"{shown(text)} is not a plain number: {shown(c)} is not allowed; write ASCII "
+                f"digits 0-9 with the {locale} separators, without exponent or unit"
             )
     try:
         value = parse_decimal(text, locale=loc, strict=True)
     except NumberFormatError as exc:
-        raise InvalidAmount(f"{text!r} is not a number in {locale} notation: {exc}") from None
+        raise InvalidAmount(f"{shown(text)} is not a number in {locale} notation: {exc}") from None
     try:
         minor = to_minor(value, u)
     except ExcessPrecision:
         raise ExcessPrecision(
-            f"{text!r} has more fraction digits than {u.code} allows ({u.exponent})"
+            f"{shown(text)} has more fraction digits than {u.code} allows ({u.exponent})"
         ) from None
     return from_minor(minor, u)

@@ -19,6 +19,7 @@ import threading
 import attrs
 import moneyed
 
+from .._boundary import shown
 from .._errors import InvalidArgument, UnitConflict, UnknownUnit
 
 __all__ = ["Unit", "UnitKind", "get_unit", "register_unit"]
@@ -70,7 +71,7 @@ _units: dict[str, Unit] = {}
 def _exponent_of_sub_unit(code: str, sub_unit: int) -> int:
     exponent = len(str(sub_unit)) - 1
     if 10**exponent != sub_unit:  # pragma: no cover - py-moneyed data is decimal
-        raise UnitConflict(f"currency {code!r} has a non-decimal sub unit {sub_unit}")
+        raise UnitConflict(f"currency {shown(code)} has a non-decimal sub unit {sub_unit}")
     return exponent
 
 
@@ -87,12 +88,12 @@ def get_unit(code: str) -> Unit:
     if unit is not None:
         return unit
     if not isinstance(code, str):
-        raise UnknownUnit(f"unit code must be a string, got {code!r}")
+        raise UnknownUnit(f"unit code must be a string, got {shown(code)}")
     currency = moneyed.CURRENCIES.get(code)
     if currency is None or currency.numeric is None:
         raise UnknownUnit(
-            f"unknown unit {code!r}: not an ISO 4217 currency and not registered; "
-            f"declare virtual units with giftledger.register_unit({code!r}, exponent=0)"
+            f"unknown unit {shown(code)}: not an ISO 4217 currency and not registered; "
+            f"declare virtual units with giftledger.register_unit({shown(code)}, exponent=0)"
         )
     unit = Unit(
         code=code,
@@ -142,10 +143,10 @@ def register_unit(
         or not all(c.isascii() and (c.isupper() or c.isdigit() or c == "_") for c in code)
     ):
         raise InvalidArgument(
-            f"unit code {code!r} must be 2 to 16 upper-case ASCII letters, digits or '_'"
+            f"unit code {shown(code)} must be 2 to 16 upper-case ASCII letters, digits or '_'"
         )
     if isinstance(exponent, bool) or not isinstance(exponent, int) or not 0 <= exponent <= 18:
-        raise InvalidArgument(f"unit exponent {exponent!r} must be an integer from 0 to 18")
+        raise InvalidArgument(f"unit exponent {shown(exponent)} must be an integer from 0 to 18")
     singular = singular if singular is not None else code.lower()
     plural = plural if plural is not None else singular + "s"
     with _lock:
@@ -154,11 +155,11 @@ def register_unit(
             currency = moneyed.CURRENCIES.get(code)
             if currency is not None and currency.numeric is not None:
                 raise UnitConflict(
-                    f"{code!r} is an ISO 4217 currency; virtual units need another code"
+                    f"{shown(code)} is an ISO 4217 currency; virtual units need another code"
                 )
             if currency is not None and currency.sub_unit != 10**exponent:
                 raise UnitConflict(
-                    f"py-moneyed already knows {code!r} with sub unit {currency.sub_unit}, "
+                    f"py-moneyed already knows {shown(code)} with sub unit {currency.sub_unit}, "
                     f"which disagrees with exponent {exponent}"
                 )
             if currency is None:
@@ -168,7 +169,7 @@ def register_unit(
             return unit
     if existing.kind is not UnitKind.VIRTUAL or existing.exponent != exponent:
         raise UnitConflict(
-            f"unit {code!r} is already registered with exponent {existing.exponent} "
+            f"unit {shown(code)} is already registered with exponent {existing.exponent} "
             f"({existing.kind.value}); it cannot be registered again with exponent {exponent}"
         )
     return existing

@@ -74,8 +74,10 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -589,7 +591,7 @@ class SQLiteStore:
         self._segments: dict[int, int] = {}
         self._bits = SEGMENT_BITS  # the file's own, read once it is migrated
         try:
-            db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal(db)
             migrate(db, MIGRATIONS)
             self._bits = int(
                 db.execute("SELECT value FROM meta WHERE key = 'segment_bits'").fetchone()[0]
@@ -601,6 +603,29 @@ class SQLiteStore:
         except BaseException:
             db.close()
             raise
+
+    def _use_wal(self, db: sqlite3.Connection) -> None:
+        """Put the file in WAL mode (once: the mode is kept in the file).
+
+        Switching a new file to WAL needs it to itself, and SQLite answers
+        "database is locked" at once, without waiting the busy timeout, when
+        another process opens the same new file at that moment. So read the mode
+        first (a file already in WAL needs no switch) and, while another process
+        holds the file, try again until the busy timeout is spent.
+        """
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+                db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause * (1 + random.random()))
+            pause = min(pause * 2, 0.05)
 
     def _connect(self) -> sqlite3.Connection:
         try:

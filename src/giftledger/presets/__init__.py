@@ -38,6 +38,7 @@ from typing import Any
 
 import attrs
 
+from .._boundary import boundary
 from .._economy.loading import economy_from_dict, shipped_tax_table, shipped_tax_tables
 from .._economy.rules import Economy
 from .._economy.taxes import TaxTable
@@ -84,6 +85,7 @@ def _raw(name: str) -> Mapping[str, Any]:
     return tomllib.loads(text)
 
 
+@boundary
 def load(name: str, **variant: str) -> Economy:
     """Load the preset ``name``, with options for its variants.
 
@@ -153,6 +155,7 @@ def tax_tables() -> tuple[str, ...]:
     return shipped_tax_tables()
 
 
+@boundary
 def tax_table(name: str) -> TaxTable:
     """The shipped tax table ``name``: dated rules, each with its source.
 
