@@ -238,6 +238,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                     f"it cannot be opened again as {account!r}"
                 )
             w.add_account(account)
+            self._journal_account(w, account, self._now(w))
             return account
 
         return self._run(None, None, False, body)
@@ -282,6 +283,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 st.account.metadata,
             )
             w.replace_account(closed)
+            self._journal_account(w, closed, self._now(w))
             return closed
 
         return self._run(None, None, False, body)
@@ -615,13 +617,15 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                             failed.append((key, fingerprint, exc))
                         raise
                     if remember and key is not None and fingerprint is not None:
-                        w.remember(
+                        self._journal_record(
+                            w,
                             IdempotencyRecord(
                                 key,
                                 fingerprint,
                                 error_type=type(exc).__name__,
                                 error_message=str(exc),
-                            )
+                            ),
+                            now,
                         )
                     results.append(exc)
             return results

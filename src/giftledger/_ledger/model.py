@@ -422,6 +422,14 @@ class EntryKind(enum.Enum):
     - ``NOTE``: moves nothing (no postings): a memo and metadata recorded in the
       hash chain, under a key and an effective time like any entry
       (:meth:`Ledger.note <giftledger.Ledger.note>`).
+    - ``ACCOUNT``: an account's definition as it is opened or closed: its memo is
+      the definition's canonical text (name, unit, normal side, rule, trading,
+      closed) and its metadata the account's metadata; nothing moves.
+    - ``KEY``: an idempotency record that no other entry carries (a failure
+      remembered under a key, or an alias of the chain); nothing moves.
+    - ``DEFINITIONS``: written once, by the first write of a release that journals
+      definitions to a book written before it; the same write journals every
+      account and record the book held (``ACCOUNT`` and ``KEY`` entries after it).
     """
 
     POST = "post"
@@ -431,6 +439,9 @@ class EntryKind(enum.Enum):
     EXPIRE_HOLD = "expire_hold"
     REVERSAL = "reversal"
     NOTE = "note"
+    ACCOUNT = "account"
+    KEY = "key"
+    DEFINITIONS = "definitions"
 
 
 @_fast_init

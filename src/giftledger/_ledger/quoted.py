@@ -156,12 +156,12 @@ class QuotedMixin(HoldsMixin):
                         f"was written before"
                     )
             for account in q.opens:
-                self._open_quoted(w, account, states)
+                self._open_quoted(w, account, states, now)
             tx = self._write_quote(w, now, fingerprint, key, q, dry_run)
             if aliases and not dry_run:
                 fp = fingerprint if fingerprint is not None else _fingerprint(request)
                 for alias in aliases:
-                    w.remember(IdempotencyRecord(alias, fp, tx.id))
+                    self._journal_record(w, IdempotencyRecord(alias, fp, tx.id), now)
             return tx
 
         return self._run(key, request, dry_run, body, _replay_transaction, batch=True)
@@ -202,7 +202,7 @@ class QuotedMixin(HoldsMixin):
         return self._hold_quoted(w, now, fingerprint, key, q, dry_run)
 
     def _open_quoted(
-        self, w: StoreWriter, account: Account, states: dict[str, AccountState]
+        self, w: StoreWriter, account: Account, states: dict[str, AccountState], now: datetime
     ) -> None:
         """Open ``account`` in ``w`` unless it exists with the same settings."""
         if not isinstance(account, Account):
@@ -220,6 +220,7 @@ class QuotedMixin(HoldsMixin):
                 )
             return
         w.add_account(account)
+        self._journal_account(w, account, now)
         states[name] = AccountState(account)
 
     def _hold_quoted(

@@ -34,6 +34,7 @@ from datetime import datetime
 
 from .._errors import RestoreRefused
 from .._money.amounts import MAX_MINOR
+from .definitions import DEFINING
 from .hashing import GENESIS_HASH, entry_hash
 from .model import (
     Account,
@@ -156,9 +157,9 @@ class Restorer:
             raise RestoreRefused(f"{where}a {kind.value} entry cannot settle a hold", line, tx.id)
         if tx.expires_at is not None and kind is not EntryKind.HOLD:
             raise RestoreRefused(f"{where}a {kind.value} entry cannot expire", line, tx.id)
-        if kind is EntryKind.NOTE:
+        if kind is EntryKind.NOTE or kind in DEFINING:
             if tx.postings:
-                raise RestoreRefused(f"{where}a note moves nothing", line, tx.id)
+                raise RestoreRefused(f"{where}a {kind.value} entry moves nothing", line, tx.id)
         elif kind is EntryKind.HOLD:
             hold = self._hold(tx, where, line, deltas)
         elif kind in _SETTLES:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import attrs
+
 from .._boundary import boundary_methods
 from .._errors import ChainBroken, InvalidArgument
 from .checkpoints import check_since
+from .definitions import DEFINING, account_of, record_of
 from .hashing import GENESIS_HASH, entry_hash
-from .model import EntryKind, Side, Transaction
+from .model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
 from .proofs import Checkpoint
-from .store import StoreReader
+from .store import AccountState, IdempotencyRecord, StoreReader
 from .writes import WriteCore
 
 __all__ = ["VerifyMixin"]
@@ -77,9 +80,18 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
     debits: dict[str, int] = {}
     credits: dict[str, int] = {}
     holds: dict[int, Transaction] = {}
+    settled: dict[int, Hold] = {}  # every hold the journal placed, as it now stands
     reversed_: dict[int, int] = {}
     claimed: dict[int, int] = {}  # reversed_by links as stored beside the entries
     accounts = {st.account.name: st for st in r.account_states("")}
+    # Definitions under the hash: the accounts and idempotency records the journal
+    # states, checked against the store's once the journal is read. ``defined`` from
+    # the first entry that journals one: a book of an earlier release has none.
+    defined = False
+    defs: dict[str, Account] = {}
+    defined_by: dict[str, int] = {}
+    carriers: dict[str, int] = {}  # key -> the first entry carrying it
+    journaled: dict[str, tuple[IdempotencyRecord, int]] = {}  # key -> KEY entry's record
     for tx in r.transactions():
         count += 1
         if progress is not None and not count & 1023:
@@ -106,17 +118,46 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
         prev = tx.hash
         if tx.reversed_by is not None:
             claimed[tx.id] = tx.reversed_by
+        kind = tx.kind
+        if tx.key is not None and tx.key not in carriers:
+            carriers[tx.key] = tx.id
+        if kind in DEFINING:
+            defined = True
+            if tx.postings or tx.hold_id is not None or tx.reverses is not None or tx.expires_at:
+                raise ChainBroken(
+                    f"{where} is a {kind.value} entry but moves or links something", tx.id
+                )
+            if kind is EntryKind.ACCOUNT:
+                _define(tx, defs, defined_by)
+            elif kind is EntryKind.KEY:
+                rec = record_of(tx)
+                if rec is None or rec.key in journaled:
+                    raise ChainBroken(
+                        f"{where} journals an idempotency record it cannot: malformed, or "
+                        f"its key was journaled before",
+                        tx.id,
+                    )
+                journaled[rec.key] = (rec, tx.id)
+            continue
         sums: dict[str, int] = {}
         for p in tx.postings:
-            st = accounts.get(p.account)
-            if st is None or st.account.unit != p.unit or p.minor <= 0:
+            account = defs.get(p.account)
+            if account is None and not defined:
+                st = accounts.get(p.account)
+                account = None if st is None else st.account
+            if account is None or account.unit != p.unit or p.minor <= 0:
                 raise ChainBroken(
-                    f"{where} has a posting to {p.account!r} that does not fit its account", tx.id
+                    f"{where} has a posting to {p.account!r} that does not fit its account"
+                    + (
+                        " (the journal does not define it before)"
+                        if account is None and defined
+                        else ""
+                    ),
+                    tx.id,
                 )
             sums[p.unit] = sums.get(p.unit, 0) + p.signed
         if any(sums.values()):
             raise ChainBroken(f"{where} is not balanced per unit: {sums}", tx.id)
-        kind = tx.kind
         if kind is EntryKind.NOTE and (
             tx.postings or tx.hold_id is not None or tx.reverses is not None or tx.expires_at
         ):
@@ -133,6 +174,7 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
             d, c = tx.postings
             pend.setdefault(d.account, [0, 0])[0] += d.minor
             pend.setdefault(c.account, [0, 0])[1] += c.minor
+            settled[tx.id] = Hold(tx.id, d.account, c.account, d.minor, d.unit, tx.expires_at)
         elif kind in (EntryKind.POST_HOLD, EntryKind.VOID_HOLD, EntryKind.EXPIRE_HOLD):
             placed = holds.pop(tx.hold_id, None) if tx.hold_id is not None else None
             if placed is None:
@@ -140,6 +182,12 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
             d, c = placed.postings
             pend[d.account][0] -= d.minor
             pend[c.account][1] -= c.minor
+            settled[placed.id] = attrs.evolve(
+                settled[placed.id],
+                status=_SETTLED[kind],
+                posted_minor=tx.postings[0].minor if kind is EntryKind.POST_HOLD else 0,
+                resolved_by=tx.id,
+            )
         elif kind is EntryKind.REVERSAL:
             if tx.reverses is None or tx.reverses >= tx.id or tx.reverses in reversed_:
                 raise ChainBroken(f"{where} reverses {tx.reverses}, which it cannot", tx.id)
@@ -161,6 +209,9 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
             f"says {head_id} ending in {head_hash[:12]}…: entries are missing at the end",
             None,
         )
+    if defined:
+        _check_accounts(accounts, defs, defined_by)
+    _check_records(r, carriers, journaled, defined)
     for name, st in accounts.items():
         pd, pc = pend.get(name, [0, 0])
         if st.net != nets.get(name, 0) or st.pending_debits != pd or st.pending_credits != pc:
@@ -183,6 +234,174 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
     check_derived = getattr(r, "check_derived", None)
     if check_derived is not None:
         check_derived()
+    if not getattr(r, "checks_derived_history", False):
+        _check_holds(r, settled)
+        _check_history(r, accounts)
     if progress is not None:
         progress(count, total)
     return count
+
+
+_SETTLED = {
+    EntryKind.POST_HOLD: HoldStatus.POSTED,
+    EntryKind.VOID_HOLD: HoldStatus.VOIDED,
+    EntryKind.EXPIRE_HOLD: HoldStatus.EXPIRED,
+}
+_PAGE = 4096
+
+
+def _define(tx: Transaction, defs: dict[str, Account], defined_by: dict[str, int]) -> None:
+    """Take the ``ACCOUNT`` entry ``tx`` into ``defs``: a first definition, the same
+    one again, or its closing; anything else is a rewrite of the account."""
+    account = account_of(tx)
+    if account is None:
+        raise ChainBroken(f"transaction {tx.id} is an account entry it cannot be", tx.id)
+    before = defs.get(account.name)
+    if before is not None and (
+        attrs.evolve(before, closed=account.closed) != account
+        or (before.closed and not account.closed)
+    ):
+        raise ChainBroken(
+            f"transaction {tx.id} defines account {account.name!r} as {_settings(account)}, "
+            f"but transaction {defined_by[account.name]} defined it as {_settings(before)}",
+            tx.id,
+        )
+    defs[account.name] = account
+    defined_by[account.name] = tx.id
+
+
+def _settings(account: Account) -> str:
+    return (
+        f"{account.unit} {account.normal.value}, min_balance {account.rule.min_balance}, "
+        f"trading {account.trading}, closed {account.closed}, metadata {dict(account.metadata)}"
+    )
+
+
+def _check_accounts(
+    accounts: dict[str, AccountState], defs: dict[str, Account], defined_by: dict[str, int]
+) -> None:
+    """Each stored account is the one the journal defines, and the journal defines no more."""
+    for name in sorted(accounts.keys() | defs.keys()):
+        st, account = accounts.get(name), defs.get(name)
+        if account is None:
+            raise ChainBroken(
+                f"account {name!r} is in the store, but the journal never opened it", None
+            )
+        if st is None:
+            raise ChainBroken(
+                f"account {name!r} was opened by transaction {defined_by[name]}, but the store "
+                f"does not hold it",
+                defined_by[name],
+            )
+        if st.account != account:
+            diff = [
+                f"{f.name} {getattr(st.account, f.name)!r} (journal: {getattr(account, f.name)!r})"
+                for f in attrs.fields(Account)
+                if getattr(st.account, f.name) != getattr(account, f.name)
+            ]
+            raise ChainBroken(
+                f"account {name!r} differs from its definition in transaction "
+                f"{defined_by[name]}: the store holds {', '.join(diff)}",
+                defined_by[name],
+            )
+
+
+def _check_records(
+    r: StoreReader,
+    carriers: dict[str, int],
+    journaled: dict[str, tuple[IdempotencyRecord, int]],
+    defined: bool,
+) -> None:
+    """Each key an entry carries is remembered as that entry's, each journaled record is
+    the store's, and (once the book is defined) the store remembers nothing more."""
+    records = {rec.key: rec for rec in r.idempotency_records()}
+    for key, tid in carriers.items():
+        rec = records.get(key)
+        if rec is None:
+            raise ChainBroken(
+                f"transaction {tid} carries idempotency key {key!r}, which the store no longer "
+                f"remembers: a retry under it would write again",
+                tid,
+            )
+        if rec.transaction_id != tid or rec.error_type is not None:
+            raise ChainBroken(
+                f"the store remembers idempotency key {key!r} of transaction {tid} as "
+                f"{_outcome(rec)}",
+                tid,
+            )
+    for key, (stated, tid) in journaled.items():
+        rec = records.get(key)
+        if rec != stated:
+            raise ChainBroken(
+                f"transaction {tid} journals idempotency key {key!r} as {_outcome(stated)}, but "
+                f"the store remembers "
+                + ("nothing of it" if rec is None else f"{_outcome(rec)} ({rec!r})"),
+                tid,
+            )
+        if key in carriers:
+            raise ChainBroken(
+                f"transaction {tid} journals idempotency key {key!r}, which transaction "
+                f"{carriers[key]} carries",
+                tid,
+            )
+    if defined:
+        for key in sorted(records.keys() - carriers.keys() - journaled.keys()):
+            raise ChainBroken(
+                f"the store remembers idempotency key {key!r} ({_outcome(records[key])}), but "
+                f"no entry of the journal carries or journals it",
+                None,
+            )
+
+
+def _outcome(rec: IdempotencyRecord) -> str:
+    if rec.error_type is not None:
+        return f"a failure ({rec.error_type})"
+    return f"naming transaction {rec.transaction_id}"
+
+
+def _check_holds(r: StoreReader, settled: dict[int, Hold]) -> None:
+    """The store's holds are the journal's, with the status its settlements give."""
+    stored = {h.id: h for h in r.holds(None, pending_only=False)}
+    for id in sorted(stored.keys() | settled.keys()):
+        have, want = stored.get(id), settled.get(id)
+        if have is not None and want is not None:
+            have = (
+                attrs.evolve(have, status=HoldStatus.PENDING)
+                if (
+                    have.status is HoldStatus.EXPIRED
+                    and want.status is HoldStatus.PENDING
+                    and have.resolved_by is None
+                )
+                else have
+            )
+        if have != want:
+            raise ChainBroken(
+                f"the store holds hold {id} as {have!r}, but the journal makes it {want!r}",
+                id,
+            )
+
+
+def _check_history(r: StoreReader, accounts: dict[str, AccountState]) -> None:
+    """Each posted posting's stored ``net_after`` is its account's running net."""
+    for name in sorted(accounts):
+        running = 0
+        after = None
+        while True:
+            rows = r.history(name, after, _PAGE)
+            full = len(rows) == _PAGE
+            if full and rows[0].transaction_id != rows[-1].transaction_id:
+                # A page may end inside an entry: take that entry with the next page.
+                last = rows[-1].transaction_id
+                rows = [row for row in rows if row.transaction_id != last]
+            for row in rows:
+                running += row.posting.signed
+                if row.net_after != running:
+                    raise ChainBroken(
+                        f"transaction {row.transaction_id}'s posting {row.index} to {name!r} "
+                        f"stores the account's net after it as {row.net_after}, but the journal "
+                        f"makes it {running}",
+                        row.transaction_id,
+                    )
+            if not full:
+                break
+            after = rows[-1].transaction_id

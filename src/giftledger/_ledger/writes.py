@@ -39,6 +39,7 @@ from .._money.amounts import (
 )
 from .._money.units import Unit, get_unit
 from .clock import Clock, require_aware
+from .definitions import DEFINING, DEFINITIONS_KEY, definition_text, record_metadata
 from .hashing import entry_hash
 from .idempotency import _check_key, _fingerprint
 from .model import (
@@ -76,6 +77,8 @@ def _describe(p: Posting, index: int) -> str:
 class WriteCore:
     """The write-path methods of a :class:`~giftledger.Ledger`; see the module docstring."""
 
+    #: Whether this ledger's store is known to journal its definitions (checked once).
+    _defined: bool = False
     store: Store
     clock: Clock
     _units: dict[str, Unit]
@@ -125,12 +128,18 @@ class WriteCore:
             fingerprint = _fingerprint(request)
         try:
             with self.store.write(dry_run) if not batch else self._batch_block(dry_run) as w:
+                defining = not self._defined and not dry_run
+                if defining:
+                    self._define(w)
                 if key is not None:
                     record = w.idempotency(key)
                     if record is not None:
                         assert replay is not None
                         return self._replay(record, fingerprint, w, replay)
-                return body(w, fingerprint, *args)
+                out = body(w, fingerprint, *args)
+            if defining:
+                self._defined = True  # committed: this book journals its definitions
+            return out
         except GiftLedgerError as exc:
             if isinstance(exc, StoreError):
                 # A store failure is not the request's outcome: never remember it.
@@ -240,13 +249,87 @@ class WriteCore:
 
         def body(w: StoreWriter, _: str | None) -> None:
             if w.idempotency(key) is None:
-                w.remember(
+                self._journal_record(
+                    w,
                     IdempotencyRecord(
                         key, fingerprint, error_type=type(exc).__name__, error_message=str(exc)
-                    )
+                    ),
                 )
 
         self._run(None, None, False, body)
+
+    # -- definitions under the hash ----------------------------------------------------
+
+    def _define(self, w: StoreWriter) -> None:
+        """Make sure the book journals its definitions (see :mod:`.definitions`).
+
+        A new book does from its first entry; a book written by an earlier release
+        has every account and record it holds journaled now, in this write, before
+        the write's own entries. Reads two rows at most, once per ledger object.
+        """
+        first = w.transaction(1)
+        if first is None or first.kind in DEFINING:
+            return
+        if w.idempotency(DEFINITIONS_KEY) is not None:
+            return
+        now = self._now(w)  # holds the chain's head: no other writer snapshots at once
+        if w.idempotency(DEFINITIONS_KEY) is not None:
+            return
+        states = w.account_states("")
+        records = [rec for rec in w.idempotency_records() if not _carried(w, rec)]
+        self._commit(
+            w,
+            EntryKind.DEFINITIONS,
+            (),
+            {},
+            {},
+            now,
+            None,
+            DEFINITIONS_KEY,
+            _DEFINITIONS_FINGERPRINT,
+            "the accounts and idempotency records of a book written before they were "
+            "journaled, journaled by the entries that follow",
+            (("gl.accounts", len(states)), ("gl.records", len(records))),
+            False,
+        )
+        for st in states:
+            self._journal_account(w, st.account, now)
+        for rec in records:
+            self._journal_record(w, rec, now, remember=False)
+
+    def _journal_account(self, w: StoreWriter, account: Account, now: datetime) -> Transaction:
+        """Journal ``account``'s definition, as opened or closed, in an ``ACCOUNT`` entry."""
+        return self._commit(
+            w,
+            EntryKind.ACCOUNT,
+            (),
+            {},
+            {},
+            now,
+            None,
+            None,
+            None,
+            definition_text(account),
+            account.metadata,
+            False,
+        )
+
+    def _journal_record(
+        self,
+        w: StoreWriter,
+        record: IdempotencyRecord,
+        now: datetime | None = None,
+        *,
+        remember: bool = True,
+    ) -> None:
+        """Remember ``record``, journaled in a ``KEY`` entry: for a record that no entry
+        carries under its own key (a remembered failure, an alias). It moves nothing."""
+        memo, meta = record_metadata(record)
+        if now is None:
+            now = self._now(w)
+        self._commit(w, EntryKind.KEY, (), {}, {}, now, None, None, None, memo, meta, False)
+        if remember:
+            w.remember(record)
 
     def _states(self, w: StoreWriter, names: Iterable[str]) -> dict[str, AccountState]:
         wanted = set(names)
@@ -650,6 +733,19 @@ class WriteCore:
 
     def _effective(self, effective_at: datetime | None) -> datetime | None:
         return None if effective_at is None else require_aware(effective_at, "effective_at")
+
+
+#: The fingerprint under which the ``DEFINITIONS`` entry's key is remembered.
+_DEFINITIONS_FINGERPRINT = _fingerprint(("definitions",))
+
+
+def _carried(r: StoreReader, record: IdempotencyRecord) -> bool:
+    """Whether ``record`` is the record of the entry that carries its key."""
+    tid = record.transaction_id
+    if record.error_type is not None or tid is None:
+        return False
+    tx = r.transaction(tid)
+    return tx is not None and tx.key == record.key
 
 
 def _with_resolution(hold: Hold, entry_id: int) -> Hold:

@@ -1065,6 +1065,10 @@ class _Reader:
             net += row[0] or 0
         return net
 
+    #: ``check_derived`` checks each posting's ``net_after`` and the holds table, so
+    #: ``verify()`` need not page through every account's history to do it.
+    checks_derived_history = True
+
     def check_derived(self) -> None:
         """Check what this store derives from the journal and ``verify()`` does not see.
 

@@ -1,0 +1,132 @@
+"""What the journal says of accounts and idempotency records: the content of the
+``ACCOUNT``, ``KEY`` and ``DEFINITIONS`` entries.
+
+An account's definition and every change to it (opened, closed) is an ``ACCOUNT``
+entry: its memo is the definition's canonical text, its metadata the account's
+metadata, so the hash chain covers both. An idempotency record that no entry
+carries under its own key (a failure remembered under a key, an alias of the
+chain) is a ``KEY`` entry. ``verify()`` re-derives accounts and records from
+these entries and compares them with what the store holds.
+
+A book written before definitions were journaled holds accounts and records no
+entry states. The first write of this release to such a book journals them all
+in one go: a ``DEFINITIONS`` entry (under the key :data:`DEFINITIONS_KEY`, which
+marks the book as defined), then an ``ACCOUNT`` entry per account and a ``KEY``
+entry per record no entry carries. From the first defining entry on, ``verify()``
+requires every account and record of the store to be journaled.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .model import Account, BalanceRule, EntryKind, Metadata, Side, Transaction
+from .store import IdempotencyRecord
+
+__all__ = [
+    "DEFINING",
+    "DEFINITIONS_KEY",
+    "account_of",
+    "definition_text",
+    "record_metadata",
+    "record_of",
+]
+
+#: The key of the ``DEFINITIONS`` entry: its record says the book is defined.
+DEFINITIONS_KEY = "gl:definitions"
+
+#: Entry kinds that exist only in a book whose definitions are journaled.
+DEFINING = frozenset({EntryKind.ACCOUNT, EntryKind.KEY, EntryKind.DEFINITIONS})
+
+
+def definition_text(account: Account) -> str:
+    """The canonical text of ``account``'s definition (all but its metadata).
+
+    Example:
+        >>> definition_text(Account("a", "USD"))
+        '{"closed":false,"min_balance":0,"name":"a","normal":"debit","trading":false,"unit":"USD"}'
+    """
+    return json.dumps(
+        {
+            "closed": account.closed,
+            "min_balance": account.rule.min_balance,
+            "name": account.name,
+            "normal": account.normal.value,
+            "trading": account.trading,
+            "unit": account.unit,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def account_of(tx: Transaction) -> Account | None:
+    """The account an ``ACCOUNT`` entry defines, or None if the entry is malformed.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> a = Account("a", "USD", metadata=(("tier", 2),))
+        >>> tx = Transaction(1, EntryKind.ACCOUNT, (), at, at, None, definition_text(a),
+        ...                  a.metadata)
+        >>> account_of(tx) == a
+        True
+    """
+    if tx.kind is not EntryKind.ACCOUNT or tx.postings or tx.key is not None:
+        return None
+    try:
+        d = json.loads(tx.memo)
+        account = Account(
+            name=d["name"],
+            unit=d["unit"],
+            normal=Side(d["normal"]),
+            rule=BalanceRule(d["min_balance"]),
+            closed=d["closed"],
+            trading=d["trading"],
+            metadata=tx.metadata,
+        )
+    except Exception:  # not JSON, a missing field, or a value the record refuses
+        return None
+    if (
+        type(account.name) is not str
+        or type(account.unit) is not str
+        or type(account.closed) is not bool
+        or type(account.trading) is not bool
+        or definition_text(account) != tx.memo
+    ):
+        return None
+    return account
+
+
+def record_metadata(record: IdempotencyRecord) -> tuple[str, Metadata]:
+    """The memo and metadata of the ``KEY`` entry that journals ``record``."""
+    return record.error_message or "", (
+        ("gl.error", record.error_type),
+        ("gl.fingerprint", record.fingerprint),
+        ("gl.key", record.key),
+        ("gl.result", record.result),
+        ("gl.transaction", record.transaction_id),
+    )
+
+
+def record_of(tx: Transaction) -> IdempotencyRecord | None:
+    """The idempotency record a ``KEY`` entry journals, or None if it is malformed."""
+    if tx.kind is not EntryKind.KEY or tx.postings or tx.key is not None:
+        return None
+    meta = dict(tx.metadata)
+    key, fingerprint = meta.get("gl.key"), meta.get("gl.fingerprint")
+    error, result, tid = meta.get("gl.error"), meta.get("gl.result"), meta.get("gl.transaction")
+    if (
+        len(meta) != 5
+        or type(key) is not str
+        or type(fingerprint) is not str
+        or not (error is None or type(error) is str)
+        or not (result is None or type(result) is str)
+        or not (tid is None or type(tid) is int)
+    ):
+        return None
+    message = tx.memo if error is not None else None
+    if error is None and tx.memo:
+        return None
+    return IdempotencyRecord(key, fingerprint, tid, result, error, message)
