@@ -1,0 +1,313 @@
+"""Everything under the hash: each tamper case of issue 11, done as an attacker with the
+database would do it (triggers dropped on SQLite, ``session_replication_role = replica``
+on PostgreSQL; a hold's status with the triggers in place), is reported by ``verify()``
+naming the entry or the account.
+
+Each case builds the same small book, checks it verifies, tampers with one row behind
+the ledger's back, and opens the books again (a new ledger, so no cache hides the
+change) to verify them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import giftledger as gl
+from giftledger._ledger.hashing import entry_hash
+
+Run = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+_PG_TABLES = {
+    "transactions": "gl_transactions",
+    "postings": "gl_postings",
+    "accounts": "gl_accounts",
+    "holds": "gl_holds",
+    "idempotency": "gl_keys",
+    "totals": "gl_totals",
+}
+
+
+@contextmanager
+def _attacker(url: str, *, triggers: bool = False) -> Iterator[Run]:
+    """Run SQL on the ledger's database behind its back (SQLite table names; on
+    PostgreSQL they are mapped). ``triggers``: leave the store's triggers in place."""
+    if url.startswith("sqlite:///"):
+        db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        if not triggers:
+            names = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+            for (name,) in names:
+                db.execute(f'DROP TRIGGER "{name}"')
+        try:
+            yield lambda sql, args: db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+        return
+    import psycopg
+
+    from giftledger._stores import postgres as pgstore
+
+    admin, schema = pgstore._split_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+        if not triggers:
+            conn.execute("SET session_replication_role = replica")  # no user triggers fire
+
+        def run(sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+            for table, pg in _PG_TABLES.items():
+                sql = sql.replace(f" {table} ", f" {pg} ").replace(f" {table}\n", f" {pg}\n")
+            sql = sql.replace(
+                "account_id = (SELECT id FROM gl_accounts WHERE name = ?)", "account = ?"
+            )
+            cur = conn.execute(sql.replace("?", "%s"), args)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description else []
+
+        yield run
+
+
+@attrs.frozen
+class Book:
+    """What the tamper cases need to know of the books they tamper with."""
+
+    transfer: int  # a keyed transfer to the creator
+    hold: int  # a pending hold on the creator's balance
+    failure: int  # the KEY entry of a failure remembered under "w-2"
+    creator_opened: int  # the ACCOUNT entry that opened the creator's account
+    count: int
+
+
+def _build(url: str) -> Book:
+    clock = gl.ManualClock()
+    with gl.Ledger.open(url, clock=clock) as book:
+        book.open_account("world", "USD", rule=gl.BalanceRule.unrestricted())
+        creator = book.open_account("creators:ana", "USD", normal="credit", metadata={"age": 16})
+        book.open_account("payouts", "USD", normal="credit")
+        clock.advance(timedelta(seconds=1))
+        tx = book.transfer("world", "creators:ana", 100, key="gift-1")
+        hold = book.hold("creators:ana", "payouts", 30, key="w-1")
+        with pytest.raises(gl.InsufficientFunds):
+            book.hold("creators:ana", "payouts", 500, key="w-2")
+        count = book.verify()
+        entries = list(book.transactions())
+    opened = next(
+        t.id for t in entries if t.kind is gl.EntryKind.ACCOUNT and creator.name in t.memo
+    )
+    failure = next(t.id for t in entries if t.kind is gl.EntryKind.KEY)
+    assert count == len(entries) == failure
+    return Book(tx.id, hold.id, failure, opened, count)
+
+
+def _broken(url: str) -> gl.ChainBroken:
+    with gl.Ledger.open(url) as book, pytest.raises(gl.ChainBroken) as err:
+        book.verify()
+    return err.value
+
+
+def test_an_edited_net_after_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run(
+            "UPDATE postings SET net_after = ? WHERE tx_id = ? AND idx = 1",
+            (-99_999_999, b.transfer),
+        )
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.transfer
+    assert "creators:ana" in str(err) and "-99999999" in str(err)
+
+
+def test_a_deleted_idempotency_record_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run("DELETE FROM idempotency WHERE key = ?", ("gift-1",))
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.transfer
+    assert "'gift-1'" in str(err) and "no longer remembers" in str(err)
+
+
+def test_a_deleted_failure_record_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run("DELETE FROM idempotency WHERE key = ?", ("w-2",))
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.failure
+    assert "'w-2'" in str(err) and "InsufficientFunds" in str(err)
+
+
+def test_a_record_no_entry_journals_is_named(durable_store_url: str) -> None:
+    _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run(
+            "INSERT INTO idempotency (key, fingerprint, transaction_id) VALUES (?, ?, ?)",
+            ("gl:party:forged", "0" * 64, 4),
+        )
+    err = _broken(durable_store_url)
+    assert "'gl:party:forged'" in str(err) and "no entry" in str(err)
+
+
+def test_a_hold_voided_by_a_plain_update_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url, triggers=True) as run:  # no trigger stops it
+        run("UPDATE holds SET status = ? WHERE id = ?", ("voided", b.hold))
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.hold
+    assert f"hold {b.hold}" in str(err)
+
+
+def _account_metadata(run: Run, name: str) -> str:
+    ((text,),) = run("SELECT metadata FROM accounts WHERE name = ?", (name,))
+    return text if isinstance(text, str) else json.dumps(text)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("min_balance", -1_000_000, "min_balance"),
+        ("normal", "debit", "normal"),
+        ("unit", "EUR", "unit"),
+        ("metadata", None, "metadata"),  # gl.age 16 -> 30: the value is built below
+        ("closed", 1, "closed"),
+    ],
+)
+def test_a_changed_account_definition_is_named(
+    durable_store_url: str, column: str, value: object, shown: str
+) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        if column == "metadata":
+            value = _account_metadata(run, "creators:ana").replace("16", "30")
+            assert "30" in str(value)
+        if column == "closed" and not durable_store_url.startswith("sqlite"):
+            value = True
+        run(f"UPDATE accounts SET {column} = ? WHERE name = ?", (value, "creators:ana"))
+    err = _broken(durable_store_url)
+    assert "'creators:ana'" in str(err) and shown in str(err)
+    assert err.transaction_id == b.creator_opened
+    if column == "metadata":
+        assert "30" in str(err) and "16" in str(err)
+
+
+def test_an_account_the_journal_never_opened_is_named(durable_store_url: str) -> None:
+    _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run(
+            "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, metadata) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("forged", "USD", "debit", None, False, False, "{}"),
+        )
+    err = _broken(durable_store_url)
+    assert "'forged'" in str(err) and "never opened it" in str(err)
+
+
+def test_a_truncation_with_totals_fixed_up_is_named_by_verify_since(
+    durable_store_url: str,
+) -> None:
+    clock = gl.ManualClock()
+    with gl.Ledger.open(durable_store_url, clock=clock) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        for i in range(5):
+            book.transfer("a", "b", i + 1)
+        cp = book.checkpoint()
+        last = cp.size
+    with _attacker(durable_store_url) as run:
+        # Remove the last two transfers (4 + 5) and fix every total they moved.
+        run("DELETE FROM postings WHERE tx_id > ?", (last - 2,))
+        run("DELETE FROM transactions WHERE id > ?", (last - 2,))
+        run("UPDATE accounts SET net = net - 900 WHERE name = ?", ("a",))  # cents
+        run("UPDATE accounts SET net = net + 900 WHERE name = ?", ("b",))
+        run("UPDATE totals SET debits = ?, credits = ? WHERE unit = ?", (600, 600, "USD"))
+    with gl.Ledger.open(durable_store_url) as book:
+        assert book.verify() == last - 2  # the totals were fixed: the books alone look whole
+        with pytest.raises(gl.ChainBroken, match="were removed") as err:
+            book.verify(since=cp)
+        assert err.value.transaction_id == last - 1
+
+
+def test_a_rewrite_hashed_again_is_named_by_verify_since(durable_store_url: str) -> None:
+    clock = gl.ManualClock()
+    with gl.Ledger.open(durable_store_url, clock=clock) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        for i in range(9):
+            book.note(memo=f"note {i + 3}")
+        cp = book.checkpoint()
+        assert cp.size == 11
+        prev = book.transaction(2).hash
+        rewritten = []
+        for id in range(3, 12):
+            tx = book.transaction(id)
+            memo = "rewritten" if id == 3 else tx.memo
+            new = entry_hash(attrs.evolve(tx, memo=memo), prev)
+            rewritten.append((memo, prev, new, id))
+            prev = new
+    with _attacker(durable_store_url) as run:
+        for args in rewritten:
+            run("UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?", args)
+    with gl.Ledger.open(durable_store_url) as book:
+        assert book.verify() == 11  # every entry was hashed again: the chain holds
+        with pytest.raises(gl.ChainBroken, match="checkpoint's head") as err:
+            book.verify(since=cp)
+        assert err.value.transaction_id == 11
+
+
+# -- the memory store: the same re-derivations, on its own records -------------------------
+
+
+def test_memory_store_tampering_is_named() -> None:
+    book = gl.Ledger.open("memory:")
+    book.open_account("world", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("creators:ana", "USD", normal="credit", metadata={"age": 16})
+    tx = book.transfer("world", "creators:ana", 100, key="gift-1")
+    store: Any = book.store
+    st = store._states["creators:ana"]
+    st.account = attrs.evolve(st.account, metadata=(("age", 30),))
+    with pytest.raises(gl.ChainBroken, match="'creators:ana' differs from its definition") as err:
+        book.verify()
+    assert err.value.transaction_id == 2
+    st.account = attrs.evolve(st.account, metadata=(("age", 16),))
+    assert book.verify() == tx.id
+    del store._keys["gift-1"]
+    with pytest.raises(gl.ChainBroken, match="'gift-1'") as err:
+        book.verify()
+    assert err.value.transaction_id == tx.id
+
+
+# -- books written before definitions were journaled --------------------------------------
+
+
+def test_a_book_of_an_earlier_release_verifies_then_journals_its_definitions(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v1.db"
+    shutil.copy(FIXTURES / "sqlite_v1.db", path)
+    url = f"sqlite:///{path}"
+    with gl.Ledger.open(url) as book:
+        before = book.verify()
+        accounts = book.accounts()
+        assert not any(
+            t.kind in (gl.EntryKind.ACCOUNT, gl.EntryKind.KEY) for t in book.transactions()
+        )
+        book.open_account("new:one", "USD")  # the first write journals every definition
+        after = book.verify()
+        entries = list(book.transactions(start=before + 1))
+    assert entries[0].kind is gl.EntryKind.DEFINITIONS
+    defined = [t for t in entries if t.kind is gl.EntryKind.ACCOUNT]
+    assert len(defined) == len(accounts) + 1
+    assert after == before + len(entries)
+    # From now on an account's definition is under the hash.
+    name = accounts[0].name
+    with _attacker(url) as run:
+        run("UPDATE accounts SET min_balance = ? WHERE name = ?", (-5, name))
+    err = _broken(url)
+    assert repr(name) in str(err) and "min_balance" in str(err)
