@@ -67,6 +67,7 @@ def export(out: Path, fmt: str | None, ledger: str, force: bool) -> None:
     with 'giftledger import'; the head hash printed here is what to pass it as
     --expect-head. The formats are described in docs/exports.md.
     """
+    check_target(out, force)
     if fmt is None:
         fmt = SUFFIXES.get(out.suffix.lower())
         if fmt is None:
@@ -74,7 +75,6 @@ def export(out: Path, fmt: str | None, ledger: str, force: bool) -> None:
                 f"cannot tell the format of {str(out)!r} from its suffix: give --format "
                 f"beancount, csv or jsonl"
             )
-    check_target(out, force)
     with open_book(ledger) as book:
         url = book.store.url
         with new_file(out, force) as tmp, progress_bar(f"exporting {fmt}") as progress:
