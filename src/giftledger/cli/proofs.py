@@ -189,17 +189,19 @@ def check_statement(
     [{line, at, kind, description, transaction, amount, units}] (amount and units
     are {minor, unit} objects or null, as in the statement).
     """
-    statement_text = read_input(statement_file, "statement")
-    checkpoint_text = read_input(checkpoint_file, "checkpoint")
+    try:
+        proven = gl.ProvenStatement.from_json(read_input(statement_file, "statement"))
+    except gl.InvalidArgument as exc:
+        raise Fail(f"{str(statement_file)!r} is not a proven statement: {exc}") from None
+    cp = read_checkpoint(checkpoint_file)
     key = None if public_key_file is None else read_public_key(public_key_file)
     try:
-        st = gl.verify_statement(statement_text, checkpoint_text, public_key=key)
+        st = gl.verify_statement(proven, cp, public_key=key)
     except gl.ProofFailed as exc:
         message = str(exc)
         if exc.line is not None and not message.startswith(f"line {exc.line}"):
             message = f"line {exc.line}: {message}"
         raise Fail(f"{statement_file} does not check: {message}") from None
-    cp = gl.Checkpoint.from_json(checkpoint_text)
     if as_json:
         echo_json(
             "check-statement",
