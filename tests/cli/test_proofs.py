@@ -198,3 +198,45 @@ def test_keygen_refuses_when_only_the_public_half_exists(workdir: Path, invoke: 
     before = snapshot(workdir)
     assert_one_error_line(invoke("keygen", "key"), "key.pub")
     assert snapshot(workdir) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keygen", "k"],
+        ["checkpoint", "--sign-key", "k"],
+        ["verify", "--since", "cp.json", "--public-key", "k"],
+    ],
+    ids=["keygen", "checkpoint", "verify"],
+)
+def test_without_cryptography_the_error_names_the_extra(
+    workdir: Path, invoke: Invoke, args: list[str]
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert invoke("checkpoint", "--out", "cp.json").exit_code == 0
+    (workdir / "k").write_text("a" * 64)
+    code = (
+        "import sys; sys.modules['cryptography'] = None\n"
+        "from giftledger.cli import entry\n"
+        f"sys.exit(entry({args!r}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GIFTLEDGER_LEDGER"}
+    before = snapshot(workdir)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert "'signing' extra" in done.stderr
+    assert "giftledger[signing]" in done.stderr
+    assert snapshot(workdir) == before
