@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,37 @@ def test_demo_draws_its_chart_next_to_its_ledger_and_runs_twice(
         "giftledger-demo.db",
         "giftledger-demo.svg",
     ]
+
+
+def test_a_period_lists_its_gifts_and_charts_them(workdir: Path, invoke: Invoke) -> None:
+    # The demo's gifts are all sent at one instant: a period from it holds them all (the
+    # start is in the period), a period ending at it holds none (the end is not).
+    gifts = json.loads(invoke("explain", "bob", "--json").stdout)["gifts"]
+    at = min(g["at"] for g in gifts)
+    out = invoke("explain", "bob", "--start", at, "--chart", "period.svg", "--json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["gifts"] == gifts
+    ex = _explanation(workdir)
+    flow = gl.money_flow(ex, start=datetime.fromisoformat(at))
+    assert gl.format_money(flow.total, "en_US") in _svg_text(workdir / "period.svg")
+    none = invoke("explain", "bob", "--end", at, "--json")
+    assert none.exit_code == 0, none.stderr
+    assert json.loads(none.stdout)["gifts"] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--start", "2026-03-03T00:00:00Z", "--end", "2026-03-02T00:00:00Z"),
+        ("--start", "2026-03-02T00:00:00Z", "--gift", "3"),
+        ("--start", "yesterday"),
+    ],
+)
+def test_a_bad_period_is_one_line_and_nothing_written(
+    workdir: Path, invoke: Invoke, args: tuple[str, ...]
+) -> None:
+    before = snapshot(workdir)
+    result = invoke("explain", "bob", *args, "--chart", "p.svg")
+    assert result.exit_code != 0
+    assert_one_error_line(result)
+    assert snapshot(workdir) == before

@@ -173,6 +173,10 @@ _TOTALS = (
 @locale_option
 @click.option("--gift", "gift_id", type=int, metavar="ID", help="Only this gift (its entry id).")
 @click.option(
+    "--start", callback=when, metavar="WHEN", help="Only gifts from this instant (ISO 8601, UTC)."
+)
+@click.option("--end", callback=when, metavar="WHEN", help="Only gifts before this instant.")
+@click.option(
     "--chart",
     type=click.Path(path_type=Path),
     metavar="FILE.svg|FILE.png",
@@ -192,6 +196,8 @@ def explain(
     economy_file: Path | None,
     locale: str,
     gift_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
     chart: Path | None,
     chart_kind: str | None,
     force: bool,
@@ -211,7 +217,9 @@ def explain(
     date}]}], rates: [{base, quote, rate}], gifts: [{transaction, at, viewer, gift,
     quantity, coins, units, paid, store_fee, tax, platform, creator, purchases}],
     chart: {path, kind} or null.
-    With --gift, gifts holds that gift only and the totals stay the creator's.
+    With --gift, gifts holds that gift only and the totals stay the creator's;
+    with --start/--end, gifts holds the gifts of that period, and the chart is the
+    period's: from what viewers paid for them to the creator's share.
     """
     render_flow = None if chart is None else _chart_renderer(chart, force)
     if chart is None and chart_kind is not None:
@@ -225,8 +233,21 @@ def explain(
         gifts = tuple(g for g in ex.gifts if g.transaction == gift_id)
         if not gifts:
             raise Fail(f"entry {gift_id} is no gift {creator!r} received")
+    if start is not None or end is not None:
+        if gift_id is not None:
+            raise Fail("give --gift or a period (--start/--end), not both")
+        if start is not None and end is not None and end <= start:
+            raise Fail(f"--end {end.isoformat()} is not after --start {start.isoformat()}")
+        gifts = tuple(
+            g
+            for g in gifts
+            if (start is None or g.at >= start) and (end is None or g.at < end)
+        )
     if chart is not None and render_flow is not None:
-        flow = gl.money_flow(ex, gift=gift_id)
+        if gift_id is None and (start is not None or end is not None):
+            flow = gl.money_flow(ex, start=start, end=end)
+        else:
+            flow = gl.money_flow(ex, gift=gift_id)
         with new_file(chart, force) as tmp:
             render_flow(flow, tmp, kind=kind, locale=locale)
     if as_json:
