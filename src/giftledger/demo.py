@@ -48,9 +48,10 @@ def write_chart(app: gl.GiftEconomy, creator: str, path: Path) -> Path | None:
     return render_flow(gl.money_flow(app.explain(creator)), path)
 
 
-def run(path: Path, *, chart: bool = True) -> None:
+def run(path: Path, *, chart: bool = True) -> Path | None:
     """Walk the chain on a SQLite ledger at ``path`` and print each step; with
-    ``chart``, draw where bob's money went next to it (``<path>.svg``)."""
+    ``chart``, draw where bob's money went next to it (``<path>.svg``) and return
+    the chart's path (None without a chart)."""
     econ = gl.presets.load("tiktok-live")
     url = f"sqlite:///{path}"
     clock = gl.ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -125,6 +126,7 @@ def run(path: Path, *, chart: bool = True) -> None:
 
         _title("Where every cent came from")
         print(app.explain("bob"))
+        drawn = None
         if chart:
             drawn = write_chart(app, "bob", path.with_suffix(".svg"))
             if drawn is not None:
@@ -145,6 +147,7 @@ def run(path: Path, *, chart: bool = True) -> None:
         assert again.head == head, "a reopened ledger must have the same head"
         cash = gl.format_money(gl.GiftEconomy.from_ledger(again).cash("bob"), "de_DE")
         print(f"  bob's cash after reopening: {cash}")
+    return drawn
 
 
 def main(argv: list[str] | None = None) -> int:

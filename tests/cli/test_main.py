@@ -23,6 +23,12 @@ COMMANDS = [
     ["balances"],
     ["history"],
     ["verify"],
+    ["export"],
+    ["import"],
+    ["checkpoint"],
+    ["prove"],
+    ["check-statement"],
+    ["keygen"],
     ["presets"],
     ["presets", "list"],
     ["presets", "show"],
@@ -42,7 +48,9 @@ def test_root_lists_its_commands_and_others_can_add_one(invoke: Invoke) -> None:
     import click
 
     out = invoke("--help").stdout
-    for name in ("demo", "statement", "explain", "balances", "history", "verify", "presets"):
+    names = ("demo", "statement", "explain", "balances", "history", "verify", "presets")
+    names += ("export", "import", "checkpoint", "prove", "check-statement", "keygen")
+    for name in names:
         assert name in out
 
     @click.command()

@@ -104,6 +104,7 @@ from .withdraw import Withdrawal, WithdrawalCheck, Withdrawals
 if TYPE_CHECKING:
     from babel import Locale
 
+    from .._ledger.proofs import Checkpoint
     from .._reports.explain import Explanation
     from .._reports.statement import Statement
 
@@ -1213,10 +1214,17 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         return statement(self, creator, start=start, end=end, locale=locale)
 
-    def verify(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+    def verify(
+        self,
+        since: Checkpoint | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Verify the ledger (:meth:`Ledger.verify`) and every chain record in it.
 
         Args:
+            since: a :class:`~giftledger.Checkpoint` published earlier: also prove
+                the books only grew since it, as ``Ledger.verify(since=...)`` does.
             progress: called as ``progress(done, total)`` now and then: the
                 ledger's pass counts the first half of ``total``, the records'
                 pass the second.
@@ -1232,7 +1240,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         from .records import parse
 
         first = None if progress is None else (lambda done, total: progress(done, 2 * total))
-        count = self.ledger.verify(progress=first)
+        count = self.ledger.verify(since, progress=first)
         with self.ledger.store.read() as r:
             for tx in r.transactions(1):
                 rec = parse(tx)

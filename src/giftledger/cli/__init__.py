@@ -7,13 +7,20 @@ The core library never imports this package.
 
 Commands (``giftledger COMMAND --help`` for each)::
 
-    demo [PATH]                 walk the whole chain into a SQLite ledger (safe to re-run)
+    demo [PATH]                 walk the whole chain into a SQLite ledger, and draw it
     statement CREATOR           a creator's itemised statement   (--locale, --start, --end, --json)
-    explain CREATOR             where every cent came from        (--gift ID, --json)
+    explain CREATOR             where every cent came from  (--gift ID, --chart FILE.svg, --json)
     parties [--role ROLE]       creators and viewers with their balances   (--json)
     balances [PREFIX]           posted balances of accounts       (--json)
     history ACCOUNT             an account's postings             (--limit, --json)
-    verify                      re-check the hash chain and every chain record (--json)
+    verify                      re-check the hash chain and every chain record
+                                (--since CHECKPOINT.json, --json)
+    export OUT                  the books as beancount, CSV or JSON Lines (--format)
+    import FILE --ledger URL    restore a JSON Lines export into a new ledger (--expect-head)
+    checkpoint                  the books' checkpoint as JSON     (--out, --sign-key)
+    prove CREATOR               a statement with proofs against a checkpoint (--checkpoint)
+    check-statement FILE        check a proven statement offline  (--checkpoint, --public-key)
+    keygen KEYFILE              an Ed25519 key pair for signing checkpoints
     presets list                the shipped presets               (--json)
     presets show NAME           one preset's versions (--sources: every figure's source)
 
@@ -23,6 +30,9 @@ The rules come from the ledger itself (:meth:`GiftEconomy.from_ledger
 <giftledger.GiftEconomy.from_ledger>`); ``--preset NAME`` or ``--economy FILE.toml``
 name the rules you expect, and a ledger recording other rules is refused.
 Reading commands never create or change a ledger: an unknown path is an error.
+Only ``demo`` and ``import`` write to a ledger. A command that writes a file
+(``export``, ``--chart``, ``--out``, ``keygen``) writes it whole or not at all,
+and refuses to replace an existing file unless given ``--force``.
 
 Errors print one line on stderr, ``giftledger: error: …``, and exit non-zero
 (2 for a usage error, 1 otherwise).

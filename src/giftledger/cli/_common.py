@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,12 +24,19 @@ __all__ = [
     "SCHEMA",
     "Fail",
     "chain_of",
+    "check_target",
     "echo_json",
+    "force_option",
     "json_option",
     "ledger_option",
     "locale_option",
     "money_json",
+    "new_file",
+    "new_file_mode",
     "open_book",
+    "place",
+    "progress_bar",
+    "read_input",
     "rules_options",
     "sqlite_path",
     "time_json",
@@ -227,3 +235,95 @@ def echo_json(command: str, payload: dict[str, Any]) -> None:
 
 def stderr_is_tty() -> bool:
     return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; else no callback at all."""
+    if not stderr_is_tty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# -- files a command writes ------------------------------------------------------------
+
+
+def force_option(f: F) -> F:
+    return click.option(
+        "--force", is_flag=True, help="Replace the output file if it exists (default: refuse)."
+    )(f)
+
+
+def check_target(path: Path, force: bool) -> None:
+    """Refuse an output path before any work: a folder, a missing folder, or (without
+    ``--force``) a file that exists."""
+    if path.is_dir():
+        raise Fail(f"{str(path)!r} is a folder; name a file to write")
+    if not path.parent.is_dir():
+        raise Fail(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    if path.exists() and not force:
+        raise Fail(f"{str(path)!r} exists; pass --force to replace it")
+
+
+def new_file_mode() -> int:
+    """The mode a new file gets here: 0o666 less the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def place(tmp: Path, path: Path, force: bool) -> None:
+    """Move the finished file ``tmp`` to ``path`` in one step: over an existing file only
+    with ``force`` (without it, a file that appeared meanwhile is refused, not replaced)."""
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if path exists: no window for a clobber
+    except FileExistsError:
+        raise Fail(f"{str(path)!r} exists; pass --force to replace it") from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise Fail(f"{str(path)!r} exists; pass --force to replace it") from None
+        os.replace(tmp, path)
+    else:
+        tmp.unlink()
+
+
+@contextmanager
+def new_file(path: Path, force: bool, mode: int | None = None) -> Iterator[Path]:
+    """A temporary path beside ``path`` (with its suffix) to write; when the block ends
+    normally the file becomes ``path`` at once, and on any failure it is removed, so
+    ``path`` is whole or as it was. The file gets ``mode`` (default: 0o666 less the
+    umask, as any new file)."""
+    check_target(path, force)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        # The writers replace tmp with their own temporary file (mode 0600): set it now.
+        os.chmod(tmp, new_file_mode() if mode is None else mode)
+        place(tmp, path, force)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_input(path: Path, what: str) -> bytes:
+    """The bytes of an input file, or one clear line saying why not."""
+    if not path.exists():
+        raise Fail(f"no {what} at {str(path)!r}: the file does not exist")
+    if not path.is_file():
+        raise Fail(f"{what} {str(path)!r} is not a file")
+    return path.read_bytes()

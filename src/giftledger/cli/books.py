@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 import giftledger as gl
 
 from ._common import (
+    Fail,
     chain_of,
     echo_json,
     json_option,
@@ -21,10 +19,11 @@ from ._common import (
     locale_option,
     money_json,
     open_book,
+    progress_bar,
     rules_options,
-    stderr_is_tty,
     time_json,
 )
+from .keys import public_key_option, read_checkpoint, read_public_key
 
 __all__ = ["balances", "history", "verify"]
 
@@ -123,33 +122,44 @@ def history(
         click.echo(f"more: --after {page.next_cursor}")
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; else nothing."""
-    if not stderr_is_tty():
-        yield None
-        return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
 @click.command()
 @ledger_option
 @rules_options
+@click.option(
+    "--since",
+    "since_file",
+    type=click.Path(path_type=Path),
+    metavar="CHECKPOINT.json",
+    help="A checkpoint published earlier: also prove the books only grew since it.",
+)
+@public_key_option
 @json_option
-def verify(ledger: str, preset: str | None, economy_file: Path | None, as_json: bool) -> None:
+def verify(
+    ledger: str,
+    preset: str | None,
+    economy_file: Path | None,
+    since_file: Path | None,
+    public_key_file: Path | None,
+    as_json: bool,
+) -> None:
     """Re-check the hash chain, every invariant and, in a gift chain, every chain record.
+
+    With --since CHECKPOINT.json (from 'giftledger checkpoint'), also prove the
+    books only grew since that checkpoint: a truncation, or entries rewritten even
+    with every later hash recomputed, is an error naming what differs. With
+    --public-key, the checkpoint's signature is checked first.
 
     A big book shows a progress bar on stderr (in a terminal). JSON keys: ledger,
     entries (how many were checked), head (the last entry's hash), chain (whether
-    chain records were checked too).
+    chain records were checked too), since (the checkpoint's size and root, or null).
     """
+    since = None
+    if since_file is not None:
+        since = read_checkpoint(since_file)
+        if public_key_file is not None:
+            since.verify_signature(read_public_key(public_key_file))
+    elif public_key_file is not None:
+        raise Fail("--public-key checks a checkpoint's signature: give --since CHECKPOINT.json")
     with open_book(ledger) as book:
         try:
             app: gl.GiftEconomy | None = gl.GiftEconomy.from_ledger(book)
@@ -157,15 +167,31 @@ def verify(ledger: str, preset: str | None, economy_file: Path | None, as_json: 
             app = None  # the books of the core alone: no chain records to check
         if app is not None and (preset is not None or economy_file is not None):
             app = chain_of(book, preset, economy_file)
-        with _progress("verifying") as progress:
-            count = app.verify(progress=progress) if app else book.verify(progress=progress)
+        with progress_bar("verifying") as progress:
+            if app is not None:
+                count = app.verify(since, progress=progress)
+            else:
+                count = book.verify(since, progress=progress)
         head = book.head
         url = book.store.url
     if as_json:
+        grew = None if since is None else {"size": since.size, "root": since.root}
         echo_json(
             "verify",
-            {"ledger": url, "entries": count, "head": head[1], "chain": app is not None},
+            {
+                "ledger": url,
+                "entries": count,
+                "head": head[1],
+                "chain": app is not None,
+                "since": grew,
+            },
         )
         return
     what = "entries and their chain records" if app is not None else "entries"
     click.echo(f"{count} {what} verified in {url}; head {head[1][:16]}…")
+    if since is not None:
+        signed = " (signature checked)" if public_key_file is not None else ""
+        click.echo(
+            f"the books grew from the checkpoint of {since.size} entries "
+            f"(root {since.root[:16]}…){signed}"
+        )

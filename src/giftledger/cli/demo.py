@@ -35,7 +35,9 @@ def demo(path: Path) -> None:
     euros and withdraws: one request is refused (below the threshold), one is
     completed. PATH defaults to giftledger-demo.db, which the other commands read
     by default. Running it again on its own ledger replays every step (each has an
-    idempotency key): the balances stay the same.
+    idempotency key): the balances stay the same. With the 'charts' extra, it
+    also draws where bob's money went next to the ledger (PATH with .svg) and
+    says where.
     """
     from giftledger import demo as walk
 
@@ -47,6 +49,8 @@ def demo(path: Path) -> None:
         )
     elif not path.parent.resolve().is_dir():
         raise Fail(f"the directory {str(path.parent)!r} does not exist")
-    walk.run(path)
+    drawn = walk.run(path)
     click.echo(f"\nthe ledger is kept in {path}; read it with, e.g.:")
     click.echo(f"  giftledger statement bob --ledger {path}")
+    if drawn is not None:
+        click.echo(f"the chart of where bob's money went is {drawn}")

@@ -75,7 +75,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import books, demo, parties, presets, reports
+    from . import books, demo, exports, parties, presets, proofs, reports
 
     cli.add_command(demo.demo)
     cli.add_command(reports.statement)
@@ -84,6 +84,12 @@ def _register() -> None:
     cli.add_command(books.balances)
     cli.add_command(books.history)
     cli.add_command(books.verify)
+    cli.add_command(exports.export)
+    cli.add_command(exports.import_)
+    cli.add_command(proofs.checkpoint)
+    cli.add_command(proofs.prove)
+    cli.add_command(proofs.check_statement)
+    cli.add_command(proofs.keygen)
     cli.add_command(presets.presets)
 
 

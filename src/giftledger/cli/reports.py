@@ -18,20 +18,23 @@ import giftledger as gl
 from ._common import (
     Fail,
     chain_of,
+    check_target,
     echo_json,
+    force_option,
     json_option,
     ledger_option,
     locale_option,
     money_json,
+    new_file,
     open_book,
     rules_options,
     time_json,
 )
 
-__all__ = ["explain", "fraction_json", "statement"]
+__all__ = ["explain", "fraction_json", "statement", "when"]
 
 
-def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+def when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """An ISO 8601 date or time; one without a zone is UTC."""
     if value is None:
         return None
@@ -63,8 +66,8 @@ def _fmt(money: Money | None, locale: str) -> str:
 @ledger_option
 @rules_options
 @locale_option
-@click.option("--start", callback=_when, metavar="WHEN", help="First instant (ISO 8601, UTC).")
-@click.option("--end", callback=_when, metavar="WHEN", help="First instant left out.")
+@click.option("--start", callback=when, metavar="WHEN", help="First instant (ISO 8601, UTC).")
+@click.option("--end", callback=when, metavar="WHEN", help="First instant left out.")
 @json_option
 def statement(
     creator: str,
@@ -169,6 +172,22 @@ _TOTALS = (
 @rules_options
 @locale_option
 @click.option("--gift", "gift_id", type=int, metavar="ID", help="Only this gift (its entry id).")
+@click.option(
+    "--start", callback=when, metavar="WHEN", help="Only gifts from this instant (ISO 8601, UTC)."
+)
+@click.option("--end", callback=when, metavar="WHEN", help="Only gifts before this instant.")
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    metavar="FILE.svg|FILE.png",
+    help="Also draw where the money went to this file (the 'charts' extra).",
+)
+@click.option(
+    "--chart-kind",
+    type=click.Choice(["sankey", "waterfall"]),
+    help="The chart's kind  [default: sankey]",
+)
+@force_option
 @json_option
 def explain(
     creator: str,
@@ -177,17 +196,35 @@ def explain(
     economy_file: Path | None,
     locale: str,
     gift_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    chart: Path | None,
+    chart_kind: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Where every cent CREATOR earned came from, gift by gift, to the bank.
+
+    With --chart FILE.svg (or .png), also draw it: a Sankey (default) or, with
+    --chart-kind waterfall, a waterfall from what viewers paid, through each cut,
+    to what reached the creator's bank; with --gift, that gift alone. Amounts on
+    the chart are written for --locale. An existing chart file is refused unless
+    --force. Charts need the 'charts' extra (matplotlib).
 
     JSON keys: creator, paid, store_fees, taxes, platform, earned, converted,
     adjustments, payable, cash_from_conversions, views, withdrawn, withdrawal_fees,
     in_flight, cash (money objects), paid_in: [{paid, paid_books, rates: [{rate,
     date}]}], rates: [{base, quote, rate}], gifts: [{transaction, at, viewer, gift,
-    quantity, coins, units, paid, store_fee, tax, platform, creator, purchases}].
-    With --gift, gifts holds that gift only and the totals stay the creator's.
+    quantity, coins, units, paid, store_fee, tax, platform, creator, purchases}],
+    chart: {path, kind} or null.
+    With --gift, gifts holds that gift only and the totals stay the creator's;
+    with --start/--end, gifts holds the gifts of that period, and the chart is the
+    period's: from what viewers paid for them to the creator's share.
     """
+    render_flow = None if chart is None else _chart_renderer(chart, force)
+    if chart is None and chart_kind is not None:
+        raise Fail("--chart-kind is the kind of --chart: give --chart FILE.svg too")
+    kind = chart_kind or "sankey"
     with open_book(ledger) as book:
         app = chain_of(book, preset, economy_file)
         ex = _explanation(app, creator, locale)
@@ -196,6 +233,23 @@ def explain(
         gifts = tuple(g for g in ex.gifts if g.transaction == gift_id)
         if not gifts:
             raise Fail(f"entry {gift_id} is no gift {creator!r} received")
+    if start is not None or end is not None:
+        if gift_id is not None:
+            raise Fail("give --gift or a period (--start/--end), not both")
+        if start is not None and end is not None and end <= start:
+            raise Fail(f"--end {end.isoformat()} is not after --start {start.isoformat()}")
+        gifts = tuple(
+            g
+            for g in gifts
+            if (start is None or g.at >= start) and (end is None or g.at < end)
+        )
+    if chart is not None and render_flow is not None:
+        if gift_id is None and (start is not None or end is not None):
+            flow = gl.money_flow(ex, start=start, end=end)
+        else:
+            flow = gl.money_flow(ex, gift=gift_id)
+        with new_file(chart, force) as tmp:
+            render_flow(flow, tmp, kind=kind, locale=locale)
     if as_json:
         payload: dict[str, Any] = {"creator": ex.creator}
         payload.update({name: money_json(getattr(ex, name)) for name, _ in _TOTALS})
@@ -213,6 +267,7 @@ def explain(
             {"base": r.base, "quote": r.quote, "rate": fraction_json(r.value)} for r in ex.rates
         ]
         payload["gifts"] = [_gift_json(g) for g in gifts]
+        payload["chart"] = None if chart is None else {"path": str(chart), "kind": kind}
         echo_json("explain", payload)
         return
     console = Console(highlight=False)
@@ -246,3 +301,21 @@ def explain(
                 f"  {s.coins} coins of purchase #{s.purchase} ({s.viewer}, {s.channel}, "
                 f"{s.region}): paid {_fmt(s.paid, locale)}"
             )
+    if chart is not None:
+        console.print(f"chart of where {ex.creator}'s money went ({kind}): {chart}")
+
+
+def _chart_renderer(chart: Path, force: bool) -> Any:
+    """``render_flow``, once ``chart`` is known to be a path it may write; before any work."""
+    try:
+        from giftledger.charts import FORMATS, render_flow
+    except ModuleNotFoundError as exc:
+        if exc.name != "matplotlib":
+            raise
+        raise Fail(str(exc)) from None
+    if chart.suffix.lower() not in FORMATS:
+        raise Fail(
+            f"cannot draw a chart to {str(chart)!r}: its suffix must be one of {', '.join(FORMATS)}"
+        )
+    check_target(chart, force)
+    return render_flow
