@@ -28,6 +28,30 @@ def snapshot(book: gl.Ledger) -> dict[str, Any]:
     }
 
 
+def only_a_failure_journaled(before: dict[str, Any], after: dict[str, Any], key: str) -> bool:
+    """Whether ``after`` is ``before`` plus one ``KEY`` entry journaling a failure under
+    ``key``: a failure remembered under a key moves nothing, but its record is hashed."""
+    (added,) = after["journal"][len(before["journal"]) :]
+    tx = added[0]
+    meta = dict(tx.metadata)
+    rest = ("head", "journal")
+    return (
+        tx.kind is gl.EntryKind.KEY
+        and not tx.postings
+        and meta["gl.key"] == key
+        and meta["gl.error"] is not None
+        and after["journal"][: len(before["journal"])] == before["journal"]
+        and after["head"] == (tx.id, tx.hash)
+        and {k: v for k, v in after.items() if k not in rest}
+        == {k: v for k, v in before.items() if k not in rest}
+    )
+
+
+#: The entries ``open_books`` writes on a new ledger: one ``ACCOUNT`` entry per account
+#: it opens, so the first entry after it is ``OPENED + 1``.
+OPENED = 12
+
+
 def open_books(book: gl.Ledger) -> gl.Ledger:
     """Open the accounts of a small gift economy on ``book`` (no balances yet)."""
     free = gl.BalanceRule.unrestricted()

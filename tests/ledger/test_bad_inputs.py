@@ -16,7 +16,7 @@ from moneyed import Money
 
 import giftledger as gl
 
-from .helpers import fund, open_books, snapshot
+from .helpers import OPENED, fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
 ESCROW = "platform:escrow"
@@ -308,9 +308,9 @@ def _closed(book: gl.Ledger) -> object:
 def _busy(book: gl.Ledger, clock: gl.ManualClock) -> gl.Ledger:
     """A ledger with balances, a pending hold, a keyed entry and a closed account."""
     books = open_books(book)
-    fund(books, ALICE, 1000)  # 1
-    books.transfer(BANK, SALES, "10.00", key="sale-1")  # 2
-    assert books.hold(ALICE, ESCROW, 100).id == 3
+    fund(books, ALICE, 1000)  # OPENED + 1
+    books.transfer(BANK, SALES, "10.00", key="sale-1")  # OPENED + 2
+    assert books.hold(ALICE, ESCROW, 100).id == OPENED + 3
     books.open_account("old:account", "USD")
     books.close_account("old:account")
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 50)  # 4
@@ -335,7 +335,7 @@ def test_a_bad_input_raises_naming_the_value_and_changes_nothing(
     assert isinstance(info.value, gl.GiftLedgerError)
     assert shown in str(info.value), str(info.value)
     assert snapshot(busy) == before
-    assert busy.verify() == 4
+    assert busy.verify() == OPENED + 6  # and old:account opened and closed
 
 
 @pytest.mark.parametrize(

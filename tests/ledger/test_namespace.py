@@ -14,11 +14,11 @@ import pytest
 
 import giftledger as gl
 
-from .helpers import fund, open_books, snapshot
+from .helpers import OPENED, fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
 ESCROW = "platform:escrow"
-HOLD = 3  # the id of the hold _prepare() places
+HOLD = OPENED + 3  # the id of the hold _prepare() places
 
 Call = Callable[[gl.Ledger, dict[str, Any]], object]
 

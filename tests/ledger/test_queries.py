@@ -13,7 +13,7 @@ from moneyed import Money
 import giftledger as gl
 import giftledger.testing as glt
 
-from .helpers import fund, open_books, snapshot
+from .helpers import OPENED, fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
 CAROL = "viewers:carol:coins"
@@ -31,17 +31,17 @@ DRY_RUNS: list[tuple[str, Callable[[gl.Ledger], object]]] = [
         ),
     ),
     ("hold", lambda b: b.hold(ALICE, ESCROW, 5, dry_run=True)),
-    ("post_hold", lambda b: b.post_hold(3, 2, dry_run=True)),
-    ("void_hold", lambda b: b.void_hold(3, dry_run=True)),
-    ("reverse", lambda b: b.reverse(2, dry_run=True)),
+    ("post_hold", lambda b: b.post_hold(OPENED + 3, 2, dry_run=True)),
+    ("void_hold", lambda b: b.void_hold(OPENED + 3, dry_run=True)),
+    ("reverse", lambda b: b.reverse(OPENED + 2, dry_run=True)),
 ]
 
 
 def _prepared(book: gl.Ledger) -> gl.Ledger:
     books = open_books(book)
-    fund(books, ALICE, 100)  # 1
-    books.transfer("platform:diamond-supply", "creators:bob:diamonds", 100)  # 2
-    assert books.hold(ALICE, ESCROW, 10).id == 3
+    fund(books, ALICE, 100)  # OPENED + 1
+    books.transfer("platform:diamond-supply", "creators:bob:diamonds", 100)  # OPENED + 2
+    assert books.hold(ALICE, ESCROW, 10).id == OPENED + 3
     return books
 
 
@@ -53,8 +53,8 @@ def test_a_dry_run_says_what_would_happen_and_changes_nothing(
     before = snapshot(prepared)
     result = call(prepared)
     assert snapshot(prepared) == before
-    assert getattr(result, "id", None) == 4
-    assert prepared.verify() == 3
+    assert getattr(result, "id", None) == OPENED + 4
+    assert prepared.verify() == OPENED + 3
 
 
 def test_a_dry_run_shows_the_entry_as_it_would_be_posted(book: gl.Ledger) -> None:
