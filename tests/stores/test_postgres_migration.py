@@ -112,7 +112,8 @@ def test_new_entries_chain_on_under_formula_2_and_balances_stay(
         assert book.verify() == entries + 2
         new = [book.transaction(i) for i in (entries + 1, entries + 2)]
         assert [tx.hash_version for tx in new if tx is not None] == [2, 2]
-        assert new[0] is not None and new[0].prev_hash == expected["head"][1]
+        assert new[0] is not None
+        assert new[0].prev_hash == expected["head"][1]
         assert book.trial_balance().is_balanced
     with gl.Ledger.open(v1_url) as book:  # reopened: the same answers
         assert book.verify() == entries + 2

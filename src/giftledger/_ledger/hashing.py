@@ -127,8 +127,7 @@ def content_text(tx: Transaction) -> str:
     memo_text = "-" if memo is None else f"{len(memo)}:{memo}"
     meta_text = _meta(metadata) if metadata else "0"
     return (
-        f"{tx.kind._value_}|{eff}|{rec}|{key_text}|{memo_text}|{meta_text}"
-        f"|{';'.join(parts)}{tail}"
+        f"{tx.kind._value_}|{eff}|{rec}|{key_text}|{memo_text}|{meta_text}|{';'.join(parts)}{tail}"
     )
 
 

@@ -10,10 +10,11 @@ or one fresh schema per test::
 
     postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
 
-Layout (amounts are BIGINT minor units, never numeric or float; times are
-BIGINT microseconds since the Unix epoch, UTC; rates are exact ``p/q`` text in
-JSON; metadata is JSON, which keeps str, int, bool and None apart; names sort
-in code-point order, ``COLLATE "C"``, as Python sorts them)::
+Layout, schema version 2 (see ``postgres_schema``; amounts are BIGINT minor
+units, never float, unit totals numeric; times are BIGINT microseconds since
+the Unix epoch, UTC; rates are exact ``p/q`` text in JSON; metadata is JSON,
+which keeps str, int, bool and None apart; names sort in code-point order,
+``COLLATE "C"``, as Python sorts them)::
 
     gl_meta          key → value; holds the schema version
     gl_accounts      the account records and their running totals
@@ -22,7 +23,8 @@ in code-point order, ``COLLATE "C"``, as Python sorts them)::
                      a posted posting (NULL for a hold's pending postings)
     gl_holds         one row per hold; only its status fields ever change
     gl_keys          one row per idempotency key (UNIQUE)
-    gl_totals        posted debit and credit totals per unit
+    gl_balances      the totals of accounts without a floor, per backend slot
+    gl_totals        posted debit and credit totals per unit (numeric), per slot
 
 Append-only in the database: triggers refuse UPDATE, DELETE and TRUNCATE on
 the journal (transactions, postings, keys), refuse deleting accounts or holds,
@@ -33,17 +35,15 @@ the triggers' back.
 Concurrency. Each ``write()`` is one database transaction (READ COMMITTED with
 explicit locks):
 
-- accounts are locked with ``SELECT … FOR UPDATE`` in name order (one fixed
-  order, so writers never deadlock on them); a name that does not exist yet is
-  guarded by an advisory lock, so two processes opening it do not collide;
-- a hold being settled is locked ``FOR UPDATE`` before its accounts;
-- the hash chain's head is serialised by a transaction-level advisory lock,
-  taken last, and then read from the journal (so it always sees the entry the
-  previous holder committed), with the head entry's ``recorded_at``, which the
-  ledger clamps its clock to;
-- an idempotency key is guarded by an advisory lock on its hash before it is
-  looked up, so a concurrent request with the same key waits and then replays
-  the first one's result;
+- one lock order on every path: the idempotency key (an advisory lock on its
+  hash), the hold being settled (``FOR UPDATE``), the accounts with a floor
+  (``FOR UPDATE``, in name order), then the chain's head (a transaction-level
+  advisory lock), in the round trip that locks the accounts; the account totals
+  are read after the head, which every balance change holds, so they are exact;
+- accounts without a floor are never locked: their totals are delta rows in
+  ``gl_balances``, one per server backend, summed on read (no hot rows);
+- a lock asked for once the head is held is taken without waiting (NOWAIT,
+  ``gl_try_lock``): if it is taken, the write is run again and takes it first;
 - serialization failures, deadlocks and the rare lost race (a hold settled or
   a transaction reversed meanwhile) roll the write back and raise
   :class:`~giftledger.WriteConflict` (retryable); the ledger then runs the
