@@ -242,12 +242,15 @@ def _raw_one_trip(i: int, prev: str, supply: str) -> tuple[str, str]:
         if account in (COIN_SUPPLY, DIAMOND_SUPPLY):
             account += supply
         rows.append("(" + ", ".join(_q(v) for v in (p[0], p[1], account, *p[3:])) + ")")
-        deltas.append(f"({_q(account)}, {p[4] if p[3] == 'debit' else -p[4]})")
+        deltas.append((account, p[4] if p[3] == "debit" else -p[4]))
+    # The balance rows in name order, one statement each: writers sharing the supply
+    # rows do not deadlock.
+    updates = "; ".join(
+        f"UPDATE balances SET net = net + {d} WHERE name = {_q(a)}" for a, d in sorted(deltas)
+    )
     sql = (
         f"BEGIN; INSERT INTO journal VALUES ({', '.join(_q(v) for v in tx)}); "
-        f"INSERT INTO postings VALUES {', '.join(rows)}; "
-        f"UPDATE balances b SET net = b.net + d.net FROM (VALUES {', '.join(deltas)}) "
-        f"AS d(name, net) WHERE b.name = d.name; COMMIT"
+        f"INSERT INTO postings VALUES {', '.join(rows)}; {updates}; COMMIT"
     )
     return sql, digest
 
