@@ -62,6 +62,7 @@ TAMPERING = {
     "prev_hash": (3, lambda tx: {"prev_hash": "f" * 64}),
     "hash": (3, lambda tx: {"hash": "0" * 64}),
     "reversed_by": (2, lambda tx: {"reversed_by": 10}),
+    "hash_version": (3, lambda tx: {"hash_version": 1}),
 }
 
 

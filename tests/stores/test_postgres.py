@@ -252,7 +252,9 @@ def test_a_deadlock_is_retried(
 ) -> None:
     retries = _count_retries(monkeypatch)
     with gl.Ledger.open(postgres_url, clock=clock) as book:
-        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        # Both accounts have a floor, so a writer locks both rows (an unrestricted
+        # account's row is never locked: its totals go to per-backend slots).
+        book.open_account("a", "USD", rule=gl.BalanceRule.overdraft(10_000))
         book.open_account("b", "USD", normal="credit")
         with raw(postgres_url) as other:
             other.execute("BEGIN")

@@ -1,7 +1,20 @@
 """The canonical form of a journal entry and its place in the hash chain.
 
-Each entry's hash is SHA-256 over ``prev_hash`` and a canonical text of its
-content. The text is injective: strings are length-prefixed (netstring style),
+Two chain formulas, named by :attr:`Transaction.hash_version`:
+
+- **1** (entries written by earlier releases): SHA-256 over ``prev_hash`` and
+  the canonical text of the entry, its id included (:func:`canonical`).
+- **2** (every new entry): SHA-256 over ``prev_hash``, the id and the
+  *content hash*, itself SHA-256 over the canonical text without the id
+  (:func:`content_text`). The content hash needs nothing from the chain, so it
+  is computed before any lock; only the short link step needs the head, and a
+  database can do it itself (PostgreSQL: ``sha256()``).
+
+Every store computes the same hash for the same entry, so a book moved between
+stores verifies identically, and an entry keeps verifying under the formula it
+was written with.
+
+The text is injective: strings are length-prefixed (netstring style),
 times are integer microseconds since the Unix epoch in UTC, amounts are
 integers of minor units and rates exact fractions. Any store that gives back
 the same values gives back the same hash, so a reopened ledger verifies.
@@ -14,10 +27,22 @@ from datetime import UTC, datetime, timedelta
 
 from .model import Metadata, Side, Transaction
 
-__all__ = ["GENESIS_HASH", "canonical", "entry_hash", "micros"]
+__all__ = [
+    "GENESIS_HASH",
+    "HASH_VERSION",
+    "canonical",
+    "content_hash",
+    "content_text",
+    "entry_hash",
+    "link_hash",
+    "micros",
+]
 
 #: ``prev_hash`` of the first entry.
 GENESIS_HASH = "0" * 64
+
+#: The chain formula of new entries (see the module docstring).
+HASH_VERSION = 2
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -70,7 +95,12 @@ _last_time: tuple[datetime | None, str] = (None, "")  # the last effective_at an
 
 
 def canonical(tx: Transaction) -> str:
-    """The canonical text of ``tx``'s content (everything but its hashes and links)."""
+    """The canonical text of ``tx`` under formula 1: its id, then :func:`content_text`."""
+    return f"{tx.id}|{content_text(tx)}"
+
+
+def content_text(tx: Transaction) -> str:
+    """The canonical text of ``tx``'s content: everything but its id, hashes and links."""
     # The hot path of every write: one pass, no helper calls for the common case.
     # As text once: usually recorded_at is the same object, and every entry of a
     # batch has the same time object (held here, so it cannot be another's id).
@@ -97,11 +127,38 @@ def canonical(tx: Transaction) -> str:
     memo_text = "-" if memo is None else f"{len(memo)}:{memo}"
     meta_text = _meta(metadata) if metadata else "0"
     return (
-        f"{tx.id}|{tx.kind._value_}|{eff}|{rec}|{key_text}|{memo_text}|{meta_text}"
-        f"|{';'.join(parts)}{tail}"
+        f"{tx.kind._value_}|{eff}|{rec}|{key_text}|{memo_text}|{meta_text}|{';'.join(parts)}{tail}"
     )
 
 
+def content_hash(tx: Transaction) -> str:
+    """SHA-256 (hex) of :func:`content_text`: formula 2's hash of the entry's content."""
+    return _sha256(content_text(tx).encode()).hexdigest()
+
+
+def link_hash(prev_hash: str, id: int, content: str) -> str:
+    """Formula 2's chain step: SHA-256 (hex) of ``prev_hash|id|content``.
+
+    PostgreSQL computes the same as
+    ``encode(sha256(convert_to(prev || '|' || id || '|' || content, 'UTF8')), 'hex')``.
+
+    >>> link_hash(GENESIS_HASH, 1, "ab")[:12]
+    '11f4e3b2e75a'
+    """
+    return _sha256(f"{prev_hash}|{id}|{content}".encode()).hexdigest()
+
+
 def entry_hash(tx: Transaction, prev_hash: str) -> str:
-    """SHA-256 (hex) of ``prev_hash`` and the canonical text of ``tx``."""
-    return _sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()
+    """The hash of ``tx`` after ``prev_hash``, under the formula ``tx.hash_version`` names.
+
+    Raises:
+        ValueError: a hash version this giftledger does not know.
+    """
+    version = tx.hash_version
+    if version == 2:
+        return _sha256(
+            f"{prev_hash}|{tx.id}|{_sha256(content_text(tx).encode()).hexdigest()}".encode()
+        ).hexdigest()
+    if version == 1:
+        return _sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()
+    raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")

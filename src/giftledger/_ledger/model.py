@@ -467,9 +467,14 @@ class Transaction:
         expires_at: for a ``HOLD``, when it expires (None: never).
         rates: the exchange rates of a conversion.
         prev_hash: the hash of the entry before (64 zeros for the first).
-        hash: SHA-256 over this entry's canonical content and ``prev_hash``.
+        hash: SHA-256 over this entry's canonical content and ``prev_hash``,
+            by the formula ``hash_version`` names.
         reversed_by: the id of the reversal of this entry, if any. It is a link
             kept beside the entry, not part of its hashed content.
+        hash_version: the chain formula ``hash`` was computed with: 1 (entries
+            written by earlier releases: SHA-256 of ``prev_hash`` and the
+            canonical text, id included) or 2 (SHA-256 of ``prev_hash``, the id
+            and the SHA-256 of the content without its id). New entries use 2.
     """
 
     id: int
@@ -487,6 +492,7 @@ class Transaction:
     prev_hash: str = ""
     hash: str = ""
     reversed_by: int | None = attrs.field(default=None, eq=False)
+    hash_version: int = attrs.field(default=2, kw_only=True)
 
     @property
     def meta(self) -> dict[str, MetaValue]:

@@ -22,6 +22,7 @@ from .writes import WriteCore
 __all__ = ["VerifyMixin"]
 
 _DEBIT = Side.DEBIT
+_VERSIONS = frozenset({1, 2})  # the chain formulas (see hashing.py)
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
 
@@ -44,7 +45,8 @@ class VerifyMixin(WriteCore):
         entries were all hashed again (so the chain itself holds), is reported.
 
         Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
-        the one before and its own hash matches its content; each entry is
+        the one before and its own hash matches its content, under the chain
+        formula it was written with (1 for entries of earlier releases, then 2); each entry is
         balanced per unit and its postings are in their accounts' units (a note
         has none);
         reversal and hold links point where they should; the stored account
@@ -74,6 +76,7 @@ class VerifyMixin(WriteCore):
 def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) -> int:
     total = r.head()[0] if progress is not None else 0
     prev = GENESIS_HASH
+    last_version = 1
     count = 0
     nets: dict[str, int] = {}
     pend: dict[str, list[int]] = {}
@@ -108,6 +111,16 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
                 f"{prev[:12]}…: an entry before it was changed, removed or inserted",
                 tx.id,
             )
+        version = tx.hash_version
+        if version != last_version:
+            # Formula 1 entries come first (written by earlier releases), then formula 2.
+            if version not in _VERSIONS or version < last_version:
+                raise ChainBroken(
+                    f"{where} carries hash version {version!r} after version {last_version}: "
+                    f"entries are chained by formula 1 then formula 2, never back",
+                    tx.id,
+                )
+            last_version = version
         actual = entry_hash(tx, prev)
         if actual != tx.hash:
             raise ChainBroken(

@@ -99,11 +99,12 @@ def transaction_of(
     reversed_by: int | None,
     load_meta: Callable[[Any], Metadata] = meta_of,
     load_rates: Callable[[Any], tuple[Rate, ...]] = rates_of,
+    hash_version: int = 2,
 ) -> Transaction:
     """An entry from ``id, kind, effective_at, recorded_at, key, memo, metadata,
     reverses, hold_id, expires_at, rates, prev_hash, hash``; ``load_meta`` and
     ``load_rates`` read the two JSON columns as the driver returns them (decoded
-    by psycopg, text from sqlite3)."""
+    by psycopg, text from sqlite3); ``hash_version`` is the entry's chain formula."""
     return Transaction(
         row[0],
         KINDS[row[1]],
@@ -120,4 +121,5 @@ def transaction_of(
         row[11],
         row[12],
         reversed_by,
+        hash_version=hash_version,
     )

@@ -79,6 +79,7 @@ _Row = tuple[
     tuple[_RateRow, ...],
     str,  # prev_hash
     str,  # hash
+    int,  # hash_version
 ]
 _KeyRow = tuple[str, str, "int | None", "str | None", "str | None", "str | None"]
 
@@ -220,6 +221,7 @@ def _row(tx: Transaction) -> _Row:
         rates,
         tx.prev_hash,
         tx.hash,
+        tx.hash_version,
     )
 
 
@@ -231,7 +233,7 @@ def _posting(postings: _Postings, index: int) -> Posting:
 
 
 def _transaction(row: _Row, reversed_by: int | None) -> Transaction:
-    id, kind, postings, eff, rec, key, memo, meta, reverses, hold_id, exp, rates, prev, h = row
+    id, kind, postings, eff, rec, key, memo, meta, reverses, hold_id, exp, rates, prev, h, v = row
     return Transaction(
         id,
         KINDS[kind],
@@ -248,6 +250,7 @@ def _transaction(row: _Row, reversed_by: int | None) -> Transaction:
         prev,
         h,
         reversed_by,
+        hash_version=v,
     )
 
 
@@ -480,6 +483,7 @@ class MemoryStore:
             rates,
             tx.prev_hash,
             tx.hash,
+            tx.hash_version,
         )
         undo = self._undo
         if undo is not None and hold is not None:

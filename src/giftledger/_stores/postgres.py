@@ -10,10 +10,11 @@ or one fresh schema per test::
 
     postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
 
-Layout (amounts are BIGINT minor units, never numeric or float; times are
-BIGINT microseconds since the Unix epoch, UTC; rates are exact ``p/q`` text in
-JSON; metadata is JSON, which keeps str, int, bool and None apart; names sort
-in code-point order, ``COLLATE "C"``, as Python sorts them)::
+Layout, schema version 2 (see ``postgres_schema``; amounts are BIGINT minor
+units, never float, unit totals numeric; times are BIGINT microseconds since
+the Unix epoch, UTC; rates are exact ``p/q`` text in JSON; metadata is JSON,
+which keeps str, int, bool and None apart; names sort in code-point order,
+``COLLATE "C"``, as Python sorts them)::
 
     gl_meta          key → value; holds the schema version
     gl_accounts      the account records and their running totals
@@ -22,7 +23,8 @@ in code-point order, ``COLLATE "C"``, as Python sorts them)::
                      a posted posting (NULL for a hold's pending postings)
     gl_holds         one row per hold; only its status fields ever change
     gl_keys          one row per idempotency key (UNIQUE)
-    gl_totals        posted debit and credit totals per unit
+    gl_balances      the totals of accounts without a floor, per backend slot
+    gl_totals        posted debit and credit totals per unit (numeric), per slot
 
 Append-only in the database: triggers refuse UPDATE, DELETE and TRUNCATE on
 the journal (transactions, postings, keys), refuse deleting accounts or holds,
@@ -33,17 +35,15 @@ the triggers' back.
 Concurrency. Each ``write()`` is one database transaction (READ COMMITTED with
 explicit locks):
 
-- accounts are locked with ``SELECT … FOR UPDATE`` in name order (one fixed
-  order, so writers never deadlock on them); a name that does not exist yet is
-  guarded by an advisory lock, so two processes opening it do not collide;
-- a hold being settled is locked ``FOR UPDATE`` before its accounts;
-- the hash chain's head is serialised by a transaction-level advisory lock,
-  taken last, and then read from the journal (so it always sees the entry the
-  previous holder committed), with the head entry's ``recorded_at``, which the
-  ledger clamps its clock to;
-- an idempotency key is guarded by an advisory lock on its hash before it is
-  looked up, so a concurrent request with the same key waits and then replays
-  the first one's result;
+- one lock order on every path: the idempotency key (an advisory lock on its
+  hash), the hold being settled (``FOR UPDATE``), the accounts with a floor
+  (``FOR UPDATE``, in name order), then the chain's head (a transaction-level
+  advisory lock), in the round trip that locks the accounts; the account totals
+  are read after the head, which every balance change holds, so they are exact;
+- accounts without a floor are never locked: their totals are delta rows in
+  ``gl_balances``, one per server backend, summed on read (no hot rows);
+- a lock asked for once the head is held is taken without waiting (NOWAIT,
+  ``gl_try_lock``): if it is taken, the write is run again and takes it first;
 - serialization failures, deadlocks and the rare lost race (a hold settled or
   a transaction reversed meanwhile) roll the write back and raise
   :class:`~giftledger.WriteConflict` (retryable); the ledger then runs the
@@ -75,7 +75,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .._errors import InvalidArgument, SchemaVersionError, StoreError, WriteConflict
+from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError, WriteConflict
 from .._ledger.hashing import GENESIS_HASH, micros
 from .._ledger.model import (
     Account,
@@ -96,6 +96,7 @@ from ._rows import hold_of as _hold
 from ._rows import meta_of as _load_meta
 from ._rows import to_micros as _to_micros
 from ._rows import transaction_of
+from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import psycopg
@@ -115,7 +116,9 @@ _LOCK_ACCOUNT = 0x676C0003
 _LOCK_MIGRATE = 0x676C0004
 
 # SQLSTATEs after which the whole write is run again.
-_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+# serialization_failure, deadlock_detected, lock_not_available (a lock a writer asks for
+# after it holds the chain's head is taken without waiting: see _Session).
+_RETRY_STATES = frozenset({"40001", "40P01", "55P03"})
 # Unique indexes a concurrent writer can beat us to; a re-run sees its row.
 _RETRY_CONSTRAINTS = frozenset(
     {"gl_transactions_pkey", "gl_transactions_reverses", "gl_keys_pkey", "gl_accounts_pkey"}
@@ -138,30 +141,48 @@ _ACCOUNT_COLUMNS = (
     "name, unit, normal, min_balance, closed, trading, metadata::text, "
     "net, pending_debits, pending_credits, next_expiry"
 )
+# Accounts whose balance rule a debit can break: the only rows a writer locks.
+_FLOOR = "min_balance IS NOT NULL AND NOT trading"
+# The slot of this backend's delta rows in gl_balances and gl_totals.
+_SLOT = "pg_backend_pid() % 1024"
 
 # The statements of every write, prepared once per connection (sent with the
 # parameters bound on the client, ``EXECUTE name(literals)`` still skips parsing
 # and planning on the server).
 _PREPARED: dict[str, str] = {
     "gl_head": "SELECT id, hash, recorded_at FROM gl_transactions ORDER BY id DESC LIMIT 1",
-    "gl_lock": f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = ANY(%s::text[]) "
+    "gl_lock": f"SELECT name FROM gl_accounts WHERE name = ANY(%s::text[]) AND {_FLOOR} "
     f"ORDER BY name FOR UPDATE",
+    "gl_lock_nowait": f"SELECT name FROM gl_accounts WHERE name = ANY(%s::text[]) "
+    f"AND {_FLOOR} ORDER BY name FOR UPDATE NOWAIT",
+    "gl_states": f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = ANY(%s::text[])",
     "gl_insert_transactions": "INSERT INTO gl_transactions (id, kind, effective_at, "
-    "recorded_at, key, memo, metadata, reverses, hold_id, expires_at, rates, prev_hash, hash) "
+    "recorded_at, key, memo, metadata, reverses, hold_id, expires_at, rates, prev_hash, hash, "
+    "hash_version) "
     "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], "
     "%s::text[], %s::json[], %s::bigint[], %s::bigint[], %s::bigint[], %s::json[], "
-    "%s::text[], %s::text[])",
+    "%s::text[], %s::text[], %s::smallint[])",
     "gl_insert_postings": "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, "
     "net_after) SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], "
     "%s::bigint[], %s::text[], %s::bigint[])",
-    "gl_update_totals": "UPDATE gl_accounts a SET net = a.net + d.net, "
-    "pending_debits = a.pending_debits + d.pd, pending_credits = a.pending_credits + d.pc "
-    "FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
-    "AS d(name, net, pd, pc) WHERE a.name = d.name",
-    "gl_add_unit_totals": "INSERT INTO gl_totals AS t (unit, debits, credits) "
-    "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
-    "ON CONFLICT (unit) DO UPDATE SET debits = t.debits + excluded.debits, "
-    "credits = t.credits + excluded.credits",
+    # Accounts with a floor: on their (locked) row.
+    "gl_update_totals": f"UPDATE gl_accounts a SET net = a.net + d.net, "
+    f"pending_debits = a.pending_debits + d.pd, pending_credits = a.pending_credits + d.pc "
+    f"FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+    f"AS d(name, net, pd, pc) WHERE a.name = d.name AND a.{_FLOOR}",
+    # The others: on this backend's slot, which no concurrent writer shares (no hot row).
+    "gl_update_slots": f"INSERT INTO gl_balances AS b (account, slot, net, pending_debits, "
+    f"pending_credits) SELECT d.name, {_SLOT}, d.net, d.pd, d.pc "
+    f"FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+    f"AS d(name, net, pd, pc) JOIN gl_accounts a ON a.name = d.name "
+    f"WHERE NOT (a.{_FLOOR}) ORDER BY d.name "
+    f"ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net, "
+    f"pending_debits = b.pending_debits + excluded.pending_debits, "
+    f"pending_credits = b.pending_credits + excluded.pending_credits",
+    "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
+    f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
+    f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
+    f"credits = t.credits + excluded.credits",
 }
 
 
@@ -190,154 +211,7 @@ def _lock_id(text: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-# -- schema ------------------------------------------------------------------------------
-
-_SCHEMA_V1 = (
-    """
-    CREATE TABLE gl_meta (
-        key   text PRIMARY KEY,
-        value text NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE gl_accounts (
-        name            text COLLATE "C" PRIMARY KEY,
-        unit            text NOT NULL,
-        normal          text NOT NULL CHECK (normal IN ('debit', 'credit')),
-        min_balance     bigint,
-        closed          boolean NOT NULL,
-        trading         boolean NOT NULL,
-        metadata        json NOT NULL,
-        net             bigint NOT NULL DEFAULT 0,
-        pending_debits  bigint NOT NULL DEFAULT 0,
-        pending_credits bigint NOT NULL DEFAULT 0,
-        next_expiry     bigint
-    )
-    """,
-    """
-    CREATE TABLE gl_transactions (
-        id           bigint PRIMARY KEY CHECK (id > 0),
-        kind         text NOT NULL,
-        effective_at bigint NOT NULL,
-        recorded_at  bigint NOT NULL,
-        key          text,
-        memo         text NOT NULL,
-        metadata     json NOT NULL,
-        reverses     bigint,
-        hold_id      bigint,
-        expires_at   bigint,
-        rates        json NOT NULL,
-        prev_hash    text NOT NULL,
-        hash         text NOT NULL
-    )
-    """,
-    "CREATE UNIQUE INDEX gl_transactions_reverses ON gl_transactions (reverses) "
-    "WHERE reverses IS NOT NULL",
-    """
-    CREATE TABLE gl_postings (
-        tx_id     bigint NOT NULL REFERENCES gl_transactions (id),
-        idx       integer NOT NULL,
-        account   text COLLATE "C" NOT NULL,
-        side      text NOT NULL CHECK (side IN ('debit', 'credit')),
-        minor     bigint NOT NULL CHECK (minor > 0),
-        unit      text NOT NULL,
-        net_after bigint,
-        PRIMARY KEY (tx_id, idx)
-    )
-    """,
-    "CREATE INDEX gl_postings_history ON gl_postings (account, tx_id, idx) "
-    "WHERE net_after IS NOT NULL",
-    """
-    CREATE TABLE gl_holds (
-        id           bigint PRIMARY KEY,
-        debit        text COLLATE "C" NOT NULL,
-        credit       text COLLATE "C" NOT NULL,
-        minor        bigint NOT NULL CHECK (minor > 0),
-        unit         text NOT NULL,
-        expires_at   bigint,
-        status       text NOT NULL,
-        posted_minor bigint NOT NULL,
-        resolved_by  bigint
-    )
-    """,
-    "CREATE INDEX gl_holds_pending_debit ON gl_holds (debit) WHERE status = 'pending'",
-    "CREATE INDEX gl_holds_pending_credit ON gl_holds (credit) WHERE status = 'pending'",
-    """
-    CREATE TABLE gl_keys (
-        key            text PRIMARY KEY,
-        fingerprint    text NOT NULL,
-        transaction_id bigint,
-        result         text,
-        error_type     text,
-        error_message  text
-    )
-    """,
-    """
-    CREATE TABLE gl_totals (
-        unit    text PRIMARY KEY,
-        debits  bigint NOT NULL,
-        credits bigint NOT NULL
-    )
-    """,
-    # Append-only, enforced by the database. Totals and a hold's status change by
-    # design; everything a hash or a reference depends on does not.
-    """
-    CREATE FUNCTION gl_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION 'giftledger: % on % is refused: %', TG_OP, TG_TABLE_NAME, TG_ARGV[0]
-            USING ERRCODE = 'restrict_violation',
-                  HINT = 'the ledger is append-only; correct it with a reversal';
-    END
-    $$
-    """,
-    *(
-        statement
-        for table in ("gl_transactions", "gl_postings", "gl_keys")
-        for statement in (
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION gl_refuse('the journal is append-only')",
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION gl_refuse('the journal is append-only')",
-        )
-    ),
-    *(
-        statement
-        for table in ("gl_accounts", "gl_holds")
-        for statement in (
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION gl_refuse('rows are never deleted')",
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION gl_refuse('rows are never deleted')",
-        )
-    ),
-    """
-    CREATE TRIGGER gl_accounts_fixed BEFORE UPDATE ON gl_accounts FOR EACH ROW
-    WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.unit IS DISTINCT FROM NEW.unit
-          OR OLD.normal IS DISTINCT FROM NEW.normal
-          OR OLD.min_balance IS DISTINCT FROM NEW.min_balance
-          OR OLD.trading IS DISTINCT FROM NEW.trading
-          OR OLD.metadata::text IS DISTINCT FROM NEW.metadata::text
-          OR (OLD.closed AND NOT NEW.closed))
-    EXECUTE FUNCTION gl_refuse('an account''s identity and rule never change, and a closed '
-                               'account stays closed')
-    """,
-    """
-    CREATE TRIGGER gl_holds_fixed BEFORE UPDATE ON gl_holds FOR EACH ROW
-    WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.debit IS DISTINCT FROM NEW.debit
-          OR OLD.credit IS DISTINCT FROM NEW.credit OR OLD.minor IS DISTINCT FROM NEW.minor
-          OR OLD.unit IS DISTINCT FROM NEW.unit
-          OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
-          OR OLD.status <> 'pending')
-    EXECUTE FUNCTION gl_refuse('a hold''s terms never change and it is settled once')
-    """,
-    "INSERT INTO gl_meta (key, value) VALUES ('schema_version', '1')",
-)
-
-#: Statements per step, from version ``i`` to ``i + 1``, run in one transaction; the
-#: schema version this library writes is the number of steps. A new version appends
-#: a step (``ALTER TABLE …``) and ends it by updating ``gl_meta.schema_version``.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1,)
-SCHEMA_VERSION = len(MIGRATIONS)
+# -- schema: see postgres_schema.py ----------------------------------------------------
 
 
 def _split_url(url: str) -> tuple[str, str | None]:
@@ -374,7 +248,7 @@ def _psycopg() -> Any:
 
 _TX_COLUMNS = (
     "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
-    "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id"
+    "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id, t.hash_version"
 )
 _TX_FROM = "gl_transactions t LEFT JOIN gl_transactions r ON r.reverses = t.id"
 _POSTING_COLUMNS = "tx_id, account, side, minor, unit"
@@ -383,7 +257,7 @@ _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_mino
 
 def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:
     # psycopg decodes the JSON columns; the reversal's id is the joined 14th column.
-    return transaction_of(row, postings, row[13])
+    return transaction_of(row, postings, row[13], hash_version=row[14])
 
 
 # -- the store ---------------------------------------------------------------------------
@@ -600,14 +474,22 @@ class _Block:
                 session._end()
         except pg.Error as error:
             session._abandon()
-            raise _translate(pg, error) from error
+            translated = _translate(pg, error)
+            if translated.retryable:
+                session._keep_late()
+            raise translated from error
         except BaseException:
             session._abandon()
             raise
         finally:
             store._release(conn)
         if exc is not None and isinstance(exc, pg.Error):
-            raise _translate(pg, exc) from exc
+            translated = _translate(pg, exc)
+            if translated.retryable:
+                session._keep_late()
+            raise translated from exc
+        if isinstance(exc, StoreError) and exc.retryable:
+            session._keep_late()
 
 
 def _translate(pg: Any, error: BaseException) -> StoreError:
@@ -661,6 +543,11 @@ class _Session:
         self._locked: dict[str, AccountState] = {}
         self._remembered: dict[str, IdempotencyRecord] = {}
         self._stale: set[str] = set()
+        # Locks asked for after the head (without waiting): if the write is run again,
+        # its next attempt takes them first, in the one lock order.
+        self._late_keys: set[str] = set()
+        self._late_holds: set[int] = set()
+        self._late_names: set[str] = set()
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -679,11 +566,13 @@ class _Session:
         before: Sequence[tuple[str, Sequence[Any] | None]] = (),
         flush: bool = True,
         head: bool = False,
+        after: tuple[str, Sequence[Any] | None] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows.
 
         The transaction's BEGIN and the buffered writes go first, unless ``flush``
-        is false (the query cannot see them).
+        is false (the query cannot see them). ``head``: then take the chain's head
+        (and read it), then run ``after`` and return its rows instead.
         """
         statements: list[tuple[str, Sequence[Any] | None]] = []
         checks: list[int] = []
@@ -692,14 +581,49 @@ class _Session:
             self._begun = True
         if flush and self._dirty:
             checks = self._writes(statements)
+        if head:
+            statements.extend(self._take_late())
         statements.extend(before)
         statements.append((sql, params))
         if not head:
             return self._send(statements, checks)[-1]
         statements.extend(_HEAD_LOCK)
-        rows, _, head_rows, waiters = self._send(statements, checks, keep=4)
+        if after is None:
+            rows, _, head_rows, waiters = self._send(statements, checks, keep=4)
+        else:
+            statements.append(after)
+            _, head_rows, waiters, rows = self._send(statements, checks, keep=4)
         self._took_head(head_rows, waiters)
         return rows
+
+    def _take_late(self) -> list[tuple[str, Sequence[Any] | None]]:
+        """Locks the last attempt of this write (in this thread) asked for after the head
+        and lost: take them now, before the head, in the one lock order."""
+        local = self._store._local
+        late: tuple[list[str], list[int], list[str]] | None = getattr(local, "late", None)
+        if late is None:
+            return []
+        local.late = None
+        keys, holds, names = late
+        out: list[tuple[str, Sequence[Any] | None]] = [
+            ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(k))) for k in keys
+        ]
+        if holds:
+            out.append(
+                ("SELECT id FROM gl_holds WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (holds,))
+            )
+        if names:
+            out.append(self._execute("gl_lock", (names,)))
+        return out
+
+    def _keep_late(self) -> None:
+        """After a failed attempt: remember the locks it took after the head."""
+        if self._late_keys or self._late_holds or self._late_names:
+            self._store._local.late = (
+                sorted(self._late_keys),
+                sorted(self._late_holds),
+                sorted(self._late_names),
+            )
 
     def _took_head(self, rows: list[tuple[Any, ...]], waiters: list[tuple[Any, ...]]) -> None:
         self._contended = bool(waiters[0][0])
@@ -805,12 +729,14 @@ class _Session:
         if self._deltas:
             names = list(self._deltas)
             values = list(self._deltas.values())
-            out.append(
-                self._execute(
-                    "gl_update_totals",
-                    (names, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]),
-                )
+            arrays = (
+                names,
+                [v[0] for v in values],
+                [v[1] for v in values],
+                [v[2] for v in values],
             )
+            out.append(self._execute("gl_update_totals", arrays))
+            out.append(self._execute("gl_update_slots", arrays))
             self._deltas = {}
         if self._expiry_names:
             out.append(
@@ -925,18 +851,21 @@ class _Session:
         return self._head_time
 
     def account_state(self, name: str) -> AccountState | None:
-        rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name = %s", (name,))
+        rows = self._rows(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = %s", (name,)
+        )
         return self._store._state(rows[0]) if rows else None
 
     def account_states(self, prefix: str = "") -> list[AccountState]:
         if prefix:
             pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = self._rows(
-                f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts WHERE name LIKE %s ORDER BY name",
+                f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name LIKE %s "
+                f"ORDER BY name",
                 (pattern,),
             )
         else:
-            rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_accounts ORDER BY name")
+            rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states ORDER BY name")
         state = self._store._state
         return [state(row) for row in rows]
 
@@ -985,8 +914,14 @@ class _Session:
     def hold(self, id: int) -> Hold | None:
         if isinstance(id, bool) or not isinstance(id, int) or not 0 < id < 1 << 63:
             return None
-        # A writer locks the hold it may settle, before its accounts.
-        lock = " FOR UPDATE" if self._writer else ""
+        # A writer locks the hold it may settle, before its accounts (after the head:
+        # without waiting).
+        lock = ""
+        if self._writer:
+            lock = " FOR UPDATE"
+            if self._head is not None:
+                lock = " FOR UPDATE NOWAIT"
+                self._late_holds.add(id)
         rows = self._rows(f"SELECT {_HOLD_COLUMNS} FROM gl_holds WHERE id = %s{lock}", (id,))
         return _hold(rows[0]) if rows else None
 
@@ -1004,7 +939,7 @@ class _Session:
         sql += " ORDER BY id"
         if self._writer and account is None and pending_only:
             # expire_holds(): lock the holds it will settle, in id order, first.
-            sql += " FOR UPDATE"
+            sql += " FOR UPDATE" if self._head is None else " FOR UPDATE NOWAIT"
         return [_hold(row) for row in self._rows(sql, params)]
 
     def idempotency_records(self) -> Iterator[IdempotencyRecord]:
@@ -1028,7 +963,11 @@ class _Session:
             return record
         # One request per key at a time: a concurrent one waits here, then sees the
         # first one's record and replays it. Buffered rows hold other keys only.
-        lock = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
+        if self._head is None:
+            lock = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
+        else:  # out of the lock order: do not wait
+            self._late_keys.add(key)
+            lock = (("SELECT gl_try_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
         rows = self._rows(sql, (key,), before=lock, flush=False)
         return IdempotencyRecord(*rows[0]) if rows else None
 
@@ -1056,8 +995,33 @@ class _Session:
         return int(rows[0][0])
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
-        rows = self._rows("SELECT unit, debits, credits FROM gl_totals ORDER BY unit")
-        return {u: d for u, d, _ in rows}, {u: c for u, _, c in rows}
+        # Summed over the slots as numeric, sent as text: exact past 2^63.
+        rows = self._rows(
+            "SELECT unit, sum(debits)::text, sum(credits)::text FROM gl_totals "
+            "GROUP BY unit ORDER BY unit"
+        )
+        return {u: int(d) for u, d, _ in rows}, {u: int(c) for u, _, c in rows}
+
+    def check_derived(self) -> None:
+        """Check each posted posting's stored ``net_after`` against its account's
+        running sum (``verify()`` calls it).
+
+        Raises:
+            ChainBroken: names the first entry whose ``net_after`` is off.
+        """
+        rows = self._rows(
+            "SELECT tx_id, account FROM (SELECT tx_id, idx, account, net_after, "
+            "sum(CASE side WHEN 'debit' THEN minor ELSE -minor END) OVER "
+            "(PARTITION BY account ORDER BY tx_id, idx) AS running FROM gl_postings "
+            "WHERE net_after IS NOT NULL) p WHERE net_after <> running ORDER BY tx_id LIMIT 1"
+        )
+        if rows:
+            tx_id, account = rows[0]
+            raise ChainBroken(
+                f"transaction {tx_id} stores a running balance of {account!r} that differs "
+                f"from its journal",
+                tx_id,
+            )
 
     # -- writes --------------------------------------------------------------------------
 
@@ -1071,25 +1035,31 @@ class _Session:
             state = self._store._state
             flush = not self._stale.isdisjoint(todo)
             if self._head is None:
-                # Lock the chain's head in the same round trip, after the accounts
-                # (always in this order): the write will append next.
-                for row in self._rows(*self._execute("gl_lock", (todo,)), flush=flush, head=True):
-                    locked[row[0]] = state(row)
+                # The one lock order: (key,) (holds,) the accounts with a floor in name
+                # order, then the chain's head, in this round trip; then read the
+                # states of all of them. Every balance changes only under the head, so
+                # the totals of unlocked (unrestricted) accounts read after it are
+                # exact until this write commits.
+                rows = self._rows(
+                    *self._execute("gl_lock", (todo,)),
+                    flush=flush,
+                    head=True,
+                    after=self._execute("gl_states", (todo,)),
+                )
             else:
-                for row in self._rows(*self._execute("gl_lock", (todo,)), flush=flush):
-                    locked[row[0]] = state(row)
-            missing = [n for n in todo if n not in locked]
-            if missing:
-                # A name being opened by another writer right now: wait for it, then
-                # look again, so opening one account from two processes is safe.
-                before = [
-                    ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_ACCOUNT, _lock_id(n)))
-                    for n in missing
-                ]
-                for row in self._rows(
-                    *self._execute("gl_lock", (missing,)), before=before, flush=flush
-                ):
-                    locked[row[0]] = state(row)
+                # Already holding the head: a row lock now is out of the order, so it
+                # must not wait (NOWAIT; a taken row makes the write run again, with
+                # these accounts locked before the head: see _late).
+                self._late_names.update(todo)
+                rows = self._rows(
+                    *self._execute("gl_states", (todo,)),
+                    before=(self._execute("gl_lock_nowait", (todo,)),),
+                    flush=flush,
+                )
+            for row in rows:
+                locked[row[0]] = state(row)
+            # A name not there is not being opened by another writer either: opening
+            # an account reads it under the head too, which this writer holds.
         return {n: locked[n] for n in wanted if n in locked}
 
     def add_account(self, account: Account) -> None:
@@ -1140,6 +1110,7 @@ class _Session:
                 _dump_rates(tx.rates),
                 tx.prev_hash,
                 tx.hash,
+                tx.hash_version,
             )
         )
         ids, idxs, accounts, sides, minors, units, nets = self._postings

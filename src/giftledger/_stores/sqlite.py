@@ -359,9 +359,16 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES ('segment_bits', ?)", (str(bits),))
 
 
+def _v2_to_v3(db: sqlite3.Connection) -> None:
+    """Record each entry's chain formula: the entries there are keep formula 1, new ones
+    are written with formula 2 (see ``giftledger._ledger.hashing``). Adding a column
+    with a default rewrites nothing."""
+    db.execute("ALTER TABLE transactions ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1")
+
+
 #: One function per step, from version ``i`` to ``i + 1``; the schema version this
 #: library writes is the number of steps.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1, _v1_to_v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -460,11 +467,11 @@ def _state(row: Sequence[Any]) -> AccountState:
 
 _TX_COLUMNS = (
     "id, kind, effective_at, recorded_at, key, memo, metadata, reverses, hold_id, "
-    "expires_at, rates, prev_hash, hash"
+    "expires_at, rates, prev_hash, hash, hash_version"
 )
 
 _INSERT_TX = (
-    f"INSERT INTO transactions ({_TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO transactions ({_TX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_POSTING = (
     "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
@@ -915,6 +922,7 @@ class _Reader:
                     reversed_by.get(id),
                     _load_meta,
                     _load_rates,
+                    row[13],
                 )
             )
         return out
@@ -1440,6 +1448,7 @@ class _Writer(_Reader):
                 _dump_rates(tx.rates) if tx.rates else "[]",
                 tx.prev_hash,
                 tx.hash,
+                tx.hash_version,
             )
         )
         store = self._store

@@ -1,0 +1,155 @@
+"""A PostgreSQL ledger written by an earlier giftledger (schema 1) opens, migrates and
+answers as before; new entries chain on under hash formula 2.
+
+``tests/fixtures/postgres_v1.json.gz`` holds, table by table, a schema 1 ledger
+written by the code of commit 86af2c4 (see ``tests/fixtures/make_postgres_v1.py``)
+and what that giftledger answered about it. Each test loads it into a fresh
+schema: the schema 1 DDL, then the rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+import giftledger as gl
+from giftledger._stores import postgres_schema
+
+from ..fixtures.make_postgres_v1 import TABLES
+from ..fixtures.make_sqlite_v1 import answers
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "postgres_v1.json.gz"
+
+pytestmark = pytest.mark.postgres
+
+
+def _fixture() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(gzip.decompress(FIXTURE.read_bytes()))
+    return data
+
+
+def _schema(url: str) -> str:
+    return dict(parse_qsl(urlsplit(url).query))["schema"]
+
+
+@pytest.fixture
+def v1_url(postgres_url: str, postgres_server: tuple[str, list[str]]) -> str:
+    """A fresh schema holding the fixture's schema 1 ledger, loaded table by table."""
+    import psycopg
+
+    admin, _ = postgres_server
+    schema = _schema(postgres_url)
+    data = _fixture()
+    assert data["schema_version"] == 1
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        for statement in postgres_schema.MIGRATIONS[0]:
+            if not statement.startswith("INSERT INTO gl_meta"):
+                conn.execute(statement)
+        for table in TABLES:  # in an order that loads (the file keeps them sorted)
+            dump = data["tables"][table]
+            cols = ", ".join(dump["columns"])
+            with conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                copy.write(dump["copy"].encode())
+    return postgres_url
+
+
+def _version(url: str, postgres_server: tuple[str, list[str]]) -> str:
+    import psycopg
+
+    with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+        row = conn.execute(f'SELECT value FROM "{_schema(url)}".gl_meta').fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _clock_after(book: gl.Ledger, delay: timedelta = timedelta(0)) -> gl.ManualClock:
+    last = book.transaction(book.head[0])
+    assert last is not None
+    return gl.ManualClock(last.recorded_at + delay)
+
+
+def test_a_schema_1_database_migrates_and_answers_exactly_as_before(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    assert _version(v1_url, postgres_server) == "1"
+    expected = _fixture()["answers"]
+    with gl.Ledger.open(v1_url) as book:
+        gl.GiftEconomy.from_ledger(book)  # registers the economy's units
+        clock = _clock_after(book)
+    assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    with gl.Ledger.open(v1_url, clock=clock) as book:
+        assert json.loads(json.dumps(answers(book))) == expected
+        # Every entry the earlier release wrote keeps its formula.
+        assert {tx.hash_version for tx in book.transactions()} == {1}
+
+
+def test_new_entries_chain_on_under_formula_2_and_balances_stay(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    expected = _fixture()["answers"]
+    with gl.Ledger.open(v1_url) as book:
+        clock = _clock_after(book, timedelta(hours=1))
+    with gl.Ledger.open(v1_url, clock=clock) as book:
+        app = gl.GiftEconomy.from_ledger(book)
+        entries = app.verify()
+        assert entries == expected["entries"]
+        balances = {a.name: str(book.balance(a.name).amount) for a in book.accounts()}
+        assert balances == expected["balances"]
+        supply = book.balance("platform:coin-supply")
+        diamonds = book.balance("creators:bob:diamonds")
+        app.send_gift("carol", "bob", "Rose", key="after-migration")
+        book.transfer("ops:bank", "ops:equity", "2.00")
+        assert book.balance("creators:bob:diamonds") > diamonds
+        assert book.balance("platform:coin-supply") != supply
+        assert book.verify() == entries + 2
+        new = [book.transaction(i) for i in (entries + 1, entries + 2)]
+        assert [tx.hash_version for tx in new if tx is not None] == [2, 2]
+        assert new[0] is not None
+        assert new[0].prev_hash == expected["head"][1]
+        assert book.trial_balance().is_balanced
+    with gl.Ledger.open(v1_url) as book:  # reopened: the same answers
+        assert book.verify() == entries + 2
+
+
+def test_tampering_is_found_on_both_sides_of_the_formula_change(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    import psycopg
+
+    with gl.Ledger.open(v1_url) as book:
+        clock = _clock_after(book, timedelta(hours=1))
+    with gl.Ledger.open(v1_url, clock=clock) as book:
+        gl.GiftEconomy.from_ledger(book)
+        head = book.head[0]
+        book.transfer("ops:bank", "ops:equity", "2.00")
+        book.transfer("ops:bank", "ops:equity", "3.00")
+        assert book.verify() == head + 2
+    schema = _schema(v1_url)
+    for target, version in ((3, 1), (head + 1, 2)):
+        with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+            conn.execute(f'ALTER TABLE "{schema}".gl_transactions DISABLE TRIGGER USER')
+            conn.execute(
+                f"UPDATE \"{schema}\".gl_transactions SET memo = memo || 'x' WHERE id = %s",
+                (target,),
+            )
+            conn.execute(f'ALTER TABLE "{schema}".gl_transactions ENABLE TRIGGER USER')
+        with gl.Ledger.open(v1_url) as book:
+            assert book.transaction(target).hash_version == version  # type: ignore[union-attr]
+            with pytest.raises(gl.ChainBroken) as info:
+                book.verify()
+            assert info.value.transaction_id == target
+        with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+            conn.execute(f'ALTER TABLE "{schema}".gl_transactions DISABLE TRIGGER USER')
+            conn.execute(
+                f'UPDATE "{schema}".gl_transactions SET memo = left(memo, -1) WHERE id = %s',
+                (target,),
+            )
+            conn.execute(f'ALTER TABLE "{schema}".gl_transactions ENABLE TRIGGER USER')
