@@ -123,7 +123,7 @@ def test_an_edited_net_after_is_named(durable_store_url: str) -> None:
         )
     err = _broken(durable_store_url)
     assert err.transaction_id == b.transfer
-    assert "creators:ana" in str(err) and "-99999999" in str(err)
+    assert "'creators:ana'" in str(err)
 
 
 def test_a_deleted_idempotency_record_is_named(durable_store_url: str) -> None:
