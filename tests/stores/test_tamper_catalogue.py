@@ -132,7 +132,8 @@ def test_a_deleted_idempotency_record_is_named(durable_store_url: str) -> None:
         run("DELETE FROM idempotency WHERE key = ?", ("gift-1",))
     err = _broken(durable_store_url)
     assert err.transaction_id == b.transfer
-    assert "'gift-1'" in str(err) and "no longer remembers" in str(err)
+    assert "'gift-1'" in str(err)
+    assert "no longer remembers" in str(err)
 
 
 def test_a_deleted_failure_record_is_named(durable_store_url: str) -> None:
@@ -141,7 +142,8 @@ def test_a_deleted_failure_record_is_named(durable_store_url: str) -> None:
         run("DELETE FROM idempotency WHERE key = ?", ("w-2",))
     err = _broken(durable_store_url)
     assert err.transaction_id == b.failure
-    assert "'w-2'" in str(err) and "InsufficientFunds" in str(err)
+    assert "'w-2'" in str(err)
+    assert "InsufficientFunds" in str(err)
 
 
 def test_a_record_no_entry_journals_is_named(durable_store_url: str) -> None:
@@ -152,7 +154,8 @@ def test_a_record_no_entry_journals_is_named(durable_store_url: str) -> None:
             ("gl:party:forged", "0" * 64, 4),
         )
     err = _broken(durable_store_url)
-    assert "'gl:party:forged'" in str(err) and "no entry" in str(err)
+    assert "'gl:party:forged'" in str(err)
+    assert "no entry" in str(err)
 
 
 def test_a_hold_voided_by_a_plain_update_is_named(durable_store_url: str) -> None:
@@ -191,10 +194,12 @@ def test_a_changed_account_definition_is_named(
             value = True
         run(f"UPDATE accounts SET {column} = ? WHERE name = ?", (value, "creators:ana"))
     err = _broken(durable_store_url)
-    assert "'creators:ana'" in str(err) and shown in str(err)
+    assert "'creators:ana'" in str(err)
+    assert shown in str(err)
     assert err.transaction_id == b.creator_opened
     if column == "metadata":
-        assert "30" in str(err) and "16" in str(err)
+        assert "30" in str(err)
+        assert "16" in str(err)
 
 
 def test_an_account_the_journal_never_opened_is_named(durable_store_url: str) -> None:
@@ -206,7 +211,8 @@ def test_an_account_the_journal_never_opened_is_named(durable_store_url: str) ->
             ("forged", "USD", "debit", None, False, False, "{}"),
         )
     err = _broken(durable_store_url)
-    assert "'forged'" in str(err) and "never opened it" in str(err)
+    assert "'forged'" in str(err)
+    assert "never opened it" in str(err)
 
 
 def test_a_truncation_with_totals_fixed_up_is_named_by_verify_since(
@@ -310,4 +316,5 @@ def test_a_book_of_an_earlier_release_verifies_then_journals_its_definitions(
     with _attacker(url) as run:
         run("UPDATE accounts SET min_balance = ? WHERE name = ?", (-5, name))
     err = _broken(url)
-    assert repr(name) in str(err) and "min_balance" in str(err)
+    assert repr(name) in str(err)
+    assert "min_balance" in str(err)
