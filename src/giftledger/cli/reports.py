@@ -239,9 +239,7 @@ def explain(
         if start is not None and end is not None and end <= start:
             raise Fail(f"--end {end.isoformat()} is not after --start {start.isoformat()}")
         gifts = tuple(
-            g
-            for g in gifts
-            if (start is None or g.at >= start) and (end is None or g.at < end)
+            g for g in gifts if (start is None or g.at >= start) and (end is None or g.at < end)
         )
     if chart is not None and render_flow is not None:
         if gift_id is None and (start is not None or end is not None):
