@@ -24,9 +24,26 @@ __all__ = ["hash_of_text", "parse_canonical"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def hash_of_text(prev_hash: str, text: str) -> str:
-    """The entry hash of canonical ``text`` after an entry hashing to ``prev_hash``."""
-    return hashlib.sha256(f"{prev_hash}|{text}".encode()).hexdigest()
+def hash_of_text(prev_hash: str, text: str, version: int = 1) -> str:
+    """The entry hash of canonical ``text`` after an entry hashing to ``prev_hash``,
+    under hash formula ``version`` (an entry's ``hash_version``).
+
+    ``text`` is :func:`~giftledger._ledger.hashing.canonical`'s: ``id|content``.
+    Formula 1 hashes ``prev_hash|text``; formula 2 hashes the content alone, then
+    links it: ``prev_hash|id|sha256(content)``.
+
+    Raises:
+        InvalidArgument: an unknown version, or a formula-2 text with no id.
+    """
+    if version == 1:
+        return hashlib.sha256(f"{prev_hash}|{text}".encode()).hexdigest()
+    if version == 2:
+        id, sep, content = text.partition("|")
+        if not sep or not id.isdigit():
+            raise InvalidArgument("canonical entry text does not start with its id")
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        return hashlib.sha256(f"{prev_hash}|{id}|{digest}".encode()).hexdigest()
+    raise InvalidArgument(f"hash version {version!r} is not one this giftledger knows (1 or 2)")
 
 
 class _Reader:

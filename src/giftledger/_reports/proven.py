@@ -73,17 +73,20 @@ class ProvenEntry:
         prev_hash: the hash of the entry before it (all a statement shows of it).
         text: the entry's canonical text: everything its hash covers.
         path: its inclusion proof's audit path against the statement's checkpoint.
+        hash_version: the hash formula the entry was written under (its
+            ``Transaction.hash_version``: 1, or 2 since giftledger's schema 2).
     """
 
     id: int
     prev_hash: str
     text: str
     path: tuple[str, ...]
+    hash_version: int = 1
 
     @property
     def hash(self) -> str:
         """The entry's hash, recomputed from :attr:`prev_hash` and :attr:`text`."""
-        return hash_of_text(self.prev_hash, self.text)
+        return hash_of_text(self.prev_hash, self.text, self.hash_version)
 
 
 @attrs.frozen(slots=True)
@@ -191,7 +194,13 @@ def _line_json(line: ProvenLine) -> dict[str, object]:
         "amount": money(line.amount, line.amount_unit),
         "units": money(line.units, line.units_unit),
         "entries": [
-            {"id": e.id, "prev_hash": e.prev_hash, "text": e.text, "path": list(e.path)}
+            {
+                "id": e.id,
+                "prev_hash": e.prev_hash,
+                "text": e.text,
+                "path": list(e.path),
+                "hash_version": e.hash_version,
+            }
             for e in line.entries
         ],
     }
@@ -239,7 +248,11 @@ def _line_from(item: object, n: int) -> ProvenLine:
         raise InvalidArgument(f"line {n}'s entries must be a non-empty list")
     proven = []
     for e in entries:
-        f = _fields(e, f"line {n} entry", ("id", "prev_hash", "text", "path"))
+        entry_keys: tuple[str, ...] = ("id", "prev_hash", "text", "path")
+        if isinstance(e, dict) and "hash_version" in e:  # absent: formula 1 (older files)
+            entry_keys = (*entry_keys, "hash_version")
+        f = _fields(e, f"line {n} entry", entry_keys)
+        version = _int(f.get("hash_version", 1), "hash_version")
         path = f["path"]
         if not isinstance(path, list) or not all(type(p) is str for p in path):
             raise InvalidArgument(f"line {n}'s entry path must be a list of hashes")
@@ -249,6 +262,7 @@ def _line_from(item: object, n: int) -> ProvenLine:
                 _str(f["prev_hash"], "prev_hash"),
                 _str(f["text"], "entry text"),
                 tuple(path),
+                version,
             )
         )
     amount, amount_unit = _money(data["amount"], f"line {n} amount")
@@ -321,14 +335,14 @@ def prove_statement(
                 )
             entry = book.transaction(id)
             text = canonical(entry)
-            if hash_of_text(entry.prev_hash, text) != entry.hash:
+            if hash_of_text(entry.prev_hash, text, entry.hash_version) != entry.hash:
                 raise ChainBroken(
                     f"entry {id}'s hash is not SHA-256 of its content: it cannot be proven "
                     f"offline (run verify())",
                     id,
                 )
             path = book.inclusion_proof(id, cp).path
-            entries.append(ProvenEntry(id, entry.prev_hash, text, path))
+            entries.append(ProvenEntry(id, entry.prev_hash, text, path, entry.hash_version))
         amount, units = line.amount, line.units
         proven = ProvenLine(
             len(lines) + 1,
