@@ -92,8 +92,13 @@ def test_a_leaf_cannot_pass_for_a_node() -> None:
     assert leaf_hash(a + b) != node_hash(a, b)
 
 
+#: The entries ``_books`` starts with: the definitions of the two accounts it opens.
+_OPENED = 2
+
+
 def _books(n: int, odd: int | None = None) -> gl.Ledger:
-    """``n`` transfers; the one at index ``odd`` (if any) has another memo."""
+    """Two accounts (entries 1 and 2 journal them), then ``n`` transfers; the one at
+    index ``odd`` (if any) has another memo."""
     clock = gl.ManualClock()
     book = gl.Ledger(clock=clock)
     book.open_account("a", "USD")
@@ -219,7 +224,7 @@ def test_a_checkpoint_reads_back_and_knows_its_parts() -> None:
     data = json.loads(cp.to_json())
     assert data["version"] == 1
     assert data["type"] == "checkpoint"
-    assert (data["size"], data["head"]) == (5, book.head[1])
+    assert (data["size"], data["head"]) == (_OPENED + 5, book.head[1])
     assert gl.Checkpoint.from_json(cp.to_json()) == cp
     with pytest.raises(gl.InvalidArgument, match="version"):
         gl.Checkpoint.from_json(cp.to_json().replace('"version":1', '"version":2'))
@@ -258,7 +263,7 @@ def test_a_checkpoint_costs_only_the_entries_since_the_last_one() -> None:
 
     book.store.read = counting  # type: ignore[method-assign]
     second = book.checkpoint()
-    assert calls[0] == (601, 602)  # only the new entry is read and hashed
+    assert calls[0] == (_OPENED + 601, _OPENED + 602)  # only the new entry is read and hashed
     book.store.read = reader  # type: ignore[method-assign]
     # ...and it is the checkpoint a fresh ledger computes from every entry.
     assert gl.Ledger(book.store).checkpoint() == second
@@ -269,8 +274,8 @@ def test_verify_since_passes_on_books_that_only_grew() -> None:
     book = _books(12)
     cp = book.checkpoint()
     book.transfer("a", "b", 3)
-    assert book.verify(since=cp) == 13
-    assert book.verify(since=book.checkpoint()) == 13
+    assert book.verify(since=cp) == _OPENED + 13
+    assert book.verify(since=book.checkpoint()) == _OPENED + 13
     with pytest.raises(gl.InvalidArgument, match="Checkpoint"):
         book.verify(since=cp.to_json())  # type: ignore[arg-type]
 
@@ -295,10 +300,10 @@ def test_verify_since_reports_a_rehashed_rewrite_on_the_memory_store() -> None:
     assert isinstance(store, gl.MemoryStore)
     cp = book.checkpoint()
     _rehash_from(store, book, 3, "rewritten")
-    assert book.verify() == 11  # the chain itself holds: every entry was hashed again
+    assert book.verify() == _OPENED + 11  # the chain itself holds: every entry was hashed again
     with pytest.raises(gl.ChainBroken, match="checkpoint's head") as err:
         book.verify(since=cp)
-    assert err.value.transaction_id == 11
+    assert err.value.transaction_id == cp.size == _OPENED + 11
     # A proof from the rewritten books does not verify against the old checkpoint.
     with pytest.raises(gl.ChainBroken, match="another ledger's, or an entry changed"):
         book.inclusion_proof(5, cp)
@@ -311,14 +316,17 @@ def test_verify_since_reports_a_truncation_on_the_memory_store() -> None:
     store = book.store
     assert isinstance(store, gl.MemoryStore)
     cp = book.checkpoint()
+    last = cp.size - 2  # the last two notes go
+    assert last == _OPENED + 9
+    assert {book.transaction(id).kind for id in (last + 1, last + 2)} == {gl.EntryKind.NOTE}
     for _ in range(2):
         store._journal.pop()
-    store._count = 9
-    store._hash = book.transaction(9).hash
-    assert book.verify() == 9
-    with pytest.raises(gl.ChainBroken, match="entries 10 to 11 were removed") as err:
+    store._count = last
+    store._hash = book.transaction(last).hash
+    assert book.verify() == last
+    with pytest.raises(gl.ChainBroken, match=f"entries {last + 1} to {last + 2} were removed") as e:
         book.verify(since=cp)
-    assert err.value.transaction_id == 10
+    assert e.value.transaction_id == last + 1
 
 
 def test_a_signed_checkpoint_verifies_with_its_key_only() -> None:
@@ -367,7 +375,7 @@ def test_proofs_refuse_entries_outside_the_checkpoint() -> None:
     book = _books(3)
     cp = book.checkpoint()
     book.transfer("a", "b", 1)
-    for entry in (0, 4, True, "1"):
+    for entry in (0, cp.size + 1, True, "1"):
         with pytest.raises(gl.InvalidArgument):
             book.inclusion_proof(entry, cp)  # type: ignore[arg-type]
     with pytest.raises(gl.InvalidArgument, match="more than the new"):
