@@ -14,29 +14,47 @@ import pytest
 
 import giftledger as gl
 
-from .helpers import fund, open_books
+from .helpers import OPENED, fund, open_books
 
 ALICE = "viewers:alice:coins"
+
+
+#: The entries of :func:`_journal`, by name: ids count from the last account it opens.
+E = {
+    name: OPENED + n
+    for n, name in enumerate(
+        ("fund", "gift", "diamonds", "convert", "hold", "post_hold", "reverse", "hold2", "void"),
+        start=1,
+    )
+}
+LAST = OPENED + 10
 
 
 def _journal(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.MemoryStore]:
     """A ledger holding one entry of every kind, with later entries after each."""
     store = gl.MemoryStore()
     book = open_books(gl.Ledger(store, clock=clock))
-    fund(book, ALICE, 1000)  # 1
-    book.transfer(  # 2: key, memo, metadata
+    assert book.head[0] == OPENED  # one ACCOUNT entry per account opened
+    assert fund(book, ALICE, 1000).id == E["fund"]
+    gift = book.transfer(  # key, memo, metadata
         ALICE, "platform:escrow", 10, key="gift-1", memo="a rose", metadata={"gift": "rose"}
     )
-    book.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)  # 3
-    book.convert("creators:bob:diamonds", "creators:bob:cash", 500, rate="0.005")  # 4: rates
+    assert gift.id == E["gift"]
+    assert book.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000).id == E[
+        "diamonds"
+    ]
+    converted = book.convert("creators:bob:diamonds", "creators:bob:cash", 500, rate="0.005")
+    assert converted.id == E["convert"]  # rates
     clock.advance(timedelta(minutes=1))
-    book.hold(ALICE, "platform:escrow", 100, timeout=timedelta(hours=1))  # 5: expires_at
-    book.post_hold(5, 60)  # 6: hold_id
-    book.reverse(4)  # 7: reverses; 4.reversed_by = 7
-    book.hold(ALICE, "platform:escrow", 5)  # 8
-    book.void_hold(8)  # 9
-    book.transfer(ALICE, "platform:escrow", 1)  # 10
-    assert book.verify() == 10
+    hold = book.hold(ALICE, "platform:escrow", 100, timeout=timedelta(hours=1))  # expires_at
+    assert hold.id == E["hold"]
+    assert book.post_hold(hold.id, 60).id == E["post_hold"]  # hold_id
+    assert book.reverse(converted.id).id == E["reverse"]  # reverses; convert.reversed_by
+    hold2 = book.hold(ALICE, "platform:escrow", 5)
+    assert hold2.id == E["hold2"]
+    assert book.void_hold(hold2.id).id == E["void"]
+    assert book.transfer(ALICE, "platform:escrow", 1).id == LAST
+    assert book.verify() == LAST
     return book, store
 
 
@@ -47,22 +65,25 @@ def _other_postings(tx: gl.Transaction) -> tuple[gl.Posting, ...]:
 
 # field -> (the entry to change, how to change it)
 TAMPERING = {
-    "id": (2, lambda tx: {"id": 99}),
-    "kind": (2, lambda tx: {"kind": gl.EntryKind.REVERSAL}),
-    "postings": (2, lambda tx: {"postings": _other_postings(tx)}),
-    "effective_at": (2, lambda tx: {"effective_at": tx.effective_at - timedelta(days=1)}),
-    "recorded_at": (2, lambda tx: {"recorded_at": tx.recorded_at + timedelta(microseconds=1)}),
-    "key": (2, lambda tx: {"key": "gift-2"}),
-    "memo": (2, lambda tx: {"memo": "a tulip"}),
-    "metadata": (2, lambda tx: {"metadata": (("gift", "tulip"),)}),
-    "reverses": (7, lambda tx: {"reverses": 3}),
-    "hold_id": (6, lambda tx: {"hold_id": 8}),
-    "expires_at": (5, lambda tx: {"expires_at": tx.expires_at + timedelta(days=365)}),
-    "rates": (4, lambda tx: {"rates": (gl.Rate("DIAMOND", "USD", Fraction(1, 100)),)}),
-    "prev_hash": (3, lambda tx: {"prev_hash": "f" * 64}),
-    "hash": (3, lambda tx: {"hash": "0" * 64}),
-    "reversed_by": (2, lambda tx: {"reversed_by": 10}),
-    "hash_version": (3, lambda tx: {"hash_version": 1}),
+    "id": (E["gift"], lambda tx: {"id": 99}),
+    "kind": (E["gift"], lambda tx: {"kind": gl.EntryKind.REVERSAL}),
+    "postings": (E["gift"], lambda tx: {"postings": _other_postings(tx)}),
+    "effective_at": (E["gift"], lambda tx: {"effective_at": tx.effective_at - timedelta(days=1)}),
+    "recorded_at": (
+        E["gift"],
+        lambda tx: {"recorded_at": tx.recorded_at + timedelta(microseconds=1)},
+    ),
+    "key": (E["gift"], lambda tx: {"key": "gift-2"}),
+    "memo": (E["gift"], lambda tx: {"memo": "a tulip"}),
+    "metadata": (E["gift"], lambda tx: {"metadata": (("gift", "tulip"),)}),
+    "reverses": (E["reverse"], lambda tx: {"reverses": E["diamonds"]}),
+    "hold_id": (E["post_hold"], lambda tx: {"hold_id": E["hold2"]}),
+    "expires_at": (E["hold"], lambda tx: {"expires_at": tx.expires_at + timedelta(days=365)}),
+    "rates": (E["convert"], lambda tx: {"rates": (gl.Rate("DIAMOND", "USD", Fraction(1, 100)),)}),
+    "prev_hash": (E["diamonds"], lambda tx: {"prev_hash": "f" * 64}),
+    "hash": (E["diamonds"], lambda tx: {"hash": "0" * 64}),
+    "reversed_by": (E["gift"], lambda tx: {"reversed_by": LAST}),
+    "hash_version": (E["diamonds"], lambda tx: {"hash_version": 1}),
 }
 
 
@@ -85,7 +106,7 @@ def test_changing_a_stored_field_makes_verify_name_that_transaction(
     assert isinstance(info.value, ValueError)
 
 
-@pytest.mark.parametrize("target", range(1, 11))
+@pytest.mark.parametrize("target", range(1, LAST + 1))  # the ACCOUNT entries too
 def test_changing_the_memo_of_any_entry_is_found(clock: gl.ManualClock, target: int) -> None:
     book, store = _journal(clock)
     store._tamper(target, memo="rewritten")
@@ -96,19 +117,19 @@ def test_changing_the_memo_of_any_entry_is_found(clock: gl.ManualClock, target: 
 
 def test_verify_names_the_first_break(clock: gl.ManualClock) -> None:
     book, store = _journal(clock)
-    store._tamper(8, memo="later")
-    store._tamper(3, memo="earlier")
+    store._tamper(E["hold2"], memo="later")
+    store._tamper(E["diamonds"], memo="earlier")
     with pytest.raises(gl.ChainBroken) as info:
         book.verify()
-    assert info.value.transaction_id == 3
+    assert info.value.transaction_id == E["diamonds"]
 
 
 def test_a_rehashed_entry_still_breaks_the_link_of_the_next(clock: gl.ManualClock) -> None:
     from giftledger._ledger.hashing import entry_hash
 
     book, store = _journal(clock)
-    forged = attrs.evolve(book.transaction(2), memo="forged")
-    store._tamper(2, memo="forged", hash=entry_hash(forged, forged.prev_hash))
+    forged = attrs.evolve(book.transaction(E["gift"]), memo="forged")
+    store._tamper(E["gift"], memo="forged", hash=entry_hash(forged, forged.prev_hash))
     with pytest.raises(gl.ChainBroken) as info:
         book.verify()
-    assert info.value.transaction_id == 3
+    assert info.value.transaction_id == E["gift"] + 1
