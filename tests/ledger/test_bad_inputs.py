@@ -19,6 +19,7 @@ import giftledger as gl
 from .helpers import OPENED, fund, open_books, snapshot
 
 ALICE = "viewers:alice:coins"
+HOLD = OPENED + 3  # the hold _busy() places
 ESCROW = "platform:escrow"
 BANK = "assets:bank"
 SALES = "revenue:sales"
@@ -224,9 +225,9 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
     ),
     ("unknown-hold", lambda b: b.post_hold(999), gl.UnknownHold, "999"),
     ("hold-id-text", lambda b: b.void_hold("3"), gl.UnknownHold, "'3'"),  # type: ignore[arg-type]
-    ("post-more-than-held", lambda b: b.post_hold(3, 101), gl.InvalidTransaction, "101"),
+    ("post-more-than-held", lambda b: b.post_hold(HOLD, 101), gl.InvalidTransaction, "101"),
     ("unknown-transaction", lambda b: b.reverse(999), gl.UnknownTransaction, "999"),
-    ("reverse-a-hold", lambda b: b.reverse(3), gl.NotReversible, "3"),
+    ("reverse-a-hold", lambda b: b.reverse(HOLD), gl.NotReversible, str(HOLD)),
     ("history-limit", lambda b: b.history(BANK, limit=0), gl.InvalidArgument, "0"),
     ("history-cursor-text", lambda b: b.history(BANK, after="2"), gl.InvalidArgument, "'2'"),  # type: ignore[arg-type]
     ("transaction-id-none", lambda b: b.transaction(None), gl.UnknownTransaction, "None"),  # type: ignore[arg-type]
@@ -310,7 +311,7 @@ def _busy(book: gl.Ledger, clock: gl.ManualClock) -> gl.Ledger:
     books = open_books(book)
     fund(books, ALICE, 1000)  # OPENED + 1
     books.transfer(BANK, SALES, "10.00", key="sale-1")  # OPENED + 2
-    assert books.hold(ALICE, ESCROW, 100).id == OPENED + 3
+    assert books.hold(ALICE, ESCROW, 100).id == HOLD
     books.open_account("old:account", "USD")
     books.close_account("old:account")
     books.transfer("platform:diamond-supply", "creators:bob:diamonds", 50)  # 4

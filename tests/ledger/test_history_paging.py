@@ -21,12 +21,13 @@ def _all_pages(book: gl.Ledger, name: str, limit: int) -> list[list[tuple[int, i
 def test_paging_returns_every_posting_once_in_order(book: gl.Ledger, limit: int) -> None:
     book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
     book.open_account("b", "USD", rule=gl.BalanceRule.unrestricted())
-    book.transfer("a", "b", 1)
-    book.post([gl.debit("a", 1), gl.debit("a", 2), gl.credit("b", 3)])
-    book.transfer("a", "b", 4)
+    one = book.transfer("a", "b", 1).id
+    two = book.post([gl.debit("a", 1), gl.debit("a", 2), gl.credit("b", 3)]).id
+    three = book.transfer("a", "b", 4).id
+    assert (one, two, three) == (3, 4, 5)  # after the two accounts' definitions
     pages = _all_pages(book, "a", limit)
     flat = [row for page in pages for row in page]
-    assert flat == [(1, 100), (2, 100), (2, 200), (3, 400)]
+    assert flat == [(one, 100), (two, 100), (two, 200), (three, 400)]
     for page in pages:
         assert page, "no empty pages"
 

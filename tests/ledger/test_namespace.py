@@ -44,7 +44,7 @@ WRITES: list[tuple[str, Call]] = [
     ("hold", lambda b, kw: b.hold(ALICE, ESCROW, 1, **kw)),
     ("post_hold", lambda b, kw: b.post_hold(HOLD, **kw)),
     ("void_hold", lambda b, kw: b.void_hold(HOLD, **kw)),
-    ("reverse", lambda b, kw: b.reverse(2, **kw)),
+    ("reverse", lambda b, kw: b.reverse(OPENED + 2, **kw)),  # the diamonds
     ("note", lambda b, kw: b.note(memo="a fact", **kw)),
     (
         "post_many",
@@ -114,8 +114,9 @@ def test_a_forged_chain_entry_is_refused_and_the_books_keep_working(book: gl.Led
     book.open_account("ops:b", "USD", normal="credit")
     with pytest.raises(gl.InvalidArgument, match=r"metadata key 'gl\.op'"):
         book.transfer("ops:a", "ops:b", "1.00", metadata={"gl.op": "buy_coins"})
-    assert book.transfer("ops:a", "ops:b", "1.00", metadata={"op": "buy_coins"}).id == 1
-    assert book.verify() == 1
+    assert book.head[0] == 2  # the two accounts' definitions
+    assert book.transfer("ops:a", "ops:b", "1.00", metadata={"op": "buy_coins"}).id == 3
+    assert book.verify() == 3
 
 
 def test_the_private_twins_write_the_namespace(book: gl.Ledger) -> None:
@@ -146,7 +147,13 @@ def test_the_private_twins_write_the_namespace(book: gl.Ledger) -> None:
     )
     assert isinstance(batched, gl.Transaction)
     assert book.account("alice").meta == meta
-    assert [tx.key for tx in book.transactions()] == [f"gl:{i}" for i in range(1, 11)]
-    assert all(tx.meta == meta for tx in book.transactions() if tx.key != "gl:10")
+    opened = [tx for tx in book.transactions() if tx.kind is gl.EntryKind.ACCOUNT]
+    assert [tx.id for tx in opened] == list(range(1, 8))  # 5 accounts, 2 trading accounts
+    assert all(tx.key is None for tx in opened)
+    keys = [tx.key for tx in book.transactions() if tx.kind is not gl.EntryKind.ACCOUNT]
+    assert keys == [f"gl:{i}" for i in range(1, 11)]
+    assert all(tx.meta == meta for tx in book.transactions() if tx.key not in (None, "gl:10"))
+    # An ACCOUNT entry carries its account's metadata: mint's and alice's only.
+    assert [tx.meta for tx in opened] == [meta, meta, {}, {}, {}, {}, {}]
     assert book.find("gl:9") is not None  # reading a chain key is not refused
-    assert book.verify() == 10
+    assert book.verify() == len(opened) + 10

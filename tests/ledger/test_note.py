@@ -25,17 +25,19 @@ def funded(book: gl.Ledger) -> gl.Ledger:
 
 def test_a_note_moves_nothing_and_is_in_the_chain(funded: gl.Ledger) -> None:
     before = {name: funded.account_balance(name) for name in ("a", "b")}
+    transfer = funded.head[0]  # after the two accounts' definitions
+    assert transfer == 3
     tx = funded.note(memo="terms v2\nsigned", metadata={"doc": "T-2", "pages": 3, "ok": True})
-    assert (tx.id, tx.kind, tx.postings) == (2, gl.EntryKind.NOTE, ())
+    assert (tx.id, tx.kind, tx.postings) == (transfer + 1, gl.EntryKind.NOTE, ())
     assert tx.meta == {"doc": "T-2", "pages": 3, "ok": True}
     assert tx.memo == "terms v2\nsigned"
     assert tx.recorded_at == tx.effective_at
-    assert funded.transaction(2) == tx
-    assert funded.head == (2, tx.hash)
+    assert funded.transaction(tx.id) == tx
+    assert funded.head == (tx.id, tx.hash)
     assert {name: funded.account_balance(name) for name in ("a", "b")} == before
-    assert [e.transaction.id for e in funded.history("b").items] == [1]
+    assert [e.transaction.id for e in funded.history("b").items] == [transfer]
     assert funded.trial_balance().is_balanced
-    assert funded.verify() == 2
+    assert funded.verify() == tx.id
 
 
 def test_a_note_takes_an_effective_time(funded: gl.Ledger, clock: gl.ManualClock) -> None:
@@ -46,19 +48,20 @@ def test_a_note_takes_an_effective_time(funded: gl.Ledger, clock: gl.ManualClock
 
 
 def test_a_note_under_a_key_replays(funded: gl.Ledger, clock: gl.ManualClock) -> None:
+    head = funded.head[0]
     first = funded.note(memo="kyc checked", metadata={"level": 2}, key="kyc-bob")
     clock.advance(timedelta(hours=1))
     assert funded.note(memo="kyc checked", metadata={"level": 2}, key="kyc-bob") == first
     assert funded.find("kyc-bob") == first
     with pytest.raises(gl.DuplicateKeyConflict):
         funded.note(memo="kyc checked", metadata={"level": 3}, key="kyc-bob")
-    assert funded.head[0] == 2
+    assert funded.head[0] == first.id == head + 1
 
 
 def test_a_dry_run_note_writes_nothing(funded: gl.Ledger) -> None:
     before = snapshot(funded)
     tx = funded.note(memo="maybe", key="k", dry_run=True)
-    assert (tx.id, tx.kind, tx.prev_hash) == (2, gl.EntryKind.NOTE, funded.head[1])
+    assert (tx.id, tx.kind, tx.prev_hash) == (funded.head[0] + 1, gl.EntryKind.NOTE, funded.head[1])
     assert snapshot(funded) == before
     assert funded.find("k") is None
 

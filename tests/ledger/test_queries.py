@@ -99,7 +99,7 @@ def test_history_pages_through_every_posting_with_running_balances(book: gl.Ledg
         assert page.next_cursor == page.items[-1].transaction.id
         cursor = page.next_cursor
     assert pages == 3
-    assert [tx_id for tx_id, _ in seen] == list(range(1, 26))
+    assert [tx_id for tx_id, _ in seen] == list(range(OPENED + 1, OPENED + 26))
     assert [b for _, b in seen] == [Money(n * (n + 1) // 2, "COIN") for n in range(1, 26)]
 
 

@@ -20,14 +20,15 @@ def test_transaction_repr_is_short_and_has_no_hash() -> None:
     book = _book()
     tx = book.transfer("assets:bank", "equity", "5.00", key="g-1", memo="a gift")
     text = repr(tx)
-    assert text == "<Transaction #1 post 2026-01-05T10:00:00Z key='g-1' 2 postings memo='a gift'>"
+    assert tx.id == 3  # after the two accounts' definitions
+    assert text == "<Transaction #3 post 2026-01-05T10:00:00Z key='g-1' 2 postings memo='a gift'>"
     assert tx.hash not in text
     long = book.transfer("assets:bank", "equity", "1.00", memo="x" * 100)
     assert len(repr(long)) < 120
     assert "…" in repr(long)
     rev = book.reverse(tx.id)
-    assert "reverses=#1" in repr(rev)
-    assert repr(book.transaction(1)).endswith("reversed by #3>")
+    assert f"reverses=#{tx.id}" in repr(rev)
+    assert repr(book.transaction(tx.id)).endswith(f"reversed by #{rev.id}>")
 
 
 def test_hold_and_account_reprs() -> None:
@@ -35,10 +36,10 @@ def test_hold_and_account_reprs() -> None:
     assert repr(book.account("equity")) == "<Account 'equity' USD credit>"
     assert "trading" in repr(book.open_trading_account("EUR"))
     hold = book.hold("assets:bank", "equity", "2.50")
-    assert repr(hold) == "<Hold #1 pending 2.50 USD 'assets:bank' -> 'equity'>"
-    book.post_hold(hold.id, "1.00")
+    assert repr(hold) == f"<Hold #{hold.id} pending 2.50 USD 'assets:bank' -> 'equity'>"
+    posted = book.post_hold(hold.id, "1.00")
     assert repr(book.get_hold(hold.id)) == (
-        "<Hold #1 posted 2.50 USD 'assets:bank' -> 'equity' posted 1.00 by #2>"
+        f"<Hold #{hold.id} posted 2.50 USD 'assets:bank' -> 'equity' posted 1.00 by #{posted.id}>"
     )
 
 

@@ -40,9 +40,9 @@ def _journal(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.MemoryStore]:
         ALICE, "platform:escrow", 10, key="gift-1", memo="a rose", metadata={"gift": "rose"}
     )
     assert gift.id == E["gift"]
-    assert book.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000).id == E[
-        "diamonds"
-    ]
+    assert (
+        book.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000).id == E["diamonds"]
+    )
     converted = book.convert("creators:bob:diamonds", "creators:bob:cash", 500, rate="0.005")
     assert converted.id == E["convert"]  # rates
     clock.advance(timedelta(minutes=1))
