@@ -51,6 +51,10 @@ def _attacker(url: str) -> Iterator[Execute]:
         yield run
 
 
+#: The entries ``_books`` starts with: the definitions of its two accounts.
+OPENED = 2
+
+
 def _books(url: str) -> gl.Ledger:
     clock = gl.ManualClock()
     book = gl.Ledger.open(url, clock=clock)
@@ -60,8 +64,8 @@ def _books(url: str) -> gl.Ledger:
         clock.advance(timedelta(seconds=1))
         book.transfer("a", "b", i + 1, memo=f"entry {i + 1}")
     for i in range(3):
-        book.note(memo=f"note {i + 9}")  # 9 to 11: they move nothing, no totals to fix
-    assert book.verify() == 11
+        book.note(memo=f"note {i + 9}")  # 11 to 13: they move nothing, no totals to fix
+    assert book.verify() == OPENED + 11
     return book
 
 
@@ -69,42 +73,43 @@ def test_verify_since_reports_a_truncation(durable_store_url: str) -> None:
     with _books(durable_store_url) as book:
         cp = book.checkpoint()
         with _attacker(durable_store_url) as run:
-            run("DELETE FROM transactions WHERE id > ?", (9,))
-        assert book.verify() == 9  # the books alone look whole
-        with pytest.raises(gl.ChainBroken, match="entries 10 to 11 were removed") as err:
+            run("DELETE FROM transactions WHERE id > ?", (OPENED + 9,))  # two notes
+        assert book.verify() == OPENED + 9  # the books alone look whole
+        with pytest.raises(gl.ChainBroken, match="entries 12 to 13 were removed") as err:
             book.verify(since=cp)
-        assert err.value.transaction_id == 10
+        assert err.value.transaction_id == OPENED + 10
 
 
 def test_verify_since_reports_a_rewrite_hashed_again_to_the_end(durable_store_url: str) -> None:
     with _books(durable_store_url) as book:
         cp = book.checkpoint()
-        proof = book.inclusion_proof(5, cp)
-        prev = book.transaction(2).hash
+        first = OPENED + 3  # the third transfer
+        proof = book.inclusion_proof(OPENED + 5, cp)
+        prev = book.transaction(first - 1).hash
         with _attacker(durable_store_url) as run:
-            for id in range(3, 12):
+            for id in range(first, cp.size + 1):
                 tx = book.transaction(id)
-                memo = "rewritten" if id == 3 else tx.memo
+                memo = "rewritten" if id == first else tx.memo
                 new = entry_hash(attrs.evolve(tx, memo=memo), prev)
                 run(
                     "UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?",
                     (memo, prev, new, id),
                 )
                 prev = new
-        assert book.verify() == 11  # every entry was hashed again: the chain holds
+        assert book.verify() == cp.size  # every entry was hashed again: the chain holds
         with pytest.raises(gl.ChainBroken, match="checkpoint's head, now hashes to") as err:
             book.verify(since=cp)
-        assert err.value.transaction_id == 11
+        assert err.value.transaction_id == cp.size == OPENED + 11
         # What the creator holds still checks against the published checkpoint, and
         # a proof from the rewritten books is refused by it.
         gl.verify_inclusion(proof, cp)
         fresh = gl.Ledger.open(durable_store_url)
         try:
-            forged = attrs.evolve(proof, leaf=fresh.transaction(5).hash)
+            forged = attrs.evolve(proof, leaf=fresh.transaction(OPENED + 5).hash)
             with pytest.raises(gl.ProofFailed):
                 gl.verify_inclusion(forged, cp)
             with pytest.raises(gl.ChainBroken, match="another ledger's"):
-                fresh.inclusion_proof(5, cp)
+                fresh.inclusion_proof(OPENED + 5, cp)
         finally:
             fresh.close()
 
@@ -113,10 +118,10 @@ def test_a_rewrite_not_hashed_again_is_named_by_verify_since(durable_store_url: 
     with _books(durable_store_url) as book:
         cp = book.checkpoint()
         with _attacker(durable_store_url) as run:
-            run("UPDATE transactions SET memo = ? WHERE id = ?", ("rewritten", 3))
+            run("UPDATE transactions SET memo = ? WHERE id = ?", ("rewritten", OPENED + 3))
         with pytest.raises(gl.ChainBroken) as err:
             book.verify(since=cp)
-        assert err.value.transaction_id == 3
+        assert err.value.transaction_id == OPENED + 3
 
 
 def test_checkpoints_of_a_reopened_store_are_the_same(durable_store_url: str) -> None:
@@ -126,6 +131,6 @@ def test_checkpoints_of_a_reopened_store_are_the_same(durable_store_url: str) ->
         later = book.checkpoint()
     with gl.Ledger.open(durable_store_url) as again:
         assert again.checkpoint() == later
-        assert again.verify(since=cp) == 12
+        assert again.verify(since=cp) == OPENED + 12
         gl.verify_consistency(again.consistency_proof(cp), cp, later)
-        gl.verify_inclusion(again.inclusion_proof(12, later), later)
+        gl.verify_inclusion(again.inclusion_proof(OPENED + 12, later), later)

@@ -114,5 +114,16 @@ def test_atomic_batch_equals_posting_one_by_one_or_leaves_nothing(
             with pytest.raises(error) as raised:
                 book.post_many(requests)
             assert f"request {failures[0]} of the batch" in raised.value.__notes__[-1]
-            assert book.head == head
+            # Nothing is written but, if the failing request has a key, the record of
+            # its failure: one KEY entry that moves nothing.
+            added = list(book.transactions(head[0] + 1))
+            assert len(added) <= 1
+            if added:
+                (journaled,) = added
+                assert journaled.kind is gl.EntryKind.KEY
+                assert not journaled.postings
+                assert journaled.meta["gl.key"] == requests[failures[0]].key is not None
+                assert journaled.prev_hash == head[1]
+            else:
+                assert book.head == head
         assert book.verify() == book.head[0]

@@ -90,16 +90,35 @@ def test_a_batch_failing_at_request_k_changes_nothing(
         with pytest.raises(gl.InsufficientFunds, match="'c'") as raised:
             book.post_many(_batch(clock), dry_run=dry_run)
         assert "request 4 of the batch" in raised.value.__notes__[-1]
-        assert _snapshot(book) == before
-        # An atomic batch's failing key is remembered as failed, as post() would;
-        # nothing else is new, and nothing at all after a dry run.
+        # An atomic batch's failing key is remembered as failed, as post() would, in
+        # one KEY entry that moves nothing; nothing else is new, and nothing at all
+        # after a dry run.
+        after = _snapshot(book)
         with book.store.read() as r:
             record = r.idempotency("bad")
         if dry_run:
+            assert after == before
             assert record is None
         else:
             assert record is not None
             assert record.error_type == "InsufficientFunds"
+            assert book.head[0] == before[0][0] + 1
+            (journaled,) = list(book.transactions(book.head[0]))
+            assert journaled.kind is gl.EntryKind.KEY
+            assert not journaled.postings
+            assert journaled.meta["gl.key"] == "bad"
+            assert after[1] == [*before[1], journaled]  # the journal: that entry only
+            for was, now in zip(before[2:8], after[2:8], strict=True):
+                assert now == was  # accounts, history, records, holds, trial balance
+            old_cuts, new_cuts = before[8], after[8]
+            assert isinstance(old_cuts, dict)
+            assert isinstance(new_cuts, dict)
+            # Every balance at every earlier cut; the new entry's own time and id are
+            # cuts too, and change nothing either.
+            assert {k: new_cuts[k] for k in old_cuts} == old_cuts
+            # The twin fails the same way, so the two stay comparable below.
+            with pytest.raises(gl.InsufficientFunds):
+                twin.post_many(_batch(twin_clock))
         for ledger in (book, twin):
             clock_of = clock if ledger is book else twin_clock
             clock_of.advance(timedelta(minutes=10))  # the short hold expires

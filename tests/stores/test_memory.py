@@ -18,6 +18,7 @@ import giftledger as gl
 from giftledger._stores.memory import _CHUNK
 
 ENTRIES = 3 * _CHUNK + 5  # spans several sealed chunks and an open tail
+OPENED = 4  # the ACCOUNT entries of the book fixture's accounts
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def book(clock: gl.ManualClock) -> gl.Ledger:
     book.open_account("income:sales", "USD", normal="credit")
     book.open_account("assets:coins", "COIN")
     book.open_account("income:coins", "COIN", normal="credit")
+    assert book.head[0] == OPENED
     return book
 
 
@@ -51,9 +53,11 @@ def _post(
 def test_every_entry_reads_back_equal_across_chunks(book: gl.Ledger, clock: gl.ManualClock) -> None:
     posted = _post(book, clock, ENTRIES)
     assert [book.transaction(tx.id) for tx in posted] == posted
-    assert list(book.transactions()) == posted
+    opened = list(book.transactions(1, OPENED + 1))
+    assert [tx.kind for tx in opened] == [gl.EntryKind.ACCOUNT] * OPENED
+    assert list(book.transactions()) == [*opened, *posted]
     assert book.find("sale-0") == posted[0]
-    assert book.verify() == ENTRIES
+    assert book.verify() == OPENED + ENTRIES
 
 
 def test_history_pages_and_past_balances_cross_chunk_boundaries(
@@ -77,7 +81,7 @@ def test_history_pages_and_past_balances_cross_chunk_boundaries(
 def test_a_failed_batch_takes_back_entries_across_a_chunk_boundary(
     book: gl.Ledger, clock: gl.ManualClock
 ) -> None:
-    _post(book, clock, _CHUNK - 3)  # the batch below seals a chunk, then fails
+    _post(book, clock, _CHUNK - 3 - OPENED)  # the batch below seals a chunk, then fails
     before = (book.head, book.balance("income:sales"), book.trial_balance())
     requests: list[list[gl.PostingSpec]] = [
         [gl.debit("assets:bank", 1), gl.credit("income:sales", 1)] for _ in range(10)
@@ -135,6 +139,7 @@ def test_past_balances_match_a_full_recount_with_back_dated_entries(
     accounts = ["assets:bank", "assets:cash", "assets:card"]
     for name in accounts[1:]:
         book.open_account(name, "USD", rule=gl.BalanceRule.unrestricted())
+    first = book.head[0] + 1  # after the accounts' definitions
     for i in range(2 * _CHUNK + 9):
         clock.advance(timedelta(minutes=1))
         debit = rng.choice(accounts)
@@ -148,7 +153,7 @@ def test_past_balances_match_a_full_recount_with_back_dated_entries(
             when = clock.now() + timedelta(minutes=rng.randrange(1, 30))
         amount = rng.randrange(1, 500)
         book.post([gl.debit(debit, amount), gl.credit("income:sales", amount)], effective_at=when)
-    book.reverse(5)  # a reversal is posted too, and part of the history
+    book.reverse(first + 4)  # a reversal is posted too, and part of the history
     last = book.head[0]
     for _ in range(60):
         name = rng.choice([*accounts, "income:sales"])

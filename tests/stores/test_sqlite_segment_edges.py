@@ -15,6 +15,7 @@ from giftledger._stores import sqlite as glsqlite
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 EDGE = 1 << glsqlite.SEGMENT_BITS  # 16,384: the first id of the second segment
+OPENED = 3  # the ACCOUNT entries of f, g and x: ids 1 .. 3
 
 
 def test_past_balances_across_the_first_segment_edge(tmp_path: Path) -> None:
@@ -22,7 +23,7 @@ def test_past_balances_across_the_first_segment_edge(tmp_path: Path) -> None:
     clock = gl.ManualClock(START)
     sql = gl.Ledger.open(f"sqlite:///{tmp_path / 'book.db'}", clock=clock)
     mem = gl.Ledger(clock=clock)
-    filler = [[gl.debit("f", 1), gl.credit("g", 1)]] * (EDGE - 4)  # ids 2 .. 16,381
+    filler = [[gl.debit("f", 1), gl.credit("g", 1)]] * (EDGE - 4 - OPENED)  # ids 5 .. 16,381
     at = START + timedelta(hours=1)
     edge = [  # ids 16,382 .. 16,388: x's, at, before and after the edge
         gl.TransactionRequest([gl.debit("x", 1), gl.credit("g", 1)], effective_at=at),
@@ -42,14 +43,26 @@ def test_past_balances_across_the_first_segment_edge(tmp_path: Path) -> None:
         for book in (sql, mem):
             for name in ("f", "g", "x"):
                 book.open_account(name, "USD", rule=gl.BalanceRule.unrestricted())
-            book.transfer("x", "g", 64, effective_at=START - timedelta(days=1))  # id 1
+            assert book.head[0] == OPENED
+            book.transfer("x", "g", 64, effective_at=START - timedelta(days=1))  # id 4
             book.post_many(filler)
             txs = book.post_many(edge)
             assert [tx.id for tx in txs] == list(range(EDGE - 2, EDGE + 4))
         assert sql.head == mem.head
         times = [None, START - timedelta(days=1), START]
         times += [at + timedelta(microseconds=d) for d in (-2, -1, 0, 1, 2)]
-        throughs = [None, 1, EDGE - 3, EDGE - 2, EDGE - 1, EDGE, EDGE + 1, EDGE + 2, EDGE + 3]
+        throughs = [
+            None,
+            1,
+            OPENED + 1,
+            EDGE - 3,
+            EDGE - 2,
+            EDGE - 1,
+            EDGE,
+            EDGE + 1,
+            EDGE + 2,
+            EDGE + 3,
+        ]
         for name in ("x", "g"):
             for when in times:
                 for through in throughs:
