@@ -19,13 +19,18 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "book.db"
 
 
+#: The ids of the ``book`` fixture's transfer and hold, after the ACCOUNT entries of
+#: mint (1) and alice (2).
+TRANSFER, HOLD = 3, 4
+
+
 @pytest.fixture
 def book(path: Path, clock: gl.ManualClock) -> Iterator[gl.Ledger]:
     with gl.Ledger.open(f"sqlite:///{path}", clock=clock) as book:
         book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
         book.open_account("alice", "USD", normal="credit")
-        book.transfer("mint", "alice", "10.00", key="k1")
-        book.hold("alice", "mint", "1.00", timeout=timedelta(hours=1))
+        assert book.transfer("mint", "alice", "10.00", key="k1").id == TRANSFER
+        assert book.hold("alice", "mint", "1.00", timeout=timedelta(hours=1)).id == HOLD
         yield book
 
 
@@ -72,13 +77,13 @@ def test_tables_are_strict_and_amounts_are_integers(raw: sqlite3.Connection) -> 
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE transactions SET memo = 'changed' WHERE id = 1",
-        "UPDATE transactions SET hash = '00' WHERE id = 1",
-        "DELETE FROM transactions WHERE id = 2",
+        f"UPDATE transactions SET memo = 'changed' WHERE id = {TRANSFER}",
+        f"UPDATE transactions SET hash = '00' WHERE id = {TRANSFER}",
+        f"DELETE FROM transactions WHERE id = {HOLD}",
         "DELETE FROM transactions",
-        "UPDATE postings SET minor = 1 WHERE tx_id = 1",
-        "DELETE FROM postings WHERE tx_id = 1",
-        "UPDATE idempotency SET transaction_id = 2",
+        f"UPDATE postings SET minor = 1 WHERE tx_id = {TRANSFER}",
+        f"DELETE FROM postings WHERE tx_id = {TRANSFER}",
+        f"UPDATE idempotency SET transaction_id = {HOLD}",
         "DELETE FROM idempotency",
         "DELETE FROM accounts WHERE name = 'alice'",
         "UPDATE accounts SET name = 'mallory' WHERE name = 'alice'",
@@ -95,7 +100,7 @@ def test_direct_updates_and_deletes_are_refused(
     with pytest.raises(sqlite3.IntegrityError, match="giftledger: "):
         raw.execute(statement)
     assert list(book.transactions()) == before
-    assert book.verify() == 2
+    assert book.verify() == HOLD
 
 
 def test_settled_holds_and_closed_accounts_stay_so(
@@ -114,22 +119,35 @@ def test_settled_holds_and_closed_accounts_stay_so(
 @pytest.mark.parametrize(
     ("trigger", "tamper", "broken_at"),
     [
-        ("postings_no_update", "UPDATE postings SET minor = 2000 WHERE tx_id = 1", 1),
-        ("transactions_no_update", "UPDATE transactions SET memo = 'x' WHERE id = 1", 1),
+        (
+            "postings_no_update",
+            f"UPDATE postings SET minor = 2000 WHERE tx_id = {TRANSFER}",
+            TRANSFER,
+        ),
         (
             "transactions_no_update",
-            "UPDATE transactions SET effective_at = effective_at - 1 WHERE id = 2",
-            2,
+            f"UPDATE transactions SET memo = 'x' WHERE id = {TRANSFER}",
+            TRANSFER,
         ),
-        ("postings_no_delete", "DELETE FROM postings WHERE tx_id = 1 AND idx = 1", 1),
-        ("transactions_no_delete", "DELETE FROM transactions WHERE id = 2", None),
-        ("accounts_fixed", "UPDATE accounts SET unit = 'EUR' WHERE name = 'alice'", 1),
+        (
+            "transactions_no_update",
+            f"UPDATE transactions SET effective_at = effective_at - 1 WHERE id = {HOLD}",
+            HOLD,
+        ),
+        (
+            "postings_no_delete",
+            f"DELETE FROM postings WHERE tx_id = {TRANSFER} AND idx = 1",
+            TRANSFER,
+        ),
+        ("transactions_no_delete", f"DELETE FROM transactions WHERE id = {HOLD}", None),
+        # alice's ACCOUNT entry defines her unit: it names the change.
+        ("accounts_fixed", "UPDATE accounts SET unit = 'EUR' WHERE name = 'alice'", 2),
     ],
 )
 def test_verify_catches_a_change_made_behind_the_triggers_back(
     raw: sqlite3.Connection, book: gl.Ledger, trigger: str, tamper: str, broken_at: int | None
 ) -> None:
-    assert book.verify() == 2
+    assert book.verify() == HOLD
     raw.execute(f"DROP TRIGGER {trigger}")
     raw.execute(tamper)
     with pytest.raises(gl.ChainBroken) as broken:
@@ -257,7 +275,7 @@ def test_two_connections_see_each_others_writes(path: Path, clock: gl.ManualCloc
             one.transfer("alice", "mint", 2)  # sees two's batch: only 1.00 is left
         assert one.balance("alice") == two.balance("alice") == gl.from_minor(100, "USD")
         assert one.find("k3") == two.find("k3")
-        assert one.verify() == two.verify() == 13
+        assert one.verify() == two.verify() == 2 + 13  # after the two ACCOUNT entries
         assert one.head == two.head
 
 
@@ -272,8 +290,8 @@ def test_a_reader_sees_one_snapshot(path: Path, clock: gl.ManualClock) -> None:
         entries = one.transactions()
         first = next(entries)
         two.transfer("mint", "alice", 1)  # WAL: the writer does not wait for the reader
-        assert [first, *entries] == list(two.transactions(1, 601))
-        assert one.head[0] == 601
+        assert [first, *entries] == list(two.transactions(1, 603))  # 2 ACCOUNT entries
+        assert one.head[0] == 603
 
 
 def test_sqlite_failures_surface_as_store_errors(path: Path, book: gl.Ledger) -> None:
@@ -291,7 +309,7 @@ def test_sqlite_failures_surface_as_store_errors(path: Path, book: gl.Ledger) ->
     with pytest.raises(gl.StoreError, match="64-bit"):  # totals past what SQLite holds
         book.post_many([[gl.debit("mint", 10**16), gl.credit("alice", 10**16)]] * 10)
     assert book.head == head
-    assert book.verify() == 2
+    assert book.verify() == HOLD
 
 
 def test_an_account_opened_in_a_rolled_back_write_is_forgotten(book: gl.Ledger) -> None:
@@ -303,13 +321,15 @@ def test_an_account_opened_in_a_rolled_back_write_is_forgotten(book: gl.Ledger) 
     with pytest.raises(RuntimeError, match="abandon"):
         open_then_fail()
     book.open_account("real", "USD")  # SQLite may give it the ghost's rowid
+    opened = book.transaction(HOLD + 1)  # the ghost's entry was rolled back with it
+    assert (opened.kind, opened.memo.count('"name":"real"')) == (gl.EntryKind.ACCOUNT, 1)
     book.transfer("real", "mint", 1)
-    book.hold("real", "mint", "0.50")
+    last = book.hold("real", "mint", "0.50")
     with pytest.raises(gl.UnknownAccount):
         book.account("ghost")
     assert book.holds("ghost") == ()
     assert [e.posting.account for e in book.history("real").items] == ["real"]
-    assert book.verify() == 4
+    assert book.verify() == last.id == HOLD + 3
 
 
 def test_threads_may_share_one_store(path: Path, clock: gl.ManualClock) -> None:
@@ -333,7 +353,7 @@ def test_threads_may_share_one_store(path: Path, clock: gl.ManualClock) -> None:
         for t in threads:
             t.join()
         assert errors == []
-        assert book.verify() == 100
+        assert book.verify() == 5 + 100  # after the five ACCOUNT entries
 
 
 def test_a_batch_may_lock_more_accounts_than_one_query_takes(path: Path) -> None:
@@ -341,10 +361,13 @@ def test_a_batch_may_lock_more_accounts_than_one_query_takes(path: Path) -> None
     with gl.Ledger.open(f"sqlite:///{path}") as book:
         book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
         with book.store.write() as w:  # 1,200 accounts in one write, not 1,200 commits
-            for name in names:
-                w.add_account(gl.Account(name, "USD", gl.Side.CREDIT))
+            now = book._now(w)
+            for name in names:  # as open_account does: stored, and journaled
+                account = gl.Account(name, "USD", gl.Side.CREDIT)
+                w.add_account(account)
+                book._journal_account(w, account, now)
     with gl.Ledger.open(f"sqlite:///{path}") as book:  # a new store: nothing cached
         txs = book.post_many([[gl.debit("mint", 1), gl.credit(n, 1)] for n in names])
         assert len(txs) == len(names)
         assert book.balance("w1199") == gl.from_minor(100, "USD")
-        assert book.verify() == len(names)
+        assert book.verify() == 1 + 2 * len(names)  # the ACCOUNT entries, then the posts
