@@ -218,20 +218,20 @@ def test_awkward_account_names_round_trip_unchanged(
     assert [a.name for a in again.accounts("100%_")] == ["100%_off:\\escaped\\:back`tick`"]
     assert again.accounts("100__") == ()
     assert [a.name for a in again.accounts("ünïcödé:日本")] == ["ünïcödé:日本語:🎁 gift"]
-    assert again.verify() == len(AWKWARD_NAMES)
+    assert again.verify() == 1 + 2 * len(AWKWARD_NAMES)  # an ACCOUNT entry per account
 
 
 def test_posting_while_iterating_the_journal(open_book: OpenBook, clock: gl.ManualClock) -> None:
     book = open_book(clock)
     book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
     book.open_account("a", "USD", normal="credit")
-    for i in range(5):
-        book.transfer("mint", "a", i + 1)
-    for tx in book.transactions():  # a read stays open while each reversal is written
+    ids = [book.transfer("mint", "a", i + 1).id for i in range(5)]
+    assert ids == [3, 4, 5, 6, 7]  # after the two ACCOUNT entries
+    for tx in book.transactions(ids[0]):  # a read stays open while each reversal is written
         book.reverse(tx)
-    assert [tx.reverses for tx in book.transactions(6)] == [1, 2, 3, 4, 5]
+    assert [tx.reverses for tx in book.transactions(ids[-1] + 1)] == ids
     assert book.balance("a") == gl.from_minor(0, "USD")
-    assert book.verify() == 10
+    assert book.verify() == ids[-1] + 5
 
 
 def test_prefix_queries_return_exactly_the_names_under_the_prefix(
@@ -264,12 +264,15 @@ def test_journal_ranges_past_either_end_are_clipped(
     book = open_book(clock)
     book.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
     book.open_account("a", "USD", normal="credit")
+    opened = list(book.transactions())
+    assert [tx.kind for tx in opened] == [gl.EntryKind.ACCOUNT] * 2
     txs = book.post_many([[gl.debit("mint", 1), gl.credit("a", 1)]] * 3)
-    assert list(book.transactions(-5, 10**12)) == txs
-    assert list(book.transactions(2, 3)) == txs[1:2]
-    assert list(book.transactions(4)) == []
+    assert list(book.transactions(-5, 10**12)) == [*opened, *txs]
+    assert list(book.transactions(txs[1].id, txs[2].id)) == txs[1:2]
+    head = txs[-1].id
+    assert list(book.transactions(head + 1)) == []
     assert list(book.transactions(3, 1)) == []
-    for missing in (0, 4, 2**63, 10**30):
+    for missing in (0, head + 1, 2**63, 10**30):
         with pytest.raises(gl.UnknownTransaction):
             book.transaction(missing)
         with pytest.raises(gl.UnknownHold):
@@ -344,11 +347,22 @@ def test_atomic_batch_is_all_or_nothing(open_book: OpenBook, clock: gl.ManualClo
     with pytest.raises(gl.InsufficientFunds) as raised:
         book.post_many(batch)
     assert "request 3 of the batch" in raised.value.__notes__[0]
-    assert full_state(book) == before
+    # Nothing is written but the record of the failure under k3: one KEY entry.
+    after = full_state(book)
+    (journaled,) = after["journal"][len(before["journal"]) :]
+    tx = journaled[0]
+    assert (tx.kind, tx.postings, tx.meta["gl.key"]) == (gl.EntryKind.KEY, (), "k3")
+    assert tx.meta["gl.error"] == "InsufficientFunds"
+    assert after["journal"][: len(before["journal"])] == before["journal"]
+    assert after["hashes"][: len(before["hashes"])] == before["hashes"]
+    changed = ("head", "journal", "hashes")
+    assert {k: v for k, v in after.items() if k not in changed} == {
+        k: v for k, v in before.items() if k not in changed
+    }
     assert book.find("k0") is None
     book.close()
     again = open_book(clock)
-    assert full_state(again) == before
+    assert full_state(again) == after
     # Like post(), the failing request's key remembers its failure; the others are free.
     with pytest.raises(gl.InsufficientFunds, match="replayed"):
         again.post_many([_gift("alice", 30, key="k3")])
@@ -385,14 +399,17 @@ def test_non_atomic_batch_posts_each_request_on_its_own(
     ]
     assert results[5] == results[0]
     posted = [r for r in results if isinstance(r, gl.Transaction)]
-    assert [tx.id for tx in posted] == [head + 1, head + 2, head + 1, head + 3]
+    # a2's failure is remembered under its key: a KEY entry between a1 and c1.
+    remembered = book.transaction(head + 2)
+    assert (remembered.kind, remembered.meta["gl.key"]) == (gl.EntryKind.KEY, "a2")
+    assert [tx.id for tx in posted] == [head + 1, head + 3, head + 1, head + 4]
     book.close()
     again = open_book(clock)
     assert again.balance("alice") == gl.from_minor(0, "COIN")
     assert again.balance("carol") == gl.from_minor(40, "COIN")
     with pytest.raises(gl.InsufficientFunds, match="replayed"):
         again.post_many([_gift("alice", 60, key="a2")])
-    assert again.verify() == head + 3
+    assert again.verify() == head + 4
 
 
 def test_post_many_and_post_share_idempotency_keys(
