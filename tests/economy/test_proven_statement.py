@@ -205,8 +205,10 @@ def test_a_formula_1_entry_proves_offline() -> None:
     book.open_account("assets:bank", "USD")
     book.open_account("equity", "USD", normal="credit")
     tx = book.transfer("assets:bank", "equity", "5.00")
-    old = hash_of_text(GENESIS_HASH, canonical(tx), 1)
-    new = hash_of_text(GENESIS_HASH, canonical(tx), 2)
+    prev = tx.prev_hash  # the last ACCOUNT entry's
+    assert prev != GENESIS_HASH
+    old = hash_of_text(prev, canonical(tx), 1)
+    new = hash_of_text(prev, canonical(tx), 2)
     assert new == tx.hash != old
-    entry = gl.ProvenEntry(tx.id, GENESIS_HASH, canonical(tx), (), 1)
+    entry = gl.ProvenEntry(tx.id, prev, canonical(tx), (), 1)
     assert entry.hash == old
