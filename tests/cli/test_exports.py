@@ -17,6 +17,7 @@ import giftledger as gl
 from giftledger.cli import _common, exports
 
 from .conftest import Invoke, assert_one_error_line, snapshot
+from .test_proofs import DEMO
 
 
 def _balances(invoke: Invoke, ledger: str) -> list[dict[str, object]]:
@@ -65,7 +66,7 @@ def test_the_format_follows_the_suffix(workdir: Path, invoke: Invoke) -> None:
         csv.field_size_limit(10**7)
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == list(gl.CSV_COLUMNS)
-    assert max(int(r["entry_id"]) for r in rows) == 15
+    assert max(int(r["entry_id"]) for r in rows) == DEMO
     assert invoke("export", "books.jsonl").exit_code == 0
     assert (workdir / "books.jsonl").read_text().startswith('{"type":"header"')
     assert_one_error_line(invoke("export", "books.txt"), "--format")
@@ -183,7 +184,7 @@ def test_import_into_memory_checks_an_export(workdir: Path, invoke: Invoke) -> N
     before = snapshot(workdir)
     result = invoke("import", "books.jsonl", "--ledger", "memory:")
     assert result.exit_code == 0, result.stderr
-    assert "15 entries restored" in result.stdout
+    assert f"{DEMO} entries restored" in result.stdout
     assert snapshot(workdir) == before
 
 
@@ -207,7 +208,7 @@ def test_export_and_import_report_progress(
     monkeypatch.setattr(exports, "progress_bar", recording)
     assert invoke("export", "books.jsonl").exit_code == 0
     assert invoke("import", "books.jsonl", "--ledger", "copy.db").exit_code == 0
-    assert seen == [("exporting jsonl", 15, 15), ("importing", 15, 15)]
+    assert seen == [("exporting jsonl", DEMO, DEMO), ("importing", DEMO, DEMO)]
 
 
 def test_the_progress_bar_is_only_for_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,6 +226,6 @@ def test_a_sqlite_file_with_a_wal_is_restored_whole(workdir: Path, invoke: Invok
     assert not (workdir / "copy.db-wal").exists()
     db = sqlite3.connect(f"file:{workdir / 'copy.db'}?mode=ro", uri=True)
     try:
-        assert db.execute("SELECT count(*) FROM transactions").fetchone() == (15,)
+        assert db.execute("SELECT count(*) FROM transactions").fetchone() == (DEMO,)
     finally:
         db.close()

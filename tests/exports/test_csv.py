@@ -52,6 +52,14 @@ def test_formula_like_text_is_guarded_unless_asked_not_to(tmp_path: Path) -> Non
     gl.export_csv(book, tmp_path / "g.csv")
     gl.export_csv(book, tmp_path / "raw.csv", formula_guard=False)
     guarded, raw = _rows(tmp_path / "g.csv"), _rows(tmp_path / "raw.csv")
+    # The two ACCOUNT entries are a row each with no account column; their memo is
+    # the definition's JSON text, which starts with "{" and needs no guard.
+    assert [r["kind"] for r in raw] == ["account", "account", "post", "post"]
+    assert all(r["memo"].startswith("{") for r in guarded if r["kind"] == "account")
+    raw, guarded = (
+        [r for r in raw if r["kind"] == "post"],
+        [r for r in guarded if r["kind"] == "post"],
+    )
     assert [r["account"] for r in raw] == ["=cmd|' /C calc'!A0", "-2+3"]
     assert [r["account"] for r in guarded] == ["'=cmd|' /C calc'!A0", "'-2+3"]
     assert (guarded[0]["memo"], guarded[0]["key"]) == ("'+SUM(A1)", "'@key")
