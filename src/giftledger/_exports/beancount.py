@@ -216,7 +216,7 @@ def export_beancount(
         ...     path = pathlib.Path(tmp) / "books.beancount"
         ...     gl.export_beancount(book, path)
         ...     "Assets:Assets:Bank  10.00 USD" in path.read_text()
-        1
+        3
         True
     """
     path = target_path(out)

@@ -115,8 +115,10 @@ def export_csv(
         ...     gl.export_csv(book, path)
         ...     with path.open(newline="", encoding="utf-8") as f:
         ...         rows = list(csv.DictReader(f))
-        1
-        >>> [(r["account"], r["side"], r["amount"], r["unit"]) for r in rows]
+        3
+        >>> [r["kind"] for r in rows]  # an entry with no postings is one row
+        ['account', 'account', 'post', 'post']
+        >>> [(r["account"], r["side"], r["amount"], r["unit"]) for r in rows[2:]]
         [('assets:bank', 'debit', '10.00', 'USD'), ('equity:owner', 'credit', '10.00', 'USD')]
     """
     path = target_path(out)

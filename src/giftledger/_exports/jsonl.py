@@ -105,8 +105,8 @@ def export_jsonl(
         ...     again = gl.Ledger()
         ...     gl.import_books(again, path)
         ...     again.balance("equity:owner"), again.head == book.head
-        1
-        1
+        3
+        3
         (Money('10.00', 'USD'), True)
     """
     path = target_path(out)

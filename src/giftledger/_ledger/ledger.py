@@ -99,8 +99,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         >>> tx = book.transfer("assets:bank", "equity:owner", "100.00")
         >>> book.balance("assets:bank")
         Money('100.00', 'USD')
-        >>> book.verify()
-        1
+        >>> book.verify()  # entries checked: each account's definition, then the transfer
+        3
     """
 
     def __init__(self, store: Store | None = None, *, clock: Clock | None = None) -> None:
@@ -362,8 +362,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             >>> tx = book.post(
             ...     [gl.debit("assets:bank", "9.99"), gl.credit("revenue:sales", "9.99")]
             ... )
-            >>> tx.id, book.balance("revenue:sales")
-            (1, Money('9.99', 'USD'))
+            >>> tx.id, book.balance("revenue:sales")  # entries 1 and 2 opened the accounts
+            (3, Money('9.99', 'USD'))
         """
         if metadata or (isinstance(key, str) and key.startswith("gl:")):
             metadata = refuse_reserved(key, metadata)
@@ -489,8 +489,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             >>> txs = book.post_many(
             ...     [[gl.debit("mint", 5), gl.credit("alice", 5)]] * 3
             ... )
-            >>> [tx.id for tx in txs], book.balance("alice")
-            ([1, 2, 3], Money('15.00', 'USD'))
+            >>> [tx.id for tx in txs], book.balance("alice")  # after the accounts' entries
+            ([3, 4, 5], Money('15.00', 'USD'))
             >>> results = book.post_many(
             ...     [
             ...         gl.TransactionRequest([gl.debit("alice", 20), gl.credit("mint", 20)]),

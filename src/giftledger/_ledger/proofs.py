@@ -143,8 +143,8 @@ class Checkpoint:
         >>> _ = book.open_account("equity:owner", "USD", normal="credit")
         >>> _ = book.transfer("assets:bank", "equity:owner", "10.00")
         >>> cp = book.checkpoint()
-        >>> cp.size, cp.head == book.head[1]
-        (1, True)
+        >>> cp.size, cp.head == book.head[1]  # two accounts opened, one transfer
+        (3, True)
         >>> gl.Checkpoint.from_json(cp.to_json()) == cp
         True
     """

@@ -146,7 +146,7 @@ class Statement:
         >>> _ = app.send_gift("ann", "bob", "Galaxy")
         >>> print(app.statement("bob"))
         Statement for bob (1 entry)
-        Aug 15, 2025  #5  1 × Galaxy from ann  1,000 diamonds  $5.00
+        Aug 15, 2025  #20  1 × Galaxy from ann  1,000 diamonds  $5.00
         >>> app.statement("bob", locale="fr_FR").lines[0].description
         '1 × Galaxy de ann'
         >>> st = app.statement("bob", locale="ja_JP")

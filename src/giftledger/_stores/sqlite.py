@@ -564,7 +564,7 @@ class SQLiteStore:
         ...     _ = book.transfer("assets:bank", "equity", "5.00")
         >>> with gl.Ledger.open(f"sqlite:///{path}") as book:
         ...     book.balance("assets:bank"), book.verify()
-        (Money('5.00', 'USD'), 1)
+        (Money('5.00', 'USD'), 3)
     """
 
     def __init__(self, url: str, *, timeout: float = _BUSY_TIMEOUT) -> None:
