@@ -143,3 +143,31 @@ def test_export_leaves_no_file_when_it_fails(tmp_path: Path) -> None:
     # progress runs once the file is written, before it replaces the old one? No:
     # after. What matters: no temporary file is left behind either way.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.beancount"]
+
+
+def test_an_open_directive_is_dated_by_the_accounts_journaled_opening(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from beancount import loader
+
+    clock = gl.ManualClock(datetime(2026, 1, 5, 12, tzinfo=UTC))
+    book = gl.Ledger(clock=clock)
+    book.open_account("assets:bank", "USD")
+    book.open_account("equity", "USD", normal="credit")
+    clock.advance(timedelta(days=30))
+    book.open_account("assets:idle", "USD")  # opened, never touched
+    book.transfer("assets:bank", "equity", "5.00")
+    out = tmp_path / "opened.beancount"
+    gl.export_beancount(book, out)
+    done = _bean_check(out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    entries, _, _ = loader.load_file(str(out))
+    opened = {e.meta["gl-name"]: e.date.isoformat() for e in entries if type(e).__name__ == "Open"}
+    # The day of each ACCOUNT entry, not of the first posting (2026-02-04).
+    assert opened == {
+        "assets:bank": "2026-01-05",
+        "equity": "2026-01-05",
+        "assets:idle": "2026-02-04",
+    }
+    kinds = [e.values[0].value for e in entries if type(e).__name__ == "Custom"]
+    assert kinds == ["account", "account", "account"]

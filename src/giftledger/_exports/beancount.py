@@ -5,16 +5,19 @@ write it. What goes where (documented in ``docs/exports.md``):
 
 - Every unit is a ``commodity`` (:func:`beancount_commodity`), every account an
   ``open`` directive with its one commodity (:func:`beancount_account`), dated
-  the day of the first entry that touches it, with its giftledger name in the
-  ``gl-name`` metadata.
+  the day of the ``ACCOUNT`` entry that journals its opening, or of the first
+  entry that touches it if that is earlier (a book from an earlier release
+  journals its accounts when this release first writes to it), with its
+  giftledger name in the ``gl-name`` metadata.
 - Every entry that moves posted money (a posting, a settled hold, a reversal)
   is one transaction, dated its ``effective_at`` (UTC), its memo the
   narration, with ``gl-id``, ``gl-kind``, ``gl-hash`` and ``gl-key`` metadata.
   A giftledger entry balances per unit, crossing units only through trading
   accounts, so each transaction balances per commodity with no ``@`` price.
 - An entry's exchange rates become ``price`` directives on its date.
-- Entries that move no posted money (holds placed, voided or expired, notes)
-  are ``custom "giftledger"`` directives carrying the same metadata.
+- Entries that move no posted money (holds placed, voided or expired, notes,
+  ``ACCOUNT``, ``KEY`` and ``DEFINITIONS`` entries) are ``custom "giftledger"``
+  directives carrying the same metadata.
 - The file ends with a ``balance`` assertion per account and commodity, the
   day after the last entry, so ``bean-check`` itself proves the balances
   equal the ledger's.
@@ -30,6 +33,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import TextIO
 
+from .._ledger.definitions import account_of
 from .._ledger.ledger import Ledger
 from .._ledger.model import Account, EntryKind, Rate, Side, Transaction
 from .._ledger.store import StoreReader
@@ -294,10 +298,16 @@ def _day(tx: Transaction) -> date:
 
 
 def _first_dates(r: StoreReader, head_id: int) -> dict[str, date]:
-    """The date of the first entry touching each account (holds too)."""
+    """The date of the first entry journaling or touching each account (holds too)."""
     first: dict[str, date] = {}
     for tx in r.transactions(1, head_id + 1):
-        if tx.postings:
+        if tx.kind is EntryKind.ACCOUNT:
+            account = account_of(tx)
+            if account is not None:
+                day, seen = _day(tx), first.get(account.name)
+                if seen is None or day < seen:
+                    first[account.name] = day
+        elif tx.postings:
             day = _day(tx)
             for p in tx.postings:
                 seen = first.get(p.account)
