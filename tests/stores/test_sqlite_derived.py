@@ -22,7 +22,8 @@ from giftledger._stores import sqlite as glsqlite
 @pytest.fixture
 def path(tmp_path: Path, clock: gl.ManualClock) -> Path:
     """A file with back-dated entries, a settled and a pending hold, a reversal, and
-    two entries per index segment."""
+    two entries per index segment. Entries 1 to 3 are the accounts' definitions, so the
+    transfers are 4, 5 and 6, the holds 7 and 9, the last transfer 10."""
     path = tmp_path / "book.db"
     with mock.patch.object(glsqlite, "SEGMENT_BITS", 1):
         book = gl.Ledger.open(f"sqlite:///{path}", clock=clock)
@@ -39,7 +40,7 @@ def path(tmp_path: Path, clock: gl.ManualClock) -> Path:
         book.hold("alice", "bob", "1.00", timeout=timedelta(hours=1))
         tx = book.transfer("alice", "bob", "0.25", effective_at=clock.now() - timedelta(hours=3))
         book.reverse(tx)
-        assert book.verify() == 8
+        assert book.verify() == 3 + 8  # after the ACCOUNT entries 1 to 3
     return path
 
 
@@ -56,7 +57,7 @@ def _verify(path: Path, clock: gl.ManualClock) -> int:
 
 
 def test_an_untouched_file_verifies(path: Path, clock: gl.ManualClock) -> None:
-    assert _verify(path, clock) == 8
+    assert _verify(path, clock) == 3 + 8
 
 
 @pytest.mark.parametrize(
@@ -64,40 +65,41 @@ def test_an_untouched_file_verifies(path: Path, clock: gl.ManualClock) -> None:
     [
         (
             "postings_no_update",
-            "UPDATE postings SET net_after = net_after + 100 WHERE tx_id = 2 AND idx = 1",
-            r"transaction 2's posting 1 to 'bob' stores .* as -300, but the journal makes it -400",
-            2,
+            "UPDATE postings SET net_after = net_after + 100 WHERE tx_id = 5 AND idx = 1",
+            r"transaction 5's posting 1 to 'bob' stores .* as -300, but the journal makes it -400",
+            5,
         ),
         (  # a hold's pending postings move no posted balance
             "postings_no_update",
-            "UPDATE postings SET net_after = 0 WHERE tx_id = 6",
-            "transaction 6's posting 0 .* journal makes it None",
-            6,
+            "UPDATE postings SET net_after = 0 WHERE tx_id = 9",
+            "transaction 9's posting 0 .* journal makes it None",
+            9,
         ),
         (
             "backdated_no_delete",
-            "DELETE FROM backdated WHERE tx_id = 3",
-            "back-dated index lacks transaction 3's posting",
-            3,
+            "DELETE FROM backdated WHERE tx_id = 6",
+            "back-dated index lacks transaction 6's posting",
+            6,
         ),
         (
             None,
-            "INSERT INTO backdated VALUES ((SELECT id FROM accounts WHERE name = 'bob'), 2, 1, "
+            "INSERT INTO backdated VALUES ((SELECT id FROM accounts WHERE name = 'bob'), 5, 1, "
             "0, -400)",
-            "back-dated index holds transaction 2's posting 1 to 'bob'",
-            2,
+            "back-dated index holds transaction 5's posting 1 to 'bob'",
+            5,
         ),
         (
             "backdated_no_update",
             "UPDATE backdated SET amount = amount * 2",
-            "back-dated index holds transaction 3",
-            3,
+            "back-dated index holds transaction 6",
+            6,
         ),
         (
             "account_segments_no_delete",
-            "DELETE FROM account_segments WHERE segment = 1 AND account_id = "
+            # Two entries a segment: 4 and 5 (alice's first transfer) are segment 2.
+            "DELETE FROM account_segments WHERE segment = 2 AND account_id = "
             "(SELECT id FROM accounts WHERE name = 'alice')",
-            "account index lacks segment 1 for 'alice'",
+            "account index lacks segment 2 for 'alice'",
             None,
         ),
         (
@@ -120,34 +122,34 @@ def test_an_untouched_file_verifies(path: Path, clock: gl.ManualClock) -> None:
         ),
         (  # no trigger stops a pending hold's status from changing
             None,
-            "UPDATE holds SET status = 'voided', resolved_by = 7 WHERE status = 'pending'",
-            "stored hold 6 differs from the hold entry 6",
-            6,
+            "UPDATE holds SET status = 'voided', resolved_by = 10 WHERE status = 'pending'",
+            "stored hold 9 differs from the hold entry 9",
+            9,
         ),
         (
             "holds_fixed",
-            "UPDATE holds SET minor = 1 WHERE id = 4",
-            "stored hold 4 differs",
-            4,
+            "UPDATE holds SET minor = 1 WHERE id = 7",
+            "stored hold 7 differs",
+            7,
         ),
         (
             None,
-            "UPDATE holds SET posted_minor = 200 WHERE id = 4",
-            "stored hold 4 differs",
-            4,
+            "UPDATE holds SET posted_minor = 200 WHERE id = 7",
+            "stored hold 7 differs",
+            7,
         ),
         (
             "holds_no_delete",
-            "DELETE FROM holds WHERE id = 6",
-            "stored hold 6 differs",
-            6,
+            "DELETE FROM holds WHERE id = 9",
+            "stored hold 9 differs",
+            9,
         ),
         (
             None,
-            "INSERT INTO holds SELECT 7, debit_id, credit_id, minor, unit, expires_at, "
-            "status, posted_minor, resolved_by FROM holds WHERE id = 6",
-            "stored hold 7 differs",
-            7,
+            "INSERT INTO holds SELECT 10, debit_id, credit_id, minor, unit, expires_at, "
+            "status, posted_minor, resolved_by FROM holds WHERE id = 9",
+            "stored hold 10 differs",
+            10,
         ),
     ],
 )
@@ -172,8 +174,8 @@ def test_a_tampered_net_after_changes_a_past_balance_that_verify_then_names(
     path: Path, raw: sqlite3.Connection, clock: gl.ManualClock
 ) -> None:
     raw.execute("DROP TRIGGER postings_no_update")
-    raw.execute("UPDATE postings SET net_after = -99900 WHERE tx_id = 1 AND idx = 1")
+    raw.execute("UPDATE postings SET net_after = -99900 WHERE tx_id = 4 AND idx = 1")
     with gl.Ledger.open(f"sqlite:///{path}", clock=clock) as book:
-        assert book.balance("alice", recorded_through=1) == gl.from_minor(99900, "USD")
-        with pytest.raises(gl.ChainBroken, match="transaction 1's posting 1 to 'alice'"):
+        assert book.balance("alice", recorded_through=4) == gl.from_minor(99900, "USD")
+        with pytest.raises(gl.ChainBroken, match="transaction 4's posting 1 to 'alice'"):
             book.verify()

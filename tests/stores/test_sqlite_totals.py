@@ -40,9 +40,10 @@ def test_a_units_turnover_may_pass_the_largest_sqlite_integer(tmp_path: Path) ->
         for name in ("a", "b"):
             mem.open_account(name, "JPY", rule=gl.BalanceRule.unrestricted())
         for tx in book.transactions():
-            mem.post(list(tx.postings))
+            if tx.kind is gl.EntryKind.POST:  # not the ACCOUNT entries: they move nothing
+                mem.post(list(tx.postings))
         assert book.trial_balance() == mem.trial_balance()
-        assert book.verify() == 15
+        assert book.verify() == 2 + 15
 
 
 def test_a_version_1_file_whose_turnover_passed_2_63_migrates(tmp_path: Path) -> None:
