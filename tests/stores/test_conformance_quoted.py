@@ -13,7 +13,7 @@ import pytest
 import giftledger as gl
 from giftledger._ledger.quoted import Quote
 
-from ..ledger.helpers import snapshot
+from ..ledger.helpers import only_a_failure_journaled, snapshot
 from .conftest import OpenBook
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -57,14 +57,16 @@ def _keys(book: gl.Ledger, *keys: str) -> dict[str, gl.IdempotencyRecord | None]
 def test_a_quote_opens_its_accounts_and_posts_in_one_write(open_book: OpenBook) -> None:
     book = open_book(SteppingClock())
     tx = book._write_quoted("gl:buy:1", ("buy", 70), LOCK, _buy(70))
-    assert (tx.id, tx.kind, tx.key) == (1, gl.EntryKind.POST, "gl:buy:1")
+    assert (tx.id, tx.kind, tx.key) == (3, gl.EntryKind.POST, "gl:buy:1")
+    # Entries 1 and 2, in the same write: the definitions of the accounts it opens.
+    assert [t.kind for t in book.transactions(1, tx.id)] == [gl.EntryKind.ACCOUNT] * 2
     assert tx.meta == {"gl.op": "buy_coins", "gl.coins": 70}
     assert book.accounts() == (SUPPLY, WALLET)
     assert book.balance(WALLET.name) == gl.from_minor(70, "COIN")
     # The accounts exist now: a second quote opens nothing and posts.
-    assert book._write_quoted("gl:buy:2", ("buy", 30), LOCK, _buy(30)).id == 2
+    assert book._write_quoted("gl:buy:2", ("buy", 30), LOCK, _buy(30)).id == tx.id + 1
     assert book.balance(WALLET.name) == gl.from_minor(100, "COIN")
-    assert book.verify() == 2
+    assert book.verify() == tx.id + 1
     again = open_book(SteppingClock())
     assert list(again.transactions()) == list(book.transactions())
     assert again.accounts() == (SUPPLY, WALLET)
@@ -79,14 +81,16 @@ def test_a_key_replays_the_first_entry_without_quoting_again(open_book: OpenBook
     with pytest.raises(gl.DuplicateKeyConflict):
         book._write_quoted("gl:buy:1", ("buy", 71), LOCK, _buy(71, calls))
     assert len(calls) == 1
-    assert book.head[0] == 1
+    assert book.head[0] == first.id
 
 
 def test_a_dry_run_leaves_the_store_exactly_as_it_was(open_book: OpenBook) -> None:
     book = open_book(SteppingClock())
     before = snapshot(book)
     tx = book._write_quoted("gl:buy:1", ("buy", 70), LOCK, _buy(70), dry_run=True)
-    assert (tx.id, tx.kind, tx.prev_hash) == (1, gl.EntryKind.POST, before["head"][1])
+    # after the two ACCOUNT entries of the accounts it would open
+    assert (tx.id, tx.kind) == (3, gl.EntryKind.POST)
+    assert tx.prev_hash != before["head"][1] == "0" * 64
     assert snapshot(book) == before
     assert book.accounts() == ()
     assert _keys(book, "gl:buy:1") == {"gl:buy:1": None}
@@ -116,7 +120,9 @@ def test_a_refused_quote_fails_the_same_way_again_under_its_key(open_book: OpenB
     with pytest.raises(gl.NotEligible, match="require 18") as again:
         book._write_quoted("order-1", ("buy", 70), LOCK, quote)
     assert again.value.replayed_key == "order-1"
-    assert book.head[0] == 0
+    # Nothing written but the failure's record under its key, once.
+    (journaled,) = book.transactions()
+    assert (journaled.kind, journaled.meta["gl.key"]) == (gl.EntryKind.KEY, "order-1")
     assert book.accounts() == ()
     # Another process reopening the book sees the same remembered failure.
     with pytest.raises(gl.NotEligible):
@@ -126,7 +132,8 @@ def test_a_refused_quote_fails_the_same_way_again_under_its_key(open_book: OpenB
     with pytest.raises(gl.NotEligible):
         book._write_quoted("order-2", ("buy", 70), LOCK, quote, dry_run=True)
     eligible = True
-    assert book._write_quoted("order-2", ("buy", 70), LOCK, quote).id == 1
+    # After order-1's KEY entry and the two accounts' definitions.
+    assert book._write_quoted("order-2", ("buy", 70), LOCK, quote).id == 4
 
 
 def test_a_failure_after_opening_leaves_no_account(open_book: OpenBook) -> None:
@@ -142,7 +149,7 @@ def test_a_failure_after_opening_leaves_no_account(open_book: OpenBook) -> None:
     before = snapshot(book)
     with pytest.raises(gl.InsufficientFunds):
         book._write_quoted("gl:spend:1", ("spend", 5), LOCK, overspend)
-    assert snapshot(book) == before
+    assert only_a_failure_journaled(before, snapshot(book), "gl:spend:1")
     assert book.accounts() == ()
     with pytest.raises(gl.InsufficientFunds, match="replayed"):
         book._write_quoted("gl:spend:1", ("spend", 5), LOCK, overspend)
@@ -161,7 +168,7 @@ def test_the_quote_gets_the_clamped_time_and_reads_under_the_lock(open_book: Ope
     book._write_quoted(None, None, LOCK, quote)
     clock.now_ = T0 - timedelta(minutes=1)  # the clock steps back
     tx = book._write_quoted(None, None, LOCK, quote)
-    assert seen == [(T0, 0, None), (T0, 1, -10)]
+    assert seen == [(T0, 0, None), (T0, 3, -10)]  # 2 ACCOUNT entries, then the post
     assert tx.recorded_at == T0
 
 
@@ -189,7 +196,7 @@ def test_a_hold_quote_places_a_hold(open_book: OpenBook) -> None:
     assert hold.expires_at == T0 + timedelta(days=3)
     assert book.available(WALLET.name) == gl.from_minor(60, "COIN")
     assert book.balance(WALLET.name) == gl.from_minor(100, "COIN")
-    assert book.verify() == 2
+    assert book.verify() == tx.id == 5  # 2 accounts, the post, 1 account, the hold
 
 
 def test_a_note_quote_may_open_accounts(open_book: OpenBook) -> None:
@@ -206,7 +213,7 @@ def test_a_note_quote_may_open_accounts(open_book: OpenBook) -> None:
     tx = book._write_quoted("gl:party:viewer:alice:0", ("party", "alice"), [WALLET.name], quote)
     assert (tx.kind, tx.postings) == (gl.EntryKind.NOTE, ())
     assert book.accounts() == (WALLET,)
-    assert book.verify() == 1
+    assert book.verify() == tx.id == 2  # the wallet's definition, then the note
 
 
 @pytest.mark.parametrize(
@@ -287,7 +294,7 @@ def test_a_quote_may_open_and_post_to_accounts_it_did_not_lock(open_book: OpenBo
     assert tx.effective_at == T0 - timedelta(days=1)
     assert tx.recorded_at == T0
     assert book.accounts() == (fees, WALLET)
-    assert book.verify() == 1
+    assert book.verify() == tx.id == 3  # the two accounts' definitions, then the entry
     note = book._write_quoted(
         None,
         None,
@@ -327,4 +334,7 @@ def test_aliases_find_the_entry_and_only_a_written_one(open_book: OpenBook) -> N
     tx2 = book._write_quoted("k", ("party", 1), (), lambda w, now: other)
     assert book.find("k") == book.find("gl:party:alice:1") == tx2
     assert book._write_quoted("k", ("party", 1), (), lambda w, now: other) == tx2
-    assert book.verify() == 2
+    # The alias that no entry carries under its own key is a KEY entry after it.
+    alias = book.transaction(tx2.id + 1)
+    assert (alias.kind, alias.meta["gl.key"]) == (gl.EntryKind.KEY, "gl:party:alice:1")
+    assert book.verify() == tx2.id + 1
