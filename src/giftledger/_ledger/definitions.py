@@ -14,6 +14,23 @@ in one go: a ``DEFINITIONS`` entry (under the key :data:`DEFINITIONS_KEY`, which
 marks the book as defined), then an ``ACCOUNT`` entry per account and a ``KEY``
 entry per record no entry carries. From the first defining entry on, ``verify()``
 requires every account and record of the store to be journaled.
+
+Why these are entries of their own, with ids in the one sequence: the chain covers
+only entries, and a record hashed anywhere else (folded into the next entry, say)
+would leave the newest one uncovered until something else is written, and its
+deletion undetectable. So opening or closing an account, a failure remembered under
+a key and an alias of the chain each take an entry id (they move nothing; balances,
+history and statements skip them). A replay, a dry run, opening an account again
+with the same definition or closing a closed one writes nothing.
+
+Not covered yet: the *fingerprint* (and result) in the idempotency record of an
+ordinary keyed entry. The entry carries its key under the hash, and ``verify()``
+checks that the store remembers that key as that entry's, so a retry can never post
+twice; but the fingerprint cannot be re-derived from the stored entry (it is taken
+over the request as given), so a changed fingerprint would let a retry with other
+content replay the entry instead of raising ``DuplicateKeyConflict``. Covering it
+means hashing the fingerprint with the entry, a change to every keyed entry's
+canonical text (a new hash formula), left for later.
 """
 
 from __future__ import annotations
