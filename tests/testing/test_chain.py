@@ -193,3 +193,33 @@ def test_scenario_options_that_cannot_be_met_are_refused(options: dict[str, obje
 def test_a_machine_needs_an_economy() -> None:
     with pytest.raises(gl.InvalidArgument, match=r"must be a giftledger.Economy"):
         glt.ChainMachine.for_economy("tiktok-live")  # type: ignore[arg-type]
+
+
+def test_a_refusal_may_journal_its_failure_under_its_key_and_nothing_else() -> None:
+    econ = gl.presets.load("twitch-bits")
+    scenario = glt.ChainScenario(
+        econ.latest.effective_from,
+        (glt.Viewer("ann", "US", 30),),
+        (glt.Creator("cat", "US", 30, True),),
+        (),
+    )
+
+    class Remembered(glt.ConvertDiamonds):
+        def run(self, run: glt.ChainRun) -> gl.Transaction:
+            # A keyed request the rules refuse: its failure is remembered under the
+            # key, in a KEY entry that moves nothing (as fail_withdrawal's on a
+            # withdrawal already completed).
+            wallet = run.book.account("viewers:ann:coins")
+            other = next(
+                a.name
+                for a in run.book.accounts()
+                if a.unit == wallet.unit and a.name != wallet.name
+            )
+            return run.book.transfer(wallet.name, other, 10**6, key="k")
+
+    with glt.run_chain(econ, scenario) as run:
+        head = run.book.head[0]
+        step = run.apply(Remembered("cat"))
+        assert isinstance(step.refused, gl.InsufficientFunds)
+        (journaled,) = run.book.transactions(head + 1)
+        assert (journaled.kind, journaled.meta["gl.key"]) == (gl.EntryKind.KEY, "k")
