@@ -13,13 +13,14 @@ The identity every run satisfies, in the books' currency::
     fiat in + viewer debt = store fees + taxes + platform + creators + still deferred
 
 - *fiat in*: what viewers paid for coins, net of refunds, each purchase at its
-  books value ``fee + tax + deferred`` (its record's ``fee_books``,
-  ``tax_books``, ``deferred``; the same as its price when it is priced in the
-  books' currency);
-- *store fees*, *taxes*: the same records' parts, net of refunds (a fee the
-  store keeps on a refund stays a fee, and is the platform's loss);
-- *platform*: the ledger's ``revenue:*`` less its ``expenses:*`` (store fees
-  aside), less what the rewards pool paid creators, less fees stores kept on refunds;
+  books value: its record's ``tax_books + deferred`` (the deferred revenue a
+  purchase credits is the whole tax-exclusive price, the store's fee included;
+  for a pack priced in the books' currency this is its price);
+- *store fees*, *taxes*: the purchases' ``fee_books`` and ``tax_books``, net of
+  refunds (a fee the store keeps on a refund stays a fee);
+- *platform*: the ledger's ``revenue:*`` less its ``expenses:*`` (the stores'
+  fee accounts aside, as the fees are counted above), less the store fees, less
+  what the rewards pool paid creators;
 - *creators*: what creators are owed, hold in cash, have in flight and have been
   paid (the ledger's payables, cash, payouts in flight and bank);
 - *still deferred*: ``liabilities:deferred-revenue``: coins bought, not yet spent.
@@ -70,7 +71,6 @@ class Tally:
     taxes: int = 0
     by_channel: dict[str, int] = attrs.field(factory=dict)
     by_region: dict[str, int] = attrs.field(factory=dict)
-    fees_kept_on_refunds: int = 0
     viewer_debt: int = 0
     view_pay: int = 0
     view_paid_creators: int = 0
@@ -83,7 +83,7 @@ class Tally:
 
     def purchase(self, rec: PurchaseRecord, sign: int) -> None:
         """Count a purchase (``sign=1``) or take a refunded one back (``sign=-1``)."""
-        value = rec.fee_books + rec.tax_books + rec.deferred
+        value = rec.tax_books + rec.deferred
         self.purchases += 1 if sign > 0 else 0
         self.fiat_in += sign * value
         self.store_fees += sign * rec.fee_books
@@ -216,7 +216,7 @@ class Figures:
             ("store fees", self.store_fees),
             ("taxes", self.taxes),
             ("platform", self.platform),
-            ("creators", self.to_creators),
+            ("to creators", self.to_creators),
             ("still deferred", self.deferred),
             ("viewer debt", self.viewer_debt),
             ("reconciles", self.reconciles),
@@ -313,7 +313,7 @@ def figures_of(app: GiftEconomy, t: Tally) -> Figures:
             platform += m
         elif name.startswith("expenses:") or name.startswith("platform:rewards-pool"):
             platform -= m
-    platform -= t.fees_kept_on_refunds
+    platform -= t.store_fees
     earnings = []
     for c in range(t.creators):
         name = f"creator-{c}"

@@ -89,11 +89,24 @@ class SimulationResult:
 
 
 def economy_label(economy: Economy) -> str:
-    """``name[axis=option,…]`` of an economy, for tables and charts."""
-    if not economy.variant:
-        return economy.name
-    opts = ",".join(f"{k}={v}" for k, v in sorted(economy.variant.items()))
-    return f"{economy.name}[{opts}]"
+    """``name[axis=option,…]`` of an economy, for tables and charts: the options
+    that differ from a shipped preset's defaults (all of them for another economy).
+
+    Example:
+        >>> import giftledger as gl
+        >>> economy_label(gl.presets.load("tiktok-live", model="B"))
+        'tiktok-live[model=B]'
+    """
+    from .. import presets
+
+    defaults: dict[str, str] = {}
+    for info in presets.list():
+        if info.name == economy.name:
+            defaults = {axis: options[0] for axis, options in info.variants.items()}
+    opts = ",".join(
+        f"{k}={v}" for k, v in sorted(economy.variant.items()) if defaults.get(k) != v
+    )
+    return f"{economy.name}[{opts}]" if opts else economy.name
 
 
 def resolve_economy(economy: Economy | str, variants: Mapping[str, str] | None) -> Economy:
@@ -380,7 +393,7 @@ class _Run:
         t.purchase(rec, -1)
         t.refunds += 1
         if ref.store_keeps_fee:
-            t.fees_kept_on_refunds += rec.fee_books
+            t.store_fees += rec.fee_books  # the store kept it: still a fee
         if ref.policy == "viewer_debt":
             t.viewer_debt += ref.spent_value
 

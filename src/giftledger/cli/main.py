@@ -75,7 +75,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import books, demo, parties, presets, reports
+    from . import books, demo, parties, presets, reports, simulate
 
     cli.add_command(demo.demo)
     cli.add_command(reports.statement)
@@ -85,6 +85,8 @@ def _register() -> None:
     cli.add_command(books.history)
     cli.add_command(books.verify)
     cli.add_command(presets.presets)
+    cli.add_command(simulate.simulate)
+    cli.add_command(simulate.compare)
 
 
 _register()
