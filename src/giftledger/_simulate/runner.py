@@ -103,9 +103,7 @@ def economy_label(economy: Economy) -> str:
     for info in presets.list():
         if info.name == economy.name:
             defaults = {axis: options[0] for axis, options in info.variants.items()}
-    opts = ",".join(
-        f"{k}={v}" for k, v in sorted(economy.variant.items()) if defaults.get(k) != v
-    )
+    opts = ",".join(f"{k}={v}" for k, v in sorted(economy.variant.items()) if defaults.get(k) != v)
     return f"{economy.name}[{opts}]" if opts else economy.name
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -155,10 +156,10 @@ def simulate(
                 {"economy": result.label, "seed": seed, "ledger": url, "figures": f.as_json()},
             )
             return
-        table = Table("figure", "value", title=f"{result.label}, seed {seed}")
+        table = Table("figure", "value", title=escape(f"{result.label}, seed {seed}"))
         table.columns[1].justify = "right"
         for label, value in f.rows():
-            table.add_row(label, value)
+            table.add_row(escape(label), escape(value))
         Console(highlight=False).print(table)
     finally:
         result.ledger.close()
@@ -265,11 +266,11 @@ def compare(
             )
             return
         header = cmp.header()
-        table = Table(*header, title=f"One population, seed {seed}")
+        table = Table(*(escape(h) for h in header), title=f"One population, seed {seed}")
         for col in table.columns[1:]:
             col.justify = "right"
         for row in cmp.rows():
-            table.add_row(*row)
+            table.add_row(*(escape(cell) for cell in row))
         Console(highlight=False, width=max(100, 28 * len(header))).print(table)
         if chart is not None:
             click.echo(f"chart: {chart}")
