@@ -29,23 +29,28 @@ def test_simulate_prints_a_summary_table(here: Path) -> None:
     result = run("simulate", "--preset", "tiktok-live", "--variant", "model=B", *SIZE)
     assert result.exit_code == 0, result.output
     assert "tiktok-live[model=B], seed 9" in result.stdout
-    assert "reconciles" in result.stdout and "yes" in result.stdout
+    assert "reconciles" in result.stdout
+    assert "yes" in result.stdout
     assert snapshot(here) == {}  # in memory by default: no file
 
 
 def test_simulate_json_is_exact_and_the_same_on_sqlite(here: Path) -> None:
     mem = run("simulate", "--preset", "twitch-bits", *SIZE, "--json")
     disk = run("simulate", "--preset", "twitch-bits", *SIZE, "--json", "--ledger", "sim.db")
-    assert mem.exit_code == 0 and disk.exit_code == 0, disk.output
+    assert mem.exit_code == 0, mem.output
+    assert disk.exit_code == 0, disk.output
     a, b = json.loads(mem.stdout), json.loads(disk.stdout)
     assert a["figures"] == b["figures"]
-    assert b["ledger"] == "sqlite:///sim.db" and (here / "sim.db").is_file()
+    assert b["ledger"] == "sqlite:///sim.db"
+    assert (here / "sim.db").is_file()
     f = a["figures"]
     assert f["reconciles"] is True
-    assert set(f["fiat_in"]) == {"amount", "currency"} and "." in f["fiat_in"]["amount"]
+    assert set(f["fiat_in"]) == {"amount", "currency"}
+    assert "." in f["fiat_in"]["amount"]
     assert f["gini"]["fraction"].count("/") == 1
     verified = run("verify", "--ledger", "sim.db")
-    assert verified.exit_code == 0 and "verified" in verified.stdout
+    assert verified.exit_code == 0
+    assert "verified" in verified.stdout
 
 
 def test_simulate_from_an_economy_file(here: Path) -> None:
@@ -70,9 +75,11 @@ def test_compare_prints_side_by_side_and_draws_a_chart(here: Path) -> None:
         "cmp.svg",
     )
     assert result.exit_code == 0, result.output
-    assert "tiktok-live[model=D]" in result.stdout and "Δ" in result.stdout
+    assert "tiktok-live[model=D]" in result.stdout
+    assert "Δ" in result.stdout
     svg = (here / "cmp.svg").read_text()
-    assert "tiktok-live[model=D]" in svg and "to creators" in svg
+    assert "tiktok-live[model=D]" in svg
+    assert "to creators" in svg
 
 
 def test_compare_json_lists_each_economy(here: Path) -> None:

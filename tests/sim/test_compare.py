@@ -59,8 +59,10 @@ def test_two_tiktok_models_and_twitch_match_the_hand_computed_case() -> None:
     )
     # Every creator is under the minimum ($100 TikTok, $50 Twitch): all blocked.
     assert (a.blocked_share, b.blocked_share, twitch.blocked_share) == (1, 1, 1)
-    assert a.creator_share == Fraction(500, 1999) and b.creator_share == Fraction(250, 1999)
-    assert a.pay_per_gift == usd("2.5000") and b.pay_per_gift == usd("1.2500")
+    assert a.creator_share == Fraction(500, 1999)
+    assert b.creator_share == Fraction(250, 1999)
+    assert a.pay_per_gift == usd("2.5000")
+    assert b.pay_per_gift == usd("1.2500")
     # The side-by-side differences say the same, baseline first.
     diffs = {label: (values, deltas) for label, values, deltas in cmp.differences()}
     assert diffs["to creators"][1] == (usd("-2.50"), usd("5.00"))
@@ -109,7 +111,8 @@ def test_the_population_is_the_same_under_every_economy() -> None:
         # Same packs and gifts: only the creator's pay (and so the platform's) differs.
         assert (f.purchases, f.gifts, f.refunds) == (first.purchases, first.gifts, first.refunds)
         assert f.revenue_by_region == first.revenue_by_region
-        assert f.fiat_in == first.fiat_in and f.deferred == first.deferred
+        assert f.fiat_in == first.fiat_in
+        assert f.deferred == first.deferred
         assert f.to_creators + f.platform == first.to_creators + first.platform
     cmp.close()
 
