@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -21,6 +22,8 @@ import giftledger as gl
 from ._common import Fail, echo_json, json_option, sqlite_path, stderr_is_tty, store_url
 
 __all__ = ["compare", "simulate"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _SPEC = re.compile(r"^([a-z0-9-]+)(?:\[([^\]]*)\])?$")
 
@@ -81,7 +84,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int, int], None] | None]:
         yield update
 
 
-def _size(name: str) -> click.Option:
+def _size(name: str) -> Callable[[F], F]:
     return click.option(f"--{name}", type=click.IntRange(min=1), required=True, metavar="N")
 
 
