@@ -178,6 +178,10 @@ from ._reports.proven import (
     verify_statement,
 )
 from ._reports.statement import Statement, StatementLine
+from ._simulate.compare import Comparison, compare
+from ._simulate.figures import Figures
+from ._simulate.population import Population
+from ._simulate.runner import SimulationResult, simulate
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -205,6 +209,7 @@ __all__ = [
     "Clock",
     "CoinLot",
     "CoinPack",
+    "Comparison",
     "Confidence",
     "ConsistencyProof",
     "ConversionRecord",
@@ -217,6 +222,7 @@ __all__ = [
     "ExcessPrecision",
     "Explanation",
     "Figure",
+    "Figures",
     "FloatNotAllowed",
     "FlowKind",
     "FlowLink",
@@ -253,6 +259,7 @@ __all__ = [
     "PaidIn",
     "PartyRecord",
     "PayoutModel",
+    "Population",
     "Portion",
     "PostgresStore",
     "Posting",
@@ -283,6 +290,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "Side",
+    "SimulationResult",
     "Source",
     "SpentCoinPolicy",
     "Statement",
@@ -326,6 +334,7 @@ __all__ = [
     "beancount_account",
     "beancount_commodity",
     "check_text",
+    "compare",
     "convert_at",
     "credit",
     "debit",
@@ -351,6 +360,7 @@ __all__ = [
     "remaining",
     "report_schema",
     "round_fraction",
+    "simulate",
     "split",
     "to_minor",
     "verify_consistency",
