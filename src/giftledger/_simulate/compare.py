@@ -127,8 +127,13 @@ def compare(
     Args:
         economies: each an :class:`~giftledger.Economy`, a preset's name, or
             ``(preset name, {axis: option})`` for a variant.
-        viewers, creators, days, seed, population, rates, progress: as for
-            :func:`~giftledger.simulate`, shared by every run.
+        viewers: as for :func:`~giftledger.simulate`, shared by every run.
+        creators: likewise.
+        days: likewise.
+        seed: likewise; the same seed gives every economy the same population.
+        population: likewise.
+        rates: likewise.
+        progress: likewise.
         store: ``"memory:"``, or a URL with ``{index}`` in it
             (``"sqlite:///cmp-{index}.db"``), filled with 0, 1 … per economy.
         start: when the first day starts for every economy; default: each
