@@ -190,7 +190,7 @@ def generate(n: int, seed: int = 1) -> Workload:
             p = next(pack_of)
             coins[v] += PACKS[p][0]
             add(PURCHASE, v, p, 0)
-        if coins[v] < price:
+        if len(w.kind) == n:
             break  # n reached while buying
         coins[v] -= price
         diamonds[c] += price

@@ -261,16 +261,18 @@ def run_sqlite(w: wl.Workload, url: str | None) -> Run:
     import giftledger as gl
 
     _gl_units()
-    with tempfile.TemporaryDirectory() as tmp:
-        with gl.Ledger.open(f"sqlite:///{tmp}/bench.db") as book:
-            _gl_open(book)
-            post_many = book.post_many
-            yield
-            start = time.perf_counter()
-            for batch in _gl_batches(w):
-                post_many(batch)
-            seconds = time.perf_counter() - start
-            balances = _gl_balances(book)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        gl.Ledger.open(f"sqlite:///{tmp}/bench.db") as book,
+    ):
+        _gl_open(book)
+        post_many = book.post_many
+        yield
+        start = time.perf_counter()
+        for batch in _gl_batches(w):
+            post_many(batch)
+        seconds = time.perf_counter() - start
+        balances = _gl_balances(book)
     return Outcome(seconds, balances)
 
 
