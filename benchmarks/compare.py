@@ -39,8 +39,11 @@ compared with the balances summed straight from the workload's postings, in the
 parent: a row whose books differ says so and the script exits 1, so a fast but
 wrong contender cannot look good.
 
-Figures per size: transactions/s (wall time of the transactions alone; account
-opening and file writing not timed) and the ratio to the baseline; peak RSS of
+Figures per size: transactions/s over the transactions alone (account opening and
+file writing not timed), in wall time and in the process's CPU time, each with
+its ratio to the baseline's (on a shared machine CPU time is the steadier for the
+contenders that work in-process; the databases' wall time holds their fsyncs and
+server, which their CPU time leaves out); peak RSS of
 the contender's process (``ru_maxrss``) and its ratio to the baseline's; what the
 run added to the process's peak (after imports, the workload and the accounts),
 also per transaction. The database stores run at the sizes up to ``--db-max``
@@ -109,12 +112,13 @@ BY_NAME = {c.name: c for c in CONTENDERS}
 
 
 class Outcome(NamedTuple):
-    seconds: float  # wall time of the n transactions
     balances: dict[str, int]  # debit-positive minor units
     note: str = ""
 
 
-Run = Generator[None, None, Outcome]  # sets up, yields, then runs the timed part
+# A contender sets up (imports, accounts, files), yields, runs the n transactions,
+# yields again, and returns its final balances: the worker times what lies between.
+Run = Generator[None, None, Outcome]
 
 
 def _peak_kb() -> int | None:
@@ -145,11 +149,11 @@ def run_baseline(w: wl.Workload, url: str | None) -> Run:
     for name, unit, debit_normal, floor in wl.accounts():
         base.open(name, unit, 1 if debit_normal else -1, floor)
     post = base.post
-    yield
-    start = time.perf_counter()
+    yield  # set up: the clock starts
     for ps in wl.each(w):
         post(ps)
-    return Outcome(time.perf_counter() - start, dict(base.net))
+    yield  # done: the clock stops
+    return Outcome(dict(base.net))
 
 
 def run_floor(w: wl.Workload, url: str | None) -> Run:
@@ -159,14 +163,12 @@ def run_floor(w: wl.Workload, url: str | None) -> Run:
     for name, unit, debit_normal, floor in wl.accounts():
         book.open(name, unit, debit_normal, floor)
     post = book.post
-    yield
-    start = time.perf_counter()
+    yield  # set up: the clock starts
     for ps in wl.each(w):
         post(ps)
+    yield  # done: the clock stops
     how = "compiled" if not _floor.__file__.endswith(".py") else "interpreted"
-    return Outcome(
-        time.perf_counter() - start, {n: s.net for n, s in book.states.items()}, f"floor {how}"
-    )
+    return Outcome({n: s.net for n, s in book.states.items()}, f"floor {how}")
 
 
 def _gl_open(book: Any) -> None:
@@ -215,11 +217,11 @@ def run_memory(w: wl.Workload, url: str | None) -> Run:
     book = gl.Ledger()
     _gl_open(book)
     post, posting, debit, credit = book.post, gl.Posting, gl.Side.DEBIT, gl.Side.CREDIT
-    yield
-    start = time.perf_counter()
+    yield  # set up: the clock starts
     for ps in wl.each(w):
         post([posting(a, debit if d else credit, m, u) for a, d, m, u in ps])
-    return Outcome(time.perf_counter() - start, _gl_balances(book))
+    yield  # done: the clock stops
+    return Outcome(_gl_balances(book))
 
 
 def run_chain(w: wl.Workload, url: str | None) -> Run:
@@ -241,8 +243,7 @@ def run_chain(w: wl.Workload, url: str | None) -> Run:
     packs = [coins for coins, _, _ in wl.PACKS]
     buy, send, convert = app.buy_coins, app.send_gift, app.convert_diamonds
     kind, party, other, size = w.kind, w.party, w.other, w.size
-    yield
-    start = time.perf_counter()
+    yield  # set up: the clock starts
     for i in range(len(kind)):
         k = kind[i]
         if k == wl.GIFT:
@@ -251,10 +252,10 @@ def run_chain(w: wl.Workload, url: str | None) -> Run:
             buy(viewers[party[i]], pack=packs[other[i]], channel="web")
         else:
             convert(creators[party[i]], size[i])
-    seconds = time.perf_counter() - start
+    yield  # done: the clock stops
     entries = book.head[0] + 1 - first
     checked = [n for n, *_ in wl.accounts() if n not in BY_NAME["chain"].unchecked]
-    return Outcome(seconds, _gl_balances(book, checked), f"{entries:,} entries written")
+    return Outcome(_gl_balances(book, checked), f"{entries:,} entries written")
 
 
 def run_sqlite(w: wl.Workload, url: str | None) -> Run:
@@ -267,13 +268,12 @@ def run_sqlite(w: wl.Workload, url: str | None) -> Run:
     ):
         _gl_open(book)
         post_many = book.post_many
-        yield
-        start = time.perf_counter()
+        yield  # set up: the clock starts
         for batch in _gl_batches(w):
             post_many(batch)
-        seconds = time.perf_counter() - start
+        yield  # done: the clock stops
         balances = _gl_balances(book)
-    return Outcome(seconds, balances)
+    return Outcome(balances)
 
 
 _RAW_SCHEMA = """
@@ -319,19 +319,18 @@ def run_raw_sqlite(w: wl.Workload, url: str | None) -> Run:
             db.execute("BEGIN")
             db.executemany("INSERT INTO balances VALUES (?, 0)", [(n,) for n, *_ in wl.accounts()])
             db.execute("COMMIT")
-            yield
-            start = time.perf_counter()
+            yield  # set up: the clock starts
             for txs, rows, deltas in _raw_batches(w):
                 db.execute("BEGIN IMMEDIATE")
                 db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?)", txs)
                 db.executemany("INSERT INTO postings VALUES (?, ?, ?, ?, ?, ?)", rows)
                 db.executemany("UPDATE balances SET net = net + ? WHERE name = ?", deltas)
                 db.execute("COMMIT")
-            seconds = time.perf_counter() - start
+            yield  # done: the clock stops
             balances = dict(db.execute("SELECT name, net FROM balances"))
         finally:
             db.close()
-    return Outcome(seconds, balances)
+    return Outcome(balances)
 
 
 @contextmanager
@@ -356,13 +355,12 @@ def run_postgres(w: wl.Workload, url: str | None) -> Run:
         with gl.Ledger.open(f"{url}{sep}schema={schema}") as book:
             _gl_open(book)
             post_many = book.post_many
-            yield
-            start = time.perf_counter()
+            yield  # set up: the clock starts
             for batch in _gl_batches(w):
                 post_many(batch)
-            seconds = time.perf_counter() - start
+            yield  # done: the clock stops
             balances = _gl_balances(book)
-    return Outcome(seconds, balances)
+    return Outcome(balances)
 
 
 def run_raw_psycopg(w: wl.Workload, url: str | None) -> Run:
@@ -379,17 +377,16 @@ def run_raw_psycopg(w: wl.Workload, url: str | None) -> Run:
                 "INSERT INTO balances VALUES (%s, 0)", [(n,) for n, *_ in wl.accounts()]
             )
         conn.commit()
-        yield
-        start = time.perf_counter()
+        yield  # set up: the clock starts
         for txs, rows, deltas in _raw_batches(w):
             with conn.cursor() as cur:
                 cur.executemany("INSERT INTO journal VALUES (%s, %s, %s, %s, %s)", txs)
                 cur.executemany("INSERT INTO postings VALUES (%s, %s, %s, %s, %s, %s)", rows)
                 cur.executemany("UPDATE balances SET net = net + %s WHERE name = %s", deltas)
             conn.commit()
-        seconds = time.perf_counter() - start
+        yield  # done: the clock stops
         balances = dict(conn.execute("SELECT name, net FROM balances").fetchall())
-    return Outcome(seconds, balances, f"synchronous_commit={sync[0] if sync else '?'}")
+    return Outcome(balances, f"synchronous_commit={sync[0] if sync else '?'}")
 
 
 def beancount_names() -> dict[str, str]:
@@ -445,11 +442,10 @@ def run_beancount(w: wl.Workload, url: str | None) -> Run:
         write_beancount(w, path)
         written = time.perf_counter() - began
         size = os.path.getsize(path)
-        yield
-        start = time.perf_counter()
+        yield  # set up: the clock starts
         entries, errors, _ = loader.load_file(path)
         root = realization.realize(entries)
-        seconds = time.perf_counter() - start
+        yield  # done: the clock stops
     if errors:
         raise SystemExit(f"beancount reported {len(errors)} error(s), the first: {errors[0]}")
     balances = dict.fromkeys(back.values(), 0)
@@ -465,7 +461,7 @@ def run_beancount(w: wl.Workload, url: str | None) -> Run:
                 raise SystemExit(f"beancount: {pos.units} in {real.account} is not exact")
             balances[name] += int(scaled)
     note = f"file {size / 1e6:,.1f} MB, written in {written:.1f} s (not timed)"
-    return Outcome(seconds, balances, note)
+    return Outcome(balances, note)
 
 
 RUNNERS: dict[str, Callable[[wl.Workload, str | None], Run]] = {
@@ -485,20 +481,24 @@ def worker(name: str, n: int, seed: int, url: str | None) -> None:
     """Run one contender on the workload and print one JSON line."""
     w = wl.generate(n, seed)
     run = RUNNERS[name](w, url)
-    next(run)  # imports, accounts, files: set up
+    next(run)  # set up
     gc.collect()
     before = _peak_kb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    next(run)  # the n transactions
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = _peak_kb()
     try:
         next(run)
     except StopIteration as done:
         out: Outcome = done.value
     else:
-        raise RuntimeError(f"{name} yielded twice")
-    peak = _peak_kb()
+        raise RuntimeError(f"{name} yielded three times")
     print(
         json.dumps(
             {
-                "seconds": out.seconds,
+                "seconds": wall,
+                "cpu": cpu,
                 "balances": out.balances,
                 "note": out.note,
                 "peak_kb": peak,
@@ -514,7 +514,8 @@ def worker(name: str, n: int, seed: int, url: str | None) -> None:
 class Row(NamedTuple):
     contender: Contender
     n: int
-    seconds: float | None = None  # None: skipped or failed
+    seconds: float | None = None  # wall time of the n transactions; None: skipped or failed
+    cpu: float | None = None  # this process's CPU time of the same
     peak_kb: int | None = None
     added_kb: int | None = None
     balances: dict[str, int] | None = None
@@ -530,6 +531,11 @@ class Row(NamedTuple):
     def rate(self) -> float:
         assert self.seconds is not None
         return self.n / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def cpu_rate(self) -> float:
+        assert self.cpu is not None
+        return self.n / self.cpu if self.cpu > 0 else float("inf")
 
 
 def check_balances(
@@ -584,6 +590,7 @@ def _spawn(c: Contender, n: int, seed: int, url: str | None) -> Row:
         c,
         n,
         data["seconds"],
+        data["cpu"],
         data["peak_kb"],
         data["added_kb"],
         data["balances"],
@@ -637,10 +644,14 @@ def _mb(kb: int | None) -> str:
     return "n/a" if kb is None else f"{kb / 1024:,.0f}"
 
 
+def _ratio(a: float, b: float | None, digits: int = 3) -> str:
+    return "" if not b else f"{a / b:.{digits}f}"
+
+
 def _table(rows: list[Row], out: Callable[[str], None]) -> None:
     base = next((r for r in rows if r.contender.name == "baseline" and r.ran), None)
     head = (
-        f"  {'contender':<41} {'tx/s':>10} {'us/tx':>8} {'x base':>7} "
+        f"  {'contender':<41} {'tx/s':>9} {'x base':>7} {'CPU tx/s':>9} {'x base':>7} "
         f"{'peak MB':>8} {'x base':>7} {'added MB':>9} {'B/tx':>6}  books"
     )
     out(head)
@@ -649,29 +660,31 @@ def _table(rows: list[Row], out: Callable[[str], None]) -> None:
     for r in rows:
         label = r.contender.label
         if not r.ran:
-            out(f"  {label:<41} {'-':>10}  {r.note}")
+            out(f"  {label:<41} {'-':>9}  {r.note}")
             continue
-        speed = f"{r.rate / base.rate:7.3f}" if base else f"{'':>7}"
-        mem = f"{r.peak_kb / base.peak_kb:7.2f}" if base and r.peak_kb and base.peak_kb else ""
-        per = "" if r.added_kb is None else f"{r.added_kb * 1024 / r.n:6,.0f}"
+        wall = _ratio(r.rate, base.rate if base else None)
+        cpu = _ratio(r.cpu_rate, base.cpu_rate if base else None)
+        mem = _ratio(r.peak_kb or 0, base.peak_kb if base else None, 2)
+        per = "" if r.added_kb is None else f"{r.added_kb * 1024 / r.n:,.0f}"
         books = "equal" if not r.mismatch else f"DIFFER: {r.mismatch}"
         if r.contender.unchecked and not r.mismatch:
             books += " (shared accounts)"
         out(
-            f"  {label:<41} {r.rate:>10,.0f} {1e6 / r.rate:>8.1f} {speed} "
+            f"  {label:<41} {r.rate:>9,.0f} {wall:>7} {r.cpu_rate:>9,.0f} {cpu:>7} "
             f"{_mb(r.peak_kb):>8} {mem:>7} {_mb(r.added_kb):>9} {per:>6}  {books}"
         )
         if r.note:
             notes.append(f"{r.contender.name}: {r.note}")
     by = {r.contender.name: r for r in rows if r.ran}
-    if "chain" in by and "memory" in by:
-        notes.append(
-            f"chain / core (memory): {by['chain'].rate / by['memory'].rate:.2f} "
-            f"(the chain's entries are richer; see the docstring)"
-        )
-    for a, b in (("sqlite", "raw-sqlite"), ("postgres", "raw-psycopg"), ("memory", "floor")):
+    pairs = [("chain", "memory"), ("memory", "floor"), ("memory", "beancount")]
+    pairs += [("sqlite", "raw-sqlite"), ("postgres", "raw-psycopg")]
+    for a, b in pairs:
         if a in by and b in by:
-            notes.append(f"{a} / {b}: {by[a].rate / by[b].rate:.2f}")
+            notes.append(
+                f"{a} / {b}: {by[a].rate / by[b].rate:.2f} wall, "
+                f"{by[a].cpu_rate / by[b].cpu_rate:.2f} CPU"
+            )
+    out("    (CPU: this process only; a database's server and disk waits are not in it)")
     for note in notes:
         out(f"    {note}")
 
