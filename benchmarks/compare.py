@@ -727,7 +727,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"unknown contender(s) {', '.join(unknown)}; choose from {', '.join(BY_NAME)}"
             )
-    print(f"{machine()}\ncommand: python benchmarks/compare.py {' '.join(argv or sys.argv[1:])}")
+    command = " ".join(["python benchmarks/compare.py", *(sys.argv[1:] if argv is None else argv)])
+    print(f"{machine()}\ncommand: {command}")
     rows = run(sizes, seed=args.seed, only=only, db_max=args.db_max, url=args.url)
     bad = [r for r in rows if r.failed or r.mismatch]
     if bad:
