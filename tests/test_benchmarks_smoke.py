@@ -136,3 +136,21 @@ def test_the_command_line_prints_the_machine_and_the_table(
     assert "giftledger memory" not in out
     with pytest.raises(SystemExit):
         compare.main(["--only", "nothing"])
+
+
+def test_a_missing_beancount_skips_its_row_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "beancount" else real(name, *args)
+
+    monkeypatch.setattr(compare.importlib.util, "find_spec", find_spec)
+    lines: list[str] = []
+    rows = compare.run([100], only=["baseline", "beancount"], out=lines.append)
+    assert [r.contender.name for r in rows] == ["baseline", "beancount"]
+    assert rows[0].ran
+    assert rows[0].mismatch == ""
+    assert not rows[1].ran
+    assert not rows[1].failed
+    assert rows[1].note == "skipped: beancount is not installed"
+    assert "skipped: beancount is not installed" in "\n".join(lines)
