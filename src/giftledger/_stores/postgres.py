@@ -392,6 +392,27 @@ class PostgresStore:
         """A reader over one snapshot (a REPEATABLE READ, READ ONLY transaction)."""
         return _Block(self, writer=False, dry_run=False)
 
+    def durable_barrier(self) -> None:
+        """Return once every commit visible before the call is durable.
+
+        A writer that others queue behind commits without waiting for the WAL
+        flush (see the module notes), so a reader can see its entry before it is
+        durable. The change feed calls this after each read and before it
+        delivers what it read: a commit that writes an empty transactional
+        message waits for the WAL flush under the server's ``synchronous_commit``
+        (as the writers' own acknowledgement does), and its commit record
+        follows every commit record the read could see.
+        """
+        conn = self._acquire()
+        try:
+            conn.execute(
+                "BEGIN; SELECT pg_logical_emit_message(true, 'giftledger-feed', ''); COMMIT"
+            )
+        except self._pg.Error as exc:
+            raise _translate(self._pg, exc) from exc
+        finally:
+            self._release(conn)
+
     def close(self) -> None:
         """Close every idle connection; the store cannot be used afterwards."""
         with self._lock:
