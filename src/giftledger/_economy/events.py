@@ -205,9 +205,9 @@ def event_of(entry: Transaction) -> ChainEvent | None:
         >>> econ = gl.presets.load("tiktok-live")
         >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)), econ)
         >>> _ = app.open_viewer("alice", region="US")
-        >>> tx = app.buy_coins("alice", pack=70)
+        >>> tx = app.buy_coins("alice", pack=70, channel="web")
         >>> gl.event_of(tx).paid
-        Money('0.99', 'USD')
+        Money('0.74', 'USD')
     """
     if not isinstance(entry, Transaction):
         raise InvalidArgument(f"{shown(entry)} is not a giftledger.Transaction")
@@ -238,7 +238,7 @@ def chain_events(entries: Iterable[Transaction]) -> Iterator[ChainEvent]:
         >>> app = gl.GiftEconomy(gl.Ledger(clock=gl.ManualClock(econ.latest.effective_from)), econ)
         >>> _ = app.open_viewer("alice", region="US")
         >>> _ = app.open_creator("bob", region="US", age=30, verified=True)
-        >>> _ = app.buy_coins("alice", pack=70)
+        >>> _ = app.buy_coins("alice", pack=70, channel="web")
         >>> _ = app.send_gift("alice", "bob", "Rose", quantity=3)
         >>> [type(e).__name__ for e in gl.chain_events(app.ledger.changes())]
         ['CoinsBought', 'GiftReceived']
