@@ -198,7 +198,8 @@ def test_consume_saves_the_cursor_after_each_entry_and_resumes(
 ) -> None:
     _setup(book)
     _pay(book, 4)
-    saved = gl.FileCursor(tmp_path / "worker.cursor")
+    (tmp_path / "w").mkdir()
+    saved = gl.FileCursor(tmp_path / "w" / "worker.cursor")
     seen: list[int] = []
 
     def handler(entry: gl.Transaction) -> None:
@@ -214,8 +215,8 @@ def test_consume_saves_the_cursor_after_each_entry_and_resumes(
     last = book.consume(handler, saved)
     assert last == gl.FeedCursor.of(book.transaction(5)) == saved.load()
     assert seen == [1, 2, 3, 3, 4, 5]  # entry 3 again: at least once, then exactly
-    assert (tmp_path / "worker.cursor").read_text() == f"{last}\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["worker.cursor"]  # no temporary left
+    assert (tmp_path / "w" / "worker.cursor").read_text() == f"{last}\n"
+    assert [p.name for p in (tmp_path / "w").iterdir()] == ["worker.cursor"]  # no temporary left
 
 
 def test_consume_refuses_bad_arguments(book: gl.Ledger, tmp_path: Path) -> None:
