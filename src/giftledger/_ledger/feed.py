@@ -353,6 +353,11 @@ class FeedMixin(WriteCore):
             if delivered:
                 delay = _MIN_DELAY
                 idle_since = time.monotonic()
+                if follow and waiter is None and len(batch) < _CHUNK:
+                    # Caught up with a polled store: pause before the next poll, so a
+                    # steady stream is read in batches, not one query (and one
+                    # durability barrier) per entry.
+                    time.sleep(_MIN_DELAY)
                 continue
             if not follow:
                 return  # an id below the starting head is missing: nothing more to read
