@@ -114,9 +114,8 @@ def main() -> None:
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     for name, rates in (("without a follower", alone), ("with a follower   ", followed)):
         best, med = max(rates), statistics.median(rates)
-        print(
-            f"{name}: best {best:8.0f} tx/s  median {med:8.0f} tx/s  ({', '.join(f'{r:.0f}' for r in rates)})"
-        )
+        each = ", ".join(f"{r:.0f}" for r in rates)
+        print(f"{name}: best {best:8.0f} tx/s  median {med:8.0f} tx/s  ({each})")
     print(
         f"ratio with/without: best {max(followed) / max(alone):.3f}  median "
         f"{statistics.median(followed) / statistics.median(alone):.3f}"

@@ -195,6 +195,10 @@ from ._reports.proven import (
     verify_statement,
 )
 from ._reports.statement import Statement, StatementLine
+from ._simulate.compare import Comparison, compare
+from ._simulate.figures import Figures
+from ._simulate.population import Population
+from ._simulate.runner import SimulationResult, simulate
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -226,6 +230,7 @@ __all__ = [
     "CoinLot",
     "CoinPack",
     "CoinsBought",
+    "Comparison",
     "Confidence",
     "ConsistencyProof",
     "ConversionRecord",
@@ -241,6 +246,7 @@ __all__ = [
     "Explanation",
     "FeedCursor",
     "Figure",
+    "Figures",
     "FileCursor",
     "FloatNotAllowed",
     "FlowKind",
@@ -279,6 +285,7 @@ __all__ = [
     "PaidIn",
     "PartyRecord",
     "PayoutModel",
+    "Population",
     "Portion",
     "PostgresStore",
     "Posting",
@@ -310,6 +317,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "Side",
+    "SimulationResult",
     "Source",
     "SpentCoinPolicy",
     "Statement",
@@ -359,6 +367,7 @@ __all__ = [
     "beancount_commodity",
     "chain_events",
     "check_text",
+    "compare",
     "convert_at",
     "credit",
     "debit",
@@ -385,6 +394,7 @@ __all__ = [
     "remaining",
     "report_schema",
     "round_fraction",
+    "simulate",
     "split",
     "to_minor",
     "verify_consistency",

@@ -29,7 +29,8 @@ def test_watch_prints_every_entry_once_in_order_and_resumes_from_a_printed_curso
     rows = [json.loads(line) for line in rest.output.splitlines()]
     assert [r["id"] for r in rows] == [e.id for e in entries[10:]]
     first = rows[0]
-    assert first["schema"] == "giftledger.cli/1" and first["command"] == "watch"
+    assert first["schema"] == "giftledger.cli/1"
+    assert first["command"] == "watch"
     assert first["cursor"] == str(gl.FeedCursor.of(entries[10]))
     assert first["postings"] == [
         {

@@ -64,7 +64,7 @@ def test_every_chain_step_is_one_typed_event(app: gl.GiftEconomy) -> None:
 
 
 def test_event_of_refuses_what_is_not_an_entry() -> None:
-    with pytest.raises(gl.InvalidArgument, match="not a giftledger.Transaction"):
+    with pytest.raises(gl.InvalidArgument, match=r"not a giftledger\.Transaction"):
         gl.event_of("entry 3")  # type: ignore[arg-type]
 
 

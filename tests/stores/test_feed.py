@@ -90,7 +90,7 @@ def test_a_cursor_from_another_journal_is_refused_on_reopen(open_book: OpenBook)
     ],
 )
 def test_malformed_cursors_are_refused_when_called(book: gl.Ledger, bad: Any) -> None:
-    with pytest.raises(gl.InvalidArgument, match="cursor|after"):
+    with pytest.raises(gl.InvalidArgument, match=r"cursor|after"):
         book.changes(after=bad)
 
 

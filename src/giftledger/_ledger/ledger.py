@@ -49,8 +49,8 @@ from .._money.amounts import (
 from .._money.units import get_unit
 from .batch import TransactionRequest
 from .checkpoints import CheckpointMixin
-from .feed import FeedMixin
 from .clock import Clock, SystemClock
+from .feed import FeedMixin
 from .holds import HoldsMixin
 from .idempotency import _check_key, _fingerprint, _replay_transaction, amount_key, ratio_key
 from .model import (

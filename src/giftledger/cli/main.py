@@ -75,7 +75,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import books, demo, exports, parties, presets, proofs, reports, watch
+    from . import books, demo, exports, parties, presets, proofs, reports, simulate, watch
 
     cli.add_command(demo.demo)
     cli.add_command(reports.statement)
@@ -92,6 +92,8 @@ def _register() -> None:
     cli.add_command(proofs.keygen)
     cli.add_command(presets.presets)
     cli.add_command(watch.watch)
+    cli.add_command(simulate.simulate)
+    cli.add_command(simulate.compare)
 
 
 _register()
