@@ -19,6 +19,20 @@ from __future__ import annotations
 
 from . import presets
 from ._economy.chain import GiftEconomy, Withdrawal, WithdrawalCheck
+from ._economy.events import (
+    ChainEvent,
+    ChargedBack,
+    CoinsBought,
+    GiftReceived,
+    Refunded,
+    UnitsConverted,
+    WithdrawalFailed,
+    WithdrawalPaid,
+    WithdrawalRequested,
+    chain_events,
+    event_of,
+    withdrawal_monitor,
+)
 from ._economy.fx import DatedRate, RateSource, RateTable, convert_at
 from ._economy.loading import load_economy
 from ._economy.lots import CoinLot, LotSlice
@@ -73,6 +87,7 @@ from ._errors import (
     BelowWithdrawalThreshold,
     ChainBroken,
     CurrencyMismatch,
+    CursorMismatch,
     DuplicateKeyConflict,
     ExcessPrecision,
     FloatNotAllowed,
@@ -110,6 +125,7 @@ from ._exports.files import Progress
 from ._exports.jsonl import JSONL_VERSION, export_jsonl, import_books
 from ._ledger.batch import TransactionRequest
 from ._ledger.clock import Clock, ManualClock, SystemClock
+from ._ledger.feed import FeedCursor, FileCursor
 from ._ledger.ledger import Ledger
 from ._ledger.model import (
     Account,
@@ -129,6 +145,7 @@ from ._ledger.model import (
     credit,
     debit,
 )
+from ._ledger.monitors import BalanceMonitor, Crossing, Watch
 from ._ledger.proofs import (
     Checkpoint,
     ConsistencyProof,
@@ -201,28 +218,36 @@ __all__ = [
     "AlreadyReversed",
     "AmountOutOfRange",
     "AmountRange",
+    "BalanceMonitor",
     "BalanceRule",
     "BelowWithdrawalThreshold",
     "ChainBroken",
+    "ChainEvent",
     "ChainRecord",
+    "ChargedBack",
     "Checkpoint",
     "Clock",
     "CoinLot",
     "CoinPack",
+    "CoinsBought",
     "Comparison",
     "Confidence",
     "ConsistencyProof",
     "ConversionRecord",
     "CreatorPay",
+    "Crossing",
     "CurrencyMismatch",
+    "CursorMismatch",
     "DatedRate",
     "DuplicateKeyConflict",
     "Economy",
     "EntryKind",
     "ExcessPrecision",
     "Explanation",
+    "FeedCursor",
     "Figure",
     "Figures",
+    "FileCursor",
     "FloatNotAllowed",
     "FlowKind",
     "FlowLink",
@@ -230,6 +255,7 @@ __all__ = [
     "Gift",
     "GiftEconomy",
     "GiftLedgerError",
+    "GiftReceived",
     "GiftRecord",
     "GiftTrace",
     "HistoryEntry",
@@ -281,6 +307,7 @@ __all__ = [
     "ReceiptStep",
     "RefundPolicy",
     "RefundRecord",
+    "Refunded",
     "RegionViewPay",
     "RestoreRefused",
     "RewardsProgram",
@@ -310,6 +337,7 @@ __all__ = [
     "Unit",
     "UnitConflict",
     "UnitKind",
+    "UnitsConverted",
     "UnknownAccount",
     "UnknownHold",
     "UnknownLocale",
@@ -321,18 +349,23 @@ __all__ = [
     "ViewPayFigure",
     "ViewPayRange",
     "ViewPayRecord",
+    "Watch",
     "Withdrawal",
     "WithdrawalCheck",
     "WithdrawalFailRecord",
+    "WithdrawalFailed",
+    "WithdrawalPaid",
     "WithdrawalPolicy",
     "WithdrawalPostRecord",
     "WithdrawalRecord",
+    "WithdrawalRequested",
     "WithdrawalSettleRecord",
     "WriteConflict",
     "__version__",
     "allocate",
     "beancount_account",
     "beancount_commodity",
+    "chain_events",
     "check_text",
     "compare",
     "convert_at",
@@ -340,6 +373,7 @@ __all__ = [
     "debit",
     "estimate_view_earnings",
     "estimate_view_range",
+    "event_of",
     "export_beancount",
     "export_csv",
     "export_jsonl",
@@ -366,4 +400,5 @@ __all__ = [
     "verify_consistency",
     "verify_inclusion",
     "verify_statement",
+    "withdrawal_monitor",
 ]

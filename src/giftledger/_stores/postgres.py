@@ -68,6 +68,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -391,6 +392,39 @@ class PostgresStore:
     def read(self) -> _Block:
         """A reader over one snapshot (a REPEATABLE READ, READ ONLY transaction)."""
         return _Block(self, writer=False, dry_run=False)
+
+    def durable_barrier(self) -> None:
+        """Return once every commit visible before the call is durable.
+
+        A writer that others queue behind commits without waiting for the WAL
+        flush (see the module notes), so a reader can see its entry before it is
+        durable. The change feed calls this after each read and before it
+        delivers what it read. Every commit the read could see has its commit
+        record below the WAL insert position read now; writers flush all the
+        time, so this usually only waits until the flush position passes it (a
+        read, no write). If it does not within a few milliseconds, a commit that
+        writes an empty transactional message waits for the flush under the
+        server's ``synchronous_commit``, as the writers' own acknowledgement does.
+        """
+        conn = self._acquire()
+        try:
+            row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+            assert row is not None
+            for pause in (0.0, 0.002, 0.005):
+                if pause:
+                    time.sleep(pause)
+                done = conn.execute(
+                    "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (row[0],)
+                ).fetchone()
+                if done is not None and done[0]:
+                    return
+            conn.execute(
+                "BEGIN; SELECT pg_logical_emit_message(true, 'giftledger-feed', ''); COMMIT"
+            )
+        except self._pg.Error as exc:
+            raise _translate(self._pg, exc) from exc
+        finally:
+            self._release(conn)
 
     def close(self) -> None:
         """Close every idle connection; the store cannot be used afterwards."""
