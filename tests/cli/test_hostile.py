@@ -11,7 +11,7 @@ from click.testing import Result
 
 import giftledger as gl
 
-from .conftest import Invoke
+from .conftest import Invoke, assert_one_error_line
 
 #: Creator names rich would read as markup ("[/]" raised MarkupError, a traceback) or
 #: whose accounts hold an emoji code (creators:smile:cash printed as "creators😄cash").
@@ -66,3 +66,14 @@ def test_reports_of_a_hostile_name_print_it_as_it_is(
     assert f"{name} converts" in history
     assert _ok(invoke("explain", name, "--ledger", ledger)).startswith(f"{name}: ")
     assert name in _ok(invoke("statement", name, "--ledger", ledger)).splitlines()[0]
+
+
+@pytest.mark.parametrize("command", [["balances"], ["import", "x.jsonl"], ["verify"]])
+def test_a_postgresql_password_is_never_printed(
+    workdir: Path, invoke: Invoke, command: list[str]
+) -> None:
+    (workdir / "x.jsonl").write_text("{}\n")
+    url = "postgresql://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2"
+    result = invoke(*command, "--ledger", url)
+    assert_one_error_line(result, "cannot connect", "u:***@127.0.0.1:1")
+    assert "s3cr3t" not in result.output

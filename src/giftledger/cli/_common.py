@@ -40,6 +40,7 @@ __all__ = [
     "progress_bar",
     "read_input",
     "rules_options",
+    "shown_url",
     "sqlite_path",
     "time_json",
 ]
@@ -132,6 +133,15 @@ def store_url(ledger: str) -> str:
     if ledger in ("memory:", "memory://") or "://" in ledger or ledger.startswith("sqlite:"):
         return ledger
     return f"sqlite:///{ledger}"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: a PostgreSQL URL without its password."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from giftledger._stores.urls import redacted
+
+        return redacted(url)
+    return url
 
 
 def sqlite_path(url: str) -> Path | None:

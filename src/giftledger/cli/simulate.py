@@ -17,7 +17,16 @@ from rich.table import Table
 
 import giftledger as gl
 
-from ._common import Fail, console, echo_json, json_option, sqlite_path, stderr_is_tty, store_url
+from ._common import (
+    Fail,
+    console,
+    echo_json,
+    json_option,
+    shown_url,
+    sqlite_path,
+    stderr_is_tty,
+    store_url,
+)
 
 __all__ = ["compare", "simulate"]
 
@@ -154,7 +163,12 @@ def simulate(
         if as_json:
             echo_json(
                 "simulate",
-                {"economy": result.label, "seed": seed, "ledger": url, "figures": f.as_json()},
+                {
+                    "economy": result.label,
+                    "seed": seed,
+                    "ledger": shown_url(url),
+                    "figures": f.as_json(),
+                },
             )
             return
         table = Table("figure", "value", title=f"{result.label}, seed {seed}")
