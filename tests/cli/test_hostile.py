@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -77,3 +78,25 @@ def test_a_postgresql_password_is_never_printed(
     result = invoke(*command, "--ledger", url)
     assert_one_error_line(result, "cannot connect", "u:***@127.0.0.1:1")
     assert "s3cr3t" not in result.output
+
+
+def test_ctrl_c_while_the_commands_load_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SIGINT before click runs (while giftledger.cli.main imports) printed a traceback.
+    import builtins
+    import sys
+
+    from giftledger.cli import entry
+
+    real = builtins.__import__
+
+    def interrupted(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "main" or name.endswith("cli.main"):
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "giftledger.cli.main")
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    assert entry(["--version"]) == 1
+    assert capsys.readouterr().err == "giftledger: aborted\n"
