@@ -98,6 +98,7 @@ from ._rows import meta_of as _load_meta
 from ._rows import to_micros as _to_micros
 from ._rows import transaction_of
 from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
+from .urls import redacted
 
 if TYPE_CHECKING:
     import psycopg
@@ -218,16 +219,17 @@ def _lock_id(text: str) -> int:
 def _split_url(url: str) -> tuple[str, str | None]:
     """The libpq URL without giftledger's own ``schema`` parameter, and that schema."""
     parts = urlsplit(url)
+    shown = redacted(url)
     if parts.scheme not in ("postgresql", "postgres"):
-        raise InvalidArgument(f"PostgreSQL URL {url!r} must start with 'postgresql://'")
+        raise InvalidArgument(f"PostgreSQL URL {shown!r} must start with 'postgresql://'")
     query = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [v for k, v in query if k == "schema"]
     if len(schemas) > 1:
-        raise InvalidArgument(f"PostgreSQL URL {url!r} names more than one schema")
+        raise InvalidArgument(f"PostgreSQL URL {shown!r} names more than one schema")
     schema = schemas[0] if schemas else None
     if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
         raise InvalidArgument(
-            f"schema {schema!r} in {url!r} must be 1 to 63 letters, digits or '_', "
+            f"schema {schema!r} in {shown!r} must be 1 to 63 letters, digits or '_', "
             f"not starting with a digit"
         )
     rest = urlencode([(k, v) for k, v in query if k != "schema"])
@@ -284,8 +286,8 @@ class PostgresStore:
     def __init__(self, url: str) -> None:
         if not isinstance(url, str):
             raise InvalidArgument(f"store URL {url!r} must be a string")
-        self.url = url
         self._conninfo, self.schema = _split_url(url)
+        self.url = redacted(url)  # shown in messages: never the password
         self._pg = _psycopg()
         self._lock = threading.Lock()
         self._idle: list[psycopg.Connection[Any]] = []

@@ -12,14 +12,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 import giftledger as gl
 
-from ._common import Fail, echo_json, json_option, sqlite_path, stderr_is_tty, store_url
+from ._common import (
+    Fail,
+    console,
+    echo_json,
+    json_option,
+    shown_url,
+    sqlite_path,
+    stderr_is_tty,
+    store_url,
+)
 
 __all__ = ["compare", "simulate"]
 
@@ -74,8 +81,8 @@ def _progress(label: str) -> Iterator[Callable[[int, int, int], None] | None]:
     if not stderr_is_tty():
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int, gifts: int) -> None:
@@ -156,14 +163,19 @@ def simulate(
         if as_json:
             echo_json(
                 "simulate",
-                {"economy": result.label, "seed": seed, "ledger": url, "figures": f.as_json()},
+                {
+                    "economy": result.label,
+                    "seed": seed,
+                    "ledger": shown_url(url),
+                    "figures": f.as_json(),
+                },
             )
             return
-        table = Table("figure", "value", title=escape(f"{result.label}, seed {seed}"))
+        table = Table("figure", "value", title=f"{result.label}, seed {seed}")
         table.columns[1].justify = "right"
         for label, value in f.rows():
-            table.add_row(escape(label), escape(value))
-        Console(highlight=False).print(table)
+            table.add_row(label, value)
+        console().print(table)
     finally:
         result.ledger.close()
 
@@ -269,12 +281,12 @@ def compare(
             )
             return
         header = cmp.header()
-        table = Table(*(escape(h) for h in header), title=f"One population, seed {seed}")
+        table = Table(*header, title=f"One population, seed {seed}")
         for col in table.columns[1:]:
             col.justify = "right"
         for row in cmp.rows():
-            table.add_row(*(escape(cell) for cell in row))
-        Console(highlight=False, width=max(100, 28 * len(header))).print(table)
+            table.add_row(*row)
+        console(width=max(100, 28 * len(header))).print(table)
         if chart is not None:
             click.echo(f"chart: {chart}")
     finally:
