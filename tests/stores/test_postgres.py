@@ -44,7 +44,7 @@ def raw(url: str) -> Iterator[Any]:
 
 def _populate(book: gl.Ledger, clock: gl.ManualClock) -> None:
     """A little of everything: metadata, keys, holds, a reversal, a conversion, back-dating."""
-    book.open_account("assets:bank", "USD", metadata={"iban": "DE00 'x'", "n": 2**70})
+    book.open_account("assets:bank", "USD", metadata={"iban": "DE00 'x'", "n": 2**63 - 1})
     book.open_account(WEIRD, "USD", normal="credit", metadata={"ok": True, "none": None})
     book.open_account("equity", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
     book.open_account("mint", "COIN", rule=gl.BalanceRule.unrestricted())
