@@ -49,6 +49,7 @@ from matplotlib.path import Path as MplPath
 from moneyed import Money
 
 from ._errors import InvalidArgument
+from ._files import publish_mode
 from ._money.amounts import to_minor
 from ._money.formatting import format_money
 from ._reports.flow import FlowKind, FlowNode, MoneyFlow
@@ -158,6 +159,7 @@ def render_flow(
     _titles(fig, flow, title, locale)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
+        publish_mode(fd)
         with (
             os.fdopen(fd, "wb") as out,
             rc_context({"svg.fonttype": "none", "svg.hashsalt": "giftledger"}),
@@ -505,6 +507,7 @@ def render_comparison(
     )
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
+        publish_mode(fd)
         with (
             os.fdopen(fd, "wb") as out,
             rc_context({"svg.fonttype": "none", "svg.hashsalt": "giftledger"}),

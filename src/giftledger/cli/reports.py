@@ -270,16 +270,11 @@ def explain(
         return
     con = console()
     if gift_id is None:
-        con.print(f"{ex.creator}: {len(ex.gifts)} gifts")
-        table = Table(show_header=False)
-        table.add_column("what")
-        table.add_column("amount", justify="right")
-        for name, label in _TOTALS:
-            table.add_row(label, _fmt(getattr(ex, name), locale))
-        con.print(table)
-        for p in ex.paid_in:
-            if p.rates:
-                con.print(f"  paid in {p}")
+        n = len(gifts)
+        con.print(f"{ex.creator}: {n} gift{'' if n == 1 else 's'}")
+        # The receipt, in the reader's language: from what viewers paid, cut by cut,
+        # to what reached the bank (each step's lines sum to its total).
+        con.print(ex.receipt(locale).render())
     for g in gifts if gift_id is not None else ():
         con.print(f"gift #{g.transaction}: {g.quantity} x {g.gift} from {g.viewer}")
         table = Table(show_header=False)
