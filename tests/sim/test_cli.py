@@ -164,3 +164,65 @@ def test_bad_arguments_are_one_line_and_write_nothing(
     result = run(*args)
     assert_one_error_line(result, *words)
     assert snapshot(here) == before
+
+
+# Regressions of the review of issue 14 (hatk14).
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (
+            (
+                "simulate",
+                "--preset",
+                "tiktok-live",
+                "--viewers",
+                "1000000000",
+                "--creators",
+                "1",
+                "--days",
+                "1",
+            ),
+            ["--viewers", "1000000"],
+        ),
+        (
+            (
+                "compare",
+                "--preset",
+                "tiktok-live",
+                "--preset",
+                "twitch-bits",
+                "--viewers",
+                "1",
+                "--creators",
+                "1000000000",
+                "--days",
+                "1",
+            ),
+            ["--creators"],
+        ),
+        (("simulate", "--preset", "tiktok-live", *SIZE[:4], "--days", "99999"), ["--days"]),
+    ],
+)
+def test_huge_sizes_are_one_error_line(here: Path, args: tuple[str, ...], words: list[str]) -> None:
+    before = snapshot(here)
+    assert_one_error_line(run(*args), *words)
+    assert snapshot(here) == before
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc (Linux)")
+def test_an_unwritable_chart_or_ledger_directory_is_refused_before_the_run(here: Path) -> None:
+    # /proc is a directory nobody (root included) can create a file in. Before the
+    # fix compare ran every economy, wrote cmp-0.db and cmp-1.db, then failed on
+    # the chart with "[Errno 2] ... '/proc/.c.svg.xxxx.tmp'".
+    base = ("compare", "--preset", "tiktok-live", "--preset", "twitch-bits", *SIZE)
+    before = snapshot(here)
+    assert_one_error_line(
+        run(*base, "--ledger", "cmp-{index}.db", "--chart", "/proc/c.svg"), "cannot write the chart"
+    )
+    assert_one_error_line(
+        run("simulate", "--preset", "tiktok-live", *SIZE, "--ledger", "/proc/sim.db"),
+        "cannot write the ledger",
+    )
+    assert snapshot(here) == before

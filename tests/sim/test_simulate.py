@@ -3,7 +3,9 @@ totals that reconcile to the cent."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -171,3 +173,117 @@ def test_gini_bounds() -> None:
     assert gini([7, 7, 7]) == 0
     assert gini([0, 0, 0, 9]) == Fraction(3, 4)  # (n - 1) / n
     assert gini([1, 2, 3, 4]) == Fraction(1, 4)
+
+
+# Regressions of the review of issue 14 (hatk14).
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"viewers": 10**9}, "viewers 1,000,000,000 is more than"),
+        ({"creators": 10**9}, "creators 1,000,000,000 is more than"),
+        ({"days": 10**6}, "days 1,000,000 is more than"),
+    ],
+)
+def test_huge_sizes_are_refused_before_anything_is_allocated(
+    kwargs: dict[str, object], words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the caps, viewers=10**9 drew a billion people (2 GB and climbing after
+    # two minutes) and creators=10**9 computed a billion Zipf weights. Drawing or
+    # opening a store now fails the test: the refusal comes first.
+    def boom(*_: object, **__: object) -> None:
+        raise AssertionError("allocated or opened before refusing")
+
+    monkeypatch.setattr(gl.Population, "people", boom)
+    monkeypatch.setattr(gl.Ledger, "open", boom)
+    args: dict[str, object] = {**SMALL, **kwargs}
+    with pytest.raises(gl.InvalidArgument, match=words):
+        gl.simulate("tiktok-live", **args)  # type: ignore[arg-type]
+    with pytest.raises(gl.InvalidArgument, match=words):
+        gl.compare(["tiktok-live", "twitch-bits"], **args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        # The packs are in USD, the budgets in EUR: found mid-run, after writing.
+        ({"population": gl.Population(currency="EUR")}, "USD/EUR rate"),
+        # The GBP ladder of the 65-coin variant without a rate.
+        (
+            {
+                "population": gl.Population(regions=(("GB", 1),)),
+                "variants": {"ladder": "65-coin-2023"},
+            },
+            "GBP/USD rate",
+        ),
+        # A float rate was taken as Fraction(1.25): a float touching a price.
+        (
+            {
+                "population": gl.Population(regions=(("GB", 1),)),
+                "variants": {"ladder": "65-coin-2023"},
+                "rates": {("GBP", "USD"): 1.25},
+            },
+            "must be exact",
+        ),
+        ({"start": datetime(2001, 1, 1, tzinfo=UTC)}, "no rules of 'tiktok-live'"),
+        ({"start": "2024-01-01"}, "start '2024-01-01'"),
+        ({"days": 0}, "days 0"),
+    ],
+)
+def test_a_run_that_cannot_map_is_refused_with_nothing_written(
+    tmp_path: Path, kwargs: dict[str, object], words: str
+) -> None:
+    args: dict[str, object] = {**SMALL, **kwargs}
+    with pytest.raises(gl.GiftLedgerError, match=words):
+        gl.simulate("tiktok-live", store=f"sqlite:///{tmp_path}/sim.db", **args)  # type: ignore[arg-type]
+    variants = args.pop("variants", None)
+    first = ("tiktok-live", variants) if variants else "tiktok-live"
+    with pytest.raises(gl.GiftLedgerError, match=words):
+        gl.compare(
+            [first, first],  # type: ignore[list-item]
+            store=f"sqlite:///{tmp_path}/cmp-{{index}}.db",
+            **args,  # type: ignore[arg-type]
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_exact_rate_maps_a_foreign_ladder_and_reconciles() -> None:
+    pop = gl.Population(regions=(("GB", 1), ("US", 1)))
+    res = gl.simulate(
+        "tiktok-live",
+        variants={"ladder": "65-coin-2023"},
+        population=pop,
+        rates={("GBP", "USD"): Fraction(5, 4)},
+        **SMALL,
+    )
+    try:
+        assert dict(res.figures.revenue_by_region)["GB"] > Money(0, "USD")
+        assert res.figures.reconciles
+    finally:
+        res.ledger.close()
+
+
+def test_the_identity_parts_agree_with_the_ledger_accounts() -> None:
+    # fiat in, store fees and taxes come from the purchases' records and cancel
+    # out of the identity; check them against the ledger's own accounts (one
+    # currency, so every account is in the books' currency).
+    res = gl.simulate(
+        "tiktok-live",
+        population=gl.Population(refund_rate=Fraction(1, 4)),
+        **SMALL,
+    )
+    try:
+        f, book = res.figures, res.ledger
+
+        def total(prefix: str) -> Money:
+            return sum(
+                (m for n, m in book.balances().items() if n.startswith(prefix)), Money(0, "USD")
+            )
+
+        assert f.refunds > 0
+        assert total("expenses:store-fees:") == f.store_fees
+        assert total("liabilities:tax-payable:") == f.taxes
+        assert total("assets:stores:") + f.store_fees == f.fiat_in
+    finally:
+        res.ledger.close()

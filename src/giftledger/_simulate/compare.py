@@ -22,7 +22,7 @@ from .._economy.rules import Economy
 from .._errors import InvalidArgument
 from .figures import _text
 from .population import Population
-from .runner import ProgressCallback, SimulationResult, resolve_economy, simulate
+from .runner import ProgressCallback, SimulationResult, preflight, resolve_economy, simulate
 
 __all__ = ["Comparison", "compare"]
 
@@ -172,6 +172,10 @@ def compare(
         else:
             resolved.append(resolve_economy(spec, None))
     pop = population if population is not None else Population()
+    if not isinstance(pop, Population):
+        raise InvalidArgument(f"population {pop!r} must be a giftledger.Population")
+    for econ in resolved:  # every economy is checked before any ledger is written
+        preflight(econ, pop, rates, start, viewers=viewers, creators=creators, days=days)
     results: list[SimulationResult] = []
     try:
         for i, econ in enumerate(resolved):

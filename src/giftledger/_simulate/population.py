@@ -38,6 +38,14 @@ from .._errors import InvalidArgument
 
 __all__ = ["DayPlan", "Population", "Session", "zipf_weights"]
 
+#: The largest sizes a simulation takes. The run keeps a few values per viewer
+#: and per creator and a day's sessions at a time, so these bound its memory
+#: (about 100 MB at the caps) before anything is drawn or written; the days
+#: cap is ten years.
+MAX_VIEWERS = 1_000_000
+MAX_CREATORS = 1_000_000
+MAX_DAYS = 3_660
+
 #: Scale of the integer popularity weights: enough digits that 1/k^s of the
 #: millionth creator is still hundreds of units.
 _WEIGHT_SCALE = 10**15
@@ -283,7 +291,7 @@ class Population:
         self, *, viewers: int, creators: int, seed: int
     ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """Each viewer's ``(region, channel)`` and each creator's region, for ``seed``."""
-        _check_sizes(viewers, creators, 1)
+        check_sizes(viewers, creators, 1)
         rng = random.Random(f"giftledger-sim:{seed}:people")
         region = _Picker([w for _, w in self.regions])
         channel = _Picker([w for _, w in self.channels])
@@ -300,7 +308,7 @@ class Population:
         plan costs memory for one day at a time and a day's sessions do not
         depend on how earlier days were consumed.
         """
-        _check_sizes(viewers, creators, days)
+        check_sizes(viewers, creators, days)
         creator = _Picker(self.popularity(creators))
         budget = _Picker([w for _, w in self.budgets])
         share = _Picker([w for _, w in self.gift_shares])
@@ -333,7 +341,14 @@ class Population:
             yield DayPlan(day, tuple(sessions))
 
 
-def _check_sizes(viewers: int, creators: int, days: int) -> None:
-    for name, value in (("viewers", viewers), ("creators", creators), ("days", days)):
+def check_sizes(viewers: int, creators: int, days: int) -> None:
+    """Refuse a size below 1 or above its cap, before anything is allocated."""
+    for name, value, cap in (
+        ("viewers", viewers, MAX_VIEWERS),
+        ("creators", creators, MAX_CREATORS),
+        ("days", days, MAX_DAYS),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidArgument(f"{name} {value!r} must be an int >= 1")
+        if value > cap:
+            raise InvalidArgument(f"{name} {value:,} is more than a simulation takes ({cap:,})")

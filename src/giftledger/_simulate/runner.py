@@ -31,6 +31,7 @@ rules and the store, so a seed gives the same figures on every store.
 from __future__ import annotations
 
 import bisect
+import decimal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -54,7 +55,7 @@ from .._ledger.clock import ManualClock
 from .._ledger.ledger import Ledger
 from .._money.amounts import to_minor
 from .figures import Figures, Tally, figures_of
-from .population import Population
+from .population import Population, check_sizes
 
 __all__ = ["SimulationResult", "simulate"]
 
@@ -125,16 +126,65 @@ def _rate(rates: object, base: str, quote: str, at: datetime) -> Fraction:
         return Fraction(1)
     rate = getattr(rates, "rate", None)
     if callable(rate):
-        return Fraction(rate(base, quote, at))
+        return _exact_rate(rate(base, quote, at), base, quote)
     if isinstance(rates, Mapping):
         if (base, quote) in rates:
-            return Fraction(rates[(base, quote)])
+            return _exact_rate(rates[(base, quote)], base, quote)
         if (quote, base) in rates:
-            return 1 / Fraction(rates[(quote, base)])
+            return 1 / _exact_rate(rates[(quote, base)], quote, base)
     raise InvalidArgument(
         f"a pack is priced in {base} but the population budgets in {quote}: pass rates= "
         f"with a {base}/{quote} rate"
     )
+
+
+def _exact_rate(value: object, base: str, quote: str) -> Fraction:
+    """A rate as an exact Fraction; a float (or anything not a number) is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | Fraction | decimal.Decimal):
+        raise InvalidArgument(
+            f"the {base}/{quote} rate {value!r} must be exact (int, Fraction or Decimal), "
+            f"not {type(value).__name__}"
+        )
+    result = Fraction(value)
+    if result <= 0:
+        raise InvalidArgument(f"the {base}/{quote} rate {value!r} must be more than 0")
+    return result
+
+
+def preflight(
+    econ: Economy,
+    pop: Population,
+    rates: object,
+    start: datetime | None,
+    *,
+    viewers: int,
+    creators: int,
+    days: int,
+) -> datetime:
+    """Check a run before a store is opened, and return when it starts.
+
+    The sizes are checked against their caps, and the population is mapped onto
+    every version of the rules the run will meet: a missing rate, a region or
+    channel without packs, or rules not yet in force at ``start`` are refused
+    with nothing written.
+    """
+    check_sizes(viewers, creators, days)
+    first = econ.latest.effective_from if start is None else start
+    if not isinstance(first, datetime) or first.utcoffset() is None:
+        raise InvalidArgument(f"start {first!r} must be a timezone-aware datetime")
+    end = first + timedelta(days=days)
+    econ.rules_at(first)  # UnknownRule before the first version
+    for rules in econ.versions:
+        if rules.effective_from >= end:
+            continue
+        at = max(first, rules.effective_from)
+        if econ.rules_at(at) is not rules:
+            continue  # superseded before the run starts
+        m = _Mapper(rules, pop, rates, at)
+        for wanted, _ in pop.channels:
+            for region, _ in pop.regions:
+                m.pack(m.channel(wanted), region, 1)
+    return first
 
 
 @attrs.frozen(slots=True)
@@ -240,9 +290,14 @@ def simulate(
         A :class:`SimulationResult`: the figures, and the chain on its ledger.
 
     Raises:
-        InvalidArgument: a size below 1, a store that already holds entries, a
-            pack priced in a currency with no rate to the population's.
-        UnknownRule: no such preset or variant.
+        InvalidArgument: a size below 1 or above its cap (``MAX_VIEWERS``,
+            ``MAX_CREATORS``, ``MAX_DAYS`` of :mod:`giftledger._simulate.population`),
+            a store that already holds entries, a pack priced in a currency with
+            no rate to the population's (or a float rate), a region or channel
+            without packs, a naive ``start``.
+        UnknownRule: no such preset or variant, no rules in force at ``start``.
+
+    Every check but the store's is made before the store is opened.
 
     Example:
         >>> import giftledger as gl
@@ -259,11 +314,9 @@ def simulate(
         raise InvalidArgument(f"population {pop!r} must be a giftledger.Population")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise InvalidArgument(f"seed {seed!r} must be an int")
+    first = preflight(econ, pop, rates, start, viewers=viewers, creators=creators, days=days)
     plan = pop.plan(viewers=viewers, creators=creators, days=days, seed=seed)
     people, regions = pop.people(viewers=viewers, creators=creators, seed=seed)
-    first = econ.latest.effective_from if start is None else start
-    if first.utcoffset() is None:
-        raise InvalidArgument(f"start {first!r} must be a timezone-aware datetime")
     clock = ManualClock(first)
     book = Ledger.open(store, clock=clock)
     try:

@@ -6,6 +6,7 @@ Every argument is checked before a store is opened, so a bad one writes nothing.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 import giftledger as gl
+from giftledger._simulate.population import MAX_CREATORS, MAX_DAYS, MAX_VIEWERS
 
 from ._common import (
     Fail,
@@ -72,7 +74,17 @@ def _fresh_store(ledger: str) -> str:
             raise Fail(f"{str(path)!r} already exists; a simulation writes a new ledger")
         if not path.parent.is_dir():
             raise Fail(f"no directory {str(path.parent)!r} for the ledger {str(path)!r}")
+        _writable(path.parent, f"the ledger {str(path)!r}")
     return url
+
+
+def _writable(directory: Path, what: str) -> None:
+    """Refuse a directory this process cannot create a file in (probed, then removed)."""
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise Fail(f"cannot write {what} in {str(directory)!r}: {exc.strerror or exc}") from None
 
 
 @contextmanager
@@ -91,8 +103,12 @@ def _progress(label: str) -> Iterator[Callable[[int, int, int], None] | None]:
         yield update
 
 
+_CAPS = {"viewers": MAX_VIEWERS, "creators": MAX_CREATORS, "days": MAX_DAYS}
+
+
 def _size(name: str) -> Callable[[F], F]:
-    return click.option(f"--{name}", type=click.IntRange(min=1), required=True, metavar="N")
+    cap = click.IntRange(min=1, max=_CAPS[name])
+    return click.option(f"--{name}", type=cap, required=True, metavar="N")
 
 
 @click.command()
@@ -247,6 +263,7 @@ def compare(
             raise Fail(f"--chart {str(chart)!r} must end in .svg or .png")
         if not chart.parent.is_dir():
             raise Fail(f"no directory {str(chart.parent)!r} for the chart")
+        _writable(chart.parent, "the chart")
         try:
             from giftledger.charts import render_comparison
         except ModuleNotFoundError as exc:
