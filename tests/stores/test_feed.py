@@ -96,7 +96,19 @@ def test_malformed_cursors_are_refused_when_called(book: gl.Ledger, bad: Any) ->
 
 @pytest.mark.parametrize(
     ("kwargs", "word"),
-    [({"follow": 1}, "follow"), ({"timeout": -1}, "timeout"), ({"max_delay": "1"}, "max_delay")],
+    [
+        ({"follow": 1}, "follow"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"max_delay": "1"}, "max_delay"),
+        # 0 (or less than the first poll's wait) polls without pausing: a follower of an
+        # idle journal spun a core (SQLite: 2.2 s of CPU in 5 s; memory: 3.2 s).
+        ({"max_delay": 0}, "max_delay"),
+        ({"max_delay": 0.001}, "max_delay"),
+        ({"max_delay": float("inf")}, "max_delay"),
+        ({"max_delay": float("nan")}, "max_delay"),
+        ({"max_delay": 10**9}, "max_delay"),
+    ],
 )
 def test_bad_follow_options_are_refused(book: gl.Ledger, kwargs: Any, word: str) -> None:
     with pytest.raises(gl.InvalidArgument, match=word):
@@ -121,6 +133,15 @@ def test_follow_delivers_entries_written_by_another_thread(book: gl.Ledger) -> N
             break
     thread.join()
     assert seen == list(range(1, 8))
+
+
+def test_an_idle_follower_sleeps_between_polls(book: gl.Ledger) -> None:
+    _setup(book)
+    started = time.process_time()
+    assert list(book.changes(follow=True, timeout=0.6, max_delay=0.01)) == []
+    # Polling every 10 ms costs well under a tenth of the time waited; a loop that does
+    # not pause uses all of it.
+    assert time.process_time() - started < 0.3
 
 
 def test_follow_with_a_timeout_returns_when_nothing_comes(book: gl.Ledger) -> None:

@@ -70,6 +70,8 @@ __all__ = ["FeedCursor", "FeedMixin", "FileCursor"]
 _CHUNK = 500
 #: The first wait between polls, in seconds; it doubles up to ``max_delay``.
 _MIN_DELAY = 0.01
+#: The longest ``max_delay`` allowed, in seconds.
+_MAX_DELAY = 3600.0
 _HASH = re.compile(r"[0-9a-f]{64}")
 _CURSOR = re.compile(r"(0|[1-9][0-9]{0,18})(?::([0-9a-f]{64}))?")
 
@@ -239,6 +241,12 @@ def _check_wait(follow: object, timeout: object, max_delay: object) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
             raise InvalidArgument(f"{what} {shown(value)} must be a number of seconds >= 0")
+    # A follower waits at least the first poll's delay between two polls (else an idle
+    # one spins a core), and at most an hour (else it stops noticing new entries).
+    if not _MIN_DELAY <= max_delay <= _MAX_DELAY:  # type: ignore[operator]
+        raise InvalidArgument(
+            f"max_delay {shown(max_delay)} must be between {_MIN_DELAY} and {_MAX_DELAY} seconds"
+        )
 
 
 @boundary_methods
@@ -269,7 +277,8 @@ class FeedMixin(WriteCore):
                 head as it was when the feed started.
             timeout: with ``follow``, stop after this many seconds without a
                 new entry (None: never stop; close the generator to end).
-            max_delay: with ``follow``, the longest wait between two polls.
+            max_delay: with ``follow``, the longest wait between two polls
+                (0.01 to 3600 seconds).
 
         Returns:
             An iterator of :class:`~giftledger.Transaction`; the store is not
@@ -278,7 +287,8 @@ class FeedMixin(WriteCore):
         Raises:
             CursorMismatch: (while iterating) the journal no longer holds the
                 cursor's entry with its hash, or was cut back below it.
-            InvalidArgument: a malformed cursor, timeout or delay.
+            InvalidArgument: a malformed cursor, timeout or delay (a negative or NaN
+                timeout, a ``max_delay`` outside 0.01 to 3600 seconds).
 
         Example:
             >>> import giftledger as gl
