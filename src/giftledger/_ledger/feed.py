@@ -48,8 +48,10 @@ that the head's early release keeps apart (see ``benchmarks/feed_postgres.py``).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -73,6 +75,8 @@ _MIN_DELAY = 0.01
 #: The longest ``max_delay`` allowed, in seconds.
 _MAX_DELAY = 3600.0
 _HASH = re.compile(r"[0-9a-f]{64}")
+#: The most a cursor file may hold: a cursor is at most 19 + 1 + 64 characters.
+_CURSOR_FILE_MAX = 256
 _CURSOR = re.compile(r"(0|[1-9][0-9]{0,18})(?::([0-9a-f]{64}))?")
 
 
@@ -198,23 +202,47 @@ class FileCursor:
         matches any journal.
 
         Raises:
-            InvalidArgument: the file does not hold a cursor.
+            InvalidArgument: the path is not a regular file holding a cursor, or
+                cannot be read.
         """
+        where = str(self.path)
         try:
-            text = self.path.read_text(encoding="utf-8")
+            if not stat.S_ISREG(os.stat(self.path).st_mode):  # never open a FIFO or device
+                raise InvalidArgument(f"cursor file {where!r} is not a regular file")
+            with open(self.path, "rb") as f:
+                raw = f.read(_CURSOR_FILE_MAX + 1)
         except FileNotFoundError:
             return FeedCursor(0)
-        return FeedCursor.parse(text)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            raise InvalidArgument(f"cannot read cursor file {where!r}: {exc}") from None
+        try:
+            if len(raw) > _CURSOR_FILE_MAX:
+                raise InvalidArgument(f"it holds more than {_CURSOR_FILE_MAX} bytes")
+            return FeedCursor.parse(raw.decode("utf-8"))
+        except (InvalidArgument, UnicodeDecodeError) as exc:
+            raise InvalidArgument(
+                f"cursor file {where!r} does not hold a feed cursor ({exc}); restore it from a "
+                f"backup or remove it to start from the beginning of the journal"
+            ) from None
 
     def save(self, cursor: FeedCursor) -> None:
         """Replace the saved cursor with ``cursor``, durably.
 
         Raises:
-            InvalidArgument: ``cursor`` is not a FeedCursor.
+            InvalidArgument: ``cursor`` is not a FeedCursor, or the file cannot be
+                written (the saved cursor is then unchanged).
         """
         if not isinstance(cursor, FeedCursor):
             raise InvalidArgument(f"{shown(cursor)} is not a giftledger.FeedCursor")
+        try:
+            self._replace(cursor)
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument(f"cannot save cursor file {str(self.path)!r}: {exc}") from None
+
+    def _replace(self, cursor: FeedCursor) -> None:
         folder = self.path.parent
+        if self.path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
