@@ -305,7 +305,8 @@ def test_a_cursor_that_cannot_be_saved_is_an_error_and_the_old_one_stays(
     as_dir.mkdir()
     with pytest.raises(gl.InvalidArgument, match="cannot save cursor file"):
         gl.FileCursor(as_dir).save(gl.FeedCursor.of(entry))
-    assert as_dir.is_dir() and list(as_dir.iterdir()) == []
+    assert as_dir.is_dir()
+    assert list(as_dir.iterdir()) == []
     nowhere = gl.FileCursor(tmp_path / "missing" / "c")
     with pytest.raises(gl.InvalidArgument, match="cannot save cursor file"):
         nowhere.save(gl.FeedCursor.of(entry))
@@ -314,7 +315,7 @@ def test_a_cursor_that_cannot_be_saved_is_an_error_and_the_old_one_stays(
     with pytest.raises(gl.InvalidArgument, match="cannot save"):
         book.consume(lambda e: seen.append(e.id), nowhere)
     assert seen == [1]
-    assert not [p for p in tmp_path.rglob(".*")]  # no temporary file left behind
+    assert not list(tmp_path.rglob(".*"))  # no temporary file left behind
 
 
 def test_a_cursor_file_behind_a_symlink_is_read_and_replaced(
