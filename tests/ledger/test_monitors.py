@@ -95,9 +95,10 @@ def test_a_threshold_in_another_currency_is_converted_at_the_entrys_rate(
     monitor.watch("creators:eva:cash", ">=", Money("10.00", "USD"))
     book.transfer("revenue:gifts", "creators:eva:cash", "8.99")  # < 9.00 EUR
     clock.set(datetime(2026, 2, 1, tzinfo=clock.now().tzinfo))
-    feb = book.transfer("revenue:gifts", "creators:eva:cash", "0.01")  # 9.00 >= 5.00 EUR
+    book.transfer("creators:eva:cash", "revenue:gifts", "4.00")  # 4.99 < 5.00 EUR
+    feb = book.transfer("revenue:gifts", "creators:eva:cash", "0.01")  # 5.00 >= 5.00 EUR
     found = list(monitor.crossings())
-    assert [c.entry.id for c in found] == [feb.id]
+    assert [c.entry.id for c in found] == [feb.id]  # at January's rate 5.00 < 9.00
     assert {(b, q) for b, q, _ in asked} == {("USD", "EUR")}
     no_rates = gl.BalanceMonitor(book, [gl.Watch("creators:eva:cash", ">=", Money(1, "USD"))])
     with pytest.raises(gl.RateUnavailable, match="no rates"):
@@ -175,3 +176,93 @@ def test_crossings_match_a_scan_of_every_balance_after_every_entry(
     for name in ("bob", "cat"):
         seen = monitor.balance(f"creators:{name}:cash")
         assert seen is None or seen == book.balance(f"creators:{name}:cash")
+
+
+def test_a_failed_observe_changes_nothing_and_a_retry_counts_the_entry_once() -> None:
+    # A rate that is not available yet (RateUnavailable) used to leave the entry's
+    # movement applied to the running balance: the retry counted it twice and
+    # reported a crossing the books never made.
+    book = _book()
+    available = False
+
+    def rates(base: str, quote: str, at: datetime) -> Fraction:
+        if not available:
+            raise gl.RateUnavailable("no EUR/USD rate yet")
+        return Fraction(1)
+
+    monitor = gl.BalanceMonitor(
+        book, [gl.Watch("creators:*:cash", ">=", Money("10.00", "EUR"))], rates=rates
+    )
+    first = book.transfer("revenue:gifts", "creators:bob:cash", "6.00")
+    with pytest.raises(gl.RateUnavailable):
+        monitor.observe(first)
+    assert monitor.cursor is None
+    assert monitor.balance("creators:bob:cash") is None
+    available = True
+    assert monitor.observe(first) == ()  # 6.00 < 10.00: no crossing
+    assert monitor.balance("creators:bob:cash") == Money("6.00", "USD")
+    second = book.transfer("revenue:gifts", "creators:bob:cash", "1.00")
+    assert monitor.observe(second) == ()
+    assert monitor.balance("creators:bob:cash") == book.balance("creators:bob:cash")
+
+
+def test_a_failure_on_a_later_account_leaves_the_earlier_ones_untouched() -> None:
+    book = _book()
+    calls = []
+
+    def limit(entry: gl.Transaction) -> Money:
+        calls.append(entry.id)
+        if len(calls) == 2:  # the entry's second watched account
+            raise gl.RateUnavailable("the rules are not loaded yet")
+        return Money("5.00", "USD")
+
+    monitor = gl.BalanceMonitor(book, [gl.Watch("creators:*:cash", ">=", limit)])
+    both = book.post(
+        [
+            gl.debit("revenue:gifts", "12.00"),
+            gl.credit("creators:bob:cash", "6.00"),
+            gl.credit("creators:cat:cash", "6.00"),
+        ]
+    )
+    with pytest.raises(gl.RateUnavailable):
+        monitor.observe(both)
+    assert monitor.balance("creators:bob:cash") is None
+    found = monitor.observe(both)
+    assert sorted(c.account for c in found) == ["creators:bob:cash", "creators:cat:cash"]
+    assert monitor.balance("creators:bob:cash") == Money("6.00", "USD")
+
+
+def test_crossings_do_not_depend_on_where_the_monitor_started() -> None:
+    # A threshold that changes over time (new rules, a moved exchange rate): each entry
+    # is compared before and after with the threshold in force for it, so a monitor
+    # restarted at any cursor reports exactly the crossings after that cursor that one
+    # running from the start reports (the payout worker relies on it).
+    book = _book()
+
+    def limit(entry: gl.Transaction) -> Money:
+        return Money("100.00" if entry.id <= 2 else "50.00", "USD")
+
+    pay = lambda a: book.transfer("revenue:gifts", "creators:bob:cash", a)  # noqa: E731
+    pay("70.00")  # 1: 70 < 100
+    pay("0.01")  # 2: 70.01 < 100
+    pay("5.00")  # 3: 75.01, and the threshold is now 50: no entry moved it across 50
+    book.transfer("creators:bob:cash", "revenue:gifts", "40.00")  # 4: 35.01 < 50
+    up = pay("20.00")  # 5: 55.01 >= 50: a crossing
+    pay("50.00")  # 6: still above
+    book.transfer("creators:bob:cash", "revenue:gifts", "5.00")  # 7: 100.01 still above
+    runs = {}
+    for start in range(book.head[0] + 1):
+        monitor = gl.BalanceMonitor(book, [gl.Watch("creators:bob:cash", ">=", limit)])
+        cursor = None if start == 0 else gl.FeedCursor.of(book.transaction(start))
+        runs[start] = [c.entry.id for c in monitor.crossings(after=cursor)]
+    assert runs[0] == [up.id]
+    for start, got in runs.items():
+        assert got == [i for i in runs[0] if i > start], start
+
+
+def test_a_threshold_finer_than_the_accounts_unit_is_compared_exactly() -> None:
+    book = _book()
+    monitor = gl.BalanceMonitor(book, [gl.Watch("creators:bob:cash", ">=", "10.005")])
+    book.transfer("revenue:gifts", "creators:bob:cash", "10.00")  # below 10.005
+    up = book.transfer("revenue:gifts", "creators:bob:cash", "0.01")  # 10.01 >= 10.005
+    assert [c.entry.id for c in monitor.crossings()] == [up.id]

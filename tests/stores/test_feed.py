@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -96,7 +97,19 @@ def test_malformed_cursors_are_refused_when_called(book: gl.Ledger, bad: Any) ->
 
 @pytest.mark.parametrize(
     ("kwargs", "word"),
-    [({"follow": 1}, "follow"), ({"timeout": -1}, "timeout"), ({"max_delay": "1"}, "max_delay")],
+    [
+        ({"follow": 1}, "follow"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": float("nan")}, "timeout"),
+        ({"max_delay": "1"}, "max_delay"),
+        # 0 (or less than the first poll's wait) polls without pausing: a follower of an
+        # idle journal spun a core (SQLite: 2.2 s of CPU in 5 s; memory: 3.2 s).
+        ({"max_delay": 0}, "max_delay"),
+        ({"max_delay": 0.001}, "max_delay"),
+        ({"max_delay": float("inf")}, "max_delay"),
+        ({"max_delay": float("nan")}, "max_delay"),
+        ({"max_delay": 10**9}, "max_delay"),
+    ],
 )
 def test_bad_follow_options_are_refused(book: gl.Ledger, kwargs: Any, word: str) -> None:
     with pytest.raises(gl.InvalidArgument, match=word):
@@ -121,6 +134,15 @@ def test_follow_delivers_entries_written_by_another_thread(book: gl.Ledger) -> N
             break
     thread.join()
     assert seen == list(range(1, 8))
+
+
+def test_an_idle_follower_sleeps_between_polls(book: gl.Ledger) -> None:
+    _setup(book)
+    started = time.process_time()
+    assert list(book.changes(follow=True, timeout=0.6, max_delay=0.01)) == []
+    # Polling every 10 ms costs well under a tenth of the time waited; a loop that does
+    # not pause uses all of it.
+    assert time.process_time() - started < 0.3
 
 
 def test_follow_with_a_timeout_returns_when_nothing_comes(book: gl.Ledger) -> None:
@@ -236,3 +258,94 @@ def test_cursor_text_round_trips(book: gl.Ledger) -> None:
     assert str(cursor) == f"1:{entry.hash}"
     assert gl.FeedCursor.parse(str(cursor)) == cursor
     assert gl.FeedCursor.parse(" 7 \n") == gl.FeedCursor(7)
+
+
+def _hostile(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "worker.cursor"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)  # opening it to read would block until a writer comes
+    elif kind == "huge":
+        path.write_bytes(b"1" * 10_000_000)
+    elif kind == "binary":
+        path.write_bytes(b"\xff\xfe1:" + b"\x00" * 64)
+    elif kind == "truncated":
+        path.write_text("12:abc")
+    elif kind == "empty":
+        path.write_text("")
+    elif kind == "unreadable":
+        path.write_text("3")
+        path.chmod(0)
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind", ["directory", "fifo", "huge", "binary", "truncated", "empty", "unreadable"]
+)
+def test_a_hostile_cursor_file_is_one_clear_error_naming_it(tmp_path: Path, kind: str) -> None:
+    if kind == "fifo" and not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    if kind == "unreadable" and (not hasattr(os, "geteuid") or os.geteuid() == 0):
+        pytest.skip("root reads any file")
+    path = _hostile(tmp_path, kind)
+    cursors = gl.FileCursor(path)
+    with pytest.raises(gl.InvalidArgument, match="cursor file") as caught:
+        cursors.load()
+    assert str(path) in str(caught.value)
+    assert len(str(caught.value)) < 600  # the file's content is not repeated whole
+
+
+def test_a_cursor_that_cannot_be_saved_is_an_error_and_the_old_one_stays(
+    book: gl.Ledger, tmp_path: Path
+) -> None:
+    _setup(book)
+    entry = _pay(book, 1)[0]
+    as_dir = tmp_path / "dir.cursor"
+    as_dir.mkdir()
+    with pytest.raises(gl.InvalidArgument, match="cannot save cursor file"):
+        gl.FileCursor(as_dir).save(gl.FeedCursor.of(entry))
+    assert as_dir.is_dir()
+    assert list(as_dir.iterdir()) == []
+    nowhere = gl.FileCursor(tmp_path / "missing" / "c")
+    with pytest.raises(gl.InvalidArgument, match="cannot save cursor file"):
+        nowhere.save(gl.FeedCursor.of(entry))
+    # consume: the handler ran, the cursor could not be saved: the run stops there
+    seen: list[int] = []
+    with pytest.raises(gl.InvalidArgument, match="cannot save"):
+        book.consume(lambda e: seen.append(e.id), nowhere)
+    assert seen == [1]
+    assert not list(tmp_path.rglob(".*"))  # no temporary file left behind
+
+
+def test_a_cursor_file_behind_a_symlink_is_read_and_replaced(
+    book: gl.Ledger, tmp_path: Path
+) -> None:
+    _setup(book)
+    first, second = _pay(book, 2)
+    target = tmp_path / "real.cursor"
+    gl.FileCursor(target).save(gl.FeedCursor.of(first))
+    link = tmp_path / "link.cursor"
+    link.symlink_to(target)
+    assert gl.FileCursor(link).load() == gl.FeedCursor.of(first)
+    gl.FileCursor(link).save(gl.FeedCursor.of(second))
+    assert gl.FileCursor(link).load() == gl.FeedCursor.of(second)
+
+
+def test_a_handler_that_raises_leaves_the_cursor_on_the_entry_before(
+    book: gl.Ledger, tmp_path: Path
+) -> None:
+    _setup(book)
+    entries = _pay(book, 3)
+    saved = gl.FileCursor(tmp_path / "c")
+
+    def handler(entry: gl.Transaction) -> None:
+        if entry.id == 2:
+            raise RuntimeError("the payment service is down")
+
+    with pytest.raises(RuntimeError):
+        book.consume(handler, saved)
+    assert saved.load() == gl.FeedCursor.of(entries[0])
+    seen: list[int] = []
+    assert book.consume(lambda e: seen.append(e.id), saved) == gl.FeedCursor.of(entries[2])
+    assert seen == [2, 3]

@@ -48,8 +48,10 @@ that the head's early release keeps apart (see ``benchmarks/feed_postgres.py``).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -70,7 +72,11 @@ __all__ = ["FeedCursor", "FeedMixin", "FileCursor"]
 _CHUNK = 500
 #: The first wait between polls, in seconds; it doubles up to ``max_delay``.
 _MIN_DELAY = 0.01
+#: The longest ``max_delay`` allowed, in seconds.
+_MAX_DELAY = 3600.0
 _HASH = re.compile(r"[0-9a-f]{64}")
+#: The most a cursor file may hold: a cursor is at most 19 + 1 + 64 characters.
+_CURSOR_FILE_MAX = 256
 _CURSOR = re.compile(r"(0|[1-9][0-9]{0,18})(?::([0-9a-f]{64}))?")
 
 
@@ -196,23 +202,47 @@ class FileCursor:
         matches any journal.
 
         Raises:
-            InvalidArgument: the file does not hold a cursor.
+            InvalidArgument: the path is not a regular file holding a cursor, or
+                cannot be read.
         """
+        where = str(self.path)
         try:
-            text = self.path.read_text(encoding="utf-8")
+            if not stat.S_ISREG(os.stat(self.path).st_mode):  # never open a FIFO or device
+                raise InvalidArgument(f"cursor file {where!r} is not a regular file")
+            with open(self.path, "rb") as f:
+                raw = f.read(_CURSOR_FILE_MAX + 1)
         except FileNotFoundError:
             return FeedCursor(0)
-        return FeedCursor.parse(text)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            raise InvalidArgument(f"cannot read cursor file {where!r}: {exc}") from None
+        try:
+            if len(raw) > _CURSOR_FILE_MAX:
+                raise InvalidArgument(f"it holds more than {_CURSOR_FILE_MAX} bytes")
+            return FeedCursor.parse(raw.decode("utf-8"))
+        except (InvalidArgument, UnicodeDecodeError) as exc:
+            raise InvalidArgument(
+                f"cursor file {where!r} does not hold a feed cursor ({exc}); restore it from a "
+                f"backup or remove it to start from the beginning of the journal"
+            ) from None
 
     def save(self, cursor: FeedCursor) -> None:
         """Replace the saved cursor with ``cursor``, durably.
 
         Raises:
-            InvalidArgument: ``cursor`` is not a FeedCursor.
+            InvalidArgument: ``cursor`` is not a FeedCursor, or the file cannot be
+                written (the saved cursor is then unchanged).
         """
         if not isinstance(cursor, FeedCursor):
             raise InvalidArgument(f"{shown(cursor)} is not a giftledger.FeedCursor")
+        try:
+            self._replace(cursor)
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument(f"cannot save cursor file {str(self.path)!r}: {exc}") from None
+
+    def _replace(self, cursor: FeedCursor) -> None:
         folder = self.path.parent
+        if self.path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "it is a directory")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -239,6 +269,12 @@ def _check_wait(follow: object, timeout: object, max_delay: object) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
             raise InvalidArgument(f"{what} {shown(value)} must be a number of seconds >= 0")
+    # A follower waits at least the first poll's delay between two polls (else an idle
+    # one spins a core), and at most an hour (else it stops noticing new entries).
+    if not _MIN_DELAY <= max_delay <= _MAX_DELAY:  # type: ignore[operator]
+        raise InvalidArgument(
+            f"max_delay {shown(max_delay)} must be between {_MIN_DELAY} and {_MAX_DELAY} seconds"
+        )
 
 
 @boundary_methods
@@ -269,7 +305,8 @@ class FeedMixin(WriteCore):
                 head as it was when the feed started.
             timeout: with ``follow``, stop after this many seconds without a
                 new entry (None: never stop; close the generator to end).
-            max_delay: with ``follow``, the longest wait between two polls.
+            max_delay: with ``follow``, the longest wait between two polls
+                (0.01 to 3600 seconds).
 
         Returns:
             An iterator of :class:`~giftledger.Transaction`; the store is not
@@ -278,7 +315,8 @@ class FeedMixin(WriteCore):
         Raises:
             CursorMismatch: (while iterating) the journal no longer holds the
                 cursor's entry with its hash, or was cut back below it.
-            InvalidArgument: a malformed cursor, timeout or delay.
+            InvalidArgument: a malformed cursor, timeout or delay (a negative or NaN
+                timeout, a ``max_delay`` outside 0.01 to 3600 seconds).
 
         Example:
             >>> import giftledger as gl

@@ -9,11 +9,19 @@ monitor started from), and never again. No entry makes it scan all balances.
 
 A condition (:class:`Watch`) names accounts by a pattern and compares the
 balance with a threshold. A *crossing* is an entry after which the condition
-holds for an account when it did not hold before that entry: a monitor reports
-it once, with the entry; not again while the condition keeps holding; again
-once an entry made it stop holding and a later one made it hold again. Only
-entries that move posted balances count (posted transactions, settled holds
-and reversals); a hold placed moves no posted balance.
+holds for an account when it did not hold before that entry, both compared
+with the threshold in force for that entry: a monitor reports it once, with
+the entry; not again while the condition keeps holding; again once an entry
+made it stop holding and a later one made it hold again. Only entries that
+move posted balances count (posted transactions, settled holds and
+reversals); a hold placed moves no posted balance. A threshold that moves (a
+new rule, another exchange rate) crosses nothing by itself: a balance already
+past a lowered threshold is reported once an entry brings it back below and
+past it again. So the crossings are a function of the journal alone: a
+monitor resumed at any cursor reports exactly the crossings after it that a
+monitor running from the start reports, which a worker restarted after a
+crash relies on. An entry that raises (a rate not available yet) leaves the
+monitor as it was.
 
 A threshold in another unit than the account's is converted at the rate in
 force for the entry being observed (``rates(threshold unit, account unit,
@@ -34,7 +42,7 @@ from moneyed import Money
 
 from .._boundary import boundary_methods, shown
 from .._errors import InvalidArgument, RateUnavailable
-from .._money.amounts import AmountLike, from_minor, to_fraction, to_minor
+from .._money.amounts import AmountLike, from_minor, to_fraction
 from .._money.units import get_unit
 from .feed import FeedCursor
 from .ledger import Ledger
@@ -193,7 +201,6 @@ class BalanceMonitor:
         #: The last entry observed (the cursor to save to resume the monitor).
         self.cursor: FeedCursor | None = None
         self._balances: dict[str, int] = {}  # normal-side posted minor units
-        self._holds: dict[tuple[int, str], bool] = {}  # (watch index, account) → condition
         self._matching: dict[str, tuple[int, ...]] = {}
         self._accounts: dict[str, Account] = {}
         for w in watches:
@@ -244,7 +251,8 @@ class BalanceMonitor:
         """Apply one entry of the feed; return the crossings it caused.
 
         Entries must be given in journal order, each once (as the feed gives
-        them).
+        them). An entry is applied whole or not at all: if it raises, the
+        monitor is as it was, and the same entry can be observed again.
 
         Raises:
             InvalidArgument: ``entry`` is not the entry after the last one observed.
@@ -258,6 +266,7 @@ class BalanceMonitor:
                 f"observes the feed in order, each entry once"
             )
         found: list[Crossing] = []
+        balances: dict[str, int] = {}
         if entry.kind in _POSTED:
             deltas: dict[str, int] = {}
             for p in entry.postings:
@@ -265,7 +274,10 @@ class BalanceMonitor:
             for name, delta in deltas.items():
                 indexes = self._watching(name)
                 if indexes:
-                    found += self._apply(entry, name, delta, indexes)
+                    balances[name] = self._apply(entry, name, delta, indexes, found)
+        # Nothing above changed the monitor: a failure (a rate not available yet, a
+        # store error) leaves it as it was, and a retry counts the entry once.
+        self._balances.update(balances)
         self.cursor = FeedCursor.of(entry)
         return tuple(found)
 
@@ -277,8 +289,14 @@ class BalanceMonitor:
         return got
 
     def _apply(
-        self, entry: Transaction, name: str, delta: int, indexes: tuple[int, ...]
-    ) -> list[Crossing]:
+        self,
+        entry: Transaction,
+        name: str,
+        delta: int,
+        indexes: tuple[int, ...],
+        found: list[Crossing],
+    ) -> int:
+        """``name``'s balance after ``entry``; appends the crossings to ``found``."""
         account = self._accounts.get(name)
         if account is None:
             account = self._accounts[name] = self.ledger.account(name)
@@ -290,18 +308,14 @@ class BalanceMonitor:
             with self.ledger.store.read() as r:
                 before = sign * r.net_at(name, None, entry.id - 1)
         after = before + sign * delta
-        self._balances[name] = after
-        found = []
         for i in indexes:
             watch = self.watches[i]
+            # Before and after, against the threshold in force for this entry: the
+            # crossings are a function of the journal alone, the same for a monitor
+            # resumed at any cursor as for one that ran from the start.
             limit = self._limit(watch, account.unit, entry)
             test = _TESTS[watch.op]
-            was = self._holds.get((i, name))
-            if was is None:
-                was = test(Fraction(before), limit)
-            now = test(Fraction(after), limit)
-            self._holds[(i, name)] = now
-            if now and not was:
+            if test(Fraction(after), limit) and not test(Fraction(before), limit):
                 found.append(
                     Crossing(
                         watch,
@@ -311,7 +325,7 @@ class BalanceMonitor:
                         entry,
                     )
                 )
-        return found
+        return after
 
     def _limit(self, watch: Watch, unit: str, entry: Transaction) -> Fraction:
         """The threshold in minor units of ``unit``, exactly, for ``entry``."""
@@ -323,11 +337,13 @@ class BalanceMonitor:
                     f"watch {watch.name!r}: its threshold function returned {shown(threshold)}, "
                     f"not Money"
                 )
+        scale = get_unit(unit).scale
         if not isinstance(threshold, Money):
-            return Fraction(to_minor(threshold, unit))
+            return to_fraction(threshold, "watch threshold") * scale
+        exact = to_fraction(threshold.amount, "watch threshold")
         source = threshold.currency.code
         if source == unit:
-            return Fraction(to_minor(threshold, unit))
+            return exact * scale
         if self.rates is None:
             raise RateUnavailable(
                 f"watch {watch.name!r}: its threshold is in {source}, account units are {unit}, "
@@ -336,5 +352,4 @@ class BalanceMonitor:
         rate = to_fraction(self.rates(source, unit, entry.effective_at), "rate")
         if rate <= 0:
             raise RateUnavailable(f"rate {source}/{unit} at {entry.effective_at} is {rate}")
-        exact = to_fraction(threshold.amount, "watch threshold")
-        return exact * rate * get_unit(unit).scale
+        return exact * rate * scale
