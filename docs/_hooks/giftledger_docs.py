@@ -40,6 +40,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "chain": ("giftledger._economy",),
     "reports": ("giftledger._reports",),
     "exports": ("giftledger._exports",),
+    "simulation": ("giftledger._simulate",),
     "errors": ("giftledger._errors",),
 }
 # Modules in reading order within a page (others follow, by name).

@@ -19,6 +19,20 @@ from __future__ import annotations
 
 from . import presets
 from ._economy.chain import GiftEconomy, Withdrawal, WithdrawalCheck
+from ._economy.events import (
+    ChainEvent,
+    ChargedBack,
+    CoinsBought,
+    GiftReceived,
+    Refunded,
+    UnitsConverted,
+    WithdrawalFailed,
+    WithdrawalPaid,
+    WithdrawalRequested,
+    chain_events,
+    event_of,
+    withdrawal_monitor,
+)
 from ._economy.fx import DatedRate, RateSource, RateTable, convert_at
 from ._economy.loading import load_economy
 from ._economy.lots import CoinLot, LotSlice
@@ -73,6 +87,7 @@ from ._errors import (
     BelowWithdrawalThreshold,
     ChainBroken,
     CurrencyMismatch,
+    CursorMismatch,
     DuplicateKeyConflict,
     ExcessPrecision,
     FloatNotAllowed,
@@ -110,6 +125,7 @@ from ._exports.files import Progress
 from ._exports.jsonl import JSONL_VERSION, export_jsonl, import_books
 from ._ledger.batch import TransactionRequest
 from ._ledger.clock import Clock, ManualClock, SystemClock
+from ._ledger.feed import FeedCursor, FileCursor
 from ._ledger.ledger import Ledger
 from ._ledger.model import (
     Account,
@@ -129,6 +145,7 @@ from ._ledger.model import (
     credit,
     debit,
 )
+from ._ledger.monitors import BalanceMonitor, Crossing, Watch
 from ._ledger.proofs import (
     Checkpoint,
     ConsistencyProof,
@@ -178,6 +195,10 @@ from ._reports.proven import (
     verify_statement,
 )
 from ._reports.statement import Statement, StatementLine
+from ._simulate.compare import Comparison, compare
+from ._simulate.figures import Figures
+from ._simulate.population import Population
+from ._simulate.runner import SimulationResult, simulate
 from ._stores.memory import MemoryStore
 from ._stores.postgres import PostgresStore
 from ._stores.sqlite import SQLiteStore
@@ -197,26 +218,36 @@ __all__ = [
     "AlreadyReversed",
     "AmountOutOfRange",
     "AmountRange",
+    "BalanceMonitor",
     "BalanceRule",
     "BelowWithdrawalThreshold",
     "ChainBroken",
+    "ChainEvent",
     "ChainRecord",
+    "ChargedBack",
     "Checkpoint",
     "Clock",
     "CoinLot",
     "CoinPack",
+    "CoinsBought",
+    "Comparison",
     "Confidence",
     "ConsistencyProof",
     "ConversionRecord",
     "CreatorPay",
+    "Crossing",
     "CurrencyMismatch",
+    "CursorMismatch",
     "DatedRate",
     "DuplicateKeyConflict",
     "Economy",
     "EntryKind",
     "ExcessPrecision",
     "Explanation",
+    "FeedCursor",
     "Figure",
+    "Figures",
+    "FileCursor",
     "FloatNotAllowed",
     "FlowKind",
     "FlowLink",
@@ -224,6 +255,7 @@ __all__ = [
     "Gift",
     "GiftEconomy",
     "GiftLedgerError",
+    "GiftReceived",
     "GiftRecord",
     "GiftTrace",
     "HistoryEntry",
@@ -253,6 +285,7 @@ __all__ = [
     "PaidIn",
     "PartyRecord",
     "PayoutModel",
+    "Population",
     "Portion",
     "PostgresStore",
     "Posting",
@@ -274,6 +307,7 @@ __all__ = [
     "ReceiptStep",
     "RefundPolicy",
     "RefundRecord",
+    "Refunded",
     "RegionViewPay",
     "RestoreRefused",
     "RewardsProgram",
@@ -283,6 +317,7 @@ __all__ = [
     "SQLiteStore",
     "SchemaVersionError",
     "Side",
+    "SimulationResult",
     "Source",
     "SpentCoinPolicy",
     "Statement",
@@ -302,6 +337,7 @@ __all__ = [
     "Unit",
     "UnitConflict",
     "UnitKind",
+    "UnitsConverted",
     "UnknownAccount",
     "UnknownHold",
     "UnknownLocale",
@@ -313,24 +349,31 @@ __all__ = [
     "ViewPayFigure",
     "ViewPayRange",
     "ViewPayRecord",
+    "Watch",
     "Withdrawal",
     "WithdrawalCheck",
     "WithdrawalFailRecord",
+    "WithdrawalFailed",
+    "WithdrawalPaid",
     "WithdrawalPolicy",
     "WithdrawalPostRecord",
     "WithdrawalRecord",
+    "WithdrawalRequested",
     "WithdrawalSettleRecord",
     "WriteConflict",
     "__version__",
     "allocate",
     "beancount_account",
     "beancount_commodity",
+    "chain_events",
     "check_text",
+    "compare",
     "convert_at",
     "credit",
     "debit",
     "estimate_view_earnings",
     "estimate_view_range",
+    "event_of",
     "export_beancount",
     "export_csv",
     "export_jsonl",
@@ -351,9 +394,11 @@ __all__ = [
     "remaining",
     "report_schema",
     "round_fraction",
+    "simulate",
     "split",
     "to_minor",
     "verify_consistency",
     "verify_inclusion",
     "verify_statement",
+    "withdrawal_monitor",
 ]

@@ -32,6 +32,7 @@ Each leaf also subclasses the builtin exception it resembles, so a caller's
     ├── NotReversible (ValueError)             reversing a hold, a reversal or a void
     ├── RateUnavailable (LookupError)          no exchange rate for a pair at a time
     ├── ChainBroken (ValueError)               verify() found a changed or missing entry
+    ├── CursorMismatch (ValueError)            a feed cursor the journal no longer holds
     ├── RestoreRefused (ValueError)            an export edited, cut short or reordered, or
     │                                          a target ledger that is not empty
     ├── ProofFailed (ValueError)               a checkpoint, proof or statement that does not check
@@ -58,6 +59,7 @@ __all__ = [
     "BelowWithdrawalThreshold",
     "ChainBroken",
     "CurrencyMismatch",
+    "CursorMismatch",
     "DuplicateKeyConflict",
     "ExcessPrecision",
     "FloatNotAllowed",
@@ -243,6 +245,12 @@ class ChainBroken(GiftLedgerError, ValueError):
     def __init__(self, message: str, transaction_id: int | None = None) -> None:
         super().__init__(message)
         self.transaction_id = transaction_id
+
+
+class CursorMismatch(GiftLedgerError, ValueError):
+    """A change-feed cursor the journal no longer holds: its entry is gone or has
+    another hash, or an entry does not chain onto the one the feed delivered (the
+    store was rolled back, restored from an older copy or rewritten)."""
 
 
 class RestoreRefused(GiftLedgerError, ValueError):

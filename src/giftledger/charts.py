@@ -49,11 +49,13 @@ from matplotlib.path import Path as MplPath
 from moneyed import Money
 
 from ._errors import InvalidArgument
+from ._files import publish_mode
 from ._money.amounts import to_minor
 from ._money.formatting import format_money
 from ._reports.flow import FlowKind, FlowNode, MoneyFlow
+from ._simulate.compare import Comparison
 
-__all__ = ["FORMATS", "render_flow"]
+__all__ = ["COMPARISON_FIGURES", "FORMATS", "render_comparison", "render_flow"]
 
 #: The file formats :func:`render_flow` writes, by the path's suffix.
 FORMATS = {".svg": "svg", ".png": "png"}
@@ -157,6 +159,7 @@ def render_flow(
     _titles(fig, flow, title, locale)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
+        publish_mode(fd)
         with (
             os.fdopen(fd, "wb") as out,
             rc_context({"svg.fonttype": "none", "svg.hashsalt": "giftledger"}),
@@ -407,3 +410,113 @@ def _wrap(text: str, width: int = 14) -> str:
             line = f"{line} {w}".strip()
     lines.append(line)
     return "\n".join(lines)
+
+
+#: The money figures :func:`render_comparison` draws by default, by their table label.
+COMPARISON_FIGURES = (
+    "fiat in",
+    "store fees",
+    "taxes",
+    "platform",
+    "to creators",
+    "still deferred",
+    "view pay",
+)
+
+
+def render_comparison(
+    comparison: Comparison,
+    path: str | os.PathLike[str],
+    *,
+    figures: tuple[str, ...] = COMPARISON_FIGURES,
+    title: str | None = None,
+    locale: str = "en_US",
+) -> Path:
+    """Draw a :class:`~giftledger.Comparison` as a grouped bar chart and write it.
+
+    One group of bars per figure (what viewers paid, what stores, taxes, the
+    platform and creators got, what is still deferred, view pay), one bar per
+    economy, each labelled with its exact amount. Written like
+    :func:`render_flow`: whole or not at all.
+
+    Args:
+        comparison: from :func:`~giftledger.compare`.
+        path: where to write; ``.svg`` or ``.png``.
+        figures: the labels of the money figures to draw (from ``Figures.items()``).
+        title: the chart's title (default: the seed and the population's size).
+        locale: how amounts are written (babel).
+
+    Returns:
+        The path written.
+
+    Raises:
+        InvalidArgument: a suffix other than ``.svg``/``.png``, a missing
+            directory, a figure that is not money in every economy. Nothing is written.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> import giftledger as gl
+        >>> from giftledger.charts import render_comparison
+        >>> cmp = gl.compare(["twitch-bits", "facebook-stars"], viewers=10, creators=2, days=1)
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "cmp.svg"
+        >>> render_comparison(cmp, out) == out and "store fees" in out.read_text()
+        True
+    """
+    target = Path(path)
+    fmt = FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise InvalidArgument(
+            f"cannot write a chart to {str(target)!r}: suffix {target.suffix!r} is not one "
+            f"of {', '.join(FORMATS)}"
+        )
+    parent = target.parent
+    if not parent.is_dir():
+        raise InvalidArgument(f"cannot write a chart to {str(target)!r}: no directory {parent}")
+    tables = [dict(r.figures.items()) for r in comparison.results]
+    for label in figures:
+        for t in tables:
+            if not isinstance(t.get(label), Money):
+                raise InvalidArgument(f"figure {label!r} is not an amount in every economy")
+    labels = comparison.labels
+    fig = Figure(figsize=(max(7.0, 1.3 * len(figures) * max(1, len(labels)) / 2), 5.0))
+    ax = fig.add_subplot(1, 1, 1)
+    width = 0.8 / len(labels)
+    for j, (name, table) in enumerate(zip(labels, tables, strict=True)):
+        xs = [i + (j - (len(labels) - 1) / 2) * width for i in range(len(figures))]
+        amounts = [table[label] for label in figures]
+        bars = ax.bar(xs, [_size(m) for m in amounts], width=width, label=name)
+        for bar, m in zip(bars, amounts, strict=True):
+            ax.annotate(
+                format_money(m, locale),
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                rotation=90,
+            )
+    ax.set_xticks(list(range(len(figures))), [_wrap(f) for f in figures])
+    ax.set_yticks([])
+    ax.axhline(0, color="#444444", linewidth=0.8)
+    ax.legend(fontsize=7, loc="upper right")
+    first = comparison.results[0].figures
+    ax.set_title(
+        title
+        or f"One population under {len(labels)} economies: {first.viewers:,} viewers, "
+        f"{first.creators:,} creators, {first.days} days, seed {comparison.seed}",
+        fontsize=9,
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    try:
+        publish_mode(fd)
+        with (
+            os.fdopen(fd, "wb") as out,
+            rc_context({"svg.fonttype": "none", "svg.hashsalt": "giftledger"}),
+        ):
+            FigureCanvasAgg(fig)
+            meta = {"Date": None} if fmt == "svg" else {"Software": None}
+            fig.savefig(out, format=fmt, dpi=150, metadata=meta)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

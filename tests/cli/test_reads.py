@@ -268,3 +268,18 @@ def test_the_readmes_commands_run(workdir: Path, invoke: Invoke) -> None:
         result = invoke(*args)
         assert result.exit_code == 0, (args, result.stderr)
         assert result.stdout.strip()
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "ja_JP"])
+def test_explain_prints_the_receipt_in_the_readers_language(
+    workdir: Path, invoke: Invoke, locale: str
+) -> None:
+    out = invoke("explain", "bob", "--locale", locale)
+    assert out.exit_code == 0, out.stderr
+    with gl.Ledger.open(f"sqlite:///{workdir / 'giftledger-demo.db'}") as book:
+        receipt = gl.GiftEconomy.from_ledger(book).explain("bob").receipt(locale)
+        english = gl.GiftEconomy.from_ledger(book).explain("bob").receipt("en_US")
+    assert receipt.render() in out.stdout  # translated labels, amounts for the locale
+    if locale != "en_US":  # no English label left
+        labels = {line.label for step in english.steps for line in step.lines}
+        assert not {label for label in labels if label in out.stdout}

@@ -241,6 +241,36 @@ def test_a_consistent_forgery_is_refused_against_a_trusted_head(
     _assert_empty(target)
 
 
+@pytest.mark.parametrize("keyed", [False, True], ids=["keyless-entry", "other-key"])
+def test_a_forged_idempotency_record_is_refused(
+    target: gl.Ledger,
+    export,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    keyed: bool,
+) -> None:
+    # A caller's key pointed at an entry that was not written under it: the next request
+    # under that key would replay that entry and silently do nothing. The end line's
+    # count is fixed up, so only the record itself gives it away.
+    _, _, objs = export
+    entries = [o for o in objs if o["type"] == "entry"]
+    named = next(o for o in entries if (o["key"] is not None) is keyed)
+    record = {
+        "type": "idempotency",
+        "key": "~payout-next",  # sorts after the other keys, as the export orders them
+        "fingerprint": "0" * 64,
+        "transaction_id": named["id"],
+        "result": None,
+        "error_type": None,
+        "error_message": None,
+    }
+    last = max(i for i, o in enumerate(objs) if o["type"] == "idempotency")
+    objs.insert(last + 1, record)
+    objs[-1]["lines"] = len(objs)
+    _write(tmp_path / "x.jsonl", objs)
+    err = _refused(target, tmp_path / "x.jsonl", "'~payout-next' names entry")
+    assert err.line == last + 2
+
+
 def test_a_ledger_that_is_not_empty_is_refused(export, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     book, out, _ = export
     with pytest.raises(gl.RestoreRefused, match="not empty"):

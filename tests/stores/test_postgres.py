@@ -234,6 +234,37 @@ def test_an_unreachable_server_is_a_store_error() -> None:
         gl.Ledger.open("postgresql://u@127.0.0.1:1/db?connect_timeout=2")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2",
+        "postgresql://u@127.0.0.1:1/db?password=s3cr3t&connect_timeout=2",
+        "postgresql://u:s3cr3t@127.0.0.1:1/db?schema=no;such",
+        "postgresqx://u:s3cr3t@127.0.0.1:1/db",
+    ],
+)
+def test_no_error_shows_the_password(url: str) -> None:
+    # The command line prints errors and store URLs; a password in them ends up in logs.
+    with pytest.raises(gl.GiftLedgerError) as info:
+        gl.Ledger.open(url)
+    assert "s3cr3t" not in str(info.value)
+    assert "***" in str(info.value)
+
+
+@pytest.mark.postgres
+def test_the_store_url_shows_no_password(postgres_url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(postgres_url)
+    password = parts.password or "any-under-trust"  # the server's own, or one trust ignores
+    netloc = f"{parts.username}:{password}@{parts.hostname}:{parts.port or 5432}"
+    url = parts._replace(netloc=netloc).geturl()
+    with gl.Ledger.open(url) as book:
+        assert password not in book.store.url + repr(book)
+        assert book.store.url.startswith(f"postgresql://{parts.username}:***@")
+        book.open_account("assets:x", "USD")  # the real password still connects
+
+
 # -- retries ------------------------------------------------------------------------------
 
 

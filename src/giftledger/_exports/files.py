@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .._errors import InvalidArgument
+from .._files import publish_mode
 
 __all__ = ["PROGRESS_EVERY", "Progress", "atomic_text", "decimal_text", "target_path"]
 
@@ -45,6 +46,7 @@ def atomic_text(path: Path, newline: str | None = "\n") -> Iterator[TextIO]:
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
+        publish_mode(fd)
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
             yield f
             f.flush()

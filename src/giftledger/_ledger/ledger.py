@@ -50,6 +50,7 @@ from .._money.units import get_unit
 from .batch import TransactionRequest
 from .checkpoints import CheckpointMixin
 from .clock import Clock, SystemClock
+from .feed import FeedMixin
 from .holds import HoldsMixin
 from .idempotency import _check_key, _fingerprint, _replay_transaction, amount_key, ratio_key
 from .model import (
@@ -79,7 +80,7 @@ _MAX = MAX_MINOR
 
 
 @boundary_methods
-class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin):
+class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin, FeedMixin):
     """A double-entry ledger over a store.
 
     ``Ledger()`` keeps everything in memory; :meth:`open` picks a store by URL.

@@ -185,11 +185,12 @@ class Restorer:
     def idempotency(self, record: IdempotencyRecord, line: int | None = None) -> None:
         """Restore what the ledger remembers of a key, once the entries are in.
 
-        A record that names an entry must name a restored one; if that entry
-        carries a key, a record of the same key must name it, and a chain alias
-        (a ``gl:`` key) must name one of the chain's entries (with ``gl.``
-        metadata). Idempotency records are not under the hash chain, in a store
-        or an export: beyond these checks they are taken as written.
+        A record that names an entry must name a restored one: a key of the
+        caller's must be that entry's own key (an entry written under a key
+        carries it, under the hash), and a chain alias (a ``gl:`` key) must name
+        one of the chain's entries (with ``gl.`` metadata). Idempotency records
+        are not under the hash chain, in a store or an export: beyond these
+        checks they are taken as written.
         """
         where = _where(line)
         w = self._w
@@ -200,7 +201,7 @@ class Restorer:
             tx = w.transaction(tid) if 0 < tid <= self._id else None
             if (
                 tx is None
-                or (tx.key is not None and tx.key != record.key and not _alias(record.key))
+                or (tx.key != record.key and not _alias(record.key))
                 or (_alias(record.key) and not any(k.startswith("gl.") for k, _ in tx.metadata))
             ):
                 raise RestoreRefused(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._errors import InvalidArgument
 from .._ledger.store import Store
+from .urls import redacted
 
 __all__ = ["open_store"]
 
@@ -29,6 +30,6 @@ def open_store(url: str) -> Store:
 
         return PostgresStore(url)
     raise InvalidArgument(
-        f"unknown store URL {url!r}; use 'memory:', 'sqlite:///path/to/file.db' "
+        f"unknown store URL {redacted(url)!r}; use 'memory:', 'sqlite:///path/to/file.db' "
         f"or 'postgresql://user@host/dbname'"
     )

@@ -268,6 +268,9 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        # Wakes change-feed followers (wait_for_entries) when the journal grows.
+        self._grown = threading.Condition(self._lock)
+        self._announced = 0  # the journal's length followers were last told of
         self._journal: _Log[_Row] = _Log()
         self._count = 0  # entries in the journal: the head's id
         self._hash = GENESIS_HASH
@@ -316,7 +319,23 @@ class MemoryStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._count != self._announced:
+            self._announce()
         self._lock.release()
+
+    def _announce(self) -> None:
+        """Wake change-feed followers: the journal's length changed (lock held)."""
+        self._announced = self._count
+        self._grown.notify_all()
+
+    def wait_for_entries(self, after: int, timeout: float | None) -> bool:
+        """Wait until the journal holds an entry past ``after`` (or ``timeout`` seconds).
+
+        A follower of the change feed waits here instead of polling; the writer
+        that commits wakes it. Returns whether the journal grew past ``after``.
+        """
+        with self._grown:
+            return self._grown.wait_for(lambda: self._count > after, timeout)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -688,5 +707,7 @@ class _Batch:
                         store._restore_key(key, before)
                     for step in reversed(undo.steps):
                         step()
+            if self._outer and store._count != store._announced:
+                store._announce()
         finally:
             store._lock.release()

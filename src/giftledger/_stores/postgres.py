@@ -68,6 +68,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -97,6 +98,7 @@ from ._rows import meta_of as _load_meta
 from ._rows import to_micros as _to_micros
 from ._rows import transaction_of
 from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
+from .urls import redacted
 
 if TYPE_CHECKING:
     import psycopg
@@ -217,16 +219,17 @@ def _lock_id(text: str) -> int:
 def _split_url(url: str) -> tuple[str, str | None]:
     """The libpq URL without giftledger's own ``schema`` parameter, and that schema."""
     parts = urlsplit(url)
+    shown = redacted(url)
     if parts.scheme not in ("postgresql", "postgres"):
-        raise InvalidArgument(f"PostgreSQL URL {url!r} must start with 'postgresql://'")
+        raise InvalidArgument(f"PostgreSQL URL {shown!r} must start with 'postgresql://'")
     query = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [v for k, v in query if k == "schema"]
     if len(schemas) > 1:
-        raise InvalidArgument(f"PostgreSQL URL {url!r} names more than one schema")
+        raise InvalidArgument(f"PostgreSQL URL {shown!r} names more than one schema")
     schema = schemas[0] if schemas else None
     if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
         raise InvalidArgument(
-            f"schema {schema!r} in {url!r} must be 1 to 63 letters, digits or '_', "
+            f"schema {schema!r} in {shown!r} must be 1 to 63 letters, digits or '_', "
             f"not starting with a digit"
         )
     rest = urlencode([(k, v) for k, v in query if k != "schema"])
@@ -283,8 +286,8 @@ class PostgresStore:
     def __init__(self, url: str) -> None:
         if not isinstance(url, str):
             raise InvalidArgument(f"store URL {url!r} must be a string")
-        self.url = url
         self._conninfo, self.schema = _split_url(url)
+        self.url = redacted(url)  # shown in messages: never the password
         self._pg = _psycopg()
         self._lock = threading.Lock()
         self._idle: list[psycopg.Connection[Any]] = []
@@ -391,6 +394,39 @@ class PostgresStore:
     def read(self) -> _Block:
         """A reader over one snapshot (a REPEATABLE READ, READ ONLY transaction)."""
         return _Block(self, writer=False, dry_run=False)
+
+    def durable_barrier(self) -> None:
+        """Return once every commit visible before the call is durable.
+
+        A writer that others queue behind commits without waiting for the WAL
+        flush (see the module notes), so a reader can see its entry before it is
+        durable. The change feed calls this after each read and before it
+        delivers what it read. Every commit the read could see has its commit
+        record below the WAL insert position read now; writers flush all the
+        time, so this usually only waits until the flush position passes it (a
+        read, no write). If it does not within a few milliseconds, a commit that
+        writes an empty transactional message waits for the flush under the
+        server's ``synchronous_commit``, as the writers' own acknowledgement does.
+        """
+        conn = self._acquire()
+        try:
+            row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+            assert row is not None
+            for pause in (0.0, 0.002, 0.005):
+                if pause:
+                    time.sleep(pause)
+                done = conn.execute(
+                    "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (row[0],)
+                ).fetchone()
+                if done is not None and done[0]:
+                    return
+            conn.execute(
+                "BEGIN; SELECT pg_logical_emit_message(true, 'giftledger-feed', ''); COMMIT"
+            )
+        except self._pg.Error as exc:
+            raise _translate(self._pg, exc) from exc
+        finally:
+            self._release(conn)
 
     def close(self) -> None:
         """Close every idle connection; the store cannot be used afterwards."""

@@ -62,15 +62,25 @@ INSTALL_HINT = (
 
 # ``entry``, not ``main``: ``giftledger.cli.main`` is the module holding the root group.
 def entry(argv: Sequence[str] | None = None) -> int:
-    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Ctrl-C at any moment, even while the modules load, is one line and exit code 1
+    (a command in progress removes what it had begun to write).
+    """
     try:
-        from .main import run
-    except ImportError as exc:
-        if exc.name not in ("click", "rich") and not str(exc.name).startswith(("click.", "rich.")):
-            raise
-        print(INSTALL_HINT, file=sys.stderr)
+        try:
+            from .main import run
+        except ImportError as exc:
+            if exc.name not in ("click", "rich") and not str(exc.name).startswith(
+                ("click.", "rich.")
+            ):
+                raise
+            print(INSTALL_HINT, file=sys.stderr)
+            return 1
+        return run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("giftledger: aborted", file=sys.stderr)
         return 1
-    return run(list(sys.argv[1:] if argv is None else argv))
 
 
 def demo_entry(argv: Sequence[str] | None = None) -> int:

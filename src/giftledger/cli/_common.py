@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import click
 from moneyed import Money
+from rich.console import Console
 
 import giftledger as gl
 
@@ -25,6 +26,7 @@ __all__ = [
     "Fail",
     "chain_of",
     "check_target",
+    "console",
     "echo_json",
     "force_option",
     "json_option",
@@ -38,6 +40,7 @@ __all__ = [
     "progress_bar",
     "read_input",
     "rules_options",
+    "shown_url",
     "sqlite_path",
     "time_json",
 ]
@@ -130,6 +133,15 @@ def store_url(ledger: str) -> str:
     if ledger in ("memory:", "memory://") or "://" in ledger or ledger.startswith("sqlite:"):
         return ledger
     return f"sqlite:///{ledger}"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: a PostgreSQL URL without its password."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from giftledger._stores.urls import redacted
+
+        return redacted(url)
+    return url
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -228,6 +240,16 @@ def time_json(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def console(*, stderr: bool = False, width: int | None = None) -> Console:
+    """A rich Console that prints text as it is: no markup, no emoji codes, no highlighting.
+
+    Names, memos and titles come from the books (anyone may name a creator
+    ``[/]`` or ``smile``, whose account ``creators:smile:cash`` holds the emoji
+    code ``:smile:``): rich must not read them as markup or emoji.
+    """
+    return Console(stderr=stderr, width=width, markup=False, emoji=False, highlight=False)
+
+
 def echo_json(command: str, payload: dict[str, Any]) -> None:
     out = {"schema": SCHEMA, "command": command, **payload}
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
@@ -243,11 +265,10 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
     if not stderr_is_tty():
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:

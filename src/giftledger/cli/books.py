@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 import giftledger as gl
@@ -13,6 +12,7 @@ import giftledger as gl
 from ._common import (
     Fail,
     chain_of,
+    console,
     echo_json,
     json_option,
     ledger_option,
@@ -60,7 +60,7 @@ def balances(prefix: str, ledger: str, locale: str, as_json: bool) -> None:
     table.columns[1].justify = "right"
     for name, money in rows:
         table.add_row(name, gl.format_money(money, locale))
-    Console(highlight=False).print(table)
+    console().print(table)
 
 
 @click.command()
@@ -117,7 +117,7 @@ def history(
             credit,
             gl.format_money(e.balance_after, locale),
         )
-    Console(highlight=False).print(table)
+    console().print(table)
     if page.next_cursor is not None:
         click.echo(f"more: --after {page.next_cursor}")
 

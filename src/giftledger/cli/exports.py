@@ -28,6 +28,7 @@ from ._common import (
     open_book,
     place,
     progress_bar,
+    shown_url,
     sqlite_path,
     store_url,
 )
@@ -130,7 +131,7 @@ def import_(source: Path, ledger: str, expect_head: str | None) -> None:
         if path is not None:
             check_sqlite_ledger(path)
         count, head = _into(source, url, expect_head)
-    click.echo(f"{count} entries restored from {source} into {url}; every hash checked")
+    click.echo(f"{count} entries restored from {source} into {shown_url(url)}; every hash checked")
     click.echo(f"head hash: {head}")
 
 

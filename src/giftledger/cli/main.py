@@ -75,7 +75,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import books, demo, exports, parties, presets, proofs, reports
+    from . import books, demo, exports, parties, presets, proofs, reports, simulate, watch
 
     cli.add_command(demo.demo)
     cli.add_command(reports.statement)
@@ -91,6 +91,9 @@ def _register() -> None:
     cli.add_command(proofs.check_statement)
     cli.add_command(proofs.keygen)
     cli.add_command(presets.presets)
+    cli.add_command(watch.watch)
+    cli.add_command(simulate.simulate)
+    cli.add_command(simulate.compare)
 
 
 _register()

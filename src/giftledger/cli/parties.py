@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 import giftledger as gl
 
 from ._common import (
     chain_of,
+    console,
     echo_json,
     json_option,
     ledger_option,
@@ -86,7 +86,7 @@ def parties(
             },
         )
         return
-    console = Console(highlight=False)
+    con = console()
     if role in ("creator", "all"):
         table = Table("creator", "region", "diamonds", "payable", "cash", title="creators")
         for c in creators:
@@ -95,9 +95,9 @@ def parties(
                 c["region"] or "-",
                 *(gl.format_money(c[k], locale) for k in ("diamonds", "payable", "cash")),
             )
-        console.print(table)
+        con.print(table)
     if role in ("viewer", "all"):
         table = Table("viewer", "region", "coins", title="viewers")
         for v in viewers:
             table.add_row(v["name"], v["region"] or "-", gl.format_money(v["coins"], locale))
-        console.print(table)
+        con.print(table)

@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 from moneyed import Money
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import giftledger as gl
 
-from ._common import Fail, echo_json, json_option, money_json
+from ._common import Fail, console, echo_json, json_option, money_json
 from .reports import fraction_json
 
 __all__ = ["presets"]
@@ -52,7 +52,7 @@ def list_presets(as_json: bool) -> None:
     for p in infos:
         variants = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.variants.items())
         table.add_row(p.name, p.title, p.as_of.isoformat() if p.as_of else "-", variants or "-")
-    Console(highlight=False).print(table)
+    console().print(table)
 
 
 def _value(value: object) -> Any:
@@ -138,22 +138,24 @@ def show(name: str, variants: tuple[str, ...], sources: bool, as_json: bool) -> 
             ]
         echo_json("presets show", payload)
         return
-    console = Console(highlight=False)
-    console.print(f"[bold]{econ.title}[/bold] ({econ.name}), as of {econ.as_of or 'undated'}")
+    con = console()
+    con.print(
+        Text.assemble((econ.title, "bold"), f" ({econ.name}), as of {econ.as_of or 'undated'}")
+    )
     if econ.variant:
-        console.print("variant: " + ", ".join(f"{k}={v}" for k, v in econ.variant.items()))
-    console.print(
+        con.print("variant: " + ", ".join(f"{k}={v}" for k, v in econ.variant.items()))
+    con.print(
         f"books in {econ.books_currency}; viewers buy {econ.coin_unit}, "
         f"creators receive {econ.creator_unit}"
     )
     for v in versions:
-        console.print(
+        con.print(
             f"  version from {v['effective_from']}: {v['coin_packs']} coin packs, "
             f"{v['gifts']} gifts"
         )
-    console.print(f"{len(econ.assumptions)} documented assumptions")
+    con.print(f"{len(econ.assumptions)} documented assumptions")
     for note in econ.assumptions:
-        console.print(f"  - {note}", markup=False)
+        con.print(f"  - {note}")
     if sources:
         table = Table("figure", "value", "source", "as of", "confidence")
         for f in figures:
@@ -165,4 +167,4 @@ def show(name: str, variants: tuple[str, ...], sources: bool, as_json: bool) -> 
                 src.as_of.isoformat() if src and src.as_of else "-",
                 src.confidence.value if src else "-",
             )
-        console.print(table)
+        con.print(table)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 import giftledger as gl
@@ -17,6 +16,7 @@ from ._common import (
     Fail,
     chain_of,
     check_target,
+    console,
     echo_json,
     force_option,
     json_option,
@@ -241,7 +241,7 @@ def check_statement(
             _amount(line.units, line.units_unit, locale),
             str(line.transaction),
         )
-    Console(highlight=False).print(table)
+    console().print(table)
     signed = "; its signature is the key's" if key is not None else ""
     click.echo(
         f"all {len(st.lines)} lines of {st.creator}'s statement check against the checkpoint "

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from moneyed import Money
-from rich.console import Console
 from rich.table import Table
 
 import giftledger as gl
@@ -19,6 +18,7 @@ from ._common import (
     Fail,
     chain_of,
     check_target,
+    console,
     echo_json,
     force_option,
     json_option,
@@ -268,20 +268,15 @@ def explain(
         payload["chart"] = None if chart is None else {"path": str(chart), "kind": kind}
         echo_json("explain", payload)
         return
-    console = Console(highlight=False)
+    con = console()
     if gift_id is None:
-        console.print(f"{ex.creator}: {len(ex.gifts)} gifts")
-        table = Table(show_header=False)
-        table.add_column("what")
-        table.add_column("amount", justify="right")
-        for name, label in _TOTALS:
-            table.add_row(label, _fmt(getattr(ex, name), locale))
-        console.print(table)
-        for p in ex.paid_in:
-            if p.rates:
-                console.print(f"  paid in {p}")
+        n = len(gifts)
+        con.print(f"{ex.creator}: {n} gift{'' if n == 1 else 's'}")
+        # The receipt, in the reader's language: from what viewers paid, cut by cut,
+        # to what reached the bank (each step's lines sum to its total).
+        con.print(ex.receipt(locale).render())
     for g in gifts if gift_id is not None else ():
-        console.print(f"gift #{g.transaction}: {g.quantity} x {g.gift} from {g.viewer}")
+        con.print(f"gift #{g.transaction}: {g.quantity} x {g.gift} from {g.viewer}")
         table = Table(show_header=False)
         table.add_column("what")
         table.add_column("amount", justify="right")
@@ -293,14 +288,14 @@ def explain(
             (f"{ex.creator}", g.creator),
         ):
             table.add_row(label, _fmt(money, locale))
-        console.print(table)
+        con.print(table)
         for s in g.purchases:
-            console.print(
+            con.print(
                 f"  {s.coins} coins of purchase #{s.purchase} ({s.viewer}, {s.channel}, "
                 f"{s.region}): paid {_fmt(s.paid, locale)}"
             )
     if chart is not None:
-        console.print(f"chart of where {ex.creator}'s money went ({kind}): {chart}")
+        con.print(f"chart of where {ex.creator}'s money went ({kind}): {chart}")
 
 
 def _chart_renderer(chart: Path, force: bool) -> Any:
