@@ -51,8 +51,8 @@ def test_a_crossing_fires_once_not_again_while_above_and_again_after_dropping_be
 
 def test_a_monitor_resumed_at_a_cursor_starts_from_the_balance_there() -> None:
     book = _book()
-    book.transfer("revenue:gifts", "creators:bob:cash", "20.00")  # above before the cursor
-    cursor = gl.FeedCursor.of(book.transaction(1))
+    first = book.transfer("revenue:gifts", "creators:bob:cash", "20.00")  # above before it
+    cursor = gl.FeedCursor.of(first)
     book.transfer("revenue:gifts", "creators:bob:cash", "1.00")  # still above: no crossing
     book.transfer("creators:bob:cash", "revenue:gifts", "15.00")  # below
     last = book.transfer("revenue:gifts", "creators:bob:cash", "4.00")  # crosses
@@ -238,9 +238,10 @@ def test_crossings_do_not_depend_on_where_the_monitor_started() -> None:
     # restarted at any cursor reports exactly the crossings after that cursor that one
     # running from the start reports (the payout worker relies on it).
     book = _book()
+    base = book.head[0]  # the accounts' definitions: the pays below count from it
 
     def limit(entry: gl.Transaction) -> Money:
-        return Money("100.00" if entry.id <= 2 else "50.00", "USD")
+        return Money("100.00" if entry.id <= base + 2 else "50.00", "USD")
 
     pay = lambda a: book.transfer("revenue:gifts", "creators:bob:cash", a)  # noqa: E731
     pay("70.00")  # 1: 70 < 100
