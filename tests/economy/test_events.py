@@ -84,3 +84,38 @@ def test_withdrawal_monitor_fires_when_cash_reaches_the_minimum(app: gl.GiftEcon
     assert monitor.balance("creators:bob:cash") == Money("0.00", "USD")
     with pytest.raises(gl.InvalidArgument, match="GiftEconomy"):
         gl.withdrawal_monitor(app.ledger)  # type: ignore[arg-type]
+
+
+def test_entries_that_move_nothing_are_no_event_and_leave_a_monitor_where_it_was(
+    app: gl.GiftEconomy,
+) -> None:
+    # The journal holds, besides the chain's posts: the accounts opened (ACCOUNT entries),
+    # the chain aliases and a refused keyed request's failure (KEY entries). None of them is
+    # a chain event, and a monitor steps over them without a crossing or a balance change.
+    app.buy_coins("fan", pack=17500, channel="web")
+    with pytest.raises(gl.InsufficientFunds):
+        app.request_withdrawal("bob", "100.00", key="w-early")
+    app.buy_coins("fan", pack=17500, channel="web")
+    app.send_gift("fan", "bob", "Lion", 1)
+    conversion = app.convert_diamonds("bob")
+    entries = list(app.ledger.changes())
+    moving_nothing = [e for e in entries if e.kind in _DEFINING]
+    assert {e.kind for e in moving_nothing} == {gl.EntryKind.ACCOUNT, gl.EntryKind.KEY}
+    assert any(e.meta.get("gl.error") == "InsufficientFunds" for e in moving_nothing)
+    assert all(not e.postings for e in moving_nothing)
+    assert [gl.event_of(e) for e in moving_nothing] == [None] * len(moving_nothing)
+    assert all(e.entry.kind not in _DEFINING for e in gl.chain_events(entries))
+    monitor = gl.withdrawal_monitor(app)
+    for entry in entries:
+        before = monitor.balance("creators:bob:cash")
+        found = monitor.observe(entry)
+        assert monitor.cursor == gl.FeedCursor.of(entry)
+        if entry.kind in _DEFINING:
+            assert found == ()
+            assert monitor.balance("creators:bob:cash") == before
+    fresh = gl.withdrawal_monitor(app)
+    assert [c.entry.id for c in fresh.crossings()] == [conversion.id]
+    assert fresh.balance("creators:bob:cash") == monitor.balance("creators:bob:cash")
+
+
+_DEFINING = frozenset({gl.EntryKind.ACCOUNT, gl.EntryKind.KEY, gl.EntryKind.DEFINITIONS})

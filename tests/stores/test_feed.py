@@ -17,9 +17,18 @@ import giftledger as gl
 from .conftest import OpenBook
 
 
-def _setup(book: gl.Ledger) -> None:
+def _setup(book: gl.Ledger) -> list[gl.Transaction]:
+    """Open the two accounts; return the journal so far: one ACCOUNT entry per account, which
+    the feed carries like any other entry."""
     book.open_account("assets:bank", "USD")
     book.open_account("equity:owner", "USD", normal="credit")
+    opened = list(book.transactions())
+    assert [e.kind for e in opened] == [gl.EntryKind.ACCOUNT] * 2
+    return opened
+
+
+def _ids(entries: list[gl.Transaction]) -> list[int]:
+    return [e.id for e in entries]
 
 
 def _pay(book: gl.Ledger, n: int) -> list[gl.Transaction]:
@@ -27,32 +36,36 @@ def _pay(book: gl.Ledger, n: int) -> list[gl.Transaction]:
 
 
 def test_feed_yields_every_entry_in_order_and_resumes_after_a_cursor(book: gl.Ledger) -> None:
-    _setup(book)
+    opened = _setup(book)
     hold = book.hold("assets:bank", "equity:owner", "1.00")
     written = _pay(book, 3)
     book.void_hold(hold)
     everything = list(book.transactions())
     assert list(book.changes()) == everything
     assert [e.kind for e in book.changes()] == [e.kind for e in everything]
+    assert everything[: len(opened)] == opened  # the account entries come first
     cursor = gl.FeedCursor.of(written[0])
-    assert [e.id for e in book.changes(after=cursor)] == [e.id for e in everything[2:]]
-    assert [e.id for e in book.changes(after=str(cursor))] == [e.id for e in everything[2:]]
-    assert [e.id for e in book.changes(after=gl.FeedCursor(written[0].id))] == [
-        e.id for e in everything[2:]
-    ]
+    after_first = _ids(everything[everything.index(written[0]) + 1 :])
+    assert after_first == [*_ids(written[1:]), everything[-1].id]
+    assert everything[-1].kind is gl.EntryKind.VOID_HOLD
+    assert [e.id for e in book.changes(after=cursor)] == after_first
+    assert [e.id for e in book.changes(after=str(cursor))] == after_first
+    assert [e.id for e in book.changes(after=gl.FeedCursor(written[0].id))] == after_first
     assert list(book.changes(after=gl.FeedCursor.of(everything[-1]))) == []
 
 
 def test_feed_without_follow_ends_at_the_head_when_it_started(book: gl.Ledger) -> None:
-    _setup(book)
-    _pay(book, 3)
+    opened = _setup(book)
+    paid = _pay(book, 3)
     seen = []
+    late: list[gl.Transaction] = []
     for entry in book.changes():
         seen.append(entry.id)
-        if entry.id == 1:
-            _pay(book, 2)  # written while iterating: after the starting head
-    assert seen == [1, 2, 3]
-    assert [e.id for e in book.changes(after=gl.FeedCursor.of(book.transaction(3)))] == [4, 5]
+        if entry.id == opened[0].id:
+            late = _pay(book, 2)  # written while iterating: after the starting head
+    assert seen == _ids(opened + paid)
+    assert _ids(late) == [paid[-1].id + 1, paid[-1].id + 2]
+    assert [e.id for e in book.changes(after=gl.FeedCursor.of(paid[-1]))] == _ids(late)
 
 
 def test_a_cursor_whose_hash_differs_is_refused(book: gl.Ledger) -> None:
@@ -117,8 +130,7 @@ def test_bad_follow_options_are_refused(book: gl.Ledger, kwargs: Any, word: str)
 
 
 def test_follow_delivers_entries_written_by_another_thread(book: gl.Ledger) -> None:
-    _setup(book)
-    _pay(book, 2)
+    before = _setup(book) + _pay(book, 2)
 
     def writer() -> None:
         for _ in range(5):
@@ -130,32 +142,32 @@ def test_follow_delivers_entries_written_by_another_thread(book: gl.Ledger) -> N
     seen = []
     for entry in book.changes(follow=True, timeout=2.0, max_delay=0.05):
         seen.append(entry.id)
-        if entry.id == 7:
+        if len(seen) == len(before) + 5:
             break
     thread.join()
-    assert seen == list(range(1, 8))
+    everything = list(book.transactions())
+    assert seen == _ids(everything)
+    assert [e.kind for e in everything[len(before) :]] == [gl.EntryKind.POST] * 5
 
 
 def test_an_idle_follower_sleeps_between_polls(book: gl.Ledger) -> None:
-    _setup(book)
+    head = gl.FeedCursor.of(_setup(book)[-1])
     started = time.process_time()
-    assert list(book.changes(follow=True, timeout=0.6, max_delay=0.01)) == []
+    assert list(book.changes(after=head, follow=True, timeout=0.6, max_delay=0.01)) == []
     # Polling every 10 ms costs well under a tenth of the time waited; a loop that does
     # not pause uses all of it.
     assert time.process_time() - started < 0.3
 
 
 def test_follow_with_a_timeout_returns_when_nothing_comes(book: gl.Ledger) -> None:
-    _setup(book)
-    _pay(book, 1)
+    written = _setup(book) + _pay(book, 1)
     started = time.monotonic()
-    assert [e.id for e in book.changes(follow=True, timeout=0.2, max_delay=0.05)] == [1]
+    assert [e.id for e in book.changes(follow=True, timeout=0.2, max_delay=0.05)] == _ids(written)
     assert time.monotonic() - started >= 0.2
 
 
 def test_a_rolled_back_batch_is_never_delivered(book: gl.Ledger) -> None:
-    _setup(book)
-    _pay(book, 1)
+    written = _setup(book) + _pay(book, 1)
     with pytest.raises(gl.GiftLedgerError):
         book.post_many(
             [
@@ -163,7 +175,8 @@ def test_a_rolled_back_batch_is_never_delivered(book: gl.Ledger) -> None:
                 [gl.debit("assets:bank", "1.00"), gl.credit("nowhere", "1.00")],
             ]
         )
-    assert [e.id for e in book.changes()] == [1]
+    assert [e.id for e in book.changes()] == _ids(written)
+    assert list(book.transactions()) == written
 
 
 class _LateStore:
@@ -204,39 +217,43 @@ class _HidingReader:
 
 def test_an_id_not_yet_visible_is_waited_for_not_skipped() -> None:
     inner = gl.Ledger()
-    _setup(inner)
-    _pay(inner, 5)
-    late = _LateStore(inner.store, late=3, polls=3)
+    opened = _setup(inner)
+    paid = _pay(inner, 5)
+    hidden = paid[2]  # the third payment, with entries on both sides of it
+    late = _LateStore(inner.store, late=hidden.id, polls=3)
     book = gl.Ledger(late)  # type: ignore[arg-type]
     seen = [e.id for e in book.changes(follow=True, timeout=1.0, max_delay=0.01)]
-    assert seen == [1, 2, 3, 4, 5]
-    assert late.polls < 0  # it did poll while entry 3 was hidden
+    assert seen == _ids(opened + paid)
+    assert late.polls < 0  # it did poll while the entry was hidden
     late.polls = 2
-    assert [e.id for e in book.changes()] == [1, 2]  # without follow: stops before the gap
+    # without follow: stops before the gap
+    assert [e.id for e in book.changes()] == _ids(opened + paid[:2])
 
 
 def test_consume_saves_the_cursor_after_each_entry_and_resumes(
     book: gl.Ledger, tmp_path: Path
 ) -> None:
-    _setup(book)
-    _pay(book, 4)
+    opened = _setup(book)
+    paid = _pay(book, 4)
+    crash = paid[2].id
     (tmp_path / "w").mkdir()
     saved = gl.FileCursor(tmp_path / "w" / "worker.cursor")
     seen: list[int] = []
 
     def handler(entry: gl.Transaction) -> None:
-        if entry.id == 3 and 3 not in seen:
+        if entry.id == crash and crash not in seen:
             seen.append(entry.id)
-            raise RuntimeError("crash while handling entry 3")
+            raise RuntimeError("crash while handling the third payment")
         seen.append(entry.id)
 
     with pytest.raises(RuntimeError):
         book.consume(handler, saved)
-    assert saved.load() == gl.FeedCursor.of(book.transaction(2))
-    _pay(book, 1)
+    assert saved.load() == gl.FeedCursor.of(paid[1])
+    paid += _pay(book, 1)
     last = book.consume(handler, saved)
-    assert last == gl.FeedCursor.of(book.transaction(5)) == saved.load()
-    assert seen == [1, 2, 3, 3, 4, 5]  # entry 3 again: at least once, then exactly
+    assert last == gl.FeedCursor.of(paid[-1]) == saved.load()
+    # the crashed entry again: at least once, then exactly
+    assert seen == _ids(opened + paid[:3]) + _ids(paid[2:])
     assert (tmp_path / "w" / "worker.cursor").read_text() == f"{last}\n"
     assert [p.name for p in (tmp_path / "w").iterdir()] == ["worker.cursor"]  # no temporary left
 
@@ -252,10 +269,11 @@ def test_consume_refuses_bad_arguments(book: gl.Ledger, tmp_path: Path) -> None:
 
 
 def test_cursor_text_round_trips(book: gl.Ledger) -> None:
-    _setup(book)
+    opened = _setup(book)
     entry = _pay(book, 1)[0]
+    assert entry.id == len(opened) + 1
     cursor = gl.FeedCursor.of(entry)
-    assert str(cursor) == f"1:{entry.hash}"
+    assert str(cursor) == f"{len(opened) + 1}:{entry.hash}"
     assert gl.FeedCursor.parse(str(cursor)) == cursor
     assert gl.FeedCursor.parse(" 7 \n") == gl.FeedCursor(7)
 
@@ -299,7 +317,7 @@ def test_a_hostile_cursor_file_is_one_clear_error_naming_it(tmp_path: Path, kind
 def test_a_cursor_that_cannot_be_saved_is_an_error_and_the_old_one_stays(
     book: gl.Ledger, tmp_path: Path
 ) -> None:
-    _setup(book)
+    opened = _setup(book)
     entry = _pay(book, 1)[0]
     as_dir = tmp_path / "dir.cursor"
     as_dir.mkdir()
@@ -314,7 +332,7 @@ def test_a_cursor_that_cannot_be_saved_is_an_error_and_the_old_one_stays(
     seen: list[int] = []
     with pytest.raises(gl.InvalidArgument, match="cannot save"):
         book.consume(lambda e: seen.append(e.id), nowhere)
-    assert seen == [1]
+    assert seen == [opened[0].id]  # the first entry was handled, then the run stopped
     assert not list(tmp_path.rglob(".*"))  # no temporary file left behind
 
 
@@ -335,17 +353,20 @@ def test_a_cursor_file_behind_a_symlink_is_read_and_replaced(
 def test_a_handler_that_raises_leaves_the_cursor_on_the_entry_before(
     book: gl.Ledger, tmp_path: Path
 ) -> None:
-    _setup(book)
+    opened = _setup(book)
     entries = _pay(book, 3)
     saved = gl.FileCursor(tmp_path / "c")
+    handled: list[int] = []
 
     def handler(entry: gl.Transaction) -> None:
-        if entry.id == 2:
+        if entry.id == entries[1].id:
             raise RuntimeError("the payment service is down")
+        handled.append(entry.id)
 
     with pytest.raises(RuntimeError):
         book.consume(handler, saved)
     assert saved.load() == gl.FeedCursor.of(entries[0])
+    assert handled == _ids(opened + entries[:1])
     seen: list[int] = []
     assert book.consume(lambda e: seen.append(e.id), saved) == gl.FeedCursor.of(entries[2])
-    assert seen == [2, 3]
+    assert seen == _ids(entries[1:])

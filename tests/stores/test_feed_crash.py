@@ -1,5 +1,6 @@
 """Acceptance: a consumer killed with SIGKILL mid-stream while 4 writer processes post, then
-restarted from its saved cursor, has seen every entry exactly once, in order."""
+restarted from its saved cursor, has seen every entry (the accounts' and the posts) exactly
+once, in order."""
 
 from __future__ import annotations
 
@@ -69,8 +70,12 @@ def test_a_killed_consumer_restarted_from_its_cursor_sees_every_entry_once(
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    expected = [str(gl.FeedCursor.of(e)) for e in book.transactions()]
-    assert len(expected) == WRITERS * EACH
+    entries = list(book.transactions())
+    expected = [str(gl.FeedCursor.of(e)) for e in entries]
+    # the journal: one ACCOUNT entry per account opened above, then the writers' posts
+    kinds = [e.kind for e in entries]
+    opened = 1 + WRITERS
+    assert kinds == [gl.EntryKind.ACCOUNT] * opened + [gl.EntryKind.POST] * (WRITERS * EACH)
     assert _lines(log) == expected  # every entry, once, in order, with its hash
     assert kills >= 1
     book.close()
