@@ -326,10 +326,10 @@ class FeedMixin(WriteCore):
             >>> first = book.transfer("assets:bank", "equity:owner", "5.00")
             >>> cursor = gl.FeedCursor.of(first)
             >>> second = book.transfer("assets:bank", "equity:owner", "7.00")
-            >>> [entry.id for entry in book.changes()]
-            [1, 2]
-            >>> [entry.id for entry in book.changes(after=str(cursor))]
-            [2]
+            >>> [(entry.id, entry.kind.value) for entry in book.changes()]
+            [(1, 'account'), (2, 'account'), (3, 'post'), (4, 'post')]
+            >>> [entry.id for entry in book.changes(after=str(cursor))] == [second.id]
+            True
         """
         cursor = as_cursor(after)
         _check_wait(follow, timeout, max_delay)
@@ -452,11 +452,11 @@ class FeedMixin(WriteCore):
             >>> saved = gl.FileCursor(os.path.join(tempfile.mkdtemp(), "c"))
             >>> seen = []
             >>> book.consume(lambda entry: seen.append(entry.id), saved).id
-            1
+            3
             >>> _ = book.transfer("assets:bank", "equity:owner", "1.00")
             >>> _ = book.consume(lambda entry: seen.append(entry.id), saved)
-            >>> seen
-            [1, 2]
+            >>> seen  # the two accounts' entries, then the two transfers
+            [1, 2, 3, 4]
         """
         if not callable(handler):
             raise InvalidArgument(f"handler {shown(handler)} must be callable")

@@ -178,10 +178,12 @@ class BalanceMonitor:
         >>> _ = book.open_account("revenue:gifts", "USD", normal="debit")
         >>> monitor = gl.BalanceMonitor(book)
         >>> _ = monitor.watch("creators:*:cash", ">=", "10.00")
-        >>> for amount in ("6.00", "6.00", "1.00"):
-        ...     _ = book.transfer("revenue:gifts", "creators:bob:cash", amount)
-        >>> [(c.account, c.balance, c.entry.id) for c in monitor.crossings()]
-        [('creators:bob:cash', Money('12.00', 'USD'), 2)]
+        >>> paid = [
+        ...     book.transfer("revenue:gifts", "creators:bob:cash", amount)
+        ...     for amount in ("6.00", "6.00", "1.00")
+        ... ]
+        >>> [(c.account, c.balance, c.entry == paid[1]) for c in monitor.crossings()]
+        [('creators:bob:cash', Money('12.00', 'USD'), True)]
     """
 
     def __init__(
