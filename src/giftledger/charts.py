@@ -139,12 +139,7 @@ def render_flow(
             directory that does not exist. Nothing is written.
     """
     target = Path(path)
-    fmt = FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        raise InvalidArgument(
-            f"cannot write a chart to {str(target)!r}: suffix {target.suffix!r} is not one "
-            f"of {', '.join(FORMATS)}"
-        )
+    fmt = _format_of(target)
     if kind not in _KINDS:
         raise InvalidArgument(f"chart kind {kind!r} is not one of {', '.join(_KINDS)}")
     if not isinstance(flow, MoneyFlow):
@@ -152,26 +147,10 @@ def render_flow(
             f"render_flow draws a MoneyFlow (from giftledger.money_flow), not {type(flow).__name__}"
         )
     format_money(flow.total, locale)  # an unknown locale fails here, before any drawing
-    parent = target.parent
-    if not parent.is_dir():
-        raise InvalidArgument(f"cannot write a chart to {str(target)!r}: no directory {parent}")
+    _check_directory(target)
     fig = _sankey(flow, locale) if kind == "sankey" else _waterfall(flow, locale)
     _titles(fig, flow, title, locale)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        publish_mode(fd)
-        with (
-            os.fdopen(fd, "wb") as out,
-            rc_context({"svg.fonttype": "none", "svg.hashsalt": "giftledger"}),
-        ):
-            FigureCanvasAgg(fig)
-            meta = {"Date": None} if fmt == "svg" else {"Software": None}
-            fig.savefig(out, format=fmt, dpi=150, metadata=meta)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return _save(fig, target, fmt)
 
 
 def _titles(fig: Figure, flow: MoneyFlow, title: str | None, locale: str) -> None:
@@ -463,15 +442,8 @@ def render_comparison(
         True
     """
     target = Path(path)
-    fmt = FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        raise InvalidArgument(
-            f"cannot write a chart to {str(target)!r}: suffix {target.suffix!r} is not one "
-            f"of {', '.join(FORMATS)}"
-        )
-    parent = target.parent
-    if not parent.is_dir():
-        raise InvalidArgument(f"cannot write a chart to {str(target)!r}: no directory {parent}")
+    fmt = _format_of(target)
+    _check_directory(target)
     tables = [dict(r.figures.items()) for r in comparison.results]
     for label in figures:
         for t in tables:
@@ -505,7 +477,30 @@ def render_comparison(
         f"{first.creators:,} creators, {first.days} days, seed {comparison.seed}",
         fontsize=9,
     )
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    return _save(fig, target, fmt)
+
+
+def _format_of(target: Path) -> str:
+    """The format a chart at ``target`` is written in, by its suffix."""
+    fmt = FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise InvalidArgument(
+            f"cannot write a chart to {str(target)!r}: suffix {target.suffix!r} is not one "
+            f"of {', '.join(FORMATS)}"
+        )
+    return fmt
+
+
+def _check_directory(target: Path) -> None:
+    if not target.parent.is_dir():
+        raise InvalidArgument(
+            f"cannot write a chart to {str(target)!r}: no directory {target.parent}"
+        )
+
+
+def _save(fig: Figure, target: Path, fmt: str) -> Path:
+    """Write ``fig`` whole to ``target``: a temporary file beside it, renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         publish_mode(fd)
         with (

@@ -53,6 +53,7 @@ from .jsonio import (
     moment_from_json,
     money_from_json,
     money_to_json,
+    parse_document,
     units_from_json,
     units_to_json,
 )
@@ -738,11 +739,7 @@ class Explanation:
     @classmethod
     def from_json(cls, text: str) -> Explanation:
         """Read back what :meth:`to_json` wrote."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidArgument(f"explanation JSON does not parse: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_document(text, "explanation"))
 
 
 _EXPLANATION_MONEY = (

@@ -33,6 +33,7 @@ __all__ = [
     "moment_from_json",
     "money_from_json",
     "money_to_json",
+    "parse_document",
     "report_schema",
     "units_from_json",
     "units_to_json",
@@ -62,6 +63,18 @@ def report_schema(kind: str) -> dict[str, Any]:
     """
     schema: dict[str, Any] = json.loads(_schema_text(kind))
     return schema
+
+
+def parse_document(text: str, kind: str) -> Any:
+    """The JSON value of ``text``, a ``kind`` document (``"statement"``, ``"explanation"``).
+
+    Raises:
+        InvalidArgument: ``text`` is not JSON.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgument(f"{kind} JSON does not parse: {exc}") from None
 
 
 def money_to_json(amount: Money) -> dict[str, str]:

@@ -111,6 +111,22 @@ def _size(name: str) -> Callable[[F], F]:
     return click.option(f"--{name}", type=cap, required=True, metavar="N")
 
 
+def _population(command: Any) -> Any:
+    """The population's options, shared by simulate and compare."""
+    for option in reversed(
+        (
+            _size("viewers"),
+            _size("creators"),
+            _size("days"),
+            click.option(
+                "--seed", type=int, default=0, show_default=True, help="The population's seed."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.option("--preset", metavar="NAME", help="A shipped preset (see 'giftledger presets').")
 @click.option(
@@ -123,10 +139,7 @@ def _size(name: str) -> Callable[[F], F]:
     metavar="FILE.toml",
     help="Rules from a TOML file instead of a preset.",
 )
-@_size("viewers")
-@_size("creators")
-@_size("days")
-@click.option("--seed", type=int, default=0, show_default=True, help="The population's seed.")
+@_population
 @click.option(
     "--ledger",
     default="memory:",
@@ -212,10 +225,7 @@ def simulate(
     metavar="FILE.toml",
     help="Rules from a TOML file to compare; repeat it.",
 )
-@_size("viewers")
-@_size("creators")
-@_size("days")
-@click.option("--seed", type=int, default=0, show_default=True, help="The population's seed.")
+@_population
 @click.option(
     "--ledger",
     default="memory:",
