@@ -189,3 +189,32 @@ def test_an_entry_dated_later_elsewhere_keeps_other_accounts_on_the_binary_searc
             sign = 1 if book.account(name).normal is gl.Side.DEBIT else -1
             expected = gl.from_minor(sign * _naive_net(book, name, at, None), "USD")
             assert book.balance(name, at=at) == expected, (name, at)
+
+
+def test_a_batch_pauses_the_cycle_collector_and_restores_it(book: gl.Ledger) -> None:
+    """post_many runs without the cycle collector and leaves it as it found it: on,
+    off (the caller's choice is kept) or after a batch that failed."""
+    seen: list[bool] = []
+
+    class Spy:  # a "posting list" that records whether the collector runs while read
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            seen.append(gc.isenabled())
+            return iter([gl.debit("assets:bank", 1), gl.credit("income:sales", 1)])
+
+        def __len__(self) -> int:
+            return 2
+
+    assert gc.isenabled()
+    book.post_many([Spy()])  # type: ignore[list-item]
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(gl.InsufficientFunds):
+        book.post_many([[gl.debit("income:sales", 10**6), gl.credit("assets:bank", 10**6)]])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        book.post_many([[gl.debit("assets:bank", 1), gl.credit("income:sales", 1)]])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert str(book.balance("income:sales").amount) == "2.00"
