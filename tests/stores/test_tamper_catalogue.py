@@ -264,7 +264,243 @@ def test_a_rewrite_hashed_again_is_named_by_verify_since(durable_store_url: str)
         assert book.verify() == 11  # every entry was hashed again: the chain holds
         with pytest.raises(gl.ChainBroken, match="checkpoint's head") as err:
             book.verify(since=cp)
-        assert err.value.transaction_id == 11
+        # The checkpoint's head path holds the roots of entries 1-8 and 9-10: the first
+        # differs, so the rewrite is at or before 8.
+        assert "an entry at or before 8 was rewritten" in str(err.value)
+        assert err.value.transaction_id == 8
+
+
+def _rewrite_from(url: str, first: int, size: int) -> gl.Checkpoint:
+    """Books of ``size`` entries (two accounts, then notes) and their checkpoint; then
+    entry ``first`` rewritten and every entry after it hashed again."""
+    with gl.Ledger.open(url, clock=gl.ManualClock()) as book:
+        book.open_account("a", "USD")
+        book.open_account("b", "USD", normal="credit")
+        for i in range(size - 2):
+            book.note(memo=f"note {i + 3}")
+        cp = book.checkpoint()
+        assert cp.size == size
+        prev = book.transaction(first - 1).hash
+        rewritten = []
+        for id in range(first, size + 1):
+            tx = book.transaction(id)
+            memo = "rewritten" if id == first else tx.memo
+            new = entry_hash(attrs.evolve(tx, memo=memo), prev)
+            rewritten.append((memo, prev, new, id))
+            prev = new
+    with _attacker(url) as run:
+        for args in rewritten:
+            run("UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?", args)
+    return cp
+
+
+@pytest.mark.parametrize(
+    ("first", "named", "shown"),
+    [
+        # 12 entries: the head path holds the roots of entries 1-8, 9-10 and 11.
+        (11, 11, "entry 11 was rewritten"),
+        (12, 12, "entry 12 was rewritten"),
+        (9, 10, "an entry at or before 10 (from 9 to 10; entries 1 to 8 are still"),
+        (10, 10, "an entry at or before 10 (from 9 to 10;"),
+    ],
+)
+def test_a_rewrite_hashed_again_is_narrowed_down_by_the_checkpoint(
+    durable_store_url: str, first: int, named: int, shown: str
+) -> None:
+    cp = _rewrite_from(durable_store_url, first, 12)
+    with gl.Ledger.open(durable_store_url) as book:
+        assert book.verify() == 12
+        with pytest.raises(gl.ChainBroken) as err:
+            book.verify(since=cp)
+    assert shown in str(err.value)
+    assert err.value.transaction_id == named
+
+
+# -- rows of no account and of no entry -----------------------------------------------------
+
+
+def test_totals_planted_for_an_account_not_yet_opened_are_named(durable_store_url: str) -> None:
+    """PostgreSQL keeps the totals of accounts without a floor in slot rows, summed on
+    read: a row planted for a name no account has yet would become that account's
+    balance the moment it is opened."""
+    _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        if durable_store_url.startswith("sqlite"):
+            # SQLite keeps totals on the account's row: a row is an account.
+            run(
+                "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, "
+                "metadata, net) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ("creators:later", "USD", "credit", None, 0, 0, "{}", -5_000_000),
+            )
+        else:
+            run(
+                "INSERT INTO gl_balances (account, slot, net) VALUES (?, ?, ?)",
+                ("creators:later", 7, -5_000_000),
+            )
+    err = _broken(durable_store_url)
+    assert "'creators:later'" in str(err)
+    assert "never opened" in str(err)
+
+
+def test_unit_totals_planted_for_a_unit_no_entry_moved_are_named(durable_store_url: str) -> None:
+    _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        if durable_store_url.startswith("sqlite"):
+            run("INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?)", ("EUR", "5", "5"))
+        else:
+            run(
+                "INSERT INTO gl_totals (unit, slot, debits, credits) VALUES (?, ?, ?, ?)",
+                ("EUR", 7, 5, 5),
+            )
+    err = _broken(durable_store_url)
+    assert "per-unit totals differ" in str(err)
+
+
+def _plant_posting(run: Run, url: str, tx_id: int, net_after: int | None) -> None:
+    """A posting of entry ``tx_id`` crediting the creator, written behind the ledger."""
+    if url.startswith("sqlite"):
+        ((account_id,),) = run("SELECT id FROM accounts WHERE name = ?", ("creators:ana",))
+        run(
+            "INSERT INTO postings (tx_id, idx, account_id, side, minor, unit, net_after) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tx_id, 5, account_id, "credit", 99_900, "USD", net_after),
+        )
+        ((segment_bits,),) = run("SELECT value FROM meta WHERE key = ?", ("segment_bits",))
+        run(
+            "INSERT OR IGNORE INTO account_segments (account_id, segment) VALUES (?, ?)",
+            (account_id, tx_id >> int(segment_bits)),
+        )
+    else:
+        run(
+            "INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tx_id, 5, "creators:ana", "credit", 99_900, "USD", net_after),
+        )
+
+
+@pytest.mark.parametrize("beyond", [1, 0])
+def test_a_posting_of_no_entry_is_named(durable_store_url: str, beyond: int) -> None:
+    """A posting planted for the next entry (head + 1), consistent with the account's
+    running balance, would show in its history and be taken into the next write's
+    entry; one for entry 0 is read by nothing but is no row of the journal either."""
+    b = _build(durable_store_url)
+    tx_id = b.count + 1 if beyond else 0
+    with gl.Ledger.open(durable_store_url) as book, book.store.read() as r:
+        st = r.account_state("creators:ana")
+        assert st is not None
+        net = st.net
+    with _attacker(durable_store_url) as run:
+        _plant_posting(run, durable_store_url, tx_id, net - 99_900)
+    err = _broken(durable_store_url)
+    assert err.transaction_id == tx_id
+    assert f"transaction {tx_id}" in str(err)
+    assert "'creators:ana'" in str(err)
+    assert "no such entry" in str(err)
+
+
+def test_a_hold_of_no_entry_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        if durable_store_url.startswith("sqlite"):
+            ids = {
+                n: run("SELECT id FROM accounts WHERE name = ?", (n,))[0][0]
+                for n in ("creators:ana", "payouts")
+            }
+            run(
+                "INSERT INTO holds (id, debit_id, credit_id, minor, unit, expires_at, status, "
+                "posted_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (b.count + 1, ids["creators:ana"], ids["payouts"], 500, "USD", None, "pending", 0),
+            )
+        else:
+            run(
+                "INSERT INTO holds (id, debit, credit, minor, unit, expires_at, status, "
+                "posted_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (b.count + 1, "creators:ana", "payouts", 500, "USD", None, "pending", 0),
+            )
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.count + 1
+    assert f"hold {b.count + 1}" in str(err)
+
+
+# -- hold expiry bookkeeping -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["later", "none"])
+def test_a_delayed_next_expiry_is_named(durable_store_url: str, value: str) -> None:
+    """Each account keeps the earliest expiry of its pending holds, to know when to
+    discount them: put later (or cleared), an expired hold would keep its funds."""
+    clock = gl.ManualClock()
+    with gl.Ledger.open(durable_store_url, clock=clock) as book:
+        book.open_account("world", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("creators:ana", "USD", normal="credit")
+        book.open_account("payouts", "USD", normal="credit")
+        book.transfer("world", "creators:ana", 100)
+        hold = book.hold("creators:ana", "payouts", 80, timeout=timedelta(hours=1))
+        assert book.verify()
+    with _attacker(durable_store_url) as run:
+        ((stored,),) = run("SELECT next_expiry FROM accounts WHERE name = ?", ("creators:ana",))
+        assert stored is not None
+        later = stored + 10**12 if value == "later" else None  # microseconds: 11 days on
+        run("UPDATE accounts SET next_expiry = ? WHERE name = ?", (later, "creators:ana"))
+    err = _broken(durable_store_url)
+    assert "'creators:ana'" in str(err)
+    assert "next expiry" in str(err)
+    assert err.transaction_id == hold.id
+
+
+# -- the write path does not trust the idempotency table alone ---------------------------
+
+
+def _entries(url: str) -> list[gl.Transaction]:
+    with gl.Ledger.open(url) as book:
+        return list(book.transactions())
+
+
+def test_a_retry_after_its_record_was_deleted_is_refused(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run("DELETE FROM idempotency WHERE key = ?", ("gift-1",))
+    before = _entries(durable_store_url)
+    with gl.Ledger.open(durable_store_url) as book:
+        with pytest.raises(gl.ChainBroken) as err:
+            book.transfer("world", "creators:ana", 100, key="gift-1")  # the retry
+        assert err.value.transaction_id == b.transfer
+        assert "'gift-1'" in str(err.value)
+        assert f"transaction {b.transfer}" in str(err.value)
+        request = gl.TransactionRequest(
+            [gl.debit("world", 100), gl.credit("creators:ana", 100)], key="gift-1"
+        )
+        with pytest.raises(gl.ChainBroken, match="'gift-1'"):  # in a batch too
+            book.post_many([request])
+        (result,) = book.post_many([request], atomic=False)
+        assert isinstance(result, gl.ChainBroken)
+        assert result.transaction_id == b.transfer
+    assert _entries(durable_store_url) == before  # nothing changed
+    err2 = _broken(durable_store_url)  # and verify() still names the missing record
+    assert err2.transaction_id == b.transfer
+
+
+def test_a_migrated_book_whose_definitions_record_was_deleted_refuses_to_write(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v1.db"
+    shutil.copy(FIXTURES / "sqlite_v1.db", path)
+    url = f"sqlite:///{path}"
+    with gl.Ledger.open(url) as book:
+        book.open_account("new:one", "USD")  # journals every definition
+        count = book.verify()
+        defining = next(t.id for t in book.transactions() if t.kind is gl.EntryKind.DEFINITIONS)
+    with _attacker(url) as run:
+        run("DELETE FROM idempotency WHERE key = ?", ("gl:definitions",))
+    with gl.Ledger.open(url) as book:
+        with pytest.raises(gl.ChainBroken) as err:
+            book.open_account("new:two", "USD")
+        assert err.value.transaction_id == defining
+        assert "'gl:definitions'" in str(err.value)
+        assert book.head[0] == count  # nothing was journaled again
+        assert "new:two" not in {a.name for a in book.accounts()}
+    err2 = _broken(url)
+    assert err2.transaction_id == defining
 
 
 # -- the memory store: the same re-derivations, on its own records -------------------------
@@ -287,6 +523,40 @@ def test_memory_store_tampering_is_named() -> None:
     with pytest.raises(gl.ChainBroken, match="'gift-1'") as err:
         book.verify()
     assert err.value.transaction_id == tx.id
+    head = book.head
+    with pytest.raises(gl.ChainBroken, match="no longer remembers") as err:
+        book.transfer("world", "creators:ana", 100, key="gift-1")  # the retry is refused
+    assert err.value.transaction_id == tx.id
+    assert book.head == head
+
+
+def test_memory_store_next_expiry_and_rolled_back_keys() -> None:
+    clock = gl.ManualClock()
+    book = gl.Ledger.open("memory:", clock=clock)
+    book.open_account("world", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("creators:ana", "USD", normal="credit")
+    book.open_account("payouts", "USD", normal="credit")
+    book.transfer("world", "creators:ana", 100)
+    hold = book.hold("creators:ana", "payouts", 80, timeout=timedelta(hours=1))
+    store: Any = book.store
+    st = store._states["creators:ana"]
+    due = st.next_expiry
+    st.next_expiry = due + timedelta(days=30)
+    with pytest.raises(gl.ChainBroken, match="'creators:ana' stores the next expiry") as err:
+        book.verify()
+    assert err.value.transaction_id == hold.id
+    st.next_expiry = due
+    book.verify()
+    # A batch rolled back forgets the keys its entries carried: the request can run again.
+    good = gl.TransactionRequest(
+        [gl.debit("world", 1), gl.credit("creators:ana", 1)], key="batch-1"
+    )
+    bad = gl.TransactionRequest([gl.debit("world", 1), gl.credit("nobody", 1)])
+    with pytest.raises(gl.UnknownAccount):
+        book.post_many([good, bad])
+    (tx,) = book.post_many([good])
+    assert tx.key == "batch-1"
+    assert book.verify() == tx.id
 
 
 # -- books written before definitions were journaled --------------------------------------

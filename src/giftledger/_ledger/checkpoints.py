@@ -252,7 +252,11 @@ def _checked(value: object) -> Checkpoint:
 def check_since(r: StoreReader, since: Checkpoint, count: int) -> None:
     """Raise ChainBroken unless the journal of ``count`` entries only grew since ``since``.
 
-    Re-hashes the first ``since.size`` entries from the store (O(log n) memory).
+    Re-hashes the first ``since.size`` entries from the store (O(log n) memory). A
+    rewrite is narrowed down with the checkpoint's head path, which holds the roots
+    of the perfect subtrees left of its head: the first of them the store's entries
+    no longer hash to holds the first rewritten entry (named alone when the subtree
+    is one entry, else as a range).
     """
     size = since.size
     if count < size:
@@ -263,7 +267,10 @@ def check_since(r: StoreReader, since: Checkpoint, count: int) -> None:
         )
     tree = CompactRange()
     last = GENESIS_HASH
+    left: list[bytes] = []  # the subtree roots of the first size - 1 entries, left to right
     for tx in r.transactions(1, size + 1):
+        if tree.size == size - 1:
+            left = [digest for _, digest in tree.roots()]
         tree.append(entry_leaf(tx.hash))
         last = tx.hash
     if tree.size != size:
@@ -271,16 +278,44 @@ def check_since(r: StoreReader, since: Checkpoint, count: int) -> None:
             f"the store gave back {tree.size} of the checkpoint's {size} entries", tree.size + 1
         )
     if last != since.head:
+        lo, hi = _rewritten(since, left)
         raise ChainBroken(
             f"entry {size}, the checkpoint's head, now hashes to {last[:12]}… but the "
-            f"checkpoint says {since.head[:12]}…: it or an entry before it was rewritten and "
-            f"the entries after it hashed again",
-            size,
+            f"checkpoint says {since.head[:12]}…: {_which(lo, hi)} was rewritten and the "
+            f"entries after it hashed again",
+            hi,
         )
     root = tree.root().hex()
     if root != since.root:
+        lo, hi = _rewritten(since, left)
         raise ChainBroken(
             f"the Merkle root of entries 1 to {size} is {root[:12]}… but the checkpoint "
-            f"says {since.root[:12]}…: an entry before {size} was rewritten",
-            None,
+            f"says {since.root[:12]}…: {_which(lo, hi)} was rewritten",
+            hi,
         )
+
+
+def _rewritten(since: Checkpoint, left: list[bytes]) -> tuple[int, int]:
+    """The entries (first, last) of the first subtree left of the checkpoint's head
+    whose root ``left`` (the store's) differs from the one its head path holds; the
+    head alone if none does."""
+    published = [bytes.fromhex(h) for h in reversed(since.head_path)]
+    n = since.size - 1
+    sizes = [1 << bit for bit in range(n.bit_length() - 1, -1, -1) if n >> bit & 1]
+    start = 0
+    for i, width in enumerate(sizes):
+        if i >= len(left) or i >= len(published) or left[i] != published[i]:
+            return start + 1, start + width
+        start += width
+    return since.size, since.size
+
+
+def _which(lo: int, hi: int) -> str:
+    if lo == hi:
+        return f"entry {lo}"
+    if lo == 1:
+        return f"an entry at or before {hi}"
+    return (
+        f"an entry at or before {hi} (from {lo} to {hi}; entries 1 to {lo - 1} are still "
+        f"the checkpoint's)"
+    )

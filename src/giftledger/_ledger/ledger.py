@@ -28,6 +28,7 @@ from .._errors import (
     AccountExists,
     AlreadyReversed,
     AmountOutOfRange,
+    ChainBroken,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
@@ -73,6 +74,7 @@ from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
 from .text import refuse_reserved
 from .verify import VerifyMixin
+from .writes import refuse_carried
 
 __all__ = ["Ledger"]
 
@@ -588,6 +590,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                                 self._replay(record, fingerprint, w, _replay_transaction)
                             )
                             continue
+                        refuse_carried(w, key)
                     results.append(
                         self._post_body(
                             w,
@@ -609,7 +612,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                         key is not None
                         and fingerprint is not None
                         and not dry_run
-                        and not isinstance(exc, DuplicateKeyConflict)
+                        and not isinstance(exc, DuplicateKeyConflict | ChainBroken)
                         and exc.replayed_key is None
                     )
                     if atomic:

@@ -140,6 +140,16 @@ class StoreReader(Protocol):
         """What is remembered of ``key``, or None."""
         ...
 
+    def keyed_entry(self, key: str) -> int | None:
+        """The id of the first entry that carries ``key``, or None.
+
+        An indexed lookup the write path asks only when no record of ``key`` is
+        remembered: an entry carrying it then means its record was removed behind
+        the ledger's back. A writer need not see the entries it has buffered (each
+        carrying a key is remembered in the same write).
+        """
+        ...
+
     def idempotency_records(self) -> Iterator[IdempotencyRecord]:
         """Every remembered key's record, by key (for an export: the chain's aliases
         and remembered failures are found nowhere else)."""

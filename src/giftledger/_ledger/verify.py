@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import attrs
 
@@ -50,8 +51,10 @@ class VerifyMixin(WriteCore):
         balanced per unit and its postings are in their accounts' units (a note
         has none);
         reversal and hold links point where they should; the stored account
-        totals, pending totals and per-unit trial balance equal what the
-        journal adds up to.
+        totals, pending totals, each account's next hold expiry and the per-unit
+        trial balance equal what the journal adds up to; and the store holds no
+        row of an entry or account the journal lacks (totals of an account never
+        opened, a posting or hold beyond the head).
 
         Args:
             progress: called as ``progress(done, total)`` every 1,024 entries and
@@ -234,6 +237,7 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
                 f"pending {pd}/{pc})",
                 None,
             )
+    _check_expiry(accounts, holds)
     sd, sc = r.totals()
     if {u: v for u, v in sd.items() if v} != debits or {
         u: v for u, v in sc.items() if v
@@ -370,6 +374,30 @@ def _outcome(rec: IdempotencyRecord) -> str:
     if rec.error_type is not None:
         return f"a failure ({rec.error_type})"
     return f"naming transaction {rec.transaction_id}"
+
+
+def _check_expiry(accounts: dict[str, AccountState], pending: dict[int, Transaction]) -> None:
+    """Each account's ``next_expiry`` is the earliest expiry of the holds the journal
+    leaves pending on it: a later one would let its expired holds keep their funds."""
+    earliest: dict[str, tuple[datetime, int]] = {}
+    for tx in pending.values():
+        at = tx.expires_at
+        if at is not None:
+            for p in tx.postings:
+                got = earliest.get(p.account)
+                if got is None or at < got[0]:
+                    earliest[p.account] = (at, tx.id)
+    for name in sorted(accounts):
+        stored, want = accounts[name].next_expiry, earliest.get(name)
+        if stored != (None if want is None else want[0]):
+            shown = (
+                "None (no pending hold expires)" if want is None else f"{want[0]} (hold {want[1]})"
+            )
+            raise ChainBroken(
+                f"account {name!r} stores the next expiry of its pending holds as {stored}, "
+                f"but the journal makes it {shown}",
+                None if want is None else want[1],
+            )
 
 
 def _check_holds(r: StoreReader, settled: dict[int, Hold]) -> None:

@@ -21,6 +21,7 @@ from .._boundary import shown
 from .._errors import (
     AccountClosed,
     AmountOutOfRange,
+    ChainBroken,
     CurrencyMismatch,
     DuplicateKeyConflict,
     GiftLedgerError,
@@ -136,6 +137,7 @@ class WriteCore:
                     if record is not None:
                         assert replay is not None
                         return self._replay(record, fingerprint, w, replay)
+                    refuse_carried(w, key)
                 out = body(w, fingerprint, *args)
             if defining:
                 self._defined = True  # committed: this book journals its definitions
@@ -244,7 +246,10 @@ class WriteCore:
     def _remember_failure(self, key: str, fingerprint: str, exc: GiftLedgerError) -> None:
         """Remember that the request under ``key`` failed with ``exc`` (unless the key
         already has an outcome, or ``exc`` is itself a replay or a key conflict)."""
-        if isinstance(exc, DuplicateKeyConflict) or exc.replayed_key is not None:
+        if (
+            isinstance(exc, DuplicateKeyConflict | ChainBroken)  # not the request's outcome
+            or exc.replayed_key is not None
+        ):
             return
 
         def body(w: StoreWriter, _: str | None) -> None:
@@ -275,6 +280,10 @@ class WriteCore:
         now = self._now(w)  # holds the chain's head: no other writer snapshots at once
         if w.idempotency(DEFINITIONS_KEY) is not None:
             return
+        # The book is defined if an entry carries the key, remembered or not: its
+        # record was removed behind the ledger's back, and journaling the definitions
+        # again would break the chain. Refuse, changing nothing (verify() names it).
+        refuse_carried(w, DEFINITIONS_KEY)
         states = w.account_states("")
         records = [rec for rec in w.idempotency_records() if not _carried(w, rec)]
         self._commit(
@@ -737,6 +746,27 @@ class WriteCore:
 
 #: The fingerprint under which the ``DEFINITIONS`` entry's key is remembered.
 _DEFINITIONS_FINGERPRINT = _fingerprint(("definitions",))
+
+
+def refuse_carried(r: StoreReader, key: str) -> None:
+    """Refuse a write under ``key``, of which the store remembers nothing, if an entry
+    carries ``key`` all the same.
+
+    The entry carries its key under the hash; its record was removed behind the
+    ledger's back, and writing would post the request a second time. One indexed
+    lookup, asked only when no record of ``key`` is remembered.
+
+    Raises:
+        ChainBroken: names the key and the entry that carries it.
+    """
+    carrier = r.keyed_entry(key)
+    if carrier is not None:
+        raise ChainBroken(
+            f"transaction {carrier} carries idempotency key {key!r}, which the store no "
+            f"longer remembers: its record was removed behind the ledger's back; the "
+            f"request is refused rather than written a second time, and nothing changed",
+            carrier,
+        )
 
 
 def _carried(r: StoreReader, record: IdempotencyRecord) -> bool:

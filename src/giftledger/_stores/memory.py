@@ -283,6 +283,7 @@ class MemoryStore:
         self._pending_by_account: dict[str, dict[int, Hold]] = {}
         self._reversed_by: dict[int, int] = {}
         self._keys: dict[str, _KeyRow] = {}
+        self._carriers: dict[str, int] = {}  # key -> the first entry carrying it
         self._debits: dict[str, int] = {}
         self._credits: dict[str, int] = {}
         # The latest effective time of any posted entry (a cheap first test), and the
@@ -389,6 +390,9 @@ class MemoryStore:
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         row = self._keys.get(key)
         return None if row is None else IdempotencyRecord(*row)
+
+    def keyed_entry(self, key: str) -> int | None:
+        return self._carriers.get(key)
 
     def idempotency_records(self) -> Iterator[IdempotencyRecord]:
         for key in sorted(self._keys):
@@ -550,6 +554,9 @@ class MemoryStore:
                 self._reversed_by[tx.reverses] = id
         if hold is not None:
             self._put_hold(hold)
+        key = tx.key
+        if key is not None and key not in self._carriers:
+            self._carriers[key] = id
         journal = self._journal
         entries = journal._tail
         entries.append(entry)
@@ -578,6 +585,8 @@ class MemoryStore:
         row = self._journal.pop()
         id, kind, postings = row[0], row[1], row[2]
         self._count = id - 1
+        if row[5] is not None and self._carriers.get(row[5]) == id:
+            del self._carriers[row[5]]
         states = self._states
         exact = undo.exact.pop(id, None)
         if exact is not None:

@@ -10,7 +10,7 @@ or one fresh schema per test::
 
     postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
 
-Layout, schema version 2 (see ``postgres_schema``; amounts are BIGINT minor
+Layout, schema version 3 (see ``postgres_schema``; amounts are BIGINT minor
 units, never float, unit totals numeric; times are BIGINT microseconds since
 the Unix epoch, UTC; rates are exact ``p/q`` text in JSON; metadata is JSON,
 which keeps str, int, bool and None apart; names sort in code-point order,
@@ -138,6 +138,15 @@ _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted)", None),
 )
 
+
+# A writer's look-up of an idempotency key: its record, or (none remembered) the first
+# entry that carries the key all the same, found through gl_transactions_key.
+_KEY_OR_CARRIER = (
+    "SELECT k.key, k.fingerprint, k.transaction_id, k.result, k.error_type, "
+    "k.error_message, CASE WHEN k.key IS NULL THEN "
+    "(SELECT min(t.id) FROM gl_transactions t WHERE t.key = v.key) END "
+    "FROM (SELECT %s::text AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
+)
 
 _ACCOUNT_COLUMNS = (
     "name, unit, normal, min_balance, closed, trading, metadata::text, "
@@ -578,6 +587,9 @@ class _Session:
         # remembered, and names whose rows have buffered changes it cannot mirror.
         self._locked: dict[str, AccountState] = {}
         self._remembered: dict[str, IdempotencyRecord] = {}
+        # For a key the writer found no record of: the first entry carrying it, read
+        # in the same query (see idempotency and keyed_entry).
+        self._carriers: dict[str, int | None] = {}
         self._stale: set[str] = set()
         # Locks asked for after the head (without waiting): if the write is run again,
         # its next attempt takes them first, in the one lock order.
@@ -1004,8 +1016,19 @@ class _Session:
         else:  # out of the lock order: do not wait
             self._late_keys.add(key)
             lock = (("SELECT gl_try_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
-        rows = self._rows(sql, (key,), before=lock, flush=False)
-        return IdempotencyRecord(*rows[0]) if rows else None
+        # With no record of the key, the same query finds the entry that carries it
+        # (an index probe): the write path asks keyed_entry() next, in no round trip.
+        rows = self._rows(_KEY_OR_CARRIER, (key,), before=lock, flush=False)
+        if rows[0][0] is None:
+            self._carriers[key] = rows[0][6]
+            return None
+        return IdempotencyRecord(*rows[0][:6])
+
+    def keyed_entry(self, key: str) -> int | None:
+        if key in self._carriers:
+            return self._carriers.pop(key)
+        rows = self._rows("SELECT min(id) FROM gl_transactions WHERE key = %s", (key,), flush=False)
+        return rows[0][0]  # type: ignore[no-any-return]
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
         rows = self._rows(
@@ -1040,11 +1063,44 @@ class _Session:
 
     def check_derived(self) -> None:
         """Check each posted posting's stored ``net_after`` against its account's
-        running sum (``verify()`` calls it).
+        running sum, and that no totals row belongs to no account and no posting to
+        no entry (``verify()`` calls it).
 
         Raises:
-            ChainBroken: names the first entry whose ``net_after`` is off.
+            ChainBroken: names the first entry whose ``net_after`` is off, the
+                account of a totals row the journal never opened, or the entry of
+                a posting beyond the journal.
         """
+        # Rows of no account and of no entry: summed into an account's totals once it
+        # is opened, or read as its history and taken into the next write's entry
+        # (the journal reads postings by entry id up to its head only).
+        rows = self._rows(
+            "SELECT b.account, b.slot, b.net, b.pending_debits, b.pending_credits "
+            "FROM gl_balances b WHERE NOT EXISTS "
+            "(SELECT FROM gl_accounts a WHERE a.name = b.account) "
+            "ORDER BY b.account, b.slot LIMIT 1"
+        )
+        if rows:
+            account, slot, net, pd, pc = rows[0]
+            raise ChainBroken(
+                f"the store holds totals of account {account!r} (slot {slot}: net {net}, "
+                f"pending {pd}/{pc}), which the journal never opened",
+                None,
+            )
+        rows = self._rows(
+            "SELECT tx_id, idx, account FROM ("
+            "(SELECT tx_id, idx, account FROM gl_postings WHERE tx_id > "
+            "(SELECT coalesce(max(id), 0) FROM gl_transactions) ORDER BY tx_id, idx LIMIT 1) "
+            "UNION ALL (SELECT tx_id, idx, account FROM gl_postings WHERE tx_id < 1 "
+            "ORDER BY tx_id, idx LIMIT 1)) p ORDER BY tx_id, idx LIMIT 1"
+        )
+        if rows:
+            tx_id, idx, account = rows[0]
+            raise ChainBroken(
+                f"the store holds posting {idx} of transaction {tx_id} (to {account!r}), "
+                f"but the journal has no such entry",
+                tx_id,
+            )
         rows = self._rows(
             "SELECT tx_id, account FROM (SELECT tx_id, idx, account, net_after, "
             "sum(CASE side WHEN 'debit' THEN minor ELSE -minor END) OVER "

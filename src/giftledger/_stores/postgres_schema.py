@@ -18,6 +18,9 @@ totals in BIGINT. Version 2 (this giftledger) adds:
   plus its slots);
 - ``gl_try_lock(ns, id)``: an advisory lock taken without waiting (SQLSTATE
   55P03 when taken), for the locks a writer needs after the chain's head.
+
+Version 3 adds ``gl_transactions_key``, a partial index of the entries by the
+idempotency key they carry.
 """
 
 from __future__ import annotations
@@ -223,5 +226,13 @@ _SCHEMA_V2 = (
     "UPDATE gl_meta SET value = '2' WHERE key = 'schema_version'",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2)
+# Version 3: the entries indexed by the idempotency key they carry (the keyed ones
+# only), so a write can tell in one lookup that an entry carries a key whose record
+# in gl_keys is gone, and refuse to post it a second time.
+_SCHEMA_V3 = (
+    "CREATE INDEX gl_transactions_key ON gl_transactions (key) WHERE key IS NOT NULL",
+    "UPDATE gl_meta SET value = '3' WHERE key = 'schema_version'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 SCHEMA_VERSION = len(MIGRATIONS)

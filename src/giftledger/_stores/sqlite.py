@@ -47,7 +47,9 @@ or a hold's terms. ``Ledger.verify()`` still catches a change made behind the
 triggers' back (by dropping them) to anything it can re-derive from the
 journal: the chain, the accounts' totals and ``totals``, and (through this
 store's ``check_derived``) each posting's ``net_after``, ``backdated``,
-``account_segments``, the accounts' ``last_effective`` and the ``holds`` rows.
+``account_segments``, the accounts' ``last_effective`` and the ``holds`` rows,
+and that no posting belongs to no entry (one planted beyond the head would be
+read as history, and taken into the next entry).
 
 A file written in an older schema is migrated when it is opened, in one
 write (``MIGRATIONS``); one written by a newer giftledger raises
@@ -366,9 +368,20 @@ def _v2_to_v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE transactions ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1")
 
 
+def _v3_to_v4(db: sqlite3.Connection) -> None:
+    """Index the entries by the idempotency key they carry (the keyed ones only), so a
+    write can tell, in one lookup, that an entry carries a key whose record is gone."""
+    db.execute("CREATE INDEX transactions_key ON transactions (key) WHERE key IS NOT NULL")
+
+
 #: One function per step, from version ``i`` to ``i + 1``; the schema version this
 #: library writes is the number of steps.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v0_to_v1,
+    _v1_to_v2,
+    _v2_to_v3,
+    _v3_to_v4,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -974,6 +987,13 @@ class _Reader:
         ).fetchone()
         return None if row is None else IdempotencyRecord(*row)
 
+    def keyed_entry(self, key: str) -> int | None:
+        # No flush: an entry this writer buffered that carries a key is remembered too.
+        row = self._db.execute(
+            "SELECT min(id) FROM transactions WHERE key = ? AND key IS NOT NULL", (key,)
+        ).fetchone()
+        return None if row is None else row[0]
+
     def _segments(self, account_id: int, start: int, stop: int) -> list[int]:
         """The index segments ``start <= s <= stop`` holding postings of the account, in
         order."""
@@ -1092,6 +1112,27 @@ class _Reader:
         """
         self._flush()
         db = self._db
+        # Rows of no entry: the journal reads postings by entry id up to its head only,
+        # so postings planted beyond it (for the next entry) would be seen by history
+        # and taken into the next write's entry; an entry id below 1 is read by none.
+        row = db.execute(
+            """
+            SELECT tx_id, idx, (SELECT name FROM accounts WHERE id = account_id) FROM (
+                SELECT tx_id, idx, account_id FROM postings
+                WHERE tx_id > (SELECT coalesce(max(id), 0) FROM transactions)
+                UNION ALL SELECT tx_id, idx, account_id FROM postings WHERE tx_id < 1
+            ) ORDER BY tx_id, idx LIMIT 1
+            """
+        ).fetchone()
+        if row is not None:
+            raise ChainBroken(
+                f"the store holds posting {row[1]} of transaction {row[0]} (to "
+                f"{row[2]!r}), but the journal has no such entry",
+                row[0],
+            )
+        row = db.execute("SELECT min(id) FROM transactions WHERE id < 1").fetchone()
+        if row[0] is not None:
+            raise ChainBroken(f"the store holds an entry with id {row[0]}, below 1", None)
         posted = ", ".join(f"'{kind.value}'" for kind in _POSTED)
         row = db.execute(
             f"""
