@@ -184,12 +184,12 @@ def test_each_entry_carries_its_hash_formula_and_a_changed_one_fails(
     text = gl.prove_statement(app, "bob", cp).to_json()
     data, lines = _lines(text)
     versions = {e["hash_version"] for line in lines for e in line["entries"]}
-    assert versions == {2}  # new books write formula 2
+    assert versions == {3}  # new books write formula 3
     lines[2]["entries"][0]["hash_version"] = 1  # the same text, read under formula 1
     assert "does not check" in _fails_at(data, cp, 3)
     data, lines = _lines(text)
-    lines[1]["entries"][0]["hash_version"] = 3
-    assert "hash version 3" in _fails_at(data, cp, 2)
+    lines[1]["entries"][0]["hash_version"] = 4
+    assert "hash version 4" in _fails_at(data, cp, 2)
     data, lines = _lines(text)
     del lines[0]["entries"][0]["hash_version"]  # a file without it means formula 1
     _fails_at(data, cp, 1)

@@ -613,9 +613,10 @@ class WriteCore:
             last_hash,
             "",
         )
-        # The hash covers every field above; set it on the frozen value once, here,
-        # rather than building the record twice on the hot path.
-        object.__setattr__(tx, "hash", entry_hash(tx, last_hash))
+        # The hash covers every field above, and a keyed entry's idempotency record
+        # (the fingerprint and result remembered below; formula 3); set it on the
+        # frozen value once, here, rather than building the record twice on the hot path.
+        object.__setattr__(tx, "hash", entry_hash(tx, last_hash, fingerprint, result))
         if dry_run:
             return tx
         if net_after is None:  # else computed while resolving the postings

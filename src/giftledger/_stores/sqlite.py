@@ -366,9 +366,21 @@ def _v2_to_v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE transactions ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1")
 
 
+def _v3_to_v4(db: sqlite3.Connection) -> None:
+    """Hash formula 3 (a keyed entry hashed with its idempotency record): the tables
+    do not change, the version does, so an earlier giftledger, which would chain
+    formula 2 entries after formula 3 ones (a journal ``verify()`` refuses), does
+    not open the file."""
+
+
 #: One function per step, from version ``i`` to ``i + 1``; the schema version this
 #: library writes is the number of steps.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1, _v1_to_v2, _v2_to_v3)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v0_to_v1,
+    _v1_to_v2,
+    _v2_to_v3,
+    _v3_to_v4,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
