@@ -218,23 +218,25 @@ class Restorer:
             raise RestoreRefused(f"{where}idempotency key {record.key!r} appears twice", line)
         unhashed = self._unhashed.pop(record.key, None)
         if unhashed is not None:
-            tx, prev, _ = unhashed
-            if record.transaction_id != tx.id or record.error_type is not None:
+            keyed, prev, at = unhashed
+            if record.transaction_id != keyed.id or record.error_type is not None:
                 raise RestoreRefused(
-                    f"{where}idempotency record {record.key!r} does not name entry {tx.id}, "
+                    f"{where}idempotency record {record.key!r} does not name entry {keyed.id}, "
                     f"which carries its key",
                     line,
-                    tx.id,
+                    keyed.id,
                 )
-            actual = entry_hash(tx, prev, record.fingerprint, record.result)
-            if actual != tx.hash:
+            actual = entry_hash(keyed, prev, record.fingerprint, record.result)
+            if actual != keyed.hash:
+                # Named by the entry's line: the entry or its record was changed.
                 raise RestoreRefused(
-                    f"{where}entry {tx.id} does not match its hash with the record of its "
-                    f"idempotency key {record.key!r}: the entry or the record (fingerprint, "
-                    f"result) was changed after it was recorded (carries {tx.hash[:12]}…, "
-                    f"hashes to {actual[:12]}…)",
-                    line,
-                    tx.id,
+                    f"{_where(at)}entry {keyed.id}: does not match its hash with the record of "
+                    f"its idempotency key {record.key!r}"
+                    + ("" if line is None else f" (line {line})")
+                    + f": the entry or the record's fingerprint or result was changed after "
+                    f"it was recorded (carries {keyed.hash[:12]}…, hashes to {actual[:12]}…)",
+                    at,
+                    keyed.id,
                 )
         tid = record.transaction_id
         if tid is not None:
