@@ -222,14 +222,18 @@ def entry_hash(
         ValueError: a hash version this giftledger does not know, or a keyed
             formula 3 entry with no fingerprint.
     """
+    # Every write's path: the common cases inline (content_hash says the same).
     version = tx.hash_version
-    if version == 3:
-        content = content_hash(tx, fingerprint, result)
-        return _sha256(f"{prev_hash}|{tx.id}|{content}".encode()).hexdigest()
-    if version == 2:
-        return _sha256(
-            f"{prev_hash}|{tx.id}|{_sha256(content_text(tx).encode()).hexdigest()}".encode()
-        ).hexdigest()
-    if version == 1:
+    if version == 3 and tx.key is not None:
+        if fingerprint is None:
+            content = content_hash(tx)  # raises, naming the entry
+        else:
+            text = f"{len(fingerprint)}:{fingerprint}{_text(result)}|{content_text(tx)}"
+            content = _sha256(text.encode()).hexdigest()
+    elif version == 3 or version == 2:
+        content = _sha256(content_text(tx).encode()).hexdigest()
+    elif version == 1:
         return _sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()
-    raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
+    else:
+        raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
+    return _sha256(f"{prev_hash}|{tx.id}|{content}".encode()).hexdigest()
