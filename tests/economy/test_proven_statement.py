@@ -184,12 +184,12 @@ def test_each_entry_carries_its_hash_formula_and_a_changed_one_fails(
     text = gl.prove_statement(app, "bob", cp).to_json()
     data, lines = _lines(text)
     versions = {e["hash_version"] for line in lines for e in line["entries"]}
-    assert versions == {2}  # new books write formula 2
+    assert versions == {3}  # new books write formula 3
     lines[2]["entries"][0]["hash_version"] = 1  # the same text, read under formula 1
     assert "does not check" in _fails_at(data, cp, 3)
     data, lines = _lines(text)
-    lines[1]["entries"][0]["hash_version"] = 3
-    assert "hash version 3" in _fails_at(data, cp, 2)
+    lines[1]["entries"][0]["hash_version"] = 4
+    assert "hash version 4" in _fails_at(data, cp, 2)
     data, lines = _lines(text)
     del lines[0]["entries"][0]["hash_version"]  # a file without it means formula 1
     _fails_at(data, cp, 1)
@@ -212,3 +212,74 @@ def test_a_formula_1_entry_proves_offline() -> None:
     assert new == tx.hash != old
     entry = gl.ProvenEntry(tx.id, prev, canonical(tx), (), 1)
     assert entry.hash == old
+
+
+def test_a_keyed_entry_carries_its_record_and_a_changed_one_fails(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    # Formula 3 hashes a keyed entry with its idempotency record: the statement carries
+    # the record's fingerprint (a SHA-256 of the request, no secret) and result.
+    from giftledger._ledger.canonical import parse_canonical
+
+    app, cp = books
+    text = gl.prove_statement(app, "bob", cp).to_json()
+    data, lines = _lines(text)
+    keyed = lines[0]["entries"][0]
+    key = parse_canonical(keyed["text"]).key
+    assert key == "gift-0"
+    with app.ledger.store.read() as r:
+        record = r.idempotency(key)
+    assert record is not None
+    assert (keyed["fingerprint"], keyed["result"]) == (record.fingerprint, None)
+    unkeyed = lines[4]["entries"][0]  # the conversion
+    assert parse_canonical(unkeyed["text"]).key is None
+    assert "fingerprint" not in unkeyed
+    assert "result" not in unkeyed
+
+    def flipped(hex_: str) -> str:
+        return hex_[:-1] + ("1" if hex_[-1] == "0" else "0")
+
+    keyed["fingerprint"] = flipped(keyed["fingerprint"])
+    assert "does not check" in _fails_at(data, cp, 1)
+    data, lines = _lines(text)
+    lines[0]["entries"][0]["result"] = "forged"
+    assert "does not check" in _fails_at(data, cp, 1)
+    data, lines = _lines(text)
+    del lines[0]["entries"][0]["fingerprint"], lines[0]["entries"][0]["result"]
+    assert "comes without the fingerprint" in _fails_at(data, cp, 1)
+    data, lines = _lines(text)
+    lines[4]["entries"][0].update(fingerprint=record.fingerprint, result=None)
+    assert "comes with the fingerprint" in _fails_at(data, cp, 5)
+    data, lines = _lines(text)
+    lines[0]["entries"][0]["fingerprint"] = "XYZ"
+    with pytest.raises(gl.InvalidArgument, match="64 lower-case hex digits"):
+        gl.verify_statement(json.dumps(data), cp.to_json())
+
+
+def test_a_book_of_formula_2_and_3_entries_proves_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A keyed gift written under formula 2 (by an earlier release: the formula of new
+    # entries pinned) proves without a record; one written after it, under 3, with one.
+    from giftledger._ledger import writes
+
+    monkeypatch.setattr(writes, "HASH_VERSION", 2)
+    app = gl.GiftEconomy(gl.Ledger(), gl.presets.load("tiktok-live"))
+    app.open_viewer("ann", region="US", age=30)
+    app.open_creator("bob", region="US", age=30)
+    app.buy_coins("ann", pack=700, channel="web")
+    app.send_gift("ann", "bob", "Rose", key="early")
+    monkeypatch.setattr(writes, "HASH_VERSION", 3)
+    app.send_gift("ann", "bob", "Rose", quantity=2, key="late")
+    assert app.ledger.verify() == app.ledger.head[0]
+    cp = app.ledger.checkpoint()
+    text = gl.prove_statement(app, "bob", cp).to_json()
+    read = gl.verify_statement(text, cp.to_json())
+    entries = [line.entries[0] for line in read.lines]
+    assert [(e.hash_version, e.fingerprint is not None) for e in entries] == [
+        (2, False),
+        (3, True),
+    ]
+    data, lines = _lines(text)
+    lines[0]["entries"][0].update(fingerprint=entries[1].fingerprint, result=None)
+    assert "formula 2 does not cover" in _fails_at(data, cp, 1)

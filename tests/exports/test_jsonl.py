@@ -224,6 +224,7 @@ def test_a_consistent_forgery_is_refused_against_a_trusted_head(
     from giftledger._ledger.hashing import entry_hash
 
     book, _, objs = export
+    records = {o["key"]: o for o in objs if o["type"] == "idempotency"}
     prev = GENESIS
     for n, obj in enumerate(objs):
         if obj["type"] == "entry":
@@ -231,7 +232,16 @@ def test_a_consistent_forgery_is_refused_against_a_trusted_head(
                 obj["memo"] = "forged"
             obj["prev_hash"] = prev
             tx = entry_from_json(obj, n + 1)
-            prev = entry_hash(tx, prev)
+            record = records.get(tx.key)  # formula 3 hashes a keyed entry with its record
+            fingerprint, result = (
+                (None, None)
+                if record is None
+                else (
+                    record["fingerprint"],
+                    record["result"],
+                )
+            )
+            prev = entry_hash(tx, prev, fingerprint, result)  # type: ignore[arg-type]
             obj["hash"] = prev
             objs[n] = entry_json(entry_from_json(obj, n + 1))
     objs[0]["head"] = objs[-1]["head"] = prev
@@ -269,6 +279,68 @@ def test_a_forged_idempotency_record_is_refused(
     _write(tmp_path / "x.jsonl", objs)
     err = _refused(target, tmp_path / "x.jsonl", "'~payout-next' names entry")
     assert err.line == last + 2
+
+
+def _keyed(objs: list[dict[str, object]]) -> tuple[int, int, int]:
+    """A keyed entry of formula 3: its id, its line's index and its record's."""
+    entry = next(o for o in objs if o["type"] == "entry" and o["key"] is not None and o["id"] >= 20)
+    assert entry["hash_version"] == 3
+    record = next(
+        i for i, o in enumerate(objs) if o["type"] == "idempotency" and o["key"] == entry["key"]
+    )
+    return entry["id"], _entry_line(objs, entry["id"]), record  # type: ignore[return-value]
+
+
+def test_keyed_entries_restore_with_their_records(
+    target: gl.Ledger, export, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    book, out, objs = export
+    entry, _, record = _keyed(objs)
+    assert gl.import_books(target, out) == book.head[0]
+    assert target.verify() == book.head[0]
+    with target.store.read() as r:
+        restored = r.idempotency(objs[record]["key"])  # type: ignore[arg-type]
+    assert restored is not None
+    assert (restored.fingerprint, restored.transaction_id) == (
+        objs[record]["fingerprint"],
+        entry,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("fingerprint", "0" * 64), ("result", "forged")],
+)
+def test_a_changed_record_of_a_keyed_entry_is_refused(
+    target: gl.Ledger,
+    export,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    field: str,
+    value: str,
+) -> None:
+    _, _, objs = export
+    entry, line, record = _keyed(objs)
+    objs[record][field] = value
+    _write(tmp_path / "x.jsonl", objs)
+    err = _refused(
+        target, tmp_path / "x.jsonl", f"entry {entry}: does not match its hash with the record"
+    )
+    assert (err.line, err.transaction_id) == (line + 1, entry)
+    assert f"(line {record + 1})" in str(err)
+
+
+def test_a_keyed_entry_without_its_record_is_refused(
+    target: gl.Ledger,
+    export,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    _, _, objs = export
+    entry, line, record = _keyed(objs)
+    del objs[record]
+    objs[-1]["lines"] = len(objs)
+    _write(tmp_path / "x.jsonl", objs)
+    err = _refused(target, tmp_path / "x.jsonl", "no record of it came")
+    assert (err.line, err.transaction_id) == (line + 1, entry)
 
 
 def test_a_ledger_that_is_not_empty_is_refused(export, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

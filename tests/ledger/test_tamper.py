@@ -129,7 +129,11 @@ def test_a_rehashed_entry_still_breaks_the_link_of_the_next(clock: gl.ManualCloc
 
     book, store = _journal(clock)
     forged = attrs.evolve(book.transaction(E["gift"]), memo="forged")
-    store._tamper(E["gift"], memo="forged", hash=entry_hash(forged, forged.prev_hash))
+    with store.read() as r:  # a keyed entry: formula 3 hashes its record too
+        record = r.idempotency("gift-1")
+    assert record is not None
+    rehashed = entry_hash(forged, forged.prev_hash, record.fingerprint, record.result)
+    store._tamper(E["gift"], memo="forged", hash=rehashed)
     with pytest.raises(gl.ChainBroken) as info:
         book.verify()
     assert info.value.transaction_id == E["gift"] + 1

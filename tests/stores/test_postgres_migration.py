@@ -1,5 +1,5 @@
 """A PostgreSQL ledger written by an earlier giftledger (schema 1) opens, migrates and
-answers as before; new entries chain on under hash formula 2.
+answers as before; new entries chain on under the newest hash formula (3).
 
 ``tests/fixtures/postgres_v1.json.gz`` holds, table by table, a schema 1 ledger
 written by the code of commit 86af2c4 (see ``tests/fixtures/make_postgres_v1.py``)
@@ -92,7 +92,7 @@ def test_a_schema_1_database_migrates_and_answers_exactly_as_before(
         assert {tx.hash_version for tx in book.transactions()} == {1}
 
 
-def test_new_entries_chain_on_under_formula_2_and_balances_stay(
+def test_new_entries_chain_on_under_the_newest_formula_and_balances_stay(
     v1_url: str, postgres_server: tuple[str, list[str]]
 ) -> None:
     expected = _fixture()["answers"]
@@ -115,7 +115,7 @@ def test_new_entries_chain_on_under_formula_2_and_balances_stay(
         defined = journaled_definitions(book, entries + 1, accounts)
         assert book.verify() == entries + defined + 2
         new = [book.transaction(i) for i in range(entries + 1, entries + defined + 3)]
-        assert {tx.hash_version for tx in new if tx is not None} == {2}
+        assert {tx.hash_version for tx in new if tx is not None} == {3}
         assert new[0] is not None
         assert new[0].prev_hash == expected["head"][1]
         assert book.trial_balance().is_balanced
@@ -138,7 +138,7 @@ def test_tampering_is_found_on_both_sides_of_the_formula_change(
         book.transfer("ops:bank", "ops:equity", "3.00")
         assert book.verify() == head + journaled_definitions(book, head + 1, accounts) + 2
     schema = _schema(v1_url)
-    for target, version in ((3, 1), (head + 1, 2)):
+    for target, version in ((3, 1), (head + 1, 3)):
         with psycopg.connect(postgres_server[0], autocommit=True) as conn:
             conn.execute(f'ALTER TABLE "{schema}".gl_transactions DISABLE TRIGGER USER')
             conn.execute(

@@ -588,3 +588,45 @@ def test_a_book_of_an_earlier_release_verifies_then_journals_its_definitions(
     err = _broken(url)
     assert repr(name) in str(err)
     assert "min_balance" in str(err)
+
+
+# -- the idempotency record of a keyed entry: under its hash (formula 3) -------------------
+
+
+def _fingerprint_of_other_transfer() -> str:
+    """The fingerprint a retry of ``gift-1`` with another amount (999, not 100) has."""
+    other = gl.Ledger()
+    other.open_account("world", "USD", rule=gl.BalanceRule.unrestricted())
+    other.open_account("creators:ana", "USD", normal="credit")
+    other.transfer("world", "creators:ana", 999, key="gift-1")
+    with other.store.read() as r:
+        record = r.idempotency("gift-1")
+    assert record is not None
+    return record.fingerprint
+
+
+def test_a_changed_fingerprint_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    forged = _fingerprint_of_other_transfer()
+    with _attacker(durable_store_url) as run:
+        run("UPDATE idempotency SET fingerprint = ? WHERE key = ?", (forged, "gift-1"))
+    with gl.Ledger.open(durable_store_url) as book:
+        # What the attacker gains: a retry with other content replays the entry
+        # instead of raising DuplicateKeyConflict.
+        replayed = book.transfer("world", "creators:ana", 999, key="gift-1")
+        assert (replayed.id, replayed.postings[0].minor) == (b.transfer, 10_000)
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.transfer
+    assert f"transaction {b.transfer} does not match its hash" in str(err)
+    assert "'gift-1'" in str(err)
+    assert "fingerprint" in str(err)
+
+
+def test_a_changed_result_is_named(durable_store_url: str) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run("UPDATE idempotency SET result = ? WHERE key = ?", ("forged", "w-1"))
+    err = _broken(durable_store_url)
+    assert err.transaction_id == b.hold
+    assert f"transaction {b.hold} does not match its hash" in str(err)
+    assert "'w-1'" in str(err)

@@ -2,7 +2,8 @@
 
 :func:`~giftledger._ledger.hashing.canonical` writes an entry's content as an
 injective text, and an entry's hash is SHA-256 of ``prev_hash + "|" + text``.
-Whoever holds the text and the previous hash can recompute the hash
+Whoever holds the text and the previous hash (and, for a keyed entry of hash
+formula 3, its idempotency record's fingerprint and result) can recompute the hash
 (:func:`hash_of_text`) and read the content back (:func:`parse_canonical`): a
 proven statement's lines are checked this way, offline. The parse is accepted
 only if writing the parsed entry again gives the very same text, so a text is
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from .._errors import InvalidArgument
-from .hashing import canonical
+from .hashing import canonical, record_text
 from .model import EntryKind, MetaValue, Posting, Rate, Side, Transaction
 
 __all__ = ["hash_of_text", "parse_canonical"]
@@ -24,26 +25,45 @@ __all__ = ["hash_of_text", "parse_canonical"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def hash_of_text(prev_hash: str, text: str, version: int = 1) -> str:
+def hash_of_text(
+    prev_hash: str,
+    text: str,
+    version: int = 1,
+    fingerprint: str | None = None,
+    result: str | None = None,
+) -> str:
     """The entry hash of canonical ``text`` after an entry hashing to ``prev_hash``,
     under hash formula ``version`` (an entry's ``hash_version``).
 
     ``text`` is :func:`~giftledger._ledger.hashing.canonical`'s: ``id|content``.
     Formula 1 hashes ``prev_hash|text``; formula 2 hashes the content alone, then
-    links it: ``prev_hash|id|sha256(content)``.
+    links it: ``prev_hash|id|sha256(content)``. Formula 3 links as 2, and a keyed
+    entry's content is led by its idempotency record: ``fingerprint`` and
+    ``result`` (:func:`~giftledger._ledger.hashing.record_text`), given for a keyed
+    entry only.
 
     Raises:
-        InvalidArgument: an unknown version, or a formula-2 text with no id.
+        InvalidArgument: an unknown version, a formula-2 or 3 text with no id, or a
+            fingerprint given with formula 1 or 2 (which do not hash one).
     """
+    if version not in (1, 2, 3):
+        raise InvalidArgument(
+            f"hash version {version!r} is not one this giftledger knows (1, 2 or 3)"
+        )
+    if fingerprint is not None and version != 3:
+        raise InvalidArgument(
+            f"hash formula {version} does not cover an idempotency record: an entry of it "
+            f"carries no fingerprint"
+        )
     if version == 1:
         return hashlib.sha256(f"{prev_hash}|{text}".encode()).hexdigest()
-    if version == 2:
-        id, sep, content = text.partition("|")
-        if not sep or not id.isdigit():
-            raise InvalidArgument("canonical entry text does not start with its id")
-        digest = hashlib.sha256(content.encode()).hexdigest()
-        return hashlib.sha256(f"{prev_hash}|{id}|{digest}".encode()).hexdigest()
-    raise InvalidArgument(f"hash version {version!r} is not one this giftledger knows (1 or 2)")
+    id, sep, content = text.partition("|")
+    if not sep or not id.isdigit():
+        raise InvalidArgument("canonical entry text does not start with its id")
+    if fingerprint is not None:
+        content = f"{record_text(fingerprint, result)}|{content}"
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return hashlib.sha256(f"{prev_hash}|{id}|{digest}".encode()).hexdigest()
 
 
 class _Reader:

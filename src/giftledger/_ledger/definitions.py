@@ -23,14 +23,20 @@ a key and an alias of the chain each take an entry id (they move nothing; balanc
 history and statements skip them). A replay, a dry run, opening an account again
 with the same definition or closing a closed one writes nothing.
 
-Not covered yet: the *fingerprint* (and result) in the idempotency record of an
-ordinary keyed entry. The entry carries its key under the hash, and ``verify()``
-checks that the store remembers that key as that entry's, so a retry can never post
-twice; but the fingerprint cannot be re-derived from the stored entry (it is taken
-over the request as given), so a changed fingerprint would let a retry with other
-content replay the entry instead of raising ``DuplicateKeyConflict``. Covering it
-means hashing the fingerprint with the entry, a change to every keyed entry's
-canonical text (a new hash formula), left for later.
+The idempotency record of an ordinary keyed entry (the entry carries its key,
+and the store remembers the key as that entry's) is covered by the entry's own
+hash from hash formula 3 on: the record's *fingerprint*, taken over the request as
+given and so not re-derivable from the entry, and its *result* (None for every
+entry written today) are hashed with the entry's content (see
+:mod:`~giftledger._ledger.hashing`). ``verify()`` re-derives each such hash from
+the record the store holds, so a changed fingerprint (which would let a retry
+with other content replay the entry instead of raising ``DuplicateKeyConflict``),
+a changed result or a removed record is reported, naming the entry; that the
+record names the entry is checked as before. These records need no ``KEY`` entry:
+they are known before their entry is hashed. A result only known after the
+entry's id would be re-derived from the record's ``transaction_id`` rather than
+hashed. Entries of formulas 1 and 2 (earlier releases) keep their hashes, so their
+records' fingerprints stay uncovered: only their keys and entry ids are checked.
 """
 
 from __future__ import annotations

@@ -1,14 +1,25 @@
 """The canonical form of a journal entry and its place in the hash chain.
 
-Two chain formulas, named by :attr:`Transaction.hash_version`:
+Three chain formulas, named by :attr:`Transaction.hash_version`:
 
 - **1** (entries written by earlier releases): SHA-256 over ``prev_hash`` and
   the canonical text of the entry, its id included (:func:`canonical`).
-- **2** (every new entry): SHA-256 over ``prev_hash``, the id and the
-  *content hash*, itself SHA-256 over the canonical text without the id
-  (:func:`content_text`). The content hash needs nothing from the chain, so it
-  is computed before any lock; only the short link step needs the head, and a
-  database can do it itself (PostgreSQL: ``sha256()``).
+- **2** (entries written by the releases before formula 3): SHA-256 over
+  ``prev_hash``, the id and the *content hash*, itself SHA-256 over the
+  canonical text without the id (:func:`content_text`). The content hash needs
+  nothing from the chain, so it is computed before any lock; only the short
+  link step needs the head, and a database can do it itself (PostgreSQL:
+  ``sha256()``).
+- **3** (every new entry): formula 2's link step, ``prev_hash|id|content
+  hash``, over a content hash that also covers the idempotency record of a
+  keyed entry: SHA-256 of :func:`record_text` (its fingerprint and result), a
+  ``|`` and the content text (:func:`keyed_content_text`). An entry with no key
+  has no record, and its content hash is formula 2's. The record is the one
+  :meth:`StoreWriter.remember` keeps for the entry's key, known before the
+  entry is hashed: its fingerprint (of the request as given, which the entry
+  cannot re-derive) and its result (None for every entry written today; a
+  result that only the entry's id gives is re-derived from
+  ``transaction_id``, which ``verify()`` checks, so it needs no hashing).
 
 Every store computes the same hash for the same entry, so a book moved between
 stores verifies identically, and an entry keeps verifying under the formula it
@@ -30,19 +41,25 @@ from .model import Metadata, Side, Transaction
 __all__ = [
     "GENESIS_HASH",
     "HASH_VERSION",
+    "HASH_VERSIONS",
     "canonical",
     "content_hash",
     "content_text",
     "entry_hash",
+    "keyed_content_text",
     "link_hash",
     "micros",
+    "record_text",
 ]
 
 #: ``prev_hash`` of the first entry.
 GENESIS_HASH = "0" * 64
 
 #: The chain formula of new entries (see the module docstring).
-HASH_VERSION = 2
+HASH_VERSION = 3
+
+#: The chain formulas this giftledger knows, oldest first; a journal never goes back.
+HASH_VERSIONS = (1, 2, 3)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -131,13 +148,54 @@ def content_text(tx: Transaction) -> str:
     )
 
 
-def content_hash(tx: Transaction) -> str:
-    """SHA-256 (hex) of :func:`content_text`: formula 2's hash of the entry's content."""
-    return _sha256(content_text(tx).encode()).hexdigest()
+def record_text(fingerprint: str, result: str | None) -> str:
+    """The text of a keyed entry's idempotency record that formula 3 hashes with it:
+    its fingerprint and result as netstrings (``-`` for no result).
+
+    >>> record_text("ab", None), record_text("ab", "7")
+    ('2:ab-', '2:ab1:7')
+    """
+    return f"{len(fingerprint)}:{fingerprint}{_text(result)}"
+
+
+def keyed_content_text(tx: Transaction, fingerprint: str | None, result: str | None) -> str:
+    """Formula 3's content text: :func:`content_text`, after :func:`record_text` and a
+    ``|`` for a keyed entry (``fingerprint`` given), alone for an entry with no key.
+
+    A record text starts with a digit and a content text with its kind's name, so
+    the two forms never read alike.
+    """
+    if fingerprint is None:
+        return content_text(tx)
+    return f"{record_text(fingerprint, result)}|{content_text(tx)}"
+
+
+def content_hash(tx: Transaction, fingerprint: str | None = None, result: str | None = None) -> str:
+    """SHA-256 (hex) of the entry's content: what :func:`link_hash` links.
+
+    Formula 2: of :func:`content_text`. Formula 3: of :func:`keyed_content_text`, with
+    the fingerprint and result of the record of ``tx.key`` (ignored for an entry with
+    no key).
+
+    Raises:
+        ValueError: ``tx`` is not of formula 2 or 3, or is a keyed formula 3 entry
+            and ``fingerprint`` is None.
+    """
+    version = tx.hash_version
+    if version == 2 or (version == 3 and tx.key is None):
+        return _sha256(content_text(tx).encode()).hexdigest()
+    if version == 3:
+        if fingerprint is None:
+            raise ValueError(
+                f"transaction {tx.id} carries idempotency key {tx.key!r}: its formula 3 hash "
+                f"needs the fingerprint of the key's record"
+            )
+        return _sha256(keyed_content_text(tx, fingerprint, result).encode()).hexdigest()
+    raise ValueError(f"hash version {version!r} of transaction {tx.id} has no content hash")
 
 
 def link_hash(prev_hash: str, id: int, content: str) -> str:
-    """Formula 2's chain step: SHA-256 (hex) of ``prev_hash|id|content``.
+    """Formulas 2 and 3's chain step: SHA-256 (hex) of ``prev_hash|id|content``.
 
     PostgreSQL computes the same as
     ``encode(sha256(convert_to(prev || '|' || id || '|' || content, 'UTF8')), 'hex')``.
@@ -148,17 +206,34 @@ def link_hash(prev_hash: str, id: int, content: str) -> str:
     return _sha256(f"{prev_hash}|{id}|{content}".encode()).hexdigest()
 
 
-def entry_hash(tx: Transaction, prev_hash: str) -> str:
+def entry_hash(
+    tx: Transaction,
+    prev_hash: str,
+    fingerprint: str | None = None,
+    result: str | None = None,
+) -> str:
     """The hash of ``tx`` after ``prev_hash``, under the formula ``tx.hash_version`` names.
 
+    ``fingerprint`` and ``result`` are those of the idempotency record of ``tx.key``:
+    formula 3 hashes them with a keyed entry (and needs the fingerprint); formulas 1
+    and 2 do not, and an entry with no key has no record.
+
     Raises:
-        ValueError: a hash version this giftledger does not know.
+        ValueError: a hash version this giftledger does not know, or a keyed
+            formula 3 entry with no fingerprint.
     """
+    # Every write's path: the common cases inline (content_hash says the same).
     version = tx.hash_version
-    if version == 2:
-        return _sha256(
-            f"{prev_hash}|{tx.id}|{_sha256(content_text(tx).encode()).hexdigest()}".encode()
-        ).hexdigest()
-    if version == 1:
+    if version == 3 and tx.key is not None:
+        if fingerprint is None:
+            content = content_hash(tx)  # raises, naming the entry
+        else:
+            text = f"{len(fingerprint)}:{fingerprint}{_text(result)}|{content_text(tx)}"
+            content = _sha256(text.encode()).hexdigest()
+    elif version == 3 or version == 2:
+        content = _sha256(content_text(tx).encode()).hexdigest()
+    elif version == 1:
         return _sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()
-    raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
+    else:
+        raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
+    return _sha256(f"{prev_hash}|{tx.id}|{content}".encode()).hexdigest()

@@ -473,8 +473,10 @@ class Transaction:
             kept beside the entry, not part of its hashed content.
         hash_version: the chain formula ``hash`` was computed with: 1 (entries
             written by earlier releases: SHA-256 of ``prev_hash`` and the
-            canonical text, id included) or 2 (SHA-256 of ``prev_hash``, the id
-            and the SHA-256 of the content without its id). New entries use 2.
+            canonical text, id included), 2 (SHA-256 of ``prev_hash``, the id
+            and the SHA-256 of the content without its id) or 3 (as 2, with the
+            fingerprint and result of a keyed entry's idempotency record hashed
+            with its content). New entries use 3.
     """
 
     id: int
@@ -492,7 +494,7 @@ class Transaction:
     prev_hash: str = ""
     hash: str = ""
     reversed_by: int | None = attrs.field(default=None, eq=False)
-    hash_version: int = attrs.field(default=2, kw_only=True)
+    hash_version: int = attrs.field(default=3, kw_only=True)
 
     @property
     def meta(self) -> dict[str, MetaValue]:

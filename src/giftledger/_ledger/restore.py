@@ -12,7 +12,10 @@ Each entry is checked before it is appended, with the checks
 - its id follows the last one and it links to the last entry's hash, and its
   own hash matches its content (``entry_hash``), so an edited entry, or one
   inserted, removed or moved, is refused, and so is a chain record (``gl.``
-  metadata) added to an entry;
+  metadata) added to an entry. A keyed entry of hash formula 3 is hashed with
+  its key's idempotency record, which an export writes after the entries: its
+  hash is checked when that record comes (:meth:`Restorer.idempotency`), and
+  :meth:`Restorer.finish` refuses the journal if it never came;
 - ``recorded_at`` does not go backwards;
 - its postings are in their accounts' units, positive and balanced per unit;
 - what it links to holds: a note moves nothing, a hold is one debit and one
@@ -84,6 +87,9 @@ class Restorer:
         self._id = 0
         self._hash = GENESIS_HASH
         self._time: datetime | None = None
+        # Formula 3 keyed entries whose hash waits for their key's record:
+        # key -> (entry, the hash before it, its line).
+        self._unhashed: dict[str, tuple[Transaction, str, int | None]] = {}
 
     @property
     def head(self) -> tuple[int, str]:
@@ -125,7 +131,19 @@ class Restorer:
                 line,
                 tx.id,
             )
-        actual = entry_hash(tx, self._hash)
+        if tx.hash_version == 3 and tx.key is not None:
+            # Hashed with its key's record, which comes after the entries.
+            if tx.key in self._unhashed:
+                raise RestoreRefused(
+                    f"{where}carries idempotency key {tx.key!r}, which entry "
+                    f"{self._unhashed[tx.key][0].id} carries too",
+                    line,
+                    tx.id,
+                )
+            self._unhashed[tx.key] = (tx, self._hash, line)
+            actual = tx.hash
+        else:
+            actual = entry_hash(tx, self._hash)
         if actual != tx.hash:
             raise RestoreRefused(
                 f"{where}does not match its hash: its content was changed after it was "
@@ -190,12 +208,36 @@ class Restorer:
         carries it, under the hash), and a chain alias (a ``gl:`` key) must name
         one of the chain's entries (with ``gl.`` metadata). Idempotency records
         are not under the hash chain, in a store or an export: beyond these
-        checks they are taken as written.
+        checks they are taken as written, except the record of a keyed entry of
+        hash formula 3: that entry's hash covers the record's fingerprint and
+        result, and is checked now.
         """
         where = _where(line)
         w = self._w
         if w.idempotency(record.key) is not None:
             raise RestoreRefused(f"{where}idempotency key {record.key!r} appears twice", line)
+        unhashed = self._unhashed.pop(record.key, None)
+        if unhashed is not None:
+            keyed, prev, at = unhashed
+            if record.transaction_id != keyed.id or record.error_type is not None:
+                raise RestoreRefused(
+                    f"{where}idempotency record {record.key!r} does not name entry {keyed.id}, "
+                    f"which carries its key",
+                    line,
+                    keyed.id,
+                )
+            actual = entry_hash(keyed, prev, record.fingerprint, record.result)
+            if actual != keyed.hash:
+                # Named by the entry's line: the entry or its record was changed.
+                raise RestoreRefused(
+                    f"{_where(at)}entry {keyed.id}: does not match its hash with the record of "
+                    f"its idempotency key {record.key!r}"
+                    + ("" if line is None else f" (line {line})")
+                    + f": the entry or the record's fingerprint or result was changed after "
+                    f"it was recorded (carries {keyed.hash[:12]}…, hashes to {actual[:12]}…)",
+                    at,
+                    keyed.id,
+                )
         tid = record.transaction_id
         if tid is not None:
             tx = w.transaction(tid) if 0 < tid <= self._id else None
@@ -214,6 +256,13 @@ class Restorer:
 
     def finish(self) -> int:
         """Check the restored books add up; return the number of entries."""
+        for key, (tx, _, line) in sorted(self._unhashed.items(), key=lambda kv: kv[1][0].id):
+            raise RestoreRefused(
+                f"{_where(line)}entry {tx.id} carries idempotency key {key!r}, but no record "
+                f"of it came: its hash (formula 3) covers the key's record",
+                line,
+                tx.id,
+            )
         debits, credits = self._w.totals()
         for unit in set(debits) | set(credits):
             if debits.get(unit, 0) != credits.get(unit, 0):

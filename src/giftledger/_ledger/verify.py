@@ -23,7 +23,7 @@ from .writes import WriteCore
 __all__ = ["VerifyMixin"]
 
 _DEBIT = Side.DEBIT
-_VERSIONS = frozenset({1, 2})  # the chain formulas (see hashing.py)
+_VERSIONS = frozenset({1, 2, 3})  # the chain formulas (see hashing.py)
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
 
@@ -47,7 +47,9 @@ class VerifyMixin(WriteCore):
 
         Checks: ids run 1, 2, 3 … without gaps; each entry links to the hash of
         the one before and its own hash matches its content, under the chain
-        formula it was written with (1 for entries of earlier releases, then 2); each entry is
+        formula it was written with (1 and 2 for entries of earlier releases, then 3,
+        which covers a keyed entry's idempotency record: its fingerprint and result
+        as the store holds them); each entry is
         balanced per unit and its postings are in their accounts' units (a note
         has none);
         reversal and hold links point where they should; the stored account
@@ -98,6 +100,7 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
     defined_by: dict[str, int] = {}
     carriers: dict[str, int] = {}  # key -> the first entry carrying it
     journaled: dict[str, tuple[IdempotencyRecord, int]] = {}  # key -> KEY entry's record
+    keyed: dict[str, IdempotencyRecord] | None = None  # the store's records, for formula 3
     for tx in r.transactions():
         count += 1
         if progress is not None and not count & 1023:
@@ -116,19 +119,40 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
             )
         version = tx.hash_version
         if version != last_version:
-            # Formula 1 entries come first (written by earlier releases), then formula 2.
+            # Formula 1 entries come first (written by earlier releases), then 2, then 3.
             if version not in _VERSIONS or version < last_version:
                 raise ChainBroken(
                     f"{where} carries hash version {version!r} after version {last_version}: "
-                    f"entries are chained by formula 1 then formula 2, never back",
+                    f"entries are chained by formula 1, then 2, then 3, never back",
                     tx.id,
                 )
             last_version = version
-        actual = entry_hash(tx, prev)
+        fingerprint = result = None
+        if version == 3 and tx.key is not None:
+            # Formula 3 hashes a keyed entry with its idempotency record as stored.
+            if keyed is None:
+                keyed = {rec.key: rec for rec in r.idempotency_records()}
+            rec = keyed.get(tx.key)
+            if rec is None:
+                raise ChainBroken(
+                    f"{where} carries idempotency key {tx.key!r}, which the store no longer "
+                    f"remembers: its hash covers the key's record, and a retry under it would "
+                    f"write again",
+                    tx.id,
+                )
+            fingerprint, result = rec.fingerprint, rec.result
+        actual = entry_hash(tx, prev, fingerprint, result)
         if actual != tx.hash:
             raise ChainBroken(
-                f"{where} does not match its hash: its content was changed after it was "
-                f"recorded (stored {tx.hash[:12]}…, content hashes to {actual[:12]}…)",
+                f"{where} does not match its hash: its content"
+                + (
+                    f" or the record of its idempotency key {tx.key!r} (fingerprint, result)"
+                    if fingerprint is not None
+                    else ""
+                )
+                + f" was changed after it was recorded (stored {tx.hash[:12]}…, "
+                f"{'content and record hash' if fingerprint is not None else 'content hashes'} "
+                f"to {actual[:12]}…)",
                 tx.id,
             )
         prev = tx.hash

@@ -41,7 +41,7 @@ from .._money.amounts import (
 from .._money.units import Unit, get_unit
 from .clock import Clock, require_aware
 from .definitions import DEFINING, DEFINITIONS_KEY, definition_text, record_metadata
-from .hashing import entry_hash
+from .hashing import HASH_VERSION, entry_hash
 from .idempotency import _check_key, _fingerprint
 from .model import (
     Account,
@@ -621,10 +621,12 @@ class WriteCore:
             rates,
             last_hash,
             "",
+            hash_version=HASH_VERSION,
         )
-        # The hash covers every field above; set it on the frozen value once, here,
-        # rather than building the record twice on the hot path.
-        object.__setattr__(tx, "hash", entry_hash(tx, last_hash))
+        # The hash covers every field above, and a keyed entry's idempotency record
+        # (the fingerprint and result remembered below; formula 3); set it on the
+        # frozen value once, here, rather than building the record twice on the hot path.
+        object.__setattr__(tx, "hash", entry_hash(tx, last_hash, fingerprint, result))
         if dry_run:
             return tx
         if net_after is None:  # else computed while resolving the postings

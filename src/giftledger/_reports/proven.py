@@ -3,12 +3,15 @@
 :func:`prove_statement` exports a creator's statement (the money lines of
 :meth:`GiftEconomy.statement <giftledger.GiftEconomy.statement>`) with, for each
 line, the entries it is read from: each entry's canonical text, the hash of the
-entry before it and its inclusion proof against a :class:`~giftledger.Checkpoint`.
+entry before it and its inclusion proof against a :class:`~giftledger.Checkpoint`
+(and for a keyed entry of hash formula 3, the fingerprint and result of its
+idempotency record, which its hash covers: a SHA-256 digest of the request, no
+secret).
 Other parties' entries appear only as hashes (the previous hash, the proof's
 subtree hashes).
 
 :func:`verify_statement` needs no database. For every line it recomputes each
-entry's hash from its text (SHA-256 of ``prev_hash|text``, as the ledger does),
+entry's hash from its text (and record) under the entry's formula, as the ledger does,
 checks the hash is that entry of the checkpoint's books, reads the entry back
 from its text and checks what the line shows against what the entry moves on
 the creator's own accounts: the amount, the creator units, the date, the kind.
@@ -21,6 +24,7 @@ number in it is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,6 +58,7 @@ class _Books(Protocol):
 
 
 _VERSION = 1
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _OPS = {  # a line's kind -> the chain record ops its entry may carry
     "gift": ("send_gift", "paid_gift"),
     "conversion": ("convert",),
@@ -74,7 +79,13 @@ class ProvenEntry:
         text: the entry's canonical text: everything its hash covers.
         path: its inclusion proof's audit path against the statement's checkpoint.
         hash_version: the hash formula the entry was written under (its
-            ``Transaction.hash_version``: 1, or 2 since giftledger's schema 2).
+            ``Transaction.hash_version``: 1, 2 since giftledger's schema 2, 3 since
+            idempotency records are hashed with their entries).
+        fingerprint: for a keyed entry of formula 3, the fingerprint of its
+            idempotency record (a SHA-256 hex digest of the request), which its
+            hash covers; None otherwise.
+        result: for a keyed entry of formula 3, its record's result (None for
+            every entry written today).
     """
 
     id: int
@@ -82,11 +93,16 @@ class ProvenEntry:
     text: str
     path: tuple[str, ...]
     hash_version: int = 1
+    fingerprint: str | None = None
+    result: str | None = None
 
     @property
     def hash(self) -> str:
-        """The entry's hash, recomputed from :attr:`prev_hash` and :attr:`text`."""
-        return hash_of_text(self.prev_hash, self.text, self.hash_version)
+        """The entry's hash, recomputed from :attr:`prev_hash`, :attr:`text` and, for a
+        keyed formula 3 entry, its record's :attr:`fingerprint` and :attr:`result`."""
+        return hash_of_text(
+            self.prev_hash, self.text, self.hash_version, self.fingerprint, self.result
+        )
 
 
 @attrs.frozen(slots=True)
@@ -193,17 +209,22 @@ def _line_json(line: ProvenLine) -> dict[str, object]:
         "description": line.description,
         "amount": money(line.amount, line.amount_unit),
         "units": money(line.units, line.units_unit),
-        "entries": [
-            {
-                "id": e.id,
-                "prev_hash": e.prev_hash,
-                "text": e.text,
-                "path": list(e.path),
-                "hash_version": e.hash_version,
-            }
-            for e in line.entries
-        ],
+        "entries": [_entry_json(e) for e in line.entries],
     }
+
+
+def _entry_json(e: ProvenEntry) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": e.id,
+        "prev_hash": e.prev_hash,
+        "text": e.text,
+        "path": list(e.path),
+        "hash_version": e.hash_version,
+    }
+    if e.fingerprint is not None:  # a keyed entry of formula 3: its record
+        out["fingerprint"] = e.fingerprint
+        out["result"] = e.result
+    return out
 
 
 def _fields(data: object, what: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -251,8 +272,20 @@ def _line_from(item: object, n: int) -> ProvenLine:
         entry_keys: tuple[str, ...] = ("id", "prev_hash", "text", "path")
         if isinstance(e, dict) and "hash_version" in e:  # absent: formula 1 (older files)
             entry_keys = (*entry_keys, "hash_version")
+        if isinstance(e, dict) and "fingerprint" in e:  # a keyed formula 3 entry's record
+            entry_keys = (*entry_keys, "fingerprint", "result")
         f = _fields(e, f"line {n} entry", entry_keys)
         version = _int(f.get("hash_version", 1), "hash_version")
+        fingerprint = f.get("fingerprint")
+        if fingerprint is not None and not (
+            type(fingerprint) is str and _HEX64.fullmatch(fingerprint)
+        ):
+            raise InvalidArgument(
+                f"line {n}'s entry fingerprint {fingerprint!r} must be 64 lower-case hex digits"
+            )
+        result = f.get("result")
+        if result is not None:
+            result = _str(result, "result")
         path = f["path"]
         if not isinstance(path, list) or not all(type(p) is str for p in path):
             raise InvalidArgument(f"line {n}'s entry path must be a list of hashes")
@@ -263,6 +296,8 @@ def _line_from(item: object, n: int) -> ProvenLine:
                 _str(f["text"], "entry text"),
                 tuple(path),
                 version,
+                fingerprint,
+                result,
             )
         )
     amount, amount_unit = _money(data["amount"], f"line {n} amount")
@@ -335,14 +370,29 @@ def prove_statement(
                 )
             entry = book.transaction(id)
             text = canonical(entry)
-            if hash_of_text(entry.prev_hash, text, entry.hash_version) != entry.hash:
+            fingerprint = result = None
+            if entry.hash_version == 3 and entry.key is not None:
+                with book.store.read() as r:
+                    record = r.idempotency(entry.key)
+                if record is None:
+                    raise ChainBroken(
+                        f"entry {id} carries idempotency key {entry.key!r}, which the store "
+                        f"no longer remembers: it cannot be proven offline (run verify())",
+                        id,
+                    )
+                fingerprint, result = record.fingerprint, record.result
+            version = entry.hash_version
+            if hash_of_text(entry.prev_hash, text, version, fingerprint, result) != entry.hash:
                 raise ChainBroken(
-                    f"entry {id}'s hash is not SHA-256 of its content: it cannot be proven "
-                    f"offline (run verify())",
+                    f"entry {id}'s hash is not SHA-256 of its content"
+                    + (" and idempotency record" if fingerprint is not None else "")
+                    + ": it cannot be proven offline (run verify())",
                     id,
                 )
             path = book.inclusion_proof(id, cp).path
-            entries.append(ProvenEntry(id, entry.prev_hash, text, path, entry.hash_version))
+            entries.append(
+                ProvenEntry(id, entry.prev_hash, text, path, version, fingerprint, result)
+            )
         amount, units = line.amount, line.units
         proven = ProvenLine(
             len(lines) + 1,
@@ -414,8 +464,14 @@ def verify_statement(
         txs = []
         for e in line.entries:
             try:
-                verify_inclusion(InclusionProof(e.id, cp.size, e.hash, e.path), cp)
                 tx = parse_canonical(e.text)
+                if e.hash_version == 3 and (tx.key is None) is not (e.fingerprint is None):
+                    raise ProofFailed(
+                        f"a formula 3 entry {'with' if tx.key is not None else 'without'} an "
+                        f"idempotency key comes with{'out' if tx.key is not None else ''} the "
+                        f"fingerprint of its record, which its hash covers"
+                    )
+                verify_inclusion(InclusionProof(e.id, cp.size, e.hash, e.path), cp)
             except (ProofFailed, InvalidArgument) as exc:
                 raise fail(f"entry {e.id} does not check: {exc}") from None
             if tx.id != e.id:

@@ -99,7 +99,7 @@ def transaction_of(
     reversed_by: int | None,
     load_meta: Callable[[Any], Metadata] = meta_of,
     load_rates: Callable[[Any], tuple[Rate, ...]] = rates_of,
-    hash_version: int = 2,
+    hash_version: int = 3,
 ) -> Transaction:
     """An entry from ``id, kind, effective_at, recorded_at, key, memo, metadata,
     reverses, hold_id, expires_at, rates, prev_hash, hash``; ``load_meta`` and

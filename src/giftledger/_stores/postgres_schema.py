@@ -1,7 +1,7 @@
 """The PostgreSQL store's schema: every version's DDL and the steps between them.
 
 Version 1 kept each account's totals on its row in ``gl_accounts`` and the unit
-totals in BIGINT. Version 2 (this giftledger) adds:
+totals in BIGINT. Version 2 adds:
 
 - ``gl_transactions.hash_version``: the chain formula of each entry (1 for the
   entries of earlier releases, 2 for new ones; see ``giftledger._ledger.hashing``);
@@ -20,7 +20,8 @@ totals in BIGINT. Version 2 (this giftledger) adds:
   55P03 when taken), for the locks a writer needs after the chain's head.
 
 Version 3 adds ``gl_transactions_key``, a partial index of the entries by the
-idempotency key they carry.
+idempotency key they carry, and lets ``hash_version`` be 3: new entries are chained
+by formula 3, which hashes a keyed entry with its idempotency record.
 """
 
 from __future__ import annotations
@@ -228,9 +229,15 @@ _SCHEMA_V2 = (
 
 # Version 3: the entries indexed by the idempotency key they carry (the keyed ones
 # only), so a write can tell in one lookup that an entry carries a key whose record
-# in gl_keys is gone, and refuse to post it a second time.
+# in gl_keys is gone, and refuse to post it a second time; and hash formula 3 (a
+# keyed entry hashed with its idempotency record; see ``giftledger._ledger.hashing``):
+# the column accepts it, and the version makes an earlier giftledger, which would
+# chain formula 2 entries after formula 3 ones (a journal verify() refuses), refuse
+# the database.
 _SCHEMA_V3 = (
     "CREATE INDEX gl_transactions_key ON gl_transactions (key) WHERE key IS NOT NULL",
+    "ALTER TABLE gl_transactions DROP CONSTRAINT gl_transactions_hash_version_check, "
+    "ADD CONSTRAINT gl_transactions_hash_version_check CHECK (hash_version IN (1, 2, 3))",
     "UPDATE gl_meta SET value = '3' WHERE key = 'schema_version'",
 )
 

@@ -370,7 +370,10 @@ def _v2_to_v3(db: sqlite3.Connection) -> None:
 
 def _v3_to_v4(db: sqlite3.Connection) -> None:
     """Index the entries by the idempotency key they carry (the keyed ones only), so a
-    write can tell, in one lookup, that an entry carries a key whose record is gone."""
+    write can tell, in one lookup, that an entry carries a key whose record is gone;
+    and mark hash formula 3 (a keyed entry hashed with its idempotency record): an
+    earlier giftledger, which would chain formula 2 entries after formula 3 ones (a
+    journal ``verify()`` refuses), does not open the file."""
     db.execute("CREATE INDEX transactions_key ON transactions (key) WHERE key IS NOT NULL")
 
 
