@@ -4,7 +4,8 @@ and chain on under formula 3; a journal never goes back to an older formula.
 
 A formula 2 book is written by this giftledger with the formula of new entries pinned
 to 2 (``writes.HASH_VERSION``), and its schema marked as the release before wrote it
-(SQLite schema 3; PostgreSQL schema 2 with its ``hash_version IN (1, 2)`` check).
+(SQLite schema 3; PostgreSQL schema 2 with its ``hash_version IN (1, 2)`` check),
+without the index of entries by key that the same schema step adds.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def _as_the_release_before(url: str) -> None:
         import sqlite3
 
         db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        db.execute("DROP INDEX transactions_key")
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         db.close()
         return
@@ -57,6 +59,7 @@ def _as_the_release_before(url: str) -> None:
             f"DROP CONSTRAINT gl_transactions_hash_version_check, "
             f"ADD CONSTRAINT gl_transactions_hash_version_check CHECK (hash_version IN (1, 2))"
         )
+        conn.execute(f'DROP INDEX "{schema}".gl_transactions_key')
         conn.execute(f"UPDATE \"{schema}\".gl_meta SET value = '2' WHERE key = 'schema_version'")
 
 
