@@ -35,6 +35,7 @@ __all__ = [
     "content_text",
     "entry_hash",
     "link_hash",
+    "link_parts",
     "micros",
 ]
 
@@ -162,3 +163,30 @@ def entry_hash(tx: Transaction, prev_hash: str) -> str:
     if version == 1:
         return _sha256(f"{prev_hash}|{canonical(tx)}".encode()).hexdigest()
     raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
+
+
+def link_parts(tx: Transaction) -> tuple[str, str, bool] | None:
+    """``tx``'s content text cut around its two times, for a store that links entries
+    itself and may move their time forward (PostgreSQL's ``gl_link``), or None.
+
+    Returns ``(before, after, follows)``: the content text is ``before``, the
+    effective time, ``|``, the recorded time and ``after``, in microseconds;
+    ``follows`` says the effective time is the recorded time (the caller gave
+    none), so it moves with it. The content hash is SHA-256 of that text and the
+    link ``sha256(prev_hash | id | content hash)``: formula 2 (and any later
+    formula that keeps this link step and ends its content text with
+    :func:`content_text`). None for formula 1, whose hash needs the id in the
+    content.
+
+    >>> from datetime import UTC, datetime
+    >>> from giftledger import EntryKind, Transaction
+    >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> no = None
+    >>> tx = Transaction(1, EntryKind.NOTE, (), at, at, no, "hi", (), no, no, no, (), "", "")
+    >>> link_parts(tx)
+    ('note|', '|-|2:hi|0|', True)
+    """
+    if tx.hash_version != 2:
+        return None
+    kind, _, _, rest = content_text(tx).split("|", 3)
+    return f"{kind}|", f"|{rest}", tx.effective_at is tx.recorded_at
