@@ -69,8 +69,8 @@ guarded writes, batches) keep taking the head with their account locks.
 Speed. Within a write, rows the ledger appends are buffered and sent in bulk
 (``unnest`` of arrays) together with the COMMIT, or before any query that could
 see them; each round trip sends all its statements as one query string, bound on
-the client, running statements prepared once per connection (with generic plans:
-their arrays do not change the plan). A transaction costs two round trips (lock
+the client, running statements prepared once per connection. A transaction
+costs two round trips (lock
 the accounts, and the head unless it links at commit; write and commit), and a
 batch of ``post_many`` the same. Appending writes are serialised by the chain's
 head, so when other writers are queueing, a write commits without waiting for
@@ -354,10 +354,8 @@ class PostgresStore:
         except pg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.url!r}: {exc}") from exc
         try:
-            # Literals are escaped by libpq for UTF-8 (see _Session._execute). The
-            # write's prepared statements and gl_link take arrays whose plan does not
-            # depend on their values: plan them once, not on every execution.
-            conn.execute("SET client_encoding TO 'UTF8'; SET plan_cache_mode = force_generic_plan")
+            # Literals are escaped by libpq for UTF-8 (see _Session._execute).
+            conn.execute("SET client_encoding TO 'UTF8'")
             if self.schema is not None:
                 conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
             if self._ready:
