@@ -199,13 +199,15 @@ _PREPARED: dict[str, str] = {
     f"ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net, "
     f"pending_debits = b.pending_debits + excluded.pending_debits, "
     f"pending_credits = b.pending_credits + excluded.pending_credits",
-    # The head step of a write that links its entries at commit (schema 3).
+    # The two round trips of a write that links its entries at commit (schema 3).
+    "gl_open": "SELECT * FROM gl_open(%s::text[])",
     "gl_link": "SELECT * FROM gl_link((%s::bigint[])[1], %s::text[], %s::bigint[], "
     "%s::bigint[], %s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], "
     "%s::bigint[], %s::json[], %s::text[], %s::text[], %s::boolean[], %s::smallint[], "
     "%s::bigint[], %s::int[], %s::text[], %s::text[], %s::bigint[], %s::text[], "
     "%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], "
-    "%s::text[])",
+    "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[])",
     "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
     f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
     f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
@@ -895,9 +897,10 @@ class _Session:
         link = self._link() if self._linked else None
         checks = self._writes(statements) if self._dirty else []
         if link is not None:
-            # The balance changes first (rows this writer locked, or its own slots:
-            # nobody waits), then the head step and the commit, in this one round
-            # trip: the head is held for the server's gl_link and COMMIT alone.
+            # gl_link applies the balance changes (rows this writer locked, or its
+            # own slots: nobody waits), then takes the head and links; the commit
+            # follows in this one round trip: the head is held for the server's head
+            # step and COMMIT alone.
             # gl_link makes the commit asynchronous when it had to wait for the
             # head (others are at it), and gl_flush then waits for the flush in an
             # empty transaction, as below; a lone writer commits plainly.
@@ -956,6 +959,23 @@ class _Session:
         columns += [base_names, base_nets]
         columns += [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
         columns.append([k[3] for k in keys])
+        # The balance changes go with it (in name order: the rows locked first).
+        floored: tuple[list[Any], ...] = ([], [], [], [])
+        slotted: tuple[list[Any], ...] = ([], [], [], [])
+        for name in sorted(self._deltas):
+            st = self._locked.get(name)
+            if st is None:
+                continue  # not read by this write: sent as usual
+            dnet, dpd, dpc = self._deltas.pop(name)
+            account = st.account
+            out = slotted if account.rule.min_balance is None or account.trading else floored
+            for column, value in zip(out, (name, dnet, dpd, dpc), strict=True):
+                column.append(value)
+        columns += [*floored, *slotted]
+        units = sorted(self._totals)
+        totals = self._totals
+        columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
+        self._totals = {}
         return self._execute("gl_link", columns)
 
     def _relink(self, row: Sequence[Any]) -> None:
@@ -1224,7 +1244,11 @@ class _Session:
         if todo:
             state = self._store._state
             flush = not self._stale.isdisjoint(todo)
-            if self._head is None:
+            if self._head is None and self._defer:
+                # Linking at commit: lock and read them (gl_open), and read the head
+                # without its lock (see _rows).
+                rows = self._rows(*self._execute("gl_open", (todo,)), flush=flush, head=True)
+            elif self._head is None:
                 # The one lock order: (key,) (holds,) the accounts with a floor in name
                 # order, then the chain's head, in this round trip; then read the
                 # states of all of them. Every balance changes only under the head, so

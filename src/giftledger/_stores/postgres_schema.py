@@ -19,7 +19,9 @@ totals in BIGINT. Version 2 (this giftledger) adds:
 - ``gl_try_lock(ns, id)``: an advisory lock taken without waiting (SQLSTATE
   55P03 when taken), for the locks a writer needs after the chain's head.
 
-Version 3 adds ``gl_link(...)``, the chain's head step done by the server: it
+Version 3 adds ``gl_open(names)`` (lock a write's accounts with a floor in name
+order and read their states, one key lookup each) and ``gl_link(...)``, the
+chain's head step done by the server: it
 takes the head's lock, reads the head, numbers the entries it is given after it,
 links each (``sha256(prev | id | content hash)``, the link of every formula whose
 content hash is computed by the client: 2 and later), inserts the journal rows,
@@ -243,7 +245,9 @@ _SCHEMA_V2 = (
 # unrestricted accounts of the postings with the net the client expects each to
 # have once this write is applied (their totals are slot rows nobody locks, so
 # the client's read may be behind: the difference, read here under the head,
-# corrects their postings' running balances); the keys' records.
+# corrects their postings' running balances); the keys' records; the balance
+# changes: of accounts with a floor (their rows, locked by the writer), of the
+# others (this backend's slots) and of the unit totals (its slots).
 #
 # recorded_at never goes backwards: an entry whose time (read by the client
 # before it had the head) is before the head's takes the head's (and so does its
@@ -261,7 +265,10 @@ CREATE FUNCTION gl_link(
     p_tx bigint[], p_idx integer[], p_account text[], p_side text[], p_minor bigint[],
     p_unit text[], p_net bigint[],
     b_account text[], b_net bigint[],
-    k_key text[], k_fingerprint text[], k_tx bigint[], k_result text[]
+    k_key text[], k_fingerprint text[], k_tx bigint[], k_result text[],
+    f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
+    s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
+    u_unit text[], u_debits numeric[], u_credits numeric[]
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -279,6 +286,28 @@ DECLARE
     diff bigint;
     diffs bigint[] := '{}';
 BEGIN
+    -- The balance changes first, before the head: rows of accounts with a floor this
+    -- writer locked, its own slots of the others and of the unit totals (nobody
+    -- waits for them). One row a statement: plans that use the keys, whatever the
+    -- tables' statistics.
+    FOR i IN 1 .. coalesce(array_length(f_name, 1), 0) LOOP
+        UPDATE gl_accounts SET net = net + f_net[i], pending_debits = pending_debits + f_pd[i],
+            pending_credits = pending_credits + f_pc[i]
+        WHERE name = f_name[i];
+    END LOOP;
+    FOR i IN 1 .. coalesce(array_length(s_name, 1), 0) LOOP
+        INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
+        VALUES (s_name[i], pg_backend_pid() % 1024, s_net[i], s_pd[i], s_pc[i])
+        ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net,
+            pending_debits = b.pending_debits + excluded.pending_debits,
+            pending_credits = b.pending_credits + excluded.pending_credits;
+    END LOOP;
+    FOR i IN 1 .. coalesce(array_length(u_unit, 1), 0) LOOP
+        INSERT INTO gl_totals AS t (unit, slot, debits, credits)
+        VALUES (u_unit[i], pg_backend_pid() % 1024, u_debits[i], u_credits[i])
+        ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
+            credits = t.credits + excluded.credits;
+    END LOOP;
     -- Waiting for the head means other writers are at it: then commit without
     -- waiting for the flush (the head is released at once) and let the client
     -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
@@ -350,10 +379,56 @@ END
 $$
 """
 
+# The first round trip of a write that links at commit: lock the named accounts
+# with a floor, one row at a time in the order given (name order: the one lock
+# order), and return the states of all of them (record and totals, as
+# gl_account_states), each read by its key whatever the tables' statistics.
+_GL_OPEN = """
+CREATE FUNCTION gl_open(names text[]) RETURNS TABLE (
+    name text, unit text, normal text, min_balance bigint, closed boolean, trading boolean,
+    metadata text, net bigint, pending_debits bigint, pending_credits bigint,
+    next_expiry bigint
+) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    a gl_accounts;
+    s record;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        SELECT * INTO a FROM gl_accounts g
+            WHERE g.name = names[i] AND g.min_balance IS NOT NULL AND NOT g.trading
+            FOR UPDATE;
+        IF NOT FOUND THEN
+            SELECT * INTO a FROM gl_accounts g WHERE g.name = names[i];
+        END IF;
+        IF FOUND THEN
+            SELECT coalesce(sum(b.net), 0)::bigint AS net,
+                   coalesce(sum(b.pending_debits), 0)::bigint AS pd,
+                   coalesce(sum(b.pending_credits), 0)::bigint AS pc
+                INTO s FROM gl_balances b WHERE b.account = a.name;
+            name := a.name;
+            unit := a.unit;
+            normal := a.normal;
+            min_balance := a.min_balance;
+            closed := a.closed;
+            trading := a.trading;
+            metadata := a.metadata::text;
+            net := a.net + s.net;
+            pending_debits := a.pending_debits + s.pd;
+            pending_credits := a.pending_credits + s.pc;
+            next_expiry := a.next_expiry;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$
+"""
+
 _SCHEMA_V3 = (
     "ALTER TABLE gl_transactions DROP CONSTRAINT gl_transactions_hash_version_check",
     "ALTER TABLE gl_transactions ADD CONSTRAINT gl_transactions_hash_version_check "
     "CHECK (hash_version >= 1)",
+    _GL_OPEN,
     _GL_LINK,
     _GL_FLUSH,
     "UPDATE gl_meta SET value = '3' WHERE key = 'schema_version'",
