@@ -92,18 +92,21 @@ def test_an_entry_linked_after_another_writer_is_renumbered_and_its_time_moves_u
         assert book.verify() == tx.id
 
 
+@pytest.mark.parametrize("given", ["back-dated", "the clock's own time"])
 def test_a_given_effective_time_stays_when_the_recorded_time_moves_up(
-    postgres_url: str,
+    postgres_url: str, given: str
 ) -> None:
     other, clock = _books(postgres_url)
     clock.set(START + timedelta(seconds=10))
     with other, gl.Ledger.open(postgres_url) as book:
-        book.clock = _Interloper(
+        late = _Interloper(
             START + timedelta(seconds=1),
             other,
             [gl.debit("supply", "1.00"), gl.credit("bob", "1.00")],
         )
-        back = START - timedelta(days=2)
+        book.clock = late
+        # The very object the clock returns, or a time well before it.
+        back = late.at if given != "back-dated" else START - timedelta(days=2)
         tx = book.post([gl.debit("supply", "1.00"), gl.credit("alice", "1.00")], effective_at=back)
         assert tx.recorded_at == START + timedelta(seconds=10)
         assert tx.effective_at == back

@@ -165,7 +165,9 @@ def entry_hash(tx: Transaction, prev_hash: str) -> str:
     raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
 
 
-def link_parts(tx: Transaction) -> tuple[str, str, bool] | None:
+def link_parts(
+    tx: Transaction, fingerprint: str | None = None, result: str | None = None
+) -> tuple[str, str, bool] | None:
     """``tx``'s content text cut around its two times, for a store that links entries
     itself and may move their time forward (PostgreSQL's ``gl_link``), or None.
 
@@ -173,10 +175,10 @@ def link_parts(tx: Transaction) -> tuple[str, str, bool] | None:
     effective time, ``|``, the recorded time and ``after``, in microseconds;
     ``follows`` says the effective time is the recorded time (the caller gave
     none), so it moves with it. The content hash is SHA-256 of that text and the
-    link ``sha256(prev_hash | id | content hash)``: formula 2 (and any later
-    formula that keeps this link step and ends its content text with
-    :func:`content_text`). None for formula 1, whose hash needs the id in the
-    content.
+    link ``sha256(prev_hash | id | content hash)``: formula 2, and formula 3,
+    whose keyed entry's text starts with its key's record (``fingerprint`` and
+    ``result``, netstrings, then ``|``). None for formula 1, whose hash needs the
+    id in the content, and for a keyed formula 3 entry without its fingerprint.
 
     >>> from datetime import UTC, datetime
     >>> from giftledger import EntryKind, Transaction
@@ -186,7 +188,12 @@ def link_parts(tx: Transaction) -> tuple[str, str, bool] | None:
     >>> link_parts(tx)
     ('note|', '|-|2:hi|0|', True)
     """
-    if tx.hash_version != 2:
+    version = tx.hash_version
+    if version == 2 or (version == 3 and tx.key is None):
+        prefix = ""
+    elif version == 3 and fingerprint is not None:
+        prefix = f"{len(fingerprint)}:{fingerprint}{_text(result)}|"
+    else:
         return None
     kind, _, _, rest = content_text(tx).split("|", 3)
-    return f"{kind}|", f"|{rest}", tx.effective_at is tx.recorded_at
+    return f"{prefix}{kind}|", f"|{rest}", tx.effective_at is tx.recorded_at

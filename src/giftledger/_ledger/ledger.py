@@ -432,7 +432,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             # store that can link at commit (PostgreSQL) holds its head only then.
             defer = getattr(w, "defer_link", None)
             if defer is not None:
-                defer()
+                defer(effective_at is not None)
         return self._post_body(
             w, None, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
         )

@@ -52,19 +52,21 @@ explicit locks):
 
 Linking at commit. ``Ledger.post`` (without a guard, not nested in another
 write, not a dry run) needs nothing from the chain before it commits, so it
-does not hold the head while the client works: its first round trip reads the
-head without the lock (a provisional id for its entry, and the time its clock
-is clamped to), and the commit's round trip sends the entry's content text to
-``gl_link``, which takes the head's lock, numbers the entry after the real head
-(shifting the ids the write used, in its postings and its key's record), moves
-its ``recorded_at`` up to the head's if another writer's clock read later but
-linked first (and its default ``effective_at`` with it), hashes the content and
-links it (``sha256(prev | id | content hash)``, formula 2), corrects the running
-balances of its unrestricted accounts by what it reads under the head, inserts
-the rows and returns ids and hashes, which the store then sets on the entry the
-ledger returns. The head is held from ``gl_link`` to the COMMIT in the same
-query string: server microseconds. Other writes (holds, reversals, the chain's
-guarded writes, batches) keep taking the head with their account locks.
+does not hold the head while the client works: its first round trip locks and
+reads its accounts (``gl_open``) and reads the head without the lock (a
+provisional id for its entry, and the time its clock is clamped to), and the
+commit's round trip sends the entry's content text and balance changes to
+``gl_link``, which applies the changes, takes the head's lock, numbers the entry
+after the real head (shifting the ids the write used, in its postings and its
+key's record), moves its ``recorded_at`` up to the head's if another writer's
+clock read later but linked first (and its default ``effective_at`` with it),
+hashes the content and links it (``sha256(prev | id | content hash)``, formula
+2), corrects the running balances of its unrestricted accounts by what it reads
+under the head, inserts the rows and returns ids, hashes and times, which the
+store then sets on the entry the ledger returns. The head is held from
+``gl_link`` to the COMMIT in the same query string: server microseconds. Other
+writes (holds, reversals, the chain's guarded writes, batches) keep taking the
+head with their account locks.
 
 Speed. Within a write, rows the ledger appends are buffered and sent in bulk
 (``unnest`` of arrays) together with the COMMIT, or before any query that could
@@ -630,8 +632,10 @@ class _Session:
         # lock, its entries numbered provisionally from _first, linked by gl_link.
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._defer = False
+        self._effective_given = False
         self._first: int | None = None  # provisional id of the first deferred entry
         self._linked: list[Transaction] = []
+        self._follows: list[bool] = []  # per linked entry: effective_at moves with recorded_at
         self._link_rows: list[tuple[Any, ...]] = []
         self._link_postings: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
 
@@ -947,12 +951,25 @@ class _Session:
         for name in names:
             st = self._locked.get(name)
             if st is None:
+                self._store._local.no_defer = True
                 raise WriteConflict(f"account {name!r} was not read by this write; run it again")
             rule = st.account
             if rule.rule.min_balance is None or rule.trading:
                 base_names.append(name)
                 base_nets.append(st.net)
-        rows = self._link_rows
+        # Each entry's content text, cut around its times (a formula 3 keyed entry's
+        # text starts with its key's record, remembered by now).
+        rows = []
+        for tx, row in zip(self._linked, self._link_rows, strict=True):
+            record = None if tx.key is None else self._remembered.get(tx.key)
+            parts = link_parts(tx, *(() if record is None else (record.fingerprint, record.result)))
+            if parts is None:
+                self._store._local.no_defer = True
+                raise WriteConflict(f"entry {tx.id} cannot be linked by the server; run it again")
+            before, after, follows = parts
+            follows = follows and not self._effective_given
+            self._follows.append(follows)
+            rows.append((*row[:-1], before, after, follows, row[-1]))
         columns: list[Sequence[Any]] = [[first]]
         columns += [list(c) for c in zip(*rows, strict=True)]
         columns += list(self._link_postings)
@@ -981,19 +998,19 @@ class _Session:
     def _relink(self, row: Sequence[Any]) -> None:
         """Give the entries linked at commit their ids and hashes, as the server did."""
         shift, prev, hashes, times = row
-        for tx, digest, at in zip(self._linked, hashes, times, strict=True):
+        for tx, digest, at, follows in zip(self._linked, hashes, times, self._follows, strict=True):
             set_ = object.__setattr__
             set_(tx, "id", tx.id + shift)
             set_(tx, "prev_hash", prev)
             set_(tx, "hash", digest)
             if at != micros(tx.recorded_at):  # moved forward to the head's time
                 when = _from_micros(at)
-                if tx.effective_at is tx.recorded_at:
+                if follows:
                     set_(tx, "effective_at", when)
                 set_(tx, "recorded_at", when)
             prev = digest
 
-    def defer_link(self) -> None:
+    def defer_link(self, effective_given: bool = False) -> None:
         """Link this write's entries at commit, in the server (``gl_link``).
 
         The ledger calls this for a write that needs nothing from the chain
@@ -1005,6 +1022,10 @@ class _Session:
         may use the ids before the commit), once the head is held, and for the
         attempt after one that lost the head to a writer whose clock read later
         (it holds the head while it reads the time).
+
+        Args:
+            effective_given: the caller gave the entry's ``effective_at``: it stays
+                if the server moves ``recorded_at`` up (else it moves with it).
         """
         local = self._store._local
         if getattr(local, "no_defer", False):
@@ -1018,6 +1039,7 @@ class _Session:
             and not self._tx_rows
         ):
             self._defer = True
+            self._effective_given = effective_given
 
     def _end(self) -> None:
         """Roll back a writer (or end a reader's snapshot)."""
@@ -1407,10 +1429,9 @@ class _Session:
         self._dirty = True
 
     def _link_row(self, tx: Transaction, hold: Hold | None) -> None:
-        """Buffer ``tx`` for ``gl_link``: its content text, cut around its times, in place
-        of its hash."""
-        parts = link_parts(tx)
-        if hold is not None or parts is None or tx.id < (self._first or 0):
+        """Buffer ``tx`` for ``gl_link`` (its content text goes in place of its hash: see
+        ``_link``)."""
+        if hold is not None or tx.id < (self._first or 0):
             # Not a write gl_link can number: run it again, holding the head.
             self._store._local.no_defer = True
             raise WriteConflict("this write needs the chain's head before it commits; run it again")
@@ -1427,7 +1448,6 @@ class _Session:
                 tx.hold_id,
                 _to_micros(tx.expires_at),
                 _dump_rates(tx.rates),
-                *parts,
                 tx.hash_version,
             )
         )
