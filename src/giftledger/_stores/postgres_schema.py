@@ -236,8 +236,8 @@ _SCHEMA_V2 = (
 )
 
 # The head step, server-side. Arguments: the first id the client numbered its
-# entries from (its provisional id: every id >= it in the arrays below is one of
-# these entries, shifted to the real numbering); the entries' columns, with each
+# entries from (its provisional id: the ids from it, one per entry, in the arrays
+# below are these entries', shifted to the real numbering); the entries' columns, with each
 # one's content text cut around its two times (``before``: up to the effective
 # time; ``after``: from the end of the recorded time; ``follows``: the effective
 # time is the recorded time, not given by the caller); their postings, with the
@@ -341,8 +341,10 @@ BEGIN
         reverses, hold_id, expires_at, rates, prev_hash, hash, hash_version)
     SELECT first_id + d + x.i - 1, kinds[x.i], out_effective[x.i], out_times[x.i], keys[x.i],
         memos[x.i], metas[x.i],
-        CASE WHEN reverses[x.i] >= first_id THEN reverses[x.i] + d ELSE reverses[x.i] END,
-        CASE WHEN hold_ids[x.i] >= first_id THEN hold_ids[x.i] + d ELSE hold_ids[x.i] END,
+        CASE WHEN reverses[x.i] BETWEEN first_id AND first_id + n - 1 THEN reverses[x.i] + d
+            ELSE reverses[x.i] END,
+        CASE WHEN hold_ids[x.i] BETWEEN first_id AND first_id + n - 1 THEN hold_ids[x.i] + d
+            ELSE hold_ids[x.i] END,
         expires[x.i], rates[x.i],
         CASE WHEN x.i = 1 THEN head_hash ELSE out_hashes[x.i - 1] END,
         out_hashes[x.i], versions[x.i]
@@ -359,7 +361,7 @@ BEGIN
         AS p(tx, idx, account, side, minor, unit, net);
     INSERT INTO gl_keys (key, fingerprint, transaction_id, result)
     SELECT k.key, k.fingerprint,
-        CASE WHEN k.tx >= first_id THEN k.tx + d ELSE k.tx END, k.result
+        CASE WHEN k.tx BETWEEN first_id AND first_id + n - 1 THEN k.tx + d ELSE k.tx END, k.result
     FROM unnest(k_key, k_fingerprint, k_tx, k_result) AS k(key, fingerprint, tx, result);
     RETURN QUERY SELECT d, head_hash, out_hashes, out_times;
 END
