@@ -48,6 +48,7 @@ __all__ = [
     "entry_hash",
     "keyed_content_text",
     "link_hash",
+    "link_parts",
     "micros",
     "record_text",
 ]
@@ -237,3 +238,37 @@ def entry_hash(
     else:
         raise ValueError(f"unknown hash version {version!r} of transaction {tx.id}")
     return _sha256(f"{prev_hash}|{tx.id}|{content}".encode()).hexdigest()
+
+
+def link_parts(
+    tx: Transaction, fingerprint: str | None = None, result: str | None = None
+) -> tuple[str, str, bool] | None:
+    """``tx``'s content text cut around its two times, for a store that links entries
+    itself and may move their time forward (PostgreSQL's ``gl_link``), or None.
+
+    Returns ``(before, after, follows)``: the content text is ``before``, the
+    effective time, ``|``, the recorded time and ``after``, in microseconds;
+    ``follows`` says the effective time is the recorded time (the caller gave
+    none), so it moves with it. The content hash is SHA-256 of that text and the
+    link ``sha256(prev_hash | id | content hash)``: formula 2, and formula 3,
+    whose keyed entry's text starts with its key's record (``fingerprint`` and
+    ``result``, netstrings, then ``|``). None for formula 1, whose hash needs the
+    id in the content, and for a keyed formula 3 entry without its fingerprint.
+
+    >>> from datetime import UTC, datetime
+    >>> from giftledger import EntryKind, Transaction
+    >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> no = None
+    >>> tx = Transaction(1, EntryKind.NOTE, (), at, at, no, "hi", (), no, no, no, (), "", "")
+    >>> link_parts(tx)
+    ('note|', '|-|2:hi|0|', True)
+    """
+    version = tx.hash_version
+    if version == 2 or (version == 3 and tx.key is None):
+        prefix = ""
+    elif version == 3 and fingerprint is not None:
+        prefix = f"{len(fingerprint)}:{fingerprint}{_text(result)}|"
+    else:
+        return None
+    kind, _, _, rest = content_text(tx).split("|", 3)
+    return f"{prefix}{kind}|", f"|{rest}", tx.effective_at is tx.recorded_at

@@ -25,6 +25,7 @@ which keeps str, int, bool and None apart; names sort in code-point order,
     gl_keys          one row per idempotency key (UNIQUE)
     gl_balances      the totals of accounts without a floor, per backend slot
     gl_totals        posted debit and credit totals per unit (numeric), per slot
+    gl_link(...)     the chain's head step, run by the server at commit
 
 Append-only in the database: triggers refuse UPDATE, DELETE and TRUNCATE on
 the journal (transactions, postings, keys), refuse deleting accounts or holds,
@@ -49,15 +50,34 @@ explicit locks):
   :class:`~giftledger.WriteConflict` (retryable); the ledger then runs the
   whole write again on fresh state, and raises it only when every attempt lost.
 
+Linking at commit. ``Ledger.post`` (without a guard, not nested in another
+write, not a dry run) needs nothing from the chain before it commits, so it
+does not hold the head while the client works: its first round trip locks and
+reads its accounts (``gl_open``) and reads the head without the lock (a
+provisional id for its entry, and the time its clock is clamped to), and the
+commit's round trip sends the entry's content text and balance changes to
+``gl_link``, which applies the changes, takes the head's lock, numbers the entry
+after the real head (shifting the ids the write used, in its postings and its
+key's record), moves its ``recorded_at`` up to the head's if another writer's
+clock read later but linked first (and its default ``effective_at`` with it),
+hashes the content and links it (``sha256(prev | id | content hash)``, formula
+2), corrects the running balances of its unrestricted accounts by what it reads
+under the head, inserts the rows and returns ids, hashes and times, which the
+store then sets on the entry the ledger returns. The head is held from
+``gl_link`` to the COMMIT in the same query string: server microseconds. Other
+writes (holds, reversals, the chain's guarded writes, batches) keep taking the
+head with their account locks.
+
 Speed. Within a write, rows the ledger appends are buffered and sent in bulk
 (``unnest`` of arrays) together with the COMMIT, or before any query that could
 see them; each round trip sends all its statements as one query string, bound on
-the client, running statements prepared once per connection. A transaction costs
-two round trips (lock the accounts and the head; write and commit), and a batch
-of ``post_many`` the same. Appending writes are serialised by the chain's head,
-so when other writers are queueing, a write commits without waiting for the WAL
-flush (releasing its locks at once) and then waits for durability in a second,
-empty commit: the flushes of concurrent writers are grouped, nothing is
+the client, running statements prepared once per connection. A transaction
+costs two round trips (lock
+the accounts, and the head unless it links at commit; write and commit), and a
+batch of ``post_many`` the same. Appending writes are serialised by the chain's
+head, so when other writers are queueing, a write commits without waiting for
+the WAL flush (releasing its locks at once) and then waits for durability in a
+second, empty commit: the flushes of concurrent writers are grouped, nothing is
 acknowledged before it is durable, and a crash can only lose an unacknowledged
 suffix of the chain.
 """
@@ -77,7 +97,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError, WriteConflict
-from .._ledger.hashing import GENESIS_HASH, micros
+from .._ledger.hashing import GENESIS_HASH, link_parts, micros
 from .._ledger.model import (
     Account,
     BalanceRule,
@@ -190,6 +210,15 @@ _PREPARED: dict[str, str] = {
     f"ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net, "
     f"pending_debits = b.pending_debits + excluded.pending_debits, "
     f"pending_credits = b.pending_credits + excluded.pending_credits",
+    # The two round trips of a write that links its entries at commit (schema 3).
+    "gl_open": "SELECT * FROM gl_open(%s::text[])",
+    "gl_link": "SELECT * FROM gl_link((%s::bigint[])[1], %s::text[], %s::bigint[], "
+    "%s::bigint[], %s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[], %s::json[], %s::text[], %s::text[], %s::boolean[], %s::smallint[], "
+    "%s::bigint[], %s::int[], %s::text[], %s::text[], %s::bigint[], %s::text[], "
+    "%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], "
+    "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[])",
     "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
     f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
     f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
@@ -212,6 +241,16 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
     # A transaction that writes no WAL does not wait for the flush: write a
     # (transactional, empty) logical message so it does.
     ("SELECT pg_logical_emit_message(true, 'giftledger', '')", None),
+    ("COMMIT", None),
+)
+
+
+# The commit after gl_link: it chose synchronous_commit (off when it waited for the
+# head, others being at it); gl_flush then waits for the flush only if it was off.
+_COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
+    ("COMMIT", None),
+    ("BEGIN", None),
+    ("SELECT gl_flush()", None),
     ("COMMIT", None),
 )
 
@@ -487,6 +526,7 @@ class _Block:
         self._writer = writer
         self._dry_run = dry_run
         self._session: _Session | None = None
+        self._outer: _Session | None = None
 
     def __enter__(self) -> _Session:
         store = self._store
@@ -494,6 +534,8 @@ class _Block:
         if outer is not None:
             if self._writer and self._dry_run:
                 raise StoreError("a dry run cannot be nested inside a write")
+            outer._nested += 1  # its caller may use an entry's id before the commit
+            self._outer = outer
             return outer
         session = _Session(store, store._acquire(), self._writer)
         self._session = session
@@ -506,6 +548,8 @@ class _Block:
     ) -> None:
         session = self._session
         if session is None:
+            if self._outer is not None:
+                self._outer._nested -= 1
             return  # nested: the outer block decides
         store = self._store
         if self._writer:
@@ -596,6 +640,16 @@ class _Session:
         self._late_keys: set[str] = set()
         self._late_holds: set[int] = set()
         self._late_names: set[str] = set()
+        # Linking at commit (see defer_link): the head this write read without its
+        # lock, its entries numbered provisionally from _first, linked by gl_link.
+        self._nested = 0  # blocks joined to this write (they may use ids before commit)
+        self._defer = False
+        self._effective_given = False
+        self._first: int | None = None  # provisional id of the first deferred entry
+        self._linked: list[Transaction] = []
+        self._follows: list[bool] = []  # per linked entry: effective_at moves with recorded_at
+        self._link_rows: list[tuple[Any, ...]] = []
+        self._link_postings: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -635,6 +689,19 @@ class _Session:
         statements.append((sql, params))
         if not head:
             return self._send(statements, checks)[-1]
+        if self._defer:
+            # Linking at commit: read the head without its lock (the provisional
+            # numbering, and the time the clock is clamped to); gl_link takes it.
+            statements.append((_HEAD_SELECT, None))
+            if after is None:
+                rows, head_rows = self._send(statements, checks, keep=2)
+            else:
+                statements.append(after)
+                _, head_rows, rows = self._send(statements, checks, keep=3)
+            self._took_head(head_rows, [(False,)])
+            assert self._head is not None
+            self._first = self._head[0] + 1
+            return rows
         statements.extend(_HEAD_LOCK)
         if after is None:
             rows, _, head_rows, waiters = self._send(statements, checks, keep=4)
@@ -737,17 +804,21 @@ class _Session:
         args = []
         for values in arrays:
             parts = []
+            plain = True  # digits, signs, commas and NULL need no escaping
             for v in values:
                 if v is None:
                     parts.append("NULL")
                 elif type(v) is int:
                     parts.append(str(v))
                 elif type(v) is str:
+                    plain = False
                     parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+                elif type(v) is bool:
+                    parts.append("t" if v else "f")
                 else:  # pragma: no cover - the store only sends ints, None and strings
                     raise TypeError(f"cannot send {v!r} in an array")
             text = "{" + ",".join(parts) + "}"
-            args.append(escape(text.encode()).decode())
+            args.append(f"'{text}'" if plain else escape(text.encode()).decode())
         return f"EXECUTE {name}({', '.join(args)})", None
 
     def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
@@ -839,7 +910,23 @@ class _Session:
         statements: list[tuple[str, Sequence[Any] | None]] = []
         if not self._begun:
             statements.append((self._begin_sql(), None))
+        link = self._link() if self._linked else None
         checks = self._writes(statements) if self._dirty else []
+        if link is not None:
+            # gl_link applies the balance changes (rows this writer locked, or its
+            # own slots: nobody waits), then takes the head and links; the commit
+            # follows in this one round trip: the head is held for the server's head
+            # step and COMMIT alone.
+            # gl_link makes the commit asynchronous when it had to wait for the
+            # head (others are at it), and gl_flush then waits for the flush in an
+            # empty transaction, as below; a lone writer commits plainly.
+            at = len(statements)
+            statements.append(link)
+            statements += _COMMIT_LINKED
+            self._begun = False
+            rows = self._send(statements, checks, keep=len(statements) - at)[0]
+            self._relink(rows[0])
+            return
         if self._head is None or not self._wrote or not self._contended:
             statements.append(("COMMIT", None))
         else:
@@ -856,6 +943,115 @@ class _Session:
             statements += _COMMIT_EARLY_RELEASE
         self._begun = False
         self._send(statements, checks)
+
+    def _link(self) -> tuple[str, Sequence[Any] | None]:
+        """The ``gl_link`` call of the entries this write numbered provisionally, with
+        the keys they carry (the rest of the buffered writes go as usual)."""
+        first = self._first
+        assert first is not None
+        keys: list[tuple[Any, ...]] = []
+        rest: list[tuple[Any, ...]] = []
+        for k in self._keys:
+            (keys if k[4] is None and k[5] is None else rest).append(k)
+        self._keys = rest
+        # The unrestricted accounts the entries post to, with the net the client
+        # expects after this write: gl_link corrects their running balances by
+        # what it reads under the head (their totals are read without a lock).
+        names = sorted(set(self._link_postings[2]))
+        base_names: list[str] = []
+        base_nets: list[int] = []
+        for name in names:
+            st = self._locked.get(name)
+            if st is None:
+                self._store._local.no_defer = True
+                raise WriteConflict(f"account {name!r} was not read by this write; run it again")
+            rule = st.account
+            if rule.rule.min_balance is None or rule.trading:
+                base_names.append(name)
+                base_nets.append(st.net)
+        # Each entry's content text, cut around its times (a formula 3 keyed entry's
+        # text starts with its key's record, remembered by now).
+        rows = []
+        for tx, row in zip(self._linked, self._link_rows, strict=True):
+            record = None if tx.key is None else self._remembered.get(tx.key)
+            parts = link_parts(tx, *(() if record is None else (record.fingerprint, record.result)))
+            if parts is None:
+                self._store._local.no_defer = True
+                raise WriteConflict(f"entry {tx.id} cannot be linked by the server; run it again")
+            before, after, follows = parts
+            follows = follows and not self._effective_given
+            self._follows.append(follows)
+            rows.append((*row[:-1], before, after, follows, row[-1]))
+        columns: list[Sequence[Any]] = [[first]]
+        columns += [list(c) for c in zip(*rows, strict=True)]
+        columns += list(self._link_postings)
+        columns += [base_names, base_nets]
+        columns += [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
+        columns.append([k[3] for k in keys])
+        # The balance changes go with it (in name order: the rows locked first).
+        floored: tuple[list[Any], ...] = ([], [], [], [])
+        slotted: tuple[list[Any], ...] = ([], [], [], [])
+        for name in sorted(self._deltas):
+            st = self._locked.get(name)
+            if st is None:
+                continue  # not read by this write: sent as usual
+            dnet, dpd, dpc = self._deltas.pop(name)
+            account = st.account
+            out = slotted if account.rule.min_balance is None or account.trading else floored
+            for column, value in zip(out, (name, dnet, dpd, dpc), strict=True):
+                column.append(value)
+        columns += [*floored, *slotted]
+        units = sorted(self._totals)
+        totals = self._totals
+        columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
+        self._totals = {}
+        return self._execute("gl_link", columns)
+
+    def _relink(self, row: Sequence[Any]) -> None:
+        """Give the entries linked at commit their ids and hashes, as the server did."""
+        shift, prev, hashes, times = row
+        for tx, digest, at, follows in zip(self._linked, hashes, times, self._follows, strict=True):
+            set_ = object.__setattr__
+            set_(tx, "id", tx.id + shift)
+            set_(tx, "prev_hash", prev)
+            set_(tx, "hash", digest)
+            if at != micros(tx.recorded_at):  # moved forward to the head's time
+                when = _from_micros(at)
+                if follows:
+                    set_(tx, "effective_at", when)
+                set_(tx, "recorded_at", when)
+            prev = digest
+
+    def defer_link(self, effective_given: bool = False) -> None:
+        """Link this write's entries at commit, in the server (``gl_link``).
+
+        The ledger calls this for a write that needs nothing from the chain
+        before it commits (``Ledger.post`` without a guard): its entries are then
+        numbered from the head read without its lock, and the head is locked only
+        by ``gl_link``, in the commit's round trip, which renumbers them if the
+        head moved and links them after it; the returned entries get their real
+        ids and hashes after the commit. Ignored inside another write (its caller
+        may use the ids before the commit), once the head is held, and for the
+        attempt after one that lost the head to a writer whose clock read later
+        (it holds the head while it reads the time).
+
+        Args:
+            effective_given: the caller gave the entry's ``effective_at``: it stays
+                if the server moves ``recorded_at`` up (else it moves with it).
+        """
+        local = self._store._local
+        if getattr(local, "no_defer", False):
+            local.no_defer = False
+            return
+        if (
+            self._writer
+            and self._nested == 0
+            and self._head is None
+            and not self._wrote
+            and not self._tx_rows
+        ):
+            self._defer = True
+            self._effective_given = effective_given
 
     def _end(self) -> None:
         """Roll back a writer (or end a reader's snapshot)."""
@@ -1126,7 +1322,11 @@ class _Session:
         if todo:
             state = self._store._state
             flush = not self._stale.isdisjoint(todo)
-            if self._head is None:
+            if self._head is None and self._defer:
+                # Linking at commit: lock and read them (gl_open), and read the head
+                # without its lock (see _rows).
+                rows = self._rows(*self._execute("gl_open", (todo,)), flush=flush, head=True)
+            elif self._head is None:
                 # The one lock order: (key,) (holds,) the accounts with a floor in name
                 # order, then the chain's head, in this round trip; then read the
                 # states of all of them. Every balance changes only under the head, so
@@ -1187,25 +1387,30 @@ class _Session:
         hold: Hold | None = None,
     ) -> None:
         id = tx.id
-        self._tx_rows.append(
-            (
-                id,
-                tx.kind.value,
-                micros(tx.effective_at),
-                micros(tx.recorded_at),
-                tx.key,
-                tx.memo,
-                _dump_meta(tx.metadata),
-                tx.reverses,
-                tx.hold_id,
-                _to_micros(tx.expires_at),
-                _dump_rates(tx.rates),
-                tx.prev_hash,
-                tx.hash,
-                tx.hash_version,
+        if self._first is None:
+            self._tx_rows.append(
+                (
+                    id,
+                    tx.kind.value,
+                    micros(tx.effective_at),
+                    micros(tx.recorded_at),
+                    tx.key,
+                    tx.memo,
+                    _dump_meta(tx.metadata),
+                    tx.reverses,
+                    tx.hold_id,
+                    _to_micros(tx.expires_at),
+                    _dump_rates(tx.rates),
+                    tx.prev_hash,
+                    tx.hash,
+                    tx.hash_version,
+                )
             )
-        )
-        ids, idxs, accounts, sides, minors, units, nets = self._postings
+            postings = self._postings
+        else:
+            self._link_row(tx, hold)
+            postings = self._link_postings
+        ids, idxs, accounts, sides, minors, units, nets = postings
         posted = tx.kind in _POSTED
         totals = self._totals
         for i, p in enumerate(tx.postings):
@@ -1278,6 +1483,30 @@ class _Session:
         self._head = (id, tx.hash)
         self._head_time = tx.recorded_at
         self._dirty = True
+
+    def _link_row(self, tx: Transaction, hold: Hold | None) -> None:
+        """Buffer ``tx`` for ``gl_link`` (its content text goes in place of its hash: see
+        ``_link``)."""
+        if hold is not None or tx.id < (self._first or 0):
+            # Not a write gl_link can number: run it again, holding the head.
+            self._store._local.no_defer = True
+            raise WriteConflict("this write needs the chain's head before it commits; run it again")
+        self._linked.append(tx)
+        self._link_rows.append(
+            (
+                tx.kind.value,
+                micros(tx.effective_at),
+                micros(tx.recorded_at),
+                tx.key,
+                tx.memo,
+                _dump_meta(tx.metadata),
+                tx.reverses,
+                tx.hold_id,
+                _to_micros(tx.expires_at),
+                _dump_rates(tx.rates),
+                tx.hash_version,
+            )
+        )
 
     def remember(self, record: IdempotencyRecord) -> None:
         self._remembered[record.key] = record

@@ -20,8 +20,16 @@ totals in BIGINT. Version 2 adds:
   55P03 when taken), for the locks a writer needs after the chain's head.
 
 Version 3 adds ``gl_transactions_key``, a partial index of the entries by the
-idempotency key they carry, and lets ``hash_version`` be 3: new entries are chained
-by formula 3, which hashes a keyed entry with its idempotency record.
+idempotency key they carry; lets ``hash_version`` be 3 (new entries are chained by
+formula 3, which hashes a keyed entry with its idempotency record); and adds
+``gl_open(names)`` (lock a write's accounts with a floor in name order and read
+their states, one key lookup each) and ``gl_link(...)``, the chain's head step done
+by the server: it takes the head's lock, reads the head, numbers the entries it is
+given after it, links each (``sha256(prev | id | content hash)``, the link of every
+formula whose content hash is computed by the client: 2 and 3), inserts the journal
+rows, their postings and the keys' records, and returns the ids and hashes. A write
+that needs nothing from the chain before it commits (``Ledger.post``) sends it with
+its COMMIT, so the head is held for server microseconds, not across the client.
 """
 
 from __future__ import annotations
@@ -227,17 +235,211 @@ _SCHEMA_V2 = (
     "UPDATE gl_meta SET value = '2' WHERE key = 'schema_version'",
 )
 
+# The head step, server-side. Arguments: the first id the client numbered its
+# entries from (its provisional id: the ids from it, one per entry, in the arrays
+# below are these entries', shifted to the real numbering); the entries' columns, with each
+# one's content text cut around its two times (``before``: up to the effective
+# time; ``after``: from the end of the recorded time; ``follows``: the effective
+# time is the recorded time, not given by the caller); their postings, with the
+# running balance the client computed from the account totals it read; the
+# unrestricted accounts of the postings with the net the client expects each to
+# have once this write is applied (their totals are slot rows nobody locks, so
+# the client's read may be behind: the difference, read here under the head,
+# corrects their postings' running balances); the keys' records; the balance
+# changes: of accounts with a floor (their rows, locked by the writer), of the
+# others (this backend's slots) and of the unit totals (its slots).
+#
+# recorded_at never goes backwards: an entry whose time (read by the client
+# before it had the head) is before the head's takes the head's (and so does its
+# effective time when it follows), as the ledger clamps its clock. Its content
+# hash is therefore taken here, SHA-256 of ``before || effective || '|' ||
+# recorded || after``, whatever the formula put in ``before`` and ``after``;
+# the link is ``sha256(prev | id | content hash)``. Returns the shift of the
+# ids, the head's hash, the hashes and the recorded times.
+_GL_LINK = """
+CREATE FUNCTION gl_link(
+    first_id bigint,
+    kinds text[], effective bigint[], recorded bigint[], keys text[], memos text[],
+    metas json[], reverses bigint[], hold_ids bigint[], expires bigint[], rates json[],
+    befores text[], afters text[], follows boolean[], versions smallint[],
+    p_tx bigint[], p_idx integer[], p_account text[], p_side text[], p_minor bigint[],
+    p_unit text[], p_net bigint[],
+    b_account text[], b_net bigint[],
+    k_key text[], k_fingerprint text[], k_tx bigint[], k_result text[],
+    f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
+    s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
+    u_unit text[], u_debits numeric[], u_credits numeric[]
+) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    head_id bigint;
+    head_hash text;
+    head_time bigint;
+    n integer := coalesce(array_length(kinds, 1), 0);
+    out_hashes text[] := '{}';
+    out_times bigint[] := '{}';
+    out_effective bigint[] := '{}';
+    prev text;
+    rec bigint;
+    eff bigint;
+    d bigint;
+    diff bigint;
+    diffs bigint[] := '{}';
+BEGIN
+    -- The balance changes first, before the head: rows of accounts with a floor this
+    -- writer locked, its own slots of the others and of the unit totals (nobody
+    -- waits for them). One row a statement: plans that use the keys, whatever the
+    -- tables' statistics.
+    FOR i IN 1 .. coalesce(array_length(f_name, 1), 0) LOOP
+        UPDATE gl_accounts SET net = net + f_net[i], pending_debits = pending_debits + f_pd[i],
+            pending_credits = pending_credits + f_pc[i]
+        WHERE name = f_name[i];
+    END LOOP;
+    FOR i IN 1 .. coalesce(array_length(s_name, 1), 0) LOOP
+        INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
+        VALUES (s_name[i], pg_backend_pid() % 1024, s_net[i], s_pd[i], s_pc[i])
+        ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net,
+            pending_debits = b.pending_debits + excluded.pending_debits,
+            pending_credits = b.pending_credits + excluded.pending_credits;
+    END LOOP;
+    FOR i IN 1 .. coalesce(array_length(u_unit, 1), 0) LOOP
+        INSERT INTO gl_totals AS t (unit, slot, debits, credits)
+        VALUES (u_unit[i], pg_backend_pid() % 1024, u_debits[i], u_credits[i])
+        ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
+            credits = t.credits + excluded.credits;
+    END LOOP;
+    -- Waiting for the head means other writers are at it: then commit without
+    -- waiting for the flush (the head is released at once) and let the client
+    -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
+    IF pg_try_advisory_xact_lock(1735131137, 0) THEN
+        PERFORM set_config('giftledger.flush', 'off', false);
+    ELSE
+        PERFORM pg_advisory_xact_lock(1735131137, 0);
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM set_config('giftledger.flush', 'on', false);
+    END IF;
+    SELECT t.id, t.hash, t.recorded_at INTO head_id, head_hash, head_time
+        FROM gl_transactions t ORDER BY t.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        head_id := 0;
+        head_hash := repeat('0', 64);
+    END IF;
+    d := head_id + 1 - first_id;
+    prev := head_hash;
+    FOR i IN 1 .. n LOOP
+        rec := greatest(recorded[i], head_time);
+        head_time := rec;
+        eff := CASE WHEN follows[i] THEN rec ELSE effective[i] END;
+        prev := encode(sha256(convert_to(prev || '|' || (first_id + d + i - 1) || '|' ||
+            encode(sha256(convert_to(befores[i] || eff || '|' || rec || afters[i], 'UTF8')),
+                   'hex'), 'UTF8')), 'hex');
+        out_hashes := out_hashes || prev;
+        out_times := out_times || rec;
+        out_effective := out_effective || eff;
+    END LOOP;
+    INSERT INTO gl_transactions (id, kind, effective_at, recorded_at, key, memo, metadata,
+        reverses, hold_id, expires_at, rates, prev_hash, hash, hash_version)
+    SELECT first_id + d + x.i - 1, kinds[x.i], out_effective[x.i], out_times[x.i], keys[x.i],
+        memos[x.i], metas[x.i],
+        CASE WHEN reverses[x.i] BETWEEN first_id AND first_id + n - 1 THEN reverses[x.i] + d
+            ELSE reverses[x.i] END,
+        CASE WHEN hold_ids[x.i] BETWEEN first_id AND first_id + n - 1 THEN hold_ids[x.i] + d
+            ELSE hold_ids[x.i] END,
+        expires[x.i], rates[x.i],
+        CASE WHEN x.i = 1 THEN head_hash ELSE out_hashes[x.i - 1] END,
+        out_hashes[x.i], versions[x.i]
+    FROM generate_series(1, n) AS x(i);
+    FOR i IN 1 .. coalesce(array_length(b_account, 1), 0) LOOP
+        SELECT coalesce(sum(s.net), 0) - b_net[i] INTO diff
+            FROM gl_balances s WHERE s.account = b_account[i];
+        diffs := diffs || diff;
+    END LOOP;
+    INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after)
+    SELECT p.tx + d, p.idx, p.account, p.side, p.minor, p.unit,
+        p.net + coalesce(diffs[array_position(b_account, p.account)], 0)
+    FROM unnest(p_tx, p_idx, p_account, p_side, p_minor, p_unit, p_net)
+        AS p(tx, idx, account, side, minor, unit, net);
+    INSERT INTO gl_keys (key, fingerprint, transaction_id, result)
+    SELECT k.key, k.fingerprint,
+        CASE WHEN k.tx BETWEEN first_id AND first_id + n - 1 THEN k.tx + d ELSE k.tx END, k.result
+    FROM unnest(k_key, k_fingerprint, k_tx, k_result) AS k(key, fingerprint, tx, result);
+    RETURN QUERY SELECT d, head_hash, out_hashes, out_times;
+END
+$$
+"""
+
+# After a commit gl_link made asynchronous: wait for the flush (an empty logical
+# message commits under the server's synchronous_commit, after our commit record);
+# after a plain commit, write nothing, so nothing waits.
+_GL_FLUSH = """
+CREATE FUNCTION gl_flush() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('giftledger.flush', true) = 'on' THEN
+        PERFORM pg_logical_emit_message(true, 'giftledger', '');
+    END IF;
+END
+$$
+"""
+
+# The first round trip of a write that links at commit: lock the named accounts
+# with a floor, one row at a time in the order given (name order: the one lock
+# order), and return the states of all of them (record and totals, as
+# gl_account_states), each read by its key whatever the tables' statistics.
+_GL_OPEN = """
+CREATE FUNCTION gl_open(names text[]) RETURNS TABLE (
+    name text, unit text, normal text, min_balance bigint, closed boolean, trading boolean,
+    metadata text, net bigint, pending_debits bigint, pending_credits bigint,
+    next_expiry bigint
+) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    a gl_accounts;
+    s record;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(names, 1), 0) LOOP
+        SELECT * INTO a FROM gl_accounts g
+            WHERE g.name = names[i] AND g.min_balance IS NOT NULL AND NOT g.trading
+            FOR UPDATE;
+        IF NOT FOUND THEN
+            SELECT * INTO a FROM gl_accounts g WHERE g.name = names[i];
+        END IF;
+        IF FOUND THEN
+            SELECT coalesce(sum(b.net), 0)::bigint AS net,
+                   coalesce(sum(b.pending_debits), 0)::bigint AS pd,
+                   coalesce(sum(b.pending_credits), 0)::bigint AS pc
+                INTO s FROM gl_balances b WHERE b.account = a.name;
+            name := a.name;
+            unit := a.unit;
+            normal := a.normal;
+            min_balance := a.min_balance;
+            closed := a.closed;
+            trading := a.trading;
+            metadata := a.metadata::text;
+            net := a.net + s.net;
+            pending_debits := a.pending_debits + s.pd;
+            pending_credits := a.pending_credits + s.pc;
+            next_expiry := a.next_expiry;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$$
+"""
+
 # Version 3: the entries indexed by the idempotency key they carry (the keyed ones
 # only), so a write can tell in one lookup that an entry carries a key whose record
-# in gl_keys is gone, and refuse to post it a second time; and hash formula 3 (a
-# keyed entry hashed with its idempotency record; see ``giftledger._ledger.hashing``):
-# the column accepts it, and the version makes an earlier giftledger, which would
-# chain formula 2 entries after formula 3 ones (a journal verify() refuses), refuse
-# the database.
+# in gl_keys is gone, and refuse to post it a second time; hash formula 3 (a keyed
+# entry hashed with its idempotency record; see ``giftledger._ledger.hashing``): the
+# column accepts it, and the version makes an earlier giftledger, which would chain
+# formula 2 entries after formula 3 ones (a journal verify() refuses), refuse the
+# database; and the head step done by the server (gl_open, gl_link, gl_flush above).
 _SCHEMA_V3 = (
     "CREATE INDEX gl_transactions_key ON gl_transactions (key) WHERE key IS NOT NULL",
     "ALTER TABLE gl_transactions DROP CONSTRAINT gl_transactions_hash_version_check, "
     "ADD CONSTRAINT gl_transactions_hash_version_check CHECK (hash_version IN (1, 2, 3))",
+    _GL_OPEN,
+    _GL_LINK,
+    _GL_FLUSH,
     "UPDATE gl_meta SET value = '3' WHERE key = 'schema_version'",
 )
 

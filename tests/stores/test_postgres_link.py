@@ -1,0 +1,128 @@
+"""``Ledger.post`` on PostgreSQL links its entry at commit (``gl_link``, schema 3).
+
+The write reads the chain's head without its lock, numbers its entry after it and
+hashes its content; the server takes the head only in the commit's round trip. These
+tests make another writer commit in that gap (from inside the first writer's clock,
+which the ledger reads once it holds its account locks) and check that the server
+renumbers the entry, links it after the other one, moves its time up to the head's
+(``recorded_at`` never goes backwards), corrects the running balance of an account
+both wrote to, and shifts the id its idempotency key remembers; and that the entry the
+caller gets back is the one stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from moneyed import Money
+
+import giftledger as gl
+
+pytestmark = pytest.mark.postgres
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class _Interloper:
+    """A clock that lets another ledger post once, the first time it is read."""
+
+    def __init__(self, at: datetime, other: gl.Ledger, postings: list[gl.PostingSpec]) -> None:
+        self.at = at
+        self.other = other
+        self.postings = postings
+        self.posted: gl.Transaction | None = None
+
+    def now(self) -> datetime:
+        if self.posted is None:
+            self.posted = self.other.post(self.postings)
+        return self.at
+
+
+def _books(url: str) -> tuple[gl.Ledger, gl.ManualClock]:
+    clock = gl.ManualClock(START)
+    book = gl.Ledger.open(url, clock=clock)
+    book.open_account("supply", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+    book.open_account("alice", "USD")
+    book.open_account("bob", "USD")
+    book.post([gl.debit("alice", "10.00"), gl.credit("supply", "10.00")])
+    book.post([gl.debit("bob", "10.00"), gl.credit("supply", "10.00")])
+    return book, clock
+
+
+def test_an_entry_linked_after_another_writer_is_renumbered_and_its_time_moves_up(
+    postgres_url: str,
+) -> None:
+    other, clock = _books(postgres_url)
+    clock.set(START + timedelta(seconds=10))
+    with other, gl.Ledger.open(postgres_url) as book:
+        # The interloper posts at START + 10 s; this writer's clock reads START + 1 s.
+        late = _Interloper(
+            START + timedelta(seconds=1),
+            other,
+            [gl.debit("supply", "2.00"), gl.credit("bob", "2.00")],
+        )
+        book.clock = late
+        tx = book.post([gl.debit("supply", "3.00"), gl.credit("alice", "3.00")], key="k-1")
+        first = late.posted
+        assert first is not None
+        assert tx.id == first.id + 1
+        assert tx.prev_hash == first.hash
+        assert tx.recorded_at == first.recorded_at == START + timedelta(seconds=10)
+        assert tx.effective_at == tx.recorded_at  # it followed the recorded time
+        stored = book.transaction(tx.id)
+        assert stored is not None
+        assert (stored.hash, stored.recorded_at, stored.effective_at) == (
+            tx.hash,
+            tx.recorded_at,
+            tx.effective_at,
+        )
+        # The key remembers the real id: a replay returns the stored entry.
+        book.clock = gl.ManualClock(START + timedelta(seconds=20))
+        again = book.post([gl.debit("supply", "3.00"), gl.credit("alice", "3.00")], key="k-1")
+        assert again.id == tx.id
+        assert again.hash == tx.hash
+        # supply's running balance counts the interloper's debit: verify() re-derives it.
+        assert book.balance("supply") == Money("15.00", "USD")
+        history = book.history("supply").items
+        assert [row.balance_after for row in history][-2:] == [
+            Money("18.00", "USD"),
+            Money("15.00", "USD"),
+        ]
+        assert book.verify() == tx.id
+
+
+@pytest.mark.parametrize("given", ["back-dated", "the clock's own time"])
+def test_a_given_effective_time_stays_when_the_recorded_time_moves_up(
+    postgres_url: str, given: str
+) -> None:
+    other, clock = _books(postgres_url)
+    clock.set(START + timedelta(seconds=10))
+    with other, gl.Ledger.open(postgres_url) as book:
+        late = _Interloper(
+            START + timedelta(seconds=1),
+            other,
+            [gl.debit("supply", "1.00"), gl.credit("bob", "1.00")],
+        )
+        book.clock = late
+        # The very object the clock returns, or a time well before it.
+        back = late.at if given != "back-dated" else START - timedelta(days=2)
+        tx = book.post([gl.debit("supply", "1.00"), gl.credit("alice", "1.00")], effective_at=back)
+        assert tx.recorded_at == START + timedelta(seconds=10)
+        assert tx.effective_at == back
+        stored = book.transaction(tx.id)
+        assert stored is not None
+        assert stored.hash == tx.hash
+        assert stored.effective_at == back
+        assert book.verify() == tx.id
+
+
+def test_a_lone_post_keeps_its_clock_time_and_chains_on(postgres_url: str) -> None:
+    book, clock = _books(postgres_url)
+    with book:
+        clock.set(START + timedelta(minutes=1))
+        tx = book.post([gl.debit("supply", "1.00"), gl.credit("alice", "1.00")])
+        assert tx.recorded_at == START + timedelta(minutes=1)
+        assert tx.id == book.head[0]
+        assert tx.prev_hash == book.transaction(tx.id - 1).hash  # type: ignore[union-attr]
+        assert book.verify() == tx.id
