@@ -108,21 +108,19 @@ def _id_of(value: object) -> int | None:
     return value if type(value) is int else None
 
 
-def totals_of(unit: object, debits: object, credits: object, table: str) -> tuple[int, int]:
+def totals_of(unit: object, debits: Any, credits: Any, table: str) -> tuple[int, int]:
     """A unit's stored debit and credit totals (decimal text or integers) as ints.
 
     Raises:
         ChainBroken: a total that is not a whole number, naming the unit and column.
     """
-    for column, value in (("debits", debits), ("credits", credits)):
-        if type(value) is not int:
-            try:
-                int(value)  # type: ignore[call-overload]
-            except DECODE_ERRORS as exc:
-                raise unreadable(
-                    f"the totals of unit {shown(unit)}", f"{table}.{column}", value, exc
-                ) from None
-    return int(debits), int(credits)  # type: ignore[call-overload]
+    try:
+        return int(debits), int(credits)
+    except DECODE_ERRORS as exc:
+        column, value = ("debits", debits) if fails(int, debits) else ("credits", credits)
+        raise unreadable(
+            f"the totals of unit {shown(unit)}", f"{table}.{column}", value, exc
+        ) from None
 
 
 def to_micros(when: datetime | None) -> int | None:
