@@ -283,3 +283,106 @@ def test_a_book_of_formula_2_and_3_entries_proves_offline(
     data, lines = _lines(text)
     lines[0]["entries"][0].update(fingerprint=entries[1].fingerprint, result=None)
     assert "formula 2 does not cover" in _fails_at(data, cp, 1)
+
+
+# -- a statement's lines: each entry once, oldest first ------------------------------------
+
+
+def _renumbered(data: dict[str, Any]) -> dict[str, Any]:
+    for n, line in enumerate(data["lines"], 1):
+        line["line"] = n
+    return data
+
+
+def test_a_repeated_line_fails_naming_it(books: tuple[gl.GiftEconomy, gl.Checkpoint]) -> None:
+    """The same entry twice would count a gift (or a withdrawal) twice."""
+    app, cp = books
+    text = gl.prove_statement(app, "bob", cp).to_json()
+    data, lines = _lines(text)
+    lines.append(json.loads(json.dumps(lines[0])))
+    last = len(lines)
+    assert "repeats line 1" in _fails_at(_renumbered(data), cp, last)
+    data, lines = _lines(text)
+    lines.insert(1, json.loads(json.dumps(lines[0])))  # next to itself: not "out of order"
+    assert "repeats line 1" in _fails_at(_renumbered(data), cp, 2)
+
+
+@pytest.mark.parametrize("how", ["swap", "reverse"])
+def test_lines_out_of_order_fail_naming_the_line(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint], how: str
+) -> None:
+    app, cp = books
+    data, lines = _lines(gl.prove_statement(app, "bob", cp).to_json())
+    if how == "swap":
+        lines[0], lines[1] = lines[1], lines[0]  # two gifts of the same instant: by entry id
+    else:
+        lines.reverse()  # the later day first
+    why = _fails_at(_renumbered(data), cp, 2)
+    assert "out of order" in why
+    assert "oldest first" in why
+
+
+def test_a_statement_with_a_line_left_out_still_verifies(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    """What the check does not prove (docs/verify.md says so): that no entry of the
+    creator is missing. Each line it keeps is still proven."""
+    app, cp = books
+    data, lines = _lines(gl.prove_statement(app, "bob", cp).to_json())
+    del lines[0]
+    assert len(gl.verify_statement(json.dumps(_renumbered(data)), cp.to_json()).lines) == 8
+
+
+# -- hostile entry text: refused naming the line, never a raw Python error -----------------
+
+
+def _hostile(good: str, how: str) -> str:
+    id = good.split("|")[0]
+    parts = good.split("|")
+    if how == "effective 30 digits":
+        parts[2] = "9" * 30
+        return "|".join(parts)
+    if how == "effective -20 digits":
+        parts[2] = "-" + "9" * 20
+        return "|".join(parts)
+    if how == "expiry 25 digits":
+        return f"{id}|note|0|0|-|0:|0||rNone|hNone|x{'9' * 25}|"
+    if how == "rate 1e5000":
+        return f"{id}|note|0|0|-|0:|0||rNone|hNone|x-|A/B=1e5000"
+    if how == "rate 1e400000000":  # would take Python minutes and gigabytes to build
+        return f"{id}|note|0|0|-|0:|0||rNone|hNone|x-|A/B=1e400000000"
+    assert how == "memo lone surrogate"
+    return f"{id}|note|0|0|-|1:\ud800|0|"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "effective 30 digits",
+        "effective -20 digits",
+        "expiry 25 digits",
+        "rate 1e5000",
+        "rate 1e400000000",
+        "memo lone surrogate",
+    ],
+)
+def test_hostile_entry_text_fails_naming_the_line(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint], how: str
+) -> None:
+    app, cp = books
+    data, lines = _lines(gl.prove_statement(app, "bob", cp).to_json())
+    entry = lines[4]["entries"][0]  # the conversion: no key, so its hash is computed
+    assert "fingerprint" not in entry
+    entry["text"] = _hostile(entry["text"], how)
+    assert "does not check" in _fails_at(data, cp, 5)
+
+
+@pytest.mark.parametrize("value", ["\ud800", "A" * 64, "0" * 63, 5])
+def test_a_prev_hash_that_is_no_hash_is_refused_naming_the_line(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint], value: object
+) -> None:
+    app, cp = books
+    data, lines = _lines(gl.prove_statement(app, "bob", cp).to_json())
+    lines[2]["entries"][0]["prev_hash"] = value
+    with pytest.raises(gl.InvalidArgument, match=r"line 3.s entry prev_hash .* 64 lower-case hex"):
+        gl.verify_statement(json.dumps(data), cp.to_json())

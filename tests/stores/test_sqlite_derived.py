@@ -148,7 +148,7 @@ def test_an_untouched_file_verifies(path: Path, clock: gl.ManualClock) -> None:
             None,
             "INSERT INTO holds SELECT 10, debit_id, credit_id, minor, unit, expires_at, "
             "status, posted_minor, resolved_by FROM holds WHERE id = 9",
-            "stored hold 10 differs",
+            "the store holds hold 10, but entry 10 of the journal is no hold",
             10,
         ),
     ],

@@ -420,6 +420,7 @@ def test_a_hold_of_no_entry_is_named(durable_store_url: str) -> None:
     err = _broken(durable_store_url)
     assert err.transaction_id == b.count + 1
     assert f"hold {b.count + 1}" in str(err)
+    assert "no such" in str(err)  # not "differs from the hold entry": there is none
 
 
 # -- hold expiry bookkeeping -----------------------------------------------------------------
@@ -501,6 +502,116 @@ def test_a_migrated_book_whose_definitions_record_was_deleted_refuses_to_write(
         assert "new:two" not in {a.name for a in book.accounts()}
     err2 = _broken(url)
     assert err2.transaction_id == defining
+
+
+# -- values the ledger never writes: named, not raw Python errors -------------------------
+
+
+def _row_id(b: Book, row: str) -> int:
+    return {"transfer": b.transfer, "hold": b.hold}[row]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "row", "shown"),
+    [
+        ("transactions", "kind", "bogus", "transfer", "'bogus'"),
+        ("transactions", "metadata", "[[1,2,3]]", "transfer", "3]]"),
+        ("transactions", "metadata", "5", "transfer", "5"),
+        ("transactions", "rates", '"junk"', "transfer", "junk"),
+        ("transactions", "effective_at", 2**63 - 1, "transfer", str(2**63 - 1)),
+        ("holds", "status", "bogus", "hold", "'bogus'"),
+        ("accounts", "metadata", "[1]", None, "[1]"),
+    ],
+)
+def test_an_unreadable_value_is_named(
+    durable_store_url: str, table: str, column: str, value: object, row: str | None, shown: str
+) -> None:
+    """Garbage where the ledger writes an entry kind, JSON, a time or a hold status
+    is reported as a broken chain naming the row and the column, by verify() and by
+    reads, never as a KeyError, ValueError, TypeError or OverflowError."""
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        if row is None:
+            run(f"UPDATE {table} SET {column} = ? WHERE name = ?", (value, "creators:ana"))
+        else:
+            run(f"UPDATE {table} SET {column} = ? WHERE id = ?", (value, _row_id(b, row)))
+    err = _broken(durable_store_url)
+    if row is None:
+        assert "account 'creators:ana'" in str(err)
+    else:
+        assert err.transaction_id == _row_id(b, row)
+    if row == "hold" and durable_store_url.startswith("sqlite"):
+        # SQLite compares its holds table with the journal in SQL, before reading it.
+        assert f"the stored hold {b.hold} differs" in str(err)
+    else:
+        assert f"{table}.{column}" in str(err)  # gl_transactions.kind on PostgreSQL
+        assert shown in str(err)
+    with gl.Ledger.open(durable_store_url) as book:
+        read_it: Callable[[], object] = {
+            "transfer": lambda: book.transaction(b.transfer),
+            "hold": lambda: book.get_hold(b.hold),
+            None: lambda: book.balance("creators:ana"),
+        }[row]
+        with pytest.raises(gl.ChainBroken) as read:
+            read_it()
+    assert f"{table}.{column}" in str(read.value)
+
+
+def test_a_total_that_is_no_integer_is_named(durable_store_url: str) -> None:
+    """SQLite keeps the per-unit totals as decimal text, PostgreSQL as numeric: a
+    fraction there fails verify() and the next write, naming the unit and column."""
+    _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run(
+            "UPDATE totals SET debits = debits + 0.5, credits = credits + 0.5 WHERE unit = ?",
+            ("USD",),
+        )
+    err = _broken(durable_store_url)
+    assert "totals.debits" in str(err)
+    assert "'USD'" in str(err)
+    assert ".5" in str(err)
+    if durable_store_url.startswith("sqlite"):  # the writer adds to the stored text
+        with gl.Ledger.open(durable_store_url) as book, pytest.raises(gl.ChainBroken) as write:
+            book.transfer("world", "creators:ana", 1)
+        assert "totals.debits" in str(write.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "where"),
+    [
+        ("transactions", "metadata", "{", "id"),
+        ("transactions", "rates", "junk", "id"),
+        ("accounts", "metadata", "{", "name"),
+        ("totals", "debits", "abc", "unit"),
+    ],
+)
+def test_sqlite_text_that_is_no_json_or_number_is_named(
+    tmp_path: Path, table: str, column: str, value: str, where: str
+) -> None:
+    """SQLite keeps JSON and the totals as text: text that does not read is named."""
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    b = _build(url)
+    key = {"id": b.transfer, "name": "creators:ana", "unit": "USD"}[where]
+    with _attacker(url) as run:
+        run(f"UPDATE {table} SET {column} = ? WHERE {where} = ?", (value, key))
+    err = _broken(url)
+    assert f"{table}.{column}" in str(err)
+    assert repr(value) in str(err)
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "99", None])
+def test_sqlite_segment_bits_unreadable_is_named(tmp_path: Path, value: str | None) -> None:
+    """The account index's segment size is read when the file is opened: garbage
+    there (or the row deleted) refuses the open, naming it."""
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    _build(url)
+    with _attacker(url) as run:
+        if value is None:
+            run("DELETE FROM meta WHERE key = ?", ("segment_bits",))
+        else:
+            run("UPDATE meta SET value = ? WHERE key = ?", (value, "segment_bits"))
+    with pytest.raises(gl.ChainBroken, match=r"meta\.segment_bits"):
+        gl.Ledger.open(url)
 
 
 # -- the memory store: the same re-derivations, on its own records -------------------------

@@ -13,9 +13,11 @@ read one way or refused.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
+from .._boundary import shown
 from .._errors import InvalidArgument
 from .hashing import canonical, record_text
 from .model import EntryKind, MetaValue, Posting, Rate, Side, Transaction
@@ -23,6 +25,10 @@ from .model import EntryKind, MetaValue, Posting, Rate, Side, Transaction
 __all__ = ["hash_of_text", "parse_canonical"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: A rate's value as :class:`~fractions.Fraction` writes it (``str(value)``): the only
+#: form that writes back to itself. Anything else (``1e5000``, ``0.5``) is refused
+#: before it is read, so no text makes Python build or write a huge number.
+_RATE_VALUE = re.compile(r"-?[0-9]{1,4000}(/[0-9]{1,4000})?")
 
 
 def hash_of_text(
@@ -55,15 +61,22 @@ def hash_of_text(
             f"hash formula {version} does not cover an idempotency record: an entry of it "
             f"carries no fingerprint"
         )
-    if version == 1:
-        return hashlib.sha256(f"{prev_hash}|{text}".encode()).hexdigest()
-    id, sep, content = text.partition("|")
-    if not sep or not id.isdigit():
-        raise InvalidArgument("canonical entry text does not start with its id")
-    if fingerprint is not None:
-        content = f"{record_text(fingerprint, result)}|{content}"
-    digest = hashlib.sha256(content.encode()).hexdigest()
-    return hashlib.sha256(f"{prev_hash}|{id}|{digest}".encode()).hexdigest()
+    try:
+        if version == 1:
+            return hashlib.sha256(f"{prev_hash}|{text}".encode()).hexdigest()
+        id, sep, content = text.partition("|")
+        if not sep or not id.isdigit():
+            raise InvalidArgument("canonical entry text does not start with its id")
+        if fingerprint is not None:
+            content = f"{record_text(fingerprint, result)}|{content}"
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        return hashlib.sha256(f"{prev_hash}|{id}|{digest}".encode()).hexdigest()
+    except UnicodeEncodeError as exc:  # a lone surrogate: no entry's text holds one
+        raise InvalidArgument(
+            f"the previous hash, entry text or idempotency record holds "
+            f"{exc.object[exc.start : exc.end]!r} at character {exc.start}, which is not "
+            f"text (a lone surrogate): no entry hashes it"
+        ) from None
 
 
 class _Reader:
@@ -90,7 +103,8 @@ class _Reader:
         digits = text[start : self.at]
         body = digits[1:] if digits.startswith("-") else digits
         if not body.isdigit() or not body.isascii() or len(body) > 4000:
-            raise self.fail(f"{digits!r} is not an integer")
+            text = f"{digits[:40]!r}…" if len(digits) > 40 else repr(digits)
+            raise self.fail(f"{text} is not an integer of at most 4,000 digits")
         return int(digits)
 
     def netstring(self) -> str | None:
@@ -100,14 +114,17 @@ class _Reader:
         size = self.int_until(":")
         self.expect(":")
         if size < 0 or self.at + size > len(self.text):
-            raise self.fail(f"a string of {size} characters runs past the end")
+            raise self.fail(f"a string of {shown(size)} characters runs past the end")
         value = self.text[self.at : self.at + size]
         self.at += size
         return value
 
 
-def _time(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
+def _time(r: _Reader, micros: int) -> datetime:
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise r.fail(f"time {shown(micros)} (microseconds since 1970) is out of range") from None
 
 
 def parse_canonical(text: str) -> Transaction:
@@ -208,17 +225,19 @@ def parse_canonical(text: str) -> Transaction:
         if r.peek() == "-":
             r.at += 1
         else:
-            expires = _time(r.int_until("|"))
+            expires = _time(r, r.int_until("|"))
         r.expect("|")
         for part in filter(None, text[r.at :].split(",")):
             pair, _, value = part.partition("=")
             base, _, quote = pair.partition("/")
             try:
+                if not _RATE_VALUE.fullmatch(value):
+                    raise ValueError(value)
                 rates.append(Rate(base, quote, Fraction(value)))
             except (ValueError, ZeroDivisionError, ArithmeticError):
-                raise r.fail(f"{part!r} is not a rate") from None
+                raise r.fail(f"{part[:80]!r} is not a rate") from None
         r.at = len(text)
-    when, at = _time(effective), _time(recorded)
+    when, at = _time(r, effective), _time(r, recorded)
     tx = Transaction(
         id,
         kind,

@@ -441,7 +441,8 @@ def _check_holds(r: StoreReader, settled: dict[int, Hold]) -> None:
             )
         if have != want:
             raise ChainBroken(
-                f"the store holds hold {id} as {have!r}, but the journal makes it {want!r}",
+                f"the store holds hold {id} as {have!r}, but the journal "
+                + (f"makes it {want!r}" if want is not None else "has no such hold entry"),
                 id,
             )
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from .._boundary import shown
 from .._errors import ChainBroken, InvalidArgument, ProofFailed
 from .._ledger.canonical import hash_of_text, parse_canonical
 from .._ledger.hashing import canonical
@@ -287,12 +288,22 @@ def _line_from(item: object, n: int) -> ProvenLine:
         if result is not None:
             result = _str(result, "result")
         path = f["path"]
-        if not isinstance(path, list) or not all(type(p) is str for p in path):
-            raise InvalidArgument(f"line {n}'s entry path must be a list of hashes")
+        if not isinstance(path, list) or not all(
+            type(p) is str and _HEX64.fullmatch(p) for p in path
+        ):
+            raise InvalidArgument(
+                f"line {n}'s entry path must be a list of hashes (64 lower-case hex digits)"
+            )
+        prev_hash = f["prev_hash"]
+        if type(prev_hash) is not str or not _HEX64.fullmatch(prev_hash):
+            raise InvalidArgument(
+                f"line {n}'s entry prev_hash {shown(prev_hash)} must be 64 lower-case hex "
+                f"digits (SHA-256)"
+            )
         proven.append(
             ProvenEntry(
                 _int(f["id"], "entry id"),
-                _str(f["prev_hash"], "prev_hash"),
+                prev_hash,
                 _str(f["text"], "entry text"),
                 tuple(path),
                 version,
@@ -453,11 +464,14 @@ def verify_statement(
         raise ProofFailed(
             f"the statement is proven against {st.size} entries, the checkpoint has {cp.size}"
         )
+    seen: dict[int, int] = {}  # each line's entry -> the line
+    last: tuple[datetime, int] | None = None  # the line before's (effective time, entry)
     for n, line in enumerate(st.lines, 1):
         where = f"line {n}"
 
         def fail(why: str, line_: ProvenLine = line, where_: str = where) -> ProofFailed:
-            return ProofFailed(f"{where_} (entry {line_.entries[0].id}): {why}", line_.number)
+            which = shown(line_.entries[0].id)
+            return ProofFailed(f"{where_} (entry {which}): {why}", line_.number)
 
         if line.number != n:
             raise ProofFailed(f"{where} is numbered {line.number}", n)
@@ -473,13 +487,26 @@ def verify_statement(
                     )
                 verify_inclusion(InclusionProof(e.id, cp.size, e.hash, e.path), cp)
             except (ProofFailed, InvalidArgument) as exc:
-                raise fail(f"entry {e.id} does not check: {exc}") from None
+                raise fail(f"entry {shown(e.id)} does not check: {exc}") from None
             if tx.id != e.id:
                 raise fail(f"the text of entry {e.id} is entry {tx.id}'s")
             txs.append(tx)
         why = _check_line(line, st.creator, txs)
         if why is not None:
             raise fail(why)
+        # One line per entry, oldest first (by effective time, then entry id), as
+        # statement() writes them: a line repeated would count its money twice.
+        entry = txs[0]
+        if entry.id in seen:
+            raise fail(f"it repeats line {seen[entry.id]}: the same entry twice")
+        order = (entry.effective_at, entry.id)
+        if last is not None and order < last:
+            raise fail(
+                f"it is out of order: lines go oldest first (by effective time, then entry "
+                f"id), and line {n - 1} is entry {last[1]} of {last[0].isoformat()}"
+            )
+        seen[entry.id] = n
+        last = order
     return st
 
 

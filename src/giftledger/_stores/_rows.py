@@ -15,27 +15,112 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from .._boundary import shown
+from .._errors import ChainBroken
 from .._ledger.hashing import micros
 from .._ledger.model import EntryKind, Hold, HoldStatus, Metadata, Posting, Rate, Side, Transaction
 
 __all__ = [
+    "DECODE_ERRORS",
     "EPOCH",
     "KINDS",
     "SIDES",
     "dump_json",
     "dump_meta",
     "dump_rates",
+    "fails",
     "from_micros",
     "hold_of",
     "meta_of",
     "rates_of",
     "to_micros",
+    "totals_of",
     "transaction_of",
+    "unreadable",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KINDS = {kind.value: kind for kind in EntryKind}
 SIDES = {side.value: side for side in Side}
+
+#: What turning a stored value the ledger did not write into a record raises: an
+#: unknown kind or status, text that is not JSON or not of the expected shape, a
+#: number that is not one, a time out of range, JSON nested past the recursion limit.
+DECODE_ERRORS = (KeyError, IndexError, ValueError, TypeError, OverflowError, RecursionError)
+
+
+def unreadable(
+    what: str,
+    column: str,
+    value: object,
+    exc: BaseException,
+    transaction_id: int | None = None,
+) -> ChainBroken:
+    """The error for a stored value no record can be read from.
+
+    Args:
+        what: the row, as a message names it ("transaction 6", "account 'bob'").
+        column: ``table.column`` as the store names them.
+        value: the value found there.
+        exc: what decoding it raised.
+        transaction_id: the entry the row belongs to, if it is one entry's.
+    """
+    text = shown(value)
+    if len(text) > 200:
+        text = text[:200] + "…"
+    return ChainBroken(
+        f"{what}: the store holds {text} in {column}, which giftledger never writes "
+        f"({type(exc).__name__}: {str(exc)[:200]}); the database was changed behind the "
+        f"ledger's back: restore it from a backup",
+        transaction_id,
+    )
+
+
+def _first_unreadable(
+    what: str,
+    table: str,
+    row: Sequence[Any],
+    decoders: Sequence[tuple[str, int, Callable[[Any], object]]],
+    exc: BaseException,
+    transaction_id: int | None,
+) -> ChainBroken:
+    """``unreadable`` for the first column of ``row`` its decoder fails on (run only
+    once a whole row failed, to name the column)."""
+    for column, i, decode in decoders:
+        try:
+            decode(row[i])
+        except DECODE_ERRORS as failed:
+            return unreadable(what, f"{table}.{column}", row[i], failed, transaction_id)
+    return unreadable(what, f"a column of {table}", tuple(row), exc, transaction_id)
+
+
+def fails(decode: Callable[[Any], object], value: object) -> bool:
+    """Whether ``decode(value)`` raises one of :data:`DECODE_ERRORS` (to name the
+    column of a row that failed, after the fact)."""
+    try:
+        decode(value)
+    except DECODE_ERRORS:
+        return True
+    return False
+
+
+def _id_of(value: object) -> int | None:
+    return value if type(value) is int else None
+
+
+def totals_of(unit: object, debits: Any, credits: Any, table: str) -> tuple[int, int]:
+    """A unit's stored debit and credit totals (decimal text or integers) as ints.
+
+    Raises:
+        ChainBroken: a total that is not a whole number, naming the unit and column.
+    """
+    try:
+        return int(debits), int(credits)
+    except DECODE_ERRORS as exc:
+        column, value = ("debits", debits) if fails(int, debits) else ("credits", credits)
+        raise unreadable(
+            f"the totals of unit {shown(unit)}", f"{table}.{column}", value, exc
+        ) from None
 
 
 def to_micros(when: datetime | None) -> int | None:
@@ -77,20 +162,34 @@ def rates_of(triples: Iterable[Sequence[Any]] | None) -> tuple[Rate, ...]:
     return tuple(Rate(b, q, Fraction(v)) for b, q, v in triples) if triples else ()
 
 
-def hold_of(row: Sequence[Any]) -> Hold:
+def hold_of(row: Sequence[Any], table: str = "holds") -> Hold:
     """A hold from ``id, debit, credit, minor, unit, expires_at, status, posted_minor,
-    resolved_by``."""
-    return Hold(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        from_micros(row[5]),
-        HoldStatus(row[6]),
-        row[7],
-        row[8],
-    )
+    resolved_by``, read from ``table``.
+
+    Raises:
+        ChainBroken: a value the ledger never writes, naming the hold and column.
+    """
+    try:
+        return Hold(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            from_micros(row[5]),
+            HoldStatus(row[6]),
+            row[7],
+            row[8],
+        )
+    except DECODE_ERRORS as exc:
+        raise _first_unreadable(
+            f"hold {shown(row[0])}",
+            table,
+            row,
+            (("expires_at", 5, from_micros), ("status", 6, HoldStatus)),
+            exc,
+            _id_of(row[0]),
+        ) from None
 
 
 def transaction_of(
@@ -100,26 +199,53 @@ def transaction_of(
     load_meta: Callable[[Any], Metadata] = meta_of,
     load_rates: Callable[[Any], tuple[Rate, ...]] = rates_of,
     hash_version: int = 3,
+    table: str = "transactions",
 ) -> Transaction:
     """An entry from ``id, kind, effective_at, recorded_at, key, memo, metadata,
     reverses, hold_id, expires_at, rates, prev_hash, hash``; ``load_meta`` and
     ``load_rates`` read the two JSON columns as the driver returns them (decoded
-    by psycopg, text from sqlite3); ``hash_version`` is the entry's chain formula."""
-    return Transaction(
-        row[0],
-        KINDS[row[1]],
-        postings,
-        EPOCH + timedelta(microseconds=row[2]),
-        EPOCH + timedelta(microseconds=row[3]),
-        row[4],
-        row[5],
-        load_meta(row[6]),
-        row[7],
-        row[8],
-        from_micros(row[9]),
-        load_rates(row[10]),
-        row[11],
-        row[12],
-        reversed_by,
-        hash_version=hash_version,
-    )
+    by psycopg, text from sqlite3); ``hash_version`` is the entry's chain formula.
+
+    Raises:
+        ChainBroken: a value the ledger never writes (in ``table``), naming the entry
+            and the column.
+    """
+    try:
+        return Transaction(
+            row[0],
+            KINDS[row[1]],
+            postings,
+            EPOCH + timedelta(microseconds=row[2]),
+            EPOCH + timedelta(microseconds=row[3]),
+            row[4],
+            row[5],
+            load_meta(row[6]),
+            row[7],
+            row[8],
+            from_micros(row[9]),
+            load_rates(row[10]),
+            row[11],
+            row[12],
+            reversed_by,
+            hash_version=hash_version,
+        )
+    except DECODE_ERRORS as exc:
+        raise _first_unreadable(
+            f"transaction {shown(row[0])}",
+            table,
+            row,
+            (
+                ("kind", 1, KINDS.__getitem__),
+                ("effective_at", 2, _time),
+                ("recorded_at", 3, _time),
+                ("metadata", 6, load_meta),
+                ("expires_at", 9, from_micros),
+                ("rates", 10, load_rates),
+            ),
+            exc,
+            _id_of(row[0]),
+        ) from None
+
+
+def _time(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)

@@ -96,6 +96,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .._boundary import shown
 from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError, WriteConflict
 from .._ledger.hashing import GENESIS_HASH, link_parts, micros
 from .._ledger.model import (
@@ -109,6 +110,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from ._rows import DECODE_ERRORS, fails, totals_of, transaction_of, unreadable
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
@@ -116,7 +118,6 @@ from ._rows import from_micros as _from_micros
 from ._rows import hold_of as _hold
 from ._rows import meta_of as _load_meta
 from ._rows import to_micros as _to_micros
-from ._rows import transaction_of
 from .postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from .urls import redacted
 
@@ -308,7 +309,7 @@ _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_mino
 
 def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:
     # psycopg decodes the JSON columns; the reversal's id is the joined 14th column.
-    return transaction_of(row, postings, row[13], hash_version=row[14])
+    return transaction_of(row, postings, row[13], hash_version=row[14], table="gl_transactions")
 
 
 # -- the store ---------------------------------------------------------------------------
@@ -489,22 +490,38 @@ class PostgresStore:
         key = tuple(row[:7])
         account = self._accounts.get(key)
         if account is None:
-            account = Account(
-                row[0],
-                row[1],
-                _SIDES[row[2]],
-                BalanceRule(row[3]),
-                row[4],
-                row[5],
-                _load_meta(json.loads(row[6])),
-            )
+            try:
+                account = Account(
+                    row[0],
+                    row[1],
+                    _SIDES[row[2]],
+                    BalanceRule(row[3]),
+                    row[4],
+                    row[5],
+                    _load_meta(json.loads(row[6])),
+                )
+            except DECODE_ERRORS as exc:
+                column, value = (
+                    ("min_balance", row[3])
+                    if fails(BalanceRule, row[3])
+                    else (("normal", row[2]) if row[2] not in _SIDES else ("metadata", row[6]))
+                )
+                raise unreadable(
+                    f"account {shown(row[0])}", f"gl_accounts.{column}", value, exc
+                ) from None
             if len(self._accounts) > 100_000:
                 self._accounts.clear()
             self._accounts[key] = account
         return account
 
     def _state(self, row: Sequence[Any]) -> AccountState:
-        return AccountState(self._account(row), row[7], row[8], row[9], _from_micros(row[10]))
+        try:
+            next_expiry = _from_micros(row[10])
+        except DECODE_ERRORS as exc:
+            raise unreadable(
+                f"account {shown(row[0])}", "gl_account_states.next_expiry", row[10], exc
+            ) from None
+        return AccountState(self._account(row), row[7], row[8], row[9], next_expiry)
 
 
 def _close_all(conns: list[psycopg.Connection[Any]]) -> None:
@@ -1120,13 +1137,19 @@ class _Session:
             f"ORDER BY tx_id, idx",
             (start, stop),
         )
-        for tx_id, account, side, minor, unit in rows:
-            posting = Posting(account, _SIDES[side], minor, unit)
-            got = out.get(tx_id)
-            if got is None:
-                out[tx_id] = [posting]
-            else:
-                got.append(posting)
+        tx_id = side = None
+        try:
+            for tx_id, account, side, minor, unit in rows:
+                posting = Posting(account, _SIDES[side], minor, unit)
+                got = out.get(tx_id)
+                if got is None:
+                    out[tx_id] = [posting]
+                else:
+                    got.append(posting)
+        except KeyError as exc:
+            raise unreadable(
+                f"a posting of transaction {tx_id}", "gl_postings.side", side, exc, tx_id
+            ) from None
         return out
 
     def transaction(self, id: int) -> Transaction | None:
@@ -1167,7 +1190,7 @@ class _Session:
                 lock = " FOR UPDATE NOWAIT"
                 self._late_holds.add(id)
         rows = self._rows(f"SELECT {_HOLD_COLUMNS} FROM gl_holds WHERE id = %s{lock}", (id,))
-        return _hold(rows[0]) if rows else None
+        return _hold(rows[0], "gl_holds") if rows else None
 
     def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
         where = []
@@ -1184,7 +1207,7 @@ class _Session:
         if self._writer and account is None and pending_only:
             # expire_holds(): lock the holds it will settle, in id order, first.
             sql += " FOR UPDATE" if self._head is None else " FOR UPDATE NOWAIT"
-        return [_hold(row) for row in self._rows(sql, params)]
+        return [_hold(row, "gl_holds") for row in self._rows(sql, params)]
 
     def idempotency_records(self) -> Iterator[IdempotencyRecord]:
         sql = (
@@ -1255,7 +1278,8 @@ class _Session:
             "SELECT unit, sum(debits)::text, sum(credits)::text FROM gl_totals "
             "GROUP BY unit ORDER BY unit"
         )
-        return {u: int(d) for u, d, _ in rows}, {u: int(c) for u, _, c in rows}
+        pairs = {u: totals_of(u, d, c, "gl_totals") for u, d, c in rows}
+        return {u: d for u, (d, _) in pairs.items()}, {u: c for u, (_, c) in pairs.items()}
 
     def check_derived(self) -> None:
         """Check each posted posting's stored ``net_after`` against its account's

@@ -85,6 +85,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
+from .._boundary import shown
 from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError
 from .._ledger.hashing import GENESIS_HASH, micros
 from .._ledger.model import (
@@ -100,13 +101,13 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from ._rows import DECODE_ERRORS, fails, meta_of, rates_of, totals_of, transaction_of, unreadable
 from ._rows import EPOCH as _EPOCH
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
 from ._rows import from_micros as _from_micros
 from ._rows import hold_of as _hold
-from ._rows import meta_of, rates_of, transaction_of
 from ._rows import to_micros as _to_micros
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -460,15 +461,29 @@ def _load_rates(text: str) -> tuple[Rate, ...]:
 
 def _account(row: Sequence[Any]) -> Account:
     # row: name, unit, normal, min_balance, closed, trading, metadata
-    return Account(
-        row[0],
-        row[1],
-        Side(row[2]),
-        BalanceRule(row[3]),
-        bool(row[4]),
-        bool(row[5]),
-        _load_meta(row[6]),
-    )
+    try:
+        return Account(
+            row[0],
+            row[1],
+            Side(row[2]),
+            BalanceRule(row[3]),
+            bool(row[4]),
+            bool(row[5]),
+            _load_meta(row[6]),
+        )
+    except DECODE_ERRORS as exc:
+        column, value = next(
+            ((c, row[i]) for c, i, f in _ACCOUNT_DECODERS if fails(f, row[i])),
+            ("metadata", row[6]),
+        )
+        raise unreadable(f"account {shown(row[0])}", f"accounts.{column}", value, exc) from None
+
+
+_ACCOUNT_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
+    ("normal", 2, Side),
+    ("min_balance", 3, BalanceRule),
+    ("metadata", 6, _load_meta),
+)
 
 
 _ACCOUNT_COLUMNS = (
@@ -478,7 +493,11 @@ _ACCOUNT_COLUMNS = (
 
 
 def _state(row: Sequence[Any]) -> AccountState:
-    return AccountState(_account(row), row[7], row[8], row[9], _from_micros(row[10]))
+    try:
+        next_expiry = _from_micros(row[10])
+    except DECODE_ERRORS as exc:
+        raise unreadable(f"account {shown(row[0])}", "accounts.next_expiry", row[10], exc) from None
+    return AccountState(_account(row), row[7], row[8], row[9], next_expiry)
 
 
 _TX_COLUMNS = (
@@ -528,6 +547,19 @@ class _Queries:
             f"WHERE {seg} = ? AND p.account_id = ? AND p.tx_id > ? AND p.net_after IS NOT NULL "
             "ORDER BY p.tx_id, p.idx LIMIT ?"
         )
+
+
+def _segment_bits(row: Sequence[Any] | None) -> int:
+    """The file's segment size, from its ``meta`` row (None: the row is missing)."""
+    value = None if row is None else row[0]
+    if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < 63:
+        return int(value)
+    raise ChainBroken(
+        f"the store holds {shown(value)} in meta.segment_bits (the account index's segment "
+        f"size), which giftledger never writes; the database was changed behind the "
+        f"ledger's back: restore it from a backup",
+        None,
+    )
 
 
 def _successor(prefix: str) -> str | None:
@@ -616,8 +648,8 @@ class SQLiteStore:
         try:
             self._use_wal(db)
             migrate(db, MIGRATIONS)
-            self._bits = int(
-                db.execute("SELECT value FROM meta WHERE key = 'segment_bits'").fetchone()[0]
+            self._bits = _segment_bits(
+                db.execute("SELECT value FROM meta WHERE key = 'segment_bits'").fetchone()
             )
             self._sql = _Queries(self._bits)
         except sqlite3.Error as exc:
@@ -907,18 +939,29 @@ class _Reader:
         store = self._store
         names = store._names
         postings: dict[int, list[Posting]] = {}
-        for tx_id, account_id, side, minor, unit in db.execute(
-            "SELECT tx_id, account_id, side, minor, unit FROM postings "
-            "WHERE tx_id >= ? AND tx_id < ? ORDER BY tx_id, idx",
-            (lo, hi),
-        ).fetchall():
-            name = names.get(account_id) or store._name(account_id, db)
-            posting = Posting(name, _SIDES[side], minor, unit)
-            found = postings.get(tx_id)
-            if found is None:
-                postings[tx_id] = [posting]
-            else:
-                found.append(posting)
+        tx_id = account_id = side = None
+        try:
+            for tx_id, account_id, side, minor, unit in db.execute(
+                "SELECT tx_id, account_id, side, minor, unit FROM postings "
+                "WHERE tx_id >= ? AND tx_id < ? ORDER BY tx_id, idx",
+                (lo, hi),
+            ).fetchall():
+                name = names.get(account_id) or store._name(account_id, db)
+                posting = Posting(name, _SIDES[side], minor, unit)
+                found = postings.get(tx_id)
+                if found is None:
+                    postings[tx_id] = [posting]
+                else:
+                    found.append(posting)
+        except DECODE_ERRORS as exc:  # an account id no account has, or a side
+            column, value = ("side", side) if side not in _SIDES else ("account_id", account_id)
+            raise unreadable(
+                f"a posting of transaction {shown(tx_id)}",
+                f"postings.{column}",
+                value,
+                exc,
+                tx_id if type(tx_id) is int else None,
+            ) from None
         reversed_by = dict(
             db.execute(
                 "SELECT reverses, id FROM transactions WHERE reverses >= ? AND reverses < ?",
@@ -1190,7 +1233,7 @@ class _Reader:
         # its rows must be the journal's holds, with the terms and status it gives.
         row = db.execute(
             """
-            SELECT t.id FROM transactions t
+            SELECT t.id, 2 FROM transactions t
             LEFT JOIN holds h ON h.id = t.id
             LEFT JOIN postings d ON d.tx_id = t.id AND d.idx = 0
             LEFT JOIN postings c ON c.tx_id = t.id AND c.idx = 1
@@ -1207,16 +1250,24 @@ class _Reader:
                     ELSE 'pending' END
             )
             UNION ALL
-            SELECT h.id FROM holds h LEFT JOIN transactions t ON t.id = h.id AND t.kind = 'hold'
-            WHERE t.id IS NULL
+            SELECT h.id, EXISTS (SELECT 1 FROM transactions x WHERE x.id = h.id) FROM holds h
+            LEFT JOIN transactions t ON t.id = h.id AND t.kind = 'hold' WHERE t.id IS NULL
             ORDER BY 1 LIMIT 1
             """
         ).fetchone()
         if row is not None:
+            id, entry = row  # 2: a hold entry, 1: an entry of another kind, 0: none
+            if entry == 2:
+                raise ChainBroken(
+                    f"the stored hold {id} differs from the hold entry {id} of the journal "
+                    f"and its settlement (terms, status, amount posted or settling entry)",
+                    id,
+                )
             raise ChainBroken(
-                f"the stored hold {row[0]} differs from the hold entry {row[0]} of the journal "
-                f"and its settlement (terms, status, amount posted or settling entry)",
-                row[0],
+                f"the store holds hold {id}, but the journal has no such entry"
+                if entry == 0
+                else f"the store holds hold {id}, but entry {id} of the journal is no hold",
+                id,
             )
         row = db.execute(
             f"""
@@ -1242,7 +1293,7 @@ class _Reader:
         for unit, debit_text, credit_text in self._db.execute(
             "SELECT unit, debits, credits FROM totals"
         ):
-            debit, credit = int(debit_text), int(credit_text)  # decimal text: no 2^63 cap
+            debit, credit = totals_of(unit, debit_text, credit_text, "totals")  # no 2^63 cap
             if debit:
                 debits[unit] = debit
             if credit:
@@ -1304,7 +1355,7 @@ class _Writer(_Reader):
                     f"({', '.join('?' * len(chunk))})",
                     chunk,
                 ):
-                    stored[unit] = (int(debits), int(credits))
+                    stored[unit] = totals_of(unit, debits, credits, "totals")
             db.executemany(
                 "INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?) "
                 "ON CONFLICT (unit) DO UPDATE SET debits = excluded.debits, "
