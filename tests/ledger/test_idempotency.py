@@ -315,3 +315,26 @@ def test_holds_and_conversions_replay_under_another_spelling(book: gl.Ledger) ->
             == tx
         )
     assert snapshot(books) == before
+
+
+def test_a_store_failure_is_never_remembered_as_a_keyed_conversions_outcome(
+    book: gl.Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that fails under a keyed convert() is not the request's outcome: the
+    key stays free, and the same request succeeds once the store works again."""
+    books = open_books(book)
+    books.transfer("platform:diamond-supply", "creators:bob:diamonds", 1000)
+    head = books.head
+    real = type(books)._convert_once
+
+    def failing(self: gl.Ledger, *args: object) -> gl.Transaction:
+        raise gl.StoreError("the disk is full")
+
+    monkeypatch.setattr(type(books), "_convert_once", failing)
+    with pytest.raises(gl.StoreError):
+        books.convert("creators:bob:diamonds", "creators:bob:cash", 1000, rate="0.005", key="c-1")
+    assert books.head == head  # nothing journaled, no failure remembered
+    monkeypatch.setattr(type(books), "_convert_once", real)
+    tx = books.convert("creators:bob:diamonds", "creators:bob:cash", 1000, rate="0.005", key="c-1")
+    assert books.balance("creators:bob:cash") == Money("5.00", "USD")
+    assert books.find("c-1") == tx

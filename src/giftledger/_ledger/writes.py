@@ -247,7 +247,8 @@ class WriteCore:
         """Remember that the request under ``key`` failed with ``exc`` (unless the key
         already has an outcome, or ``exc`` is itself a replay or a key conflict)."""
         if (
-            isinstance(exc, DuplicateKeyConflict | ChainBroken)  # not the request's outcome
+            # not the request's outcome: a conflict, broken books, a store that failed
+            isinstance(exc, DuplicateKeyConflict | ChainBroken | StoreError)
             or exc.replayed_key is not None
         ):
             return
