@@ -271,6 +271,7 @@ class MemoryStore:
         # Wakes change-feed followers (wait_for_entries) when the journal grows.
         self._grown = threading.Condition(self._lock)
         self._announced = 0  # the journal's length followers were last told of
+        self._followers = 0  # how many wait for entries (counted under the lock)
         self._journal: _Log[_Row] = _Log()
         self._count = 0  # entries in the journal: the head's id
         self._hash = GENESIS_HASH
@@ -327,7 +328,8 @@ class MemoryStore:
     def _announce(self) -> None:
         """Wake change-feed followers: the journal's length changed (lock held)."""
         self._announced = self._count
-        self._grown.notify_all()
+        if self._followers:  # nobody waits, nobody to wake: the common case, free
+            self._grown.notify_all()
 
     def wait_for_entries(self, after: int, timeout: float | None) -> bool:
         """Wait until the journal holds an entry past ``after`` (or ``timeout`` seconds).
@@ -336,7 +338,11 @@ class MemoryStore:
         that commits wakes it. Returns whether the journal grew past ``after``.
         """
         with self._grown:
-            return self._grown.wait_for(lambda: self._count > after, timeout)
+            self._followers += 1
+            try:
+                return self._grown.wait_for(lambda: self._count > after, timeout)
+            finally:
+                self._followers -= 1
 
     def close(self) -> None:
         """Nothing to release."""
