@@ -137,3 +137,34 @@ def test_a_rehashed_entry_still_breaks_the_link_of_the_next(clock: gl.ManualCloc
     with pytest.raises(gl.ChainBroken) as info:
         book.verify()
     assert info.value.transaction_id == E["gift"] + 1
+
+
+def test_a_posting_to_an_account_after_its_closing_is_named(
+    clock: gl.ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that read an account before another closed it (a race the stores must
+    prevent) would leave money in a closed account: verify() names the entry."""
+    book = open_books(gl.Ledger(gl.MemoryStore(), clock=clock))
+    book.open_account("x", "COIN", normal="credit")
+    closing = book.close_account("x")
+    closed_by = book.head[0]
+    real = gl.MemoryStore.lock_accounts
+
+    def stale(self: gl.MemoryStore, names: object) -> dict[str, object]:
+        # the account as a writer read it before the close
+        return {
+            n: attrs.evolve(st, account=attrs.evolve(st.account, closed=False))
+            for n, st in real(self, names).items()  # type: ignore[arg-type]
+        }
+
+    monkeypatch.setattr(gl.MemoryStore, "lock_accounts", stale)
+    forged = book.transfer("platform:coin-supply", "x", 5)
+    monkeypatch.setattr(gl.MemoryStore, "lock_accounts", real)
+    assert closing.closed
+    with pytest.raises(
+        gl.ChainBroken, match=f"posts to account 'x', which transaction {closed_by}"
+    ):
+        book.verify()
+    with pytest.raises(gl.ChainBroken) as info:
+        book.verify()
+    assert info.value.transaction_id == forged.id

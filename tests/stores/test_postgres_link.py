@@ -126,3 +126,40 @@ def test_a_lone_post_keeps_its_clock_time_and_chains_on(postgres_url: str) -> No
         assert tx.id == book.head[0]
         assert tx.prev_hash == book.transaction(tx.id - 1).hash  # type: ignore[union-attr]
         assert book.verify() == tx.id
+
+
+class _Closer:
+    """A clock that lets another ledger close an account, the first time it is read."""
+
+    def __init__(self, at: datetime, other: gl.Ledger, name: str) -> None:
+        self.at = at
+        self.other = other
+        self.name = name
+        self.closed = False
+
+    def now(self) -> datetime:
+        if not self.closed:
+            self.other.close_account(self.name)
+            self.closed = True
+        return self.at
+
+
+def test_an_account_closed_in_the_gap_refuses_the_post_instead_of_taking_its_money(
+    postgres_url: str,
+) -> None:
+    """Only accounts with a floor are locked before the head: an unrestricted one
+    closed by another writer in the gap (it had nothing, so the close was allowed)
+    must not receive the post, which would leave money in a closed account."""
+    other, _ = _books(postgres_url)
+    other.open_account("x", "USD", rule=gl.BalanceRule.unrestricted())
+    with other, gl.Ledger.open(postgres_url) as book:
+        head = other.head
+        closer = _Closer(START + timedelta(seconds=1), other, "x")
+        book.clock = closer
+        with pytest.raises(gl.AccountClosed, match="'x'"):
+            book.post([gl.debit("supply", "5.00"), gl.credit("x", "5.00")])
+        assert closer.closed
+        assert book.account("x").closed
+        assert book.balance("x") == Money("0.00", "USD")
+        assert book.head[0] == head[0] + 1  # the close only
+        assert book.verify() == head[0] + 1

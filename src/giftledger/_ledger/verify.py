@@ -195,6 +195,14 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
                     ),
                     tx.id,
                 )
+            if account.closed and defined:
+                # An account is closed only with nothing in it and never reopened:
+                # nothing may post to it after its closing entry.
+                raise ChainBroken(
+                    f"{where} posts to account {p.account!r}, which transaction "
+                    f"{defined_by[p.account]} closed",
+                    tx.id,
+                )
             sums[p.unit] = sums.get(p.unit, 0) + p.signed
         if any(sums.values()):
             raise ChainBroken(f"{where} is not balanced per unit: {sums}", tx.id)

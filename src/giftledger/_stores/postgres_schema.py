@@ -318,6 +318,14 @@ BEGIN
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM set_config('giftledger.flush', 'on', false);
     END IF;
+    -- Only accounts with a floor were locked by gl_open: another writer may have
+    -- closed one of the others since it was read. Under the head (which closing
+    -- takes too) that is settled: refuse, and the ledger runs the write again, which
+    -- then finds the account closed.
+    IF EXISTS (SELECT 1 FROM gl_accounts WHERE name = ANY(p_account) AND closed) THEN
+        RAISE EXCEPTION 'giftledger: an account of this write was closed meanwhile; the write runs again'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
     SELECT t.id, t.hash, t.recorded_at INTO head_id, head_hash, head_time
         FROM gl_transactions t ORDER BY t.id DESC LIMIT 1;
     IF NOT FOUND THEN
