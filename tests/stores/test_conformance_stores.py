@@ -473,3 +473,30 @@ def _write_everything(book: gl.Ledger, clock: gl.ManualClock) -> None:
     book.open_account("empty", "COIN")
     book.close_account("empty")
     assert book.balance("new") == gl.from_minor(0, "USD")
+
+
+def test_a_balance_past_64_bits_is_refused_alike_on_every_store(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    """Each amount fits (at most 10^18 minor units), but nine of them and one more take
+    an account past what a signed 64-bit integer holds: refused with AmountOutOfRange
+    naming the account and the rule, on every store (memory's ints have no limit, the
+    databases' columns do), and nothing changes."""
+    book = open_book(clock)
+    gl.register_unit("COIN", 0, singular="coin")
+    book.open_account("mint:coins", "COIN", rule=gl.BalanceRule.unrestricted())
+    book.open_account("vault", "COIN", rule=gl.BalanceRule.unrestricted())
+    step = 10**18
+    for _ in range(9):
+        book.transfer("mint:coins", "vault", step)
+    before = full_state(book)
+    with pytest.raises(
+        gl.AmountOutOfRange, match=r"posting \d: account '(vault|mint:coins)'.*64-bit"
+    ):
+        book.transfer("mint:coins", "vault", step)
+    with pytest.raises(gl.AmountOutOfRange):
+        book.post_many([[gl.debit("mint:coins", step), gl.credit("vault", step)]])
+    assert full_state(book) == before
+    book.transfer("vault", "mint:coins", step)  # back within range: writes work
+    assert book.balance("vault") == gl.from_minor(-8 * step, "COIN")
+    assert book.verify() == book.head[0]

@@ -68,6 +68,9 @@ _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
 _RETRIES = 20  # re-runs of a write the store rolled back for a lost race
 _MAX = MAX_MINOR
+#: The most an account's net may reach either way, in minor units: what the stores
+#: keep in a signed 64-bit integer (SQLite's INTEGER, PostgreSQL's bigint).
+_NET_MAX = 2**63 - 1
 
 
 def _describe(p: Posting, index: int) -> str:
@@ -450,6 +453,8 @@ class WriteCore:
             sums[code] = sums.get(code, 0) + signed
             net = nets[name] = nets.get(name, 0) + signed
             net_after.append(st.net + net)
+        if max(net_after) > _NET_MAX or min(net_after) < -_NET_MAX:
+            raise _net_out_of_range(out, net_after)
         return tuple(out), states, sums, nets, net_after
 
     def _scale(self, code: str) -> int:
@@ -795,3 +800,15 @@ def _with_resolution(hold: Hold, entry_id: int) -> Hold:
         hold.posted_minor,
         entry_id,
     )
+
+
+def _net_out_of_range(postings: Sequence[Posting], net_after: Sequence[int]) -> AmountOutOfRange:
+    """The error for the first posting that takes its account's net past 64 bits."""
+    for i, (p, net) in enumerate(zip(postings, net_after, strict=True)):
+        if not -_NET_MAX <= net <= _NET_MAX:
+            return AmountOutOfRange(
+                f"posting {i}: account {p.account!r} would hold {net:,} minor units of "
+                f"{p.unit}; an account's balance must stay within ±{_NET_MAX:,} minor units "
+                f"(a signed 64-bit integer, what every store keeps)"
+            )
+    raise AssertionError("no posting is out of range")  # pragma: no cover

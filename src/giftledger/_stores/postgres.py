@@ -607,6 +607,12 @@ def _translate(pg: Any, error: BaseException) -> StoreError:
     constraint = getattr(diag, "constraint_name", None)
     if state in _RETRY_STATES or (state == "23505" and constraint in _RETRY_CONSTRAINTS):
         return WriteConflict(f"the write lost a race with another writer ({error}); run it again")
+    if state == "22003":  # numeric_value_out_of_range: a running balance past bigint
+        return StoreError(
+            "the write would take an account's balance past what PostgreSQL keeps (a signed "
+            "64-bit integer of minor units; another writer's commit got there first): "
+            "nothing was written"
+        )
     if isinstance(error, pg.OperationalError):
         return StoreError(f"PostgreSQL is unreachable or failed: {error}")
     return StoreError(f"PostgreSQL refused the write: {error}")

@@ -323,7 +323,7 @@ BEGIN
     -- takes too) that is settled: refuse, and the ledger runs the write again, which
     -- then finds the account closed.
     IF EXISTS (SELECT 1 FROM gl_accounts WHERE name = ANY(p_account) AND closed) THEN
-        RAISE EXCEPTION 'giftledger: an account of this write was closed meanwhile; the write runs again'
+        RAISE EXCEPTION 'giftledger: an account of this write was closed; it runs again'
             USING ERRCODE = 'serialization_failure';
     END IF;
     SELECT t.id, t.hash, t.recorded_at INTO head_id, head_hash, head_time
