@@ -24,8 +24,8 @@ def _books() -> tuple[gl.Ledger, gl.ManualClock]:
     return book, clock
 
 
-def _rebuilt(tx: gl.Transaction) -> str:
-    parts = link_parts(tx)
+def _rebuilt(tx: gl.Transaction, fingerprint: str | None = None, result: str | None = None) -> str:
+    parts = link_parts(tx, fingerprint, result)
     assert parts is not None
     before, after, follows = parts
     rec = micros(tx.recorded_at)
@@ -43,13 +43,26 @@ def test_every_entry_of_a_journal_rebuilds_its_hash_from_its_parts() -> None:
     book.reverse(tx.id)
     book.note(memo="n", metadata={"k": "v|w", "n": 3}, effective_at=clock.now())
     checked = 0
+    keyed = 0
     for entry in book.transactions():
         if entry.hash_version != HASH_VERSION:
             continue
-        assert _rebuilt(entry) == content_hash(entry)
-        assert link_hash(entry.prev_hash, entry.id, _rebuilt(entry)) == entry.hash
+        record = None
+        if entry.key is not None:  # formula 3 hashes a keyed entry with its record
+            with book.store.read() as r:
+                record = r.idempotency(entry.key)
+            assert record is not None
+            assert link_parts(entry) is None  # no record, no parts
+            keyed += 1
+        fingerprint, result = (
+            (None, None) if record is None else (record.fingerprint, record.result)
+        )
+        rebuilt = _rebuilt(entry, fingerprint, result)
+        assert rebuilt == content_hash(entry, fingerprint, result)
+        assert link_hash(entry.prev_hash, entry.id, rebuilt) == entry.hash
         checked += 1
     assert checked >= 6
+    assert keyed == 1
 
 
 def test_the_effective_time_follows_only_when_the_caller_gave_none() -> None:
