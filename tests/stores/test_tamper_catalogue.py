@@ -721,11 +721,15 @@ def test_a_changed_fingerprint_is_named(durable_store_url: str) -> None:
     forged = _fingerprint_of_other_transfer()
     with _attacker(durable_store_url) as run:
         run("UPDATE idempotency SET fingerprint = ? WHERE key = ?", (forged, "gift-1"))
+    before = _entries(durable_store_url)
     with gl.Ledger.open(durable_store_url) as book:
-        # What the attacker gains: a retry with other content replays the entry
-        # instead of raising DuplicateKeyConflict.
-        replayed = book.transfer("world", "creators:ana", 999, key="gift-1")
-        assert (replayed.id, replayed.postings[0].minor) == (b.transfer, 10_000)
+        # What the attacker wants: a retry with other content that replays the entry
+        # instead of raising DuplicateKeyConflict. The entry's hash covers the record:
+        # the replay is refused, and nothing is written.
+        with pytest.raises(gl.ChainBroken, match="'gift-1' is not the one") as refused:
+            book.transfer("world", "creators:ana", 999, key="gift-1")
+        assert refused.value.transaction_id == b.transfer
+    assert _entries(durable_store_url) == before
     err = _broken(durable_store_url)
     assert err.transaction_id == b.transfer
     assert f"transaction {b.transfer} does not match its hash" in str(err)
@@ -741,3 +745,38 @@ def test_a_changed_result_is_named(durable_store_url: str) -> None:
     assert err.transaction_id == b.hold
     assert f"transaction {b.hold} does not match its hash" in str(err)
     assert "'w-1'" in str(err)
+
+
+@pytest.mark.parametrize("target", ["none", "missing", "other"])
+def test_a_record_redirected_behind_the_ledgers_back_is_not_replayed(
+    durable_store_url: str, target: str
+) -> None:
+    """A key's record made to name no entry, an entry that does not exist, or another
+    entry: a retry raises ChainBroken (never an AssertionError, never another entry's
+    content), writes nothing, and verify() names the entry."""
+    b = _build(durable_store_url)
+    value = {"none": None, "missing": 999, "other": b.hold}[target]
+    with _attacker(durable_store_url) as run:
+        run("UPDATE idempotency SET transaction_id = ? WHERE key = ?", (value, "gift-1"))
+    before = _entries(durable_store_url)
+    with gl.Ledger.open(durable_store_url) as book, pytest.raises(gl.ChainBroken, match="'gift-1'"):
+        book.transfer("world", "creators:ana", 100, key="gift-1")
+    assert _entries(durable_store_url) == before
+    assert _broken(durable_store_url).transaction_id == b.transfer
+
+
+def test_a_failure_record_emptied_behind_the_ledgers_back_is_not_replayed(
+    durable_store_url: str,
+) -> None:
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        run(
+            "UPDATE idempotency SET error_type = NULL, error_message = NULL WHERE key = ?",
+            ("w-2",),
+        )
+    before = _entries(durable_store_url)
+    refused = pytest.raises(gl.ChainBroken, match="'w-2' names no entry and no error")
+    with gl.Ledger.open(durable_store_url) as book, refused:
+        book.hold("creators:ana", "payouts", 500, key="w-2")
+    assert _entries(durable_store_url) == before
+    assert _broken(durable_store_url).transaction_id == b.failure

@@ -13,13 +13,22 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from .._boundary import shown
-from .._errors import GiftLedgerError, InvalidArgument
+from .._errors import ChainBroken, GiftLedgerError, InvalidArgument
 from .._money.amounts import _decimal_fraction, _decimal_of, to_fraction
+from .hashing import entry_hash
 from .model import Posting, PostingSpec, Side, Transaction, is_encodable
 from .store import IdempotencyRecord, StoreReader
 from .text import check_text
 
-__all__ = ["_check_key", "_fingerprint", "_replay_transaction", "amount_key", "ratio_key"]
+__all__ = [
+    "_check_key",
+    "_fingerprint",
+    "_replay_transaction",
+    "_unreplayable",
+    "amount_key",
+    "check_replayed",
+    "ratio_key",
+]
 
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
@@ -154,7 +163,45 @@ def _repr_key(item: tuple[object, object]) -> str:
 
 
 def _replay_transaction(r: StoreReader, record: IdempotencyRecord) -> Transaction:
-    assert record.transaction_id is not None
-    tx = r.transaction(record.transaction_id)
-    assert tx is not None
+    tx = None if record.transaction_id is None else r.transaction(record.transaction_id)
+    if tx is None or (tx.key != record.key and not record.key.startswith("gl:")):
+        raise _unreplayable(record, tx)
+    check_replayed(tx, record)
     return tx
+
+
+def check_replayed(tx: Transaction, record: IdempotencyRecord) -> None:
+    """Refuse to replay ``tx`` for ``record`` if the record is not the one ``tx`` was
+    hashed with: under formula 3 a keyed entry's hash covers its record's fingerprint
+    and result, so a fingerprint changed behind the ledger's back (to make a retry
+    with other content replay the entry) is caught here, not only by ``verify()``."""
+    if (
+        tx.hash_version >= 3
+        and tx.key == record.key
+        and entry_hash(tx, tx.prev_hash, record.fingerprint, record.result) != tx.hash
+    ):
+        raise ChainBroken(
+            f"the store's record of idempotency key {shown(record.key)} is not the one "
+            f"transaction {tx.id} was hashed with: its fingerprint or result was changed "
+            f"behind the ledger's back, so the request is neither replayed nor written "
+            f"again; run verify() and restore the books from a backup",
+            tx.id,
+        )
+
+
+def _unreplayable(record: IdempotencyRecord, tx: object) -> ChainBroken:
+    """The error for a stored record that names no result a replay can return: no
+    entry, an entry that does not carry its key, or no error (changed behind the
+    ledger's back; ``verify()`` names it too)."""
+    what = (
+        "names no entry and no error"
+        if record.transaction_id is None
+        else f"names entry {shown(record.transaction_id)}, "
+        + ("which does not exist" if tx is None else "which does not carry that key")
+    )
+    return ChainBroken(
+        f"the store's record of idempotency key {shown(record.key)} {what}: it was changed "
+        f"behind the ledger's back, so the request is neither replayed nor written again; "
+        f"run verify() and restore the books from a backup",
+        record.transaction_id,
+    )
