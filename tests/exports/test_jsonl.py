@@ -225,10 +225,12 @@ def test_a_consistent_forgery_is_refused_against_a_trusted_head(
 
     book, _, objs = export
     records = {o["key"]: o for o in objs if o["type"] == "idempotency"}
+    # a posted entry's memo (an account entry's memo is its definition, checked apart)
+    target_id = next(o["id"] for o in objs if o["type"] == "entry" and o["kind"] == "post")
     prev = GENESIS
     for n, obj in enumerate(objs):
         if obj["type"] == "entry":
-            if obj["id"] == 4:
+            if obj["id"] == target_id:
                 obj["memo"] = "forged"
             obj["prev_hash"] = prev
             tx = entry_from_json(obj, n + 1)
@@ -410,3 +412,75 @@ def test_export_refuses_a_missing_folder(tmp_path: Path) -> None:
         gl.export_jsonl(gl.Ledger(), tmp_path / "nope" / "x.jsonl")
     with pytest.raises(gl.RestoreRefused, match="no export file"):
         gl.import_books(gl.Ledger(), tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("min_balance", -100000),  # an overdraft the journal never allowed
+        ("metadata", {"seg": "-lead", "gl.age": 30}),
+        ("normal", "credit"),
+        ("closed", True),
+    ],
+)
+def test_an_edited_account_line_is_refused_naming_it(
+    target: gl.Ledger,
+    export,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    field: str,
+    value: object,
+) -> None:
+    """An account line must be what the journal's ACCOUNT entries define: an edited
+    rule, metadata, side or state restores no account the journal does not state."""
+    book, _, objs = export
+    n = next(i for i, o in enumerate(objs) if o.get("name") == "users:-lead:eur")
+    objs[n][field] = value
+    _write(tmp_path / "x.jsonl", objs)
+    with pytest.raises(gl.RestoreRefused, match=f"line {n + 1}: account 'users:-lead:eur'"):
+        gl.import_books(target, tmp_path / "x.jsonl", expect_head=book.head[1])
+    _assert_empty(target)
+
+
+def test_an_entry_posting_to_a_closed_account_is_refused(
+    target: gl.Ledger,
+    export,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """A forged entry, hashed onto the chain, that posts to an account the journal
+    closed before it is refused at its line, even without a trusted head."""
+    import attrs
+
+    from giftledger._exports.records import entry_from_json, entry_json
+    from giftledger._ledger.hashing import entry_hash
+
+    _, _, objs = export
+    entries = [n for n, o in enumerate(objs) if o["type"] == "entry"]
+    last = entry_from_json(objs[entries[-1]], entries[-1] + 1)
+    assert last.kind is gl.EntryKind.ACCOUNT
+    assert '"closed":true' in last.memo
+    assert '"name":"users:empty"' in last.memo
+    usd = next(o["name"] for o in objs if o.get("unit") == "USD" and not o.get("closed"))
+    forged = attrs.evolve(
+        last,
+        id=last.id + 1,
+        kind=gl.EntryKind.POST,
+        memo="",
+        metadata=(),
+        prev_hash=last.hash,
+        postings=(
+            gl.Posting("users:empty", gl.Side.DEBIT, 100, "USD"),
+            gl.Posting(usd, gl.Side.CREDIT, 100, "USD"),
+        ),
+    )
+    forged = attrs.evolve(forged, hash=entry_hash(forged, last.hash))
+    objs.insert(entries[-1] + 1, entry_json(forged))
+    objs[0]["head"] = objs[-1]["head"] = forged.hash
+    if "count" in objs[0]:
+        objs[0]["count"] = objs[-1]["count"] = forged.id
+    _write(tmp_path / "x.jsonl", objs)
+    refused = _refused(
+        target,
+        tmp_path / "x.jsonl",
+        f"entry {forged.id}: posting 0 names account 'users:empty', which entry {last.id} closed",
+    )
+    assert refused.transaction_id == forged.id

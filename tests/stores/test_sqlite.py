@@ -306,7 +306,8 @@ def test_sqlite_failures_surface_as_store_errors(path: Path, book: gl.Ledger) ->
         other.execute("ROLLBACK")
         other.close()
     head = book.head
-    with pytest.raises(gl.StoreError, match="64-bit"):  # totals past what SQLite holds
+    # totals past what SQLite holds: refused by the ledger before the store sees them
+    with pytest.raises(gl.AmountOutOfRange, match="64-bit"):
         book.post_many([[gl.debit("mint", 10**16), gl.credit("alice", 10**16)]] * 10)
     assert book.head == head
     assert book.verify() == HOLD

@@ -35,9 +35,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
+
 from .._errors import RestoreRefused
 from .._money.amounts import MAX_MINOR
-from .definitions import DEFINING
+from .definitions import DEFINING, account_of
 from .hashing import GENESIS_HASH, entry_hash
 from .model import (
     Account,
@@ -90,6 +92,12 @@ class Restorer:
         # Formula 3 keyed entries whose hash waits for their key's record:
         # key -> (entry, the hash before it, its line).
         self._unhashed: dict[str, tuple[Transaction, str, int | None]] = {}
+        # The accounts as the export's account lines give them, and as the journal's
+        # ACCOUNT entries define them (from the first defining entry on, the journal
+        # decides: an account line must be what its last ACCOUNT entry says).
+        self._given: dict[str, tuple[Account, int | None]] = {}
+        self._defs: dict[str, tuple[Account, int]] = {}
+        self._defined = False
 
     @property
     def head(self) -> tuple[int, str]:
@@ -111,6 +119,7 @@ class Restorer:
         if account.name in self._units:
             raise RestoreRefused(f"{where}account {account.name!r} appears twice", line)
         self._units[account.name] = account.unit
+        self._given[account.name] = (account, line)
         self._w.add_account(account)
 
     def entry(self, tx: Transaction, line: int | None = None) -> None:
@@ -160,6 +169,12 @@ class Restorer:
             )
         w = self._w
         self._check_postings(tx, where, line)
+        if tx.kind in DEFINING:
+            self._defined = True
+        if tx.kind is EntryKind.ACCOUNT:
+            self._define(tx, where, line)
+        elif self._defined:
+            self._check_defined(tx, where, line)
         for rate in tx.rates:
             try:
                 rate.check()
@@ -263,6 +278,22 @@ class Restorer:
                 line,
                 tx.id,
             )
+        if self._defined:
+            for name, (account, at) in self._given.items():
+                defined = self._defs.get(name)
+                if defined is None:
+                    raise RestoreRefused(
+                        f"{_where(at)}account {name!r} is opened by no entry of the journal",
+                        at,
+                    )
+                if defined[0] != account:
+                    raise RestoreRefused(
+                        f"{_where(at)}account {name!r} differs from its definition in entry "
+                        f"{defined[1]} (the line says {account!r}, the journal "
+                        f"{defined[0]!r}): the line was changed",
+                        at,
+                        defined[1],
+                    )
         debits, credits = self._w.totals()
         for unit in set(debits) | set(credits):
             if debits.get(unit, 0) != credits.get(unit, 0):
@@ -270,6 +301,45 @@ class Restorer:
         return self._id
 
     # -- checks --------------------------------------------------------------------------
+
+    def _define(self, tx: Transaction, where: str, line: int | None) -> None:
+        """Take an ``ACCOUNT`` entry's definition: of an account the export opens, and
+        the same account again or its closing, never another one."""
+        account = account_of(tx)
+        if account is None or account.name not in self._units:
+            raise RestoreRefused(
+                f"{where}is an account entry of no account the export opens", line, tx.id
+            )
+        before = self._defs.get(account.name)
+        if before is not None and (
+            before[0].closed or attrs.evolve(before[0], closed=account.closed) != account
+        ):
+            raise RestoreRefused(
+                f"{where}defines account {account.name!r} otherwise than entry {before[1]}",
+                line,
+                tx.id,
+            )
+        self._defs[account.name] = (account, tx.id)
+
+    def _check_defined(self, tx: Transaction, where: str, line: int | None) -> None:
+        """Each posting of ``tx`` goes to an account the journal opened before it and
+        has not closed."""
+        for i, p in enumerate(tx.postings):
+            defined = self._defs.get(p.account)
+            if defined is None:
+                raise RestoreRefused(
+                    f"{where}posting {i} names account {p.account!r}, which no entry before "
+                    f"it opens",
+                    line,
+                    tx.id,
+                )
+            if defined[0].closed:
+                raise RestoreRefused(
+                    f"{where}posting {i} names account {p.account!r}, which entry "
+                    f"{defined[1]} closed",
+                    line,
+                    tx.id,
+                )
 
     def _check_postings(self, tx: Transaction, where: str, line: int | None) -> None:
         sums: dict[str, int] = {}
