@@ -780,3 +780,23 @@ def test_a_failure_record_emptied_behind_the_ledgers_back_is_not_replayed(
         book.hold("creators:ana", "payouts", 500, key="w-2")
     assert _entries(durable_store_url) == before
     assert _broken(durable_store_url).transaction_id == b.failure
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[" * 5000 + "]" * 5000, '{"n": ' + "9" * 5000 + "}"],
+    ids=["nested-5000-deep", "int-of-5000-digits"],
+)
+def test_postgres_json_no_decoder_can_read_is_named(postgres_url: str, value: str) -> None:
+    """psycopg decodes json columns while it fetches, before the store's decoders:
+    a value giftledger never writes must still raise ChainBroken, not RecursionError
+    or ValueError, from verify(), reads and a keyed retry."""
+    b = _build(postgres_url)
+    with _attacker(postgres_url) as run:
+        run("UPDATE transactions SET metadata = ?::json WHERE id = ?", (value, b.transfer))
+    assert "JSON value" in str(_broken(postgres_url))
+    with gl.Ledger.open(postgres_url) as book:
+        with pytest.raises(gl.ChainBroken, match="JSON value"):
+            list(book.transactions())
+        with pytest.raises(gl.ChainBroken, match="JSON value"):
+            book.transfer("world", "creators:ana", 100, key="gift-1")

@@ -790,7 +790,7 @@ class _Session:
         if n == 1:
             query, params = statements[0]
             cur.execute(query, params or None)
-            return [cur.fetchall() if _has_rows(cur) else []]
+            return [_fetch(cur)]
         args: list[Any] = []
         for _, params in statements:
             if params:
@@ -808,7 +808,7 @@ class _Session:
                     "a hold was settled by another writer meanwhile; run the write again"
                 )
             if i >= n - keep:
-                out.append(cur.fetchall() if _has_rows(cur) else [])
+                out.append(_fetch(cur))
             if i < n - 1:
                 cur.nextset()
         return out
@@ -1551,6 +1551,24 @@ class _Session:
             )
         )
         self._dirty = True
+
+
+def _fetch(cur: Any) -> list[tuple[Any, ...]]:
+    """The rows of the current result; psycopg decodes ``json`` columns as it fetches,
+    so a stored value giftledger never writes (nested thousands deep, an integer of
+    thousands of digits) fails here, before any decoder of the store can name it."""
+    if not _has_rows(cur):
+        return []
+    try:
+        rows: list[tuple[Any, ...]] = cur.fetchall()
+    except (RecursionError, ValueError) as exc:
+        raise ChainBroken(
+            f"the store holds a JSON value (an entry's or account's metadata or rates) that "
+            f"giftledger never writes and cannot read ({type(exc).__name__}: "
+            f"{shown(str(exc))}); it was changed behind the ledger's back: run verify() "
+            f"on a copy restored from a backup"
+        ) from None
+    return rows
 
 
 def _has_rows(cur: Any) -> bool:
