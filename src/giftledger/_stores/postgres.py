@@ -241,19 +241,18 @@ _TOOLS = "_giftledger_tools"
 _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("SET LOCAL synchronous_commit = off", None),
     ("COMMIT", None),
-    ("BEGIN", None),
     # A transaction that writes no WAL does not wait for the flush: write a
-    # (transactional, empty) logical message so it does.
+    # (transactional, empty) logical message so it does. After a COMMIT, the rest
+    # of a query string runs in an implicit transaction of its own, committed at
+    # the end of the string under the server's synchronous_commit.
     ("SELECT pg_logical_emit_message(true, 'giftledger', '')", None),
-    ("COMMIT", None),
 )
 
 
 # The commit after gl_link: it chose synchronous_commit (off when it waited for the
 # head, others being at it); gl_flush then waits for the flush only if it was off.
-# What follows a COMMIT in one query string runs in an implicit transaction of its
-# own, committed at the end of the string (under the server's synchronous_commit):
-# no BEGIN and COMMIT of its own to send and answer.
+# It runs in the implicit transaction after the COMMIT (see above): no BEGIN and
+# COMMIT of its own to send and answer.
 _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
     ("SELECT gl_flush()", None),
