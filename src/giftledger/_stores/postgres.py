@@ -235,24 +235,27 @@ def _prepare_sql(name: str, sql: str) -> str:
 
 _PREPARE_ALL = "; ".join(_prepare_sql(name, sql) for name, sql in _PREPARED.items())
 
+# The attribute of a connection holding its sessions' cursor and escaper.
+_TOOLS = "_giftledger_tools"
+
 _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("SET LOCAL synchronous_commit = off", None),
     ("COMMIT", None),
-    ("BEGIN", None),
     # A transaction that writes no WAL does not wait for the flush: write a
-    # (transactional, empty) logical message so it does.
+    # (transactional, empty) logical message so it does. After a COMMIT, the rest
+    # of a query string runs in an implicit transaction of its own, committed at
+    # the end of the string under the server's synchronous_commit.
     ("SELECT pg_logical_emit_message(true, 'giftledger', '')", None),
-    ("COMMIT", None),
 )
 
 
 # The commit after gl_link: it chose synchronous_commit (off when it waited for the
 # head, others being at it); gl_flush then waits for the flush only if it was off.
+# It runs in the implicit transaction after the COMMIT (see above): no BEGIN and
+# COMMIT of its own to send and answer.
 _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
-    ("BEGIN", None),
     ("SELECT gl_flush()", None),
-    ("COMMIT", None),
 )
 
 
@@ -365,6 +368,9 @@ class PostgresStore:
         pg = self._pg
         try:
             conn: psycopg.Connection[Any] = pg.connect(self._conninfo, autocommit=True)
+            # Statements are prepared by the store itself (_PREPARED); psycopg's own
+            # cache would only count (hash and keep) every distinct query string.
+            conn.prepare_threshold = None
         except pg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.url!r}: {exc}") from exc
         try:
@@ -374,6 +380,10 @@ class PostgresStore:
                 conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
             if self._ready:
                 conn.execute(_PREPARE_ALL)
+            # The cursor and literal escaper of every session on this connection,
+            # made once (a cursor per write costs as much as its encoding).
+            tools = (pg.ClientCursor(conn), pg.pq.Escaping(conn.pgconn).escape_literal)
+            setattr(conn, _TOOLS, tools)
         except BaseException:
             conn.close()
             raise
@@ -629,8 +639,7 @@ class _Session:
     def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any], writer: bool) -> None:
         self._store = store
         self._conn = conn
-        self._cur = store._pg.ClientCursor(conn)
-        self._escape = store._pg.pq.Escaping(conn.pgconn).escape_literal
+        self._cur, self._escape = getattr(conn, _TOOLS)
         self._writer = writer
         self._begun = False
         self._head: tuple[int, str] | None = None  # once this writer holds the head lock
@@ -826,6 +835,9 @@ class _Session:
         escape = self._escape
         args = []
         for values in arrays:
+            if not values:  # most of gl_link's arrays, for a plain post
+                args.append("'{}'")
+                continue
             parts = []
             plain = True  # digits, signs, commas and NULL need no escaping
             for v in values:
