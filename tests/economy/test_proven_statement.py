@@ -307,6 +307,17 @@ def test_a_repeated_line_fails_naming_it(books: tuple[gl.GiftEconomy, gl.Checkpo
     assert "repeats line 1" in _fails_at(_renumbered(data), cp, 2)
 
 
+def test_a_line_carrying_another_lines_entry_too_fails_naming_it(
+    books: tuple[gl.GiftEconomy, gl.Checkpoint],
+) -> None:
+    """A gift line proves one entry: a second one appended (another line's, genuinely
+    proven) would let one line stand for two entries."""
+    app, cp = books
+    data, lines = _lines(gl.prove_statement(app, "bob", cp).to_json())
+    lines[0]["entries"].append(json.loads(json.dumps(lines[1]["entries"][0])))
+    assert "proves 1 entry, this one carries 2" in _fails_at(data, cp, 1)
+
+
 @pytest.mark.parametrize("how", ["swap", "reverse"])
 def test_lines_out_of_order_fail_naming_the_line(
     books: tuple[gl.GiftEconomy, gl.Checkpoint], how: str

@@ -523,6 +523,12 @@ def _check_line(line: ProvenLine, creator: str, txs: Sequence[Transaction]) -> s
         return f"the entry is {meta.get('gl.creator')!r}'s, not {creator!r}'s"
     if line.at != tx.effective_at:
         return f"the line is dated {line.at.isoformat()}, the entry {tx.effective_at.isoformat()}"
+    wanted = 2 if line.kind == "withdrawal failed" else 1  # its settlement and its hold
+    if len(txs) != wanted:
+        return (
+            f"a {line.kind!r} line proves {wanted} entr{'ies' if wanted > 1 else 'y'}, this one "
+            f"carries {len(txs)}"
+        )
     payable = f"liabilities:creators-payable:{creator}"
     diamonds = f"creators:{creator}:diamonds"
     cash = f"creators:{creator}:cash"
