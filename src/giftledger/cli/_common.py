@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import click
@@ -259,8 +259,14 @@ def stderr_is_tty() -> bool:
     return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
+class ProgressUpdate(Protocol):
+    """A progress bar's callback: ``done`` of ``total``, and a new label if given."""
+
+    def __call__(self, done: int, total: int, description: str | None = None) -> None: ...
+
+
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+def progress_bar(label: str) -> Iterator[ProgressUpdate | None]:
     """A rich progress bar on stderr when it is a terminal; else no callback at all."""
     if not stderr_is_tty():
         yield None
@@ -271,8 +277,8 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
     with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(done: int, total: int, description: str | None = None) -> None:
+            bar.update(task, completed=done, total=total, description=description)
 
         yield update
 

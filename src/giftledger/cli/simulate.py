@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 import giftledger as gl
@@ -24,9 +23,9 @@ from ._common import (
     console,
     echo_json,
     json_option,
+    progress_bar,
     shown_url,
     sqlite_path,
-    stderr_is_tty,
     store_url,
 )
 
@@ -89,16 +88,14 @@ def _writable(directory: Path, what: str) -> None:
 
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int, int], None] | None]:
-    """A progress bar over the simulated days on stderr, when it is a terminal."""
-    if not stderr_is_tty():
-        yield None
-        return
-    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
+    """:func:`progress_bar` over the simulated days, counting the gifts in its label."""
+    with progress_bar(label) as bar:
+        if bar is None:
+            yield None
+            return
 
         def update(done: int, total: int, gifts: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"{label}: {gifts:,} gifts")
+            bar(done, total, f"{label}: {gifts:,} gifts")
 
         yield update
 
