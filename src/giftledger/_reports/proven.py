@@ -564,8 +564,9 @@ def _check_line(line: ProvenLine, creator: str, txs: Sequence[Transaction]) -> s
 def _returned(
     tx: Transaction, txs: Sequence[Transaction], cash: str
 ) -> tuple[int, str | None] | None:
-    """What a failed withdrawal returns: the cash its hold reserved."""
-    if len(txs) != 2 or tx.kind is not EntryKind.VOID_HOLD:
+    """What a failed withdrawal returns: the cash its hold reserved (``txs`` is its two
+    entries, as :func:`_check_line` has checked)."""
+    if tx.kind is not EntryKind.VOID_HOLD:
         return None
     hold = txs[1]
     if hold.id != tx.hold_id or hold.kind is not EntryKind.HOLD:
