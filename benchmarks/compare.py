@@ -210,6 +210,17 @@ def _gl_batches(w: wl.Workload) -> Iterator[list[list[Any]]]:
         ]
 
 
+def _gl_post_many(book: Any, w: wl.Workload) -> Run:
+    """The SQLite and PostgreSQL contenders' run on an open store: ``post_many`` per batch."""
+    _gl_open(book)
+    post_many = book.post_many
+    yield  # set up: the clock starts
+    for batch in _gl_batches(w):
+        post_many(batch)
+    yield  # done: the clock stops
+    return Outcome(_gl_balances(book))
+
+
 def run_memory(w: wl.Workload, url: str | None) -> Run:
     import giftledger as gl
 
@@ -266,14 +277,8 @@ def run_sqlite(w: wl.Workload, url: str | None) -> Run:
         tempfile.TemporaryDirectory() as tmp,
         gl.Ledger.open(f"sqlite:///{tmp}/bench.db") as book,
     ):
-        _gl_open(book)
-        post_many = book.post_many
-        yield  # set up: the clock starts
-        for batch in _gl_batches(w):
-            post_many(batch)
-        yield  # done: the clock stops
-        balances = _gl_balances(book)
-    return Outcome(balances)
+        outcome = yield from _gl_post_many(book, w)
+    return outcome
 
 
 _RAW_SCHEMA = """
@@ -353,14 +358,8 @@ def run_postgres(w: wl.Workload, url: str | None) -> Run:
     with _pg_schema(url) as schema:
         sep = "&" if "?" in url else "?"
         with gl.Ledger.open(f"{url}{sep}schema={schema}") as book:
-            _gl_open(book)
-            post_many = book.post_many
-            yield  # set up: the clock starts
-            for batch in _gl_batches(w):
-                post_many(batch)
-            yield  # done: the clock stops
-            balances = _gl_balances(book)
-    return Outcome(balances)
+            outcome = yield from _gl_post_many(book, w)
+    return outcome
 
 
 def run_raw_psycopg(w: wl.Workload, url: str | None) -> Run:
