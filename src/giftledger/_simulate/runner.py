@@ -38,7 +38,6 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
-from moneyed import Money
 
 from .._economy.chain import GiftEconomy
 from .._economy.records import PurchaseRecord, RefundRecord, ViewPayRecord, record_of
@@ -537,9 +536,3 @@ def _apportion(total: int, weights: Sequence[int]) -> list[int]:
     for i in order[:left]:
         parts[i] += 1
     return parts
-
-
-def money_of(minor: int, currency: str) -> Money:
-    from .._money.amounts import from_minor
-
-    return from_minor(minor, currency)
