@@ -241,25 +241,7 @@ def test_a_truncation_with_totals_fixed_up_is_named_by_verify_since(
 
 
 def test_a_rewrite_hashed_again_is_named_by_verify_since(durable_store_url: str) -> None:
-    clock = gl.ManualClock()
-    with gl.Ledger.open(durable_store_url, clock=clock) as book:
-        book.open_account("a", "USD")
-        book.open_account("b", "USD", normal="credit")
-        for i in range(9):
-            book.note(memo=f"note {i + 3}")
-        cp = book.checkpoint()
-        assert cp.size == 11
-        prev = book.transaction(2).hash
-        rewritten = []
-        for id in range(3, 12):
-            tx = book.transaction(id)
-            memo = "rewritten" if id == 3 else tx.memo
-            new = entry_hash(attrs.evolve(tx, memo=memo), prev)
-            rewritten.append((memo, prev, new, id))
-            prev = new
-    with _attacker(durable_store_url) as run:
-        for args in rewritten:
-            run("UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?", args)
+    cp = _rewrite_from(durable_store_url, 3, 11)  # 11 entries, from entry 3 on
     with gl.Ledger.open(durable_store_url) as book:
         assert book.verify() == 11  # every entry was hashed again: the chain holds
         with pytest.raises(gl.ChainBroken, match="checkpoint's head") as err:
