@@ -23,7 +23,8 @@ import attrs
 import pytest
 
 import giftledger as gl
-from giftledger._ledger.hashing import entry_hash
+
+from ..ledger.helpers import rehashed
 
 Run = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -262,17 +263,15 @@ def _rewrite_from(url: str, first: int, size: int) -> gl.Checkpoint:
             book.note(memo=f"note {i + 3}")
         cp = book.checkpoint()
         assert cp.size == size
-        prev = book.transaction(first - 1).hash
-        rewritten = []
-        for id in range(first, size + 1):
-            tx = book.transaction(id)
-            memo = "rewritten" if id == first else tx.memo
-            new = entry_hash(attrs.evolve(tx, memo=memo), prev)
-            rewritten.append((memo, prev, new, id))
-            prev = new
+        entries = [book.transaction(id) for id in range(first, size + 1)]
+        entries[0] = attrs.evolve(entries[0], memo="rewritten")
+        rewritten = rehashed(entries, book.transaction(first - 1).hash)
     with _attacker(url) as run:
-        for args in rewritten:
-            run("UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?", args)
+        for tx in rewritten:
+            run(
+                "UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                (tx.memo, tx.prev_hash, tx.hash, tx.id),
+            )
     return cp
 
 
