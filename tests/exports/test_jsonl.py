@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 import giftledger as gl
 from giftledger.testing import chain_scenarios, ledgers, run_chain
 
+from ..ledger.helpers import rehashed
 from .helpers import demo_book, hostile_book
 
 GENESIS = "0" * 64
@@ -220,33 +221,22 @@ def test_a_consistent_forgery_is_refused_against_a_trusted_head(
 ) -> None:
     # Re-hashing the whole chain after an edit makes a self-consistent file; only a
     # head hash from elsewhere tells it apart.
+    import attrs
+
     from giftledger._exports.records import entry_from_json, entry_json
-    from giftledger._ledger.hashing import entry_hash
 
     book, _, objs = export
-    records = {o["key"]: o for o in objs if o["type"] == "idempotency"}
+    records = {
+        o["key"]: (o["fingerprint"], o["result"]) for o in objs if o["type"] == "idempotency"
+    }
     # a posted entry's memo (an account entry's memo is its definition, checked apart)
     target_id = next(o["id"] for o in objs if o["type"] == "entry" and o["kind"] == "post")
-    prev = GENESIS
-    for n, obj in enumerate(objs):
-        if obj["type"] == "entry":
-            if obj["id"] == target_id:
-                obj["memo"] = "forged"
-            obj["prev_hash"] = prev
-            tx = entry_from_json(obj, n + 1)
-            record = records.get(tx.key)  # formula 3 hashes a keyed entry with its record
-            fingerprint, result = (
-                (None, None)
-                if record is None
-                else (
-                    record["fingerprint"],
-                    record["result"],
-                )
-            )
-            prev = entry_hash(tx, prev, fingerprint, result)  # type: ignore[arg-type]
-            obj["hash"] = prev
-            objs[n] = entry_json(entry_from_json(obj, n + 1))
-    objs[0]["head"] = objs[-1]["head"] = prev
+    lines = [n for n, o in enumerate(objs) if o["type"] == "entry"]
+    entries = [entry_from_json(objs[n], n + 1) for n in lines]
+    entries = [attrs.evolve(tx, memo="forged") if tx.id == target_id else tx for tx in entries]
+    for n, tx in zip(lines, rehashed(entries, GENESIS, records), strict=True):  # type: ignore[arg-type]
+        objs[n] = entry_json(tx)
+    objs[0]["head"] = objs[-1]["head"] = tx.hash
     _write(tmp_path / "x.jsonl", objs)
     with pytest.raises(gl.RestoreRefused, match="not in the expected head"):
         gl.import_books(target, tmp_path / "x.jsonl", expect_head=book.head[1])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
+
 import giftledger as gl
+from giftledger._ledger.hashing import entry_hash
 
 
 def snapshot(book: gl.Ledger) -> dict[str, Any]:
@@ -72,3 +76,21 @@ def open_books(book: gl.Ledger) -> gl.Ledger:
 def fund(book: gl.Ledger, wallet: str, coins: int) -> gl.Transaction:
     """Issue ``coins`` from the coin supply to ``wallet``."""
     return book.transfer("platform:coin-supply", wallet, coins)
+
+
+def rehashed(
+    entries: Iterable[gl.Transaction],
+    prev: str,
+    records: Mapping[str, tuple[str, str | None]] | None = None,
+) -> list[gl.Transaction]:
+    """``entries`` linked again after ``prev`` and each hashed anew, as an attacker who
+    edited one of them would, so that the chain holds. Formula 3 hashes a keyed entry
+    with its idempotency record: ``records`` gives its (fingerprint, result) by key."""
+    out = []
+    for tx in entries:
+        record = records.get(tx.key) if records and tx.key is not None else None
+        fingerprint, result = record or (None, None)
+        tx = attrs.evolve(tx, prev_hash=prev)
+        prev = entry_hash(tx, prev, fingerprint, result)
+        out.append(attrs.evolve(tx, hash=prev))
+    return out

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import giftledger as gl
-from giftledger._ledger.hashing import entry_hash
 from giftledger._ledger.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -28,6 +27,8 @@ from giftledger._ledger.merkle import (
     root_from_inclusion,
 )
 from giftledger._ledger.proofs import entry_leaf
+
+from .helpers import rehashed
 
 
 def mth(leaves: list[bytes]) -> bytes:
@@ -282,16 +283,11 @@ def test_verify_since_passes_on_books_that_only_grew() -> None:
 
 def _rehash_from(store: gl.MemoryStore, book: gl.Ledger, first: int, memo: str) -> None:
     """Rewrite entry ``first``'s memo and hash it and every later entry again."""
-    prev = book.transaction(first).prev_hash
-    for id in range(first, book.head[0] + 1):
-        tx = book.transaction(id)
-        if id == first:
-            tx = attrs.evolve(tx, memo=memo)
-        tx = attrs.evolve(tx, prev_hash=prev)
-        new = entry_hash(tx, prev)
-        store._tamper(id, memo=tx.memo, prev_hash=prev, hash=new)
-        prev = new
-    store._hash = prev
+    entries = [book.transaction(id) for id in range(first, book.head[0] + 1)]
+    entries[0] = attrs.evolve(entries[0], memo=memo)
+    for tx in rehashed(entries, entries[0].prev_hash):
+        store._tamper(tx.id, memo=tx.memo, prev_hash=tx.prev_hash, hash=tx.hash)
+    store._hash = tx.hash
 
 
 def test_verify_since_reports_a_rehashed_rewrite_on_the_memory_store() -> None:

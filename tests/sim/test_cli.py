@@ -13,6 +13,7 @@ from giftledger.cli.main import cli
 from tests.cli.conftest import assert_one_error_line, snapshot
 
 SIZE = ("--viewers", "30", "--creators", "4", "--days", "2", "--seed", "9")
+COMPARE_TWO = ("compare", "--preset", "tiktok-live", "--preset", "twitch-bits")
 
 
 @pytest.fixture
@@ -115,45 +116,9 @@ def test_compare_json_lists_each_economy(here: Path) -> None:
         (("simulate", "--preset", "tiktok-live", *SIZE, "--ledger", "old.db"), ["already exists"]),
         (("compare", "--preset", "tiktok-live", *SIZE), ["two or more"]),
         (("compare", "--preset", "a b", "--preset", "tiktok-live", *SIZE), ["NAME"]),
-        (
-            (
-                "compare",
-                "--preset",
-                "tiktok-live",
-                "--preset",
-                "twitch-bits",
-                *SIZE,
-                "--ledger",
-                "cmp.db",
-            ),
-            ["{index}"],
-        ),
-        (
-            (
-                "compare",
-                "--preset",
-                "tiktok-live",
-                "--preset",
-                "twitch-bits",
-                *SIZE,
-                "--chart",
-                "out.pdf",
-            ),
-            [".svg"],
-        ),
-        (
-            (
-                "compare",
-                "--preset",
-                "tiktok-live",
-                "--preset",
-                "twitch-bits",
-                *SIZE,
-                "--chart",
-                "no/such/dir.svg",
-            ),
-            ["no directory"],
-        ),
+        ((*COMPARE_TWO, *SIZE, "--ledger", "cmp.db"), ["{index}"]),
+        ((*COMPARE_TWO, *SIZE, "--chart", "out.pdf"), [".svg"]),
+        ((*COMPARE_TWO, *SIZE, "--chart", "no/such/dir.svg"), ["no directory"]),
     ],
 )
 def test_bad_arguments_are_one_line_and_write_nothing(
@@ -187,19 +152,7 @@ def test_bad_arguments_are_one_line_and_write_nothing(
             ["--viewers", "1000000"],
         ),
         (
-            (
-                "compare",
-                "--preset",
-                "tiktok-live",
-                "--preset",
-                "twitch-bits",
-                "--viewers",
-                "1",
-                "--creators",
-                "1000000000",
-                "--days",
-                "1",
-            ),
+            (*COMPARE_TWO, "--viewers", "1", "--creators", "1000000000", "--days", "1"),
             ["--creators"],
         ),
         (("simulate", "--preset", "tiktok-live", *SIZE[:4], "--days", "99999"), ["--days"]),
@@ -216,7 +169,7 @@ def test_an_unwritable_chart_or_ledger_directory_is_refused_before_the_run(here:
     # /proc is a directory nobody (root included) can create a file in. Before the
     # fix compare ran every economy, wrote cmp-0.db and cmp-1.db, then failed on
     # the chart with "[Errno 2] ... '/proc/.c.svg.xxxx.tmp'".
-    base = ("compare", "--preset", "tiktok-live", "--preset", "twitch-bits", *SIZE)
+    base = (*COMPARE_TWO, *SIZE)
     before = snapshot(here)
     assert_one_error_line(
         run(*base, "--ledger", "cmp-{index}.db", "--chart", "/proc/c.svg"), "cannot write the chart"

@@ -15,7 +15,8 @@ import attrs
 import pytest
 
 import giftledger as gl
-from giftledger._ledger.hashing import entry_hash
+
+from ..ledger.helpers import rehashed
 
 Execute = Callable[[str, tuple[Any, ...]], None]
 
@@ -85,17 +86,14 @@ def test_verify_since_reports_a_rewrite_hashed_again_to_the_end(durable_store_ur
         cp = book.checkpoint()
         first = OPENED + 3  # the third transfer
         proof = book.inclusion_proof(OPENED + 5, cp)
-        prev = book.transaction(first - 1).hash
+        entries = [book.transaction(id) for id in range(first, cp.size + 1)]
+        entries[0] = attrs.evolve(entries[0], memo="rewritten")
         with _attacker(durable_store_url) as run:
-            for id in range(first, cp.size + 1):
-                tx = book.transaction(id)
-                memo = "rewritten" if id == first else tx.memo
-                new = entry_hash(attrs.evolve(tx, memo=memo), prev)
+            for tx in rehashed(entries, book.transaction(first - 1).hash):
                 run(
                     "UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                    (memo, prev, new, id),
+                    (tx.memo, tx.prev_hash, tx.hash, tx.id),
                 )
-                prev = new
         assert book.verify() == cp.size  # every entry was hashed again: the chain holds
         with pytest.raises(gl.ChainBroken, match="checkpoint's head, now hashes to") as err:
             book.verify(since=cp)

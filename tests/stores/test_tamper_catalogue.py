@@ -23,7 +23,8 @@ import attrs
 import pytest
 
 import giftledger as gl
-from giftledger._ledger.hashing import entry_hash
+
+from ..ledger.helpers import rehashed
 
 Run = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -241,25 +242,7 @@ def test_a_truncation_with_totals_fixed_up_is_named_by_verify_since(
 
 
 def test_a_rewrite_hashed_again_is_named_by_verify_since(durable_store_url: str) -> None:
-    clock = gl.ManualClock()
-    with gl.Ledger.open(durable_store_url, clock=clock) as book:
-        book.open_account("a", "USD")
-        book.open_account("b", "USD", normal="credit")
-        for i in range(9):
-            book.note(memo=f"note {i + 3}")
-        cp = book.checkpoint()
-        assert cp.size == 11
-        prev = book.transaction(2).hash
-        rewritten = []
-        for id in range(3, 12):
-            tx = book.transaction(id)
-            memo = "rewritten" if id == 3 else tx.memo
-            new = entry_hash(attrs.evolve(tx, memo=memo), prev)
-            rewritten.append((memo, prev, new, id))
-            prev = new
-    with _attacker(durable_store_url) as run:
-        for args in rewritten:
-            run("UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?", args)
+    cp = _rewrite_from(durable_store_url, 3, 11)  # 11 entries, from entry 3 on
     with gl.Ledger.open(durable_store_url) as book:
         assert book.verify() == 11  # every entry was hashed again: the chain holds
         with pytest.raises(gl.ChainBroken, match="checkpoint's head") as err:
@@ -280,17 +263,15 @@ def _rewrite_from(url: str, first: int, size: int) -> gl.Checkpoint:
             book.note(memo=f"note {i + 3}")
         cp = book.checkpoint()
         assert cp.size == size
-        prev = book.transaction(first - 1).hash
-        rewritten = []
-        for id in range(first, size + 1):
-            tx = book.transaction(id)
-            memo = "rewritten" if id == first else tx.memo
-            new = entry_hash(attrs.evolve(tx, memo=memo), prev)
-            rewritten.append((memo, prev, new, id))
-            prev = new
+        entries = [book.transaction(id) for id in range(first, size + 1)]
+        entries[0] = attrs.evolve(entries[0], memo="rewritten")
+        rewritten = rehashed(entries, book.transaction(first - 1).hash)
     with _attacker(url) as run:
-        for args in rewritten:
-            run("UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?", args)
+        for tx in rewritten:
+            run(
+                "UPDATE transactions SET memo = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                (tx.memo, tx.prev_hash, tx.hash, tx.id),
+            )
     return cp
 
 
