@@ -14,7 +14,7 @@ from .._boundary import boundary_methods
 from .._errors import ChainBroken, InvalidArgument
 from .checkpoints import check_since
 from .definitions import DEFINING, account_of, record_of
-from .hashing import GENESIS_HASH, entry_hash
+from .hashing import GENESIS_HASH, HASH_VERSIONS, entry_hash
 from .model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
 from .proofs import Checkpoint
 from .store import AccountState, IdempotencyRecord, StoreReader
@@ -23,7 +23,6 @@ from .writes import WriteCore
 __all__ = ["VerifyMixin"]
 
 _DEBIT = Side.DEBIT
-_VERSIONS = frozenset({1, 2, 3})  # the chain formulas (see hashing.py)
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
 
@@ -122,7 +121,7 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
         version = tx.hash_version
         if version != last_version:
             # Formula 1 entries come first (written by earlier releases), then 2, then 3.
-            if version not in _VERSIONS or version < last_version:
+            if version not in HASH_VERSIONS or version < last_version:
                 raise ChainBroken(
                     f"{where} carries hash version {version!r} after version {last_version}: "
                     f"entries are chained by formula 1, then 2, then 3, never back",
