@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from .._boundary import shown
 from .._errors import InvalidArgument
-from .hashing import canonical, record_text
+from .hashing import HASH_VERSIONS, canonical, record_text
 from .model import EntryKind, MetaValue, Posting, Rate, Side, Transaction
 
 __all__ = ["hash_of_text", "parse_canonical"]
@@ -52,7 +52,7 @@ def hash_of_text(
         InvalidArgument: an unknown version, a formula-2 or 3 text with no id, or a
             fingerprint given with formula 1 or 2 (which do not hash one).
     """
-    if version not in (1, 2, 3):
+    if version not in HASH_VERSIONS:
         raise InvalidArgument(
             f"hash version {version!r} is not one this giftledger knows (1, 2 or 3)"
         )

@@ -267,10 +267,10 @@ def check_since(r: StoreReader, since: Checkpoint, count: int) -> None:
         )
     tree = CompactRange()
     last = GENESIS_HASH
-    left: list[bytes] = []  # the subtree roots of the first size - 1 entries, left to right
+    left: list[tuple[int, bytes]] = []  # the subtrees of the first size - 1 entries
     for tx in r.transactions(1, size + 1):
         if tree.size == size - 1:
-            left = [digest for _, digest in tree.roots()]
+            left = tree.roots()
         tree.append(entry_leaf(tx.hash))
         last = tx.hash
     if tree.size != size:
@@ -295,16 +295,15 @@ def check_since(r: StoreReader, since: Checkpoint, count: int) -> None:
         )
 
 
-def _rewritten(since: Checkpoint, left: list[bytes]) -> tuple[int, int]:
+def _rewritten(since: Checkpoint, left: list[tuple[int, bytes]]) -> tuple[int, int]:
     """The entries (first, last) of the first subtree left of the checkpoint's head
-    whose root ``left`` (the store's) differs from the one its head path holds; the
-    head alone if none does."""
+    whose root in ``left`` (the store's ``(height, root)``, left to right) differs from
+    the one its head path holds; the head alone if none does."""
     published = [bytes.fromhex(h) for h in reversed(since.head_path)]
-    n = since.size - 1
-    sizes = [1 << bit for bit in range(n.bit_length() - 1, -1, -1) if n >> bit & 1]
     start = 0
-    for i, width in enumerate(sizes):
-        if i >= len(left) or i >= len(published) or left[i] != published[i]:
+    for i, (height, root) in enumerate(left):
+        width = 1 << height
+        if i >= len(published) or root != published[i]:
             return start + 1, start + width
         start += width
     return since.size, since.size

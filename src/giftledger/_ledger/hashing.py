@@ -223,13 +223,13 @@ def entry_hash(
         ValueError: a hash version this giftledger does not know, or a keyed
             formula 3 entry with no fingerprint.
     """
-    # Every write's path: the common cases inline (content_hash says the same).
+    # Every write's path: what content_hash does, without the call and its checks.
     version = tx.hash_version
     if version == 3 and tx.key is not None:
         if fingerprint is None:
             content = content_hash(tx)  # raises, naming the entry
         else:
-            text = f"{len(fingerprint)}:{fingerprint}{_text(result)}|{content_text(tx)}"
+            text = keyed_content_text(tx, fingerprint, result)
             content = _sha256(text.encode()).hexdigest()
     elif version == 3 or version == 2:
         content = _sha256(content_text(tx).encode()).hexdigest()
@@ -267,7 +267,7 @@ def link_parts(
     if version == 2 or (version == 3 and tx.key is None):
         prefix = ""
     elif version == 3 and fingerprint is not None:
-        prefix = f"{len(fingerprint)}:{fingerprint}{_text(result)}|"
+        prefix = f"{record_text(fingerprint, result)}|"
     else:
         return None
     kind, _, _, rest = content_text(tx).split("|", 3)

@@ -28,9 +28,7 @@ from .._errors import (
     AccountExists,
     AlreadyReversed,
     AmountOutOfRange,
-    ChainBroken,
     CurrencyMismatch,
-    DuplicateKeyConflict,
     GiftLedgerError,
     InvalidArgument,
     InvalidTransaction,
@@ -74,7 +72,7 @@ from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
 from .text import refuse_reserved
 from .verify import VerifyMixin
-from .writes import refuse_carried
+from .writes import is_outcome, refuse_carried
 
 __all__ = ["Ledger"]
 
@@ -618,8 +616,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                         key is not None
                         and fingerprint is not None
                         and not dry_run
-                        and not isinstance(exc, DuplicateKeyConflict | ChainBroken)
-                        and exc.replayed_key is None
+                        and is_outcome(exc)  # a StoreError was raised above
                     )
                     if atomic:
                         exc.add_note(

@@ -14,7 +14,7 @@ from .._boundary import boundary_methods
 from .._errors import ChainBroken, InvalidArgument
 from .checkpoints import check_since
 from .definitions import DEFINING, account_of, record_of
-from .hashing import GENESIS_HASH, entry_hash
+from .hashing import GENESIS_HASH, HASH_VERSIONS, entry_hash
 from .model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
 from .proofs import Checkpoint
 from .store import AccountState, IdempotencyRecord, StoreReader
@@ -23,7 +23,6 @@ from .writes import WriteCore
 __all__ = ["VerifyMixin"]
 
 _DEBIT = Side.DEBIT
-_VERSIONS = frozenset({1, 2, 3})  # the chain formulas (see hashing.py)
 _POSTED = frozenset({EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL})
 
 
@@ -100,7 +99,9 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
     defined_by: dict[str, int] = {}
     carriers: dict[str, int] = {}  # key -> the first entry carrying it
     journaled: dict[str, tuple[IdempotencyRecord, int]] = {}  # key -> KEY entry's record
-    keyed: dict[str, IdempotencyRecord] | None = None  # the store's records, for formula 3
+    # The store's records, read at the first keyed formula 3 entry (or for the checks
+    # after the journal): one read of them per check.
+    keyed: dict[str, IdempotencyRecord] | None = None
     for tx in r.transactions():
         count += 1
         if progress is not None and not count & 1023:
@@ -120,7 +121,7 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
         version = tx.hash_version
         if version != last_version:
             # Formula 1 entries come first (written by earlier releases), then 2, then 3.
-            if version not in _VERSIONS or version < last_version:
+            if version not in HASH_VERSIONS or version < last_version:
                 raise ChainBroken(
                     f"{where} carries hash version {version!r} after version {last_version}: "
                     f"entries are chained by formula 1, then 2, then 3, never back",
@@ -131,7 +132,7 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
         if version == 3 and tx.key is not None:
             # Formula 3 hashes a keyed entry with its idempotency record as stored.
             if keyed is None:
-                keyed = {rec.key: rec for rec in r.idempotency_records()}
+                keyed = _records(r)
             rec = keyed.get(tx.key)
             if rec is None:
                 raise ChainBroken(
@@ -259,7 +260,9 @@ def _verify(r: StoreReader, progress: Callable[[int, int], None] | None = None) 
         )
     if defined:
         _check_accounts(accounts, defs, defined_by)
-    _check_records(r, carriers, journaled, defined)
+    if keyed is None:  # no keyed formula 3 entry read them
+        keyed = _records(r)
+    _check_records(keyed, carriers, journaled, defined)
     for name, st in accounts.items():
         pd, pc = pend.get(name, [0, 0])
         if st.net != nets.get(name, 0) or st.pending_debits != pd or st.pending_credits != pc:
@@ -356,14 +359,14 @@ def _check_accounts(
 
 
 def _check_records(
-    r: StoreReader,
+    records: dict[str, IdempotencyRecord],
     carriers: dict[str, int],
     journaled: dict[str, tuple[IdempotencyRecord, int]],
     defined: bool,
 ) -> None:
     """Each key an entry carries is remembered as that entry's, each journaled record is
-    the store's, and (once the book is defined) the store remembers nothing more."""
-    records = {rec.key: rec for rec in r.idempotency_records()}
+    the store's (``records``, by key), and (once the book is defined) the store remembers
+    nothing more."""
     for key, tid in carriers.items():
         rec = records.get(key)
         if rec is None:
@@ -400,6 +403,11 @@ def _check_records(
                 f"no entry of the journal carries or journals it",
                 None,
             )
+
+
+def _records(r: StoreReader) -> dict[str, IdempotencyRecord]:
+    """The store's idempotency records by key, read once per check."""
+    return {rec.key: rec for rec in r.idempotency_records()}
 
 
 def _outcome(rec: IdempotencyRecord) -> str:

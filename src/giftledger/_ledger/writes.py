@@ -249,11 +249,7 @@ class WriteCore:
     def _remember_failure(self, key: str, fingerprint: str, exc: GiftLedgerError) -> None:
         """Remember that the request under ``key`` failed with ``exc`` (unless the key
         already has an outcome, or ``exc`` is itself a replay or a key conflict)."""
-        if (
-            # not the request's outcome: a conflict, broken books, a store that failed
-            isinstance(exc, DuplicateKeyConflict | ChainBroken | StoreError)
-            or exc.replayed_key is not None
-        ):
+        if not is_outcome(exc):
             return
 
         def body(w: StoreWriter, _: str | None) -> None:
@@ -754,6 +750,15 @@ class WriteCore:
 
 #: The fingerprint under which the ``DEFINITIONS`` entry's key is remembered.
 _DEFINITIONS_FINGERPRINT = _fingerprint(("definitions",))
+
+
+def is_outcome(exc: GiftLedgerError) -> bool:
+    """Whether ``exc`` is the outcome of the request that raised it, to remember under
+    its key: not a key conflict, broken books, a store that failed or a replay."""
+    return (
+        not isinstance(exc, DuplicateKeyConflict | ChainBroken | StoreError)
+        and exc.replayed_key is None
+    )
 
 
 def refuse_carried(r: StoreReader, key: str) -> None:
