@@ -16,7 +16,7 @@ from .._boundary import boundary_methods
 from .._errors import HoldExpired, HoldNotPending, InvalidArgument, InvalidTransaction, UnknownHold
 from .._money.amounts import AmountLike, from_minor, to_minor
 from .clock import require_aware
-from .idempotency import _replay_transaction, _unreplayable, amount_key, check_replayed
+from .idempotency import _replay_transaction, _unreplayable, amount_key
 from .model import (
     EntryKind,
     Hold,
@@ -485,9 +485,10 @@ def _replay_hold(r: StoreReader, record: IdempotencyRecord) -> Hold:
     # A replay returns the original result, as post()'s does: the hold as it was
     # placed (pending, unresolved), not as a later post, void or expiry left it. Only
     # the status fields change after placing; the rest is the hold's stored record.
-    hold = None if record.transaction_id is None else r.hold(record.transaction_id)
-    placed = None if hold is None else r.transaction(hold.id)
-    if hold is None or placed is None:
+    # The entry is checked as post()'s replay checks it: it carries the key, and its
+    # hash was made with the record.
+    placed = _replay_transaction(r, record)
+    hold = r.hold(placed.id)
+    if hold is None:
         raise _unreplayable(record, None)
-    check_replayed(placed, record)
     return attrs.evolve(hold, status=HoldStatus.PENDING, posted_minor=0, resolved_by=None)
