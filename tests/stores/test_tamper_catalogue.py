@@ -781,3 +781,21 @@ def test_postgres_json_no_decoder_can_read_is_named(postgres_url: str, value: st
             list(book.transactions())
         with pytest.raises(gl.ChainBroken, match="JSON value"):
             book.transfer("world", "creators:ana", 100, key="gift-1")
+
+
+def test_a_hold_record_redirected_to_another_hold_is_not_replayed(
+    durable_store_url: str,
+) -> None:
+    """A hold's key made to name another hold: a retry raises ChainBroken, as a post's
+    does, instead of returning the other hold."""
+    b = _build(durable_store_url)
+    with gl.Ledger.open(durable_store_url) as book:
+        other = book.hold("creators:ana", "payouts", 20, key="w-3")
+    with _attacker(durable_store_url) as run:
+        run("UPDATE idempotency SET transaction_id = ? WHERE key = ?", (other.id, "w-1"))
+    before = _entries(durable_store_url)
+    refused = pytest.raises(gl.ChainBroken, match="'w-1'")
+    with gl.Ledger.open(durable_store_url) as book, refused:
+        book.hold("creators:ana", "payouts", 30, key="w-1")
+    assert _entries(durable_store_url) == before
+    assert _broken(durable_store_url).transaction_id == b.hold
