@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import json
 
+import attrs
+
 from .model import Account, BalanceRule, EntryKind, Metadata, Side, Transaction
 from .store import IdempotencyRecord
 
@@ -51,6 +53,7 @@ __all__ = [
     "DEFINITIONS_KEY",
     "account_of",
     "definition_text",
+    "follows",
     "record_metadata",
     "record_of",
 ]
@@ -153,3 +156,17 @@ def record_of(tx: Transaction) -> IdempotencyRecord | None:
     if error is None and tx.memo:
         return None
     return IdempotencyRecord(key, fingerprint, tid, result, error, message)
+
+
+def follows(before: Account, account: Account) -> bool:
+    """Whether ``account`` may define again an account ``before`` defined: the same
+    definition again, or its closing; a closed account is never reopened.
+
+    Example:
+        >>> a = Account("a", "USD")
+        >>> follows(a, a), follows(a, attrs.evolve(a, closed=True)), follows(a, Account("a", "EUR"))
+        (True, True, False)
+    """
+    return attrs.evolve(before, closed=account.closed) == account and (
+        account.closed or not before.closed
+    )

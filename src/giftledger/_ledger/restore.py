@@ -35,11 +35,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import attrs
-
 from .._errors import RestoreRefused
 from .._money.amounts import MAX_MINOR
-from .definitions import DEFINING, account_of
+from .definitions import DEFINING, account_of, follows
 from .hashing import GENESIS_HASH, entry_hash
 from .model import (
     Account,
@@ -311,9 +309,7 @@ class Restorer:
                 f"{where}is an account entry of no account the export opens", line, tx.id
             )
         before = self._defs.get(account.name)
-        if before is not None and (
-            before[0].closed or attrs.evolve(before[0], closed=account.closed) != account
-        ):
+        if before is not None and not follows(before[0], account):
             raise RestoreRefused(
                 f"{where}defines account {account.name!r} otherwise than entry {before[1]}",
                 line,

@@ -13,7 +13,7 @@ import attrs
 from .._boundary import boundary_methods
 from .._errors import ChainBroken, InvalidArgument
 from .checkpoints import check_since
-from .definitions import DEFINING, account_of, record_of
+from .definitions import DEFINING, account_of, follows, record_of
 from .hashing import GENESIS_HASH, HASH_VERSIONS, entry_hash
 from .model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
 from .proofs import Checkpoint
@@ -309,10 +309,7 @@ def _define(tx: Transaction, defs: dict[str, Account], defined_by: dict[str, int
     if account is None:
         raise ChainBroken(f"transaction {tx.id} is an account entry it cannot be", tx.id)
     before = defs.get(account.name)
-    if before is not None and (
-        attrs.evolve(before, closed=account.closed) != account
-        or (before.closed and not account.closed)
-    ):
+    if before is not None and not follows(before, account):
         raise ChainBroken(
             f"transaction {tx.id} defines account {account.name!r} as {_settings(account)}, "
             f"but transaction {defined_by[account.name]} defined it as {_settings(before)}",
