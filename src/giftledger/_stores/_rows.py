@@ -29,6 +29,7 @@ __all__ = [
     "dump_meta",
     "dump_rates",
     "fails",
+    "first_unreadable",
     "from_micros",
     "hold_of",
     "meta_of",
@@ -76,13 +77,13 @@ def unreadable(
     )
 
 
-def _first_unreadable(
+def first_unreadable(
     what: str,
     table: str,
     row: Sequence[Any],
     decoders: Sequence[tuple[str, int, Callable[[Any], object]]],
     exc: BaseException,
-    transaction_id: int | None,
+    transaction_id: int | None = None,
 ) -> ChainBroken:
     """``unreadable`` for the first column of ``row`` its decoder fails on (run only
     once a whole row failed, to name the column)."""
@@ -182,7 +183,7 @@ def hold_of(row: Sequence[Any], table: str = "holds") -> Hold:
             row[8],
         )
     except DECODE_ERRORS as exc:
-        raise _first_unreadable(
+        raise first_unreadable(
             f"hold {shown(row[0])}",
             table,
             row,
@@ -230,7 +231,7 @@ def transaction_of(
             hash_version=hash_version,
         )
     except DECODE_ERRORS as exc:
-        raise _first_unreadable(
+        raise first_unreadable(
             f"transaction {shown(row[0])}",
             table,
             row,

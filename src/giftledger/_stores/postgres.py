@@ -90,7 +90,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -110,7 +110,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import DECODE_ERRORS, fails, totals_of, transaction_of, unreadable
+from ._rows import DECODE_ERRORS, first_unreadable, totals_of, transaction_of, unreadable
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
@@ -167,6 +167,13 @@ _KEY_OR_CARRIER = (
     "k.error_message, CASE WHEN k.key IS NULL THEN "
     "(SELECT min(t.id) FROM gl_transactions t WHERE t.key = v.key) END "
     "FROM (SELECT %s::text AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
+)
+
+# What _account names when a row fails: the first of these columns that fails alone.
+_ACCOUNT_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
+    ("min_balance", 3, BalanceRule),
+    ("normal", 2, _SIDES.__getitem__),
+    ("metadata", 6, lambda text: _load_meta(json.loads(text))),
 )
 
 _ACCOUNT_COLUMNS = (
@@ -511,13 +518,8 @@ class PostgresStore:
                     _load_meta(json.loads(row[6])),
                 )
             except DECODE_ERRORS as exc:
-                column, value = (
-                    ("min_balance", row[3])
-                    if fails(BalanceRule, row[3])
-                    else (("normal", row[2]) if row[2] not in _SIDES else ("metadata", row[6]))
-                )
-                raise unreadable(
-                    f"account {shown(row[0])}", f"gl_accounts.{column}", value, exc
+                raise first_unreadable(
+                    f"account {shown(row[0])}", "gl_accounts", row, _ACCOUNT_DECODERS, exc
                 ) from None
             if len(self._accounts) > 100_000:
                 self._accounts.clear()
