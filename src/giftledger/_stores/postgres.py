@@ -317,6 +317,26 @@ _POSTING_COLUMNS = "tx_id, account, side, minor, unit"
 _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_minor, resolved_by"
 
 
+def _tx_row(tx: Transaction) -> tuple[Any, ...]:
+    """The columns of ``tx`` as ``gl_insert_transactions`` takes them."""
+    return (
+        tx.id,
+        tx.kind.value,
+        micros(tx.effective_at),
+        micros(tx.recorded_at),
+        tx.key,
+        tx.memo,
+        _dump_meta(tx.metadata),
+        tx.reverses,
+        tx.hold_id,
+        _to_micros(tx.expires_at),
+        _dump_rates(tx.rates),
+        tx.prev_hash,
+        tx.hash,
+        tx.hash_version,
+    )
+
+
 def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:
     # psycopg decodes the JSON columns; the reversal's id is the joined 14th column.
     return transaction_of(row, postings, row[13], hash_version=row[14], table="gl_transactions")
@@ -682,7 +702,6 @@ class _Session:
         self._first: int | None = None  # provisional id of the first deferred entry
         self._linked: list[Transaction] = []
         self._follows: list[bool] = []  # per linked entry: effective_at moves with recorded_at
-        self._link_rows: list[tuple[Any, ...]] = []
         self._link_postings: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
 
     # -- plumbing ------------------------------------------------------------------------
@@ -1009,7 +1028,7 @@ class _Session:
         # Each entry's content text, cut around its times (a formula 3 keyed entry's
         # text starts with its key's record, remembered by now).
         rows = []
-        for tx, row in zip(self._linked, self._link_rows, strict=True):
+        for tx in self._linked:
             record = None if tx.key is None else self._remembered.get(tx.key)
             parts = link_parts(tx, *(() if record is None else (record.fingerprint, record.result)))
             if parts is None:
@@ -1018,7 +1037,9 @@ class _Session:
             before, after, follows = parts
             follows = follows and not self._effective_given
             self._follows.append(follows)
-            rows.append((*row[:-1], before, after, follows, row[-1]))
+            # Its columns but the id and the hashes, the server's to give.
+            row = _tx_row(tx)
+            rows.append((*row[1:11], before, after, follows, row[13]))
         columns: list[Sequence[Any]] = [[first]]
         columns += [list(c) for c in zip(*rows, strict=True)]
         columns += list(self._link_postings)
@@ -1432,24 +1453,7 @@ class _Session:
     ) -> None:
         id = tx.id
         if self._first is None:
-            self._tx_rows.append(
-                (
-                    id,
-                    tx.kind.value,
-                    micros(tx.effective_at),
-                    micros(tx.recorded_at),
-                    tx.key,
-                    tx.memo,
-                    _dump_meta(tx.metadata),
-                    tx.reverses,
-                    tx.hold_id,
-                    _to_micros(tx.expires_at),
-                    _dump_rates(tx.rates),
-                    tx.prev_hash,
-                    tx.hash,
-                    tx.hash_version,
-                )
-            )
+            self._tx_rows.append(_tx_row(tx))
             postings = self._postings
         else:
             self._link_row(tx, hold)
@@ -1536,21 +1540,6 @@ class _Session:
             self._store._local.no_defer = True
             raise WriteConflict("this write needs the chain's head before it commits; run it again")
         self._linked.append(tx)
-        self._link_rows.append(
-            (
-                tx.kind.value,
-                micros(tx.effective_at),
-                micros(tx.recorded_at),
-                tx.key,
-                tx.memo,
-                _dump_meta(tx.metadata),
-                tx.reverses,
-                tx.hold_id,
-                _to_micros(tx.expires_at),
-                _dump_rates(tx.rates),
-                tx.hash_version,
-            )
-        )
 
     def remember(self, record: IdempotencyRecord) -> None:
         self._remembered[record.key] = record
