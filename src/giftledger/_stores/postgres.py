@@ -1019,8 +1019,7 @@ class _Session:
         for name in names:
             st = self._locked.get(name)
             if st is None:
-                self._store._local.no_defer = True
-                raise WriteConflict(f"account {name!r} was not read by this write; run it again")
+                raise self._undefer(f"account {name!r} was not read by this write; run it again")
             rule = st.account
             if rule.rule.min_balance is None or rule.trading:
                 base_names.append(name)
@@ -1032,8 +1031,7 @@ class _Session:
             record = None if tx.key is None else self._remembered.get(tx.key)
             parts = link_parts(tx, *(() if record is None else (record.fingerprint, record.result)))
             if parts is None:
-                self._store._local.no_defer = True
-                raise WriteConflict(f"entry {tx.id} cannot be linked by the server; run it again")
+                raise self._undefer(f"entry {tx.id} cannot be linked by the server; run it again")
             before, after, follows = parts
             follows = follows and not self._effective_given
             self._follows.append(follows)
@@ -1079,6 +1077,12 @@ class _Session:
                     set_(tx, "effective_at", when)
                 set_(tx, "recorded_at", when)
             prev = digest
+
+    def _undefer(self, message: str) -> WriteConflict:
+        """The conflict that runs a write linking at commit again, holding the head: the
+        next ``defer_link`` in this thread is ignored."""
+        self._store._local.no_defer = True
+        return WriteConflict(message)
 
     def defer_link(self, effective_given: bool = False) -> None:
         """Link this write's entries at commit, in the server (``gl_link``).
@@ -1537,8 +1541,7 @@ class _Session:
         ``_link``)."""
         if hold is not None or tx.id < (self._first or 0):
             # Not a write gl_link can number: run it again, holding the head.
-            self._store._local.no_defer = True
-            raise WriteConflict("this write needs the chain's head before it commits; run it again")
+            raise self._undefer("this write needs the chain's head before it commits; run it again")
         self._linked.append(tx)
 
     def remember(self, record: IdempotencyRecord) -> None:
