@@ -850,8 +850,9 @@ class _Session:
 
         The hot path of every write: psycopg's generic adaptation costs more than the
         rest of a post, so the array literals are built directly. Elements are ints,
-        None or strings; each string is double-quoted and escaped for the array
-        syntax, and each whole literal is escaped by libpq (PQescapeLiteral).
+        bools, None or strings; each string is double-quoted and escaped for the array
+        syntax, and a literal holding a string is escaped whole by libpq
+        (PQescapeLiteral; the others hold nothing that needs it).
         """
         escape = self._escape
         args = []
@@ -871,7 +872,7 @@ class _Session:
                     parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
                 elif type(v) is bool:
                     parts.append("t" if v else "f")
-                else:  # pragma: no cover - the store only sends ints, None and strings
+                else:  # pragma: no cover - the store only sends ints, bools, None and strings
                     raise TypeError(f"cannot send {v!r} in an array")
             text = "{" + ",".join(parts) + "}"
             args.append(f"'{text}'" if plain else escape(text.encode()).decode())
