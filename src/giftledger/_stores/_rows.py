@@ -28,7 +28,6 @@ __all__ = [
     "dump_json",
     "dump_meta",
     "dump_rates",
-    "fails",
     "first_unreadable",
     "from_micros",
     "hold_of",
@@ -95,16 +94,6 @@ def first_unreadable(
     return unreadable(what, f"a column of {table}", tuple(row), exc, transaction_id)
 
 
-def fails(decode: Callable[[Any], object], value: object) -> bool:
-    """Whether ``decode(value)`` raises one of :data:`DECODE_ERRORS` (to name the
-    column of a row that failed, after the fact)."""
-    try:
-        decode(value)
-    except DECODE_ERRORS:
-        return True
-    return False
-
-
 def _id_of(value: object) -> int | None:
     return value if type(value) is int else None
 
@@ -118,10 +107,15 @@ def totals_of(unit: object, debits: Any, credits: Any, table: str) -> tuple[int,
     try:
         return int(debits), int(credits)
     except DECODE_ERRORS as exc:
-        column, value = ("debits", debits) if fails(int, debits) else ("credits", credits)
-        raise unreadable(
-            f"the totals of unit {shown(unit)}", f"{table}.{column}", value, exc
+        raise first_unreadable(
+            f"the totals of unit {shown(unit)}", table, (debits, credits), _TOTALS_DECODERS, exc
         ) from None
+
+
+_TOTALS_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
+    ("debits", 0, int),
+    ("credits", 1, int),
+)
 
 
 def to_micros(when: datetime | None) -> int | None:
