@@ -28,7 +28,7 @@ __all__ = [
     "dump_json",
     "dump_meta",
     "dump_rates",
-    "fails",
+    "first_unreadable",
     "from_micros",
     "hold_of",
     "meta_of",
@@ -76,13 +76,13 @@ def unreadable(
     )
 
 
-def _first_unreadable(
+def first_unreadable(
     what: str,
     table: str,
     row: Sequence[Any],
     decoders: Sequence[tuple[str, int, Callable[[Any], object]]],
     exc: BaseException,
-    transaction_id: int | None,
+    transaction_id: int | None = None,
 ) -> ChainBroken:
     """``unreadable`` for the first column of ``row`` its decoder fails on (run only
     once a whole row failed, to name the column)."""
@@ -92,16 +92,6 @@ def _first_unreadable(
         except DECODE_ERRORS as failed:
             return unreadable(what, f"{table}.{column}", row[i], failed, transaction_id)
     return unreadable(what, f"a column of {table}", tuple(row), exc, transaction_id)
-
-
-def fails(decode: Callable[[Any], object], value: object) -> bool:
-    """Whether ``decode(value)`` raises one of :data:`DECODE_ERRORS` (to name the
-    column of a row that failed, after the fact)."""
-    try:
-        decode(value)
-    except DECODE_ERRORS:
-        return True
-    return False
 
 
 def _id_of(value: object) -> int | None:
@@ -117,10 +107,15 @@ def totals_of(unit: object, debits: Any, credits: Any, table: str) -> tuple[int,
     try:
         return int(debits), int(credits)
     except DECODE_ERRORS as exc:
-        column, value = ("debits", debits) if fails(int, debits) else ("credits", credits)
-        raise unreadable(
-            f"the totals of unit {shown(unit)}", f"{table}.{column}", value, exc
+        raise first_unreadable(
+            f"the totals of unit {shown(unit)}", table, (debits, credits), _TOTALS_DECODERS, exc
         ) from None
+
+
+_TOTALS_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
+    ("debits", 0, int),
+    ("credits", 1, int),
+)
 
 
 def to_micros(when: datetime | None) -> int | None:
@@ -182,7 +177,7 @@ def hold_of(row: Sequence[Any], table: str = "holds") -> Hold:
             row[8],
         )
     except DECODE_ERRORS as exc:
-        raise _first_unreadable(
+        raise first_unreadable(
             f"hold {shown(row[0])}",
             table,
             row,
@@ -230,7 +225,7 @@ def transaction_of(
             hash_version=hash_version,
         )
     except DECODE_ERRORS as exc:
-        raise _first_unreadable(
+        raise first_unreadable(
             f"transaction {shown(row[0])}",
             table,
             row,

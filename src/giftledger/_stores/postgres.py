@@ -90,7 +90,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -110,7 +110,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import DECODE_ERRORS, fails, totals_of, transaction_of, unreadable
+from ._rows import DECODE_ERRORS, first_unreadable, totals_of, transaction_of, unreadable
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
@@ -167,6 +167,13 @@ _KEY_OR_CARRIER = (
     "k.error_message, CASE WHEN k.key IS NULL THEN "
     "(SELECT min(t.id) FROM gl_transactions t WHERE t.key = v.key) END "
     "FROM (SELECT %s::text AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
+)
+
+# What _account names when a row fails: the first of these columns that fails alone.
+_ACCOUNT_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
+    ("min_balance", 3, BalanceRule),
+    ("normal", 2, _SIDES.__getitem__),
+    ("metadata", 6, lambda text: _load_meta(json.loads(text))),
 )
 
 _ACCOUNT_COLUMNS = (
@@ -308,6 +315,26 @@ _TX_COLUMNS = (
 _TX_FROM = "gl_transactions t LEFT JOIN gl_transactions r ON r.reverses = t.id"
 _POSTING_COLUMNS = "tx_id, account, side, minor, unit"
 _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_minor, resolved_by"
+
+
+def _tx_row(tx: Transaction) -> tuple[Any, ...]:
+    """The columns of ``tx`` as ``gl_insert_transactions`` takes them."""
+    return (
+        tx.id,
+        tx.kind.value,
+        micros(tx.effective_at),
+        micros(tx.recorded_at),
+        tx.key,
+        tx.memo,
+        _dump_meta(tx.metadata),
+        tx.reverses,
+        tx.hold_id,
+        _to_micros(tx.expires_at),
+        _dump_rates(tx.rates),
+        tx.prev_hash,
+        tx.hash,
+        tx.hash_version,
+    )
 
 
 def _transaction(row: Sequence[Any], postings: tuple[Posting, ...]) -> Transaction:
@@ -511,13 +538,8 @@ class PostgresStore:
                     _load_meta(json.loads(row[6])),
                 )
             except DECODE_ERRORS as exc:
-                column, value = (
-                    ("min_balance", row[3])
-                    if fails(BalanceRule, row[3])
-                    else (("normal", row[2]) if row[2] not in _SIDES else ("metadata", row[6]))
-                )
-                raise unreadable(
-                    f"account {shown(row[0])}", f"gl_accounts.{column}", value, exc
+                raise first_unreadable(
+                    f"account {shown(row[0])}", "gl_accounts", row, _ACCOUNT_DECODERS, exc
                 ) from None
             if len(self._accounts) > 100_000:
                 self._accounts.clear()
@@ -680,7 +702,6 @@ class _Session:
         self._first: int | None = None  # provisional id of the first deferred entry
         self._linked: list[Transaction] = []
         self._follows: list[bool] = []  # per linked entry: effective_at moves with recorded_at
-        self._link_rows: list[tuple[Any, ...]] = []
         self._link_postings: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
 
     # -- plumbing ------------------------------------------------------------------------
@@ -829,8 +850,9 @@ class _Session:
 
         The hot path of every write: psycopg's generic adaptation costs more than the
         rest of a post, so the array literals are built directly. Elements are ints,
-        None or strings; each string is double-quoted and escaped for the array
-        syntax, and each whole literal is escaped by libpq (PQescapeLiteral).
+        bools, None or strings; each string is double-quoted and escaped for the array
+        syntax, and a literal holding a string is escaped whole by libpq
+        (PQescapeLiteral; the others hold nothing that needs it).
         """
         escape = self._escape
         args = []
@@ -850,7 +872,7 @@ class _Session:
                     parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
                 elif type(v) is bool:
                     parts.append("t" if v else "f")
-                else:  # pragma: no cover - the store only sends ints, None and strings
+                else:  # pragma: no cover - the store only sends ints, bools, None and strings
                     raise TypeError(f"cannot send {v!r} in an array")
             text = "{" + ",".join(parts) + "}"
             args.append(f"'{text}'" if plain else escape(text.encode()).decode())
@@ -998,8 +1020,7 @@ class _Session:
         for name in names:
             st = self._locked.get(name)
             if st is None:
-                self._store._local.no_defer = True
-                raise WriteConflict(f"account {name!r} was not read by this write; run it again")
+                raise self._undefer(f"account {name!r} was not read by this write; run it again")
             rule = st.account
             if rule.rule.min_balance is None or rule.trading:
                 base_names.append(name)
@@ -1007,16 +1028,17 @@ class _Session:
         # Each entry's content text, cut around its times (a formula 3 keyed entry's
         # text starts with its key's record, remembered by now).
         rows = []
-        for tx, row in zip(self._linked, self._link_rows, strict=True):
+        for tx in self._linked:
             record = None if tx.key is None else self._remembered.get(tx.key)
             parts = link_parts(tx, *(() if record is None else (record.fingerprint, record.result)))
             if parts is None:
-                self._store._local.no_defer = True
-                raise WriteConflict(f"entry {tx.id} cannot be linked by the server; run it again")
+                raise self._undefer(f"entry {tx.id} cannot be linked by the server; run it again")
             before, after, follows = parts
             follows = follows and not self._effective_given
             self._follows.append(follows)
-            rows.append((*row[:-1], before, after, follows, row[-1]))
+            # Its columns but the id and the hashes, the server's to give.
+            row = _tx_row(tx)
+            rows.append((*row[1:11], before, after, follows, row[13]))
         columns: list[Sequence[Any]] = [[first]]
         columns += [list(c) for c in zip(*rows, strict=True)]
         columns += list(self._link_postings)
@@ -1056,6 +1078,12 @@ class _Session:
                     set_(tx, "effective_at", when)
                 set_(tx, "recorded_at", when)
             prev = digest
+
+    def _undefer(self, message: str) -> WriteConflict:
+        """The conflict that runs a write linking at commit again, holding the head: the
+        next ``defer_link`` in this thread is ignored."""
+        self._store._local.no_defer = True
+        return WriteConflict(message)
 
     def defer_link(self, effective_given: bool = False) -> None:
         """Link this write's entries at commit, in the server (``gl_link``).
@@ -1430,24 +1458,7 @@ class _Session:
     ) -> None:
         id = tx.id
         if self._first is None:
-            self._tx_rows.append(
-                (
-                    id,
-                    tx.kind.value,
-                    micros(tx.effective_at),
-                    micros(tx.recorded_at),
-                    tx.key,
-                    tx.memo,
-                    _dump_meta(tx.metadata),
-                    tx.reverses,
-                    tx.hold_id,
-                    _to_micros(tx.expires_at),
-                    _dump_rates(tx.rates),
-                    tx.prev_hash,
-                    tx.hash,
-                    tx.hash_version,
-                )
-            )
+            self._tx_rows.append(_tx_row(tx))
             postings = self._postings
         else:
             self._link_row(tx, hold)
@@ -1531,24 +1542,8 @@ class _Session:
         ``_link``)."""
         if hold is not None or tx.id < (self._first or 0):
             # Not a write gl_link can number: run it again, holding the head.
-            self._store._local.no_defer = True
-            raise WriteConflict("this write needs the chain's head before it commits; run it again")
+            raise self._undefer("this write needs the chain's head before it commits; run it again")
         self._linked.append(tx)
-        self._link_rows.append(
-            (
-                tx.kind.value,
-                micros(tx.effective_at),
-                micros(tx.recorded_at),
-                tx.key,
-                tx.memo,
-                _dump_meta(tx.metadata),
-                tx.reverses,
-                tx.hold_id,
-                _to_micros(tx.expires_at),
-                _dump_rates(tx.rates),
-                tx.hash_version,
-            )
-        )
 
     def remember(self, record: IdempotencyRecord) -> None:
         self._remembered[record.key] = record

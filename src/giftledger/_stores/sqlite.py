@@ -101,7 +101,15 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import DECODE_ERRORS, fails, meta_of, rates_of, totals_of, transaction_of, unreadable
+from ._rows import (
+    DECODE_ERRORS,
+    first_unreadable,
+    meta_of,
+    rates_of,
+    totals_of,
+    transaction_of,
+    unreadable,
+)
 from ._rows import EPOCH as _EPOCH
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
@@ -472,11 +480,9 @@ def _account(row: Sequence[Any]) -> Account:
             _load_meta(row[6]),
         )
     except DECODE_ERRORS as exc:
-        column, value = next(
-            ((c, row[i]) for c, i, f in _ACCOUNT_DECODERS if fails(f, row[i])),
-            ("metadata", row[6]),
-        )
-        raise unreadable(f"account {shown(row[0])}", f"accounts.{column}", value, exc) from None
+        raise first_unreadable(
+            f"account {shown(row[0])}", "accounts", row, _ACCOUNT_DECODERS, exc
+        ) from None
 
 
 _ACCOUNT_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
