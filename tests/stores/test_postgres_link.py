@@ -163,3 +163,33 @@ def test_an_account_closed_in_the_gap_refuses_the_post_instead_of_taking_its_mon
         assert book.balance("x") == Money("0.00", "USD")
         assert book.head[0] == head[0] + 1  # the close only
         assert book.verify() == head[0] + 1
+
+
+def test_a_post_the_server_cannot_link_runs_again_holding_the_head(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When linking at commit gives up (here: the entry's content cannot be cut for
+    the server), the write is run again on the path that holds the head: it posts
+    once, and the books verify."""
+    from giftledger._stores import postgres as pgstore
+
+    book, _ = _books(postgres_url)
+    refused: list[int] = []
+    real = pgstore.link_parts
+
+    def once(tx: gl.Transaction, *record: str | None) -> object:
+        if not refused:
+            refused.append(tx.id)
+            return None
+        return real(tx, *record)
+
+    monkeypatch.setattr(pgstore, "link_parts", once)
+    with book:
+        head = book.head[0]
+        tx = book.post([gl.debit("supply", "1.00"), gl.credit("alice", "1.00")], key="fb-1")
+        assert refused == [head + 1]
+        assert tx.id == head + 1
+        assert book.transaction(tx.id) == tx
+        assert book.find("fb-1") == tx
+        assert book.balance("alice") == Money("9.00", "USD")
+        assert book.verify() == tx.id
