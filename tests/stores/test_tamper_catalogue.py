@@ -799,3 +799,19 @@ def test_a_hold_record_redirected_to_another_hold_is_not_replayed(
         book.hold("creators:ana", "payouts", 30, key="w-1")
     assert _entries(durable_store_url) == before
     assert _broken(durable_store_url).transaction_id == b.hold
+
+
+def test_a_retry_of_an_entry_whose_hash_version_was_changed_is_refused(
+    durable_store_url: str,
+) -> None:
+    """A keyed entry given a hash version no giftledger writes: a retry under its key
+    raises ChainBroken (not the hash function's ValueError), and verify() names it."""
+    b = _build(durable_store_url)
+    with _attacker(durable_store_url) as run:
+        if durable_store_url.startswith("postgresql"):
+            run("ALTER TABLE transactions DROP CONSTRAINT gl_transactions_hash_version_check", ())
+        run("UPDATE transactions SET hash_version = ? WHERE id = ?", (7, b.transfer))
+    refused = pytest.raises(gl.ChainBroken, match="hash version 7")
+    with gl.Ledger.open(durable_store_url) as book, refused:
+        book.transfer("world", "creators:ana", 100, key="gift-1")
+    assert _broken(durable_store_url).transaction_id == b.transfer

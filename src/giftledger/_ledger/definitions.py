@@ -56,6 +56,7 @@ __all__ = [
     "follows",
     "record_metadata",
     "record_of",
+    "settings",
 ]
 
 #: The key of the ``DEFINITIONS`` entry: its record says the book is defined.
@@ -169,4 +170,12 @@ def follows(before: Account, account: Account) -> bool:
     """
     return attrs.evolve(before, closed=account.closed) == account and (
         account.closed or not before.closed
+    )
+
+
+def settings(account: Account) -> str:
+    """``account``'s definition in words, for a message that compares two of them."""
+    return (
+        f"{account.unit} {account.normal.value}, min_balance {account.rule.min_balance}, "
+        f"trading {account.trading}, closed {account.closed}, metadata {dict(account.metadata)}"
     )

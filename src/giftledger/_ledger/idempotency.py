@@ -15,7 +15,7 @@ from decimal import Decimal
 from .._boundary import shown
 from .._errors import ChainBroken, GiftLedgerError, InvalidArgument
 from .._money.amounts import _decimal_fraction, _decimal_of, to_fraction
-from .hashing import entry_hash
+from .hashing import HASH_VERSIONS, entry_hash
 from .model import Posting, PostingSpec, Side, Transaction, is_encodable
 from .store import IdempotencyRecord, StoreReader
 from .text import check_text
@@ -175,6 +175,14 @@ def check_replayed(tx: Transaction, record: IdempotencyRecord) -> None:
     hashed with: under formula 3 a keyed entry's hash covers its record's fingerprint
     and result, so a fingerprint changed behind the ledger's back (to make a retry
     with other content replay the entry) is caught here, not only by ``verify()``."""
+    if tx.hash_version not in HASH_VERSIONS:
+        raise ChainBroken(
+            f"transaction {tx.id}, which idempotency key {shown(record.key)} names, carries "
+            f"hash version {shown(tx.hash_version)}, which no giftledger writes: it was "
+            f"changed behind the ledger's back, so the request is neither replayed nor "
+            f"written again; run verify() and restore the books from a backup",
+            tx.id,
+        )
     if (
         tx.hash_version >= 3
         and tx.key == record.key

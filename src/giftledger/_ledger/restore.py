@@ -37,7 +37,7 @@ from datetime import datetime
 
 from .._errors import RestoreRefused
 from .._money.amounts import MAX_MINOR
-from .definitions import DEFINING, account_of, follows
+from .definitions import DEFINING, account_of, follows, settings
 from .hashing import GENESIS_HASH, entry_hash
 from .model import (
     Account,
@@ -287,8 +287,8 @@ class Restorer:
                 if defined[0] != account:
                     raise RestoreRefused(
                         f"{_where(at)}account {name!r} differs from its definition in entry "
-                        f"{defined[1]} (the line says {account!r}, the journal "
-                        f"{defined[0]!r}): the line was changed",
+                        f"{defined[1]} (the line says {settings(account)}; the journal "
+                        f"{settings(defined[0])}): the line was changed",
                         at,
                         defined[1],
                     )

@@ -13,7 +13,7 @@ import attrs
 from .._boundary import boundary_methods
 from .._errors import ChainBroken, InvalidArgument
 from .checkpoints import check_since
-from .definitions import DEFINING, account_of, follows, record_of
+from .definitions import DEFINING, account_of, follows, record_of, settings
 from .hashing import GENESIS_HASH, HASH_VERSIONS, entry_hash
 from .model import Account, EntryKind, Hold, HoldStatus, Side, Transaction
 from .proofs import Checkpoint
@@ -311,19 +311,12 @@ def _define(tx: Transaction, defs: dict[str, Account], defined_by: dict[str, int
     before = defs.get(account.name)
     if before is not None and not follows(before, account):
         raise ChainBroken(
-            f"transaction {tx.id} defines account {account.name!r} as {_settings(account)}, "
-            f"but transaction {defined_by[account.name]} defined it as {_settings(before)}",
+            f"transaction {tx.id} defines account {account.name!r} as {settings(account)}, "
+            f"but transaction {defined_by[account.name]} defined it as {settings(before)}",
             tx.id,
         )
     defs[account.name] = account
     defined_by[account.name] = tx.id
-
-
-def _settings(account: Account) -> str:
-    return (
-        f"{account.unit} {account.normal.value}, min_balance {account.rule.min_balance}, "
-        f"trading {account.trading}, closed {account.closed}, metadata {dict(account.metadata)}"
-    )
 
 
 def _check_accounts(
