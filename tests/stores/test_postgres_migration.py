@@ -158,3 +158,40 @@ def test_tampering_is_found_on_both_sides_of_the_formula_change(
                 (target,),
             )
             conn.execute(f'ALTER TABLE "{schema}".gl_transactions ENABLE TRIGGER USER')
+
+
+def test_a_schema_3_database_gets_the_one_trip_post_and_keeps_its_entries(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    # Schema 3 as the release before created it: its gl_link had no ``blind``
+    # argument. Version 4 replaces the function; the entries are untouched.
+    import psycopg
+
+    old_link = (FIXTURE.parent / "postgres_v3_gl_link.sql").read_text()
+    admin, _ = postgres_server
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{_schema(v1_url)}"',))
+        for step in postgres_schema.MIGRATIONS[1:3]:
+            for statement in step:
+                if statement.lstrip().startswith("CREATE FUNCTION gl_link("):
+                    statement = old_link
+                conn.execute(statement)
+        args = conn.execute(
+            "SELECT pg_get_function_arguments(p.oid) FROM pg_proc p "
+            "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace"
+        ).fetchall()
+    assert len(args) == 1
+    assert "blind" not in args[0][0]
+    assert _version(v1_url, postgres_server) == "3"
+    entries = _fixture()["answers"]["entries"]
+    with gl.Ledger.open(v1_url) as book:
+        clock = _clock_after(book, timedelta(hours=1))
+    assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    with gl.Ledger.open(v1_url, clock=clock) as book:
+        assert book.verify() == entries
+        accounts = len(book.accounts())
+        for amount in ("1.00", "2.00", "3.00"):  # the later ones in one round trip
+            book.transfer("ops:bank", "ops:equity", amount)
+        defined = journaled_definitions(book, entries + 1, accounts)
+        assert book.verify() == entries + defined + 3
+        assert book.trial_balance().is_balanced

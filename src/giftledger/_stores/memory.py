@@ -264,6 +264,9 @@ class MemoryStore:
         'memory:'
     """
 
+    #: The ledger checks the balance rules itself (see the PostgreSQL store).
+    checks_at_commit = False
+
     url = "memory:"
 
     def __init__(self) -> None:

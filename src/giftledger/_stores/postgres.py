@@ -10,7 +10,7 @@ or one fresh schema per test::
 
     postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
 
-Layout, schema version 3 (see ``postgres_schema``; amounts are BIGINT minor
+Layout, schema version 4 (see ``postgres_schema``; amounts are BIGINT minor
 units, never float, unit totals numeric; times are BIGINT microseconds since
 the Unix epoch, UTC; rates are exact ``p/q`` text in JSON; metadata is JSON,
 which keeps str, int, bool and None apart; names sort in code-point order,
@@ -68,18 +68,26 @@ store then sets on the entry the ledger returns. The head is held from
 writes (holds, reversals, the chain's guarded writes, batches) keep taking the
 head with their account locks.
 
+One round trip (schema 4). A post whose accounts the store has read before (their
+records never change but for closing, never undone) skips ``gl_open``: the client
+takes their totals as zero and sends ``gl_link`` with ``blind``, which locks the
+accounts with a floor in name order, checks their balance rules, corrects every
+running balance, and refuses (SQLSTATE ``GLRUN``) what the ledger must decide (a
+rule that would break, an account closed or gone, holds past their expiry, a
+balance past 64 bits): the ledger then runs the write again reading its accounts,
+and names the error as on every store.
+
 Speed. Within a write, rows the ledger appends are buffered and sent in bulk
-(``unnest`` of arrays) together with the COMMIT, or before any query that could
-see them; each round trip sends all its statements as one query string, bound on
-the client, running statements prepared once per connection. A transaction
-costs two round trips (lock
-the accounts, and the head unless it links at commit; write and commit), and a
-batch of ``post_many`` the same. Appending writes are serialised by the chain's
-head, so when other writers are queueing, a write commits without waiting for
-the WAL flush (releasing its locks at once) and then waits for durability in a
-second, empty commit: the flushes of concurrent writers are grouped, nothing is
-acknowledged before it is durable, and a crash can only lose an unacknowledged
-suffix of the chain.
+(``unnest`` of arrays) together with the COMMIT, or before any query that could see
+them; each round trip sends all its statements as one query string, bound on the
+client, running statements prepared once per connection. A transaction costs two
+round trips (lock the accounts, and the head unless it links at commit; write and
+commit), a post to accounts the store knows one, and a batch of ``post_many`` two.
+Appending writes are serialised by the chain's head, so when other writers are
+queueing, a write commits without waiting for the WAL flush (releasing its locks at
+once) and then waits for durability in a second, empty commit: the flushes of
+concurrent writers are grouped, nothing is acknowledged before it is durable, and a
+crash can only lose an unacknowledged suffix of the chain.
 """
 
 from __future__ import annotations
@@ -96,8 +104,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import attrs
+
 from .._boundary import shown
-from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError, WriteConflict
+from .._errors import (
+    ChainBroken,
+    GiftLedgerError,
+    InvalidArgument,
+    SchemaVersionError,
+    StoreError,
+    WriteConflict,
+)
 from .._ledger.hashing import GENESIS_HASH, link_parts, micros
 from .._ledger.model import (
     Account,
@@ -141,6 +158,10 @@ _LOCK_MIGRATE = 0x676C0004
 # SQLSTATEs after which the whole write is run again.
 # serialization_failure, deadlock_detected, lock_not_available (a lock a writer asks for
 # after it holds the chain's head is taken without waiting: see _Session).
+# gl_link's refusal of a write the ledger must decide (schema 4): run it again,
+# reading its accounts first.
+_RUN_AGAIN = "GLRUN"
+
 _RETRY_STATES = frozenset({"40001", "40P01", "55P03"})
 # Unique indexes a concurrent writer can beat us to; a re-run sees its row.
 _RETRY_CONSTRAINTS = frozenset(
@@ -226,7 +247,8 @@ _PREPARED: dict[str, str] = {
     "%s::bigint[], %s::int[], %s::text[], %s::text[], %s::bigint[], %s::text[], "
     "%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], "
     "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
-    "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[])",
+    "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[], "
+    "(%s::boolean[])[1])",
     "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
     f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
     f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
@@ -372,6 +394,13 @@ class PostgresStore:
         self._idle: list[psycopg.Connection[Any]] = []
         self._local = threading.local()  # the write open in this thread, if any
         self._accounts: dict[tuple[Any, ...], Account] = {}
+        # The account records by name, as committed reads found them: a post whose
+        # accounts are all here reads nothing before its commit (see defer_link). A
+        # record never changes but for closing, which is never undone: a closed one
+        # replaces an open one, never the other way round; one closed (or gone)
+        # since is refused by the server, and the write runs again.
+        self._defs: dict[str, Account] = {}
+        self._next_id = 1  # a guess at the next entry's id, for one-round-trip posts
         self._closed = False
         # Connections left open when the store is dropped are closed quietly.
         self._finalizer = weakref.finalize(self, _close_all, self._idle)
@@ -553,7 +582,27 @@ class PostgresStore:
             raise unreadable(
                 f"account {shown(row[0])}", "gl_account_states.next_expiry", row[10], exc
             ) from None
-        return AccountState(self._account(row), row[7], row[8], row[9], next_expiry)
+        account = self._account(row)
+        self._know(account)
+        return AccountState(account, row[7], row[8], row[9], next_expiry)
+
+    def _know(self, account: Account) -> None:
+        """Keep ``account`` as the record of its name (see ``_defs``), unless it is the
+        known record before its closing (a read of an older snapshot)."""
+        defs = self._defs
+        old = defs.get(account.name)
+        if old is account:
+            return
+        if (
+            old is not None
+            and old.closed
+            and not account.closed
+            and attrs.evolve(old, closed=False) == account
+        ):
+            return
+        if len(defs) > 100_000:
+            defs.clear()
+        defs[account.name] = account
 
 
 def _close_all(conns: list[psycopg.Connection[Any]]) -> None:
@@ -608,6 +657,7 @@ class _Block:
         try:
             if typ is None and self._writer and not self._dry_run:
                 session._commit()
+                session._learn()
             else:
                 session._end()
         except pg.Error as error:
@@ -621,6 +671,16 @@ class _Block:
             raise
         finally:
             store._release(conn)
+        if (
+            session._blind
+            and session._first is not None  # it was given account states not read
+            and isinstance(exc, GiftLedgerError)
+            and not isinstance(exc, StoreError)
+        ):
+            # The ledger refused a post it checked against account records known from
+            # earlier writes, not read: run it again reading them, so every error a
+            # caller gets was decided on the accounts as they are.
+            raise session._unblind(f"the write runs again, reading its accounts: {exc}") from exc
         if exc is not None and isinstance(exc, pg.Error):
             translated = _translate(pg, exc)
             if translated.retryable:
@@ -698,6 +758,8 @@ class _Session:
         # lock, its entries numbered provisionally from _first, linked by gl_link.
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._defer = False
+        self._blind = False  # linking at commit, having read no account (see lock_accounts)
+        self._learned: list[Account] = []  # accounts this write opens or closes
         self._effective_given = False
         self._first: int | None = None  # provisional id of the first deferred entry
         self._linked: list[Transaction] = []
@@ -981,7 +1043,15 @@ class _Session:
             statements.append(link)
             statements += _COMMIT_LINKED
             self._begun = False
-            rows = self._send(statements, checks, keep=len(statements) - at)[0]
+            try:
+                rows = self._send(statements, checks, keep=len(statements) - at)[0]
+            except self._store._pg.Error as error:
+                state = getattr(error, "sqlstate", None)
+                if state == _RUN_AGAIN or (self._blind and state == "22003"):
+                    # Refused by gl_link for the ledger to decide: run the write
+                    # again, reading its accounts first.
+                    raise self._unblind(f"the write runs again: {error}") from error
+                raise
             self._relink(rows[0])
             return
         if self._head is None or not self._wrote or not self._contended:
@@ -1022,7 +1092,7 @@ class _Session:
             if st is None:
                 raise self._undefer(f"account {name!r} was not read by this write; run it again")
             rule = st.account
-            if rule.rule.min_balance is None or rule.trading:
+            if self._blind or rule.rule.min_balance is None or rule.trading:
                 base_names.append(name)
                 base_nets.append(st.net)
         # Each entry's content text, cut around its times (a formula 3 keyed entry's
@@ -1061,6 +1131,7 @@ class _Session:
         units = sorted(self._totals)
         totals = self._totals
         columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
+        columns.append([self._blind])
         self._totals = {}
         return self._execute("gl_link", columns)
 
@@ -1078,6 +1149,21 @@ class _Session:
                     set_(tx, "effective_at", when)
                 set_(tx, "recorded_at", when)
             prev = digest
+        self._store._next_id = self._linked[-1].id + 1
+
+    def _learn(self) -> None:
+        """After the commit: the store knows the accounts this write opened or closed."""
+        if self._learned:
+            know = self._store._know
+            for account in self._learned:
+                know(account)
+            self._learned = []
+
+    def _unblind(self, message: str) -> WriteConflict:
+        """The conflict that runs a write linking at commit again, reading its accounts
+        first: the next ``defer_link`` in this thread does not link blind."""
+        self._store._local.no_blind = True
+        return WriteConflict(message)
 
     def _undefer(self, message: str) -> WriteConflict:
         """The conflict that runs a write linking at commit again, holding the head: the
@@ -1115,6 +1201,16 @@ class _Session:
         ):
             self._defer = True
             self._effective_given = effective_given
+            if getattr(local, "no_blind", False):
+                local.no_blind = False
+            else:
+                self._blind = True
+
+    @property
+    def checks_at_commit(self) -> bool:
+        """Whether the balance rules of this write's accounts are checked by the server
+        at commit (a post in one round trip: the ledger read no totals to check)."""
+        return self._blind
 
     def _end(self) -> None:
         """Roll back a writer (or end a reader's snapshot)."""
@@ -1389,6 +1485,24 @@ class _Session:
             return {}
         locked = self._locked
         todo = [n for n in wanted if n not in locked]
+        if todo and self._blind:
+            # One round trip: the records known from earlier writes stand for the
+            # accounts, their totals taken as zero (gl_link locks, checks and
+            # corrects); numbered from a guess at the head (gl_link renumbers).
+            defs = self._store._defs
+            known = [defs.get(n) for n in todo]
+            if None not in known:
+                for n, account in zip(todo, known, strict=True):
+                    assert account is not None
+                    locked[n] = AccountState(account)
+                if self._first is None:
+                    guess = self._store._next_id
+                    self._head = (guess - 1, GENESIS_HASH)
+                    self._first = guess
+                return {n: locked[n] for n in wanted}
+            if self._first is not None:
+                raise self._unblind("this write needs its accounts read first; run it again")
+            self._blind = False
         if todo:
             state = self._store._state
             flush = not self._stale.isdisjoint(todo)
@@ -1437,6 +1551,7 @@ class _Session:
             )
         )
         self._locked[account.name] = AccountState(account)
+        self._learned.append(account)
         self._dirty = True
 
     def replace_account(self, account: Account) -> None:
@@ -1447,6 +1562,7 @@ class _Session:
             st = self._locked.get(account.name)
             if st is not None:
                 st.account = account
+            self._learned.append(account)
             self._dirty = True
 
     def append(

@@ -30,6 +30,14 @@ formula whose content hash is computed by the client: 2 and 3), inserts the jour
 rows, their postings and the keys' records, and returns the ids and hashes. A write
 that needs nothing from the chain before it commits (``Ledger.post``) sends it with
 its COMMIT, so the head is held for server microseconds, not across the client.
+
+Version 4 lets ``gl_link`` do a post's whole write in one round trip (its
+``blind`` argument): a client that knows the accounts' records from an earlier
+write reads nothing first; ``gl_link`` locks the accounts with a floor in name
+order, checks their balance rules, computes every running balance, and refuses
+with SQLSTATE ``GLRUN`` what the ledger must decide itself (a rule that would
+break, an account closed or unknown, holds past their expiry): the client then
+runs the write again, reading its accounts first.
 """
 
 from __future__ import annotations
@@ -247,7 +255,12 @@ _SCHEMA_V2 = (
 # the client's read may be behind: the difference, read here under the head,
 # corrects their postings' running balances); the keys' records; the balance
 # changes: of accounts with a floor (their rows, locked by the writer), of the
-# others (this backend's slots) and of the unit totals (its slots).
+# others (this backend's slots) and of the unit totals (its slots); ``blind``: the
+# client read no account (a post in one round trip, schema 4): it computed the
+# running balances from zero and sends every account of the postings for the
+# correction, and the rows of accounts with a floor are locked and their balance
+# rule checked here (a case for the ledger to decide raises GLRUN: the client
+# runs the write again, reading its accounts).
 #
 # recorded_at never goes backwards: an entry whose time (read by the client
 # before it had the head) is before the head's takes the head's (and so does its
@@ -268,7 +281,8 @@ CREATE FUNCTION gl_link(
     k_key text[], k_fingerprint text[], k_tx bigint[], k_result text[],
     f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
     s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
-    u_unit text[], u_debits numeric[], u_credits numeric[]
+    u_unit text[], u_debits numeric[], u_credits numeric[],
+    blind boolean
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -285,12 +299,40 @@ DECLARE
     d bigint;
     diff bigint;
     diffs bigint[] := '{}';
+    a gl_accounts;
+    avail_before bigint;
+    avail_after bigint;
 BEGIN
     -- The balance changes first, before the head: rows of accounts with a floor this
     -- writer locked, its own slots of the others and of the unit totals (nobody
     -- waits for them). One row a statement: plans that use the keys, whatever the
     -- tables' statistics.
     FOR i IN 1 .. coalesce(array_length(f_name, 1), 0) LOOP
+        IF blind THEN
+            -- The client read nothing (it knows the accounts' records, which never
+            -- change but for closing): lock the row here, in name order, and check
+            -- its balance rule as the ledger does. A case the ledger decides with
+            -- more than this row (holds past their expiry) or that fails is run
+            -- again by the client, reading its accounts first (GLRUN), so the
+            -- ledger names the error itself.
+            SELECT * INTO a FROM gl_accounts g WHERE g.name = f_name[i] FOR UPDATE;
+            IF NOT FOUND OR a.closed OR a.trading OR a.min_balance IS NULL
+                    OR a.next_expiry <= recorded[1] THEN
+                RAISE EXCEPTION 'giftledger: account % needs a closer look; the write runs '
+                    'again', f_name[i] USING ERRCODE = 'GLRUN';
+            END IF;
+            IF a.normal = 'debit' THEN
+                avail_before := a.net - a.pending_credits;
+                avail_after := avail_before + f_net[i] - f_pc[i];
+            ELSE
+                avail_before := -a.net - a.pending_debits;
+                avail_after := avail_before - f_net[i] - f_pd[i];
+            END IF;
+            IF avail_after < avail_before AND avail_after < a.min_balance THEN
+                RAISE EXCEPTION 'giftledger: the balance rule of % would break; the write '
+                    'runs again', f_name[i] USING ERRCODE = 'GLRUN';
+            END IF;
+        END IF;
         UPDATE gl_accounts SET net = net + f_net[i], pending_debits = pending_debits + f_pd[i],
             pending_credits = pending_credits + f_pc[i]
         WHERE name = f_name[i];
@@ -318,13 +360,20 @@ BEGIN
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM set_config('giftledger.flush', 'on', false);
     END IF;
-    -- Only accounts with a floor were locked by gl_open: another writer may have
-    -- closed one of the others since it was read. Under the head (which closing
-    -- takes too) that is settled: refuse, and the ledger runs the write again, which
-    -- then finds the account closed.
-    IF EXISTS (SELECT 1 FROM gl_accounts WHERE name = ANY(p_account) AND closed) THEN
-        RAISE EXCEPTION 'giftledger: an account of this write was closed; it runs again'
-            USING ERRCODE = 'serialization_failure';
+    -- Only accounts with a floor were locked by gl_open (or above): another writer
+    -- may have closed one of the others since it was read. Under the head (which
+    -- closing takes too) that is settled: refuse, and the ledger runs the write
+    -- again, reading its accounts, which then finds the account closed (or gone:
+    -- a client that read nothing knows the accounts from an earlier write).
+    -- A client that read nothing also checks here that each account is the one it
+    -- knew: its unit, and no floor where it wrote to the account's slots.
+    IF EXISTS (SELECT 1 FROM unnest(p_account, p_unit) AS n(name, unit) WHERE NOT EXISTS (
+            SELECT 1 FROM gl_accounts g WHERE g.name = n.name AND NOT g.closed
+                AND g.unit = n.unit))
+            OR (blind AND EXISTS (SELECT 1 FROM gl_accounts g WHERE g.name = ANY(s_name)
+                AND g.min_balance IS NOT NULL AND NOT g.trading)) THEN
+        RAISE EXCEPTION 'giftledger: an account of this write was closed, or is not the '
+            'one the client knew; the write runs again' USING ERRCODE = 'GLRUN';
     END IF;
     SELECT t.id, t.hash, t.recorded_at INTO head_id, head_hash, head_time
         FROM gl_transactions t ORDER BY t.id DESC LIMIT 1;
@@ -358,8 +407,9 @@ BEGIN
         out_hashes[x.i], versions[x.i]
     FROM generate_series(1, n) AS x(i);
     FOR i IN 1 .. coalesce(array_length(b_account, 1), 0) LOOP
-        SELECT coalesce(sum(s.net), 0) - b_net[i] INTO diff
-            FROM gl_balances s WHERE s.account = b_account[i];
+        SELECT g.net + coalesce((SELECT sum(s.net) FROM gl_balances s
+                WHERE s.account = g.name), 0) - b_net[i] INTO diff
+            FROM gl_accounts g WHERE g.name = b_account[i];
         diffs := diffs || diff;
     END LOOP;
     INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after)
@@ -451,5 +501,14 @@ _SCHEMA_V3 = (
     "UPDATE gl_meta SET value = '3' WHERE key = 'schema_version'",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
+# Version 4: a post in one round trip (``gl_link``'s ``blind`` argument above). The
+# step drops the function of version 3 and creates it again: a database created
+# fresh runs both steps with the same (current) definition.
+_SCHEMA_V4 = (
+    "DROP FUNCTION gl_link",
+    _GL_LINK,
+    "UPDATE gl_meta SET value = '4' WHERE key = 'schema_version'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
 SCHEMA_VERSION = len(MIGRATIONS)

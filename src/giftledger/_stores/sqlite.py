@@ -1315,6 +1315,8 @@ class _Writer(_Reader):
     the write commits, then sends each table's rows in one ``executemany``.
     """
 
+    checks_at_commit = False  # the ledger checks the balance rules (see PostgreSQL)
+
     def __init__(self, store: SQLiteStore) -> None:
         super().__init__(store, store._db)
         self._states = store._states
