@@ -61,11 +61,14 @@ def _balances(book: gl.Ledger, name: str) -> list[Money]:
     return [line.balance_after for line in book.history(name, limit=10_000).items]
 
 
-def _refusal(book: gl.Ledger, call: Callable[[], object]) -> str:
-    head = book.verify()
+def _refusal(book: gl.Ledger, call: Callable[[], object], journaled: int = 0) -> str:
+    """The error ``call`` raises, as ``Type: message``; no money moved."""
+    head = book.head[0]
+    balances = {a.name: book.balance(a.name) for a in book.accounts()}
     with pytest.raises(gl.GiftLedgerError) as caught:
         call()
-    assert book.verify() == head  # nothing written
+    assert book.head[0] == head + journaled  # nothing written (or the failure's KEY entry)
+    assert {a.name: book.balance(a.name) for a in book.accounts()} == balances
     return f"{type(caught.value).__name__}: {caught.value}"
 
 
@@ -244,3 +247,94 @@ def test_an_account_the_store_knew_otherwise_is_read_before_it_is_written(
         assert _balances(book, "alice")[-1] == Money("0.00", "USD")
         assert book.store._defs["alice"] == known  # type: ignore[attr-defined]
         assert book.verify() == book.head[0]
+
+
+def test_a_keyed_post_is_one_round_trip_and_replays_as_on_every_store(
+    postgres_url: str, trips: list[int]
+) -> None:
+    outcomes = []
+    for book, _ in _both(postgres_url):
+        with book:
+            gift = [gl.credit("alice", "1.00"), gl.debit("supply", "1.00")]
+            trips[0] = 0
+            first = book.post(gift, key="gift-1")
+            sent = trips[0]
+            assert book.post(gift, key="gift-1") == first  # a retry replays it
+            conflict = _refusal(
+                book,
+                lambda b=book: b.post(
+                    [gl.credit("alice", "2.00"), gl.debit("supply", "2.00")], key="gift-1"
+                ),
+            )
+            # A request that is invalid in itself, under a used key: the key decides.
+            invalid = _refusal(book, lambda b=book, g=gift: b.post([g[0]], key="gift-1"))
+            # A failure is remembered under its key, and replayed.
+            big = [gl.credit("alice", "100.00"), gl.debit("supply", "100.00")]
+            # (remembered in a KEY entry: the journal grows by one)
+            failed = _refusal(book, lambda b=book, p=big: b.post(p, key="gift-2"), 1)
+            again = _refusal(book, lambda b=book, p=big: b.post(p, key="gift-2"))
+            outcomes.append((first.id, conflict, invalid, failed, again, book.balance("alice")))
+            if book.store.url.startswith("postgresql"):
+                assert sent == 1
+    assert outcomes[0][1].startswith("DuplicateKeyConflict: ")
+    assert outcomes[0][2].startswith("DuplicateKeyConflict: ")
+    assert outcomes[0][3].startswith("InsufficientFunds: ")
+    assert outcomes[0][4] == outcomes[0][3] + " (replayed for idempotency key 'gift-2')"
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_key_used_by_another_writer_meanwhile_replays_its_entry(postgres_url: str) -> None:
+    book, _ = _open(postgres_url)
+    with book, gl.Ledger.open(postgres_url) as other:
+        gift = [gl.credit("alice", "1.00"), gl.debit("supply", "1.00")]
+        theirs = other.post(gift, key="gift-1")
+        # This store knows alice and supply, and looks no key up before its commit.
+        assert book.post(gift, key="gift-1") == theirs
+        assert book.balance("alice") == Money("9.00", "USD")
+        assert book.verify() == theirs.id
+
+
+def test_concurrent_first_uses_of_one_key_post_once(postgres_url: str) -> None:
+    import threading
+
+    book, _ = _open(postgres_url)
+    with book:
+        gift = [gl.credit("alice", "1.00"), gl.debit("supply", "1.00")]
+        got: list[object] = []
+        start = threading.Barrier(6)
+
+        def send() -> None:
+            start.wait()
+            try:
+                got.append(book.post(gift, key="same"))
+            except gl.GiftLedgerError as exc:  # pragma: no cover - the test fails on it
+                got.append(exc)
+
+        threads = [threading.Thread(target=send) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(isinstance(g, gl.Transaction) for g in got), got
+        assert len({g.id for g in got if isinstance(g, gl.Transaction)}) == 1
+        assert book.balance("alice") == Money("9.00", "USD")
+        assert book.verify() == book.head[0]
+
+
+def test_a_key_whose_record_was_removed_is_refused_not_posted_twice(
+    postgres_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    import psycopg
+
+    book, _ = _open(postgres_url)
+    with book:
+        gift = [gl.credit("alice", "1.00"), gl.debit("supply", "1.00")]
+        tx = book.post(gift, key="gift-1")
+        schema = postgres_url.rsplit("schema=", 1)[1]
+        with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+            conn.execute(f'ALTER TABLE "{schema}".gl_keys DISABLE TRIGGER USER')
+            conn.execute(f'DELETE FROM "{schema}".gl_keys WHERE key = %s', ("gift-1",))
+        message = _refusal(book, lambda: book.post(gift, key="gift-1"))
+        assert message.startswith("ChainBroken: ")
+        assert f"transaction {tx.id} carries idempotency key 'gift-1'" in message
+        assert book.balance("alice") == Money("9.00", "USD")

@@ -411,6 +411,9 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             self._post_guarded,
             _replay_transaction,
             (postings, key, memo, metadata, effective_at, rates, dry_run, guard),
+            # Nothing here needs the entry's id or the chain before the commit: a
+            # store that can link at commit (PostgreSQL) holds its head only then.
+            link=None if guard is not None or dry_run else effective_at is not None,
         )
 
     def _post_guarded(
@@ -429,12 +432,6 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         """The body of :meth:`_post` in the write gate: the guard, then the post."""
         if guard is not None:
             guard(w)
-        elif not dry_run:
-            # Nothing here needs the entry's id or the chain before the commit: a
-            # store that can link at commit (PostgreSQL) holds its head only then.
-            defer = getattr(w, "defer_link", None)
-            if defer is not None:
-                defer(effective_at is not None)
         return self._post_body(
             w, None, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
         )

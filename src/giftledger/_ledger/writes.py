@@ -109,6 +109,7 @@ class WriteCore:
         *,
         batch: bool = False,
         retrying: bool = False,
+        link: bool | None = None,
     ) -> R:
         """Run one write through the ledger's one gate.
 
@@ -124,7 +125,10 @@ class WriteCore:
         again. ``batch``: ``body`` may mutate and then fail
         (several entries, or accounts opened before a check), so the store must
         be able to roll the block back (the memory store keeps an undo log only
-        when asked).
+        when asked). ``link``: ``body`` needs nothing from the chain before it
+        commits (a plain post), and the caller gave the entry's effective time
+        (True) or not (False); a store that can link at commit (PostgreSQL) is told
+        so before the key is looked up, which it may then check at commit.
         """
         fingerprint = None
         if key is not None:
@@ -135,6 +139,10 @@ class WriteCore:
                 defining = not self._defined and not dry_run
                 if defining:
                     self._define(w)
+                if link is not None:
+                    defer = getattr(w, "defer_link", None)
+                    if defer is not None:
+                        defer(link)
                 if key is not None:
                     record = w.idempotency(key)
                     if record is not None:
@@ -149,7 +157,7 @@ class WriteCore:
             if isinstance(exc, StoreError):
                 # A store failure is not the request's outcome: never remember it.
                 if exc.retryable and not retrying:
-                    return self._retry(exc, key, request, dry_run, body, replay, args, batch)
+                    return self._retry(exc, key, request, dry_run, body, replay, args, batch, link)
                 raise
             if key is not None and not dry_run and fingerprint is not None:
                 self._remember_failure(key, fingerprint, exc)
@@ -174,6 +182,7 @@ class WriteCore:
         replay: Callable[[StoreReader, IdempotencyRecord], R] | None,
         args: tuple[object, ...],
         batch: bool,
+        link: bool | None = None,
     ) -> R:
         """Run a write again after the store rolled it back for a lost race.
 
@@ -186,10 +195,21 @@ class WriteCore:
                 classes never reach a caller).
         """
         for attempt in range(_RETRIES):
-            time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
+            # A store may ask for the next attempt at once: it lost no race, it only
+            # needs to read more first (PostgreSQL's one-round-trip post).
+            if not getattr(exc, "at_once", False):
+                time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
             try:
                 return self._run(
-                    key, request, dry_run, body, replay, args, batch=batch, retrying=True
+                    key,
+                    request,
+                    dry_run,
+                    body,
+                    replay,
+                    args,
+                    batch=batch,
+                    retrying=True,
+                    link=link,
                 )
             except StoreError as again:
                 if not again.retryable:

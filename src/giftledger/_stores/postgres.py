@@ -673,7 +673,8 @@ class _Block:
             store._release(conn)
         if (
             session._blind
-            and session._first is not None  # it was given account states not read
+            # it was given account states not read, or told of no key's record
+            and (session._first is not None or session._blind_keys)
             and isinstance(exc, GiftLedgerError)
             and not isinstance(exc, StoreError)
         ):
@@ -760,6 +761,7 @@ class _Session:
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         self._learned: list[Account] = []  # accounts this write opens or closes
+        self._blind_keys: set[str] = set()  # keys not looked up: gl_link checks them
         self._effective_given = False
         self._first: int | None = None  # provisional id of the first deferred entry
         self._linked: list[Transaction] = []
@@ -1047,7 +1049,7 @@ class _Session:
                 rows = self._send(statements, checks, keep=len(statements) - at)[0]
             except self._store._pg.Error as error:
                 state = getattr(error, "sqlstate", None)
-                if state == _RUN_AGAIN or (self._blind and state == "22003"):
+                if state == _RUN_AGAIN or (self._blind and state in ("22003", "23505")):
                     # Refused by gl_link for the ledger to decide: run the write
                     # again, reading its accounts first.
                     raise self._unblind(f"the write runs again: {error}") from error
@@ -1163,7 +1165,9 @@ class _Session:
         """The conflict that runs a write linking at commit again, reading its accounts
         first: the next ``defer_link`` in this thread does not link blind."""
         self._store._local.no_blind = True
-        return WriteConflict(message)
+        conflict = WriteConflict(message)
+        conflict.at_once = True  # type: ignore[attr-defined]  # no race lost: no wait
+        return conflict
 
     def _undefer(self, message: str) -> WriteConflict:
         """The conflict that runs a write linking at commit again, holding the head: the
@@ -1370,6 +1374,12 @@ class _Session:
         record = self._remembered.get(key)
         if record is not None:
             return record
+        if self._blind and self._first is None:
+            # A post in one round trip: gl_link refuses it (GLRUN) if the key has a
+            # record or an entry carries it, and the unique key refuses a concurrent
+            # one; the write then runs again looking the key up here, and replays.
+            self._blind_keys.add(key)
+            return None
         # One request per key at a time: a concurrent one waits here, then sees the
         # first one's record and replays it. Buffered rows hold other keys only.
         if self._head is None:
@@ -1386,6 +1396,8 @@ class _Session:
         return IdempotencyRecord(*rows[0][:6])
 
     def keyed_entry(self, key: str) -> int | None:
+        if key in self._blind_keys:
+            return None  # checked by gl_link (see idempotency)
         if key in self._carriers:
             return self._carriers.pop(key)
         rows = self._rows("SELECT min(id) FROM gl_transactions WHERE key = %s", (key,), flush=False)
@@ -1500,7 +1512,7 @@ class _Session:
                     self._head = (guess - 1, GENESIS_HASH)
                     self._first = guess
                 return {n: locked[n] for n in wanted}
-            if self._first is not None:
+            if self._first is not None or self._blind_keys:
                 raise self._unblind("this write needs its accounts read first; run it again")
             self._blind = False
         if todo:

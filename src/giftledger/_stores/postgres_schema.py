@@ -303,6 +303,17 @@ DECLARE
     avail_before bigint;
     avail_after bigint;
 BEGIN
+    -- A client that read nothing did not look its keys up either: one with a record,
+    -- or carried by an entry whose record is gone, is for the ledger to decide (a
+    -- concurrent first use of the key is refused by gl_keys' unique key).
+    -- (One key at a time: a lookup by equality uses the index whatever the plan.)
+    FOR i IN 1 .. CASE WHEN blind THEN coalesce(array_length(k_key, 1), 0) ELSE 0 END LOOP
+        IF EXISTS (SELECT 1 FROM gl_keys k WHERE k.key = k_key[i])
+                OR EXISTS (SELECT 1 FROM gl_transactions t WHERE t.key = k_key[i]) THEN
+            RAISE EXCEPTION 'giftledger: a key of this write has an outcome; the write runs '
+                'again' USING ERRCODE = 'GLRUN';
+        END IF;
+    END LOOP;
     -- The balance changes first, before the head: rows of accounts with a floor this
     -- writer locked, its own slots of the others and of the unit totals (nobody
     -- waits for them). One row a statement: plans that use the keys, whatever the
@@ -366,12 +377,14 @@ BEGIN
     -- again, reading its accounts, which then finds the account closed (or gone:
     -- a client that read nothing knows the accounts from an earlier write).
     -- A client that read nothing also checks here that each account is the one it
-    -- knew: its unit, and no floor where it wrote to the account's slots.
-    IF EXISTS (SELECT 1 FROM unnest(p_account, p_unit) AS n(name, unit) WHERE NOT EXISTS (
-            SELECT 1 FROM gl_accounts g WHERE g.name = n.name AND NOT g.closed
-                AND g.unit = n.unit))
-            OR (blind AND EXISTS (SELECT 1 FROM gl_accounts g WHERE g.name = ANY(s_name)
-                AND g.min_balance IS NOT NULL AND NOT g.trading)) THEN
+    -- knew: its unit, and a floor exactly where it changed the account's row. (One
+    -- index probe per posting: LIMIT keeps the planner from joining by a scan.)
+    IF (SELECT count(*) FROM unnest(p_account, p_unit) AS n(name, unit)
+            CROSS JOIN LATERAL (SELECT 1 FROM gl_accounts g WHERE g.name = n.name
+                AND NOT g.closed AND g.unit = n.unit
+                AND (NOT blind OR (g.min_balance IS NOT NULL AND NOT g.trading)
+                    = (n.name = ANY(f_name)))
+                LIMIT 1) AS x) < coalesce(array_length(p_account, 1), 0) THEN
         RAISE EXCEPTION 'giftledger: an account of this write was closed, or is not the '
             'one the client knew; the write runs again' USING ERRCODE = 'GLRUN';
     END IF;
