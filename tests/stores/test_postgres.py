@@ -483,3 +483,49 @@ class _BackwardsClock:
 
     def now(self) -> datetime:
         return self.now_
+
+
+@pytest.mark.postgres
+def test_ledgers_in_other_schemas_do_not_wait_for_each_others_head_or_keys(
+    postgres_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    # Advisory locks are the database's: each ledger's head and keys are its schema's.
+    import uuid
+
+    from .conftest import _with_schema
+
+    admin, schemas = postgres_server
+    schemas.append(other_schema := f"gl_test_{uuid.uuid4().hex[:16]}")
+    other_url = _with_schema(admin, other_schema)
+    holding, release = threading.Event(), threading.Event()
+    with gl.Ledger.open(postgres_url) as book, gl.Ledger.open(other_url) as other:
+        for ledger in (book, other):
+            ledger.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+            ledger.open_account("b", "USD", normal="credit")
+
+        def hold_the_head(_: gl.StoreReader) -> None:
+            holding.set()  # a guarded write holds its ledger's head and the key's lock
+            release.wait(10)
+
+        worker = threading.Thread(
+            target=lambda: book.post(
+                [gl.debit("a", 1), gl.credit("b", 1)], key="same", guard=hold_the_head
+            )
+        )
+        worker.start()
+        try:
+            assert holding.wait(10)
+            done = threading.Event()
+            writer = threading.Thread(
+                target=lambda: (
+                    other.post([gl.debit("a", 2), gl.credit("b", 2)], key="same", guard=bool),
+                    done.set(),
+                )
+            )
+            writer.start()
+            assert done.wait(5), "the other ledger's write waited for this one's locks"
+            writer.join()
+        finally:
+            release.set()
+            worker.join()
+        assert book.balance("a").amount == other.balance("a").amount / 2 > 0

@@ -175,7 +175,9 @@ _RETRY_CONSTRAINTS = frozenset(
 # writers queueing for the head or for the same accounts), to choose the commit.
 _HEAD_SELECT = "EXECUTE gl_head"
 _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
-    (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, 0)", None),
+    # The head of this schema's ledger: ledgers in other schemas of the database
+    # have their own (advisory locks are the database's).
+    (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, hashtext(current_schema()))", None),
     (_HEAD_SELECT, None),
     ("SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted)", None),
 )
@@ -417,6 +419,11 @@ class PostgresStore:
 
     def __repr__(self) -> str:
         return f"<PostgresStore {self.url!r}>"
+
+    def _key_lock(self, key: str) -> int:
+        """The advisory lock id of an idempotency key of this ledger (of its schema:
+        advisory locks are the database's, shared by the ledgers of other schemas)."""
+        return _lock_id(key if self.schema is None else f"{self.schema}\x00{key}")
 
     # -- connections ---------------------------------------------------------------------
 
@@ -838,7 +845,8 @@ class _Session:
         local.late = None
         keys, holds, names = late
         out: list[tuple[str, Sequence[Any] | None]] = [
-            ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(k))) for k in keys
+            ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, self._store._key_lock(k)))
+            for k in keys
         ]
         if holds:
             out.append(
@@ -1383,10 +1391,12 @@ class _Session:
         # One request per key at a time: a concurrent one waits here, then sees the
         # first one's record and replays it. Buffered rows hold other keys only.
         if self._head is None:
-            lock = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
+            lock = (
+                ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, self._store._key_lock(key))),
+            )
         else:  # out of the lock order: do not wait
             self._late_keys.add(key)
-            lock = (("SELECT gl_try_lock(%s, %s)", (_LOCK_KEY, _lock_id(key))),)
+            lock = (("SELECT gl_try_lock(%s, %s)", (_LOCK_KEY, self._store._key_lock(key))),)
         # With no record of the key, the same query finds the entry that carries it
         # (an index probe): the write path asks keyed_entry() next, in no round trip.
         rows = self._rows(_KEY_OR_CARRIER, (key,), before=lock, flush=False)

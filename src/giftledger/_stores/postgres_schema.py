@@ -364,10 +364,10 @@ BEGIN
     -- Waiting for the head means other writers are at it: then commit without
     -- waiting for the flush (the head is released at once) and let the client
     -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
-    IF pg_try_advisory_xact_lock(1735131137, 0) THEN
+    IF pg_try_advisory_xact_lock(1735131137, hashtext(current_schema())) THEN
         PERFORM set_config('giftledger.flush', 'off', false);
     ELSE
-        PERFORM pg_advisory_xact_lock(1735131137, 0);
+        PERFORM pg_advisory_xact_lock(1735131137, hashtext(current_schema()));
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM set_config('giftledger.flush', 'on', false);
     END IF;
