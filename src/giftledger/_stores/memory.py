@@ -264,8 +264,10 @@ class MemoryStore:
         'memory:'
     """
 
-    #: The ledger checks the balance rules itself (see the PostgreSQL store).
+    #: The ledger checks the balance rules itself, and nothing is linked at commit
+    #: (see the PostgreSQL store); class attributes: the write path asks for both.
     checks_at_commit = False
+    defer_link = None
 
     url = "memory:"
 

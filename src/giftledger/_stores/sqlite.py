@@ -1315,7 +1315,10 @@ class _Writer(_Reader):
     the write commits, then sends each table's rows in one ``executemany``.
     """
 
-    checks_at_commit = False  # the ledger checks the balance rules (see PostgreSQL)
+    # The ledger checks the balance rules, and nothing is linked at commit (see the
+    # PostgreSQL store); class attributes: the write path asks for both.
+    checks_at_commit = False
+    defer_link = None
 
     def __init__(self, store: SQLiteStore) -> None:
         super().__init__(store, store._db)
