@@ -503,8 +503,9 @@ def test_ledgers_in_other_schemas_do_not_wait_for_each_others_head_or_keys(
             ledger.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
             ledger.open_account("b", "USD", normal="credit")
 
-        def hold_the_head(_: gl.StoreReader) -> None:
-            holding.set()  # a guarded write holds its ledger's head and the key's lock
+        def hold_the_head(reader: gl.StoreReader) -> None:
+            reader.head()  # a guarded write holds its ledger's head, and the key's lock
+            holding.set()
             release.wait(10)
 
         worker = threading.Thread(

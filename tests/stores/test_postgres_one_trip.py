@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from moneyed import Money
 
@@ -338,3 +339,104 @@ def test_a_key_whose_record_was_removed_is_refused_not_posted_twice(
         assert message.startswith("ChainBroken: ")
         assert f"transaction {tx.id} carries idempotency key 'gift-1'" in message
         assert book.balance("alice") == Money("9.00", "USD")
+
+
+def test_a_transfer_between_known_accounts_is_one_round_trip(
+    postgres_url: str, trips: list[int]
+) -> None:
+    book, _ = _open(postgres_url)
+    with book:
+        trips[0] = 0
+        book.transfer("bob", "alice", "1.00")
+        assert trips[0] == 1
+        book.open_account("euros", "EUR")
+        message = _refusal(book, lambda: book.transfer("euros", "alice", "1.00"))
+        assert message == (
+            "CurrencyMismatch: cannot transfer from 'alice' (USD) to 'euros' (EUR): units "
+            "differ; convert through trading accounts with convert()"
+        )
+
+
+def test_a_record_seen_closed_is_replaced_by_the_account_as_a_write_reads_it(
+    postgres_url: str, trips: list[int]
+) -> None:
+    # A store that saw an account closed, in a database restored with it open: the
+    # first write reads it as it is, and the next post goes in one round trip again.
+    book, _ = _open(postgres_url)
+    with book:
+        store: Any = book.store
+        store._defs["bob"] = attrs.evolve(store._defs["bob"], closed=True)
+        book.post([gl.debit("bob", "1.00"), gl.credit("supply", "1.00")])
+        assert store.known_account("bob").closed is False
+        trips[0] = 0
+        book.post([gl.debit("bob", "1.00"), gl.credit("supply", "1.00")])
+        assert trips[0] == 1
+        # A reader's snapshot may be older than a close: it does not reopen a record.
+        store._defs["bob"] = attrs.evolve(store._defs["bob"], closed=True)
+        book.balance("bob")
+        book.accounts()
+        assert store.known_account("bob").closed is True
+
+
+def test_a_post_waiting_for_the_head_holds_no_slot_row(
+    postgres_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    # Slot rows are shared by backends whose ids are equal modulo 1024: a post that
+    # wrote to its slots before waiting for the head could wait for a writer that
+    # holds the head and waits for that slot (a deadlock). gl_link writes them under
+    # the head, as every write does.
+    import threading
+
+    import psycopg
+
+    book, _ = _open(postgres_url)
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    holding, release = threading.Event(), threading.Event()
+    with book, gl.Ledger.open(postgres_url) as other:
+        book.post([gl.debit("bob", "1.00"), gl.credit("supply", "1.00")])  # known
+
+        def hold(reader: gl.StoreReader) -> None:
+            reader.head()  # a guarded write takes its ledger's head to read it
+            holding.set()
+            release.wait(10)
+
+        holder = threading.Thread(
+            target=lambda: other.post(
+                [gl.debit("alice", "1.00"), gl.credit("supply", "1.00")], guard=hold
+            )
+        )
+        holder.start()
+        assert holding.wait(10)
+        store: Any = book.store
+        waiting = store._idle[-1].info.backend_pid  # the connection the post will take
+        poster = threading.Thread(
+            target=lambda: book.post([gl.debit("bob", "1.00"), gl.credit("supply", "1.00")])
+        )
+        poster.start()
+        try:
+            with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+                for _ in range(500):
+                    row = conn.execute(
+                        "SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory' "
+                        "AND NOT granted",
+                        (waiting,),
+                    ).fetchone()
+                    if row:
+                        break
+                    threading.Event().wait(0.01)
+                else:
+                    raise AssertionError("the post never waited for the head")
+                held = conn.execute(
+                    "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE l.pid = %s AND n.nspname = %s "
+                    "AND c.relname IN ('gl_balances', 'gl_totals')",
+                    (waiting, schema),
+                ).fetchall()
+                assert held == []
+        finally:
+            release.set()
+            holder.join()
+            poster.join()
+        assert book.balance("bob") == Money("2.00", "USD")
+        assert book.verify() == other.verify()

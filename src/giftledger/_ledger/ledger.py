@@ -701,12 +701,21 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             raise InvalidTransaction(
                 f"a transfer needs two different accounts, got {debit!r} twice"
             )
-        with self.store.read() as r:
-            a, b = r.account_state(debit), r.account_state(credit)
-        if a is not None and b is not None and a.account.unit != b.account.unit:
+        # The units, for a clearer error than an unbalanced entry: from the records a
+        # store keeps of accounts it has read (PostgreSQL: no round trip), else read.
+        known = getattr(self.store, "known_account", None)
+        a = b = None
+        if known is not None:
+            a, b = known(debit), known(credit)
+        if a is None or b is None or a.unit != b.unit:
+            with self.store.read() as r:
+                sa, sb = r.account_state(debit), r.account_state(credit)
+            a = None if sa is None else sa.account
+            b = None if sb is None else sb.account
+        if a is not None and b is not None and a.unit != b.unit:
             raise CurrencyMismatch(
-                f"cannot transfer from {credit!r} ({b.account.unit}) to {debit!r} "
-                f"({a.account.unit}): units differ; convert through trading accounts with convert()"
+                f"cannot transfer from {credit!r} ({b.unit}) to {debit!r} "
+                f"({a.unit}): units differ; convert through trading accounts with convert()"
             )
         return self._post(
             [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],

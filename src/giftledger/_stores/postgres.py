@@ -56,7 +56,8 @@ does not hold the head while the client works: its first round trip locks and
 reads its accounts (``gl_open``) and reads the head without the lock (a
 provisional id for its entry, and the time its clock is clamped to), and the
 commit's round trip sends the entry's content text and balance changes to
-``gl_link``, which applies the changes, takes the head's lock, numbers the entry
+``gl_link``, which applies the changes to accounts with a floor, takes the head's
+lock, adds the others to its slots (under the head, as every write), numbers the entry
 after the real head (shifting the ids the write used, in its postings and its
 key's record), moves its ``recorded_at`` up to the head's if another writer's
 clock read later but linked first (and its default ``effective_at`` with it),
@@ -420,6 +421,13 @@ class PostgresStore:
     def __repr__(self) -> str:
         return f"<PostgresStore {self.url!r}>"
 
+    def known_account(self, name: str) -> Account | None:
+        """The record of account ``name`` as this store last read or wrote it, or None;
+        no query. A post to accounts it knows goes in one round trip (see
+        ``defer_link``); the record may be stale only in being open since closed, which
+        the server refuses."""
+        return self._defs.get(name)
+
     def _key_lock(self, key: str) -> int:
         """The advisory lock id of an idempotency key of this ledger (of its schema:
         advisory locks are the database's, shared by the ledgers of other schemas)."""
@@ -582,7 +590,7 @@ class PostgresStore:
             self._accounts[key] = account
         return account
 
-    def _state(self, row: Sequence[Any]) -> AccountState:
+    def _state(self, row: Sequence[Any], current: bool = False) -> AccountState:
         try:
             next_expiry = _from_micros(row[10])
         except DECODE_ERRORS as exc:
@@ -590,18 +598,21 @@ class PostgresStore:
                 f"account {shown(row[0])}", "gl_account_states.next_expiry", row[10], exc
             ) from None
         account = self._account(row)
-        self._know(account)
+        self._know(account, current)
         return AccountState(account, row[7], row[8], row[9], next_expiry)
 
-    def _know(self, account: Account) -> None:
-        """Keep ``account`` as the record of its name (see ``_defs``), unless it is the
-        known record before its closing (a read of an older snapshot)."""
+    def _know(self, account: Account, current: bool = True) -> None:
+        """Keep ``account`` as the record of its name (see ``_defs``). A read that is not
+        ``current`` (a reader's snapshot, which may be older than the close of an
+        account) does not replace a closed record with the same record open; a
+        writer's read and a commit do (a database restored with the account open)."""
         defs = self._defs
         old = defs.get(account.name)
         if old is account:
             return
         if (
-            old is not None
+            not current
+            and old is not None
             and old.closed
             and not account.closed
             and attrs.evolve(old, closed=False) == account
@@ -1042,10 +1053,10 @@ class _Session:
         link = self._link() if self._linked else None
         checks = self._writes(statements) if self._dirty else []
         if link is not None:
-            # gl_link applies the balance changes (rows this writer locked, or its
-            # own slots: nobody waits), then takes the head and links; the commit
-            # follows in this one round trip: the head is held for the server's head
-            # step and COMMIT alone.
+            # gl_link applies the balance changes (the rows of accounts with a floor,
+            # then, under the head, its own slots), links, and the commit follows in
+            # this one round trip: the head is held for the server's head step and
+            # COMMIT alone.
             # gl_link makes the commit asynchronous when it had to wait for the
             # head (others are at it), and gl_flush then waits for the flush in an
             # empty transaction, as below; a lone writer commits plainly.
@@ -1269,7 +1280,7 @@ class _Session:
         rows = self._rows(
             f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = %s", (name,)
         )
-        return self._store._state(rows[0]) if rows else None
+        return self._store._state(rows[0], self._writer) if rows else None
 
     def account_states(self, prefix: str = "") -> list[AccountState]:
         if prefix:
@@ -1282,7 +1293,7 @@ class _Session:
         else:
             rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states ORDER BY name")
         state = self._store._state
-        return [state(row) for row in rows]
+        return [state(row, self._writer) for row in rows]
 
     def _postings_of(self, start: int, stop: int) -> dict[int, list[Posting]]:
         out: dict[int, list[Posting]] = {}
@@ -1555,7 +1566,7 @@ class _Session:
                     flush=flush,
                 )
             for row in rows:
-                locked[row[0]] = state(row)
+                locked[row[0]] = state(row, True)
             # A name not there is not being opened by another writer either: opening
             # an account reads it under the head too, which this writer holds.
         return {n: locked[n] for n in wanted if n in locked}

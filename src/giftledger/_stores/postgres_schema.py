@@ -314,10 +314,10 @@ BEGIN
                 'again' USING ERRCODE = 'GLRUN';
         END IF;
     END LOOP;
-    -- The balance changes first, before the head: rows of accounts with a floor this
-    -- writer locked, its own slots of the others and of the unit totals (nobody
-    -- waits for them). One row a statement: plans that use the keys, whatever the
-    -- tables' statistics.
+    -- The balance changes of accounts with a floor first, before the head (the one
+    -- lock order: accounts, then the head), on the rows this writer locked (or locks
+    -- here). One row a statement: plans that use the keys, whatever the tables'
+    -- statistics.
     FOR i IN 1 .. coalesce(array_length(f_name, 1), 0) LOOP
         IF blind THEN
             -- The client read nothing (it knows the accounts' records, which never
@@ -348,6 +348,19 @@ BEGIN
             pending_credits = pending_credits + f_pc[i]
         WHERE name = f_name[i];
     END LOOP;
+    -- Waiting for the head means other writers are at it: then commit without
+    -- waiting for the flush (the head is released at once) and let the client
+    -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
+    IF pg_try_advisory_xact_lock(1735131137, hashtext(current_schema())) THEN
+        PERFORM set_config('giftledger.flush', 'off', false);
+    ELSE
+        PERFORM pg_advisory_xact_lock(1735131137, hashtext(current_schema()));
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM set_config('giftledger.flush', 'on', false);
+    END IF;
+    -- The slot rows (of the unrestricted accounts and the unit totals) under the
+    -- head, as every other write changes them: two backends whose ids share a slot
+    -- never wait for each other's row while one of them holds the head.
     FOR i IN 1 .. coalesce(array_length(s_name, 1), 0) LOOP
         INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
         VALUES (s_name[i], pg_backend_pid() % 1024, s_net[i], s_pd[i], s_pc[i])
@@ -361,16 +374,6 @@ BEGIN
         ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
             credits = t.credits + excluded.credits;
     END LOOP;
-    -- Waiting for the head means other writers are at it: then commit without
-    -- waiting for the flush (the head is released at once) and let the client
-    -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
-    IF pg_try_advisory_xact_lock(1735131137, hashtext(current_schema())) THEN
-        PERFORM set_config('giftledger.flush', 'off', false);
-    ELSE
-        PERFORM pg_advisory_xact_lock(1735131137, hashtext(current_schema()));
-        PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM set_config('giftledger.flush', 'on', false);
-    END IF;
     -- Only accounts with a floor were locked by gl_open (or above): another writer
     -- may have closed one of the others since it was read. Under the head (which
     -- closing takes too) that is settled: refuse, and the ledger runs the write
