@@ -187,6 +187,18 @@ def test_a_schema_3_database_gets_the_one_trip_post_and_keeps_its_entries(
     with gl.Ledger.open(v1_url) as book:
         clock = _clock_after(book, timedelta(hours=1))
     assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        # Both server functions were replaced: planned once per session, not per call.
+        configs = conn.execute(
+            "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_namespace n "
+            "ON n.oid = p.pronamespace WHERE n.nspname = %s "
+            "AND p.proname IN ('gl_link', 'gl_open') ORDER BY 1",
+            (_schema(v1_url),),
+        ).fetchall()
+    assert configs == [
+        ("gl_link", ["plan_cache_mode=force_generic_plan"]),
+        ("gl_open", ["plan_cache_mode=force_generic_plan"]),
+    ]
     with gl.Ledger.open(v1_url, clock=clock) as book:
         assert book.verify() == entries
         accounts = len(book.accounts())
