@@ -302,8 +302,6 @@ DECLARE
     rec bigint;
     eff bigint;
     d bigint;
-    diff bigint;
-    diffs bigint[] := '{}';
     a gl_accounts;
     avail_before bigint;
     avail_after bigint;
@@ -331,27 +329,33 @@ BEGIN
             -- more than this row (holds past their expiry) or that fails is run
             -- again by the client, reading its accounts first (GLRUN), so the
             -- ledger names the error itself.
-            SELECT * INTO a FROM gl_accounts g WHERE g.name = f_name[i] FOR UPDATE;
+            -- (The change is applied first, locking the row; a refusal rolls it back.)
+            UPDATE gl_accounts g SET net = g.net + f_net[i],
+                pending_debits = g.pending_debits + f_pd[i],
+                pending_credits = g.pending_credits + f_pc[i]
+            WHERE g.name = f_name[i] RETURNING g.* INTO a;
             IF NOT FOUND OR a.closed OR a.trading OR a.min_balance IS NULL
                     OR a.next_expiry <= recorded[1] THEN
                 RAISE EXCEPTION 'giftledger: account % needs a closer look; the write runs '
                     'again', f_name[i] USING ERRCODE = 'GLRUN';
             END IF;
             IF a.normal = 'debit' THEN
-                avail_before := a.net - a.pending_credits;
-                avail_after := avail_before + f_net[i] - f_pc[i];
+                avail_after := a.net - a.pending_credits;
+                avail_before := avail_after - f_net[i] + f_pc[i];
             ELSE
-                avail_before := -a.net - a.pending_debits;
-                avail_after := avail_before - f_net[i] - f_pd[i];
+                avail_after := -a.net - a.pending_debits;
+                avail_before := avail_after + f_net[i] + f_pd[i];
             END IF;
             IF avail_after < avail_before AND avail_after < a.min_balance THEN
                 RAISE EXCEPTION 'giftledger: the balance rule of % would break; the write '
                     'runs again', f_name[i] USING ERRCODE = 'GLRUN';
             END IF;
+        ELSE
+            UPDATE gl_accounts SET net = net + f_net[i],
+                pending_debits = pending_debits + f_pd[i],
+                pending_credits = pending_credits + f_pc[i]
+            WHERE name = f_name[i];
         END IF;
-        UPDATE gl_accounts SET net = net + f_net[i], pending_debits = pending_debits + f_pd[i],
-            pending_credits = pending_credits + f_pc[i]
-        WHERE name = f_name[i];
     END LOOP;
     -- Waiting for the head means other writers are at it: then commit without
     -- waiting for the flush (the head is released at once) and let the client
@@ -366,19 +370,18 @@ BEGIN
     -- The slot rows (of the unrestricted accounts and the unit totals) under the
     -- head, as every other write changes them: two backends whose ids share a slot
     -- never wait for each other's row while one of them holds the head.
-    FOR i IN 1 .. coalesce(array_length(s_name, 1), 0) LOOP
-        INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
-        VALUES (s_name[i], pg_backend_pid() % 1024, s_net[i], s_pd[i], s_pc[i])
-        ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net,
-            pending_debits = b.pending_debits + excluded.pending_debits,
-            pending_credits = b.pending_credits + excluded.pending_credits;
-    END LOOP;
-    FOR i IN 1 .. coalesce(array_length(u_unit, 1), 0) LOOP
-        INSERT INTO gl_totals AS t (unit, slot, debits, credits)
-        VALUES (u_unit[i], pg_backend_pid() % 1024, u_debits[i], u_credits[i])
-        ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
-            credits = t.credits + excluded.credits;
-    END LOOP;
+    -- (One statement each: an upsert finds its row through its unique key.)
+    INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
+    SELECT x.name, pg_backend_pid() % 1024, x.net, x.pd, x.pc
+    FROM unnest(s_name, s_net, s_pd, s_pc) AS x(name, net, pd, pc)
+    ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net,
+        pending_debits = b.pending_debits + excluded.pending_debits,
+        pending_credits = b.pending_credits + excluded.pending_credits;
+    INSERT INTO gl_totals AS t (unit, slot, debits, credits)
+    SELECT x.unit, pg_backend_pid() % 1024, x.debits, x.credits
+    FROM unnest(u_unit, u_debits, u_credits) AS x(unit, debits, credits)
+    ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
+        credits = t.credits + excluded.credits;
     -- Only accounts with a floor were locked by gl_open (or above): another writer
     -- may have closed one of the others since it was read. Under the head (which
     -- closing takes too) that is settled: refuse, and the ledger runs the write
@@ -427,21 +430,25 @@ BEGIN
         CASE WHEN x.i = 1 THEN head_hash ELSE out_hashes[x.i - 1] END,
         out_hashes[x.i], versions[x.i]
     FROM generate_series(1, n) AS x(i);
-    FOR i IN 1 .. coalesce(array_length(b_account, 1), 0) LOOP
-        SELECT g.net + coalesce((SELECT sum(s.net) FROM gl_balances s
-                WHERE s.account = g.name), 0) - b_net[i] INTO diff
-            FROM gl_accounts g WHERE g.name = b_account[i];
-        diffs := diffs || diff;
-    END LOOP;
+    -- Each posting's running balance, corrected (for the accounts in b_account) by
+    -- the account's net read here less the net the client expected.
     INSERT INTO gl_postings (tx_id, idx, account, side, minor, unit, net_after)
-    SELECT p.tx + d, p.idx, p.account, p.side, p.minor, p.unit,
-        p.net + coalesce(diffs[array_position(b_account, p.account)], 0)
+    SELECT p.tx + d, p.idx, p.account, p.side, p.minor, p.unit, p.net + coalesce(c.diff, 0)
     FROM unnest(p_tx, p_idx, p_account, p_side, p_minor, p_unit, p_net)
-        AS p(tx, idx, account, side, minor, unit, net);
-    INSERT INTO gl_keys (key, fingerprint, transaction_id, result)
-    SELECT k.key, k.fingerprint,
-        CASE WHEN k.tx BETWEEN first_id AND first_id + n - 1 THEN k.tx + d ELSE k.tx END, k.result
-    FROM unnest(k_key, k_fingerprint, k_tx, k_result) AS k(key, fingerprint, tx, result);
+        AS p(tx, idx, account, side, minor, unit, net)
+    LEFT JOIN LATERAL (
+        SELECT g.net + coalesce((SELECT sum(s.net) FROM gl_balances s
+                WHERE s.account = g.name), 0)
+            - b_net[array_position(b_account, p.account)] AS diff
+        FROM gl_accounts g WHERE g.name = p.account AND p.account = ANY(b_account) LIMIT 1
+    ) AS c ON true;
+    IF coalesce(array_length(k_key, 1), 0) > 0 THEN
+        INSERT INTO gl_keys (key, fingerprint, transaction_id, result)
+        SELECT k.key, k.fingerprint,
+            CASE WHEN k.tx BETWEEN first_id AND first_id + n - 1 THEN k.tx + d ELSE k.tx END,
+            k.result
+        FROM unnest(k_key, k_fingerprint, k_tx, k_result) AS k(key, fingerprint, tx, result);
+    END IF;
     RETURN QUERY SELECT d, head_hash, out_hashes, out_times;
 END
 $$
