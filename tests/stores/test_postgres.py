@@ -530,3 +530,57 @@ def test_ledgers_in_other_schemas_do_not_wait_for_each_others_head_or_keys(
             release.set()
             worker.join()
         assert book.balance("a").amount == other.balance("a").amount / 2 > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("held", ["key", "head"])
+def test_two_spellings_of_one_ledgers_schema_share_its_head_and_key_locks(
+    postgres_url: str, held: str
+) -> None:
+    # The lock ids come from the schema that holds the journal, as the server
+    # resolves it: a store given ?schema= and one given the search_path by libpq's
+    # options lock the same ledger alike.
+    from urllib.parse import quote
+
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    base = postgres_url.split("?", 1)[0]
+    spelled = f"{base}?options={quote(f'-csearch_path={schema}')}"
+    holding, release = threading.Event(), threading.Event()
+    with gl.Ledger.open(postgres_url) as book:
+        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("b", "USD", normal="credit")
+        with gl.Ledger.open(spelled) as other:
+            assert other.store.schema is None  # type: ignore[attr-defined]
+            assert other.balance("a") == book.balance("a")  # the same ledger
+
+            def hold(reader: gl.StoreReader) -> None:
+                if held == "head":
+                    reader.head()  # else only the key's lock is held, taken to look it up
+                holding.set()
+                release.wait(10)
+
+            worker = threading.Thread(
+                target=lambda: book.post(
+                    [gl.debit("a", 1), gl.credit("b", 1)], key="mine", guard=hold
+                )
+            )
+            worker.start()
+            try:
+                assert holding.wait(10)
+                done = threading.Event()
+                key = "mine" if held == "key" else "theirs"
+                writer = threading.Thread(
+                    target=lambda: (
+                        other.post([gl.debit("a", 1), gl.credit("b", 1)], key=key, guard=bool),
+                        done.set(),
+                    )
+                )
+                writer.start()
+                assert not done.wait(0.5), f"the other spelling did not wait for the {held}"
+            finally:
+                release.set()
+                worker.join()
+            writer.join()
+            assert done.is_set()
+        entries = 3 if held == "key" else 4  # the same key: the second replayed the first
+        assert book.verify() == entries

@@ -440,3 +440,63 @@ def test_a_post_waiting_for_the_head_holds_no_slot_row(
             poster.join()
         assert book.balance("bob") == Money("2.00", "USD")
         assert book.verify() == other.verify()
+
+
+def test_a_key_posted_in_one_trip_is_replayed_to_a_writer_that_looked_it_up_meanwhile(
+    postgres_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    # A posts under a key it did not look up; B, a store that knows nothing (a
+    # restarted worker retrying the request), looks the key up while A's commit waits
+    # for alice's row. A holds the key's lock from its commit's first statement, so B
+    # waits for it and replays A's entry instead of deciding on what it read before
+    # (here: a balance A then spends, so B would be refused for insufficient funds).
+    import threading
+
+    import psycopg
+
+    book, _ = _open(postgres_url)
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    gift = [gl.credit("alice", "6.00"), gl.debit("supply", "6.00")]
+    got: dict[str, object] = {}
+
+    def send(name: str, ledger: gl.Ledger) -> None:
+        try:
+            got[name] = ledger.post(gift, key="gift-1")
+        except gl.GiftLedgerError as exc:
+            got[name] = exc
+
+    def waits(conn: psycopg.Connection[Any], pid: int) -> None:
+        for _ in range(500):
+            if conn.execute(
+                "SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", (pid,)
+            ).fetchone():
+                return
+            threading.Event().wait(0.01)
+        raise AssertionError(f"backend {pid} never waited")
+
+    with book, gl.Ledger.open(postgres_url) as fresh:
+        fresh.head  # noqa: B018 - its connection, idle in its pool
+        mine: Any = book.store
+        theirs: Any = fresh.store
+        a_pid = mine._idle[-1].info.backend_pid
+        b_pid = theirs._idle[-1].info.backend_pid
+        with (
+            psycopg.connect(postgres_server[0], autocommit=True) as watch,
+            psycopg.connect(postgres_server[0]) as blocker,
+        ):
+            blocker.execute(
+                f'SELECT 1 FROM "{schema}".gl_accounts WHERE name = %s FOR UPDATE', ("alice",)
+            )
+            a = threading.Thread(target=send, args=("a", book))
+            a.start()
+            waits(watch, a_pid)
+            b = threading.Thread(target=send, args=("b", fresh))
+            b.start()
+            waits(watch, b_pid)
+            blocker.rollback()
+            a.join()
+            b.join()
+        assert isinstance(got["a"], gl.Transaction), got
+        assert got["b"] == got["a"]
+        assert book.balance("alice") == Money("4.00", "USD")
+        assert book.verify() == got["a"].id

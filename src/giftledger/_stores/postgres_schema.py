@@ -282,7 +282,7 @@ CREATE FUNCTION gl_link(
     f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
     s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
     u_unit text[], u_debits numeric[], u_credits numeric[],
-    blind boolean
+    blind boolean, ledger integer
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql
 -- Every statement below finds its rows by key: plan each once (a custom plan per call,
@@ -360,10 +360,10 @@ BEGIN
     -- Waiting for the head means other writers are at it: then commit without
     -- waiting for the flush (the head is released at once) and let the client
     -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
-    IF pg_try_advisory_xact_lock(1735131137, hashtext(current_schema())) THEN
+    IF pg_try_advisory_xact_lock(1735131137, ledger) THEN
         PERFORM set_config('giftledger.flush', 'off', false);
     ELSE
-        PERFORM pg_advisory_xact_lock(1735131137, hashtext(current_schema()));
+        PERFORM pg_advisory_xact_lock(1735131137, ledger);
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM set_config('giftledger.flush', 'on', false);
     END IF;
