@@ -260,7 +260,9 @@ _SCHEMA_V2 = (
 # running balances from zero and sends every account of the postings for the
 # correction, and the rows of accounts with a floor are locked and their balance
 # rule checked here (a case for the ledger to decide raises GLRUN: the client
-# runs the write again, reading its accounts).
+# runs the write again, reading its accounts); ``ledger``: the second id of the
+# head's advisory lock, this ledger's (the OID of its schema: advisory locks are the
+# database's, and the client resolves the schema that holds the journal).
 #
 # recorded_at never goes backwards: an entry whose time (read by the client
 # before it had the head) is before the head's takes the head's (and so does its
