@@ -378,13 +378,14 @@ def test_a_record_seen_closed_is_replaced_by_the_account_as_a_write_reads_it(
         assert store.known_account("bob").closed is True
 
 
-def test_a_post_waiting_for_the_head_holds_no_slot_row(
+def test_a_post_waiting_for_the_head_never_shares_a_slot_row_with_its_holder(
     postgres_url: str, postgres_server: tuple[str, list[str]]
 ) -> None:
-    # Slot rows are shared by backends whose ids are equal modulo 1024: a post that
-    # wrote to its slots before waiting for the head could wait for a writer that
-    # holds the head and waits for that slot (a deadlock). gl_link writes them under
-    # the head, as every write does.
+    # Slot rows are shared by backends whose ids are equal modulo 1024. A post writes
+    # its slots before it waits for the head; a write holding the head writes its own
+    # at commit: were they the same rows, each would wait for the other (a
+    # deadlock). Posts linked at commit use slots 0 to 1023, writes that hold the
+    # head 1024 to 2047.
     import threading
 
     import psycopg
@@ -400,6 +401,8 @@ def test_a_post_waiting_for_the_head_holds_no_slot_row(
             holding.set()
             release.wait(10)
 
+        theirs: Any = other.store
+        holder_pid = theirs._idle[-1].info.backend_pid
         holder = threading.Thread(
             target=lambda: other.post(
                 [gl.debit("alice", "1.00"), gl.credit("supply", "1.00")], guard=hold
@@ -407,8 +410,8 @@ def test_a_post_waiting_for_the_head_holds_no_slot_row(
         )
         holder.start()
         assert holding.wait(10)
-        store: Any = book.store
-        waiting = store._idle[-1].info.backend_pid  # the connection the post will take
+        mine: Any = book.store
+        poster_pid = mine._idle[-1].info.backend_pid  # the connection the post will take
         poster = threading.Thread(
             target=lambda: book.post([gl.debit("bob", "1.00"), gl.credit("supply", "1.00")])
         )
@@ -419,25 +422,28 @@ def test_a_post_waiting_for_the_head_holds_no_slot_row(
                     row = conn.execute(
                         "SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory' "
                         "AND NOT granted",
-                        (waiting,),
+                        (poster_pid,),
                     ).fetchone()
                     if row:
                         break
                     threading.Event().wait(0.01)
                 else:
                     raise AssertionError("the post never waited for the head")
-                held = conn.execute(
-                    "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE l.pid = %s AND n.nspname = %s "
-                    "AND c.relname IN ('gl_balances', 'gl_totals')",
-                    (waiting, schema),
-                ).fetchall()
-                assert held == []
         finally:
             release.set()
             holder.join()
             poster.join()
+        with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+            slots = conn.execute(
+                f'SELECT slot FROM "{schema}".gl_balances WHERE account = %s ORDER BY slot',
+                ("supply",),
+            ).fetchall()
+            totals = conn.execute(
+                f'SELECT DISTINCT slot FROM "{schema}".gl_totals ORDER BY slot'
+            ).fetchall()
+        expected = [(poster_pid % 1024,), (1024 + holder_pid % 1024,)]
+        assert slots == expected
+        assert totals == expected
         assert book.balance("bob") == Money("2.00", "USD")
         assert book.verify() == other.verify()
 

@@ -201,7 +201,10 @@ _ACCOUNT_COLUMNS = (
 # Accounts whose balance rule a debit can break: the only rows a writer locks.
 _FLOOR = "min_balance IS NOT NULL AND NOT trading"
 # The slot of this backend's delta rows in gl_balances and gl_totals.
-_SLOT = "pg_backend_pid() % 1024"
+# Slots 1024 to 2047: of the writes that hold the head while they change slots;
+# gl_link, which changes its slots before it takes the head, uses 0 to 1023 (see
+# postgres_schema: a writer there never waits for a row of one holding the head).
+_SLOT = "1024 + pg_backend_pid() % 1024"
 
 # The statements of every write, prepared once per connection (sent with the
 # parameters bound on the client, ``EXECUTE name(literals)`` still skips parsing

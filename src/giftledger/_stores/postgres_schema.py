@@ -359,19 +359,11 @@ BEGIN
             WHERE name = f_name[i];
         END IF;
     END LOOP;
-    -- Waiting for the head means other writers are at it: then commit without
-    -- waiting for the flush (the head is released at once) and let the client
-    -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
-    IF pg_try_advisory_xact_lock(1735131137, ledger) THEN
-        PERFORM set_config('giftledger.flush', 'off', false);
-    ELSE
-        PERFORM pg_advisory_xact_lock(1735131137, ledger);
-        PERFORM set_config('synchronous_commit', 'off', true);
-        PERFORM set_config('giftledger.flush', 'on', false);
-    END IF;
-    -- The slot rows (of the unrestricted accounts and the unit totals) under the
-    -- head, as every other write changes them: two backends whose ids share a slot
-    -- never wait for each other's row while one of them holds the head.
+    -- The slot rows of the unrestricted accounts and the unit totals, before the
+    -- head too: slots 0 to 1023, by backend. Writes that hold the head while they
+    -- change slots (holds, guarded writes, batches) use 1024 to 2047, so no writer
+    -- here waits for a row of one that holds the head: two backends whose ids are
+    -- equal modulo 1024 share a slot row, and would otherwise deadlock.
     -- (One statement each: an upsert finds its row through its unique key.)
     INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
     SELECT x.name, pg_backend_pid() % 1024, x.net, x.pd, x.pc
@@ -384,6 +376,16 @@ BEGIN
     FROM unnest(u_unit, u_debits, u_credits) AS x(unit, debits, credits)
     ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
         credits = t.credits + excluded.credits;
+    -- Waiting for the head means other writers are at it: then commit without
+    -- waiting for the flush (the head is released at once) and let the client
+    -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
+    IF pg_try_advisory_xact_lock(1735131137, ledger) THEN
+        PERFORM set_config('giftledger.flush', 'off', false);
+    ELSE
+        PERFORM pg_advisory_xact_lock(1735131137, ledger);
+        PERFORM set_config('synchronous_commit', 'off', true);
+        PERFORM set_config('giftledger.flush', 'on', false);
+    END IF;
     -- Only accounts with a floor were locked by gl_open (or above): another writer
     -- may have closed one of the others since it was read. Under the head (which
     -- closing takes too) that is settled: refuse, and the ledger runs the write
