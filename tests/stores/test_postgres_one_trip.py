@@ -506,3 +506,27 @@ def test_a_key_posted_in_one_trip_is_replayed_to_a_writer_that_looked_it_up_mean
         assert got["b"] == got["a"]
         assert book.balance("alice") == Money("4.00", "USD")
         assert book.verify() == got["a"].id
+
+
+def test_a_convert_between_known_accounts_is_one_round_trip(
+    postgres_url: str, trips: list[int]
+) -> None:
+    outcomes = []
+    for book, _ in _both(postgres_url):
+        with book:
+            book.open_account("euros", "EUR")
+            book.open_account("yen", "JPY")
+            book.open_trading_account("USD")
+            book.open_trading_account("EUR")
+            rate = "0.9"
+            book.convert("euros", "alice", "1.00", rate=rate)  # the store reads them
+            trips[0] = 0
+            tx = book.convert("euros", "alice", "2.00", rate=rate)
+            if book.store.url.startswith("postgresql"):
+                assert trips[0] == 1
+            missing = _refusal(book, lambda b=book: b.convert("yen", "alice", "1.00", rate="150"))
+            same = _refusal(book, lambda b=book: b.convert("bob", "alice", "1.00", rate=rate))
+            outcomes.append((tx.id, missing, same, book.balance("euros")))
+    assert outcomes[0][1].startswith("UnknownAccount: no trading account 'trading:JPY'")
+    assert outcomes[0][2].startswith("InvalidArgument: ")
+    assert outcomes[0] == outcomes[1]

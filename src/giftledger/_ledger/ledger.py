@@ -701,17 +701,10 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             raise InvalidTransaction(
                 f"a transfer needs two different accounts, got {debit!r} twice"
             )
-        # The units, for a clearer error than an unbalanced entry: from the records a
-        # store keeps of accounts it has read (PostgreSQL: no round trip), else read.
-        known = getattr(self.store, "known_account", None)
-        a = b = None
-        if known is not None:
-            a, b = known(debit), known(credit)
-        if a is None or b is None or a.unit != b.unit:
-            with self.store.read() as r:
-                sa, sb = r.account_state(debit), r.account_state(credit)
-            a = None if sa is None else sa.account
-            b = None if sb is None else sb.account
+        # The units, for a clearer error than an unbalanced entry.
+        a, b = self._records((debit, credit))
+        if a is not None and b is not None and a.unit != b.unit:
+            a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
         if a is not None and b is not None and a.unit != b.unit:
             raise CurrencyMismatch(
                 f"cannot transfer from {credit!r} ({b.unit}) to {debit!r} "
@@ -849,14 +842,15 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             raise InvalidArgument(f"rate {rate!r} must be greater than zero")
         if not isinstance(rounding, Rounding):
             raise InvalidArgument(f"rounding {rounding!r} must be a giftledger.Rounding")
-        with self.store.read() as r:
-            sa, sb = r.account_state(debit), r.account_state(credit)
-        for name, st in ((debit, sa), (credit, sb)):
-            if st is None:
+        a, b = self._records((debit, credit))
+        if a is None or b is None or a.unit == b.unit:
+            a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
+        for name, account in ((debit, a), (credit, b)):
+            if account is None:
                 raise UnknownAccount(f"unknown account {name!r}; open it with open_account() first")
-        assert sa is not None
-        assert sb is not None
-        ua, ub = self._unit(sa.account.unit), self._unit(sb.account.unit)
+        assert a is not None
+        assert b is not None
+        ua, ub = self._unit(a.unit), self._unit(b.unit)
         if ua.code == ub.code:
             raise InvalidArgument(
                 f"{debit!r} and {credit!r} both hold {ua.code}; use transfer() within one unit"
@@ -877,14 +871,18 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 f"{from_minor(minor_b, ub).amount} {ub.code} after rounding; nothing to credit"
             )
         ta, tb = via if via is not None else (f"trading:{ua.code}", f"trading:{ub.code}")
-        with self.store.read() as r:
-            for name, code in ((ta, ua.code), (tb, ub.code)):
-                st = r.account_state(name)
-                if st is None or not st.account.trading or st.account.unit != code:
-                    raise UnknownAccount(
-                        f"no trading account {name!r} for {code}; open it with "
-                        f"open_trading_account({code!r})"
-                    )
+        codes = (ua.code, ub.code)
+        traders = self._records((ta, tb))
+        if any(
+            t is None or not t.trading or t.unit != c for t, c in zip(traders, codes, strict=True)
+        ):
+            traders = self._records((ta, tb), fresh=True)  # an error: as they are now
+        for name, code, t in zip((ta, tb), codes, traders, strict=True):
+            if t is None or not t.trading or t.unit != code:
+                raise UnknownAccount(
+                    f"no trading account {name!r} for {code}; open it with "
+                    f"open_trading_account({code!r})"
+                )
         postings = [
             Posting(debit, _DEBIT, minor_a, ua.code),
             Posting(ta, _CREDIT, minor_a, ua.code),
@@ -900,6 +898,22 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             rates=(Rate(ua.code, ub.code, fr),),
             dry_run=dry_run,
         )
+
+    def _records(self, names: tuple[str, str], fresh: bool = False) -> list[Account | None]:
+        """The records of two accounts (None: no such account), for the checks made
+        before a write: those the store keeps of accounts it has read (PostgreSQL,
+        ``known_account``: no round trip) unless ``fresh``, the others read."""
+        known = None if fresh else getattr(self.store, "known_account", None)
+        out: list[Account | None] = [None, None]
+        if known is not None:
+            out = [known(names[0]), known(names[1])]
+        if None in out:
+            with self.store.read() as r:
+                for i, name in enumerate(names):
+                    if out[i] is None:
+                        st = r.account_state(name)
+                        out[i] = None if st is None else st.account
+        return out
 
     # -- reversal ----------------------------------------------------------------------
 
