@@ -584,3 +584,56 @@ def test_two_spellings_of_one_ledgers_schema_share_its_head_and_key_locks(
             assert done.is_set()
         entries = 3 if held == "key" else 4  # the same key: the second replayed the first
         assert book.verify() == entries
+
+
+@pytest.mark.postgres
+def test_a_store_running_while_its_schema_is_recreated_locks_the_new_ledger(
+    postgres_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    # The lock ids are resolved by the server at each call (gl_ledger()): a store
+    # whose schema was dropped and created again (a restore) behind it locks the new
+    # ledger as new processes do, instead of keeping the ids of the one dropped.
+    import psycopg
+
+    schema = postgres_url.rsplit("schema=", 1)[1]
+
+    def accounts(ledger: gl.Ledger) -> None:
+        ledger.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+        ledger.open_account("b", "USD", normal="credit")
+
+    holding, release = threading.Event(), threading.Event()
+    with gl.Ledger.open(postgres_url) as old:
+        accounts(old)
+        old.post([gl.debit("a", 1), gl.credit("b", 1)], key="k-0")
+        with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        with gl.Ledger.open(postgres_url) as new:
+            accounts(new)
+
+            def hold(reader: gl.StoreReader) -> None:
+                reader.head()
+                holding.set()
+                release.wait(10)
+
+            worker = threading.Thread(
+                target=lambda: new.post([gl.debit("a", 1), gl.credit("b", 1)], guard=hold)
+            )
+            worker.start()
+            try:
+                assert holding.wait(10)
+                done = threading.Event()
+                writer = threading.Thread(
+                    target=lambda: (
+                        old.post([gl.debit("a", 2), gl.credit("b", 2)], key="k-1"),
+                        done.set(),
+                    )
+                )
+                writer.start()
+                assert not done.wait(0.5), "the running store did not wait for the new head"
+            finally:
+                release.set()
+                worker.join()
+            writer.join()
+            assert done.is_set()
+            assert new.verify() == 4  # two accounts opened again, then the two posts
+            assert str(new.balance("a").amount) == "3.00"

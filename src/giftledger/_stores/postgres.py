@@ -93,7 +93,6 @@ crash can only lose an unacknowledged suffix of the chain.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -170,12 +169,22 @@ _RETRY_CONSTRAINTS = frozenset(
 )
 
 
-# Serialise the hash chain: wait for the head's lock (this ledger's: see
-# PostgresStore._tools), then read the head in a new statement, whose snapshot
-# (READ COMMITTED) sees what the previous holder committed; then note whether
-# other sessions wait for a lock right now (other writers queueing for the head
-# or for the same accounts), to choose the commit.
+# Serialise the hash chain: wait for the head's lock, then read the head in a new
+# statement, whose snapshot (READ COMMITTED) sees what the previous holder
+# committed; then note whether other sessions wait for a lock right now (other
+# writers queueing for the head or for the same accounts), to choose the commit.
+# Advisory locks are the database's: the head's and the keys' lock ids are this
+# ledger's, gl_ledger() (the schema that holds its journal, as the server resolves
+# it at each call: a schema re-created under a running store gets new ids at once).
 _HEAD_SELECT = "EXECUTE gl_head"
+_HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
+    (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, gl_ledger())", None),
+    (_HEAD_SELECT, None),
+    ("SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted)", None),
+)
+# The lock of an idempotency key (its parameters: _LOCK_KEY and the key).
+_KEY_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(gl_ledger() || ':' || %s))"
+_KEY_TRY_LOCK = "SELECT gl_try_lock(%s, hashtext(gl_ledger() || ':' || %s))"
 
 
 # A writer's look-up of an idempotency key: its record, or (none remembered) the first
@@ -248,7 +257,7 @@ _PREPARED: dict[str, str] = {
     "%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], "
     "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
     "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[], "
-    "(%s::boolean[])[1], (%s::integer[])[1])",
+    "(%s::boolean[])[1])",
     "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
     f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
     f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
@@ -286,12 +295,6 @@ _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
     ("SELECT gl_flush()", None),
 )
-
-
-def _lock_id(text: str) -> int:
-    """A stable signed 32-bit hash of ``text``, for an advisory lock."""
-    digest = hashlib.blake2b(text.encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 # -- schema: see postgres_schema.py ----------------------------------------------------
@@ -409,7 +412,6 @@ class PostgresStore:
         try:
             self._migrate(conn)
             conn.execute(_PREPARE_ALL)
-            self._tools(conn)  # the journal exists now: its schema's lock id
         except BaseException:
             conn.close()
             raise
@@ -451,28 +453,9 @@ class PostgresStore:
         return conn
 
     def _tools(self, conn: psycopg.Connection[Any]) -> None:
-        """Give ``conn`` what every session on it uses, made once (a cursor per write
-        costs as much as its encoding): the cursor, the literal escaper, and the id of
-        this ledger's advisory locks: the schema that holds its journal, by OID, as
-        the server resolves it (advisory locks are the database's; two spellings of
-        one schema, ``?schema=public`` or none, lock alike)."""
-        row = conn.execute(
-            "SELECT c.relnamespace::bigint FROM pg_class c "
-            "WHERE c.oid = to_regclass('gl_transactions')"
-        ).fetchone()
-        oid = 0 if row is None else int(row[0])
-        ledger = oid - (1 << 32) if oid >= 1 << 31 else oid  # an int4, as the lock takes
-        head = (
-            (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, {ledger})", None),
-            (_HEAD_SELECT, None),
-            ("SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted)", None),
-        )
-        tools = (
-            self._pg.ClientCursor(conn),
-            self._pg.pq.Escaping(conn.pgconn).escape_literal,
-            ledger,
-            head,
-        )
+        """Give ``conn`` the cursor and literal escaper of every session on it, made once
+        (a cursor per write costs as much as its encoding)."""
+        tools = (self._pg.ClientCursor(conn), self._pg.pq.Escaping(conn.pgconn).escape_literal)
         setattr(conn, _TOOLS, tools)
 
     def _acquire(self) -> psycopg.Connection[Any]:
@@ -755,7 +738,7 @@ class _Session:
     def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any], writer: bool) -> None:
         self._store = store
         self._conn = conn
-        self._cur, self._escape, self._ledger, self._head_lock = getattr(conn, _TOOLS)
+        self._cur, self._escape = getattr(conn, _TOOLS)
         self._writer = writer
         self._begun = False
         self._head: tuple[int, str] | None = None  # once this writer holds the head lock
@@ -852,7 +835,7 @@ class _Session:
             assert self._head is not None
             self._first = self._head[0] + 1
             return rows
-        statements.extend(self._head_lock)
+        statements.extend(_HEAD_LOCK)
         if after is None:
             rows, _, head_rows, waiters = self._send(statements, checks, keep=4)
         else:
@@ -860,11 +843,6 @@ class _Session:
             _, head_rows, waiters, rows = self._send(statements, checks, keep=4)
         self._took_head(head_rows, waiters)
         return rows
-
-    def _key_lock(self, key: str) -> int:
-        """The advisory lock id of an idempotency key of this ledger (advisory locks are
-        the database's, shared with the ledgers of other schemas)."""
-        return _lock_id(f"{self._ledger}\x00{key}")
 
     def _take_late(self) -> list[tuple[str, Sequence[Any] | None]]:
         """Locks the last attempt of this write (in this thread) asked for after the head
@@ -875,9 +853,7 @@ class _Session:
             return []
         local.late = None
         keys, holds, names = late
-        out: list[tuple[str, Sequence[Any] | None]] = [
-            ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, self._key_lock(k))) for k in keys
-        ]
+        out: list[tuple[str, Sequence[Any] | None]] = [(_KEY_LOCK, (_LOCK_KEY, k)) for k in keys]
         if holds:
             out.append(
                 ("SELECT id FROM gl_holds WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (holds,))
@@ -1083,9 +1059,7 @@ class _Session:
             # accounts, head), so a writer that looks one up meanwhile waits for this
             # commit and replays it rather than deciding on what it read before.
             for key in sorted(self._blind_keys):
-                statements.append(
-                    ("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, self._key_lock(key)))
-                )
+                statements.append((_KEY_LOCK, (_LOCK_KEY, key)))
             at = len(statements)
             statements.append(link)
             statements += _COMMIT_LINKED
@@ -1179,7 +1153,6 @@ class _Session:
         totals = self._totals
         columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
         columns.append([self._blind])
-        columns.append([self._ledger])
         self._totals = {}
         return self._execute("gl_link", columns)
 
@@ -1429,10 +1402,10 @@ class _Session:
         # One request per key at a time: a concurrent one waits here, then sees the
         # first one's record and replays it. Buffered rows hold other keys only.
         if self._head is None:
-            lock = (("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_KEY, self._key_lock(key))),)
+            lock = ((_KEY_LOCK, (_LOCK_KEY, key)),)
         else:  # out of the lock order: do not wait
             self._late_keys.add(key)
-            lock = (("SELECT gl_try_lock(%s, %s)", (_LOCK_KEY, self._key_lock(key))),)
+            lock = ((_KEY_TRY_LOCK, (_LOCK_KEY, key)),)
         # With no record of the key, the same query finds the entry that carries it
         # (an index probe): the write path asks keyed_entry() next, in no round trip.
         rows = self._rows(_KEY_OR_CARRIER, (key,), before=lock, flush=False)

@@ -260,9 +260,7 @@ _SCHEMA_V2 = (
 # running balances from zero and sends every account of the postings for the
 # correction, and the rows of accounts with a floor are locked and their balance
 # rule checked here (a case for the ledger to decide raises GLRUN: the client
-# runs the write again, reading its accounts); ``ledger``: the second id of the
-# head's advisory lock, this ledger's (the OID of its schema: advisory locks are the
-# database's, and the client resolves the schema that holds the journal).
+# runs the write again, reading its accounts).
 #
 # recorded_at never goes backwards: an entry whose time (read by the client
 # before it had the head) is before the head's takes the head's (and so does its
@@ -284,7 +282,7 @@ CREATE FUNCTION gl_link(
     f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
     s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
     u_unit text[], u_debits numeric[], u_credits numeric[],
-    blind boolean, ledger integer
+    blind boolean
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql
 -- Every statement below finds its rows by key: plan each once (a custom plan per call,
@@ -379,10 +377,10 @@ BEGIN
     -- Waiting for the head means other writers are at it: then commit without
     -- waiting for the flush (the head is released at once) and let the client
     -- wait for it in an empty transaction (gl_flush); a lone writer commits plainly.
-    IF pg_try_advisory_xact_lock(1735131137, ledger) THEN
+    IF pg_try_advisory_xact_lock(1735131137, gl_ledger()) THEN
         PERFORM set_config('giftledger.flush', 'off', false);
     ELSE
-        PERFORM pg_advisory_xact_lock(1735131137, ledger);
+        PERFORM pg_advisory_xact_lock(1735131137, gl_ledger());
         PERFORM set_config('synchronous_commit', 'off', true);
         PERFORM set_config('giftledger.flush', 'on', false);
     END IF;
@@ -539,7 +537,18 @@ _SCHEMA_V3 = (
 # both functions planned once per session (``plan_cache_mode``). The step drops the
 # functions of version 3 and creates them again: a database created fresh runs both
 # steps with the same (current) definitions.
+# This ledger's advisory lock id (advisory locks are the database's): the OID of the
+# schema that holds its journal, as an int4, resolved where it is called (a schema
+# re-created under a running store gets its new id at once).
+_GL_LEDGER = """
+CREATE FUNCTION gl_ledger() RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT (c.relnamespace::bigint - 2147483648)::integer FROM pg_class c
+    WHERE c.oid = 'gl_transactions'::regclass
+$$
+"""
+
 _SCHEMA_V4 = (
+    _GL_LEDGER,
     "DROP FUNCTION gl_link",
     _GL_LINK,
     "DROP FUNCTION gl_open",
