@@ -485,11 +485,49 @@ class _BackwardsClock:
         return self.now_
 
 
+def _two_accounts(ledger: gl.Ledger) -> None:
+    ledger.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+    ledger.open_account("b", "USD", normal="credit")
+
+
+def _done_while_held(
+    holder: gl.Ledger, write: Callable[[], object], *, key: str, head: bool, within: float
+) -> bool:
+    """Whether ``write`` finished within ``within`` seconds while ``holder`` ran a guarded
+    post holding its key's lock (taken to look the key up) and, with ``head``, its head;
+    both have finished when this returns."""
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hold(reader: gl.StoreReader) -> None:
+        if head:
+            reader.head()
+        holding.set()
+        release.wait(10)
+
+    worker = threading.Thread(
+        target=lambda: holder.post([gl.debit("a", 1), gl.credit("b", 1)], key=key, guard=hold)
+    )
+    worker.start()
+    writer = None
+    try:
+        assert holding.wait(10)
+        writer = threading.Thread(target=lambda: (write(), done.set()))
+        writer.start()
+        finished = done.wait(within)
+    finally:
+        release.set()
+        worker.join()
+        if writer is not None:
+            writer.join()
+    assert done.is_set()
+    return finished
+
+
 @pytest.mark.postgres
 def test_ledgers_in_other_schemas_do_not_wait_for_each_others_head_or_keys(
     postgres_url: str, postgres_server: tuple[str, list[str]]
 ) -> None:
-    # Advisory locks are the database's: each ledger's head and keys are its schema's.
+    # Advisory locks are the database's: each ledger's head and keys are its own.
     import uuid
 
     from .conftest import _with_schema
@@ -497,38 +535,16 @@ def test_ledgers_in_other_schemas_do_not_wait_for_each_others_head_or_keys(
     admin, schemas = postgres_server
     schemas.append(other_schema := f"gl_test_{uuid.uuid4().hex[:16]}")
     other_url = _with_schema(admin, other_schema)
-    holding, release = threading.Event(), threading.Event()
     with gl.Ledger.open(postgres_url) as book, gl.Ledger.open(other_url) as other:
-        for ledger in (book, other):
-            ledger.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
-            ledger.open_account("b", "USD", normal="credit")
+        _two_accounts(book)
+        _two_accounts(other)
 
-        def hold_the_head(reader: gl.StoreReader) -> None:
-            reader.head()  # a guarded write holds its ledger's head, and the key's lock
-            holding.set()
-            release.wait(10)
+        def write() -> object:
+            return other.post([gl.debit("a", 2), gl.credit("b", 2)], key="same", guard=bool)
 
-        worker = threading.Thread(
-            target=lambda: book.post(
-                [gl.debit("a", 1), gl.credit("b", 1)], key="same", guard=hold_the_head
-            )
+        assert _done_while_held(book, write, key="same", head=True, within=5), (
+            "the other ledger's write waited for this one's locks"
         )
-        worker.start()
-        try:
-            assert holding.wait(10)
-            done = threading.Event()
-            writer = threading.Thread(
-                target=lambda: (
-                    other.post([gl.debit("a", 2), gl.credit("b", 2)], key="same", guard=bool),
-                    done.set(),
-                )
-            )
-            writer.start()
-            assert done.wait(5), "the other ledger's write waited for this one's locks"
-            writer.join()
-        finally:
-            release.set()
-            worker.join()
         assert book.balance("a").amount == other.balance("a").amount / 2 > 0
 
 
@@ -545,43 +561,18 @@ def test_two_spellings_of_one_ledgers_schema_share_its_head_and_key_locks(
     schema = postgres_url.rsplit("schema=", 1)[1]
     base = postgres_url.split("?", 1)[0]
     spelled = f"{base}?options={quote(f'-csearch_path={schema}')}"
-    holding, release = threading.Event(), threading.Event()
-    with gl.Ledger.open(postgres_url) as book:
-        book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
-        book.open_account("b", "USD", normal="credit")
-        with gl.Ledger.open(spelled) as other:
-            assert other.store.schema is None  # type: ignore[attr-defined]
-            assert other.balance("a") == book.balance("a")  # the same ledger
+    with gl.Ledger.open(postgres_url) as book, gl.Ledger.open(spelled) as other:
+        _two_accounts(book)
+        assert other.store.schema is None  # type: ignore[attr-defined]
+        assert other.balance("a") == book.balance("a")  # the same ledger
+        key = "mine" if held == "key" else "theirs"  # else only the head is shared
 
-            def hold(reader: gl.StoreReader) -> None:
-                if held == "head":
-                    reader.head()  # else only the key's lock is held, taken to look it up
-                holding.set()
-                release.wait(10)
+        def write() -> object:
+            return other.post([gl.debit("a", 1), gl.credit("b", 1)], key=key, guard=bool)
 
-            worker = threading.Thread(
-                target=lambda: book.post(
-                    [gl.debit("a", 1), gl.credit("b", 1)], key="mine", guard=hold
-                )
-            )
-            worker.start()
-            try:
-                assert holding.wait(10)
-                done = threading.Event()
-                key = "mine" if held == "key" else "theirs"
-                writer = threading.Thread(
-                    target=lambda: (
-                        other.post([gl.debit("a", 1), gl.credit("b", 1)], key=key, guard=bool),
-                        done.set(),
-                    )
-                )
-                writer.start()
-                assert not done.wait(0.5), f"the other spelling did not wait for the {held}"
-            finally:
-                release.set()
-                worker.join()
-            writer.join()
-            assert done.is_set()
+        assert not _done_while_held(book, write, key="mine", head=held == "head", within=0.5), (
+            f"the other spelling did not wait for the {held}"
+        )
         entries = 3 if held == "key" else 4  # the same key: the second replayed the first
         assert book.verify() == entries
 
@@ -590,50 +581,25 @@ def test_two_spellings_of_one_ledgers_schema_share_its_head_and_key_locks(
 def test_a_store_running_while_its_schema_is_recreated_locks_the_new_ledger(
     postgres_url: str, postgres_server: tuple[str, list[str]]
 ) -> None:
-    # The lock ids are resolved by the server at each call (gl_ledger()): a store
+    # The lock ids are resolved by the server at each lock (gl_ledger()): a store
     # whose schema was dropped and created again (a restore) behind it locks the new
     # ledger as new processes do, instead of keeping the ids of the one dropped.
     import psycopg
 
     schema = postgres_url.rsplit("schema=", 1)[1]
-
-    def accounts(ledger: gl.Ledger) -> None:
-        ledger.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
-        ledger.open_account("b", "USD", normal="credit")
-
-    holding, release = threading.Event(), threading.Event()
     with gl.Ledger.open(postgres_url) as old:
-        accounts(old)
-        old.post([gl.debit("a", 1), gl.credit("b", 1)], key="k-0")
+        _two_accounts(old)
+        old.post([gl.debit("a", 1), gl.credit("b", 1)], key="k-0")  # it knows a and b
         with psycopg.connect(postgres_server[0], autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         with gl.Ledger.open(postgres_url) as new:
-            accounts(new)
+            _two_accounts(new)
 
-            def hold(reader: gl.StoreReader) -> None:
-                reader.head()
-                holding.set()
-                release.wait(10)
+            def write() -> object:
+                return old.post([gl.debit("a", 2), gl.credit("b", 2)], key="k-1")
 
-            worker = threading.Thread(
-                target=lambda: new.post([gl.debit("a", 1), gl.credit("b", 1)], guard=hold)
+            assert not _done_while_held(new, write, key="k-2", head=True, within=0.5), (
+                "the running store did not wait for the new head"
             )
-            worker.start()
-            try:
-                assert holding.wait(10)
-                done = threading.Event()
-                writer = threading.Thread(
-                    target=lambda: (
-                        old.post([gl.debit("a", 2), gl.credit("b", 2)], key="k-1"),
-                        done.set(),
-                    )
-                )
-                writer.start()
-                assert not done.wait(0.5), "the running store did not wait for the new head"
-            finally:
-                release.set()
-                worker.join()
-            writer.join()
-            assert done.is_set()
             assert new.verify() == 4  # two accounts opened again, then the two posts
             assert str(new.balance("a").amount) == "3.00"
