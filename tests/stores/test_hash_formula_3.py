@@ -6,7 +6,7 @@ A formula 2 book is written by this giftledger with the formula of new entries p
 to 2 (``writes.HASH_VERSION``), and its schema marked as the release before wrote it
 (SQLite schema 3; PostgreSQL schema 2 with its ``hash_version IN (1, 2)`` check),
 without the index of entries by key and the server's head step (``gl_open``,
-``gl_link``, ``gl_flush``) that the same schema step adds.
+``gl_link``, ``gl_flush``) that the same schema step adds, nor schema 4's ``gl_ledger``.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _as_the_release_before(url: str) -> None:
             f"ADD CONSTRAINT gl_transactions_hash_version_check CHECK (hash_version IN (1, 2))"
         )
         conn.execute(f'DROP INDEX "{schema}".gl_transactions_key')
-        for function in ("gl_open", "gl_link", "gl_flush"):
+        for function in ("gl_open", "gl_link", "gl_flush", "gl_ledger"):  # schemas 3 and 4
             conn.execute(f'DROP FUNCTION "{schema}".{function}')
         conn.execute(f"UPDATE \"{schema}\".gl_meta SET value = '2' WHERE key = 'schema_version'")
 

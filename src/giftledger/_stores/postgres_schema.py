@@ -541,7 +541,7 @@ _SCHEMA_V3 = (
 # schema that holds its journal, as an int4, resolved where it is called (a schema
 # re-created under a running store gets its new id at once).
 _GL_LEDGER = """
-CREATE FUNCTION gl_ledger() RETURNS integer LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION gl_ledger() RETURNS integer LANGUAGE sql STABLE AS $$
     SELECT (c.relnamespace::bigint - 2147483648)::integer FROM pg_class c
     WHERE c.oid = 'gl_transactions'::regclass
 $$
