@@ -174,8 +174,8 @@ _RETRY_CONSTRAINTS = frozenset(
 # committed; then note whether other sessions wait for a lock right now (other
 # writers queueing for the head or for the same accounts), to choose the commit.
 # Advisory locks are the database's: the head's and the keys' lock ids are this
-# ledger's, gl_ledger() (the schema that holds its journal, as the server resolves
-# it at each call: a schema re-created under a running store gets new ids at once).
+# ledger's, gl_ledger() (its journal table's OID, as the server resolves the name:
+# a schema re-created under a running store gets new ids at once).
 _HEAD_SELECT = "EXECUTE gl_head"
 _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
     (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, gl_ledger())", None),

@@ -537,13 +537,14 @@ _SCHEMA_V3 = (
 # both functions planned once per session (``plan_cache_mode``). The step drops the
 # functions of version 3 and creates them again: a database created fresh runs both
 # steps with the same (current) definitions.
-# This ledger's advisory lock id (advisory locks are the database's): the OID of the
-# schema that holds its journal, as an int4, resolved where it is called (a schema
-# re-created under a running store gets its new id at once).
+# This ledger's advisory lock id (advisory locks are the database's): the OID of its
+# journal table, as an int4. The function is inlined where it is called, and the
+# name resolved when the calling statement is parsed or planned: free in a cached
+# plan, which a dropped table invalidates (a schema re-created under a running store
+# gets its new id at once).
 _GL_LEDGER = """
 CREATE OR REPLACE FUNCTION gl_ledger() RETURNS integer LANGUAGE sql STABLE AS $$
-    SELECT (c.relnamespace::bigint - 2147483648)::integer FROM pg_class c
-    WHERE c.oid = 'gl_transactions'::regclass
+    SELECT ('gl_transactions'::regclass::oid::bigint - 2147483648)::integer
 $$
 """
 
