@@ -871,13 +871,11 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 f"{from_minor(minor_b, ub).amount} {ub.code} after rounding; nothing to credit"
             )
         ta, tb = via if via is not None else (f"trading:{ua.code}", f"trading:{ub.code}")
-        codes = (ua.code, ub.code)
-        traders = self._records((ta, tb))
-        if any(
-            t is None or not t.trading or t.unit != c for t, c in zip(traders, codes, strict=True)
-        ):
-            traders = self._records((ta, tb), fresh=True)  # an error: as they are now
-        for name, code, t in zip((ta, tb), codes, traders, strict=True):
+        # The trading accounts are read as they are: the post checks no account's
+        # trading flag, so a record the store knew from before a restore must not
+        # stand in for theirs (the postings' accounts and units the post checks).
+        traders = self._records((ta, tb), fresh=True)
+        for name, code, t in zip((ta, tb), (ua.code, ub.code), traders, strict=True):
             if t is None or not t.trading or t.unit != code:
                 raise UnknownAccount(
                     f"no trading account {name!r} for {code}; open it with "

@@ -588,7 +588,9 @@ class PostgresStore:
             self._accounts[key] = account
         return account
 
-    def _state(self, row: Sequence[Any], current: bool = False) -> AccountState:
+    def _state(self, row: Sequence[Any], current: bool | None = False) -> AccountState:
+        """The state a row of ``gl_account_states`` holds; the store keeps its record
+        (``_know``) unless ``current`` is None (a write's own uncommitted change)."""
         try:
             next_expiry = _from_micros(row[10])
         except DECODE_ERRORS as exc:
@@ -596,7 +598,8 @@ class PostgresStore:
                 f"account {shown(row[0])}", "gl_account_states.next_expiry", row[10], exc
             ) from None
         account = self._account(row)
-        self._know(account, current)
+        if current is not None:
+            self._know(account, current)
         return AccountState(account, row[7], row[8], row[9], next_expiry)
 
     def _know(self, account: Account, current: bool = True) -> None:
@@ -777,6 +780,7 @@ class _Session:
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         self._learned: list[Account] = []  # accounts this write opens or closes
+        self._changed: set[str] = set()  # their names
         self._blind_keys: set[str] = set()  # keys not looked up: gl_link checks them
         self._effective_given = False
         self._first: int | None = None  # provisional id of the first deferred entry
@@ -1172,6 +1176,14 @@ class _Session:
             prev = digest
         self._store._next_id = self._linked[-1].id + 1
 
+    def _seen(self, row: Sequence[Any]) -> AccountState:
+        """The state in ``row``, read by this session: a reader's snapshot may be older
+        than a close; a writer reads what is committed, and its own changes, which the
+        store learns only once they are (``_learn``)."""
+        if not self._writer:
+            return self._store._state(row, False)
+        return self._store._state(row, None if row[0] in self._changed else True)
+
     def _learn(self) -> None:
         """After the commit: the store knows the accounts this write opened or closed."""
         if self._learned:
@@ -1280,7 +1292,7 @@ class _Session:
         rows = self._rows(
             f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = %s", (name,)
         )
-        return self._store._state(rows[0], self._writer) if rows else None
+        return self._seen(rows[0]) if rows else None
 
     def account_states(self, prefix: str = "") -> list[AccountState]:
         if prefix:
@@ -1292,8 +1304,7 @@ class _Session:
             )
         else:
             rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states ORDER BY name")
-        state = self._store._state
-        return [state(row, self._writer) for row in rows]
+        return [self._seen(row) for row in rows]
 
     def _postings_of(self, start: int, stop: int) -> dict[int, list[Posting]]:
         out: dict[int, list[Posting]] = {}
@@ -1535,7 +1546,6 @@ class _Session:
                 raise self._unblind("this write needs its accounts read first; run it again")
             self._blind = False
         if todo:
-            state = self._store._state
             flush = not self._stale.isdisjoint(todo)
             if self._head is None and self._defer:
                 # Linking at commit: lock and read them (gl_open), and read the head
@@ -1564,9 +1574,15 @@ class _Session:
                     flush=flush,
                 )
             for row in rows:
-                locked[row[0]] = state(row, True)
+                locked[row[0]] = self._seen(row)
             # A name not there is not being opened by another writer either: opening
-            # an account reads it under the head too, which this writer holds.
+            # an account reads it under the head too, which this writer holds. Nor is
+            # it an account the store may go on knowing (one restored away, or seen
+            # in a write that rolled back).
+            defs = self._store._defs
+            for name in todo:
+                if name not in locked:
+                    defs.pop(name, None)
         return {n: locked[n] for n in wanted if n in locked}
 
     def add_account(self, account: Account) -> None:
@@ -1583,6 +1599,7 @@ class _Session:
         )
         self._locked[account.name] = AccountState(account)
         self._learned.append(account)
+        self._changed.add(account.name)
         self._dirty = True
 
     def replace_account(self, account: Account) -> None:
@@ -1594,6 +1611,7 @@ class _Session:
             if st is not None:
                 st.account = account
             self._learned.append(account)
+            self._changed.add(account.name)
             self._dirty = True
 
     def append(
