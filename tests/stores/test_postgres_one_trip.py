@@ -556,10 +556,17 @@ def test_an_account_read_in_a_write_that_rolled_back_is_not_known(postgres_url: 
     book, _ = _open(postgres_url)
     with book:
         store: Any = book.store
-        with pytest.raises(RuntimeError), book.store.write() as w:  # type: ignore[attr-defined]
-            w.add_account(attrs.evolve(store._defs["bob"], name="carol"))
-            assert w.account_state("carol") is not None  # its own uncommitted row
-            raise RuntimeError("roll it back")
+        seen = []
+
+        def opened_then_rolled_back() -> None:
+            with store.write() as w:
+                w.add_account(attrs.evolve(store._defs["bob"], name="carol"))
+                seen.append(w.account_state("carol"))  # its own uncommitted row
+                raise RuntimeError("roll it back")
+
+        with pytest.raises(RuntimeError):
+            opened_then_rolled_back()
+        assert seen[0] is not None
         assert store.known_account("carol") is None
         store._defs["carol"] = attrs.evolve(store._defs["bob"], name="carol")  # as if
         message = _refusal(

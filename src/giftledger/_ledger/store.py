@@ -170,7 +170,18 @@ class StoreReader(Protocol):
 
 
 class StoreWriter(StoreReader, Protocol):
-    """A locked view for one write. Mutators are called only after every check passed."""
+    """A locked view for one write. Mutators are called only after every check passed.
+
+    Optional hooks the ledger looks for (``getattr``), for a store that links a post at
+    commit (PostgreSQL): ``defer_link(effective_given)``, called before the key is
+    looked up for a write that needs nothing from the chain before it commits;
+    ``checks_at_commit``, true when the states ``lock_accounts`` returned are known
+    records with zero totals and the store checks the balance rules at commit (then
+    ``idempotency`` may also answer None for a key the commit checks). A store whose
+    commit refuses such a write raises a retryable ``WriteConflict`` and serves the
+    next attempt by reading. On the store, ``known_account(name)``: a record known
+    without a query.
+    """
 
     def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
         """Lock the named accounts (in sorted order) and return the states of those

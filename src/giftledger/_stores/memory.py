@@ -264,8 +264,8 @@ class MemoryStore:
         'memory:'
     """
 
-    #: The ledger checks the balance rules itself, and nothing is linked at commit
-    #: (see the PostgreSQL store); class attributes: the write path asks for both.
+    # The ledger checks the balance rules itself, and nothing is linked at commit
+    # (see the PostgreSQL store); class attributes: the write path asks for both.
     checks_at_commit = False
     defer_link = None
 

@@ -40,7 +40,8 @@ explicit locks):
   hash), the hold being settled (``FOR UPDATE``), the accounts with a floor
   (``FOR UPDATE``, in name order), then the chain's head (a transaction-level
   advisory lock), in the round trip that locks the accounts; the account totals
-  are read after the head, which every balance change holds, so they are exact;
+  are read after the head, under which every balance change commits, so they are
+  exact;
 - accounts without a floor are never locked: their totals are delta rows in
   ``gl_balances``, one per server backend, summed on read (no hot rows);
 - a lock asked for once the head is held is taken without waiting (NOWAIT,
@@ -56,8 +57,10 @@ does not hold the head while the client works: its first round trip locks and
 reads its accounts (``gl_open``) and reads the head without the lock (a
 provisional id for its entry, and the time its clock is clamped to), and the
 commit's round trip sends the entry's content text and balance changes to
-``gl_link``, which applies the changes to accounts with a floor, takes the head's
-lock, adds the others to its slots (under the head, as every write), numbers the entry
+``gl_link``, which applies the changes (to the rows of accounts with a floor, and to
+its backend's slots, 0 to 1023: writes that hold the head use 1024 to 2047, so no
+writer waits for a slot row while it holds the head), takes the head's lock, numbers
+the entry
 after the real head (shifting the ids the write used, in its postings and its
 key's record), moves its ``recorded_at`` up to the head's if another writer's
 clock read later but linked first (and its default ``effective_at`` with it),
@@ -74,9 +77,11 @@ records never change but for closing, never undone) skips ``gl_open``: the clien
 takes their totals as zero and sends ``gl_link`` with ``blind``, which locks the
 accounts with a floor in name order, checks their balance rules, corrects every
 running balance, and refuses (SQLSTATE ``GLRUN``) what the ledger must decide (a
-rule that would break, an account closed or gone, holds past their expiry, a
-balance past 64 bits): the ledger then runs the write again reading its accounts,
-and names the error as on every store.
+rule that would break, an account closed, gone or changed, holds past their
+expiry, a key with an outcome; and a balance past 64 bits fails with 22003): the
+ledger then runs the write again reading its accounts and keys, and names the
+error as on every store; so does any error the ledger raised from the known
+records. A keyed post locks its key in the commit's first statement.
 
 Speed. Within a write, rows the ledger appends are buffered and sent in bulk
 (``unnest`` of arrays) together with the COMMIT, or before any query that could see
@@ -248,7 +253,7 @@ _PREPARED: dict[str, str] = {
     f"ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net, "
     f"pending_debits = b.pending_debits + excluded.pending_debits, "
     f"pending_credits = b.pending_credits + excluded.pending_credits",
-    # The two round trips of a write that links its entries at commit (schema 3).
+    # The round trips of a write that links its entries at commit (schema 4).
     "gl_open": "SELECT * FROM gl_open(%s::text[])",
     "gl_link": "SELECT * FROM gl_link((%s::bigint[])[1], %s::text[], %s::bigint[], "
     "%s::bigint[], %s::text[], %s::text[], %s::json[], %s::bigint[], %s::bigint[], "
@@ -399,9 +404,10 @@ class PostgresStore:
         self._accounts: dict[tuple[Any, ...], Account] = {}
         # The account records by name, as committed reads found them: a post whose
         # accounts are all here reads nothing before its commit (see defer_link). A
-        # record never changes but for closing, which is never undone: a closed one
-        # replaces an open one, never the other way round; one closed (or gone)
-        # since is refused by the server, and the write runs again.
+        # record never changes but for closing, which is never undone (a reader's
+        # older snapshot does not reopen one; a writer's read does: a restored
+        # database); one closed, gone or changed since is refused by the server, and
+        # the write runs again, reading it.
         self._defs: dict[str, Account] = {}
         self._next_id = 1  # a guess at the next entry's id, for one-round-trip posts
         self._closed = False
@@ -422,10 +428,27 @@ class PostgresStore:
         return f"<PostgresStore {self.url!r}>"
 
     def known_account(self, name: str) -> Account | None:
-        """The record of account ``name`` as this store last read or wrote it, or None;
-        no query. A post to accounts it knows goes in one round trip (see
-        ``defer_link``); the record may be stale only in being open since closed, which
-        the server refuses."""
+        """The record of account ``name`` as this store last read or committed it, or
+        None; no query.
+
+        A post, transfer or convert whose accounts the store knows goes in one round
+        trip; the server checks that each is still as known (open, its unit, its
+        floor) and the ledger runs the write again, reading them, when one is not
+        (an account closed meanwhile, or a database restored with other accounts).
+
+        Args:
+            name: the account's name.
+
+        Returns:
+            The :class:`~giftledger.Account` record, or None when the store has not
+            seen the account (or has seen it missing since).
+
+        Example (with a server at hand)::
+
+            book = gl.Ledger.open("postgresql://app@db.internal/books")
+            book.balance("viewers:alice:coins")  # reads the account
+            book.store.known_account("viewers:alice:coins")  # <Account ...>, no query
+        """
         return self._defs.get(name)
 
     # -- connections ---------------------------------------------------------------------
@@ -894,7 +917,7 @@ class _Session:
         Returns the rows of the last ``keep`` statements.
 
         Parameters are bound on the client (psycopg's ClientCursor quotes them), so
-        several statements travel together: a write costs three round trips, not
+        several statements travel together: a write costs one to three round trips, not
         one per statement. ``checks`` are statements that must change one row.
         """
         cur = self._cur
@@ -1053,7 +1076,7 @@ class _Session:
         checks = self._writes(statements) if self._dirty else []
         if link is not None:
             # gl_link applies the balance changes (the rows of accounts with a floor,
-            # then, under the head, its own slots), links, and the commit follows in
+            # and its own slots, before the head), links, and the commit follows in
             # this one round trip: the head is held for the server's head step and
             # COMMIT alone.
             # gl_link makes the commit asynchronous when it had to wait for the
@@ -1218,6 +1241,11 @@ class _Session:
         may use the ids before the commit), once the head is held, and for the
         attempt after one that lost the head to a writer whose clock read later
         (it holds the head while it reads the time).
+
+        When the store knows the write's accounts (``known_account``), the write
+        goes in one round trip ("blind"): nothing is read before the commit, which
+        checks what the ledger would have (see ``gl_link``); an attempt ``gl_link``
+        refused runs again reading its accounts (the thread's ``no_blind``).
 
         Args:
             effective_given: the caller gave the entry's ``effective_at``: it stays

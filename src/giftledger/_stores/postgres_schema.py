@@ -37,7 +37,9 @@ write reads nothing first; ``gl_link`` locks the accounts with a floor in name
 order, checks their balance rules, computes every running balance, and refuses
 with SQLSTATE ``GLRUN`` what the ledger must decide itself (a rule that would
 break, an account closed or unknown, holds past their expiry): the client then
-runs the write again, reading its accounts first.
+runs the write again, reading its accounts first. It replaces ``gl_open`` too
+(both plan their statements once per session) and adds ``gl_ledger()``, the
+ledger's advisory lock id (the OID of its journal table).
 """
 
 from __future__ import annotations
@@ -307,8 +309,9 @@ DECLARE
     avail_after bigint;
 BEGIN
     -- A client that read nothing did not look its keys up either: one with a record,
-    -- or carried by an entry whose record is gone, is for the ledger to decide (a
-    -- concurrent first use of the key is refused by gl_keys' unique key).
+    -- or carried by an entry whose record is gone, is for the ledger to decide (the
+    -- commit took the key's lock first: a concurrent first use waits for it, then
+    -- finds its record here; gl_keys' unique key is the backstop).
     -- (One key at a time: a lookup by equality uses the index whatever the plan.)
     FOR i IN 1 .. CASE WHEN blind THEN coalesce(array_length(k_key, 1), 0) ELSE 0 END LOOP
         IF EXISTS (SELECT 1 FROM gl_keys k WHERE k.key = k_key[i])
@@ -360,7 +363,7 @@ BEGIN
     -- The slot rows of the unrestricted accounts and the unit totals, before the
     -- head too: slots 0 to 1023, by backend. Writes that hold the head while they
     -- change slots (holds, guarded writes, batches) use 1024 to 2047, so no writer
-    -- here waits for a row of one that holds the head: two backends whose ids are
+    -- waits for a slot row while it holds the head: two backends whose ids are
     -- equal modulo 1024 share a slot row, and would otherwise deadlock.
     -- (One statement each: an upsert finds its row through its unique key.)
     INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
