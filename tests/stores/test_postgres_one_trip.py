@@ -574,3 +574,30 @@ def test_an_account_read_in_a_write_that_rolled_back_is_not_known(postgres_url: 
         )
         assert message.startswith("UnknownAccount: ")
         assert store.known_account("carol") is None  # the rerun found it missing
+
+
+def test_any_failure_of_a_keyed_post_that_did_not_look_its_key_up_reads_the_key_first(
+    postgres_url: str,
+) -> None:
+    # Other stores look a key up, and replay or refuse it, before they run the request;
+    # a one-trip post runs it first. Whatever stops it (here a rate whose check raises
+    # a plain ValueError) runs it again looking the key up: the key decides.
+    from fractions import Fraction
+
+    class BadRate(gl.Rate):
+        def check(self) -> None:
+            raise ValueError("no")
+
+    outcomes = []
+    for book, _ in _both(postgres_url):
+        with book:
+            gift = [gl.credit("alice", "1.00"), gl.debit("supply", "1.00")]
+            book.post(gift, key="gift-1", rates=[gl.Rate("USD", "EUR", Fraction(9, 10))])
+            bad = [BadRate("USD", "EUR", Fraction(9, 10))]
+            outcomes.append(
+                _refusal(book, lambda b=book, g=gift, r=bad: b.post(g, key="gift-1", rates=r))
+            )
+            with pytest.raises(ValueError, match="no"):  # a new key: the request runs, and fails
+                book.post(gift, key="gift-2", rates=bad)
+    assert outcomes[0].startswith("DuplicateKeyConflict: ")
+    assert outcomes[0] == outcomes[1]

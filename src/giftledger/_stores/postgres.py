@@ -715,15 +715,19 @@ class _Block:
             store._release(conn)
         if (
             session._blind
-            # it was given account states not read, or told of no key's record
-            and (session._first is not None or session._blind_keys)
-            and isinstance(exc, GiftLedgerError)
+            and isinstance(exc, Exception)
             and not isinstance(exc, StoreError)
+            # it was given account states not read (and the ledger refused the post),
+            # or told of no key's record (any failure: other stores look a key up,
+            # and replay it, before they run the request)
+            and (
+                session._blind_keys
+                or (session._first is not None and isinstance(exc, GiftLedgerError))
+            )
         ):
-            # The ledger refused a post it checked against account records known from
-            # earlier writes, not read: run it again reading them, so every error a
-            # caller gets was decided on the accounts as they are.
-            raise session._unblind(f"the write runs again, reading its accounts: {exc}") from exc
+            # Run it again reading them, so every error a caller gets was decided on
+            # the accounts and the key as they are.
+            raise session._unblind(f"the write runs again, reading what it used: {exc}") from exc
         if exc is not None and isinstance(exc, pg.Error):
             translated = _translate(pg, exc)
             if translated.retryable:
@@ -1252,6 +1256,10 @@ class _Session:
                 if the server moves ``recorded_at`` up (else it moves with it).
         """
         local = self._store._local
+        # A rerun's request to read first is this write's, whether it links at
+        # commit or not: it never outlives it.
+        blind = not getattr(local, "no_blind", False)
+        local.no_blind = False
         if getattr(local, "no_defer", False):
             local.no_defer = False
             return
@@ -1264,10 +1272,7 @@ class _Session:
         ):
             self._defer = True
             self._effective_given = effective_given
-            if getattr(local, "no_blind", False):
-                local.no_blind = False
-            else:
-                self._blind = True
+            self._blind = blind
 
     @property
     def checks_at_commit(self) -> bool:
