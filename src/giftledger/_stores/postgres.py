@@ -469,17 +469,14 @@ class PostgresStore:
                 conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
             if self._ready:
                 conn.execute(_PREPARE_ALL)
-            self._tools(conn)
+            # The cursor and literal escaper of every session on this connection,
+            # made once (a cursor per write costs as much as its encoding).
+            tools = (pg.ClientCursor(conn), pg.pq.Escaping(conn.pgconn).escape_literal)
+            setattr(conn, _TOOLS, tools)
         except BaseException:
             conn.close()
             raise
         return conn
-
-    def _tools(self, conn: psycopg.Connection[Any]) -> None:
-        """Give ``conn`` the cursor and literal escaper of every session on it, made once
-        (a cursor per write costs as much as its encoding)."""
-        tools = (self._pg.ClientCursor(conn), self._pg.pq.Escaping(conn.pgconn).escape_literal)
-        setattr(conn, _TOOLS, tools)
 
     def _acquire(self) -> psycopg.Connection[Any]:
         if self._closed:
@@ -807,7 +804,6 @@ class _Session:
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         self._learned: list[Account] = []  # accounts this write opens or closes
-        self._changed: set[str] = set()  # their names
         self._blind_keys: set[str] = set()  # keys not looked up: gl_link checks them
         self._effective_given = False
         self._first: int | None = None  # provisional id of the first deferred entry
@@ -1209,7 +1205,8 @@ class _Session:
         store learns only once they are (``_learn``)."""
         if not self._writer:
             return self._store._state(row, False)
-        return self._store._state(row, None if row[0] in self._changed else True)
+        mine = any(account.name == row[0] for account in self._learned)
+        return self._store._state(row, None if mine else True)
 
     def _learn(self) -> None:
         """After the commit: the store knows the accounts this write opened or closed."""
@@ -1632,7 +1629,6 @@ class _Session:
         )
         self._locked[account.name] = AccountState(account)
         self._learned.append(account)
-        self._changed.add(account.name)
         self._dirty = True
 
     def replace_account(self, account: Account) -> None:
@@ -1644,7 +1640,6 @@ class _Session:
             if st is not None:
                 st.account = account
             self._learned.append(account)
-            self._changed.add(account.name)
             self._dirty = True
 
     def append(
