@@ -357,6 +357,41 @@ def test_a_transfer_between_known_accounts_is_one_round_trip(
         )
 
 
+def test_a_transfer_between_accounts_the_store_knew_with_one_unit_names_the_mismatch(
+    postgres_url: str, trips: list[int]
+) -> None:
+    # A database restored behind a running store may hold an account of the same name
+    # in another unit: the unit check used the store's knowledge, the server refuses
+    # the post, and the ledger names what a store that read the accounts names.
+    book, _ = _open(postgres_url)
+    with book:
+        book.open_account("euros", "EUR")
+        store: Any = book.store
+        head, balances = book.head, {a.name: book.balance(a.name) for a in book.accounts()}
+
+        def transfer(key: str | None = None) -> str:
+            # The store's knowledge is stale only now (a read above refreshed it).
+            store._defs["euros"] = attrs.evolve(store._defs["euros"], unit="USD")
+            trips[0] = 0
+            with pytest.raises(gl.GiftLedgerError) as caught:
+                book.transfer("euros", "alice", "1.00", key=key)
+            assert trips[0] > 1  # refused by the server, then run again reading
+            return f"{type(caught.value).__name__}: {caught.value}"
+
+        assert transfer() == (
+            "CurrencyMismatch: cannot transfer from 'alice' (USD) to 'euros' (EUR): units "
+            "differ; convert through trading accounts with convert()"
+        )
+        assert store._defs["euros"].unit == "EUR"  # read as it is, and known so
+        # Under a key the failure is the request's outcome, and replays as it was.
+        first = transfer(key="k")
+        assert first.startswith("UnbalancedTransaction: unbalanced in EUR")
+        assert transfer(key="k") == f"{first} (replayed for idempotency key 'k')"
+        assert book.head[0] == head[0] + 1  # the KEY entry remembering the failure
+        assert {a.name: book.balance(a.name) for a in book.accounts()} == balances
+        assert book.verify() == book.head[0]
+
+
 def test_a_record_seen_closed_is_replaced_by_the_account_as_a_write_reads_it(
     postgres_url: str, trips: list[int]
 ) -> None:

@@ -34,6 +34,7 @@ from .._errors import (
     InvalidTransaction,
     NotReversible,
     StoreError,
+    UnbalancedTransaction,
     UnknownAccount,
     UnknownTransaction,
 )
@@ -704,20 +705,34 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         # The units, for a clearer error than an unbalanced entry.
         a, b = self._records((debit, credit))
         if a is not None and b is not None and a.unit != b.unit:
-            a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
+            self._units_differ(debit, credit)  # an error: as they are now
+        try:
+            return self._post(
+                [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],
+                key=key,
+                memo=memo,
+                metadata=metadata,
+                effective_at=effective_at,
+                dry_run=dry_run,
+            )
+        except UnbalancedTransaction:
+            # The records checked above were the store's knowledge (PostgreSQL's
+            # known_account), and the accounts are not what it knew (a database
+            # restored behind it): name the mismatch as a store that read them would.
+            # (Not under a key: the failure is its outcome now, replayed as it is.)
+            if key is None:
+                self._units_differ(debit, credit)
+            raise
+
+    def _units_differ(self, debit: str, credit: str) -> None:
+        """Raise :class:`CurrencyMismatch` if the two accounts, as they are now, have
+        different units."""
+        a, b = self._records((debit, credit), fresh=True)
         if a is not None and b is not None and a.unit != b.unit:
             raise CurrencyMismatch(
                 f"cannot transfer from {credit!r} ({b.unit}) to {debit!r} "
                 f"({a.unit}): units differ; convert through trading accounts with convert()"
             )
-        return self._post(
-            [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],
-            key=key,
-            memo=memo,
-            metadata=metadata,
-            effective_at=effective_at,
-            dry_run=dry_run,
-        )
 
     def convert(
         self,
