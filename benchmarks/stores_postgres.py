@@ -26,6 +26,10 @@ every commit waits for its WAL flush):
   ``ledger single`` posts through the store that opened the accounts (it knows
   them).
 
+``raw 1rt 8w own supply / raw 1rt 1w`` is what eight writers add with no ledger at all:
+on a machine whose cores the clients and the server share, the ceiling of ``ledger 8w /
+ledger 1w`` is near it.
+
 The measurements run in interleaved rounds (``--rounds``), each in a fresh
 schema dropped afterwards; the best and the median of each are printed, with
 the ratios the issue sets as targets. The machine may be shared: compare
@@ -377,6 +381,13 @@ def main() -> None:
     print(
         f"  ledger 8w / ledger 1w                      {ratio('ledger 8w', 'ledger 1w')}"
         f"   target >= 1.5"
+    )
+    # The same multiplier without giftledger: what eight writers add on this machine
+    # (its cores; the Python clients and the server backends share them).
+    print(
+        f"  raw 1rt 8w own supply / raw 1rt 1w         "
+        f"{ratio(f'raw 1rt {WRITERS}w own supply', 'raw 1rt 1w')}   "
+        f"(the machine's own, {os.cpu_count()} CPUs)"
     )
     print(
         f"  ledger 8w / raw 1rt 8w own supply          "
