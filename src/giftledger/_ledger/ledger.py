@@ -34,7 +34,6 @@ from .._errors import (
     InvalidTransaction,
     NotReversible,
     StoreError,
-    UnbalancedTransaction,
     UnknownAccount,
     UnknownTransaction,
 )
@@ -73,7 +72,7 @@ from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
 from .text import refuse_reserved
 from .verify import VerifyMixin
-from .writes import is_outcome, refuse_carried
+from .writes import TransferUnitsDiffer, is_outcome, refuse_carried, units_differ
 
 __all__ = ["Ledger"]
 
@@ -384,12 +383,15 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         rates: Sequence[Rate] = (),
         dry_run: bool = False,
         guard: Callable[[StoreReader], object] | None = None,
+        transfer: bool = False,
     ) -> Transaction:
         """:meth:`post` without the namespace check: for giftledger's chain.
 
         The same parameters as :meth:`post`; they may also be given by position,
         which is how :meth:`post` calls it (a call with eight keywords costs more
-        than the check it follows).
+        than the check it follows). ``transfer``: the postings are a
+        :meth:`transfer`'s, whose accounts must hold one unit (see
+        :class:`TransferUnitsDiffer`).
         """
         # type() tests, not isinstance(x, list | tuple): the union is built on each call.
         if type(postings) is not list and type(postings) is not tuple:
@@ -411,7 +413,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             dry_run,
             self._post_guarded,
             _replay_transaction,
-            (postings, key, memo, metadata, effective_at, rates, dry_run, guard),
+            (postings, key, memo, metadata, effective_at, rates, dry_run, guard, transfer),
             # Nothing here needs the entry's id or the chain before the commit: a
             # store that can link at commit (PostgreSQL) holds its head only then.
             link=None if guard is not None or dry_run else effective_at is not None,
@@ -429,12 +431,23 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         rates: Sequence[Rate],
         dry_run: bool,
         guard: Callable[[StoreReader], object] | None,
+        transfer: bool = False,
     ) -> Transaction:
         """The body of :meth:`_post` in the write gate: the guard, then the post."""
         if guard is not None:
             guard(w)
         return self._post_body(
-            w, None, fingerprint, postings, key, memo, metadata, effective_at, rates, dry_run
+            w,
+            None,
+            fingerprint,
+            postings,
+            key,
+            memo,
+            metadata,
+            effective_at,
+            rates,
+            dry_run,
+            transfer=transfer,
         )
 
     @overload
@@ -705,7 +718,9 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         # The units, for a clearer error than an unbalanced entry.
         a, b = self._records((debit, credit))
         if a is not None and b is not None and a.unit != b.unit:
-            self._units_differ(debit, credit)  # an error: as they are now
+            a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
+        if a is not None and b is not None and a.unit != b.unit:
+            raise CurrencyMismatch(units_differ(debit, a.unit, credit, b.unit))
         try:
             return self._post(
                 [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],
@@ -714,25 +729,14 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 metadata=metadata,
                 effective_at=effective_at,
                 dry_run=dry_run,
+                transfer=True,
             )
-        except UnbalancedTransaction:
+        except TransferUnitsDiffer as exc:
             # The records checked above were the store's knowledge (PostgreSQL's
             # known_account), and the accounts are not what it knew (a database
-            # restored behind it): name the mismatch as a store that read them would.
-            # (Not under a key: the failure is its outcome now, replayed as it is.)
-            if key is None:
-                self._units_differ(debit, credit)
-            raise
-
-    def _units_differ(self, debit: str, credit: str) -> None:
-        """Raise :class:`CurrencyMismatch` if the two accounts, as they are now, have
-        different units."""
-        a, b = self._records((debit, credit), fresh=True)
-        if a is not None and b is not None and a.unit != b.unit:
-            raise CurrencyMismatch(
-                f"cannot transfer from {credit!r} ({b.unit}) to {debit!r} "
-                f"({a.unit}): units differ; convert through trading accounts with convert()"
-            )
+            # restored behind it): the write found it, and raises what the check
+            # above raises on a store that read them (never remembered under a key).
+            raise CurrencyMismatch(str(exc)) from None
 
     def convert(
         self,

@@ -683,11 +683,14 @@ class WriteCore:
         kind: EntryKind = EntryKind.POST,
         reverses: int | None = None,
         force: bool = False,
+        transfer: bool = False,
     ) -> Transaction:
         """Check and post one transaction inside the locked writer ``w``.
 
         ``now`` is the write's time, or None to read it (with :meth:`_now`) once
-        the postings' accounts are locked.
+        the postings' accounts are locked. ``transfer``: the two postings are a
+        transfer's, checked for one unit before their amounts
+        (:class:`TransferUnitsDiffer`).
         """
         # The hot path: skip the helpers for the common defaults (an empty memo, no
         # metadata, no effective time, no rates); they check the rest.
@@ -700,6 +703,8 @@ class WriteCore:
                 if not isinstance(rate, Rate):
                     raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
                 rate.check()
+        if transfer:
+            _check_transfer_units(w, postings)
         resolved, states, sums, nets, net_after = self._resolve_sums(postings, w)
         if now is None:  # self._now(w), inlined: this is the hot path of every post
             now = self.clock.now()
@@ -779,11 +784,44 @@ _DEFINITIONS_FINGERPRINT = _fingerprint(("definitions",))
 
 def is_outcome(exc: GiftLedgerError) -> bool:
     """Whether ``exc`` is the outcome of the request that raised it, to remember under
-    its key: not a key conflict, broken books, a store that failed or a replay."""
+    its key: not a key conflict, broken books, a store that failed, a replay, or a
+    transfer between accounts of two units (refused before its key on every store)."""
     return (
-        not isinstance(exc, DuplicateKeyConflict | ChainBroken | StoreError)
+        not isinstance(exc, DuplicateKeyConflict | ChainBroken | StoreError | TransferUnitsDiffer)
         and exc.replayed_key is None
     )
+
+
+class TransferUnitsDiffer(CurrencyMismatch):
+    """A transfer's accounts hold two units, found inside the write (internal).
+
+    :meth:`Ledger.transfer` checks the units before it writes, from the records a store
+    keeps (PostgreSQL: ``known_account``), and raises :class:`CurrencyMismatch` without
+    touching its key. Those records are a guess (a database restored behind a running
+    store): the write checks again with the accounts it locked, and raises this, which
+    is not remembered under the key; ``transfer`` raises it as a plain
+    :class:`CurrencyMismatch`, as the check before the write would have.
+    """
+
+
+def units_differ(debit: str, debit_unit: str, credit: str, credit_unit: str) -> str:
+    """The message of a transfer between accounts of two units."""
+    return (
+        f"cannot transfer from {credit!r} ({credit_unit}) to {debit!r} "
+        f"({debit_unit}): units differ; convert through trading accounts with convert()"
+    )
+
+
+def _check_transfer_units(w: StoreWriter, postings: Iterable[PostingSpec | Posting]) -> None:
+    """Raise :class:`TransferUnitsDiffer` if a transfer's two accounts, as ``w`` locked
+    them, hold different units (then nothing else about the postings is checked)."""
+    debit, credit = postings  # a transfer's: built by Ledger._transfer
+    states = w.lock_accounts((debit.account, credit.account))
+    a, b = states.get(debit.account), states.get(credit.account)
+    if a is not None and b is not None and a.account.unit != b.account.unit:
+        raise TransferUnitsDiffer(
+            units_differ(debit.account, a.account.unit, credit.account, b.account.unit)
+        )
 
 
 def refuse_carried(r: StoreReader, key: str) -> None:
