@@ -9,15 +9,15 @@ ledger 1w``). This script says why, at 1 and 8 writers (``--writers``), in one r
   by the machine's CPU per post: what more writers cannot go past.
 - **``gl_link``'s sections**, wall time per call inside the server: before the head
   (keys, accounts with a floor, slots and totals), waiting for the head, the account
-  check, reading the head and hashing, the journal insert, the postings insert, the
-  keys. A copy of ``gl_link`` with a ``clock_timestamp()`` between its sections is
+  check, reading the head and hashing, the journal insert, the postings and keys
+  inserts. A copy of ``gl_link`` with a ``clock_timestamp()`` between its sections is
   installed in the benchmark's throwaway schema (this measures schema 4's ``gl_link``:
   the script stops, saying so, if its sections are no longer where it looks for them).
   The timing itself costs a few microseconds per call.
 
 Each measurement runs in a fresh schema, dropped afterwards; ``--rounds`` interleaved
-rounds, the median printed. The PostgreSQL server must run on this machine for the
-machine's CPU to mean anything.
+rounds, the median printed. The machine's CPU counts every process on it: it means
+something only when the PostgreSQL server runs here and nothing else is busy.
 
 Run: ``python benchmarks/postgres_writers_cpu.py [--url URL] [--transactions N]
 [--writers 1,8] [--rounds R]``. Nothing here asserts on time.
@@ -44,7 +44,7 @@ from _gifts import gift, open_book, register_units
 from giftledger._stores import postgres_schema
 from stores_postgres import _schema
 
-SECTIONS = ("before head", "head wait", "account check", "head + hash", "journal", "postings")
+SECTIONS = ("before head", "head wait", "account check", "head + hash", "journal", "postings, keys")
 
 # (where, what to put before it): a timestamp before each section of gl_link.
 _MARKS = (

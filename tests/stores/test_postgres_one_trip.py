@@ -399,6 +399,41 @@ def test_a_transfer_between_accounts_the_store_knew_with_one_unit_names_the_mism
         assert book.verify() == book.head[0]
 
 
+@pytest.mark.parametrize("key", [None, "k"], ids=["plain", "keyed"])
+def test_a_transfer_naming_no_account_looks_for_it_once_in_its_write(
+    postgres_url: str, trips: list[int], key: str | None
+) -> None:
+    # The transfer's unit check locks its accounts for the post that follows: an
+    # account that does not exist is not looked for again. (Before it writes, a
+    # transfer reads the names its store does not know, for their units: one trip
+    # more than the same post.)
+    book, _ = _open(postgres_url)
+    with book:
+        sent = []
+
+        def counted(call: Callable[[], object]) -> Callable[[], object]:
+            def run() -> object:
+                trips[0] = 0
+                try:
+                    return call()
+                finally:
+                    sent.append(trips[0])
+
+            return run
+
+        post = [gl.debit("nobody", "1.00"), gl.credit("alice", "1.00")]
+        for call in (
+            counted(lambda: book.post(post, key=key)),
+            counted(lambda: book.transfer("nobody", "alice", "1.00", key=key and key + "2")),
+        ):
+            message = _refusal(book, call, journaled=0 if key is None else 1)
+            assert message == (
+                "UnknownAccount: posting 0: unknown account 'nobody'; open it with "
+                "open_account() first"
+            )
+        assert sent[1] == sent[0] + 1
+
+
 def test_a_record_seen_closed_is_replaced_by_the_account_as_a_write_reads_it(
     postgres_url: str, trips: list[int]
 ) -> None:

@@ -377,7 +377,10 @@ class WriteCore:
         return resolved, states
 
     def _resolve_sums(
-        self, specs: Iterable[PostingSpec | Posting], w: StoreWriter
+        self,
+        specs: Iterable[PostingSpec | Posting],
+        w: StoreWriter,
+        locked: dict[str, AccountState] | None = None,
     ) -> tuple[
         tuple[Posting, ...], dict[str, AccountState], dict[str, int], dict[str, int], list[int]
     ]:
@@ -386,7 +389,8 @@ class WriteCore:
         Returns the postings, the states of their accounts, ``debits - credits``
         per unit (all zero when balanced), the change to each account's ``net``,
         and each account's ``net`` right after each posting. One pass over the
-        postings: this is the hot path of every write.
+        postings: this is the hot path of every write. ``locked``: the states of the
+        postings' accounts, already locked by ``w`` (a name missing is no account).
         """
         if type(specs) is not list and type(specs) is not tuple:
             if isinstance(specs, PostingSpec | Posting | str | bytes) or not isinstance(
@@ -413,7 +417,7 @@ class WriteCore:
                     raise InvalidTransaction(
                         f"posting {i}: account {account!r} must be an account name (a str)"
                     ) from None
-        states = w.lock_accounts(names)
+        states = w.lock_accounts(names) if locked is None else locked
         scales = self._scales
         out = []
         sums: dict[str, int] = {}
@@ -703,9 +707,8 @@ class WriteCore:
                 if not isinstance(rate, Rate):
                     raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
                 rate.check()
-        if transfer:
-            _check_transfer_units(w, postings)
-        resolved, states, sums, nets, net_after = self._resolve_sums(postings, w)
+        locked = _check_transfer_units(w, postings) if transfer else None
+        resolved, states, sums, nets, net_after = self._resolve_sums(postings, w, locked)
         if now is None:  # self._now(w), inlined: this is the hot path of every post
             now = self.clock.now()
             if type(now) is not datetime or now.tzinfo is None:
@@ -812,9 +815,12 @@ def units_differ(debit: str, debit_unit: str, credit: str, credit_unit: str) -> 
     )
 
 
-def _check_transfer_units(w: StoreWriter, postings: Iterable[PostingSpec | Posting]) -> None:
-    """Raise :class:`TransferUnitsDiffer` if a transfer's two accounts, as ``w`` locked
-    them, hold different units (then nothing else about the postings is checked)."""
+def _check_transfer_units(
+    w: StoreWriter, postings: Iterable[PostingSpec | Posting]
+) -> dict[str, AccountState]:
+    """Lock a transfer's two accounts in ``w`` and return their states; raise
+    :class:`TransferUnitsDiffer` if they hold different units (then nothing else about
+    the postings is checked)."""
     debit, credit = postings  # a transfer's: built by Ledger._transfer
     states = w.lock_accounts((debit.account, credit.account))
     a, b = states.get(debit.account), states.get(credit.account)
@@ -822,6 +828,7 @@ def _check_transfer_units(w: StoreWriter, postings: Iterable[PostingSpec | Posti
         raise TransferUnitsDiffer(
             units_differ(debit.account, a.account.unit, credit.account, b.account.unit)
         )
+    return states
 
 
 def refuse_carried(r: StoreReader, key: str) -> None:
