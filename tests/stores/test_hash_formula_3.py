@@ -61,8 +61,14 @@ def _as_the_release_before(url: str) -> None:
             f"ADD CONSTRAINT gl_transactions_hash_version_check CHECK (hash_version IN (1, 2))"
         )
         conn.execute(f'DROP INDEX "{schema}".gl_transactions_key')
-        for function in ("gl_open", "gl_link", "gl_flush", "gl_ledger"):  # schemas 3 and 4
-            conn.execute(f'DROP FUNCTION "{schema}".{function}')
+        functions = conn.execute(  # schemas 3 to 5 (two gl_link since 5)
+            "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
+            "ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.proname = ANY(%s)",
+            (schema, ["gl_open", "gl_link", "gl_flush", "gl_ledger"]),
+        ).fetchall()
+        assert len(functions) == 5
+        for (function,) in functions:
+            conn.execute(f"DROP FUNCTION {function}")
         conn.execute(f"UPDATE \"{schema}\".gl_meta SET value = '2' WHERE key = 'schema_version'")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from moneyed import Money
 
 import giftledger as gl
 from giftledger._stores import postgres_schema
@@ -189,15 +190,19 @@ def test_a_schema_3_database_gets_the_one_trip_post_and_keeps_its_entries(
     assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
     with psycopg.connect(admin, autocommit=True) as conn:
         # Both server functions were replaced: planned once per session, not per call.
+        # (gl_link with schema 4's arguments, for writers of the release before, is a
+        # SQL function calling the new one: nothing of its own to plan.)
         configs = conn.execute(
-            "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_namespace n "
+            "SELECT p.proname, l.lanname = 'sql', p.proconfig "
+            "FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang JOIN pg_namespace n "
             "ON n.oid = p.pronamespace WHERE n.nspname = %s "
-            "AND p.proname IN ('gl_link', 'gl_open') ORDER BY 1",
+            "AND p.proname IN ('gl_link', 'gl_open') ORDER BY 1, 2",
             (_schema(v1_url),),
         ).fetchall()
     assert configs == [
-        ("gl_link", ["plan_cache_mode=force_generic_plan"]),
-        ("gl_open", ["plan_cache_mode=force_generic_plan"]),
+        ("gl_link", False, ["plan_cache_mode=force_generic_plan"]),
+        ("gl_link", True, None),
+        ("gl_open", False, ["plan_cache_mode=force_generic_plan"]),
     ]
     with gl.Ledger.open(v1_url, clock=clock) as book:
         assert book.verify() == entries
@@ -206,4 +211,68 @@ def test_a_schema_3_database_gets_the_one_trip_post_and_keeps_its_entries(
             book.transfer("ops:bank", "ops:equity", amount)
         defined = journaled_definitions(book, entries + 1, accounts)
         assert book.verify() == entries + defined + 3
+        assert book.trial_balance().is_balanced
+
+
+def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    # Schema 4 as the release before created it: its gl_link took no ``t_name``.
+    # Version 5 replaces it, and keeps a gl_link of version 4's arguments (a writer of
+    # the release before, running while a newer one migrates, calls it) that calls the
+    # new one without the trading check.
+    import psycopg
+
+    old_link = (FIXTURE.parent / "postgres_v4_gl_link.sql").read_text()
+    admin, _ = postgres_server
+    schema = _schema(v1_url)
+    arguments = (
+        "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+        "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace "
+        "ORDER BY p.pronargs"
+    )
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        for step in postgres_schema.MIGRATIONS[1:4]:
+            for statement in step:
+                if statement.lstrip().startswith("CREATE FUNCTION gl_link("):
+                    statement = old_link
+                conn.execute(statement)
+        before = [row[0] for row in conn.execute(arguments)]
+    assert len(before) == 1
+    assert "t_name" not in before[0]
+    assert _version(v1_url, postgres_server) == "4"
+    entries = _fixture()["answers"]["entries"]
+    # A writer of the release before: its session prepared schema 4's call (all its
+    # arrays empty here: no entry to link, the head as it is).
+    old = psycopg.connect(admin, autocommit=True)
+    old.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+    empty = ", ".join(["'{}'"] * 38)
+    old.execute(f"PREPARE old_link AS SELECT * FROM gl_link(1, {empty}, false)")
+    assert old.execute("EXECUTE old_link").fetchone()[0] == entries  # type: ignore[index]
+    with gl.Ledger.open(v1_url) as book:
+        clock = _clock_after(book, timedelta(hours=1))
+    assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        after = [row[0] for row in conn.execute(arguments)]
+        assert after == [before[0], before[0] + ", t_name text[]"]
+    # Its prepared call still links after the migration (its function was replaced:
+    # the statement is planned again, and finds the one of schema 4's arguments).
+    with old:
+        row = old.execute("EXECUTE old_link").fetchone()
+        assert row is not None
+        assert row[0] == entries
+    with gl.Ledger.open(v1_url, clock=clock) as book:
+        assert book.verify() == entries
+        accounts = len(book.accounts())
+        book.open_account("ops:euros", "EUR", normal="credit")
+        book.open_trading_account("EUR")
+        book.open_trading_account("USD")
+        for amount in ("1.00", "2.00", "3.00"):  # the later ones in one round trip
+            book.convert("ops:bank", "ops:euros", amount, rate="0.9")
+        assert book.balance("ops:euros") == Money("5.40", "EUR")
+        defined = journaled_definitions(book, entries + 1, accounts)
+        opened = len(book.accounts()) - accounts  # an ACCOUNT entry each
+        assert book.verify() == entries + defined + opened + 3
         assert book.trial_balance().is_balanced

@@ -72,7 +72,17 @@ from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
 from .text import refuse_reserved
 from .verify import VerifyMixin
-from .writes import TransferUnitsDiffer, is_outcome, refuse_carried, units_differ
+from .writes import (
+    NotTradingAccount,
+    Precheck,
+    TransferUnitsDiffer,
+    check_convert,
+    check_transfer,
+    is_outcome,
+    no_trading_account,
+    refuse_carried,
+    units_differ,
+)
 
 __all__ = ["Ledger"]
 
@@ -383,15 +393,15 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         rates: Sequence[Rate] = (),
         dry_run: bool = False,
         guard: Callable[[StoreReader], object] | None = None,
-        transfer: bool = False,
+        precheck: Precheck | None = None,
     ) -> Transaction:
         """:meth:`post` without the namespace check: for giftledger's chain.
 
         The same parameters as :meth:`post`; they may also be given by position,
         which is how :meth:`post` calls it (a call with eight keywords costs more
-        than the check it follows). ``transfer``: the postings are a
-        :meth:`transfer`'s, whose accounts must hold one unit (see
-        :class:`TransferUnitsDiffer`).
+        than the check it follows). ``precheck``: what the request checked of its
+        accounts before the write, checked again as the write locks them (see
+        ``WriteCore._post_body``).
         """
         # type() tests, not isinstance(x, list | tuple): the union is built on each call.
         if type(postings) is not list and type(postings) is not tuple:
@@ -413,7 +423,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             dry_run,
             self._post_guarded,
             _replay_transaction,
-            (postings, key, memo, metadata, effective_at, rates, dry_run, guard, transfer),
+            (postings, key, memo, metadata, effective_at, rates, dry_run, guard, precheck),
             # Nothing here needs the entry's id or the chain before the commit: a
             # store that can link at commit (PostgreSQL) holds its head only then.
             link=None if guard is not None or dry_run else effective_at is not None,
@@ -431,7 +441,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         rates: Sequence[Rate],
         dry_run: bool,
         guard: Callable[[StoreReader], object] | None,
-        transfer: bool = False,
+        precheck: Precheck | None = None,
     ) -> Transaction:
         """The body of :meth:`_post` in the write gate: the guard, then the post."""
         if guard is not None:
@@ -447,7 +457,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             effective_at,
             rates,
             dry_run,
-            transfer=transfer,
+            precheck=precheck,
         )
 
     @overload
@@ -729,7 +739,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 metadata=metadata,
                 effective_at=effective_at,
                 dry_run=dry_run,
-                transfer=True,
+                precheck=check_transfer,
             )
         except TransferUnitsDiffer as exc:
             # The records checked above were the store's knowledge (PostgreSQL's
@@ -890,31 +900,35 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 f"{from_minor(minor_b, ub).amount} {ub.code} after rounding; nothing to credit"
             )
         ta, tb = via if via is not None else (f"trading:{ua.code}", f"trading:{ub.code}")
-        # The trading accounts are read as they are: the post checks no account's
-        # trading flag, so a record the store knew from before a restore must not
-        # stand in for theirs (the postings' accounts and units the post checks).
-        traders = self._records((ta, tb), fresh=True)
+        # The trading accounts as the store knows them (PostgreSQL: no round trip);
+        # a record it knew from before a restore is checked again as the write locks
+        # the accounts (check_convert), and by the server for a write that reads
+        # nothing first (schema 5).
+        traders = self._records((ta, tb))
         for name, code, t in zip((ta, tb), (ua.code, ub.code), traders, strict=True):
             if t is None or not t.trading or t.unit != code:
-                raise UnknownAccount(
-                    f"no trading account {name!r} for {code}; open it with "
-                    f"open_trading_account({code!r})"
-                )
+                raise UnknownAccount(no_trading_account(name, code))
         postings = [
             Posting(debit, _DEBIT, minor_a, ua.code),
             Posting(ta, _CREDIT, minor_a, ua.code),
             Posting(tb, _DEBIT, minor_b, ub.code),
             Posting(credit, _CREDIT, minor_b, ub.code),
         ]
-        return self._post(
-            postings,
-            key=key,
-            memo=memo,
-            metadata=metadata,
-            effective_at=effective_at,
-            rates=(Rate(ua.code, ub.code, fr),),
-            dry_run=dry_run,
-        )
+        try:
+            return self._post(
+                postings,
+                key=key,
+                memo=memo,
+                metadata=metadata,
+                effective_at=effective_at,
+                rates=(Rate(ua.code, ub.code, fr),),
+                dry_run=dry_run,
+                precheck=check_convert,
+            )
+        except NotTradingAccount as exc:
+            # The trading accounts' records checked above were the store's stale
+            # knowledge: raise what the check raises on a store that read them.
+            raise UnknownAccount(str(exc)) from None
 
     def _records(self, names: tuple[str, str], fresh: bool = False) -> list[Account | None]:
         """The records of two accounts (None: no such account), for the checks made

@@ -687,14 +687,14 @@ class WriteCore:
         kind: EntryKind = EntryKind.POST,
         reverses: int | None = None,
         force: bool = False,
-        transfer: bool = False,
+        precheck: Precheck | None = None,
     ) -> Transaction:
         """Check and post one transaction inside the locked writer ``w``.
 
         ``now`` is the write's time, or None to read it (with :meth:`_now`) once
-        the postings' accounts are locked. ``transfer``: the two postings are a
-        transfer's, checked for one unit before their amounts
-        (:class:`TransferUnitsDiffer`).
+        the postings' accounts are locked. ``precheck``: what the request (a
+        transfer, a convert) checked of its accounts before the write, checked again
+        as the write locks them (:func:`check_transfer`, :func:`check_convert`).
         """
         # The hot path: skip the helpers for the common defaults (an empty memo, no
         # metadata, no effective time, no rates); they check the rest.
@@ -707,7 +707,7 @@ class WriteCore:
                 if not isinstance(rate, Rate):
                     raise InvalidArgument(f"rate {rate!r} must be a giftledger.Rate")
                 rate.check()
-        locked = _check_transfer_units(w, postings) if transfer else None
+        locked = None if precheck is None else precheck(w, postings)
         resolved, states, sums, nets, net_after = self._resolve_sums(postings, w, locked)
         if now is None:  # self._now(w), inlined: this is the hot path of every post
             now = self.clock.now()
@@ -787,12 +787,9 @@ _DEFINITIONS_FINGERPRINT = _fingerprint(("definitions",))
 
 def is_outcome(exc: GiftLedgerError) -> bool:
     """Whether ``exc`` is the outcome of the request that raised it, to remember under
-    its key: not a key conflict, broken books, a store that failed, a replay, or a
-    transfer between accounts of two units (refused before its key on every store)."""
-    return (
-        not isinstance(exc, DuplicateKeyConflict | ChainBroken | StoreError | TransferUnitsDiffer)
-        and exc.replayed_key is None
-    )
+    its key: not a key conflict, broken books, a store that failed, a replay, or what
+    a transfer or a convert checks before its key (found again inside the write)."""
+    return not isinstance(exc, _NOT_OUTCOMES) and exc.replayed_key is None
 
 
 class TransferUnitsDiffer(CurrencyMismatch):
@@ -807,6 +804,27 @@ class TransferUnitsDiffer(CurrencyMismatch):
     """
 
 
+class NotTradingAccount(UnknownAccount):
+    """A convert's trading account is not one, found inside the write (internal).
+
+    As :class:`TransferUnitsDiffer`: :meth:`Ledger.convert` checks its trading
+    accounts before it writes, from the records a store keeps; the write checks them
+    again as it locks them, and raises this, which ``_run`` does not remember under the
+    key; ``convert`` raises it as a plain :class:`UnknownAccount`, remembered as the
+    check before the write remembers it.
+    """
+
+
+#: Errors that are not a request's outcome (see :func:`is_outcome`).
+_NOT_OUTCOMES = (
+    DuplicateKeyConflict,
+    ChainBroken,
+    StoreError,
+    TransferUnitsDiffer,
+    NotTradingAccount,
+)
+
+
 def units_differ(debit: str, debit_unit: str, credit: str, credit_unit: str) -> str:
     """The message of a transfer between accounts of two units."""
     return (
@@ -815,7 +833,12 @@ def units_differ(debit: str, debit_unit: str, credit: str, credit_unit: str) -> 
     )
 
 
-def _check_transfer_units(
+#: A request's check of its accounts inside the write: it locks the postings' accounts
+#: in the writer and returns their states (see ``WriteCore._post_body``).
+Precheck = Callable[[StoreWriter, Iterable[PostingSpec | Posting]], dict[str, AccountState]]
+
+
+def check_transfer(
     w: StoreWriter, postings: Iterable[PostingSpec | Posting]
 ) -> dict[str, AccountState]:
     """Lock a transfer's two accounts in ``w`` and return their states; raise
@@ -829,6 +852,30 @@ def _check_transfer_units(
             units_differ(debit.account, a.account.unit, credit.account, b.account.unit)
         )
     return states
+
+
+def check_convert(
+    w: StoreWriter, postings: Iterable[PostingSpec | Posting]
+) -> dict[str, AccountState]:
+    """Lock a convert's four accounts in ``w`` and return their states; raise
+    :class:`NotTradingAccount`, as ``convert`` does before it writes, if its second and
+    third postings' accounts are not trading accounts of their units (the records
+    ``convert`` checked may be a store's stale knowledge: PostgreSQL's
+    ``known_account``)."""
+    postings = tuple(postings)  # built by Ledger._convert_once: debit, trading, trading, credit
+    states = w.lock_accounts([p.account for p in postings])
+    for p in postings[1:3]:
+        st = states.get(p.account)
+        code = p.unit if type(p) is Posting else ""
+        if st is None or not st.account.trading or st.account.unit != code:
+            raise NotTradingAccount(no_trading_account(p.account, code))
+    return states
+
+
+def no_trading_account(name: str, code: str) -> str:
+    """The message of a convert through an account that is not a trading account of
+    ``code``."""
+    return f"no trading account {name!r} for {code}; open it with open_trading_account({code!r})"
 
 
 def refuse_carried(r: StoreReader, key: str) -> None:

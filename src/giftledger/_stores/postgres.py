@@ -262,7 +262,7 @@ _PREPARED: dict[str, str] = {
     "%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], "
     "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
     "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[], "
-    "(%s::boolean[])[1])",
+    "(%s::boolean[])[1], %s::text[])",
     "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
     f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
     f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
@@ -1180,6 +1180,8 @@ class _Session:
         totals = self._totals
         columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
         columns.append([self._blind])
+        # The accounts it knows as trading accounts: gl_link checks them (schema 5).
+        columns.append([n for n in names if self._locked[n].account.trading])
         self._totals = {}
         return self._execute("gl_link", columns)
 

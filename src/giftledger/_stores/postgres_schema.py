@@ -40,6 +40,12 @@ break, an account closed or unknown, holds past their expiry): the client then
 runs the write again, reading its accounts first. It replaces ``gl_open`` too
 (both plan their statements once per session) and adds ``gl_ledger()``, the
 ledger's advisory lock id (the OID of its journal table).
+
+Version 5 gives ``gl_link`` the accounts the client knows as trading accounts
+(``t_name``), checked with the rest under the head, so a ``convert`` whose accounts
+the store knows needs no read first; ``gl_link`` with version 4's arguments stays,
+calling the new one with ``t_name`` NULL (no check), for writers of the release
+before that run while a newer one migrates the database.
 """
 
 from __future__ import annotations
@@ -262,7 +268,8 @@ _SCHEMA_V2 = (
 # running balances from zero and sends every account of the postings for the
 # correction, and the rows of accounts with a floor are locked and their balance
 # rule checked here (a case for the ledger to decide raises GLRUN: the client
-# runs the write again, reading its accounts).
+# runs the write again, reading its accounts); ``t_name``: the accounts of the
+# postings the client knows as trading accounts (schema 5), checked with the rest.
 #
 # recorded_at never goes backwards: an entry whose time (read by the client
 # before it had the head) is before the head's takes the head's (and so does its
@@ -284,7 +291,7 @@ CREATE FUNCTION gl_link(
     f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
     s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
     u_unit text[], u_debits numeric[], u_credits numeric[],
-    blind boolean
+    blind boolean, t_name text[]
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql
 -- Every statement below finds its rows by key: plan each once (a custom plan per call,
@@ -393,13 +400,16 @@ BEGIN
     -- again, reading its accounts, which then finds the account closed (or gone:
     -- a client that read nothing knows the accounts from an earlier write).
     -- A client that read nothing also checks here that each account is the one it
-    -- knew: its unit, and a floor exactly where it changed the account's row. (One
-    -- index probe per posting: LIMIT keeps the planner from joining by a scan.)
+    -- knew: its unit, a floor exactly where it changed the account's row, and a
+    -- trading account exactly where it knew one (``t_name``; NULL from a client of
+    -- schema 4, which reads trading accounts first). (One index probe per posting:
+    -- LIMIT keeps the planner from joining by a scan.)
     IF (SELECT count(*) FROM unnest(p_account, p_unit) AS n(name, unit)
             CROSS JOIN LATERAL (SELECT 1 FROM gl_accounts g WHERE g.name = n.name
                 AND NOT g.closed AND g.unit = n.unit
-                AND (NOT blind OR (g.min_balance IS NOT NULL AND NOT g.trading)
-                    = (n.name = ANY(f_name)))
+                AND (NOT blind OR ((g.min_balance IS NOT NULL AND NOT g.trading)
+                    = (n.name = ANY(f_name))
+                    AND (t_name IS NULL OR g.trading = (n.name = ANY(t_name)))))
                 LIMIT 1) AS x) < coalesce(array_length(p_account, 1), 0) THEN
         RAISE EXCEPTION 'giftledger: an account of this write was closed, or is not the '
             'one the client knew; the write runs again' USING ERRCODE = 'GLRUN';
@@ -560,5 +570,38 @@ _SCHEMA_V4 = (
     "UPDATE gl_meta SET value = '4' WHERE key = 'schema_version'",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
+
+def _link_without_trading() -> str:
+    """``gl_link`` with schema 4's arguments, calling schema 5's with ``t_name`` NULL:
+    a writer of the release before, still running while a newer one migrates the
+    database, links as it did (it reads trading accounts before it writes)."""
+    head = _GL_LINK.split("CREATE FUNCTION gl_link(", 1)[1].split(") RETURNS TABLE", 1)[0]
+    args = [a.strip() for a in head.replace("\n", " ").split(",")]
+    assert args[-1] == "t_name text[]"
+    kept = args[:-1]
+    names = ", ".join(a.split()[0] for a in kept)
+    return (
+        f"CREATE FUNCTION gl_link({', '.join(kept)}) RETURNS TABLE (shift bigint, head "
+        f"text, hashes text[], times bigint[]) LANGUAGE sql AS $$ SELECT * FROM "
+        f"gl_link({names}, NULL::text[]) $$"
+    )
+
+
+# Version 5: gl_link checks the trading accounts a client knows (``t_name``), so a
+# convert between accounts the store knows goes in one round trip; the function of
+# version 4's arguments stays, calling the new one (see _link_without_trading).
+_SCHEMA_V5 = (
+    "DROP FUNCTION gl_link",
+    _GL_LINK,
+    _link_without_trading(),
+    "UPDATE gl_meta SET value = '5' WHERE key = 'schema_version'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _SCHEMA_V1,
+    _SCHEMA_V2,
+    _SCHEMA_V3,
+    _SCHEMA_V4,
+    _SCHEMA_V5,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
