@@ -7,7 +7,9 @@ each, per gift: the client's CPU (``time.process_time()``), the server backend's
 (from ``/proc/<pid>/stat``: only when the server runs on this machine, else ``-``)
 and the wall time. Interleaved rounds; the best and the median are printed, with the
 ratios raw / ledger (1.0 = as cheap as raw psycopg). Throughput under many writers is
-bound by the sum of the two CPU figures (see ``stores_postgres.py``).
+bound by the sum of the two CPU figures (see ``stores_postgres.py``). ``convert`` is
+``Ledger.convert`` of USD into EUR through the trading accounts (four postings, as a
+gift), its accounts known to the store: one round trip since schema 5 (three before).
 
 Run: ``python benchmarks/postgres_post_cpu.py [--url URL] [--transactions N] [--rounds R]``
 Nothing here asserts on time.
@@ -28,6 +30,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
         "skipped: psycopg is not installed (pip install 'giftledger[postgres]')"
     ) from None
 
+import giftledger as gl
 from _gifts import gift, open_book, register_units
 from stores_postgres import _raw_one_trip, _raw_setup, _schema
 
@@ -61,6 +64,24 @@ def ledger_post(url: str, n: int) -> tuple[float, float | None, float]:
             book.post(gift(i))
         pid = book.store._idle[-1].info.backend_pid  # type: ignore[attr-defined]
         return _measure(pid, n, lambda i: book.post(gift(100 + i)))
+
+
+def ledger_convert(url: str, n: int) -> tuple[float, float | None, float]:
+    """``Ledger.convert`` of USD into EUR through the trading accounts (four postings, as
+    a gift), its accounts known to the store (one round trip each since schema 5)."""
+    with _schema(url) as u, open_book(u, 100) as book:
+        book.open_account("bench:usd", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("bench:eur", "EUR", normal="credit")
+        book.open_trading_account("USD")
+        book.open_trading_account("EUR")
+
+        def step(i: int) -> None:
+            book.convert("bench:usd", "bench:eur", "1.00", rate="0.9")
+
+        for i in range(100):
+            step(i)
+        pid = book.store._idle[-1].info.backend_pid  # type: ignore[attr-defined]
+        return _measure(pid, n, step)
 
 
 def raw_post(url: str, n: int) -> tuple[float, float | None, float]:
@@ -100,17 +121,22 @@ def main() -> None:
     except psycopg.OperationalError as exc:
         print(f"skipped: no PostgreSQL server at {args.url} ({exc})")
         return
-    runs: dict[str, list[tuple[float, float | None, float]]] = {"raw": [], "ledger": []}
+    runs: dict[str, list[tuple[float, float | None, float]]] = {
+        "raw": [],
+        "ledger": [],
+        "convert": [],
+    }
     for r in range(args.rounds):
         runs["raw"].append(raw_post(args.url, args.transactions))
         runs["ledger"].append(ledger_post(args.url, args.transactions))
+        runs["convert"].append(ledger_convert(args.url, args.transactions))
         print(f"  round {r + 1}/{args.rounds} done")
 
     def pick(name: str, k: int, how: Callable[[list[float]], float]) -> float | None:
         values = [run[k] for run in runs[name]]
         return None if any(v is None for v in values) else how([v for v in values if v])
 
-    print(f"\n{args.transactions:,} gifts per round, µs per gift (best / median)")
+    print(f"\n{args.transactions:,} gifts (converts) per round, µs per call (best / median)")
     print(f"  {'':<8} {'client CPU':>16} {'server CPU':>16} {'wall':>16}")
     for name in runs:
         cells = []
