@@ -644,6 +644,27 @@ def test_a_trading_account_the_store_knew_is_checked_as_the_convert_writes(
     assert outcomes[0] == outcomes[1]
 
 
+@pytest.mark.parametrize("key", [None, "k"], ids=["plain", "keyed"])
+def test_a_trading_account_the_store_knew_as_an_ordinary_one_is_read_before_refusing(
+    postgres_url: str, key: str | None
+) -> None:
+    # The other way round: a restore made a trading account of an account the store
+    # knew as an ordinary one. Convert reads it before it refuses, and converts.
+    book, _ = _open(postgres_url)
+    with book:
+        book.open_account("pounds", "GBP", normal="credit")
+        book.open_trading_account("GBP")
+        book.open_trading_account("USD")
+        store: Any = book.store
+        book.accounts()  # known
+        for amount in ("1.00", "2.00"):
+            store._defs["trading:GBP"] = attrs.evolve(store._defs["trading:GBP"], trading=False)
+            book.convert("alice", "pounds", amount, rate="0.8", key=key and key + amount)
+            assert store._defs["trading:GBP"].trading  # read as it is, and known so
+        assert book.balance("pounds") == Money("2.40", "GBP")
+        assert book.verify() == book.head[0]
+
+
 def test_an_account_read_in_a_write_that_rolled_back_is_not_known(postgres_url: str) -> None:
     # An account opened in a write that rolls back was read by that write (a read
     # nested in it sees the write's own rows); the store learns accounts once the

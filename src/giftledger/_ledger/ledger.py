@@ -905,7 +905,12 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         # the accounts (check_convert), and by the server for a write that reads
         # nothing first (schema 5).
         traders = self._records((ta, tb))
-        for name, code, t in zip((ta, tb), (ua.code, ub.code), traders, strict=True):
+        pairs = tuple(zip((ta, tb), (ua.code, ub.code), strict=True))
+        for (_, code), t in zip(pairs, traders, strict=True):
+            if t is None or not t.trading or t.unit != code:
+                traders = self._records((ta, tb), fresh=True)  # an error: as they are now
+                break
+        for (name, code), t in zip(pairs, traders, strict=True):
             if t is None or not t.trading or t.unit != code:
                 raise UnknownAccount(no_trading_account(name, code))
         postings = [
