@@ -665,6 +665,48 @@ def test_a_trading_account_the_store_knew_as_an_ordinary_one_is_read_before_refu
         assert book.verify() == book.head[0]
 
 
+def test_a_keyed_convert_is_one_round_trip_and_its_key_works_as_on_every_store(
+    postgres_url: str, trips: list[int]
+) -> None:
+    # A keyed convert looks its key up only when it fails: a failure its own checks
+    # remembered under the key (a trading account not yet open) replays even once the
+    # cause is gone; a convert that goes through is one round trip and replays.
+    def convert(book: gl.Ledger, key: str, amount: str = "1.00") -> tuple[object, object]:
+        trips[0] = 0
+        try:
+            outcome: object = book.convert("alice", "euros", amount, rate="0.9", key=key).id
+        except gl.GiftLedgerError as exc:
+            outcome = exc
+        return outcome, (trips[0] if book.store.url.startswith("postgresql") else "-")
+
+    outcomes = []
+    for book, _ in _both(postgres_url):
+        with book:
+            book.open_account("euros", "EUR", normal="credit")
+            book.open_trading_account("USD")
+            got = [convert(book, "a")]  # no trading:EUR yet: remembered under "a"
+            book.open_trading_account("EUR")
+            got.append(convert(book, "a"))  # replays it
+            got.append(convert(book, "b"))  # goes through
+            got.append(convert(book, "b"))  # replays the entry
+            got.append(convert(book, "b", "2.00"))  # another request under "b"
+            assert book.balance("euros") == Money("0.90", "EUR")
+            assert book.verify() == book.head[0]
+            outcomes.append(got)
+    pg = outcomes[0]
+    shown = [
+        [f"{type(o).__name__}: {o}" if isinstance(o, Exception) else o for o, _ in run]
+        for run in outcomes
+    ]
+    assert shown[0] == shown[1]
+    assert shown[0][0].startswith("UnknownAccount: no trading account 'trading:EUR'")  # type: ignore[union-attr]
+    assert shown[0][1] == f"{shown[0][0]} (replayed for idempotency key 'a')"
+    assert pg[1][0].__context__ is None  # type: ignore[union-attr]  # the replay alone
+    assert shown[0][2] == shown[0][3]  # the same entry
+    assert pg[2][1] == 1  # one round trip
+    assert shown[0][4].startswith("DuplicateKeyConflict: ")  # type: ignore[union-attr]
+
+
 def test_an_account_read_in_a_write_that_rolled_back_is_not_known(postgres_url: str) -> None:
     # An account opened in a write that rolls back was read by that write (a read
     # nested in it sees the write's own rows); the store learns accounts once the

@@ -838,19 +838,35 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             return self._convert_once(*args, dry_run)
         # Checks made here, before post(), may fail for a reason that later goes away (a
         # trading account not yet open): remember such a failure under the key too, so
-        # the same request fails the same way again.
+        # the same request fails the same way again. The key is looked up only when the
+        # convert fails (a remembered failure makes the post's own key check fail too:
+        # its record is the convert's, not the post's), so a convert that goes through
+        # reads nothing first.
         request = ("convert", debit, credit, amount_key(amount), ratio_key(rate), *args[4:])
         fingerprint = _fingerprint(request)
-        with self.store.read() as r:
-            record = r.idempotency(key)
-            if record is not None and record.error_type and record.fingerprint == fingerprint:
-                self._replay(record, fingerprint, r, _replay_transaction)
         try:
             return self._convert_once(*args, dry_run)
         except GiftLedgerError as exc:
-            if key:
-                self._remember_failure(key, fingerprint, exc)
-            raise
+            failure = exc
+        if not isinstance(failure, StoreError) and failure.replayed_key is None:
+            replayed = self._remembered_failure(key, fingerprint)
+            if replayed is not None:
+                raise replayed
+        self._remember_failure(key, fingerprint, failure)
+        raise failure
+
+    def _remembered_failure(self, key: str, fingerprint: str) -> GiftLedgerError | None:
+        """The failure remembered under ``key`` for the request of ``fingerprint``, as its
+        replay raises it, or None."""
+        with self.store.read() as r:
+            record = r.idempotency(key)
+            if record is None or not record.error_type or record.fingerprint != fingerprint:
+                return None
+            try:
+                self._replay(record, fingerprint, r, _replay_transaction)
+            except GiftLedgerError as replayed:
+                return replayed
+        return None  # pragma: no cover - a record with an error always raises
 
     def _convert_once(
         self,
