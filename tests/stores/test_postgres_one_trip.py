@@ -707,6 +707,55 @@ def test_a_keyed_convert_is_one_round_trip_and_its_key_works_as_on_every_store(
     assert shown[0][4].startswith("DuplicateKeyConflict: ")  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("key", ["", "k" * 300, "a\x00b"], ids=["empty", "long", "nul"])
+def test_a_convert_refuses_a_bad_key_before_anything_is_remembered(
+    postgres_url: str, key: str
+) -> None:
+    # A key no store keeps is refused at once, every time, on every store: never a
+    # failure remembered under it and replayed once the failure's cause is gone.
+    outcomes = []
+    for book, _ in _both(postgres_url):
+        with book:
+            book.open_account("euros", "EUR", normal="credit")
+            head = book.head[0]
+            got = []
+            for _ in range(2):  # the second once the trading accounts are open
+                with pytest.raises(gl.InvalidArgument) as caught:
+                    book.convert("alice", "euros", "1.00", rate="0.9", key=key)
+                assert caught.value.replayed_key is None
+                got.append(str(caught.value))
+                book.open_trading_account("USD")
+                book.open_trading_account("EUR")
+            kinds = [book.transaction(i).kind for i in range(head + 1, book.head[0] + 1)]  # type: ignore[union-attr]
+            assert kinds == [gl.EntryKind.ACCOUNT] * 2  # the trading accounts, no KEY entry
+            outcomes.append(got)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0].startswith("idempotency key ")
+
+
+@pytest.mark.parametrize(
+    "via", [("trading:USD", "trading:EUR", "x"), "trading:USD"], ids=["three", "string"]
+)
+def test_a_convert_refuses_a_via_that_is_not_a_pair_as_its_other_checks(
+    postgres_url: str, via: object
+) -> None:
+    # Refused before any account is read (it was an unpacking error after them), and
+    # remembered under a key as convert's other checks are, on every store.
+    outcomes = []
+    for book, _ in _both(postgres_url):
+        with book:
+            book.open_account("euros", "EUR", normal="credit")
+            got = []
+            for key in (None, "k", "k"):
+                with pytest.raises(gl.InvalidArgument) as caught:
+                    book.convert("alice", "euros", "1.00", rate="0.9", key=key, via=via)  # type: ignore[arg-type]
+                got.append(str(caught.value))
+            outcomes.append(got)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == f"via {via!r} must be a pair of trading account names"
+    assert outcomes[0][2] == f"{outcomes[0][0]} (replayed for idempotency key 'k')"
+
+
 def test_an_account_read_in_a_write_that_rolled_back_is_not_known(postgres_url: str) -> None:
     # An account opened in a write that rolls back was read by that write (a read
     # nested in it sees the write's own rows); the store learns accounts once the

@@ -785,7 +785,9 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         Raises:
             UnknownAccount: a trading account is missing (open it with
                 :meth:`open_trading_account`).
-            InvalidArgument: both accounts hold the same unit, or the rate is <= 0.
+            InvalidArgument: both accounts hold the same unit, the rate is <= 0,
+                ``via`` is not a pair of account names, or ``key`` is not a valid
+                idempotency key.
             InvalidTransaction: the converted amount rounds to zero.
 
         Example:
@@ -834,7 +836,9 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
     ) -> Transaction:
         """:meth:`convert` without the namespace check: for giftledger's chain."""
         args = (debit, credit, amount, rate, rounding, via, key, memo, metadata, effective_at)
-        if key is None or dry_run or not isinstance(key, str):
+        if key is not None:
+            _check_key(key)  # before a failure is remembered under it
+        if key is None or dry_run:
             return self._convert_once(*args, dry_run)
         # Checks made here, before post(), may fail for a reason that later goes away (a
         # trading account not yet open): remember such a failure under the key too, so
@@ -882,6 +886,12 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         effective_at: datetime | None,
         dry_run: bool,
     ) -> Transaction:
+        if via is not None and (
+            not isinstance(via, tuple | list)
+            or len(via) != 2
+            or not all(isinstance(v, str) for v in via)
+        ):
+            raise InvalidArgument(f"via {via!r} must be a pair of trading account names")
         fr = to_fraction(rate, "rate")
         if fr <= 0:
             raise InvalidArgument(f"rate {rate!r} must be greater than zero")
