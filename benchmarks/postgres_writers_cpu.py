@@ -11,7 +11,7 @@ ledger 1w``). This script says why, at 1 and 8 writers (``--writers``), in one r
   (keys, accounts with a floor, slots and totals), waiting for the head, the account
   check, reading the head and hashing, the journal insert, the postings and keys
   inserts. A copy of ``gl_link`` with a ``clock_timestamp()`` between its sections is
-  installed in the benchmark's throwaway schema (this measures schema 4's ``gl_link``:
+  installed in the benchmark's throwaway schema (this measures the current ``gl_link``:
   the script stops, saying so, if its sections are no longer where it looks for them).
   The timing itself costs a few microseconds per call.
 
@@ -63,7 +63,7 @@ _MARKS = (
 
 
 def _timed_link() -> str:
-    """Schema 4's ``gl_link`` with a timestamp before each section."""
+    """The current ``gl_link`` with a timestamp before each section."""
     sql = postgres_schema._GL_LINK.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
     sql = sql.replace("DECLARE\n", "DECLARE\n    t timestamptz[] := '{}';\n", 1)
     for where, mark in _MARKS:

@@ -79,9 +79,10 @@ from .writes import (
     check_convert,
     check_transfer,
     is_outcome,
-    no_trading_account,
+    is_trading_account,
+    no_trading_account_message,
     refuse_carried,
-    units_differ,
+    units_differ_message,
 )
 
 __all__ = ["Ledger"]
@@ -398,7 +399,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         """:meth:`post` without the namespace check: for giftledger's chain.
 
         The same parameters as :meth:`post`; they may also be given by position,
-        which is how :meth:`post` calls it (a call with eight keywords costs more
+        which is how :meth:`post` calls it (a call with nine keywords costs more
         than the check it follows). ``precheck``: what the request checked of its
         accounts before the write, checked again as the write locks them (see
         ``WriteCore._post_body``).
@@ -441,7 +442,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         rates: Sequence[Rate],
         dry_run: bool,
         guard: Callable[[StoreReader], object] | None,
-        precheck: Precheck | None = None,
+        precheck: Precheck | None,
     ) -> Transaction:
         """The body of :meth:`_post` in the write gate: the guard, then the post."""
         if guard is not None:
@@ -730,7 +731,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         if a is not None and b is not None and a.unit != b.unit:
             a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
         if a is not None and b is not None and a.unit != b.unit:
-            raise CurrencyMismatch(units_differ(debit, a.unit, credit, b.unit))
+            raise CurrencyMismatch(units_differ_message(debit, a.unit, credit, b.unit))
         try:
             return self._post(
                 [PostingSpec(debit, _DEBIT, amount), PostingSpec(credit, _CREDIT, amount)],
@@ -933,12 +934,12 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         traders = self._records((ta, tb))
         pairs = tuple(zip((ta, tb), (ua.code, ub.code), strict=True))
         for (_, code), t in zip(pairs, traders, strict=True):
-            if t is None or not t.trading or t.unit != code:
+            if not is_trading_account(t, code):
                 traders = self._records((ta, tb), fresh=True)  # an error: as they are now
                 break
         for (name, code), t in zip(pairs, traders, strict=True):
-            if t is None or not t.trading or t.unit != code:
-                raise UnknownAccount(no_trading_account(name, code))
+            if not is_trading_account(t, code):
+                raise UnknownAccount(no_trading_account_message(name, code))
         postings = [
             Posting(debit, _DEBIT, minor_a, ua.code),
             Posting(ta, _CREDIT, minor_a, ua.code),

@@ -825,7 +825,7 @@ _NOT_OUTCOMES = (
 )
 
 
-def units_differ(debit: str, debit_unit: str, credit: str, credit_unit: str) -> str:
+def units_differ_message(debit: str, debit_unit: str, credit: str, credit_unit: str) -> str:
     """The message of a transfer between accounts of two units."""
     return (
         f"cannot transfer from {credit!r} ({credit_unit}) to {debit!r} "
@@ -849,7 +849,7 @@ def check_transfer(
     a, b = states.get(debit.account), states.get(credit.account)
     if a is not None and b is not None and a.account.unit != b.account.unit:
         raise TransferUnitsDiffer(
-            units_differ(debit.account, a.account.unit, credit.account, b.account.unit)
+            units_differ_message(debit.account, a.account.unit, credit.account, b.account.unit)
         )
     return states
 
@@ -867,12 +867,17 @@ def check_convert(
     for p in postings[1:3]:
         st = states.get(p.account)
         code = p.unit if type(p) is Posting else ""
-        if st is None or not st.account.trading or st.account.unit != code:
-            raise NotTradingAccount(no_trading_account(p.account, code))
+        if not is_trading_account(None if st is None else st.account, code):
+            raise NotTradingAccount(no_trading_account_message(p.account, code))
     return states
 
 
-def no_trading_account(name: str, code: str) -> str:
+def is_trading_account(account: Account | None, code: str) -> bool:
+    """Whether ``account`` is a trading account of the unit ``code``."""
+    return account is not None and account.trading and account.unit == code
+
+
+def no_trading_account_message(name: str, code: str) -> str:
     """The message of a convert through an account that is not a trading account of
     ``code``."""
     return f"no trading account {name!r} for {code}; open it with open_trading_account({code!r})"

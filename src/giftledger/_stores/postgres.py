@@ -10,7 +10,7 @@ or one fresh schema per test::
 
     postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
 
-Layout, schema version 4 (see ``postgres_schema``; amounts are BIGINT minor
+Layout, schema version 5 (see ``postgres_schema``; amounts are BIGINT minor
 units, never float, unit totals numeric; times are BIGINT microseconds since
 the Unix epoch, UTC; rates are exact ``p/q`` text in JSON; metadata is JSON,
 which keeps str, int, bool and None apart; names sort in code-point order,
@@ -72,13 +72,14 @@ store then sets on the entry the ledger returns. The head is held from
 writes (holds, reversals, the chain's guarded writes, batches) keep taking the
 head with their account locks.
 
-One round trip (schema 4). A post whose accounts the store has read before (their
+One round trip (schemas 4 and 5). A post whose accounts the store has read before (their
 records never change but for closing, never undone) skips ``gl_open``: the client
 takes their totals as zero and sends ``gl_link`` with ``blind``, which locks the
 accounts with a floor in name order, checks their balance rules, corrects every
 running balance, and refuses (SQLSTATE ``GLRUN``) what the ledger must decide (a
-rule that would break, an account closed, gone or changed, holds past their
-expiry, a key with an outcome; and a balance past 64 bits fails with 22003): the
+rule that would break, an account closed, gone or changed — its unit, its floor, whether
+it is a trading account (schema 5) —, holds past their expiry, a key with an outcome;
+and a balance past 64 bits fails with 22003): the
 ledger then runs the write again reading its accounts and keys, and names the
 error as on every store; so does any error the ledger raised from the known
 records. A keyed post locks its key in the commit's first statement.
@@ -433,7 +434,8 @@ class PostgresStore:
 
         A post, transfer or convert whose accounts the store knows goes in one round
         trip; the server checks that each is still as known (open, its unit, its
-        floor) and the ledger runs the write again, reading them, when one is not
+        floor, whether it is a trading account) and the ledger runs the write again,
+        reading them, when one is not
         (an account closed meanwhile, or a database restored with other accounts).
 
         Args:
