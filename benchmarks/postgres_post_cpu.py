@@ -17,7 +17,6 @@ Nothing here asserts on time.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import time
@@ -32,7 +31,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
 
 import giftledger as gl
 from _gifts import gift, open_book, register_units
-from stores_postgres import _raw_one_trip, _raw_setup, _schema
+from stores_postgres import _raw_one_trip, _raw_setup, _schema, postgres_parser, reachable
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -104,22 +103,12 @@ def raw_post(url: str, n: int) -> tuple[float, float | None, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--url",
-        default=os.environ.get(
-            "GIFTLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser = postgres_parser(__doc__)
     parser.add_argument("--transactions", type=int, default=2_000, metavar="N")
     parser.add_argument("--rounds", type=int, default=3, metavar="R")
     args = parser.parse_args()
     register_units()
-    try:
-        with psycopg.connect(args.url, connect_timeout=5):
-            pass
-    except psycopg.OperationalError as exc:
-        print(f"skipped: no PostgreSQL server at {args.url} ({exc})")
+    if not reachable(args.url):
         return
     runs: dict[str, list[tuple[float, float | None, float]]] = {
         "raw": [],

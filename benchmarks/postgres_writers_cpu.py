@@ -25,7 +25,6 @@ Run: ``python benchmarks/postgres_writers_cpu.py [--url URL] [--transactions N]
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
 import statistics
@@ -42,7 +41,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
 import giftledger as gl
 from _gifts import gift, open_book, register_units
 from giftledger._stores import postgres_schema
-from stores_postgres import _schema
+from stores_postgres import _schema, postgres_parser, reachable
 
 SECTIONS = ("before head", "head wait", "account check", "head + hash", "journal", "postings, keys")
 
@@ -138,22 +137,13 @@ def run(url: str, n: int, k: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--url",
-        default=os.environ.get(
-            "GIFTLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser = postgres_parser(__doc__)
     parser.add_argument("--transactions", type=int, default=4_000, metavar="N")
     parser.add_argument("--writers", default="1,8", metavar="K,K")
     parser.add_argument("--rounds", type=int, default=2, metavar="R")
     args = parser.parse_args()
     register_units()
-    try:
-        psycopg.connect(args.url, connect_timeout=5).close()
-    except psycopg.OperationalError as exc:
-        print(f"skipped: no PostgreSQL server at {args.url} ({exc})")
+    if not reachable(args.url):
         return
     counts = [int(k) for k in args.writers.split(",")]
     runs: dict[int, list[dict[str, float]]] = {k: [] for k in counts}

@@ -318,29 +318,45 @@ def raw_writers(url: str, n: int, k: int = WRITERS, own: bool = False) -> float:
     return per * k / (max(e for _, e in spans) - min(s for s, _ in spans))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def postgres_parser(doc: str) -> argparse.ArgumentParser:
+    """The argument parser of a PostgreSQL benchmark: its description (the first
+    paragraph of ``doc``) and ``--url`` (default ``$GIFTLEDGER_TEST_POSTGRES_URL`` or the
+    local test server)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument(
         "--url",
         default=os.environ.get(
             "GIFTLEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
         ),
     )
-    parser.add_argument("--transactions", type=int, default=1_000, metavar="N")
-    parser.add_argument("--rounds", type=int, default=3, metavar="R")
-    args = parser.parse_args()
-    _register_units()
-    url, n = args.url, args.transactions
+    return parser
+
+
+def reachable(url: str) -> bool:
+    """Whether a PostgreSQL server answers at ``url``; if not, say the run is skipped."""
     try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            row = conn.execute("SHOW synchronous_commit").fetchone()
-            fsync = conn.execute("SHOW fsync").fetchone()
+        psycopg.connect(url, connect_timeout=5).close()
     except psycopg.OperationalError as exc:
         print(
             f"skipped: no PostgreSQL server at {url} ({exc}); "
             f"set --url or $GIFTLEDGER_TEST_POSTGRES_URL"
         )
+        return False
+    return True
+
+
+def main() -> None:
+    parser = postgres_parser(__doc__)
+    parser.add_argument("--transactions", type=int, default=1_000, metavar="N")
+    parser.add_argument("--rounds", type=int, default=3, metavar="R")
+    args = parser.parse_args()
+    _register_units()
+    url, n = args.url, args.transactions
+    if not reachable(url):
         return
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW synchronous_commit").fetchone()
+        fsync = conn.execute("SHOW fsync").fetchone()
     print(f"PostgreSQL at {url}: synchronous_commit={row and row[0]}, fsync={fsync and fsync[0]}")
     print(f"{n:,} gift transactions (4 postings, 2 units) per measurement\n")
     measures: list[tuple[str, Any]] = [
