@@ -82,10 +82,25 @@ from .writes import (
     is_trading_account,
     no_trading_account_message,
     refuse_carried,
+    replayed_failure,
     units_differ_message,
 )
 
 __all__ = ["Ledger"]
+
+
+def _account(r: StoreReader, name: str) -> Account | None:
+    st = r.account_state(name)
+    return None if st is None else st.account
+
+
+def _one_unit(a: Account | None, b: Account | None) -> bool:
+    return a is None or b is None or a.unit == b.unit
+
+
+def _two_units(a: Account | None, b: Account | None) -> bool:
+    return a is not None and b is not None and a.unit != b.unit
+
 
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
@@ -727,9 +742,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
                 f"a transfer needs two different accounts, got {debit!r} twice"
             )
         # The units, for a clearer error than an unbalanced entry.
-        a, b = self._records((debit, credit))
-        if a is not None and b is not None and a.unit != b.unit:
-            a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
+        a, b = self._records((debit, credit), _one_unit)
         if a is not None and b is not None and a.unit != b.unit:
             raise CurrencyMismatch(units_differ_message(debit, a.unit, credit, b.unit))
         try:
@@ -854,24 +867,12 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         except GiftLedgerError as exc:
             failure = exc
         if not isinstance(failure, StoreError) and failure.replayed_key is None:
-            replayed = self._remembered_failure(key, fingerprint)
-            if replayed is not None:
-                raise replayed
+            with self.store.read() as r:
+                record = r.idempotency(key)
+            if record is not None and record.error_type and record.fingerprint == fingerprint:
+                raise replayed_failure(record)
         self._remember_failure(key, fingerprint, failure)
         raise failure
-
-    def _remembered_failure(self, key: str, fingerprint: str) -> GiftLedgerError | None:
-        """The failure remembered under ``key`` for the request of ``fingerprint``, as its
-        replay raises it, or None."""
-        with self.store.read() as r:
-            record = r.idempotency(key)
-            if record is None or not record.error_type or record.fingerprint != fingerprint:
-                return None
-            try:
-                self._replay(record, fingerprint, r, _replay_transaction)
-            except GiftLedgerError as replayed:
-                return replayed
-        return None  # pragma: no cover - a record with an error always raises
 
     def _convert_once(
         self,
@@ -898,9 +899,7 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             raise InvalidArgument(f"rate {rate!r} must be greater than zero")
         if not isinstance(rounding, Rounding):
             raise InvalidArgument(f"rounding {rounding!r} must be a giftledger.Rounding")
-        a, b = self._records((debit, credit))
-        if a is None or b is None or a.unit == b.unit:
-            a, b = self._records((debit, credit), fresh=True)  # an error: as they are now
+        a, b = self._records((debit, credit), _two_units)
         for name, account in ((debit, a), (credit, b)):
             if account is None:
                 raise UnknownAccount(f"unknown account {name!r}; open it with open_account() first")
@@ -931,13 +930,11 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         # a record it knew from before a restore is checked again as the write locks
         # the accounts (check_convert), and by the server for a write that reads
         # nothing first (schema 5).
-        traders = self._records((ta, tb))
-        pairs = tuple(zip((ta, tb), (ua.code, ub.code), strict=True))
-        for (_, code), t in zip(pairs, traders, strict=True):
-            if not is_trading_account(t, code):
-                traders = self._records((ta, tb), fresh=True)  # an error: as they are now
-                break
-        for (name, code), t in zip(pairs, traders, strict=True):
+        traders = self._records(
+            (ta, tb),
+            lambda a, b: is_trading_account(a, ua.code) and is_trading_account(b, ub.code),
+        )
+        for name, code, t in zip((ta, tb), (ua.code, ub.code), traders, strict=True):
             if not is_trading_account(t, code):
                 raise UnknownAccount(no_trading_account_message(name, code))
         postings = [
@@ -962,20 +959,29 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             # knowledge: raise what the check raises on a store that read them.
             raise UnknownAccount(str(exc)) from None
 
-    def _records(self, names: tuple[str, str], fresh: bool = False) -> list[Account | None]:
-        """The records of two accounts (None: no such account), for the checks made
-        before a write: those the store keeps of accounts it has read (PostgreSQL,
-        ``known_account``: no round trip) unless ``fresh``, the others read."""
-        known = None if fresh else getattr(self.store, "known_account", None)
+    def _records(
+        self, names: tuple[str, str], ok: Callable[[Account | None, Account | None], bool]
+    ) -> list[Account | None]:
+        """The records of two accounts (None: no such account), for a check made before
+        a write: those the store keeps of accounts it has read (PostgreSQL,
+        ``known_account``: no round trip), the others read; read as they are now too
+        when ``ok`` says the check would fail on what the store knew (it may be stale).
+        """
+        known = getattr(self.store, "known_account", None)
         out: list[Account | None] = [None, None]
         if known is not None:
             out = [known(names[0]), known(names[1])]
-        if None in out:
-            with self.store.read() as r:
-                for i, name in enumerate(names):
-                    if out[i] is None:
-                        st = r.account_state(name)
-                        out[i] = None if st is None else st.account
+            if None not in out and ok(*out):
+                return out  # the common case: no query
+        with self.store.read() as r:
+            known_any = False
+            for i, name in enumerate(names):
+                if out[i] is None:
+                    out[i] = _account(r, name)
+                else:
+                    known_any = True
+            if known_any and not ok(*out):  # an error coming: on the accounts as they are
+                out = [_account(r, name) for name in names]
         return out
 
     # -- reversal ----------------------------------------------------------------------

@@ -258,12 +258,7 @@ class WriteCore:
                 f"use a new key for new content"
             )
         if record.error_type is not None:
-            cls = getattr(_errors, record.error_type, GiftLedgerError)
-            if not (isinstance(cls, type) and issubclass(cls, GiftLedgerError)):
-                cls = GiftLedgerError
-            exc = cls(f"{record.error_message} (replayed for idempotency key {record.key!r})")
-            exc.replayed_key = record.key
-            raise exc
+            raise replayed_failure(record)
         return replay(r, record)
 
     def _remember_failure(self, key: str, fingerprint: str, exc: GiftLedgerError) -> None:
@@ -881,6 +876,18 @@ def no_trading_account_message(name: str, code: str) -> str:
     """The message of a convert through an account that is not a trading account of
     ``code``."""
     return f"no trading account {name!r} for {code}; open it with open_trading_account({code!r})"
+
+
+def replayed_failure(record: IdempotencyRecord) -> GiftLedgerError:
+    """The error a failure remembered in ``record`` is replayed as: its type (a
+    giftledger error) and message, marked with the key (``replayed_key``)."""
+    assert record.error_type is not None
+    cls = getattr(_errors, record.error_type, GiftLedgerError)
+    if not (isinstance(cls, type) and issubclass(cls, GiftLedgerError)):
+        cls = GiftLedgerError
+    exc = cls(f"{record.error_message} (replayed for idempotency key {record.key!r})")
+    exc.replayed_key = record.key
+    return exc
 
 
 def refuse_carried(r: StoreReader, key: str) -> None:
