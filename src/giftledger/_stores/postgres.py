@@ -1137,6 +1137,7 @@ class _Session:
         names = sorted(set(self._link_postings[2]))
         base_names: list[str] = []
         base_nets: list[int] = []
+        trading: list[str] = []  # the accounts it knows as trading accounts (schema 5)
         for name in names:
             st = self._locked.get(name)
             if st is None:
@@ -1145,6 +1146,8 @@ class _Session:
             if self._blind or rule.rule.min_balance is None or rule.trading:
                 base_names.append(name)
                 base_nets.append(st.net)
+            if rule.trading:
+                trading.append(name)
         # Each entry's content text, cut around its times (a formula 3 keyed entry's
         # text starts with its key's record, remembered by now).
         rows = []
@@ -1181,9 +1184,7 @@ class _Session:
         units = sorted(self._totals)
         totals = self._totals
         columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
-        columns.append([self._blind])
-        # The accounts it knows as trading accounts: gl_link checks them (schema 5).
-        columns.append([n for n in names if self._locked[n].account.trading])
+        columns += [[self._blind], trading]
         self._totals = {}
         return self._execute("gl_link", columns)
 
