@@ -22,7 +22,7 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
 
@@ -370,10 +370,12 @@ class ChainBase:
         lock: Iterable[str],
         quote: Callable[[StoreWriter, datetime], Quote],
         dry_run: bool,
+        history_ahead: Sequence[tuple[str, int | None, int]] = (),
     ) -> Transaction:
         """Run ``quote`` under the ledger's write gate with ``lock`` locked, once it is
         sure, under the lock, that the ledger's rules are still the ones this
-        GiftEconomy runs under."""
+        GiftEconomy runs under. ``history_ahead``: the history pages ``quote`` reads
+        (see ``Ledger._write_quoted``; the rules' next key is read ahead too)."""
         following = f"gl:rules:{self._rules_seq + 1}"
 
         def current(w: StoreWriter, now: datetime) -> Quote:
@@ -385,7 +387,15 @@ class ChainBase:
                 )
             return quote(w, now)
 
-        return self.ledger._write_quoted(key, request, tuple(lock), current, dry_run=dry_run)
+        return self.ledger._write_quoted(
+            key,
+            request,
+            tuple(lock),
+            current,
+            dry_run=dry_run,
+            keys_ahead=(following,),
+            history_ahead=history_ahead,
+        )
 
     @staticmethod
     def _require(r: StoreReader, name: str, what: str, party: str) -> None:

@@ -589,7 +589,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
         written = None
         try:
-            written = self._execute(key, request, lock, quote, dry_run)
+            written = self._execute(
+                key, request, lock, quote, dry_run, (self._lots.page_ahead(viewer),)
+            )
         finally:
             self._lots.settle(viewer, None if dry_run else written)
         return written

@@ -271,6 +271,14 @@ class LotIndex:
                 self._viewers.popitem(last=False)
             return state
 
+    def page_ahead(self, viewer: str) -> tuple[str, int | None, int]:
+        """The wallet history page :meth:`of` will read first for ``viewer``, as
+        ``(name, after, limit)`` (a guess: it is right unless another thread or the
+        store moves the lots meanwhile), for a write to read it ahead."""
+        with self._lock:
+            state = self._viewers.get(viewer)
+            return (f"viewers:{viewer}:coins", 0 if state is None else state.last_id, _PAGE)
+
     def snapshot(self, r: StoreReader, viewer: str) -> tuple[CoinLot, ...]:
         """``viewer``'s lots, oldest first (copies; safe to keep)."""
         with self._lock:

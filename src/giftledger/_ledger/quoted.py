@@ -17,7 +17,7 @@ namespace a quote may use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -90,6 +90,8 @@ class QuotedMixin(HoldsMixin):
         quote: Callable[[StoreWriter, datetime], Quote],
         *,
         dry_run: bool = False,
+        keys_ahead: Sequence[str] = (),
+        history_ahead: Sequence[tuple[str, int | None, int]] = (),
     ) -> Transaction:
         """Write the entry ``quote`` computes, in one locked store write.
 
@@ -119,6 +121,10 @@ class QuotedMixin(HoldsMixin):
                 any failed write, so the same key fails the same way again.
             dry_run: run everything and return the entry that would be written;
                 the store is left exactly as it was (no entry, key or account).
+            keys_ahead: keys whose records ``quote`` checks (and does not claim),
+                and ``history_ahead``: the ``history(name, after, limit)`` pages it
+                reads; a store that can (PostgreSQL) locks ``lock`` with ``key`` and
+                reads them in the same round trip, instead of one round trip each.
 
         Returns:
             The entry written (for a ``HOLD``, the entry that placed it: its id
@@ -164,7 +170,15 @@ class QuotedMixin(HoldsMixin):
                     self._journal_record(w, IdempotencyRecord(alias, fp, tx.id), now)
             return tx
 
-        return self._run(key, request, dry_run, body, _replay_transaction, batch=True)
+        return self._run(
+            key,
+            request,
+            dry_run,
+            body,
+            _replay_transaction,
+            batch=True,
+            ahead=(names, keys_ahead, history_ahead),
+        )
 
     def _write_quote(
         self,

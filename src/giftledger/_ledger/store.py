@@ -180,7 +180,11 @@ class StoreWriter(StoreReader, Protocol):
     ``idempotency`` may also answer None for a key the commit checks). A store whose
     commit refuses such a write raises a retryable ``WriteConflict`` and serves the
     next attempt by reading. On the store, ``known_account(name)``: a record known
-    without a query.
+    without a query. For a store whose reads cost a round trip (PostgreSQL):
+    ``read_ahead(keys, histories)``, called before ``lock_accounts`` with the keys
+    (``idempotency``) and history pages (``history(name, after, limit)``) the write
+    will read once it holds its locks, for the store to read them in the round trip
+    that takes them.
     """
 
     def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:

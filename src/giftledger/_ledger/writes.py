@@ -64,6 +64,9 @@ from .text import refuse_unstorable
 __all__ = ["WriteCore"]
 
 R = TypeVar("R")
+# What a write locks and reads once it holds its locks: account names, keys, and
+# history pages (name, after, limit); see WriteCore._run.
+Ahead = tuple[Sequence[str], Sequence[str], Sequence[tuple[str, int | None, int]]]
 _DEBIT = Side.DEBIT
 _CREDIT = Side.CREDIT
 _RETRIES = 20  # re-runs of a write the store rolled back for a lost race
@@ -110,6 +113,7 @@ class WriteCore:
         batch: bool = False,
         retrying: bool = False,
         link: bool | None = None,
+        ahead: Ahead | None = None,
     ) -> R:
         """Run one write through the ledger's one gate.
 
@@ -129,6 +133,9 @@ class WriteCore:
         commits (a plain post), and the caller gave the entry's effective time
         (True) or not (False); a store that can link at commit (PostgreSQL) is told
         so before the key is looked up, which it may then check at commit.
+        ``ahead``: the accounts ``body`` locks, the keys and the history pages it
+        reads; a store that can (PostgreSQL: ``read_ahead``) is told so before the
+        key is looked up, and locks and reads them with the key.
         """
         fingerprint = None
         if key is not None:
@@ -143,6 +150,10 @@ class WriteCore:
                     defer = getattr(w, "defer_link", None)
                     if defer is not None:
                         defer(link)
+                if ahead is not None:
+                    read_ahead = getattr(w, "read_ahead", None)
+                    if read_ahead is not None:
+                        read_ahead(*ahead)
                 if key is not None:
                     record = w.idempotency(key)
                     if record is not None:
@@ -157,7 +168,9 @@ class WriteCore:
             if isinstance(exc, StoreError):
                 # A store failure is not the request's outcome: never remember it.
                 if exc.retryable and not retrying:
-                    return self._retry(exc, key, request, dry_run, body, replay, args, batch, link)
+                    return self._retry(
+                        exc, key, request, dry_run, body, replay, args, batch, link, ahead
+                    )
                 raise
             if key is not None and not dry_run and fingerprint is not None:
                 self._remember_failure(key, fingerprint, exc)
@@ -183,6 +196,7 @@ class WriteCore:
         args: tuple[object, ...],
         batch: bool,
         link: bool | None = None,
+        ahead: Ahead | None = None,
     ) -> R:
         """Run a write again after the store rolled it back for a lost race.
 
@@ -210,6 +224,7 @@ class WriteCore:
                     batch=batch,
                     retrying=True,
                     link=link,
+                    ahead=ahead,
                 )
             except StoreError as again:
                 if not again.retryable:

@@ -265,9 +265,10 @@ class MemoryStore:
     """
 
     # The ledger checks the balance rules itself, and nothing is linked at commit
-    # (see the PostgreSQL store); class attributes: the write path asks for both.
+    # (see the PostgreSQL store); class attributes: the write path asks for them.
     checks_at_commit = False
     defer_link = None
+    read_ahead = None  # every read is in memory: nothing to send ahead
 
     url = "memory:"
 

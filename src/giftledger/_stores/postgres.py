@@ -812,6 +812,13 @@ class _Session:
         self._linked: list[Transaction] = []
         self._follows: list[bool] = []  # per linked entry: effective_at moves with recorded_at
         self._link_postings: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        # Reads the write asked for ahead (see read_ahead): sent with the round trip
+        # that takes the head, each answer kept for its first use.
+        self._ahead: list[tuple[str, Any]] = []
+        self._lock_ahead: list[str] = []  # accounts to lock with the key (read_ahead)
+        self._absent: set[str] = set()  # names locked holding the head: no such account
+        self._ahead_keys: dict[str, tuple[IdempotencyRecord | None, int | None]] = {}
+        self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -831,20 +838,17 @@ class _Session:
         flush: bool = True,
         head: bool = False,
         after: tuple[str, Sequence[Any] | None] | None = None,
+        lead: Sequence[tuple[str, Sequence[Any] | None]] = (),
     ) -> list[tuple[Any, ...]]:
         """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows.
 
         The transaction's BEGIN and the buffered writes go first, unless ``flush``
         is false (the query cannot see them). ``head``: then take the chain's head
-        (and read it), then run ``after`` and return its rows instead.
+        (and read it), then run ``after`` and return its rows instead. ``lead``: the
+        first locks (a key's), before those a failed attempt took late.
         """
-        statements: list[tuple[str, Sequence[Any] | None]] = []
-        checks: list[int] = []
-        if not self._begun:
-            statements.append((self._begin_sql(), None))
-            self._begun = True
-        if flush and self._dirty:
-            checks = self._writes(statements)
+        statements, checks = self._opening(flush)
+        statements.extend(lead)
         if head:
             statements.extend(self._take_late())
         statements.extend(before)
@@ -865,13 +869,40 @@ class _Session:
             self._first = self._head[0] + 1
             return rows
         statements.extend(_HEAD_LOCK)
-        if after is None:
-            rows, _, head_rows, waiters = self._send(statements, checks, keep=4)
-        else:
+        if after is not None:
             statements.append(after)
-            _, head_rows, waiters, rows = self._send(statements, checks, keep=4)
+        ahead = self._ahead
+        if ahead:
+            # The reads asked for ahead, after the head: exact until this write commits.
+            self._ahead = []
+            statements.extend(_ahead_statement(kind, what) for kind, what in ahead)
+        out = self._send(statements, checks, keep=4 + len(ahead))
+        if after is None:
+            rows, _, head_rows, waiters = out[:4]
+        else:
+            _, head_rows, waiters, rows = out[:4]
         self._took_head(head_rows, waiters)
+        for (kind, what), answer in zip(ahead, out[4:], strict=True):
+            if kind == "key":
+                row = answer[0]
+                self._ahead_keys[what] = (
+                    (None, row[6]) if row[0] is None else (IdempotencyRecord(*row[:6]), None)
+                )
+            else:
+                self._ahead_history[what] = _posting_rows(answer)
         return rows
+
+    def _opening(self, flush: bool) -> tuple[list[tuple[str, Sequence[Any] | None]], list[int]]:
+        """What goes before a query: BEGIN if the transaction has not begun, and the
+        buffered writes if ``flush`` (with the positions that must hit a row)."""
+        statements: list[tuple[str, Sequence[Any] | None]] = []
+        checks: list[int] = []
+        if not self._begun:
+            statements.append((self._begin_sql(), None))
+            self._begun = True
+        if flush and self._dirty:
+            checks = self._writes(statements)
+        return statements, checks
 
     def _take_late(self) -> list[tuple[str, Sequence[Any] | None]]:
         """Locks the last attempt of this write (in this thread) asked for after the head
@@ -1324,6 +1355,12 @@ class _Session:
         return self._head_time
 
     def account_state(self, name: str) -> AccountState | None:
+        if self._head is not None and not self._defer:
+            # Holding the head: the state of an account this write locked is its own
+            # (read after the head, kept up to date as it appends).
+            st = self._locked.get(name)
+            if st is not None and name not in self._stale:
+                return st
         rows = self._rows(
             f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = %s", (name,)
         )
@@ -1341,36 +1378,37 @@ class _Session:
             rows = self._rows(f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states ORDER BY name")
         return [self._seen(row) for row in rows]
 
-    def _postings_of(self, start: int, stop: int) -> dict[int, list[Posting]]:
-        out: dict[int, list[Posting]] = {}
-        rows = self._rows(
-            f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE tx_id >= %s AND tx_id < %s "
-            f"ORDER BY tx_id, idx",
-            (start, stop),
+    def _entries(self, start: int, stop: int) -> list[Transaction]:
+        """The entries ``start`` to ``stop - 1`` there are, with their postings: one
+        round trip (the postings' query runs right after the entries' one)."""
+        rows, posting_rows = self._pair(
+            (
+                f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id >= %s AND t.id < %s "
+                f"ORDER BY t.id",
+                (start, stop),
+            ),
+            (
+                f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE tx_id >= %s AND tx_id < %s "
+                f"ORDER BY tx_id, idx",
+                (start, stop),
+            ),
         )
-        tx_id = side = None
-        try:
-            for tx_id, account, side, minor, unit in rows:
-                posting = Posting(account, _SIDES[side], minor, unit)
-                got = out.get(tx_id)
-                if got is None:
-                    out[tx_id] = [posting]
-                else:
-                    got.append(posting)
-        except KeyError as exc:
-            raise unreadable(
-                f"a posting of transaction {tx_id}", "gl_postings.side", side, exc, tx_id
-            ) from None
-        return out
+        postings = _postings_of(posting_rows)
+        return [_transaction(row, tuple(postings.get(row[0], ()))) for row in rows]
+
+    def _pair(
+        self, first: tuple[str, Sequence[Any]], second: tuple[str, Sequence[Any]]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The rows of two queries, sent in one round trip."""
+        before, checks = self._opening(True)
+        one, two = self._send([*before, first, second], checks, keep=2)
+        return one, two
 
     def transaction(self, id: int) -> Transaction | None:
         if isinstance(id, bool) or not isinstance(id, int) or not 0 < id < 1 << 63:
             return None
-        rows = self._rows(f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id = %s", (id,))
-        if not rows:
-            return None
-        postings = self._postings_of(id, id + 1).get(id, [])
-        return _transaction(rows[0], tuple(postings))
+        found = self._entries(id, id + 1)
+        return found[0] if found else None
 
     def transactions(self, start: int = 1, stop: int | None = None) -> Iterator[Transaction]:
         start = max(start, 1)
@@ -1379,14 +1417,7 @@ class _Session:
         end = last if stop is None else min(stop, last)
         while start < end:
             upto = min(start + _PAGE, end)
-            rows = self._rows(
-                f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id >= %s AND t.id < %s "
-                f"ORDER BY t.id",
-                (start, upto),
-            )
-            postings = self._postings_of(start, upto)
-            for row in rows:
-                yield _transaction(row, tuple(postings.get(row[0], ())))
+            yield from self._entries(start, upto)
             start = upto
 
     def hold(self, id: int) -> Hold | None:
@@ -1439,6 +1470,12 @@ class _Session:
         record = self._remembered.get(key)
         if record is not None:
             return record
+        ahead = self._ahead_keys.pop(key, None)
+        if ahead is not None:
+            record, carrier = ahead
+            if record is None:
+                self._carriers[key] = carrier
+            return record
         if self._blind and self._first is None:
             # A post in one round trip: gl_link refuses it (GLRUN) if the key has a
             # record or an entry carries it, and the unique key refuses a concurrent
@@ -1447,6 +1484,17 @@ class _Session:
             return None
         # One request per key at a time: a concurrent one waits here, then sees the
         # first one's record and replays it. Buffered rows hold other keys only.
+        if self._head is None and self._lock_ahead:
+            # The accounts this write locks next (read_ahead): with the key, in the
+            # one lock order (key, accounts, head) and one round trip; the key is
+            # read after the head (a replay has then locked them for nothing).
+            names, self._lock_ahead = self._lock_ahead, []
+            self._ahead.insert(0, ("key", key))
+            self._lock(names, lead=((_KEY_LOCK, (_LOCK_KEY, key)),))
+            record, carrier = self._ahead_keys.pop(key)
+            if record is None:
+                self._carriers[key] = carrier
+            return record
         if self._head is None:
             lock = ((_KEY_LOCK, (_LOCK_KEY, key)),)
         else:  # out of the lock order: do not wait
@@ -1469,16 +1517,33 @@ class _Session:
         return rows[0][0]  # type: ignore[no-any-return]
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
-        rows = self._rows(
-            "SELECT tx_id, idx, account, side, minor, unit, net_after FROM gl_postings "
-            "WHERE account = %s AND net_after IS NOT NULL AND tx_id > %s "
-            "ORDER BY tx_id, idx LIMIT %s",
-            (name, 0 if after is None else after, limit),
-        )
-        return [
-            PostingRow(tx_id, idx, Posting(account, _SIDES[side], minor, unit), net)
-            for tx_id, idx, account, side, minor, unit, net in rows
-        ]
+        what = (name, 0 if after is None else after, limit)
+        if self._ahead_history:
+            rows = self._ahead_history.pop(what, None)
+            if rows is not None:
+                return rows
+        return _posting_rows(self._rows(*_ahead_statement("history", what)))
+
+    def read_ahead(
+        self,
+        lock: Sequence[str] = (),
+        keys: Sequence[str] = (),
+        histories: Sequence[tuple[str, int | None, int]] = (),
+    ) -> None:
+        """Ask for what this write will lock and read once it holds the chain's head:
+        the accounts ``lock`` (``lock_accounts``), the records of ``keys``
+        (``idempotency``: keys it checks, not keys it claims) and the
+        ``history(name, after, limit)`` of accounts. The accounts are locked with the
+        write's key, if it looks one up next, and the reads go in the round trip that
+        takes the head, after it, so their answers are exact until the write commits;
+        each answers its first call, and a write that appends first forgets them.
+        Ignored unless the head is still to take.
+        """
+        if not self._writer or self._defer or self._head is not None:
+            return
+        self._lock_ahead = sorted(set(lock))
+        self._ahead = [("key", k) for k in keys]
+        self._ahead += [("history", (n, 0 if a is None else a, limit)) for n, a, limit in histories]
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
         rows = self._rows(
@@ -1561,7 +1626,8 @@ class _Session:
         if not wanted:
             return {}
         locked = self._locked
-        todo = [n for n in wanted if n not in locked]
+        absent = self._absent
+        todo = [n for n in wanted if n not in locked and n not in absent]
         if todo and self._blind:
             # One round trip: the records known from earlier writes stand for the
             # accounts, their totals taken as zero (gl_link locks, checks and
@@ -1587,17 +1653,8 @@ class _Session:
                 # without its lock (see _rows).
                 rows = self._rows(*self._execute("gl_open", (todo,)), flush=flush, head=True)
             elif self._head is None:
-                # The one lock order: (key,) (holds,) the accounts with a floor in name
-                # order, then the chain's head, in this round trip; then read the
-                # states of all of them. Every balance changes only under the head, so
-                # the totals of unlocked (unrestricted) accounts read after it are
-                # exact until this write commits.
-                rows = self._rows(
-                    *self._execute("gl_lock", (todo,)),
-                    flush=flush,
-                    head=True,
-                    after=self._execute("gl_states", (todo,)),
-                )
+                self._lock(todo, flush=flush)
+                return {n: locked[n] for n in wanted if n in locked}
             else:
                 # Already holding the head: a row lock now is out of the order, so it
                 # must not wait (NOWAIT; a taken row makes the write run again, with
@@ -1608,17 +1665,46 @@ class _Session:
                     before=(self._execute("gl_lock_nowait", (todo,)),),
                     flush=flush,
                 )
-            for row in rows:
-                locked[row[0]] = self._seen(row)
-            # A name not there is not being opened by another writer either: opening
-            # an account reads it under the head too, which this writer holds. Nor is
-            # it an account the store may go on knowing (one restored away, or seen
-            # in a write that rolled back).
-            defs = self._store._defs
-            for name in todo:
-                if name not in locked:
-                    defs.pop(name, None)
+            self._took(todo, rows)
         return {n: locked[n] for n in wanted if n in locked}
+
+    def _lock(
+        self,
+        names: list[str],
+        flush: bool = False,
+        lead: Sequence[tuple[str, Sequence[Any] | None]] = (),
+    ) -> None:
+        """Lock ``names`` (in name order) and then the chain's head, and read them."""
+        # The one lock order: (key,) (holds,) the accounts with a floor in name
+        # order, then the chain's head, in this round trip; then read the
+        # states of all of them. Every balance changes only under the head, so
+        # the totals of unlocked (unrestricted) accounts read after it are
+        # exact until this write commits.
+        rows = self._rows(
+            *self._execute("gl_lock", (names,)),
+            flush=flush or not self._stale.isdisjoint(names),
+            head=True,
+            after=self._execute("gl_states", (names,)),
+            lead=lead,
+        )
+        self._took(names, rows)
+
+    def _took(self, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Keep the states of the accounts just locked (``rows``; ``names``: all asked)."""
+        locked = self._locked
+        for row in rows:
+            locked[row[0]] = self._seen(row)
+        # A name not there is not being opened by another writer either: opening
+        # an account reads it under the head too, which this writer holds (so it is
+        # not looked for again in this write). Nor is it an account the store may go
+        # on knowing (one restored away, or seen in a write that rolled back).
+        defs = self._store._defs
+        holding = not self._defer
+        for name in names:
+            if name not in locked:
+                defs.pop(name, None)
+                if holding:
+                    self._absent.add(name)
 
     def add_account(self, account: Account) -> None:
         self._new_accounts.append(
@@ -1655,6 +1741,9 @@ class _Session:
         hold: Hold | None = None,
     ) -> None:
         id = tx.id
+        if self._ahead_keys or self._ahead_history:  # answers read before this entry
+            self._ahead_keys.clear()
+            self._ahead_history.clear()
         if self._first is None:
             self._tx_rows.append(_tx_row(tx))
             postings = self._postings
@@ -1756,6 +1845,45 @@ class _Session:
             )
         )
         self._dirty = True
+
+
+def _postings_of(rows: list[tuple[Any, ...]]) -> dict[int, list[Posting]]:
+    """Postings rows (``_POSTING_COLUMNS``, in order) by entry id."""
+    out: dict[int, list[Posting]] = {}
+    tx_id = side = None
+    try:
+        for tx_id, account, side, minor, unit in rows:
+            posting = Posting(account, _SIDES[side], minor, unit)
+            got = out.get(tx_id)
+            if got is None:
+                out[tx_id] = [posting]
+            else:
+                got.append(posting)
+    except KeyError as exc:
+        raise unreadable(
+            f"a posting of transaction {tx_id}", "gl_postings.side", side, exc, tx_id
+        ) from None
+    return out
+
+
+def _ahead_statement(kind: str, what: Any) -> tuple[str, Sequence[Any]]:
+    """The query of a read asked for ahead: a key's record (or its carrier), or a page
+    of an account's history (``what``: the account, after which entry, how many)."""
+    if kind == "key":
+        return _KEY_OR_CARRIER, (what,)
+    return (
+        "SELECT tx_id, idx, account, side, minor, unit, net_after FROM gl_postings "
+        "WHERE account = %s AND net_after IS NOT NULL AND tx_id > %s "
+        "ORDER BY tx_id, idx LIMIT %s",
+        what,
+    )
+
+
+def _posting_rows(rows: list[tuple[Any, ...]]) -> list[PostingRow]:
+    return [
+        PostingRow(tx_id, idx, Posting(account, _SIDES[side], minor, unit), net)
+        for tx_id, idx, account, side, minor, unit, net in rows
+    ]
 
 
 def _fetch(cur: Any) -> list[tuple[Any, ...]]:

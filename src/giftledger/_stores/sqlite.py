@@ -1316,9 +1316,10 @@ class _Writer(_Reader):
     """
 
     # The ledger checks the balance rules, and nothing is linked at commit (see the
-    # PostgreSQL store); class attributes: the write path asks for both.
+    # PostgreSQL store); class attributes: the write path asks for them.
     checks_at_commit = False
     defer_link = None
+    read_ahead = None  # reads are in this process: no round trip to save
 
     def __init__(self, store: SQLiteStore) -> None:
         super().__init__(store, store._db)

@@ -1,0 +1,214 @@
+"""The chain's writes on PostgreSQL: their locks and reads in the key's round trip.
+
+A chain write (``send_gift``, ``buy_coins``, ...) names the accounts it locks and the
+reads it makes under them: the next rules' key (the check that the rules did not
+change) and, for a gift, the page of the viewer's wallet history its lots are folded
+from. The store takes the write's key lock, the accounts and the chain's head in one
+round trip and sends those reads after the head in the same one (``read_ahead``), and
+a locked account's state is the write's own: a gift goes in two round trips (locks
+and reads; the entry and the commit), not seven. Each answer must be what reading it
+then would have given: these tests change what the reads see from another store (a
+rules change, another writer spending the same viewer's coins) and compare the
+outcomes with the memory store's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import giftledger as gl
+from giftledger._stores import postgres as pgstore
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def trips() -> Iterator[list[int]]:
+    """Counts the round trips every PostgreSQL session sends (one ``_send`` each)."""
+    sent = [0]
+    real = pgstore._Session._send
+
+    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return real(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pgstore._Session, "_send", count)
+        yield sent
+
+
+def _app(url: str) -> tuple[gl.Ledger, gl.ManualClock, gl.GiftEconomy]:
+    econ = gl.presets.load("tiktok-live")
+    clock = gl.ManualClock(econ.latest.effective_from + timedelta(days=1))
+    book = gl.Ledger.open(url, clock=clock)
+    return book, clock, gl.GiftEconomy(book, econ)
+
+
+def _parties(app: gl.GiftEconomy) -> None:
+    app.open_creator("cara", region="US")
+    app.open_viewer("vic", region="US")
+    app.buy_coins("vic", pack=70, channel="web", key="buy-1")
+    app.buy_coins("vic", pack=350, channel="ios", key="buy-2")
+
+
+def _entry(tx: gl.Transaction) -> tuple[object, ...]:
+    return (tx.id, tx.kind, tx.postings, tx.memo, dict(tx.meta), tx.key)
+
+
+def test_a_gift_is_two_round_trips_and_writes_what_the_memory_store_writes(
+    postgres_url: str, trips: list[int]
+) -> None:
+    pg_book, _, pg_app = _app(postgres_url)
+    mem_book, _, mem_app = _app("memory:")
+    with pg_book:
+        for app in (pg_app, mem_app):
+            _parties(app)
+            app.send_gift("vic", "cara", "Rose", key="gift-0")  # folds the purchases
+        counted = []
+        for i, (gift, n) in enumerate((("Rose", 1), ("Finger Heart", 3), ("Doughnut", 2))):
+            trips[0] = 0
+            got = pg_app.send_gift("vic", "cara", gift, n, key=f"gift-{i + 1}")
+            counted.append(trips[0])
+            want = mem_app.send_gift("vic", "cara", gift, n, key=f"gift-{i + 1}")
+            assert _entry(got) == _entry(want)
+        # The key, the accounts and the head, the rules' key and the wallet's new
+        # history: one round trip; the entry and the commit: the second.
+        assert counted == [2, 2, 2]
+        trips[0] = 0
+        again = pg_app.send_gift("vic", "cara", "Doughnut", 2, key="gift-3")
+        assert again.id == got.id  # a replay: the same entry, nothing written
+        with pytest.raises(gl.InsufficientFunds) as pg_err:
+            pg_app.send_gift("vic", "cara", "Hand Heart", 100, key="too-much")
+        with pytest.raises(gl.InsufficientFunds) as mem_err:
+            mem_app.send_gift("vic", "cara", "Hand Heart", 100, key="too-much")
+        assert str(pg_err.value) == str(mem_err.value)
+        assert pg_book.balances() == mem_book.balances()
+        assert pg_app.coin_lots("vic") == mem_app.coin_lots("vic")
+        assert pg_book.head[0] == mem_book.head[0]
+        pg_book.verify()
+
+
+def test_a_rules_change_through_another_store_stops_a_chain_write(postgres_url: str) -> None:
+    book, _, app = _app(postgres_url)
+    with book:
+        _parties(app)
+        app.send_gift("vic", "cara", "Rose", key="gift-0")
+        head = book.head
+        with gl.Ledger.open(postgres_url, clock=gl.ManualClock(book.clock.now())) as other:
+            gl.GiftEconomy(other, gl.presets.load("tiktok-live", model="D"), rules_change=True)
+        assert book.head[0] > head[0]
+        balances = book.balances()
+        # The rules' next key is read ahead, after the head: it sees the change.
+        with pytest.raises(gl.InvalidEconomy, match="rules changed"):
+            app.send_gift("vic", "cara", "Rose", key="gift-1")
+        with pytest.raises(gl.InvalidEconomy, match="rules changed"):
+            app.buy_coins("vic", pack=70, channel="web", key="buy-3")
+        assert book.balances() == balances  # refused (the failures remembered under their keys)
+        book.verify()
+
+
+def test_gifts_through_two_stores_spend_one_viewer_lots_first_in_first_out(
+    postgres_url: str, trips: list[int]
+) -> None:
+    """Each store's guess at the wallet's next history page is stale whenever the
+    other store sent the last gift: the page read ahead is then not the one the fold
+    asks for, which reads its own."""
+    one_book, _, one = _app(postgres_url)
+    mem_book, _, mem = _app("memory:")
+    with one_book:
+        for app in (one, mem):
+            _parties(app)
+        two_book, _, two = _app(postgres_url)
+        with two_book:
+            gifts = ("Rose", "Finger Heart", "Rosa", "Doughnut", "Rose", "Rosa", "Doughnut")
+            stale = []
+            for i, gift in enumerate(gifts):
+                trips[0] = 0
+                app = (one, two)[i % 3 % 2]  # one, two, one, one, two, one, ...
+                got = app.send_gift("vic", "cara", gift, key=f"gift-{i}")
+                stale.append(trips[0])
+                want = mem.send_gift("vic", "cara", gift, key=f"gift-{i}")
+                assert _entry(got) == _entry(want)
+            assert max(stale) > 2  # some guesses were stale (their pages were read again)
+            for app in (one, two):
+                assert app.coin_lots("vic") == mem.coin_lots("vic")
+            assert two_book.balances() == mem_book.balances()
+        one_book.verify()
+
+
+def test_answers_read_ahead_are_forgotten_once_the_write_appends(postgres_url: str) -> None:
+    """A write's reads ahead are exact until it writes: after an append, the same read
+    goes to the database and sees the write's own entry."""
+    book = gl.Ledger.open(postgres_url)
+    with book:
+        book.open_account("supply", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+        book.open_account("alice", "USD")
+        first = book.post([gl.debit("alice", "10.00"), gl.credit("supply", "10.00")], key="first")
+        store = book.store
+        assert isinstance(store, gl.PostgresStore)
+        with store.write() as w:
+            w.read_ahead(["alice", "supply"], ["first", "nothing"], [("alice", 0, 10)])
+            record = w.idempotency("nothing")  # asks with the key: locks and reads all
+            assert record is None
+            states = w.lock_accounts(["alice", "supply"])  # already locked: no query
+            assert states["alice"].net == 1000
+            assert w.account_state("alice") is states["alice"]
+            before = w.history("alice", 0, 10)
+            assert [row.transaction_id for row in before] == [first.id]
+            record = w.idempotency("first")
+            assert record is not None
+            assert record.transaction_id == first.id
+        # A write that appends before it reads forgets what it read ahead.
+        with store.write() as w:
+            w.read_ahead(["alice", "supply"], ["first"], [("alice", 0, 10)])
+            assert w.idempotency("another") is None
+            tx = book._post_body(
+                w,
+                None,
+                None,
+                [gl.debit("alice", "1.00"), gl.credit("supply", "1.00")],
+                None,
+                "",
+                None,
+                None,
+                (),
+                False,
+            )
+            after = w.history("alice", 0, 10)
+            assert [row.transaction_id for row in after] == [first.id, tx.id]
+            assert after[-1].net_after == 1100
+            assert w.account_state("alice").net == 1100  # its own change, kept as it wrote
+            again = w.idempotency("first")  # not read ahead again: read now
+            assert again is not None
+            assert again.transaction_id == first.id
+        assert book.balance("alice").amount == 11
+        assert book.head[0] == tx.id
+        book.verify()
+
+
+def test_an_entry_and_its_postings_are_read_in_one_round_trip(
+    postgres_url: str, trips: list[int]
+) -> None:
+    book = gl.Ledger.open(postgres_url)
+    with book:
+        book.open_account("supply", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+        book.open_account("alice", "USD")
+        posted = [
+            book.post([gl.debit("alice", f"{i}.00"), gl.credit("supply", f"{i}.00")], memo=f"{i}")
+            for i in range(1, 4)
+        ]
+        store = book.store
+        with store.read() as r:
+            trips[0] = 0
+            got = r.transaction(posted[1].id)
+            assert trips[0] == 1
+            assert r.transaction(10**6) is None
+            trips[0] = 0
+            listed = list(r.transactions(posted[0].id))
+            assert trips[0] == 2  # the head, then one page: its entries and their postings
+        assert got == posted[1]
+        assert listed == posted
