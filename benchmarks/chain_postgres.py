@@ -1,0 +1,171 @@
+"""``send_gift`` on PostgreSQL at 1, 2, 4 and 8 writer processes, beside the core post.
+
+Under the ``tiktok-live`` rules, 64 viewers (each with enough 1,400-coin packs) and 16
+creators are opened; then N processes (``spawn``: a fresh interpreter each, its own
+connection and its own :class:`~giftledger.GiftEconomy`, as application servers are)
+send ``--transactions`` gifts in all, each with its own idempotency key, Roses and
+Finger Hearts in turn. Writer ``w`` sends gifts ``w, w + N, ...``, gift ``i`` from
+viewer ``i % 64`` to creator ``i % 16``: each writer its own viewers and creators (a
+viewer's wallet and a creator's Diamonds are locked by each gift to them). Each
+writer has sent one gift from each of its viewers before the clock starts, as a
+long-running service has (its lots are folded).
+
+The baseline, in the same rounds: ``Ledger.post`` of the core gift (four postings,
+``stores_postgres.py``'s ``ledger Nw``) at the same numbers of writers. A chain gift
+writes more (seven postings, its record in the metadata, a key) and reads more under
+its locks (the viewer's lots, the creator's Diamonds, the rules' key); the ratio
+``chain / post`` is what all that costs.
+
+It also counts the round trips of one gift (the writers' ``_send`` calls over their
+gifts) and, after each run, checks that every unit sums to zero and ``verify()``
+passes. Interleaved rounds (``--rounds``), each in a fresh schema; best and median.
+
+Run: ``python benchmarks/chain_postgres.py [--url URL] [--transactions N] [--rounds R]``.
+Nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import time
+from datetime import timedelta
+from typing import Any
+
+import giftledger as gl
+
+try:
+    import psycopg  # noqa: F401 - the postgres extra
+except ImportError:  # pragma: no cover - the postgres extra is not installed
+    raise SystemExit(
+        "skipped: psycopg is not installed (pip install 'giftledger[postgres]')"
+    ) from None
+
+from _gifts import register_units
+from stores_postgres import _schema, ledger_writers, postgres_parser, reachable
+
+ECONOMY = "tiktok-live"
+VIEWERS = 64
+CREATORS = 16
+PACK = 1_400
+GIFTS = (("Rose", 1), ("Finger Heart", 5))
+WRITERS = (1, 2, 4, 8)
+
+
+def _gift(i: int) -> tuple[str, str, str]:
+    return f"v{i % VIEWERS}", f"c{i % CREATORS}", GIFTS[(i // VIEWERS) % len(GIFTS)][0]
+
+
+def _clock() -> gl.ManualClock:
+    econ = gl.presets.load(ECONOMY)
+    return gl.ManualClock(econ.latest.effective_from + timedelta(days=1))
+
+
+def _setup(url: str, n: int) -> None:
+    with gl.Ledger.open(url, clock=_clock()) as book:
+        app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
+        for c in range(CREATORS):
+            app.open_creator(f"c{c}", region="US")
+        need = 5 * (n // VIEWERS + 2)  # the timed gifts and the warm-up, at most 5 coins each
+        for v in range(VIEWERS):
+            app.open_viewer(f"v{v}", region="US")
+            for p in range(-(-need // PACK)):
+                app.buy_coins(f"v{v}", pack=PACK, channel="web", key=f"buy-{v}-{p}")
+
+
+def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
+    from giftledger._stores import postgres as pgstore
+
+    sent = [0]
+    real = pgstore._Session._send
+
+    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return real(self, *args, **kwargs)
+
+    pgstore._Session._send = count  # type: ignore[method-assign]
+    with gl.Ledger.open(url, clock=_clock()) as book:
+        app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
+        book.accounts()
+        for v in range(w % k, VIEWERS, k):  # one gift from each of its viewers: lots folded
+            app.send_gift(f"v{v}", f"c{v % CREATORS}", "Rose", key=f"warm-{v}")
+        ready.put(w)
+        go.wait()
+        sent[0] = 0
+        start = time.perf_counter()
+        for j in range(per):
+            viewer, creator, gift = _gift(w + j * k)
+            app.send_gift(viewer, creator, gift, key=f"gift-{w + j * k}")
+        done.put((start, time.perf_counter(), sent[0]))
+
+
+def chain_writers(url: str, n: int, k: int) -> tuple[float, float]:
+    """``n`` gifts sent by ``k`` processes at once: (gifts per second, round trips per gift)."""
+    per = max(n // k, 1)
+    with _schema(url) as u:
+        _setup(u, per * k)
+        ctx = multiprocessing.get_context("spawn")
+        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+        procs = [
+            ctx.Process(target=_writer, args=(u, w, per, k, ready, go, done)) for w in range(k)
+        ]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=300)
+        go.set()
+        spans = [done.get(timeout=900) for _ in procs]
+        for p in procs:
+            p.join()
+            if p.exitcode:
+                raise SystemExit(f"wrong: a writer failed (exit code {p.exitcode})")
+        elapsed = max(e for _, e, _ in spans) - min(s for s, _, _ in spans)
+        with gl.Ledger.open(u) as book:
+            if not book.trial_balance().is_balanced:
+                raise SystemExit("wrong: the books do not balance after the gifts")
+            book.verify()
+    return per * k / elapsed, sum(t for _, _, t in spans) / (per * k)
+
+
+def main() -> None:
+    parser = postgres_parser(__doc__)
+    parser.add_argument("--transactions", type=int, default=1_600, metavar="N")
+    parser.add_argument("--rounds", type=int, default=3, metavar="R")
+    args = parser.parse_args()
+    register_units()
+    url, n = args.url, args.transactions
+    if not reachable(url):
+        return
+    print(f"{n:,} send_gift calls ({ECONOMY}, {VIEWERS} viewers, {CREATORS} creators, a key each)")
+    print(f"beside {n:,} core posts (4 postings) per measurement; {args.rounds} round(s)\n")
+    chain: dict[int, list[float]] = {k: [] for k in WRITERS}
+    post: dict[int, list[float]] = {k: [] for k in WRITERS}
+    trips: list[float] = []
+    for r in range(args.rounds):
+        for k in WRITERS:  # interleaved: every measurement once per round
+            rate, per_gift = chain_writers(url, n, k)
+            chain[k].append(rate)
+            trips.append(per_gift)
+            post[k].append(ledger_writers(url, n, k))
+        print(f"  round {r + 1}/{args.rounds} done")
+
+    def line(name: str, rates: list[float]) -> str:
+        return f"  {name:<20} {max(rates):>10,.0f} {statistics.median(rates):>10,.0f}"
+
+    print(f"\n  {'':<20} {'best':>10} {'median':>10}  per second")
+    for k in WRITERS:
+        print(line(f"chain {k}w", chain[k]) + "  gifts")
+        print(line(f"post {k}w", post[k]) + "  core posts")
+    print(f"\n  round trips per gift: {min(trips):.2f} to {max(trips):.2f}\n")
+
+    def ratio(a: list[float], b: list[float]) -> str:
+        return f"{max(a) / max(b):5.2f} (median {statistics.median(a) / statistics.median(b):4.2f})"
+
+    for k in WRITERS:
+        print(f"  chain {k}w / post {k}w        {ratio(chain[k], post[k])}")
+    print(f"  chain 8w / chain 1w        {ratio(chain[8], chain[1])}")
+    print(f"  post 8w / post 1w          {ratio(post[8], post[1])}")
+
+
+if __name__ == "__main__":
+    main()
