@@ -15,7 +15,7 @@ outcomes with the memory store's.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -212,3 +212,25 @@ def test_an_entry_and_its_postings_are_read_in_one_round_trip(
             assert trips[0] == 2  # the head, then one page: its entries and their postings
         assert got == posted[1]
         assert listed == posted
+
+
+@pytest.mark.parametrize("url", ["memory:", "postgres"])
+def test_an_account_opened_in_a_write_that_looked_for_it_is_found_after_a_hold(
+    url: str, request: pytest.FixtureRequest
+) -> None:
+    """A write remembers the names it locked and found missing (no writer can open one
+    while it holds the head), until it opens one itself: a hold with an expiry on it then
+    makes the write read the account again, and a post to it finds it."""
+    if url == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    clock = gl.ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    book = gl.Ledger.open(url, clock=clock)
+    with book:
+        book.open_account("supply", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+        with book.store.write():
+            book.open_account("x", "USD", rule=gl.BalanceRule.unrestricted())
+            book.hold("x", "supply", "1.00", expires_at=clock.now() + timedelta(days=1))
+            tx = book.post([gl.debit("x", "2.00"), gl.credit("supply", "2.00")])
+        assert book.transaction(tx.id) == tx
+        assert book.balance("x").amount == 2
+        book.verify()

@@ -181,10 +181,10 @@ class StoreWriter(StoreReader, Protocol):
     commit refuses such a write raises a retryable ``WriteConflict`` and serves the
     next attempt by reading. On the store, ``known_account(name)``: a record known
     without a query. For a store whose reads cost a round trip (PostgreSQL):
-    ``read_ahead(keys, histories)``, called before ``lock_accounts`` with the keys
-    (``idempotency``) and history pages (``history(name, after, limit)``) the write
-    will read once it holds its locks, for the store to read them in the round trip
-    that takes them.
+    ``read_ahead(lock, keys, histories)``, called before the key is looked up with the
+    accounts the write will lock (``lock_accounts``), the keys (``idempotency``) and the
+    history pages (``history(name, after, limit)``) it will read once it holds its
+    locks, for the store to take and read them in the key's round trip.
     """
 
     def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:

@@ -1719,6 +1719,7 @@ class _Session:
             )
         )
         self._locked[account.name] = AccountState(account)
+        self._absent.discard(account.name)  # found missing by this write, which opens it
         self._learned.append(account)
         self._dirty = True
 
