@@ -234,3 +234,66 @@ def test_an_account_opened_in_a_write_that_looked_for_it_is_found_after_a_hold(
         assert book.transaction(tx.id) == tx
         assert book.balance("x").amount == 2
         book.verify()
+
+
+def test_the_first_entry_at_a_time_is_found_by_the_server_in_one_round_trip(
+    postgres_url: str, trips: list[int]
+) -> None:
+    """``first_id_at`` as the client's binary search finds it (a store without the hook),
+    for times before, at, between and after entries, several entries sharing a time."""
+    from giftledger._economy import index
+
+    clock = gl.ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    mem = gl.Ledger(clock=clock)
+    book = gl.Ledger.open(postgres_url, clock=clock)
+    with book:
+        with book.store.read() as r:
+            assert index.first_id_at(r, clock.now()) == 1  # an empty journal
+        for b in (mem, book):
+            b.open_account("supply", "USD", normal="credit", rule=gl.BalanceRule.unrestricted())
+            b.open_account("alice", "USD")
+        times = []
+        for i in range(23):
+            clock.advance(timedelta(seconds=0 if i % 4 == 1 else 7))  # some share a time
+            times.append(clock.now())
+            for b in (mem, book):
+                b.post([gl.debit("alice", "1.00"), gl.credit("supply", "1.00")])
+        assert mem.head[0] == book.head[0]
+        probes = [times[0] - timedelta(days=1), *times, times[-1] + timedelta(microseconds=1)]
+        probes += [t + timedelta(seconds=3) for t in times]
+        with mem.store.read() as m, book.store.read() as r:
+            assert not hasattr(m, "first_id_at")  # the memory store searches on the client
+            for at in probes:
+                trips[0] = 0
+                got = index.first_id_at(r, at)
+                assert trips[0] == 1
+                assert got == index.first_id_at(m, at), at
+
+
+def test_a_purchase_is_two_round_trips_and_follows_a_region_changed_elsewhere(
+    postgres_url: str, trips: list[int]
+) -> None:
+    """A purchase guesses its accounts (to lock them with its key) from the viewer's
+    profile as this process last read it; when another process moved the viewer to
+    another region (another tax: another account), the quote, reading the profile
+    under the locks, posts where the memory store posts."""
+    book, _, app = _app(postgres_url)
+    mem_book, _, mem = _app("memory:")
+    with book:
+        for a in (app, mem):
+            _parties(a)
+        trips[0] = 0
+        got = app.buy_coins("vic", pack=70, channel="web", key="buy-3")
+        assert trips[0] == 2  # the key, the accounts, the head and the reads; the commit
+        want = mem.buy_coins("vic", pack=70, channel="web", key="buy-3")
+        assert _entry(got) == _entry(want)
+        other_book, _, other = _app(postgres_url)
+        with other_book:
+            other.update_viewer("vic", region="DE")
+        mem.update_viewer("vic", region="DE")
+        got = app.buy_coins("vic", pack=70, channel="web", key="buy-4")
+        want = mem.buy_coins("vic", pack=70, channel="web", key="buy-4")
+        assert _entry(got) == _entry(want)
+        assert "liabilities:tax-payable:DE" in {p.account for p in got.postings}
+        assert book.balances() == mem_book.balances()
+        book.verify()

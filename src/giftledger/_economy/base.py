@@ -371,12 +371,21 @@ class ChainBase:
         quote: Callable[[StoreWriter, datetime], Quote],
         dry_run: bool,
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
+        parties: Sequence[tuple[str, str]] = (),
     ) -> Transaction:
         """Run ``quote`` under the ledger's write gate with ``lock`` locked, once it is
         sure, under the lock, that the ledger's rules are still the ones this
-        GiftEconomy runs under. ``history_ahead``: the history pages ``quote`` reads
-        (see ``Ledger._write_quoted``; the rules' next key is read ahead too)."""
+        GiftEconomy runs under. ``history_ahead``: the history pages ``quote`` reads,
+        and ``parties``: the ``(role, name)`` whose profiles it reads (the key of each
+        one's next record), read ahead with the rules' next key (see
+        ``Ledger._write_quoted``)."""
         following = f"gl:rules:{self._rules_seq + 1}"
+        keys = [following]
+        with self._party_lock:
+            for role, name in parties:
+                if isinstance(name, str) and "\x00" not in name:
+                    seen = len(self._party_cache.get((role, name), ()))
+                    keys.append(f"gl:party:{role}:{name}:{seen}")  # see _party_records
 
         def current(w: StoreWriter, now: datetime) -> Quote:
             if w.idempotency(following) is not None:
@@ -393,7 +402,7 @@ class ChainBase:
             tuple(lock),
             current,
             dry_run=dry_run,
-            keys_ahead=(following,),
+            keys_ahead=keys,
             history_ahead=history_ahead,
         )
 
@@ -491,6 +500,14 @@ class ChainBase:
                 name=name,
             )
         return profile_at(records, at)
+
+    def _party_guess(self, role: str, name: str, at: datetime) -> PartyRecord | None:
+        """The party's record in force at ``at`` as this process last read it, without
+        reading (None if it has not): a guess at what a write will lock, which the
+        write's quote checks under its locks."""
+        with self._party_lock:
+            cached = self._party_cache.get((role, name)) if isinstance(name, str) else None
+            return profile_at(cached, at) if cached else None
 
     def _creator_currency(self, r: StoreReader, name: str) -> str:
         currency = self._party(r, "creator", name, self._now()).payout_currency

@@ -300,7 +300,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 tuple(opens),
             )
 
-        return self._execute(key, request, lock, quote, dry_run)
+        return self._execute(key, request, lock, quote, dry_run, parties=(("viewer", viewer),))
 
     @staticmethod
     def _check_buyer(rules: RuleSet, viewer: str, age: int | None) -> None:
@@ -411,7 +411,10 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         try:
             now = self._now()
             where = region
-            if where is None:
+            guess = None if where is not None else self._party_guess("viewer", viewer, now)
+            if guess is not None:
+                where = guess.region
+            elif where is None:
                 with self.ledger.store.read() as r:
                     where = self._party(r, "viewer", viewer, now).region
             ccy = self._rules(now).pack(pack, channel, where or "*").price.currency.code
@@ -421,6 +424,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
     def _payout_trading(self, creator: str) -> list[str]:
         """The trading account of the creator's payout currency, to lock up front."""
+        guess = self._party_guess("creator", creator, self._now())
+        if guess is not None:
+            return [f"trading:{guess.payout_currency or self.books}"]
         try:
             with self.ledger.store.read() as r:
                 return [f"trading:{self._creator_currency(r, creator)}"]
@@ -732,7 +738,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 tuple(opens),
             )
 
-        return self._execute(key, request, lock, quote, dry_run)
+        return self._execute(key, request, lock, quote, dry_run, parties=(("viewer", viewer),))
 
     def _sale_accounts(self, viewer: str, ccy: str, channel: str, region: str | None) -> list[str]:
         """The accounts a sale in ``ccy`` will most likely post to, to lock up front
@@ -740,7 +746,10 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         try:
             now = self._now()
             where = region
-            if where is None:
+            guess = None if where is not None else self._party_guess("viewer", viewer, now)
+            if guess is not None:
+                where = guess.region
+            elif where is None:
                 with self.ledger.store.read() as r:
                     where = self._party(r, "viewer", viewer, now).region
             where = where or "*"
@@ -975,7 +984,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 tuple(opens),
             )
 
-        return self._execute(key, request, lock, quote, dry_run)
+        return self._execute(key, request, lock, quote, dry_run, parties=(("creator", creator),))
 
     def _carries(self, r: StoreReader, creator: str) -> tuple[int, Fraction]:
         """The whole minor units the creator's gift carries add up to since the last
@@ -1140,7 +1149,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 )
             try:
                 lock = [cash, pool_name, f"trading:{pool_ccy}", *self._payout_trading(creator)]
-                return self._execute(key, request, lock, quote, dry_run)
+                return self._execute(
+                    key, request, lock, quote, dry_run, parties=(("creator", creator),)
+                )
             except DuplicateKeyConflict:
                 if self.ledger.find(paid_once) is None:
                     raise

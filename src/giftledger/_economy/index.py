@@ -53,7 +53,11 @@ def history_ids(
 
 def first_id_at(r: StoreReader, at: datetime) -> int:
     """The id of the first entry recorded at or after ``at`` (the head's id + 1 if
-    none): a binary search, since ``recorded_at`` never goes backwards."""
+    none): a binary search, since ``recorded_at`` never goes backwards (run by the store
+    when it has ``first_id_at``: PostgreSQL's in one round trip)."""
+    search = getattr(r, "first_id_at", None)
+    if search is not None:
+        return int(search(at))
     lo, hi = 1, r.head()[0] + 1
     while lo < hi:
         mid = (lo + hi) // 2

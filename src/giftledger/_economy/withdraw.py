@@ -328,7 +328,9 @@ class Withdrawals(ChainBase):
                 (self._account(flight_name, currency, _C),),
             )
 
-        tx = self._execute(key, request, (cash, flight_name), quote, dry_run)
+        tx = self._execute(
+            key, request, (cash, flight_name), quote, dry_run, parties=(("creator", creator),)
+        )
         return self._withdrawal_of(tx, HoldStatus.PENDING if dry_run else None)
 
     def _under_cap(self, w: int, done: int, cap: Money, currency: str, at: datetime) -> int:

@@ -97,7 +97,13 @@ class PostingRow:
 
 
 class StoreReader(Protocol):
-    """Questions a store answers from committed state."""
+    """Questions a store answers from committed state.
+
+    Optional (the ledger looks for it with ``getattr``): ``first_id_at(at)``, the id of
+    the first entry recorded at or after ``at`` (the head's id + 1 if none), for a
+    store that finds it cheaper than a binary search over ``transaction()`` (PostgreSQL:
+    one round trip, not one per probe).
+    """
 
     def head(self) -> tuple[int, str]:
         """The last entry's id and hash: ``(0, GENESIS_HASH)`` for an empty journal."""

@@ -202,6 +202,19 @@ _KEY_OR_CARRIER = (
     "FROM (SELECT %s::text AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
 )
 
+# The first entry recorded at or after a time: a binary search over the ids, each probe
+# an index lookup (an entry missing counts as at or after it, as in the client's search).
+_FIRST_ID_AT = (
+    "WITH RECURSIVE s(lo, hi) AS ("
+    "SELECT 1::bigint, coalesce(max(id), 0) + 1 FROM gl_transactions "
+    "UNION ALL SELECT CASE WHEN p.at < %s THEN p.mid + 1 ELSE s.lo END, "
+    "CASE WHEN p.at < %s THEN s.hi ELSE p.mid END "
+    "FROM s CROSS JOIN LATERAL (SELECT (s.lo + s.hi) / 2 AS mid, "
+    "(SELECT t.recorded_at FROM gl_transactions t WHERE t.id = (s.lo + s.hi) / 2) AS at) p "
+    "WHERE s.lo < s.hi) "
+    "SELECT lo FROM s WHERE lo >= hi"
+)
+
 # What _account names when a row fails: the first of these columns that fails alone.
 _ACCOUNT_DECODERS: tuple[tuple[str, int, Callable[[Any], object]], ...] = (
     ("min_balance", 3, BalanceRule),
@@ -1353,6 +1366,14 @@ class _Session:
             return _from_micros(rows[0][2]) if rows else None
         self._rows("SELECT 1", head=True)
         return self._head_time
+
+    def first_id_at(self, at: datetime) -> int:
+        """The id of the first entry recorded at or after ``at`` (the head's id + 1 if
+        none): the binary search of ``giftledger._economy.index.first_id_at`` (``recorded_at``
+        never goes backwards), run by the server in one round trip, not one per probe."""
+        micros = _to_micros(at)
+        rows = self._rows(_FIRST_ID_AT, (micros, micros))
+        return int(rows[0][0])
 
     def account_state(self, name: str) -> AccountState | None:
         if self._head is not None and not self._defer:
