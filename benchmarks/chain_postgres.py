@@ -20,6 +20,12 @@ It also counts the round trips of one gift (the writers' ``_send`` calls over th
 gifts) and, after each run, checks that every unit sums to zero and ``verify()``
 passes. Interleaved rounds (``--rounds``), each in a fresh schema; best and median.
 
+First it prints the round trips of each kind of chain call, one process on a fresh
+schema (``_send`` calls, each one query string; a reader's snapshot ends in one more):
+a purchase, the gift right after it (its lots fold the purchase in), a gift, its replay,
+a gift without a key, a conversion and a withdrawal request (refused below the minimum:
+it has read its caps' window by then), the same again, and a new viewer.
+
 Run: ``python benchmarks/chain_postgres.py [--url URL] [--transactions N] [--rounds R]``.
 Nothing here asserts on time.
 """
@@ -99,6 +105,54 @@ def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) 
         done.put((start, time.perf_counter(), sent[0]))
 
 
+def operation_trips(url: str) -> list[tuple[str, int]]:
+    """The round trips of each kind of chain call, in one process on a fresh schema."""
+    from giftledger._stores import postgres as pgstore
+
+    sent = [0]
+    real = pgstore._Session._send
+
+    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return real(self, *args, **kwargs)
+
+    out: list[tuple[str, int]] = []
+
+    def trips(name: str, call: Any) -> None:
+        sent[0] = 0
+        try:
+            call()
+        except gl.GiftLedgerError:
+            pass  # the withdrawal below the minimum: refused after its reads
+        out.append((name, sent[0]))
+
+    clock = _clock()
+    with _schema(url) as u, gl.Ledger.open(u, clock=clock) as book:
+        pgstore._Session._send = count  # type: ignore[method-assign]
+        try:
+            app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
+            app.open_creator("c", region="US")
+            app.open_viewer("v", region="US")
+            app.buy_coins("v", pack=PACK, channel="web", key="b0")
+            app.send_gift("v", "c", "Rose", key="g0")
+            trips("buy_coins", lambda: app.buy_coins("v", pack=PACK, channel="web", key="b1"))
+            trips("send_gift after it", lambda: app.send_gift("v", "c", "Rose", key="g1"))
+            trips("send_gift", lambda: app.send_gift("v", "c", "Hand Heart", 10, key="g2"))
+            trips(
+                "send_gift, replayed", lambda: app.send_gift("v", "c", "Hand Heart", 10, key="g2")
+            )
+            trips("send_gift, no key", lambda: app.send_gift("v", "c", "Rose"))
+            clock.advance(timedelta(days=2))
+            trips("convert_diamonds", lambda: app.convert_diamonds("c", key="cv"))
+            trips("request_withdrawal", lambda: app.request_withdrawal("c", key="w1"))
+            trips("convert_diamonds again", lambda: app.convert_diamonds("c", key="cv2"))
+            trips("request_withdrawal again", lambda: app.request_withdrawal("c", key="w2"))
+            trips("open_viewer", lambda: app.open_viewer("v2", region="US"))
+        finally:
+            pgstore._Session._send = real  # type: ignore[method-assign]
+    return out
+
+
 def chain_writers(url: str, n: int, k: int) -> tuple[float, float]:
     """``n`` gifts sent by ``k`` processes at once: (gifts per second, round trips per gift)."""
     per = max(n // k, 1)
@@ -138,6 +192,10 @@ def main() -> None:
         return
     print(f"{n:,} send_gift calls ({ECONOMY}, {VIEWERS} viewers, {CREATORS} creators, a key each)")
     print(f"beside {n:,} core posts (4 postings) per measurement; {args.rounds} round(s)\n")
+    print("  round trips of one call, one process:")
+    for name, count in operation_trips(url):
+        print(f"    {name:<26} {count:>3}")
+    print()
     chain: dict[int, list[float]] = {k: [] for k in WRITERS}
     post: dict[int, list[float]] = {k: [] for k in WRITERS}
     trips: list[float] = []
