@@ -297,3 +297,32 @@ def test_a_purchase_is_two_round_trips_and_follows_a_region_changed_elsewhere(
         assert "liabilities:tax-payable:DE" in {p.account for p in got.postings}
         assert book.balances() == mem_book.balances()
         book.verify()
+
+
+AWKWARD = ("o'brien", '"quoted"', "100%_off\\back`tick`", "a;b$1?%s{name}%%", "ünï 日本 🎁")
+
+
+def test_awkward_names_and_keys_go_through_the_reads_ahead(postgres_url: str) -> None:
+    """Keys, wallet pages and profile keys read ahead are sent as literals the store
+    writes itself (prepared statements' arguments): quotes, backslashes, percent signs
+    and placeholders in names and keys reach the database as they are."""
+    book, _, app = _app(postgres_url)
+    mem_book, _, mem = _app("memory:")
+    with book:
+        for a in (app, mem):
+            a.open_creator("cara", region="US")
+            for name in AWKWARD:
+                a.open_viewer(name, region="US")
+                a.buy_coins(name, pack=70, channel="web", key=f"buy:{name}")
+        for i, name in enumerate(AWKWARD * 2):
+            key = f"gift {name} {i % len(AWKWARD)}"  # each key twice: the second replays
+            got = app.send_gift(name, "cara", "Rose", key=key)
+            want = mem.send_gift(name, "cara", "Rose", key=key)
+            assert _entry(got) == _entry(want)
+            assert app.buy_coins(name, pack=70, channel="web", key=f"buy:{name}").id == (
+                mem.buy_coins(name, pack=70, channel="web", key=f"buy:{name}").id
+            )
+        for name in AWKWARD:
+            assert app.coin_lots(name) == mem.coin_lots(name)
+        assert book.balances() == mem_book.balances()
+        book.verify()

@@ -193,13 +193,21 @@ _KEY_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(gl_ledger() || ':' || %s)
 _KEY_TRY_LOCK = "SELECT gl_try_lock(%s, hashtext(gl_ledger() || ':' || %s))"
 
 
-# A writer's look-up of an idempotency key: its record, or (none remembered) the first
-# entry that carries the key all the same, found through gl_transactions_key.
+# A writer's look-up of an idempotency key (prepared: gl_key, its argument a one-element
+# array): its record, or (none remembered) the first entry that carries the key all the
+# same, found through gl_transactions_key.
 _KEY_OR_CARRIER = (
     "SELECT k.key, k.fingerprint, k.transaction_id, k.result, k.error_type, "
     "k.error_message, CASE WHEN k.key IS NULL THEN "
     "(SELECT min(t.id) FROM gl_transactions t WHERE t.key = v.key) END "
-    "FROM (SELECT %s::text AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
+    "FROM (SELECT (%s::text[])[1] AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
+)
+# A page of an account's history (prepared: gl_history; one-element arrays: the
+# account, the entry after which, how many rows).
+_HISTORY = (
+    "SELECT tx_id, idx, account, side, minor, unit, net_after FROM gl_postings "
+    "WHERE account = (%s::text[])[1] AND net_after IS NOT NULL AND tx_id > (%s::bigint[])[1] "
+    "ORDER BY tx_id, idx LIMIT (%s::bigint[])[1]"
 )
 
 # The first entry recorded at or after a time: a binary search over the ids, each probe
@@ -244,6 +252,8 @@ _PREPARED: dict[str, str] = {
     "gl_lock_nowait": f"SELECT name FROM gl_accounts WHERE name = ANY(%s::text[]) "
     f"AND {_FLOOR} ORDER BY name FOR UPDATE NOWAIT",
     "gl_states": f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = ANY(%s::text[])",
+    "gl_key": _KEY_OR_CARRIER,
+    "gl_history": _HISTORY,
     "gl_insert_transactions": "INSERT INTO gl_transactions (id, kind, effective_at, "
     "recorded_at, key, memo, metadata, reverses, hold_id, expires_at, rates, prev_hash, hash, "
     "hash_version) "
@@ -888,7 +898,7 @@ class _Session:
         if ahead:
             # The reads asked for ahead, after the head: exact until this write commits.
             self._ahead = []
-            statements.extend(_ahead_statement(kind, what) for kind, what in ahead)
+            statements.extend(self._ahead_statement(kind, what) for kind, what in ahead)
         out = self._send(statements, checks, keep=4 + len(ahead))
         if after is None:
             rows, _, head_rows, waiters = out[:4]
@@ -1028,6 +1038,15 @@ class _Session:
             text = "{" + ",".join(parts) + "}"
             args.append(f"'{text}'" if plain else escape(text.encode()).decode())
         return f"EXECUTE {name}({', '.join(args)})", None
+
+    def _ahead_statement(self, kind: str, what: Any) -> tuple[str, Sequence[Any] | None]:
+        """The query of a read (asked for ahead, or now): a key's record (or its
+        carrier), or a page of an account's history (``what``: the account, after which
+        entry, how many rows)."""
+        if kind == "key":
+            return self._execute("gl_key", ([what],))
+        name, after, limit = what
+        return self._execute("gl_history", ([name], [after], [limit]))
 
     def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
         """Append the buffered writes to ``out``; return the positions that must hit a row."""
@@ -1523,7 +1542,7 @@ class _Session:
             lock = ((_KEY_TRY_LOCK, (_LOCK_KEY, key)),)
         # With no record of the key, the same query finds the entry that carries it
         # (an index probe): the write path asks keyed_entry() next, in no round trip.
-        rows = self._rows(_KEY_OR_CARRIER, (key,), before=lock, flush=False)
+        rows = self._rows(*self._ahead_statement("key", key), before=lock, flush=False)
         if rows[0][0] is None:
             self._carriers[key] = rows[0][6]
             return None
@@ -1543,7 +1562,7 @@ class _Session:
             rows = self._ahead_history.pop(what, None)
             if rows is not None:
                 return rows
-        return _posting_rows(self._rows(*_ahead_statement("history", what)))
+        return _posting_rows(self._rows(*self._ahead_statement("history", what)))
 
     def read_ahead(
         self,
@@ -1886,19 +1905,6 @@ def _postings_of(rows: list[tuple[Any, ...]]) -> dict[int, list[Posting]]:
             f"a posting of transaction {tx_id}", "gl_postings.side", side, exc, tx_id
         ) from None
     return out
-
-
-def _ahead_statement(kind: str, what: Any) -> tuple[str, Sequence[Any]]:
-    """The query of a read asked for ahead: a key's record (or its carrier), or a page
-    of an account's history (``what``: the account, after which entry, how many)."""
-    if kind == "key":
-        return _KEY_OR_CARRIER, (what,)
-    return (
-        "SELECT tx_id, idx, account, side, minor, unit, net_after FROM gl_postings "
-        "WHERE account = %s AND net_after IS NOT NULL AND tx_id > %s "
-        "ORDER BY tx_id, idx LIMIT %s",
-        what,
-    )
 
 
 def _posting_rows(rows: list[tuple[Any, ...]]) -> list[PostingRow]:
