@@ -18,6 +18,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -134,3 +135,20 @@ def open_book(store_url: str) -> Iterator[OpenBook]:
 def book(open_book: OpenBook, clock: gl.ManualClock) -> gl.Ledger:
     """A new ledger on each store, on the manual clock (like the root ``book``)."""
     return open_book(clock)
+
+
+@pytest.fixture
+def trips() -> Iterator[list[int]]:
+    """Counts the round trips every PostgreSQL session sends (one ``_send`` each)."""
+    from giftledger._stores import postgres as pgstore
+
+    sent = [0]
+    real = pgstore._Session._send
+
+    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return real(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pgstore._Session, "_send", count)
+        yield sent

@@ -12,7 +12,7 @@ store: same outcome, same message, same balances.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,26 +21,10 @@ import pytest
 from moneyed import Money
 
 import giftledger as gl
-from giftledger._stores import postgres as pgstore
 
 pytestmark = pytest.mark.postgres
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def trips() -> Iterator[list[int]]:
-    """Counts the round trips every PostgreSQL write sends (one ``_send`` each)."""
-    sent = [0]
-    real = pgstore._Session._send
-
-    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent[0] += 1
-        return real(self, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pgstore._Session, "_send", count)
-        yield sent
 
 
 def _open(url: str) -> tuple[gl.Ledger, gl.ManualClock]:

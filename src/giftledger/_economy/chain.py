@@ -410,23 +410,30 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         PostgreSQL writers never deadlock on them. The quote decides under the lock."""
         try:
             now = self._now()
-            where = region
-            guess = None if where is not None else self._party_guess("viewer", viewer, now)
-            if guess is not None:
-                where = guess.region
-            elif where is None:
-                with self.ledger.store.read() as r:
-                    where = self._party(r, "viewer", viewer, now).region
+            where = self._region_guess(viewer, region, now)
             ccy = self._rules(now).pack(pack, channel, where or "*").price.currency.code
         except GiftLedgerError:
             return []  # the quote will say what is wrong
         return self._sale_accounts(viewer, ccy, channel, where)
 
+    def _region_guess(self, viewer: str, region: str | None, now: datetime) -> str | None:
+        """The region a sale to ``viewer`` is made in, to choose the accounts to lock:
+        ``region`` if given, else the viewer's profile as this process last read it,
+        else as read now (a guess: the quote reads the profile under the lock)."""
+        if region is not None:
+            return region
+        guess = self._party_guess("viewer", viewer, now)
+        if guess is not None:
+            return guess.region
+        with self.ledger.store.read() as r:
+            return self._party(r, "viewer", viewer, now).region
+
     def _payout_trading(self, creator: str) -> list[str]:
         """The trading account of the creator's payout currency, to lock up front."""
         guess = self._party_guess("creator", creator, self._now())
         if guess is not None:
-            return [f"trading:{guess.payout_currency or self.books}"]
+            currency = guess.payout_currency
+            return [f"trading:{currency if currency is not None else self.books}"]
         try:
             with self.ledger.store.read() as r:
                 return [f"trading:{self._creator_currency(r, creator)}"]
@@ -745,13 +752,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         (see :meth:`_purchase_accounts`)."""
         try:
             now = self._now()
-            where = region
-            guess = None if where is not None else self._party_guess("viewer", viewer, now)
-            if guess is not None:
-                where = guess.region
-            elif where is None:
-                with self.ledger.store.read() as r:
-                    where = self._party(r, "viewer", viewer, now).region
+            where = self._region_guess(viewer, region, now)
             where = where or "*"
             shop = self._rules(now).store_fee(channel).account
         except GiftLedgerError:

@@ -275,7 +275,7 @@ class LotIndex:
                 self._viewers.popitem(last=False)
             return state
 
-    def page_ahead(self, viewer: str) -> tuple[str, int | None, int]:
+    def page_ahead(self, viewer: str) -> tuple[str, int, int]:
         """The wallet history page :meth:`of` will read first for ``viewer``, as
         ``(name, after, limit)`` (a guess: it is right unless another thread or the
         store moves the lots meanwhile), for a write to read it ahead."""

@@ -102,7 +102,9 @@ class StoreReader(Protocol):
     Optional (the ledger looks for it with ``getattr``): ``first_id_at(at)``, the id of
     the first entry recorded at or after ``at`` (the head's id + 1 if none), for a
     store that finds it cheaper than a binary search over ``transaction()`` (PostgreSQL:
-    one round trip, not one per probe).
+    one round trip, not one per probe). It answers from what the reader sees; in a
+    writer it does not take the chain's head (the client's search does, through
+    ``head()``): call it holding the head when the answer must stay exact.
     """
 
     def head(self) -> tuple[int, str]:

@@ -840,7 +840,7 @@ class _Session:
         self._ahead: list[tuple[str, Any]] = []
         self._lock_ahead: list[str] = []  # accounts to lock with the key (read_ahead)
         self._absent: set[str] = set()  # names locked holding the head: no such account
-        self._ahead_keys: dict[str, tuple[IdempotencyRecord | None, int | None]] = {}
+        self._ahead_keys: dict[str, tuple[Any, ...]] = {}  # a key's row (see _key_answer)
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
 
     # -- plumbing ------------------------------------------------------------------------
@@ -898,7 +898,7 @@ class _Session:
         if ahead:
             # The reads asked for ahead, after the head: exact until this write commits.
             self._ahead = []
-            statements.extend(self._ahead_statement(kind, what) for kind, what in ahead)
+            statements.extend(self._read_statement(kind, what) for kind, what in ahead)
         out = self._send(statements, checks, keep=4 + len(ahead))
         if after is None:
             rows, _, head_rows, waiters = out[:4]
@@ -907,10 +907,7 @@ class _Session:
         self._took_head(head_rows, waiters)
         for (kind, what), answer in zip(ahead, out[4:], strict=True):
             if kind == "key":
-                row = answer[0]
-                self._ahead_keys[what] = (
-                    (None, row[6]) if row[0] is None else (IdempotencyRecord(*row[:6]), None)
-                )
+                self._ahead_keys[what] = answer[0]
             else:
                 self._ahead_history[what] = _posting_rows(answer)
         return rows
@@ -1028,7 +1025,9 @@ class _Session:
                     parts.append("NULL")
                 elif type(v) is int:
                     parts.append(str(v))
-                elif type(v) is str:
+                elif type(v) is str or isinstance(v, str):
+                    if type(v) is not str:
+                        v = str.__str__(v)  # a subclass of str (a caller's key type): its text
                     plain = False
                     parts.append('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
                 elif type(v) is bool:
@@ -1039,7 +1038,7 @@ class _Session:
             args.append(f"'{text}'" if plain else escape(text.encode()).decode())
         return f"EXECUTE {name}({', '.join(args)})", None
 
-    def _ahead_statement(self, kind: str, what: Any) -> tuple[str, Sequence[Any] | None]:
+    def _read_statement(self, kind: str, what: Any) -> tuple[str, Sequence[Any] | None]:
         """The query of a read (asked for ahead, or now): a key's record (or its
         carrier), or a page of an account's history (``what``: the account, after which
         entry, how many rows)."""
@@ -1510,12 +1509,9 @@ class _Session:
         record = self._remembered.get(key)
         if record is not None:
             return record
-        ahead = self._ahead_keys.pop(key, None)
-        if ahead is not None:
-            record, carrier = ahead
-            if record is None:
-                self._carriers[key] = carrier
-            return record
+        row = self._ahead_keys.pop(key, None)
+        if row is not None:
+            return self._key_answer(key, row)
         if self._blind and self._first is None:
             # A post in one round trip: gl_link refuses it (GLRUN) if the key has a
             # record or an entry carries it, and the unique key refuses a concurrent
@@ -1527,14 +1523,11 @@ class _Session:
         if self._head is None and self._lock_ahead:
             # The accounts this write locks next (read_ahead): with the key, in the
             # one lock order (key, accounts, head) and one round trip; the key is
-            # read after the head (a replay has then locked them for nothing).
-            names, self._lock_ahead = self._lock_ahead, []
+            # read after the head (a replay then holds the head, for nothing, until
+            # it has read its entry and ended: two more round trips).
             self._ahead.insert(0, ("key", key))
-            self._lock(names, lead=((_KEY_LOCK, (_LOCK_KEY, key)),))
-            record, carrier = self._ahead_keys.pop(key)
-            if record is None:
-                self._carriers[key] = carrier
-            return record
+            self._lock(self._lock_ahead, lead=((_KEY_LOCK, (_LOCK_KEY, key)),))
+            return self._key_answer(key, self._ahead_keys.pop(key))
         if self._head is None:
             lock = ((_KEY_LOCK, (_LOCK_KEY, key)),)
         else:  # out of the lock order: do not wait
@@ -1542,11 +1535,16 @@ class _Session:
             lock = ((_KEY_TRY_LOCK, (_LOCK_KEY, key)),)
         # With no record of the key, the same query finds the entry that carries it
         # (an index probe): the write path asks keyed_entry() next, in no round trip.
-        rows = self._rows(*self._ahead_statement("key", key), before=lock, flush=False)
-        if rows[0][0] is None:
-            self._carriers[key] = rows[0][6]
+        rows = self._rows(*self._read_statement("key", key), before=lock, flush=False)
+        return self._key_answer(key, rows[0])
+
+    def _key_answer(self, key: str, row: tuple[Any, ...]) -> IdempotencyRecord | None:
+        """The record in a row of ``gl_key``; with none, the entry that carries the key
+        (or None) is kept for ``keyed_entry``."""
+        if row[0] is None:
+            self._carriers[key] = row[6]
             return None
-        return IdempotencyRecord(*rows[0][:6])
+        return IdempotencyRecord(*row[:6])
 
     def keyed_entry(self, key: str) -> int | None:
         if key in self._blind_keys:
@@ -1562,7 +1560,7 @@ class _Session:
             rows = self._ahead_history.pop(what, None)
             if rows is not None:
                 return rows
-        return _posting_rows(self._rows(*self._ahead_statement("history", what)))
+        return _posting_rows(self._rows(*self._read_statement("history", what)))
 
     def read_ahead(
         self,
@@ -1715,6 +1713,7 @@ class _Session:
         lead: Sequence[tuple[str, Sequence[Any] | None]] = (),
     ) -> None:
         """Lock ``names`` (in name order) and then the chain's head, and read them."""
+        self._lock_ahead = []  # the head is taken now: nothing more goes before it
         # The one lock order: (key,) (holds,) the accounts with a floor in name
         # order, then the chain's head, in this round trip; then read the
         # states of all of them. Every balance changes only under the head, so
