@@ -24,7 +24,8 @@ First it prints the round trips of each kind of chain call, one process on a fre
 schema (``_send`` calls, each one query string; a reader's snapshot ends in one more):
 a purchase, the gift right after it (its lots fold the purchase in), a gift, its replay,
 a gift without a key, a conversion and a withdrawal request (refused below the minimum:
-it has read its caps' window by then), the same again, and a new viewer.
+it has read its caps' window by then), a conversion and a request again after more
+gifts, and a new viewer.
 
 Run: ``python benchmarks/chain_postgres.py [--url URL] [--transactions N] [--rounds R]``.
 Nothing here asserts on time.
@@ -35,6 +36,8 @@ from __future__ import annotations
 import multiprocessing
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -79,7 +82,9 @@ def _setup(url: str, n: int) -> None:
                 app.buy_coins(f"v{v}", pack=PACK, channel="web", key=f"buy-{v}-{p}")
 
 
-def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
+@contextmanager
+def _counting() -> Iterator[list[int]]:
+    """Count the PostgreSQL store's round trips (``_Session._send`` calls) in the block."""
     from giftledger._stores import postgres as pgstore
 
     sent = [0]
@@ -90,7 +95,14 @@ def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) 
         return real(self, *args, **kwargs)
 
     pgstore._Session._send = count  # type: ignore[method-assign]
-    with gl.Ledger.open(url, clock=_clock()) as book:
+    try:
+        yield sent
+    finally:
+        pgstore._Session._send = real  # type: ignore[method-assign]
+
+
+def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
+    with _counting() as sent, gl.Ledger.open(url, clock=_clock()) as book:
         app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
         book.accounts()
         for v in range(w % k, VIEWERS, k):  # one gift from each of its viewers: lots folded
@@ -107,49 +119,42 @@ def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) 
 
 def operation_trips(url: str) -> list[tuple[str, int]]:
     """The round trips of each kind of chain call, in one process on a fresh schema."""
-    from giftledger._stores import postgres as pgstore
-
-    sent = [0]
-    real = pgstore._Session._send
-
-    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent[0] += 1
-        return real(self, *args, **kwargs)
-
     out: list[tuple[str, int]] = []
-
-    def trips(name: str, call: Any) -> None:
-        sent[0] = 0
-        try:
-            call()
-        except gl.GiftLedgerError:
-            pass  # the withdrawal below the minimum: refused after its reads
-        out.append((name, sent[0]))
-
     clock = _clock()
-    with _schema(url) as u, gl.Ledger.open(u, clock=clock) as book:
-        pgstore._Session._send = count  # type: ignore[method-assign]
-        try:
-            app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
-            app.open_creator("c", region="US")
-            app.open_viewer("v", region="US")
-            app.buy_coins("v", pack=PACK, channel="web", key="b0")
-            app.send_gift("v", "c", "Rose", key="g0")
-            trips("buy_coins", lambda: app.buy_coins("v", pack=PACK, channel="web", key="b1"))
-            trips("send_gift after it", lambda: app.send_gift("v", "c", "Rose", key="g1"))
-            trips("send_gift", lambda: app.send_gift("v", "c", "Hand Heart", 10, key="g2"))
-            trips(
-                "send_gift, replayed", lambda: app.send_gift("v", "c", "Hand Heart", 10, key="g2")
-            )
-            trips("send_gift, no key", lambda: app.send_gift("v", "c", "Rose"))
-            clock.advance(timedelta(days=2))
-            trips("convert_diamonds", lambda: app.convert_diamonds("c", key="cv"))
-            trips("request_withdrawal", lambda: app.request_withdrawal("c", key="w1"))
-            trips("convert_diamonds again", lambda: app.convert_diamonds("c", key="cv2"))
-            trips("request_withdrawal again", lambda: app.request_withdrawal("c", key="w2"))
-            trips("open_viewer", lambda: app.open_viewer("v2", region="US"))
-        finally:
-            pgstore._Session._send = real  # type: ignore[method-assign]
+    with _schema(url) as u, gl.Ledger.open(u, clock=clock) as book, _counting() as sent:
+
+        def trips(name: str, call: Any, refused: type[Exception] | None = None) -> None:
+            sent[0] = 0
+            if refused is None:
+                call()
+            else:
+                try:
+                    call()
+                except refused:
+                    pass  # refused after the reads the call makes (see the docstring)
+                else:
+                    raise SystemExit(f"wrong: {name} was expected to be refused")
+            out.append((name, sent[0]))
+
+        app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
+        app.open_creator("c", region="US")
+        app.open_viewer("v", region="US")
+        app.buy_coins("v", pack=PACK, channel="web", key="b0")
+        app.send_gift("v", "c", "Rose", key="g0")
+        trips("buy_coins", lambda: app.buy_coins("v", pack=PACK, channel="web", key="b1"))
+        trips("send_gift after it", lambda: app.send_gift("v", "c", "Rose", key="g1"))
+        trips("send_gift", lambda: app.send_gift("v", "c", "Hand Heart", 10, key="g2"))
+        trips("send_gift, replayed", lambda: app.send_gift("v", "c", "Hand Heart", 10, key="g2"))
+        trips("send_gift, no key", lambda: app.send_gift("v", "c", "Rose"))
+        clock.advance(timedelta(days=2))
+        below = gl.BelowWithdrawalThreshold
+        trips("convert_diamonds", lambda: app.convert_diamonds("c", key="cv"))
+        trips("request_withdrawal", lambda: app.request_withdrawal("c", key="w1"), below)
+        for i in range(3):  # more Diamonds to convert
+            app.send_gift("v", "c", "Hand Heart", 5, key=f"g3-{i}")
+        trips("convert_diamonds again", lambda: app.convert_diamonds("c", key="cv2"))
+        trips("request_withdrawal again", lambda: app.request_withdrawal("c", key="w2"), below)
+        trips("open_viewer", lambda: app.open_viewer("v2", region="US"))
     return out
 
 
