@@ -15,6 +15,7 @@ outcomes with the memory store's.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -372,4 +373,54 @@ def test_a_key_of_a_str_subclass_is_sent_as_its_text(postgres_url: str) -> None:
             ).id
             == post.id
         )
+        book.verify()
+
+
+def test_a_replayed_chain_write_releases_the_head_before_it_reads_its_entry(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key, the accounts and the head are taken together; when the key has a record
+    the write only replays, and its next round trip (reading the entry) starts with a
+    ROLLBACK: another writer can take the head while the replay is still reading."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from giftledger._stores import postgres as pgstore
+
+    psycopg = pytest.importorskip("psycopg")
+    book, _, app = _app(postgres_url)
+    schema = parse_qs(urlsplit(postgres_url).query)["schema"][0]
+    admin = postgres_url.split("?")[0]
+    with book, psycopg.connect(admin, autocommit=True) as probe:
+        probe.execute(f'SET search_path TO "{schema}"')
+        _parties(app)
+        first = app.send_gift("vic", "cara", "Rose", key="gift-1")
+
+        def head_free() -> bool:
+            with probe.transaction():
+                row = probe.execute(
+                    "SELECT pg_try_advisory_xact_lock(%s, gl_ledger())", (pgstore._LOCK_HEAD,)
+                ).fetchone()
+                return bool(row and row[0])
+
+        free: list[bool] = []
+        real = pgstore._Session._send
+
+        def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = real(self, *args, **kwargs)
+            if self._writer:
+                free.append(head_free())  # after each round trip of the write
+            return out
+
+        monkeypatch.setattr(pgstore._Session, "_send", send)
+        again = app.send_gift("vic", "cara", "Rose", key="gift-1")
+        monkeypatch.undo()
+        assert again == first
+        # Held after the key's round trip (the locks came with it), free once the
+        # replay read its entry (its ROLLBACK went first), before the write ended.
+        assert free[0] is False
+        assert free[1:] == [True] * (len(free) - 1)
+        assert len(free) == 3  # the key's round trip, the entry's, the end's
+        # The write goes on normally after it: a new key writes.
+        tx = app.send_gift("vic", "cara", "Rose", key="gift-2")
+        assert tx.id > first.id
         book.verify()

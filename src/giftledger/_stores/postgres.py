@@ -840,6 +840,7 @@ class _Session:
         self._ahead: list[tuple[str, Any]] = []
         self._lock_ahead: list[str] = []  # accounts to lock with the key (read_ahead)
         self._absent: set[str] = set()  # names locked holding the head: no such account
+        self._rollback_first = False  # a replay released its locks: see _release
         self._ahead_keys: dict[str, tuple[Any, ...]] = {}  # a key's row (see _key_answer)
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
 
@@ -917,6 +918,10 @@ class _Session:
         buffered writes if ``flush`` (with the positions that must hit a row)."""
         statements: list[tuple[str, Sequence[Any] | None]] = []
         checks: list[int] = []
+        if self._rollback_first:  # a replay's locks (see _release)
+            self._rollback_first = False
+            statements.append(("ROLLBACK", None))
+            self._begun = False
         if not self._begun:
             statements.append((self._begin_sql(), None))
             self._begun = True
@@ -1131,6 +1136,10 @@ class _Session:
         return checks
 
     def _commit(self) -> None:
+        if self._rollback_first and not self._dirty:  # a replay read nothing more
+            self._rollback_first = False
+            self._end()
+            return
         if not self._begun and not self._dirty:
             return
         statements: list[tuple[str, Sequence[Any] | None]] = []
@@ -1523,11 +1532,13 @@ class _Session:
         if self._head is None and self._lock_ahead:
             # The accounts this write locks next (read_ahead): with the key, in the
             # one lock order (key, accounts, head) and one round trip; the key is
-            # read after the head (a replay then holds the head, for nothing, until
-            # it has read its entry and ended: two more round trips).
+            # read after the head (a replay then releases them: see _release).
             self._ahead.insert(0, ("key", key))
             self._lock(self._lock_ahead, lead=((_KEY_LOCK, (_LOCK_KEY, key)),))
-            return self._key_answer(key, self._ahead_keys.pop(key))
+            record = self._key_answer(key, self._ahead_keys.pop(key))
+            if record is not None:
+                self._release()
+            return record
         if self._head is None:
             lock = ((_KEY_LOCK, (_LOCK_KEY, key)),)
         else:  # out of the lock order: do not wait
@@ -1537,6 +1548,22 @@ class _Session:
         # (an index probe): the write path asks keyed_entry() next, in no round trip.
         rows = self._rows(*self._read_statement("key", key), before=lock, flush=False)
         return self._key_answer(key, rows[0])
+
+    def _release(self) -> None:
+        """The key has a record: the write replays it and writes nothing, so the locks
+        it took with the key (its accounts, the chain's head) are released by a ROLLBACK
+        sent first in its next round trip (reading its entry), not held until it ends.
+        Not inside another write, nor once this one has written anything."""
+        if self._nested or self._dirty or self._wrote or self._tx_rows or self._linked:
+            return
+        self._rollback_first = True
+        self._head = None
+        self._head_time = None
+        self._contended = False
+        self._locked.clear()
+        self._absent.clear()
+        self._ahead_keys.clear()
+        self._ahead_history.clear()
 
     def _key_answer(self, key: str, row: tuple[Any, ...]) -> IdempotencyRecord | None:
         """The record in a row of ``gl_key``; with none, the entry that carries the key
