@@ -424,3 +424,39 @@ def test_a_replayed_chain_write_releases_the_head_before_it_reads_its_entry(
         tx = app.send_gift("vic", "cara", "Rose", key="gift-2")
         assert tx.id > first.id
         book.verify()
+
+
+def test_entries_another_process_wrote_are_read_together(
+    postgres_url: str, trips: list[int]
+) -> None:
+    """A gift folds into the viewer's lots, and a conversion sums the creator's carries,
+    from entries this process did not write: they are read in one round trip, however
+    many there are (one each on the code before)."""
+    book, clock, app = _app(postgres_url)
+    mem_book, mem_clock, mem = _app("memory:")
+    with book:
+        for a in (app, mem):
+            _parties(a)
+            a.send_gift("vic", "cara", "Rose", key="gift-0")
+        other_book, _, other = _app(postgres_url)
+        with other_book:
+            for i in range(1, 25):  # 24 gifts this process did not see
+                gift = ("Rose", "Finger Heart", "Rosa")[i % 3]
+                other.send_gift("vic", "cara", gift, key=f"gift-{i}")
+                mem.send_gift("vic", "cara", gift, key=f"gift-{i}")
+        trips[0] = 0
+        got = app.send_gift("vic", "cara", "Rose", key="gift-25")
+        assert trips[0] == 3  # the locks and reads; the 24 entries; the commit
+        want = mem.send_gift("vic", "cara", "Rose", key="gift-25")
+        assert _entry(got) == _entry(want)
+        for c in (clock, mem_clock):
+            c.advance(timedelta(days=2))
+        trips[0] = 0
+        got = app.convert_diamonds("cara", key="convert-1")
+        converted = trips[0]
+        want = mem.convert_diamonds("cara", key="convert-1")
+        assert _entry(got) == _entry(want)
+        assert converted <= 8  # its gifts' entries in one round trip (one per gift before)
+        assert app.coin_lots("vic") == mem.coin_lots("vic")
+        assert book.balances() == mem_book.balances()
+        book.verify()

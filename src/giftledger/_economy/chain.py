@@ -87,7 +87,7 @@ from .base import (
     check_region,
     check_text,
 )
-from .index import history_ids
+from .index import entries_by_id, history_ids
 from .parties import Parties
 from .records import (
     ConversionRecord,
@@ -1000,8 +1000,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         ids: set[int] = set()
         for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds"):
             ids.update(history_ids(r, name, last))
+        entries = entries_by_id(r, sorted(ids))
         for tx_id in sorted(ids):
-            tx = r.transaction(tx_id)
+            tx = entries.get(tx_id)
             if tx is None:
                 continue
             if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:

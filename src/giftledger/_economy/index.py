@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import attrs
@@ -28,7 +28,7 @@ from .._ledger.store import StoreReader
 from .lots import CoinLot, LotSlice, _spend, slice_of
 from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
 
-__all__ = ["LotIndex", "ViewerLots", "first_id_at", "history_ids"]
+__all__ = ["LotIndex", "ViewerLots", "entries_by_id", "first_id_at", "history_ids"]
 
 
 def history_ids(
@@ -49,6 +49,20 @@ def history_ids(
         if len(rows) < _PAGE:
             return
         after = rows[-1].transaction_id
+
+
+def entries_by_id(r: StoreReader, ids: Iterable[int]) -> dict[int, Transaction]:
+    """The entries with these ids there are, by id: read together when the store can
+    (``transactions_of``: PostgreSQL, one round trip per thousand), else one by one."""
+    many = getattr(r, "transactions_of", None)
+    if many is not None:
+        return {tx.id: tx for tx in many(ids)}
+    out = {}
+    for id in ids:
+        tx = r.transaction(id)
+        if tx is not None:
+            out[id] = tx
+    return out
 
 
 def first_id_at(r: StoreReader, at: datetime) -> int:
@@ -219,6 +233,11 @@ def _fold(r: StoreReader, wallet: str, state: ViewerLots) -> ViewerLots:
         if not rows:
             return state
         last = state.last_id
+        # The entries to read, all at once: every one but the gift this process just
+        # wrote (read alone below if it is not, after all).
+        pending = state.pending
+        skip = pending[0] if pending is not None else None
+        read = entries_by_id(r, sorted({row.transaction_id for row in rows} - {last, skip}))
         for row in rows:
             if row.transaction_id == last:
                 continue  # several postings of one entry
@@ -235,7 +254,7 @@ def _fold(r: StoreReader, wallet: str, state: ViewerLots) -> ViewerLots:
                 state.pending = None
                 state._spend_pending(pending[2])
                 continue
-            tx = r.transaction(last)
+            tx = read[last] if last in read else r.transaction(last)
             if tx is not None:
                 state.apply(tx, r, wallet)
         state.last_id = last

@@ -104,7 +104,9 @@ class StoreReader(Protocol):
     store that finds it cheaper than a binary search over ``transaction()`` (PostgreSQL:
     one round trip, not one per probe). It answers from what the reader sees; in a
     writer it does not take the chain's head (the client's search does, through
-    ``head()``): call it holding the head when the answer must stay exact.
+    ``head()``): call it holding the head when the answer must stay exact. And
+    ``transactions_of(ids)``: the entries with these ids there are, in id order, for a
+    store that reads many at once cheaper than one by one.
     """
 
     def head(self) -> tuple[int, str]:
