@@ -33,7 +33,6 @@ Nothing here asserts on time.
 
 from __future__ import annotations
 
-import multiprocessing
 import statistics
 import time
 from collections.abc import Iterator
@@ -51,7 +50,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
     ) from None
 
 from _gifts import register_units
-from stores_postgres import _schema, ledger_writers, postgres_parser, reachable
+from stores_postgres import _schema, ledger_writers, postgres_parser, reachable, run_writers
 
 ECONOMY = "tiktok-live"
 VIEWERS = 64
@@ -163,21 +162,7 @@ def chain_writers(url: str, n: int, k: int) -> tuple[float, float]:
     per = max(n // k, 1)
     with _schema(url) as u:
         _setup(u, per * k)
-        ctx = multiprocessing.get_context("spawn")
-        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-        procs = [
-            ctx.Process(target=_writer, args=(u, w, per, k, ready, go, done)) for w in range(k)
-        ]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.get(timeout=300)
-        go.set()
-        spans = [done.get(timeout=900) for _ in procs]
-        for p in procs:
-            p.join()
-            if p.exitcode:
-                raise SystemExit(f"wrong: a writer failed (exit code {p.exitcode})")
+        spans = run_writers(_writer, lambda w: (u, w, per, k), k, ready_timeout=300)
         elapsed = max(e for _, e, _ in spans) - min(s for s, _, _ in spans)
         with gl.Ledger.open(u) as book:
             if not book.trial_balance().is_balanced:

@@ -25,7 +25,6 @@ Run: ``python benchmarks/postgres_writers_cpu.py [--url URL] [--transactions N]
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import statistics
 import time
@@ -41,7 +40,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
 import giftledger as gl
 from _gifts import gift, open_book, register_units
 from giftledger._stores import postgres_schema
-from stores_postgres import _schema, postgres_parser, reachable
+from stores_postgres import _schema, postgres_parser, reachable, run_writers
 
 SECTIONS = ("before head", "head wait", "account check", "head + hash", "journal", "postings, keys")
 
@@ -99,21 +98,11 @@ def run(url: str, n: int, k: int) -> dict[str, float]:
             conn.execute(f'SET search_path = "{schema}"')
             conn.execute("CREATE UNLOGGED TABLE gl_bench_sections (us float8[])")
             conn.execute(_timed_link())
-        ctx = multiprocessing.get_context("spawn")
-        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-        procs = [
-            ctx.Process(target=_writer, args=(u, w, per, k, ready, go, done)) for w in range(k)
-        ]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.get(timeout=120)
-        busy0 = _busy()
-        go.set()
-        spans = [done.get(timeout=600) for _ in procs]
-        busy1 = _busy()
-        for p in procs:
-            p.join()
+        samples: list[tuple[int, int]] = []
+        spans = run_writers(
+            _writer, lambda w: (u, w, per, k), k, at_go=lambda: samples.append(_busy())
+        )
+        busy0, busy1 = samples
         posts = per * k
         elapsed = max(s[1] for s in spans) - min(s[0] for s in spans)
         busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)

@@ -49,7 +49,7 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -117,7 +117,7 @@ def ledger_batched(url: str, n: int) -> float:
 
 
 def _writer(
-    url: str, worker: int, n: int, k: int, ready: Any, go: Any, done: Any, warm: bool = True
+    url: str, worker: int, n: int, k: int, warm: bool, ready: Any, go: Any, done: Any
 ) -> None:
     _register_units()
     with gl.Ledger.open(url) as book:
@@ -132,25 +132,46 @@ def _writer(
         done.put((start, time.perf_counter()))
 
 
+def run_writers(
+    target: Callable[..., None],
+    args: Callable[[int], tuple[Any, ...]],
+    k: int,
+    at_go: Callable[[], None] | None = None,
+    ready_timeout: float = 120,
+) -> list[Any]:
+    """Run ``target(*args(w), ready, go, done)`` in ``k`` processes (``spawn``: a fresh
+    interpreter each) and return what each put on ``done``, in the order they finished.
+
+    Each writer puts something on ``ready`` once it is set up, waits for ``go``, works,
+    and puts its span on ``done``; ``at_go`` runs just before ``go`` and again once every
+    span is in (to sample the machine around the run). A writer that fails stops the run.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=target, args=(*args(w), ready, go, done)) for w in range(k)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=ready_timeout)
+    if at_go is not None:
+        at_go()
+    go.set()
+    spans = [done.get(timeout=900) for _ in procs]
+    if at_go is not None:
+        at_go()
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise SystemExit(f"wrong: a writer failed (exit code {p.exitcode})")
+    return spans
+
+
 def ledger_writers(url: str, n: int, k: int = WRITERS, warm: bool = True) -> float:
     """``n`` gifts in total, posted by ``k`` processes at once (worker ``w`` posts gifts
     ``w, w + k, …``: its own viewer wallets)."""
     per = max(n // k, 1)
     with _schema(url) as u, _open_book(u, per * k) as book:
-        ctx = multiprocessing.get_context("spawn")
-        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-        procs = [
-            ctx.Process(target=_writer, args=(u, w, per, k, ready, go, done, warm))
-            for w in range(k)
-        ]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.get(timeout=120)
-        go.set()
-        spans = [done.get(timeout=600) for _ in procs]
-        for p in procs:
-            p.join()
+        spans = run_writers(_writer, lambda w: (u, w, per, k, warm), k)
         elapsed = max(e for _, e in spans) - min(s for s, _ in spans)
         _check(book, per * k)
     return per * k / elapsed
@@ -301,20 +322,7 @@ def raw_writers(url: str, n: int, k: int = WRITERS, own: bool = False) -> float:
                 )
             conn.commit()
         target = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-        ctx = multiprocessing.get_context("spawn")
-        ready, done, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-        procs = [
-            ctx.Process(target=_raw_writer, args=(target, w, per, k, own, ready, go, done))
-            for w in range(k)
-        ]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.get(timeout=120)
-        go.set()
-        spans = [done.get(timeout=600) for _ in procs]
-        for p in procs:
-            p.join()
+        spans = run_writers(_raw_writer, lambda w: (target, w, per, k, own), k)
     return per * k / (max(e for _, e in spans) - min(s for s, _ in spans))
 
 
