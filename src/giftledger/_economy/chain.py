@@ -1000,11 +1000,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         ids: set[int] = set()
         for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds"):
             ids.update(history_ids(r, name, last))
-        entries = entries_by_id(r, sorted(ids))
-        for tx_id in sorted(ids):
-            tx = entries.get(tx_id)
-            if tx is None:
-                continue
+        for tx in entries_by_id(r, sorted(ids)).values():  # in id order
             if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:
                 original = r.transaction(tx.reverses)
                 undone = record_of(original) if original is not None else None

@@ -52,8 +52,9 @@ def history_ids(
 
 
 def entries_by_id(r: StoreReader, ids: Iterable[int]) -> dict[int, Transaction]:
-    """The entries with these ids there are, by id: read together when the store can
-    (``transactions_of``: PostgreSQL, one round trip per thousand), else one by one."""
+    """The entries with these ids there are, by id, in id order for sorted ``ids``: read
+    together when the store can (``transactions_of``: PostgreSQL, one round trip per
+    thousand), else one by one."""
     many = getattr(r, "transactions_of", None)
     if many is not None:
         return {tx.id: tx for tx in many(ids)}
@@ -254,7 +255,9 @@ def _fold(r: StoreReader, wallet: str, state: ViewerLots) -> ViewerLots:
                 state.pending = None
                 state._spend_pending(pending[2])
                 continue
-            tx = read[last] if last in read else r.transaction(last)
+            tx = read.get(last)
+            if tx is None:  # the pending one after all: read alone
+                tx = r.transaction(last)
             if tx is not None:
                 state.apply(tx, r, wallet)
         state.last_id = last

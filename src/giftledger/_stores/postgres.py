@@ -1734,7 +1734,7 @@ class _Session:
                 # without its lock (see _rows).
                 rows = self._rows(*self._execute("gl_open", (todo,)), flush=flush, head=True)
             elif self._head is None:
-                self._lock(todo, flush=flush)
+                self._lock(todo)
                 return {n: locked[n] for n in wanted if n in locked}
             else:
                 # Already holding the head: a row lock now is out of the order, so it
@@ -1752,7 +1752,6 @@ class _Session:
     def _lock(
         self,
         names: list[str],
-        flush: bool = False,
         lead: Sequence[tuple[str, Sequence[Any] | None]] = (),
     ) -> None:
         """Lock ``names`` (in name order) and then the chain's head, and read them."""
@@ -1764,7 +1763,7 @@ class _Session:
         # exact until this write commits.
         rows = self._rows(
             *self._execute("gl_lock", (names,)),
-            flush=flush or not self._stale.isdisjoint(names),
+            flush=not self._stale.isdisjoint(names),
             head=True,
             after=self._execute("gl_states", (names,)),
             lead=lead,
