@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from moneyed import Money
 
 import giftledger as gl
 
@@ -458,5 +459,39 @@ def test_entries_another_process_wrote_are_read_together(
         assert _entry(got) == _entry(want)
         assert converted <= 8  # its gifts' entries in one round trip (one per gift before)
         assert app.coin_lots("vic") == mem.coin_lots("vic")
+        assert book.balances() == mem_book.balances()
+        book.verify()
+
+
+def test_a_withdrawal_reads_its_caps_window_in_round_trips_that_do_not_grow(
+    postgres_url: str, trips: list[int]
+) -> None:
+    """A withdrawal's daily cap adds up the creator's withdrawals of the day: their holds
+    (only those of the window, not every one the creator ever had) and their entries are
+    read in one round trip each, however many there are (on the code before: the window
+    searched twice and each entry read once per window, two round trips more per
+    withdrawal in it). The caps still count each one: the memory store agrees."""
+    book, _, app = _app(postgres_url)
+    mem_book, _, mem = _app("memory:")
+    with book:
+        for a in (app, mem):
+            a.open_creator("cara", region="US", age=30)
+            a.open_viewer("fan", region="US")
+            for _ in range(16):
+                a.buy_coins("fan", pack=17500, channel="web")
+            a.send_gift("fan", "cara", "Lion", 8)  # $1,199.92 once converted
+            a.convert_diamonds("cara")
+        counts = []
+        for i in range(4):
+            trips[0] = 0
+            got = app.request_withdrawal("cara", Money("200", "USD"), key=f"w{i}")
+            counts.append(trips[0])
+            want = mem.request_withdrawal("cara", Money("200", "USD"), key=f"w{i}")
+            assert got == want
+        assert counts[1] == counts[2] == counts[3]  # one, two, three in the window
+        for a in (app, mem):  # the daily cap ($1,000) counts all four
+            with pytest.raises(gl.LimitExceeded, match=r"today's withdrawals to 1001\.00 USD"):
+                a.request_withdrawal("cara", Money("201", "USD"))
+            assert a.request_withdrawal("cara", "all").amount == Money("200.00", "USD")  # capped
         assert book.balances() == mem_book.balances()
         book.verify()

@@ -23,12 +23,19 @@ from datetime import datetime
 
 import attrs
 
-from .._ledger.model import EntryKind, Side, Transaction
+from .._ledger.model import EntryKind, Hold, Side, Transaction
 from .._ledger.store import StoreReader
 from .lots import CoinLot, LotSlice, _spend, slice_of
 from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
 
-__all__ = ["LotIndex", "ViewerLots", "entries_by_id", "first_id_at", "history_ids"]
+__all__ = [
+    "LotIndex",
+    "ViewerLots",
+    "entries_by_id",
+    "first_id_at",
+    "history_ids",
+    "holds_from",
+]
 
 
 def history_ids(
@@ -64,6 +71,17 @@ def entries_by_id(r: StoreReader, ids: Iterable[int]) -> dict[int, Transaction]:
         if tx is not None:
             out[id] = tx
     return out
+
+
+def holds_from(r: StoreReader, account: str, first_id: int) -> list[Hold]:
+    """The holds touching ``account`` placed by entry ``first_id`` or later, whatever
+    their status, by id: asked of the store when it can answer (``holds_from``: each
+    store giftledger ships, without reading the account's older holds), else its
+    every hold, filtered."""
+    search = getattr(r, "holds_from", None)
+    if search is not None:
+        return list(search(account, first_id))
+    return [h for h in r.holds(account, False) if h.id >= first_id]
 
 
 def first_id_at(r: StoreReader, at: datetime) -> int:

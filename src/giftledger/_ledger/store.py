@@ -106,7 +106,11 @@ class StoreReader(Protocol):
     writer it does not take the chain's head (the client's search does, through
     ``head()``): call it holding the head when the answer must stay exact. And
     ``transactions_of(ids)``: the entries with these ids there are, in id order, for a
-    store that reads many at once cheaper than one by one.
+    store that reads many at once cheaper than one by one. And
+    ``holds_from(account, first_id)``: the holds touching ``account`` placed by entry
+    ``first_id`` or later, whatever their status, by id, for a store that finds them
+    without reading every hold the account ever had (a withdrawal's caps look at a
+    week of them).
     """
 
     def head(self) -> tuple[int, str]:

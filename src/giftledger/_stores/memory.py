@@ -288,6 +288,7 @@ class MemoryStore:
         self._history: dict[str, _History] = {}
         self._holds: dict[int, Hold] = {}
         self._pending_by_account: dict[str, dict[int, Hold]] = {}
+        self._holds_of: dict[str, list[int]] = {}  # per account: its holds' ids, in order
         self._reversed_by: dict[int, int] = {}
         self._keys: dict[str, _KeyRow] = {}
         self._carriers: dict[str, int] = {}  # key -> the first entry carrying it
@@ -390,14 +391,25 @@ class MemoryStore:
         return self._holds.get(id)
 
     def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
-        if account is not None and pending_only:
-            return sorted(self._pending_by_account.get(account, {}).values(), key=_hold_id)
+        if account is not None:
+            if pending_only:
+                return sorted(self._pending_by_account.get(account, {}).values(), key=_hold_id)
+            return self.holds_from(account, 1)
         return [
             h
             for _, h in sorted(self._holds.items())
             if (not pending_only or h.status is HoldStatus.PENDING)
             and (account is None or account in (h.debit, h.credit))
         ]
+
+    def holds_from(self, account: str, first_id: int) -> list[Hold]:
+        """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
+        whatever their status: a search of the account's own holds, not of the book's."""
+        ids = self._holds_of.get(account)
+        if not ids:
+            return []
+        holds = self._holds
+        return [holds[id] for id in ids[bisect.bisect_left(ids, first_id) :]]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         row = self._keys.get(key)
@@ -579,10 +591,24 @@ class MemoryStore:
         self._head_time = tx.recorded_at
 
     def _put_hold(self, hold: Hold, drop: bool = False) -> None:
+        id = hold.id
+        parties = (hold.debit,) if hold.credit == hold.debit else (hold.debit, hold.credit)
         if drop:
-            del self._holds[hold.id]
+            del self._holds[id]
+            for name in parties:
+                ids = self._holds_of[name]
+                del ids[bisect.bisect_left(ids, id)]  # a rollback drops a hold it placed
+                if not ids:
+                    del self._holds_of[name]
         else:
-            self._holds[hold.id] = hold
+            if id not in self._holds:
+                for name in parties:
+                    ids = self._holds_of.setdefault(name, [])
+                    if not ids or ids[-1] < id:
+                        ids.append(id)  # holds are placed in id order: the common case
+                    else:
+                        bisect.insort(ids, id)
+            self._holds[id] = hold
         for name in (hold.debit, hold.credit):
             pending = self._pending_by_account.setdefault(name, {})
             if hold.status is HoldStatus.PENDING and not drop:

@@ -1499,10 +1499,21 @@ class _Session:
         return _hold(rows[0], "gl_holds") if rows else None
 
     def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        return self._holds(account, pending_only, None)
+
+    def holds_from(self, account: str, first_id: int) -> list[Hold]:
+        """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
+        whatever their status: a range of the holds' key, not every hold of the book."""
+        return self._holds(account, False, first_id)
+
+    def _holds(self, account: str | None, pending_only: bool, first_id: int | None) -> list[Hold]:
         where = []
         params: list[Any] = []
         if pending_only:
             where.append("status = 'pending'")
+        if first_id is not None:
+            where.append("id >= %s")
+            params.append(first_id)
         if account is not None:
             where.append("(debit = %s OR credit = %s)")
             params += [account, account]

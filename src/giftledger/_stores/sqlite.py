@@ -1004,6 +1004,14 @@ class _Reader:
         return None if row is None else _hold(row)
 
     def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        return self._holds(account, pending_only, None)
+
+    def holds_from(self, account: str, first_id: int) -> list[Hold]:
+        """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
+        whatever their status: a range of the holds' key, not every hold of the book."""
+        return self._holds(account, False, first_id)
+
+    def _holds(self, account: str | None, pending_only: bool, first_id: int | None) -> list[Hold]:
         self._flush()
         sql = (
             f"SELECT {_HOLD_COLUMNS} FROM holds h JOIN accounts d ON d.id = h.debit_id "
@@ -1013,6 +1021,9 @@ class _Reader:
         args: list[object] = []
         if pending_only:
             where.append("h.status = 'pending'")
+        if first_id is not None:
+            where.append("h.id >= ?")
+            args.append(first_id)
         if account is not None:
             id = self._store._id(account, self._db)
             if id is None:

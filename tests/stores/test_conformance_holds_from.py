@@ -1,0 +1,123 @@
+"""``holds_from(account, first_id)``: an account's holds from an entry on, on every store.
+
+A withdrawal's caps add up the creator's withdrawal holds of the last week. Each store
+answers "the holds touching this account placed by entry ``first_id`` or later,
+whatever their status" from its own index (memory: the account's hold ids; SQLite and
+PostgreSQL: a range of the holds' key), not by reading every hold the account or the
+book ever had. The answer must be the account's holds, filtered, on every store, after
+holds are posted, voided, expired and rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from moneyed import Money
+
+import giftledger as gl
+from giftledger._economy.index import holds_from
+
+from .conftest import OpenBook
+
+NAMES = ("a", "b", "c", "x'); DROP TABLE holds; --")
+
+
+def _holds(book: gl.Ledger, clock: gl.ManualClock) -> None:
+    """Holds between four accounts, in every status."""
+    for name in NAMES:
+        book.open_account(name, "USD", rule=gl.BalanceRule.unrestricted())
+    for i in range(24):
+        debit, credit = NAMES[i % 4], NAMES[(i // 4 + i + 1) % 4]
+        if debit == credit:
+            credit = NAMES[(i + 2) % 4]
+        timeout = timedelta(hours=1) if i % 5 == 0 else None
+        hold = book.hold(debit, credit, f"{i + 1}.00", timeout=timeout)
+        if i % 3 == 1:
+            book.post_hold(hold, f"{min(i % 7 + 1, i + 1)}.00")
+        elif i % 3 == 2:
+            book.void_hold(hold)
+        if i == 12:
+            clock.advance(timedelta(hours=2))
+            book.expire_holds()
+
+
+def _expected(book: gl.Ledger, name: str, first_id: int) -> list[gl.Hold]:
+    return [
+        h
+        for h in book.holds(pending_only=False)
+        if name in (h.debit, h.credit) and h.id >= first_id
+    ]
+
+
+def test_holds_from_is_the_account_holds_placed_from_an_entry_on(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    book = open_book(clock)
+    _holds(book, clock)
+    head = book.head[0]
+    statuses = {h.status for h in book.holds(pending_only=False)}
+    assert statuses == set(gl.HoldStatus)  # every status is there to be found
+    with book.store.read() as r:
+        for name in NAMES:
+            assert r.holds(name, False) == _expected(book, name, 1)
+            for first in range(0, head + 3):
+                got = r.holds_from(name, first)  # type: ignore[attr-defined]
+                assert got == _expected(book, name, first), (name, first)
+                assert holds_from(r, name, first) == got
+        assert r.holds_from("no such account", 1) == []  # type: ignore[attr-defined]
+    with book.store.write() as w:  # a writer answers alike
+        assert w.holds_from("a", 1) == _expected(book, "a", 1)  # type: ignore[attr-defined]
+
+
+def test_a_store_without_holds_from_is_asked_for_every_hold_and_filtered(
+    clock: gl.ManualClock,
+) -> None:
+    """A third-party store need not have the hook: the account's holds, filtered."""
+    book = gl.Ledger(clock=clock)
+    _holds(book, clock)
+
+    class Bare:
+        def __init__(self, r: object) -> None:
+            self._r = r
+
+        def holds(self, account: str, pending_only: bool) -> list[gl.Hold]:
+            return self._r.holds(account, pending_only)  # type: ignore[attr-defined,no-any-return]
+
+    with book.store.read() as r:
+        for first in (1, 10, 40):
+            assert holds_from(Bare(r), "b", first) == _expected(book, "b", first)  # type: ignore[arg-type]
+
+
+def test_a_rolled_back_write_takes_its_hold_out_of_the_index() -> None:
+    """The memory store keeps each account's hold ids: a chain write rolled back after
+    placing its hold (a withdrawal's dry run, which opens the payouts account in the
+    same block) takes the hold out again, and the index goes on from there."""
+    econ = gl.presets.load("tiktok-live")
+    clock = gl.ManualClock(econ.latest.effective_from + timedelta(days=1))
+    book = gl.Ledger(clock=clock)
+    app = gl.GiftEconomy(book, econ)
+    app.open_creator("bob", region="US", age=30)
+    app.open_viewer("fan", region="US")
+    for _ in range(16):
+        app.buy_coins("fan", pack=17500, channel="web")
+    app.send_gift("fan", "bob", "Lion", 8)  # 8 x 29,999 coins: $1,199.92 once converted
+    app.convert_diamonds("bob")
+    cash = "creators:bob:cash"
+    head = book.head[0]
+    dry = app.request_withdrawal("bob", Money("400", "USD"), dry_run=True)
+    assert dry.id > head  # it opened an account, then held
+    assert book.head[0] == head
+    with book.store.read() as r:
+        assert r.holds_from(cash, 1) == []  # type: ignore[attr-defined]
+    first = app.request_withdrawal("bob", Money("400", "USD"))
+    dry = app.request_withdrawal("bob", Money("400", "USD"), dry_run=True)
+    second = app.request_withdrawal("bob", Money("400", "USD"))
+    with book.store.read() as r:
+        assert [h.id for h in r.holds_from(cash, 1)] == [first.id, second.id]  # type: ignore[attr-defined]
+        assert [h.id for h in r.holds_from(cash, first.id + 1)] == [second.id]  # type: ignore[attr-defined]
+        assert r.holds(cash, False) == _expected(book, cash, 1)
+    # The daily cap ($1,000) counts both holds, not the dry run's.
+    with pytest.raises(gl.LimitExceeded, match=r"today's withdrawals to 1100\.00 USD"):
+        app.request_withdrawal("bob", Money("300", "USD"))
+    assert app.request_withdrawal("bob", "all").amount == Money("200.00", "USD")
