@@ -20,8 +20,8 @@ Each request's answer is checked (the amount, the caps' view of the past week), 
 fast-but-wrong request cannot look good.
 
 Run: ``python benchmarks/withdrawals.py [--holds N] [--past P] [--requests R]
-[--repeat K] [--stores memory,sqlite,postgres] [--url URL]``. Nothing here asserts on
-time.
+[--repeat K] [--stores memory,sqlite,postgres] [--url URL]`` (``--transactions N``, as
+``run.py`` passes it, is ``--holds N``). Nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -134,7 +134,9 @@ def _plain(url: str) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--holds", type=int, default=5_000, metavar="N")
+    parser.add_argument(
+        "--holds", "--transactions", "-n", dest="holds", type=int, default=5_000, metavar="N"
+    )
     parser.add_argument("--past", type=int, default=20, metavar="P")
     parser.add_argument("--requests", type=int, default=200, metavar="R")
     parser.add_argument("--repeat", type=int, default=3, metavar="K")
