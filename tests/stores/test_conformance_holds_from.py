@@ -121,3 +121,28 @@ def test_a_rolled_back_write_takes_its_hold_out_of_the_index() -> None:
     with pytest.raises(gl.LimitExceeded, match=r"today's withdrawals to 1100\.00 USD"):
         app.request_withdrawal("bob", Money("300", "USD"))
     assert app.request_withdrawal("bob", "all").amount == Money("200.00", "USD")
+
+
+def test_every_store_answers_odd_arguments_alike(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    """An id below 1 is 1; one past 64 bits, or a name that is not a string, has no
+    holds (SQLite raised OverflowError, and a None name read every hold of the book);
+    an id that is not an int (a bool is not one) is a TypeError on every store."""
+    book = open_book(clock)
+    _holds(book, clock)
+    every = _expected(book, "a", 1)
+    assert every
+    with book.store.read() as r:
+        find = r.holds_from  # type: ignore[attr-defined]
+        for first in (0, -1, -(2**70)):
+            assert find("a", first) == every
+        for first in (2**63, 2**64, 10**30):
+            assert find("a", first) == []
+        for name in (None, 7, ["a"]):
+            assert find(name, 1) == []
+        for first in (True, False, None, "3", 3.0):
+            with pytest.raises(TypeError, match=r"first_id .* must be an entry id"):
+                find("a", first)
+        if isinstance(book.store, gl.MemoryStore):  # as before this hook: no such name
+            assert r.holds(["a"], False) == []  # type: ignore[arg-type]

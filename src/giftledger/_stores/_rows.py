@@ -31,6 +31,7 @@ __all__ = [
     "first_unreadable",
     "from_micros",
     "hold_of",
+    "holds_start",
     "meta_of",
     "rates_of",
     "to_micros",
@@ -155,6 +156,23 @@ def dump_rates(rates: tuple[Rate, ...]) -> str:
 def rates_of(triples: Iterable[Sequence[Any]] | None) -> tuple[Rate, ...]:
     """Rates from decoded JSON triples."""
     return tuple(Rate(b, q, Fraction(v)) for b, q, v in triples) if triples else ()
+
+
+def holds_start(account: object, first_id: object) -> int | None:
+    """Where a store's ``holds_from(account, first_id)`` starts: ``first_id``, at least
+    1; None when no hold can match (a name that is not a string, an id past 64 bits).
+
+    >>> holds_start("a", -5), holds_start("a", 7), holds_start("a", 2**63), holds_start(None, 1)
+    (1, 7, None, None)
+
+    Raises:
+        TypeError: ``first_id`` is not an int (a bool is not one).
+    """
+    if type(first_id) is not int:
+        raise TypeError(f"first_id {shown(first_id)} must be an entry id (an int)")
+    if type(account) is not str or first_id >= 1 << 63:
+        return None
+    return max(first_id, 1)
 
 
 def hold_of(row: Sequence[Any], table: str = "holds") -> Hold:

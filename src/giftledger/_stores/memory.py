@@ -51,7 +51,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import KINDS
+from ._rows import KINDS, holds_start
 
 __all__ = ["MemoryStore"]
 
@@ -404,12 +404,16 @@ class MemoryStore:
 
     def holds_from(self, account: str, first_id: int) -> list[Hold]:
         """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
-        whatever their status: a search of the account's own holds, not of the book's."""
+        whatever their status: a search of the account's own holds, not of the book's.
+        A name that is not a string, or an id past 64 bits, has none."""
+        start = holds_start(account, first_id)
+        if start is None:
+            return []
         ids = self._holds_of.get(account)
         if not ids:
             return []
         holds = self._holds
-        return [holds[id] for id in ids[bisect.bisect_left(ids, first_id) :]]
+        return [holds[id] for id in ids[bisect.bisect_left(ids, start) :]]
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         row = self._keys.get(key)

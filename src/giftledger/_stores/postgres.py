@@ -133,7 +133,14 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import DECODE_ERRORS, first_unreadable, totals_of, transaction_of, unreadable
+from ._rows import (
+    DECODE_ERRORS,
+    first_unreadable,
+    holds_start,
+    totals_of,
+    transaction_of,
+    unreadable,
+)
 from ._rows import SIDES as _SIDES
 from ._rows import dump_meta as _dump_meta
 from ._rows import dump_rates as _dump_rates
@@ -1503,8 +1510,10 @@ class _Session:
 
     def holds_from(self, account: str, first_id: int) -> list[Hold]:
         """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
-        whatever their status: a range of the holds' key, not every hold of the book."""
-        return self._holds(account, False, first_id)
+        whatever their status: a range of the holds' key, not every hold of the book.
+        A name that is not a string, or an id past 64 bits, has none."""
+        start = holds_start(account, first_id)
+        return [] if start is None else self._holds(account, False, start)
 
     def _holds(self, account: str | None, pending_only: bool, first_id: int | None) -> list[Hold]:
         where = []

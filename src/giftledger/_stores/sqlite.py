@@ -104,6 +104,7 @@ from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
 from ._rows import (
     DECODE_ERRORS,
     first_unreadable,
+    holds_start,
     meta_of,
     rates_of,
     totals_of,
@@ -1008,8 +1009,10 @@ class _Reader:
 
     def holds_from(self, account: str, first_id: int) -> list[Hold]:
         """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
-        whatever their status: a range of the holds' key, not every hold of the book."""
-        return self._holds(account, False, first_id)
+        whatever their status: a range of the holds' key, not every hold of the book.
+        A name that is not a string, or an id past 64 bits, has none."""
+        start = holds_start(account, first_id)
+        return [] if start is None else self._holds(account, False, start)
 
     def _holds(self, account: str | None, pending_only: bool, first_id: int | None) -> list[Hold]:
         self._flush()
