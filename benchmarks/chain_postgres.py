@@ -25,7 +25,8 @@ schema (``_send`` calls, each one query string; a reader's snapshot ends in one 
 a purchase, the gift right after it (its lots fold the purchase in), a gift, its replay,
 a gift without a key, a conversion and a withdrawal request (refused below the minimum:
 it has read its caps' window by then), a conversion and a request again after more
-gifts, and a new viewer.
+gifts, a new viewer, and a purchase through a ``GiftEconomy`` that has not met the
+viewer yet (as in another process: it reads the viewer's profile first).
 
 Run: ``python benchmarks/chain_postgres.py [--url URL] [--transactions N] [--rounds R]``.
 Nothing here asserts on time.
@@ -154,6 +155,11 @@ def operation_trips(url: str) -> list[tuple[str, int]]:
         trips("convert_diamonds again", lambda: app.convert_diamonds("c", key="cv2"))
         trips("request_withdrawal again", lambda: app.request_withdrawal("c", key="w2"), below)
         trips("open_viewer", lambda: app.open_viewer("v2", region="US"))
+        other = gl.GiftEconomy(book, gl.presets.load(ECONOMY))  # as another process would
+        trips(
+            "buy_coins, a viewer new to it",
+            lambda: other.buy_coins("v", pack=PACK, channel="web", key="b2"),
+        )
     return out
 
 

@@ -495,3 +495,34 @@ def test_a_withdrawal_reads_its_caps_window_in_round_trips_that_do_not_grow(
             assert a.request_withdrawal("cara", "all").amount == Money("200.00", "USD")  # capped
         assert book.balances() == mem_book.balances()
         book.verify()
+
+
+def test_a_conversion_reads_its_carry_pages_with_its_locks(
+    postgres_url: str, trips: list[int]
+) -> None:
+    """A conversion sums the carries of the creator's gifts since the last one it saw,
+    from the creator's payable and Diamond histories: their first pages come with the
+    write's locks (read ahead), and the creator's profile in one round trip: four round
+    trips the first time (the profile; the locks and reads; the gifts' entries; the
+    commit), three the next (eight and five on the code before). It converts what the
+    memory store converts."""
+    book, clock, app = _app(postgres_url)
+    mem_book, mem_clock, mem = _app("memory:")
+    with book:
+        for a in (app, mem):
+            _parties(a)
+            for i in range(6):
+                a.send_gift("vic", "cara", ("Rose", "Finger Heart")[i % 2], key=f"gift-{i}")
+        for c in (clock, mem_clock):
+            c.advance(timedelta(days=2))
+        counts = []
+        for n in range(2):
+            trips[0] = 0
+            got = app.convert_diamonds("cara", key=f"convert-{n}")
+            counts.append(trips[0])
+            assert _entry(got) == _entry(mem.convert_diamonds("cara", key=f"convert-{n}"))
+            for a in (app, mem):
+                a.send_gift("vic", "cara", "Finger Heart", 3, key=f"more-{n}")
+        assert counts == [4, 3]
+        assert book.balances() == mem_book.balances()
+        book.verify()

@@ -52,7 +52,7 @@ from .._ledger.text import check_text, refuse_unstorable
 from .._money.amounts import Rounding, round_fraction, to_fraction
 from .._money.units import get_unit
 from .fx import RateSource
-from .index import LotIndex
+from .index import LotIndex, records_from
 from .lots import CoinLot
 from .records import (
     ChainRecord,
@@ -245,19 +245,13 @@ class ChainBase:
         r: StoreReader, prefix: str, seq: int = 0
     ) -> list[tuple[Transaction, ChainRecord]]:
         """The records written under keys ``<prefix><seq>``, ``<prefix><seq + 1>`` …,
-        in order, up to the first key not taken."""
+        in order, up to the first key not taken (see ``index.records_from``)."""
         out: list[tuple[Transaction, ChainRecord]] = []
-        while True:
-            found = r.idempotency(f"{prefix}{seq}")
-            if found is None or found.transaction_id is None:
-                return out
-            tx = r.transaction(found.transaction_id)
-            if tx is None:
-                return out
+        for _, tx in records_from(r, prefix, seq):
             rec = record_of(tx)
             if rec is not None:
                 out.append((tx, rec))
-            seq += 1
+        return out
 
     def rules_history(self) -> tuple[RulesRecord, ...]:
         """The economies this ledger's chain has run under, oldest first."""

@@ -87,7 +87,7 @@ from .base import (
     check_region,
     check_text,
 )
-from .index import entries_by_id, history_ids
+from .index import entries_by_id, history_ids, history_page
 from .parties import Parties
 from .records import (
     ConversionRecord,
@@ -985,7 +985,26 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 tuple(opens),
             )
 
-        return self._execute(key, request, lock, quote, dry_run, parties=(("creator", creator),))
+        return self._execute(
+            key,
+            request,
+            lock,
+            quote,
+            dry_run,
+            self._carry_pages(creator),
+            parties=(("creator", creator),),
+        )
+
+    def _carry_pages(self, creator: str) -> tuple[tuple[str, int, int], ...]:
+        """The history pages :meth:`_carries` reads first, from where this process last
+        left the creator's carries: for a conversion to read them ahead, with its locks
+        (a guess: another thread moving them meanwhile only costs a read)."""
+        with self._carry_lock:
+            last, _ = self._carry_cache.get(creator, (0, Fraction(0)))
+        return tuple(
+            history_page(name, last)
+            for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds")
+        )
 
     def _carries(self, r: StoreReader, creator: str) -> tuple[int, Fraction]:
         """The whole minor units the creator's gift carries add up to since the last

@@ -24,7 +24,7 @@ from datetime import datetime
 import attrs
 
 from .._ledger.model import EntryKind, Hold, Side, Transaction
-from .._ledger.store import StoreReader
+from .._ledger.store import IdempotencyRecord, StoreReader
 from .lots import CoinLot, LotSlice, _spend, slice_of
 from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
 
@@ -34,8 +34,16 @@ __all__ = [
     "entries_by_id",
     "first_id_at",
     "history_ids",
+    "history_page",
     "holds_from",
+    "records_from",
 ]
+
+
+def history_page(name: str, after: int | None) -> tuple[str, int, int]:
+    """The first history page :func:`history_ids` reads, as ``(name, after, limit)``:
+    what a write reads ahead when it knows where the walk will start."""
+    return (name, 0 if after is None else after, _PAGE)
 
 
 def history_ids(
@@ -71,6 +79,31 @@ def entries_by_id(r: StoreReader, ids: Iterable[int]) -> dict[int, Transaction]:
         if tx is not None:
             out[id] = tx
     return out
+
+
+def records_from(
+    r: StoreReader, prefix: str, seq: int = 0
+) -> list[tuple[IdempotencyRecord, Transaction]]:
+    """The records remembered under keys ``<prefix><seq>``, ``<prefix><seq + 1>`` …, each
+    with the entry it names, up to the first key not taken (or taken by a failure, or
+    naming no entry): read together when the store can (``records_from``: a PostgreSQL
+    reader, one round trip where key by key takes two a record and one more), else key
+    by key (also where the store answers None: a writer locks each key it reads)."""
+    many = getattr(r, "records_from", None)
+    if many is not None:
+        found = many(prefix, seq)
+        if found is not None:
+            return list(found)
+    out: list[tuple[IdempotencyRecord, Transaction]] = []
+    while True:
+        record = r.idempotency(f"{prefix}{seq}")
+        if record is None or record.transaction_id is None:
+            return out
+        tx = r.transaction(record.transaction_id)
+        if tx is None:
+            return out
+        out.append((record, tx))
+        seq += 1
 
 
 def holds_from(r: StoreReader, account: str, first_id: int) -> list[Hold]:

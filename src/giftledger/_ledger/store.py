@@ -110,7 +110,11 @@ class StoreReader(Protocol):
     ``holds_from(account, first_id)``: the holds touching ``account`` placed by entry
     ``first_id`` or later, whatever their status, by id, for a store that finds them
     without reading every hold the account ever had (a withdrawal's caps look at a
-    week of them).
+    week of them). And ``records_from(prefix, seq)``: the records under keys
+    ``<prefix><seq>``, ``<prefix><seq + 1>`` … with the entries they name, up to the
+    first key not taken (or taken by a failure, or naming no entry), as pairs, for a
+    store that reads them together cheaper than key by key (PostgreSQL's reader); None
+    to be asked key by key.
     """
 
     def head(self) -> tuple[int, str]:

@@ -159,6 +159,7 @@ __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 _DEBIT = Side.DEBIT
 _POSTED = (EntryKind.POST, EntryKind.POST_HOLD, EntryKind.REVERSAL)
 _PAGE = 1000  # entries read per query when iterating the journal
+_RECORDS_AT_ONCE = 16  # keys read at once by records_from (a party's profiles, the rules)
 _IDLE = 8  # connections kept open for reuse
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -1584,6 +1585,56 @@ class _Session:
         # (an index probe): the write path asks keyed_entry() next, in no round trip.
         rows = self._rows(*self._read_statement("key", key), before=lock, flush=False)
         return self._key_answer(key, rows[0])
+
+    def records_from(
+        self, prefix: str, seq: int = 0
+    ) -> list[tuple[IdempotencyRecord, Transaction]] | None:
+        """The records under keys ``<prefix><seq>``, ``<prefix><seq + 1>`` …, each with
+        its entry, up to the first key not taken (or taken by a failure, or naming no
+        entry): the records of sixteen keys at a time and their entries with their
+        postings, in one round trip (key by key, a record takes two). None in a writer,
+        which locks each key it reads (see ``idempotency``): it is asked key by key."""
+        if self._writer:
+            return None
+        out: list[tuple[IdempotencyRecord, Transaction]] = []
+        while True:
+            keys = [f"{prefix}{n}" for n in range(seq, seq + _RECORDS_AT_ONCE)]
+            chosen = "SELECT transaction_id FROM gl_keys WHERE key = ANY(%s::text[])"
+            before, checks = self._opening(True)
+            key_rows, rows, posting_rows = self._send(
+                [
+                    *before,
+                    (
+                        "SELECT key, fingerprint, transaction_id, result, error_type, "
+                        "error_message FROM gl_keys WHERE key = ANY(%s::text[])",
+                        (keys,),
+                    ),
+                    (
+                        f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id IN ({chosen}) "
+                        f"ORDER BY t.id",
+                        (keys,),
+                    ),
+                    (
+                        f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE tx_id IN "
+                        f"({chosen}) ORDER BY tx_id, idx",
+                        (keys,),
+                    ),
+                ],
+                checks,
+                keep=3,
+            )
+            records = {row[0]: IdempotencyRecord(*row) for row in key_rows}
+            postings = _postings_of(posting_rows)
+            entries = {row[0]: _transaction(row, tuple(postings.get(row[0], ()))) for row in rows}
+            for key in keys:
+                record = records.get(key)
+                if record is None or record.transaction_id is None:
+                    return out
+                tx = entries.get(record.transaction_id)
+                if tx is None:
+                    return out
+                out.append((record, tx))
+            seq += _RECORDS_AT_ONCE
 
     def _release(self) -> None:
         """The key has a record: the write replays it and writes nothing, so the locks
