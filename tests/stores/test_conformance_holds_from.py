@@ -43,10 +43,11 @@ def _holds(book: gl.Ledger, clock: gl.ManualClock) -> None:
 
 
 def _expected(book: gl.Ledger, name: str, first_id: int) -> list[gl.Hold]:
+    """The holds touching ``name`` (every hold for "") from ``first_id`` on."""
     return [
         h
         for h in book.holds(pending_only=False)
-        if name in (h.debit, h.credit) and h.id >= first_id
+        if (not name or name in (h.debit, h.credit)) and h.id >= first_id
     ]
 
 
@@ -66,6 +67,9 @@ def test_holds_from_is_the_account_holds_placed_from_an_entry_on(
                 assert got == _expected(book, name, first), (name, first)
                 assert holds_from(r, name, first) == got
         assert r.holds_from("no such account", 1) == []  # type: ignore[attr-defined]
+        pending = [h for h in _expected(book, "", 1) if h.status is gl.HoldStatus.PENDING]
+        assert r.holds(None, True) == pending  # the book's pending holds, by id
+        assert pending
     with book.store.write() as w:  # a writer answers alike
         assert w.holds_from("a", 1) == _expected(book, "a", 1)  # type: ignore[attr-defined]
 
@@ -110,6 +114,7 @@ def test_a_rolled_back_write_takes_its_hold_out_of_the_index() -> None:
     assert book.head[0] == head
     with book.store.read() as r:
         assert r.holds_from(cash, 1) == []  # type: ignore[attr-defined]
+        assert r.holds(None, True) == []  # nor among the book's pending holds
     first = app.request_withdrawal("bob", Money("400", "USD"))
     dry = app.request_withdrawal("bob", Money("400", "USD"), dry_run=True)
     second = app.request_withdrawal("bob", Money("400", "USD"))

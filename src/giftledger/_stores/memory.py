@@ -289,6 +289,7 @@ class MemoryStore:
         self._holds: dict[int, Hold] = {}
         self._pending_by_account: dict[str, dict[int, Hold]] = {}
         self._holds_of: dict[str, list[int]] = {}  # per account: its holds' ids, in order
+        self._pending: dict[int, Hold] = {}  # the pending holds of the book, by id
         self._reversed_by: dict[int, int] = {}
         self._keys: dict[str, _KeyRow] = {}
         self._carriers: dict[str, int] = {}  # key -> the first entry carrying it
@@ -395,12 +396,9 @@ class MemoryStore:
             if pending_only:
                 return sorted(self._pending_by_account.get(account, {}).values(), key=_hold_id)
             return self.holds_from(account, 1)
-        return [
-            h
-            for _, h in sorted(self._holds.items())
-            if (not pending_only or h.status is HoldStatus.PENDING)
-            and (account is None or account in (h.debit, h.credit))
-        ]
+        if pending_only:
+            return sorted(self._pending.values(), key=_hold_id)
+        return [h for _, h in sorted(self._holds.items())]
 
     def holds_from(self, account: str, first_id: int) -> list[Hold]:
         """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
@@ -613,6 +611,10 @@ class MemoryStore:
                     else:
                         bisect.insort(ids, id)
             self._holds[id] = hold
+        if hold.status is HoldStatus.PENDING and not drop:
+            self._pending[id] = hold
+        else:
+            self._pending.pop(id, None)
         for name in (hold.debit, hold.credit):
             pending = self._pending_by_account.setdefault(name, {})
             if hold.status is HoldStatus.PENDING and not drop:
