@@ -117,6 +117,12 @@ BAD: list[tuple[str, Callable[[gl.GiftEconomy], object], type[Exception], str]] 
         "EUR",
     ),
     ("bad name", lambda a: a.open_viewer("a:b"), gl.InvalidArgument, "a:b"),
+    (
+        "creator a list",
+        lambda a: a.convert_diamonds(["bob"]),  # type: ignore[arg-type]
+        gl.UnknownParty,
+        "['bob']",
+    ),
     ("bad age", lambda a: a.open_viewer("old", age=-3), gl.InvalidArgument, "-3"),
     (
         "no rate source",
