@@ -236,6 +236,8 @@ class ChainBase:
         # Per creator: (last entry folded, the carries since the last conversion).
         self._carry_cache: OrderedDict[str, tuple[int, Fraction]] = OrderedDict()
         self._carry_lock = threading.Lock()
+        # The store's count of joined writes it rolled back, as last seen (see _fresh).
+        self._rollbacks = getattr(ledger.store, "joined_rollbacks", 0)
         self._record_rules(bool(rules_change))
 
     # -- the rules in the journal ------------------------------------------------------
@@ -315,6 +317,22 @@ class ChainBase:
 
     # -- plumbing ----------------------------------------------------------------------
 
+    def _fresh(self) -> None:
+        """Drop what this process keeps of the journal (viewers' lots, creators' carries,
+        parties' profiles) if the store rolled back a write that another had joined
+        since it last looked: a chain call run inside a caller's own ``store.write()``
+        block kept what it read and wrote there, and the block's rollback took those
+        entries away (their ids go to later entries). Called before each use."""
+        seen = getattr(self.ledger.store, "joined_rollbacks", 0)
+        if seen == self._rollbacks:
+            return
+        self._lots.clear()
+        with self._carry_lock:
+            self._carry_cache.clear()
+        with self._party_lock:
+            self._party_cache.clear()
+        self._rollbacks = seen
+
     @staticmethod
     def _account(name: str, unit: str, normal: Side, rule: BalanceRule | None = None) -> Account:
         if rule is None:
@@ -373,6 +391,7 @@ class ChainBase:
         and ``parties``: the ``(role, name)`` whose profiles it reads (the key of each
         one's next record), read ahead with the rules' next key (see
         ``Ledger._write_quoted``)."""
+        self._fresh()
         following = f"gl:rules:{self._rules_seq + 1}"
         keys = [following]
         with self._party_lock:
@@ -441,6 +460,7 @@ class ChainBase:
         or, for a party opened by the previous release, its account's metadata."""
         if not isinstance(name, str):
             return []  # no party has such a name; and a list cannot key the cache
+        self._fresh()
         with self._party_lock:
             cached = list(self._party_cache.get((role, name), ()))
         for tx, rec in self._records_under(r, f"gl:party:{role}:{name}:", len(cached)):
@@ -499,6 +519,7 @@ class ChainBase:
         """The party's record in force at ``at`` as this process last read it, without
         reading (None if it has not): a guess at what a write will lock, which the
         write's quote checks under its locks."""
+        self._fresh()
         with self._party_lock:
             cached = self._party_cache.get((role, name)) if isinstance(name, str) else None
             return profile_at(cached, at) if cached else None
@@ -543,6 +564,7 @@ class ChainBase:
         if viewer is not None and not isinstance(viewer, str):
             raise UnknownAccount(f"unknown viewer {shown(viewer)}: a viewer's name is a string")
         refuse_unstorable(viewer, "viewer name")
+        self._fresh()
         with self.ledger.store.read() as r:
             if viewer is not None:
                 return self._lots.snapshot(r, viewer)
@@ -562,6 +584,7 @@ class ChainBase:
         tx = self._purchase_tx(purchase)
         rec = parse(tx)
         assert isinstance(rec, PurchaseRecord)
+        self._fresh()
         with self.ledger.store.read() as r:
             lots = self._lots.snapshot(r, rec.viewer)
         for lot in lots:

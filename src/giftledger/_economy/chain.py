@@ -837,6 +837,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if tx is None or not isinstance(rec, GiftRecord):
             raise UnknownTransaction(f"no gift with id {tx_id!r}")
         wallet = f"viewers:{rec.viewer}:coins"
+        self._fresh()  # the guard below reads the viewer's lots
 
         def still_undoable(w: StoreWriter, original: Transaction) -> None:
             # Under the wallet's lock, as a refund of the same lots checks under it:
@@ -1002,6 +1003,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         name that is not a string: the write refuses it, naming it."""
         if not isinstance(creator, str):
             return ()
+        self._fresh()
         with self._carry_lock:
             last, _ = self._carry_cache.get(creator, (0, Fraction(0)))
         return tuple(

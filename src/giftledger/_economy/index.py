@@ -348,6 +348,11 @@ class LotIndex:
                 self._viewers.popitem(last=False)
             return state
 
+    def clear(self) -> None:
+        """Forget every viewer's lots (they are read again on their next use)."""
+        with self._lock:
+            self._viewers.clear()
+
     def page_ahead(self, viewer: str) -> tuple[str, int, int]:
         """The wallet history page :meth:`of` will read first for ``viewer``, as
         ``(name, after, limit)`` (a guess: it is right unless another thread or the

@@ -245,7 +245,16 @@ class StoreWriter(StoreReader, Protocol):
 
 
 class Store(Protocol):
-    """A storage engine: memory, SQLite or PostgreSQL."""
+    """A storage engine: memory, SQLite or PostgreSQL.
+
+    Optional (looked for with ``getattr``): ``joined_rollbacks``, an int counting the
+    writes this store object rolled back after another write had joined them (a
+    ``write()`` opened inside an open one, in the same thread: it commits or rolls
+    back with the outer one). A caller that keeps what it read inside such a joined
+    write (giftledger's chain keeps a viewer's lots, a creator's carries, a party's
+    profile) drops it when the count moves: those entries were never committed, and
+    their ids go to later ones.
+    """
 
     url: str
 

@@ -303,6 +303,8 @@ class MemoryStore:
         self._backdated: set[str] = set()
         # What a rollback needs beyond the journal itself; None unless a batch is open.
         self._undo: _Undo | None = None
+        #: Batches rolled back after another batch had joined them (see the Store protocol).
+        self.joined_rollbacks = 0
 
     # -- Store -------------------------------------------------------------------------
 
@@ -715,10 +717,11 @@ class _Undo:
         steps: how to undo each account opened or closed, newest last.
     """
 
-    __slots__ = ("exact", "keys", "start", "steps")
+    __slots__ = ("exact", "joined", "keys", "start", "steps")
 
     def __init__(self, start: int) -> None:
         self.start = start
+        self.joined = False  # a batch inside this one ran (it may have used its entries)
         self.exact: dict[
             int, tuple[Mapping[str, tuple[int, int, int]], Hold | None, Hold | None]
         ] = {}
@@ -742,6 +745,8 @@ class _Batch:
         if store._undo is None:  # else a batch inside a batch: the outer one decides
             store._undo = _Undo(store._count)
             self._outer = True
+        else:
+            store._undo.joined = True
         return store
 
     def __exit__(
@@ -752,6 +757,8 @@ class _Batch:
             if self._outer:
                 undo, store._undo = store._undo, None
                 if undo is not None and (typ is not None or self._dry_run):
+                    if undo.joined:
+                        store.joined_rollbacks += 1
                     # Entries first, newest first: an account opened in the batch is
                     # dropped only once no entry of the batch posts to it.
                     while store._count > undo.start:

@@ -433,6 +433,8 @@ class PostgresStore:
         self._lock = threading.Lock()
         self._idle: list[psycopg.Connection[Any]] = []
         self._local = threading.local()  # the write open in this thread, if any
+        #: Writes rolled back after a write had joined them (see the Store protocol).
+        self.joined_rollbacks = 0
         self._accounts: dict[tuple[Any, ...], Account] = {}
         # The account records by name, as committed reads found them: a post whose
         # accounts are all here reads nothing before its commit (see defer_link). A
@@ -705,6 +707,8 @@ class _Block:
             if self._writer and self._dry_run:
                 raise StoreError("a dry run cannot be nested inside a write")
             outer._nested += 1  # its caller may use an entry's id before the commit
+            if self._writer:
+                outer._joined = True
             self._outer = outer
             return outer
         session = _Session(store, store._acquire(), self._writer)
@@ -726,9 +730,11 @@ class _Block:
             store._local.session = None
         pg = store._pg
         conn = session._conn
+        committed = False
         try:
             if typ is None and self._writer and not self._dry_run:
                 session._commit()
+                committed = True
                 session._learn()
             else:
                 session._end()
@@ -743,6 +749,9 @@ class _Block:
             raise
         finally:
             store._release(conn)
+            if session._joined and not committed:
+                with store._lock:
+                    store.joined_rollbacks += 1
         if (
             session._blind
             and isinstance(exc, Exception)
@@ -834,6 +843,7 @@ class _Session:
         # Linking at commit (see defer_link): the head this write read without its
         # lock, its entries numbered provisionally from _first, linked by gl_link.
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
+        self._joined = False  # a write joined this one (it may have used its entries)
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         self._learned: list[Account] = []  # accounts this write opens or closes

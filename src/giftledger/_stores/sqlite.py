@@ -635,6 +635,8 @@ class SQLiteStore:
         self._rdb: sqlite3.Connection | None = None  # opened on first read
         self._lock = threading.RLock()
         self._writer: _Writer | None = None  # the open write, if any
+        #: Writes rolled back after a write had joined them (see the Store protocol).
+        self.joined_rollbacks = 0
         # Names and ids of accounts never change, so they are safe to cache across
         # writes even with other processes writing the same file.
         self._ids: dict[str, int] = {}
@@ -810,6 +812,7 @@ class _WriteBlock:
                 if self._dry_run:
                     raise StoreError("a dry run cannot be nested inside a write")
                 # A nested write joins the outer one: it commits or rolls back with it.
+                store._writer._joined = True
                 return store._writer
             db = store._db
             try:
@@ -845,6 +848,8 @@ class _WriteBlock:
                     db.execute("COMMIT")
                 else:
                     db.execute("ROLLBACK")
+                    if writer._joined:
+                        store.joined_rollbacks += 1
                     if writer._mutated:
                         store._forget(ids=writer._added)
             except BaseException as failure:
@@ -1341,6 +1346,7 @@ class _Writer(_Reader):
         self._dirty: set[str] = set()
         self._mutated = False
         self._added = False  # opened an account
+        self._joined = False  # a write nested in this one ran (it may have used its entries)
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
