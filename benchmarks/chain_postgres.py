@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -51,7 +49,14 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed
     ) from None
 
 from _gifts import register_units
-from stores_postgres import _schema, ledger_writers, postgres_parser, reachable, run_writers
+from stores_postgres import (
+    _schema,
+    counting_trips,
+    ledger_writers,
+    postgres_parser,
+    reachable,
+    run_writers,
+)
 
 ECONOMY = "tiktok-live"
 VIEWERS = 64
@@ -82,27 +87,8 @@ def _setup(url: str, n: int) -> None:
                 app.buy_coins(f"v{v}", pack=PACK, channel="web", key=f"buy-{v}-{p}")
 
 
-@contextmanager
-def _counting() -> Iterator[list[int]]:
-    """Count the PostgreSQL store's round trips (``_Session._send`` calls) in the block."""
-    from giftledger._stores import postgres as pgstore
-
-    sent = [0]
-    real = pgstore._Session._send
-
-    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent[0] += 1
-        return real(self, *args, **kwargs)
-
-    pgstore._Session._send = count  # type: ignore[method-assign]
-    try:
-        yield sent
-    finally:
-        pgstore._Session._send = real  # type: ignore[method-assign]
-
-
 def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
-    with _counting() as sent, gl.Ledger.open(url, clock=_clock()) as book:
+    with counting_trips() as sent, gl.Ledger.open(url, clock=_clock()) as book:
         app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
         book.accounts()
         for v in range(w % k, VIEWERS, k):  # one gift from each of its viewers: lots folded
@@ -121,7 +107,7 @@ def operation_trips(url: str) -> list[tuple[str, int]]:
     """The round trips of each kind of chain call, in one process on a fresh schema."""
     out: list[tuple[str, int]] = []
     clock = _clock()
-    with _schema(url) as u, gl.Ledger.open(u, clock=clock) as book, _counting() as sent:
+    with _schema(url) as u, gl.Ledger.open(u, clock=clock) as book, counting_trips() as sent:
 
         def trips(name: str, call: Any, refused: type[Exception] | None = None) -> None:
             sent[0] = 0
@@ -157,7 +143,7 @@ def operation_trips(url: str) -> list[tuple[str, int]]:
         trips("open_viewer", lambda: app.open_viewer("v2", region="US"))
         other = gl.GiftEconomy(book, gl.presets.load(ECONOMY))  # as another process would
         trips(
-            "buy_coins, a viewer new to it",
+            "buy_coins, new to process",
             lambda: other.buy_coins("v", pack=PACK, channel="web", key="b2"),
         )
     return out

@@ -80,6 +80,25 @@ WRITERS = 8
 
 
 @contextmanager
+def counting_trips() -> Iterator[list[int]]:
+    """Count the PostgreSQL store's round trips (``_Session._send`` calls) in the block."""
+    from giftledger._stores import postgres as pgstore
+
+    sent = [0]
+    real = pgstore._Session._send
+
+    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return real(self, *args, **kwargs)
+
+    pgstore._Session._send = count  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        pgstore._Session._send = real  # type: ignore[method-assign]
+
+
+@contextmanager
 def _schema(url: str) -> Iterator[str]:
     schema = f"gl_bench_{uuid.uuid4().hex[:12]}"
     sep = "&" if "?" in url else "?"

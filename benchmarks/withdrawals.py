@@ -4,19 +4,20 @@
 creator's withdrawals of the last seven days. Its cost should follow those, not the
 book's holds nor the creator's older withdrawals.
 
-One creator, ``target``, under the ``tiktok-live`` rules and a ``gl.ManualClock``: 16
-Lions converted to cash, then ``--past`` withdrawals of $100, one a day (older than
-the week but the last six), and around them ``--holds`` holds between two other
-accounts (a payment processor's authorizations, other creators' withdrawals: holds the
-target's caps have nothing to do with), spread over the same days. Then it times
-``request_withdrawal("target", $100, dry_run=True)`` (every check and read of a real
-request, nothing written) ``--requests`` times, for a book with 100 other holds and
-for one with ``--holds``, best of ``--repeat`` interleaved rounds, and prints the ratio
-(1.0: independent of the book's holds). On PostgreSQL (``--url``, or
+One creator, ``target``, under the ``tiktok-live`` rules and a ``gl.ManualClock``:
+enough Lions converted to cash, then ``--past`` withdrawals of $100, one a day, the last
+one today (older than the week but the last seven), and around them ``--holds`` holds
+between two other accounts (a payment processor's authorizations, other creators'
+withdrawals: holds the target's caps have nothing to do with), spread over the same
+days. Then it times ``request_withdrawal("target", $100, dry_run=True)`` (every check
+and read of a real request, nothing written) ``--requests`` times, for a book with 100
+other holds and for one with ``--holds``, best of ``--repeat`` interleaved rounds, and
+prints the ratio (1.0: independent of the book's holds). On PostgreSQL (``--url``, or
 ``GIFTLEDGER_TEST_POSTGRES_URL``; skipped when unreachable) it also prints the round
 trips of one request.
 
-Each request's answer is checked (the amount, the caps' view of the past week), so a
+Each request's amount is checked, and so is what the caps add up (today's amount, the
+week's amount and count) against the creator's holds read every one, so a
 fast-but-wrong request cannot look good.
 
 Run: ``python benchmarks/withdrawals.py [--holds N] [--past P] [--requests R]
@@ -51,25 +52,48 @@ def _build(url: str, holds: int, past: int) -> tuple[gl.Ledger, gl.ManualClock, 
     app = gl.GiftEconomy(book, econ)
     app.open_creator("target", region="US", age=30)
     app.open_viewer("fan", region="US")
-    for _ in range(32):
+    lions = (past + 2) * 100 // 149 + 1  # $149.99 each once converted: enough for all
+    for _ in range(2 * lions):
         app.buy_coins("fan", pack=17500, channel="web")
-    app.send_gift("fan", "target", "Lion", 16)  # about $2,400 once converted
+    app.send_gift("fan", "target", "Lion", lions)
     app.convert_diamonds("target")
     book.open_account("processor:authorized", "USD", rule=gl.BalanceRule.unrestricted())
     book.open_account("processor:settlement", "USD", rule=gl.BalanceRule.unrestricted())
-    days = past + 1
-    per_day = -(-holds // days)
+    per_day = -(-holds // past)
     placed = 0
-    for day in range(days):
+    for day in range(past):  # a withdrawal a day; the last one today
+        if day:
+            clock.advance(timedelta(days=1))
         for _ in range(min(per_day, holds - placed)):
             h = book.hold("processor:authorized", "processor:settlement", "1.00")
             if placed % 2:
                 book.void_hold(h)
             placed += 1
-        if day < past:
-            app.request_withdrawal("target", Money("100", "USD"), key=f"past-{day}")
-        clock.advance(timedelta(days=1))
+        app.request_withdrawal("target", Money("100", "USD"), key=f"past-{day}")
     return book, clock, app
+
+
+def _check_caps(book: gl.Ledger, app: gl.GiftEconomy) -> None:
+    """What the caps add up (today's amount, the week's amount and count) must be what
+    the creator's withdrawal holds say, read every one and filtered here."""
+    cash = "creators:target:cash"
+    now = book.clock.now()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = now - timedelta(days=7)
+    today = total = count = 0
+    for h in book.holds(cash, pending_only=False):  # only withdrawals hold this account
+        if h.debit != cash or h.status in (gl.HoldStatus.VOIDED, gl.HoldStatus.EXPIRED):
+            continue
+        at = book.transaction(h.id).recorded_at
+        amount = h.posted_minor if h.status is gl.HoldStatus.POSTED else h.minor
+        if at >= week:
+            total, count = total + amount, count + 1
+        if at >= day:
+            today += amount
+    with book.store.read() as r:
+        got = app._withdrawn(r, cash, day, week)
+    if got != (today, total, count) or not today or not count:
+        raise SystemExit(f"wrong: the caps add up {got}, the holds say {(today, total, count)}")
 
 
 def _time(app: gl.GiftEconomy, requests: int) -> float:
@@ -80,25 +104,6 @@ def _time(app: gl.GiftEconomy, requests: int) -> float:
         if w.amount != Money("100.00", "USD"):
             raise SystemExit(f"wrong: the request came back as {w}")
     return (time.perf_counter() - start) / requests
-
-
-@contextmanager
-def _counting() -> Iterator[list[int]]:
-    """Count the PostgreSQL store's round trips (``_Session._send`` calls) in the block."""
-    from giftledger._stores import postgres as pgstore
-
-    sent = [0]
-    real = pgstore._Session._send
-
-    def count(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent[0] += 1
-        return real(self, *args, **kwargs)
-
-    pgstore._Session._send = count  # type: ignore[method-assign]
-    try:
-        yield sent
-    finally:
-        pgstore._Session._send = real  # type: ignore[method-assign]
 
 
 def _stores(args: argparse.Namespace, tmp: str) -> list[tuple[str, Callable[[str], Any]]]:
@@ -162,12 +167,15 @@ def main(argv: list[str] | None = None) -> None:
                         times[n].append(_time(books[n][2], args.requests))
                 trips = None
                 if store == "postgres":
-                    with _counting() as sent:
+                    from stores_postgres import counting_trips
+
+                    with counting_trips() as sent:
                         books[args.holds][2].request_withdrawal(
                             "target", Money("100", "USD"), dry_run=True
                         )
                     trips = sent[0]
-                for book, _, _ in books.values():
+                for book, _, app in books.values():
+                    _check_caps(book, app)
                     book.verify()
                     book.close()
             small, large = min(times[SMALL]), min(times[args.holds])

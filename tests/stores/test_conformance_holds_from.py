@@ -93,10 +93,47 @@ def test_a_store_without_holds_from_is_asked_for_every_hold_and_filtered(
             assert holds_from(Bare(r), "b", first) == _expected(book, "b", first)  # type: ignore[arg-type]
 
 
-def test_a_rolled_back_write_takes_its_hold_out_of_the_index() -> None:
-    """The memory store keeps each account's hold ids: a chain write rolled back after
-    placing its hold (a withdrawal's dry run, which opens the payouts account in the
-    same block) takes the hold out again, and the index goes on from there."""
+class Boom(Exception):
+    pass
+
+
+def test_a_rolled_back_batch_takes_its_holds_out_of_the_memory_index(
+    clock: gl.ManualClock,
+) -> None:
+    """Holds placed in a memory batch that then fails are rolled back: out of the
+    account's hold ids and the book's pending holds, and their ids go to later holds."""
+    book = gl.Ledger(clock=clock)
+    _holds(book, clock)
+    store = book.store
+    assert isinstance(store, gl.MemoryStore)
+    head = book.head[0]
+    before = {name: _expected(book, name, 1) for name in (*NAMES, "")}
+    pending = book.holds()
+    try:
+        with store.write(batch=True):  # the holds below join the batch
+            book.hold("a", "b", "1.00")
+            book.hold("c", "a", "2.00", timeout=timedelta(hours=1))
+            raise Boom
+    except Boom:
+        pass
+    assert book.head[0] == head
+    with store.read() as r:
+        for name in NAMES:
+            assert r.holds_from(name, 1) == before[name]
+            assert r.holds(name, False) == before[name]
+        assert r.holds(None, False) == before[""]
+        assert r.holds(None, True) == list(pending)
+    again = book.hold("a", "c", "3.00")  # the first rolled-back hold's id, reused
+    assert again.id == head + 1
+    with store.read() as r:
+        assert [h.id for h in r.holds_from("a", head + 1)] == [again.id]
+        assert [h.id for h in r.holds_from("b", head + 1)] == []
+
+
+def test_a_withdrawal_dry_run_leaves_no_hold_and_the_caps_count_the_real_ones() -> None:
+    """A withdrawal's dry run (which opens the payouts account and places its hold only
+    in the entry it returns: a memory dry run writes nothing) leaves no hold behind, and
+    the daily cap counts the holds written since, not the dry run's."""
     econ = gl.presets.load("tiktok-live")
     clock = gl.ManualClock(econ.latest.effective_from + timedelta(days=1))
     book = gl.Ledger(clock=clock)
@@ -146,6 +183,12 @@ def test_every_store_answers_odd_arguments_alike(
             assert find("a", first) == []
         for name in (None, 7, ["a"]):
             assert find(name, 1) == []
+
+        class Name(str):
+            pass
+
+        assert find(Name("a"), 1) == every  # a str subclass is a name, as holds() takes it
+        assert r.holds(Name("a"), False) == every
         for first in (True, False, None, "3", 3.0):
             with pytest.raises(TypeError, match=r"first_id .* must be an entry id"):
                 find("a", first)

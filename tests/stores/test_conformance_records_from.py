@@ -57,7 +57,7 @@ def test_a_postgres_reader_reads_a_party_profiles_in_one_round_trip(
     postgres_url: str, trips: list[int]
 ) -> None:
     """A process meeting a viewer with 20 profile changes reads them in two round trips
-    (sixteen keys, then the rest), not 41; a purchase then locks its region's accounts,
+    (sixteen keys, then the rest), not 43; a purchase then locks its region's accounts,
     as the memory store's does."""
     econ = gl.presets.load("tiktok-live")
     start = econ.latest.effective_from + timedelta(days=1)

@@ -999,7 +999,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
     def _carry_pages(self, creator: str) -> tuple[tuple[str, int, int], ...]:
         """The history pages :meth:`_carries` reads first, from where this process last
         left the creator's carries: for a conversion to read them ahead, with its locks
-        (a guess: another thread moving them meanwhile only costs a read). None for a
+        (a guess: another thread moving them meanwhile only costs a read). No pages for a
         name that is not a string: the write refuses it, naming it."""
         if not isinstance(creator, str):
             return ()

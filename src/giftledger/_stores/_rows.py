@@ -170,7 +170,7 @@ def holds_start(account: object, first_id: object) -> int | None:
     """
     if type(first_id) is not int:
         raise TypeError(f"first_id {shown(first_id)} must be an entry id (an int)")
-    if type(account) is not str or first_id >= 1 << 63:
+    if not isinstance(account, str) or first_id >= 1 << 63:
         return None
     return max(first_id, 1)
 

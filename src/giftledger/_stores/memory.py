@@ -596,6 +596,7 @@ class MemoryStore:
 
     def _put_hold(self, hold: Hold, drop: bool = False) -> None:
         id = hold.id
+        # The ledger refuses a hold on one account; a store fed such a row keeps it once.
         parties = (hold.debit,) if hold.credit == hold.debit else (hold.debit, hold.credit)
         if drop:
             del self._holds[id]
