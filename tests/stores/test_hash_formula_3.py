@@ -46,6 +46,8 @@ def _as_the_release_before(url: str) -> None:
 
         db = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
         db.execute("DROP INDEX transactions_key")
+        db.execute("DROP INDEX holds_debit_id")  # and version 5's (the holds by account)
+        db.execute("DROP INDEX holds_credit_id")
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         db.close()
         return
@@ -61,6 +63,8 @@ def _as_the_release_before(url: str) -> None:
             f"ADD CONSTRAINT gl_transactions_hash_version_check CHECK (hash_version IN (1, 2))"
         )
         conn.execute(f'DROP INDEX "{schema}".gl_transactions_key')
+        conn.execute(f'DROP INDEX "{schema}".gl_holds_debit_id')  # and schema 6's
+        conn.execute(f'DROP INDEX "{schema}".gl_holds_credit_id')
         functions = conn.execute(  # schemas 3 to 5 (two gl_link since 5)
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
             "ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.proname = ANY(%s)",

@@ -276,3 +276,36 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
         opened = len(book.accounts()) - accounts  # an ACCOUNT entry each
         assert book.verify() == entries + defined + opened + 3
         assert book.trial_balance().is_balanced
+
+
+def test_a_schema_5_database_gets_the_holds_by_account_and_answers_as_before(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    """Version 6 indexes the holds by account and id (an account's holds from an entry
+    on: a withdrawal's caps); a schema 5 database gets the indexes and its holds answer
+    as before."""
+    import psycopg
+
+    admin, _ = postgres_server
+    schema = _schema(v1_url)
+    index = "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = 'gl_holds'"
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        for step in postgres_schema.MIGRATIONS[1:5]:
+            for statement in step:
+                conn.execute(statement)
+        assert "gl_holds_debit_id" not in {row[0] for row in conn.execute(index, (schema,))}
+    assert _version(v1_url, postgres_server) == "5"
+    with gl.Ledger.open(v1_url) as book:
+        assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION) == "6"
+        every = book.holds(pending_only=False)
+        assert every  # the fixture's withdrawals
+        with book.store.read() as r:
+            for name in sorted({n for h in every for n in (h.debit, h.credit)}):
+                mine = [h for h in every if name in (h.debit, h.credit)]
+                assert r.holds_from(name, 1) == mine  # type: ignore[attr-defined]
+                assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]
+        book.verify()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        names = {row[0] for row in conn.execute(index, (schema,))}
+    assert {"gl_holds_debit_id", "gl_holds_credit_id"} <= names

@@ -92,3 +92,29 @@ def test_past_balances_on_a_migrated_file_count_old_and_new_back_dated_entries(
         assert book.balance("ops:tips", at=late, recorded_through=head - 1) == before[late]
         assert book.trial_balance().is_balanced
         assert book.verify() == head
+
+
+def test_a_version_4_file_gets_the_holds_by_account_and_answers_as_before(
+    v1_file: Path,
+) -> None:
+    """Version 5 indexes the holds by account and id (an account's holds from an entry
+    on: a withdrawal's caps); a version 4 file gets the indexes and its holds answer as
+    before."""
+    db = sqlite3.connect(v1_file, isolation_level=None)
+    assert glsqlite.migrate(db, glsqlite.MIGRATIONS[:4]) == 4
+    index = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'holds'"
+    assert "holds_debit_id" not in {row[0] for row in db.execute(index)}
+    db.close()
+    with gl.Ledger.open(f"sqlite:///{v1_file}") as book:
+        assert _version(v1_file) == str(glsqlite.SCHEMA_VERSION) == "5"
+        every = book.holds(pending_only=False)
+        assert every  # the fixture's withdrawals
+        with book.store.read() as r:
+            for name in sorted({n for h in every for n in (h.debit, h.credit)}):
+                mine = [h for h in every if name in (h.debit, h.credit)]
+                assert r.holds_from(name, 1) == mine  # type: ignore[attr-defined]
+                assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]
+        book.verify()
+    with sqlite3.connect(v1_file) as db:
+        names = {row[0] for row in db.execute(index)}
+    assert {"holds_debit_id", "holds_credit_id"} <= names

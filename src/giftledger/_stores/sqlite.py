@@ -387,6 +387,14 @@ def _v3_to_v4(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX transactions_key ON transactions (key) WHERE key IS NOT NULL")
 
 
+def _v4_to_v5(db: sqlite3.Connection) -> None:
+    """Index the holds by account and id, so an account's holds from an entry on
+    (``holds_from``: a withdrawal's caps over a week) are an index range, not a range of
+    every account's holds."""
+    db.execute("CREATE INDEX holds_debit_id ON holds (debit_id, id)")
+    db.execute("CREATE INDEX holds_credit_id ON holds (credit_id, id)")
+
+
 #: One function per step, from version ``i`` to ``i + 1``; the schema version this
 #: library writes is the number of steps.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
@@ -394,6 +402,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
+    _v4_to_v5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
