@@ -1023,7 +1023,7 @@ class _Reader:
 
     def holds_from(self, account: str, first_id: int) -> list[Hold]:
         """The holds touching ``account`` placed by entry ``first_id`` or later, by id,
-        whatever their status: a range of the holds' key, not every hold of the book.
+        whatever their status: a range of the holds' index by account and id.
         A name that is not a string, or an id past 64 bits, has none."""
         start = holds_start(account, first_id)
         return [] if start is None else self._holds(account, False, start)
