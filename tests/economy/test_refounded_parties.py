@@ -178,3 +178,26 @@ def test_reopening_a_viewer_with_other_attributes_is_refused(fresh: bool) -> Non
     app.open_viewer("v", region="US", age=30)  # the same: idempotent
     with pytest.raises((gl.AccountExists, gl.InvalidArgument)):
         again.open_viewer("v", region="US", age=12)
+
+
+def test_an_update_that_loses_to_other_writers_every_time_is_a_write_conflict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each attempt builds on the latest record; one that another writer beat (its key
+    taken) runs again, 16 times at most, and then says so as a retryable WriteConflict
+    naming the party (it was a bare AssertionError), having written nothing."""
+    book, _, app = app_for(simple_economy())
+    app.open_creator("cara", age=30)
+    head = book.head
+    attempts = []
+
+    def beaten(*args: object, **kwargs: object) -> gl.Transaction:
+        attempts.append(args)
+        raise gl.DuplicateKeyConflict("idempotency key 'gl:party:creator:cara:1' is taken")
+
+    monkeypatch.setattr(app, "_write_party", beaten)
+    with pytest.raises(gl.WriteConflict, match="creator 'cara'") as caught:
+        app.update_creator("cara", verified=True)
+    assert caught.value.retryable
+    assert len(attempts) == 16
+    assert book.head == head

@@ -4,16 +4,21 @@ A write opened inside an open one joins it: it commits or rolls back with the ou
 block. A chain call run there keeps, in this process, what it read and wrote (a
 viewer's lots, a creator's carries, a party's profile); once the block rolls back,
 those entries never were, and their ids go to entries written later (here, by another
-store on the same book). The store counts such rollbacks (``joined_rollbacks``) and
-the chain drops what it kept when the count moves: every later call writes what the
-memory store, which never saw the rolled-back calls, writes. On the code before, a
-conversion after a rolled-back gift and conversion summed the wrong carries.
+store on the same book). The store counts the writes another joined as they end
+(``joined_writes``) and the chain drops what it kept when the count moves: every later
+call writes what the memory store, which never saw the rolled-back calls, writes. On the
+code before, a conversion after a rolled-back gift and conversion summed the wrong
+carries.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from fractions import Fraction
+from pathlib import Path
+
+import pytest
 
 import giftledger as gl
 
@@ -47,7 +52,7 @@ def test_chain_calls_in_a_rolled_back_block_leave_nothing_behind(durable_store_u
             a.open_viewer("vic")
             a.buy_coins("vic", pack=100, channel="web", key="b1")
             a.send_gift("vic", "cara", "Rose", key="g0")
-        rollbacks = book.store.joined_rollbacks  # type: ignore[attr-defined]
+        joined = book.store.joined_writes  # type: ignore[attr-defined]
 
         def rolled_back(*calls: object) -> None:
             try:
@@ -70,7 +75,7 @@ def test_chain_calls_in_a_rolled_back_block_leave_nothing_behind(durable_store_u
             lambda: app.update_viewer("vic", age=40),
             lambda: app.send_gift("vic", "cara", "Rose", 30, key="gone-gift"),
         )
-        assert book.store.joined_rollbacks == rollbacks + 1  # type: ignore[attr-defined]
+        assert book.store.joined_writes == joined + 1  # type: ignore[attr-defined]
         for a in (other, mem):
             a.buy_coins("vic", pack=100, channel="web", key="b2")
             a.send_gift("vic", "cara", "Rose", 7, key="g1")
@@ -91,3 +96,74 @@ def test_chain_calls_in_a_rolled_back_block_leave_nothing_behind(durable_store_u
         assert book.balances() == mem_book.balances()
         book.verify()
         app.verify()
+
+
+def test_a_joined_block_that_commits_or_fails_to_commit_is_counted(tmp_path: Path) -> None:
+    """A block another write joined counts as it ends, committed or not: after one that
+    commits, the chain reads what it dropped again and goes on as the memory store does;
+    after one whose COMMIT fails (SQLite: its last rows cannot be written), it does not
+    keep the gift it saw there."""
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    book, _, app = _world(url)
+    _, _, mem = _world("memory:")
+    other_book, _, other = _world(url)
+    with book, other_book:
+        for a in (app, mem):
+            a.open_creator("cara")
+            a.open_viewer("vic")
+            a.buy_coins("vic", pack=100, channel="web", key="b1")
+        with book.store.write():
+            for a in (app, mem):
+                a.send_gift("vic", "cara", "Rose", 10, key="kept")
+        assert book.store.joined_writes == 1  # type: ignore[attr-defined]
+        head = book.head
+
+        def full() -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def failing_block() -> None:
+            with book.store.write() as w:
+                app.send_gift("vic", "cara", "Rose", 60, key="gone")
+                assert app.coin_lots("vic")[0].unspent == 30  # read inside: the lots see it
+                app.update_viewer("vic", age=30)
+                w._flush = full  # type: ignore[attr-defined]  # its last rows fail at COMMIT
+
+        with pytest.raises(gl.StoreError, match="disk is full"):
+            failing_block()
+        assert book.store.joined_writes == 2  # type: ignore[attr-defined]
+        assert book.head == head
+        for a in (other, mem):
+            a.buy_coins("vic", pack=100, channel="web", key="b2")
+        got = app.send_gift("vic", "cara", "Rose", 50, key="g2")
+        want = mem.send_gift("vic", "cara", "Rose", 50, key="g2")
+        assert _entry(got) == _entry(want)
+        assert app.coin_lots("vic") == mem.coin_lots("vic")
+        assert app.viewer("vic") == mem.viewer("vic")
+        app.verify()
+
+
+def test_an_economy_opened_in_a_rolled_back_block_checks_the_rules_again(
+    durable_store_url: str,
+) -> None:
+    """A GiftEconomy opened inside a block that rolls back recorded its rules there: once
+    another process records other rules first, its next write is refused as a new
+    GiftEconomy under those rules would be (it wrote under its own before)."""
+    book = gl.Ledger.open(durable_store_url)
+    with book:
+        book.open_account("x", "USD", rule=gl.BalanceRule.unrestricted())  # not empty
+        try:
+            with book.store.write():
+                econ = simple_economy(
+                    creator_pay=gl.CreatorPay(gl.PayoutModel.SHARE_OF_PRICE, share=Fraction(1, 3))
+                )
+                app = gl.GiftEconomy(book, econ)
+                raise Boom
+        except Boom:
+            pass
+        other_book = gl.Ledger.open(durable_store_url)
+        with other_book:
+            gl.GiftEconomy(other_book, simple_economy())  # other rules, recorded first
+        with pytest.raises(gl.InvalidEconomy, match="runs under economy"):
+            app.open_viewer("vic")
+        with pytest.raises(gl.InvalidEconomy):
+            app.open_viewer("vic")  # and again: the ledger still runs under the others

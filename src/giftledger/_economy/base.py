@@ -236,8 +236,10 @@ class ChainBase:
         # Per creator: (last entry folded, the carries since the last conversion).
         self._carry_cache: OrderedDict[str, tuple[int, Fraction]] = OrderedDict()
         self._carry_lock = threading.Lock()
-        # The store's count of joined writes it rolled back, as last seen (see _fresh).
-        self._rollbacks = getattr(ledger.store, "joined_rollbacks", 0)
+        # The store's count of writes another joined, as last seen (see _fresh); and
+        # whether the rules' record must be looked up again before the next write.
+        self._joined = getattr(ledger.store, "joined_writes", 0)
+        self._resync = False
         self._record_rules(bool(rules_change))
 
     # -- the rules in the journal ------------------------------------------------------
@@ -319,19 +321,23 @@ class ChainBase:
 
     def _fresh(self) -> None:
         """Drop what this process keeps of the journal (viewers' lots, creators' carries,
-        parties' profiles) if the store rolled back a write that another had joined
-        since it last looked: a chain call run inside a caller's own ``store.write()``
-        block kept what it read and wrote there, and the block's rollback took those
-        entries away (their ids go to later entries). Called before each use."""
-        seen = getattr(self.ledger.store, "joined_rollbacks", 0)
-        if seen == self._rollbacks:
+        parties' profiles) if a write another write joined has ended since it last
+        looked: a chain call run inside a caller's own ``store.write()`` block keeps what
+        it read and wrote there, and if the block rolled back, those entries never were
+        (their ids go to later entries). The rules' record is looked up again before the
+        next write (this GiftEconomy may have been opened in such a block). Called before
+        each use, and again under a write's locks (another thread's block may have ended
+        in between)."""
+        seen = getattr(self.ledger.store, "joined_writes", 0)
+        if seen == self._joined:
             return
         self._lots.clear()
         with self._carry_lock:
             self._carry_cache.clear()
         with self._party_lock:
             self._party_cache.clear()
-        self._rollbacks = seen
+        self._resync = True
+        self._joined = seen
 
     @staticmethod
     def _account(name: str, unit: str, normal: Side, rule: BalanceRule | None = None) -> Account:
@@ -392,6 +398,9 @@ class ChainBase:
         one's next record), read ahead with the rules' next key (see
         ``Ledger._write_quoted``)."""
         self._fresh()
+        if self._resync:  # raises InvalidEconomy until the ledger runs under these rules
+            self._record_rules(False)
+            self._resync = False
         following = f"gl:rules:{self._rules_seq + 1}"
         keys = [following]
         with self._party_lock:
@@ -401,6 +410,7 @@ class ChainBase:
                     keys.append(f"gl:party:{role}:{name}:{seen}")  # see _party_records
 
         def current(w: StoreWriter, now: datetime) -> Quote:
+            self._fresh()  # under the write's locks (see _fresh)
             if w.idempotency(following) is not None:
                 raise InvalidEconomy(
                     f"the ledger's rules changed since this GiftEconomy opened it under "

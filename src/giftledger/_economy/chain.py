@@ -844,6 +844,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             # the two are one after the other, whichever comes first.
             w.lock_accounts(sorted({wallet, *(p.account for p in original.postings)}))
             once(w, original)
+            self._fresh()  # under the locks (see _fresh)
             lots = self._lots.of(w, rec.viewer).lots
             for s in rec.lots:
                 lot = lots.get(s.lot)

@@ -16,7 +16,13 @@ import attrs
 from moneyed import Money
 
 from .._boundary import boundary_methods
-from .._errors import AccountExists, DuplicateKeyConflict, InvalidArgument, UnknownRule
+from .._errors import (
+    AccountExists,
+    DuplicateKeyConflict,
+    InvalidArgument,
+    UnknownRule,
+    WriteConflict,
+)
 from .._ledger.model import Account, Transaction
 from .._money.units import get_unit
 from .base import _C, ChainBase, check_region, profile_at
@@ -251,7 +257,10 @@ class Parties(ChainBase):
                 )
             except DuplicateKeyConflict:
                 continue  # another process recorded a change first: build on it
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise WriteConflict(
+            f"{role} {name!r}: another writer recorded a change of the profile first, 16 "
+            f"times running; nothing was written, the update may be sent again"
+        )
 
     def viewer(self, name: str, at: datetime | None = None) -> PartyRecord:
         """The viewer's profile in force at ``at`` (default: now)."""

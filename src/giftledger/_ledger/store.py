@@ -247,13 +247,13 @@ class StoreWriter(StoreReader, Protocol):
 class Store(Protocol):
     """A storage engine: memory, SQLite or PostgreSQL.
 
-    Optional (looked for with ``getattr``): ``joined_rollbacks``, an int counting the
-    writes this store object rolled back after another write had joined them (a
-    ``write()`` opened inside an open one, in the same thread: it commits or rolls
-    back with the outer one). A caller that keeps what it read inside such a joined
-    write (giftledger's chain keeps a viewer's lots, a creator's carries, a party's
-    profile) drops it when the count moves: those entries were never committed, and
-    their ids go to later ones.
+    Optional (looked for with ``getattr``): ``joined_writes``, an int counting the
+    writes of this store object that another write joined (a ``write()`` opened inside
+    an open one, in the same thread: it commits or rolls back with the outer one),
+    counted as each ends, before it releases its locks, committed or not. A caller that
+    keeps what it read inside such a write (giftledger's chain keeps a viewer's lots, a
+    creator's carries, a party's profile) drops it when the count moves: if the outer
+    write rolled back, those entries never were, and their ids go to later ones.
     """
 
     url: str

@@ -303,8 +303,8 @@ class MemoryStore:
         self._backdated: set[str] = set()
         # What a rollback needs beyond the journal itself; None unless a batch is open.
         self._undo: _Undo | None = None
-        #: Batches rolled back after another batch had joined them (see the Store protocol).
-        self.joined_rollbacks = 0
+        #: Batches another batch joined, counted as they end (see the Store protocol).
+        self.joined_writes = 0
 
     # -- Store -------------------------------------------------------------------------
 
@@ -757,9 +757,9 @@ class _Batch:
         try:
             if self._outer:
                 undo, store._undo = store._undo, None
+                if undo is not None and undo.joined:
+                    store.joined_writes += 1
                 if undo is not None and (typ is not None or self._dry_run):
-                    if undo.joined:
-                        store.joined_rollbacks += 1
                     # Entries first, newest first: an account opened in the batch is
                     # dropped only once no entry of the batch posts to it.
                     while store._count > undo.start:

@@ -433,8 +433,8 @@ class PostgresStore:
         self._lock = threading.Lock()
         self._idle: list[psycopg.Connection[Any]] = []
         self._local = threading.local()  # the write open in this thread, if any
-        #: Writes rolled back after a write had joined them (see the Store protocol).
-        self.joined_rollbacks = 0
+        #: Writes another write joined, counted as they end (see the Store protocol).
+        self.joined_writes = 0
         self._accounts: dict[tuple[Any, ...], Account] = {}
         # The account records by name, as committed reads found them: a post whose
         # accounts are all here reads nothing before its commit (see defer_link). A
@@ -728,13 +728,14 @@ class _Block:
         store = self._store
         if self._writer:
             store._local.session = None
+        if session._joined:  # before it ends: what it locked is not released yet
+            with store._lock:
+                store.joined_writes += 1
         pg = store._pg
         conn = session._conn
-        committed = False
         try:
             if typ is None and self._writer and not self._dry_run:
                 session._commit()
-                committed = True
                 session._learn()
             else:
                 session._end()
@@ -749,9 +750,6 @@ class _Block:
             raise
         finally:
             store._release(conn)
-            if session._joined and not committed:
-                with store._lock:
-                    store.joined_rollbacks += 1
         if (
             session._blind
             and isinstance(exc, Exception)

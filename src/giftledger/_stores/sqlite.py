@@ -644,8 +644,8 @@ class SQLiteStore:
         self._rdb: sqlite3.Connection | None = None  # opened on first read
         self._lock = threading.RLock()
         self._writer: _Writer | None = None  # the open write, if any
-        #: Writes rolled back after a write had joined them (see the Store protocol).
-        self.joined_rollbacks = 0
+        #: Writes another write joined, counted as they end (see the Store protocol).
+        self.joined_writes = 0
         # Names and ids of accounts never change, so they are safe to cache across
         # writes even with other processes writing the same file.
         self._ids: dict[str, int] = {}
@@ -849,6 +849,8 @@ class _WriteBlock:
         try:
             if writer is None:
                 return  # nested: the outer block decides
+            if writer._joined:  # before it ends: no other thread writes until it has
+                store.joined_writes += 1
             db = store._db
             store._writer = None
             try:
@@ -857,8 +859,6 @@ class _WriteBlock:
                     db.execute("COMMIT")
                 else:
                     db.execute("ROLLBACK")
-                    if writer._joined:
-                        store.joined_rollbacks += 1
                     if writer._mutated:
                         store._forget(ids=writer._added)
             except BaseException as failure:
