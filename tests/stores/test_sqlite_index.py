@@ -9,10 +9,12 @@ holds and reversals, which is where the shortcuts could go wrong.
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -204,3 +206,28 @@ def test_two_connections_writing_in_turn_keep_the_index_whole() -> None:
                         assert sql.balance(name, at=at, recorded_through=through) == expected
                         assert other.balance(name, at=at, recorded_through=through) == expected
             assert other.verify() == mem.verify()
+
+
+def test_an_account_pending_holds_are_read_by_the_pending_indexes(tmp_path: Path) -> None:
+    """Schema 5 indexes every hold by (account, id); SQLite keeps no statistics, and
+    without being told would walk an account's every hold ever placed to find its
+    pending ones (a settle's next expiry, ``holds(account)``: nine times slower on an
+    account with a million settled holds). The pending holds are read through the
+    pending-only indexes, named."""
+    from giftledger._stores.sqlite import _PENDING_OF
+
+    book = gl.Ledger.open(f"sqlite:///{tmp_path / 'holds.db'}")
+    book.open_account("a", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("b", "USD", rule=gl.BalanceRule.unrestricted())
+    placed = [book.hold("a", "b", "1.00") for _ in range(6)]
+    for hold in placed[:4]:
+        book.void_hold(hold)
+    assert [h.id for h in book.holds("a")] == [h.id for h in placed[4:]]
+    assert [h.id for h in book.holds("b")] == [h.id for h in placed[4:]]
+    book.close()
+    query = f"EXPLAIN QUERY PLAN SELECT * FROM {_PENDING_OF}"
+    with sqlite3.connect(tmp_path / "holds.db") as db:
+        plan = " ".join(str(row[3]) for row in db.execute(query, (1, 1)))
+    assert "holds_pending_debit" in plan
+    assert "holds_pending_credit" in plan
+    assert "holds_debit_id" not in plan

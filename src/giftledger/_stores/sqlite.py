@@ -532,6 +532,14 @@ _INSERT_POSTING = (
 _HOLD_COLUMNS = (
     "h.id, d.name, c.name, h.minor, h.unit, h.expires_at, h.status, h.posted_minor, h.resolved_by"
 )
+# An account's pending holds (its id bound twice), through the pending-only indexes by
+# name: with no statistics (SQLite keeps none unless told to ANALYZE), the planner would
+# take the indexes by (account, id) of schema 5 and walk every hold the account ever had.
+_PENDING_OF = (
+    "(SELECT * FROM holds INDEXED BY holds_pending_debit WHERE status = 'pending' "
+    "AND debit_id = ? UNION ALL SELECT * FROM holds INDEXED BY holds_pending_credit "
+    "WHERE status = 'pending' AND credit_id = ?)"
+)
 
 
 class _Queries:
@@ -1030,23 +1038,29 @@ class _Reader:
 
     def _holds(self, account: str | None, pending_only: bool, first_id: int | None) -> list[Hold]:
         self._flush()
-        sql = (
-            f"SELECT {_HOLD_COLUMNS} FROM holds h JOIN accounts d ON d.id = h.debit_id "
-            f"JOIN accounts c ON c.id = h.credit_id"
-        )
         where: list[str] = []
         args: list[object] = []
-        if pending_only:
-            where.append("h.status = 'pending'")
-        if first_id is not None:
-            where.append("h.id >= ?")
-            args.append(first_id)
+        source = "holds"
         if account is not None:
             id = self._store._id(account, self._db)
             if id is None:
                 return []
-            where.append("(h.debit_id = ? OR h.credit_id = ?)")
             args += [id, id]
+            if pending_only:
+                # The pending holds by their own indexes, named: SQLite keeps no
+                # statistics, and would walk the account's every hold by (account, id).
+                source = _PENDING_OF
+            else:
+                where.append("(h.debit_id = ? OR h.credit_id = ?)")
+        elif pending_only:
+            where.append("h.status = 'pending'")
+        if first_id is not None:
+            where.append("h.id >= ?")
+            args.append(first_id)
+        sql = (
+            f"SELECT {_HOLD_COLUMNS} FROM {source} h JOIN accounts d ON d.id = h.debit_id "
+            f"JOIN accounts c ON c.id = h.credit_id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_hold(row) for row in self._db.execute(sql + " ORDER BY h.id", args)]
@@ -1656,11 +1670,7 @@ class _Writer(_Reader):
             )
         for name in (hold.debit, hold.credit):
             id = store._id(name, db)
-            row = db.execute(
-                "SELECT MIN(expires_at) FROM holds WHERE status = 'pending' "
-                "AND (debit_id = ? OR credit_id = ?)",
-                (id, id),
-            ).fetchone()
+            row = db.execute(f"SELECT MIN(expires_at) FROM {_PENDING_OF}", (id, id)).fetchone()
             st = self.lock_accounts([name])[name]
             st.next_expiry = _from_micros(row[0])
             self._dirty.add(name)
