@@ -167,3 +167,50 @@ def test_an_economy_opened_in_a_rolled_back_block_checks_the_rules_again(
             app.open_viewer("vic")
         with pytest.raises(gl.InvalidEconomy):
             app.open_viewer("vic")  # and again: the ledger still runs under the others
+
+
+def test_a_dry_run_after_a_rolled_back_opening_writes_nothing(durable_store_url: str) -> None:
+    """The rules' record of a GiftEconomy opened in a rolled-back block is looked up again
+    before its next write; a dry run only looks (it wrote the record and the platform's
+    accounts), and the next real write records them."""
+    book = gl.Ledger.open(durable_store_url)
+    with book:
+        book.open_account("x", "USD", rule=gl.BalanceRule.unrestricted())
+        try:
+            with book.store.write():
+                app = gl.GiftEconomy(book, simple_economy())
+                raise Boom
+        except Boom:
+            pass
+        head = book.head
+        with pytest.raises(gl.UnknownParty):
+            app.send_gift("vic", "cara", "Rose", dry_run=True)
+        assert book.head == head
+        app.open_viewer("vic")
+        assert len(app.rules_history()) == 1
+        app.verify()
+
+
+def test_profiles_read_while_another_thread_empties_them_are_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read copies a party's cached profiles, reads the records after them and keeps the
+    whole; if another thread's joined write ended meanwhile (the profiles emptied: the
+    copy may hold a record it wrote and rolled back), the read answers but keeps
+    nothing (it kept its copy, for good, on the code before)."""
+    book, _, app = _world("memory:")
+    app.open_viewer("vic")
+    app.update_viewer("vic", age=30)
+    real = app._records_under
+
+    def meanwhile(r: object, prefix: str, seq: int = 0) -> object:
+        out = real(r, prefix, seq)  # type: ignore[arg-type]
+        book.store.joined_writes += 1  # type: ignore[attr-defined]  # another thread's block ends
+        app._fresh()
+        return out
+
+    monkeypatch.setattr(app, "_records_under", meanwhile)
+    with book.store.read() as r:
+        records = app._party_records(r, "viewer", "vic")
+    assert [rec.age for _, rec in records] == [None, 30]
+    assert ("viewer", "vic") not in app._party_cache

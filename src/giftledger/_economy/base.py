@@ -240,6 +240,7 @@ class ChainBase:
         # whether the rules' record must be looked up again before the next write.
         self._joined = getattr(ledger.store, "joined_writes", 0)
         self._resync = False
+        self._party_gen = 0  # moves as _fresh empties the profiles (see _party_records)
         self._record_rules(bool(rules_change))
 
     # -- the rules in the journal ------------------------------------------------------
@@ -266,12 +267,15 @@ class ChainBase:
                 if isinstance(rec, RulesRecord)
             )
 
-    def _record_rules(self, change: bool, attempts: int = 8) -> None:
+    def _record_rules(self, change: bool, attempts: int = 8, *, write: bool = True) -> bool:
+        """Find this economy's rules as the ledger's latest, or record them (a first
+        record, or a change when ``change``); with ``write`` false (a dry run), return
+        False instead of recording them."""
         text, digest = economy_fingerprint(self.economy)
         history = self.rules_history()
         if history and history[-1].fingerprint == digest:
             self._rules_seq = len(history) - 1
-            return
+            return True
         if history and not change:
             last = history[-1]
             raise InvalidEconomy(
@@ -280,6 +284,8 @@ class ChainBase:
                 f"rules_change=True to record a change of rules, or load its rules with "
                 f"GiftEconomy.from_ledger()"
             )
+        if not write:
+            return False
         seq = len(history)
         variant = ",".join(f"{k}={v}" for k, v in sorted(self.economy.variant.items()))
         rec = RulesRecord(self.economy.name, seq, digest, text, variant)
@@ -315,7 +321,8 @@ class ChainBase:
             if attempts <= 1:
                 raise
             # Another process recorded a change first: look again.
-            self._record_rules(change, attempts - 1)
+            return self._record_rules(change, attempts - 1)
+        return True
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -336,6 +343,7 @@ class ChainBase:
             self._carry_cache.clear()
         with self._party_lock:
             self._party_cache.clear()
+            self._party_gen += 1
         self._resync = True
         self._joined = seen
 
@@ -398,8 +406,9 @@ class ChainBase:
         one's next record), read ahead with the rules' next key (see
         ``Ledger._write_quoted``)."""
         self._fresh()
-        if self._resync:  # raises InvalidEconomy until the ledger runs under these rules
-            self._record_rules(False)
+        # Raises InvalidEconomy until the ledger runs under these rules; a dry run only
+        # looks (the next write records them if they are missing).
+        if self._resync and self._record_rules(False, write=not dry_run):
             self._resync = False
         following = f"gl:rules:{self._rules_seq + 1}"
         keys = [following]
@@ -473,12 +482,16 @@ class ChainBase:
         self._fresh()
         with self._party_lock:
             cached = list(self._party_cache.get((role, name), ()))
+            gen = self._party_gen
         for tx, rec in self._records_under(r, f"gl:party:{role}:{name}:", len(cached)):
             if isinstance(rec, PartyRecord):
                 cached.append((tx.effective_at, rec))
         if cached:
             with self._party_lock:
-                self._party_cache[(role, name)] = cached
+                # Not if _fresh emptied the profiles meanwhile: what was copied may hold
+                # a record of a joined write since rolled back.
+                if gen == self._party_gen:
+                    self._party_cache[(role, name)] = cached
             return cached
         legacy = self._legacy_party(r, role, name)
         return [] if legacy is None else [legacy]
