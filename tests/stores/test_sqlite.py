@@ -372,3 +372,25 @@ def test_a_batch_may_lock_more_accounts_than_one_query_takes(path: Path) -> None
         assert len(txs) == len(names)
         assert book.balance("w1199") == gl.from_minor(100, "USD")
         assert book.verify() == 1 + 2 * len(names)  # the ACCOUNT entries, then the posts
+
+
+def test_a_write_sqlite_rolled_back_itself_reports_its_own_failure(book: gl.Ledger) -> None:
+    """On a full disk or an I/O error SQLite may roll the transaction back itself; the
+    block's ROLLBACK then failed ("cannot rollback - no transaction is active") and that
+    was the error raised, hiding the cause. The cause is raised, and nothing is kept."""
+    book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("wallet", "USD", normal="credit")
+    head = book.head
+
+    def full_disk() -> None:
+        with book.store.write():
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+            book.store._db.execute("ROLLBACK")  # type: ignore[attr-defined]  # as SQLite does
+            raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(gl.StoreError, match="database or disk is full"):
+        full_disk()
+    assert book.head == head
+    assert book.balance("wallet").amount == 0
+    book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])  # the store goes on
+    assert book.balance("wallet").amount == 7

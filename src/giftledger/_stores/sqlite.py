@@ -866,7 +866,10 @@ class _WriteBlock:
                     writer._flush()
                     db.execute("COMMIT")
                 else:
-                    db.execute("ROLLBACK")
+                    # SQLite may have rolled back itself (a full disk, an I/O error):
+                    # then the failure is that error, not this ROLLBACK's.
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
                     if writer._mutated:
                         store._forget(ids=writer._added)
             except BaseException as failure:
