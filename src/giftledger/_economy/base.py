@@ -551,6 +551,16 @@ class ChainBase:
         currency = self._party(r, "creator", name, self._now()).payout_currency
         return currency if currency is not None else self.books
 
+    def _payout_currency(self, creator: str) -> str:
+        """The creator's payout currency, which never changes once the creator is opened
+        (``update_creator`` refuses another): from the profile as this process last read
+        it, else read (an unknown creator is refused, UnknownParty)."""
+        guess = self._party_guess("creator", creator, self._now())
+        if guess is not None:
+            return guess.payout_currency if guess.payout_currency is not None else self.books
+        with self.ledger.store.read() as r:
+            return self._creator_currency(r, creator)
+
     def _write_party(
         self,
         rec: PartyRecord,

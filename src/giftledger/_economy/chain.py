@@ -430,13 +430,8 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
 
     def _payout_trading(self, creator: str) -> list[str]:
         """The trading account of the creator's payout currency, to lock up front."""
-        guess = self._party_guess("creator", creator, self._now())
-        if guess is not None:
-            currency = guess.payout_currency
-            return [f"trading:{currency if currency is not None else self.books}"]
         try:
-            with self.ledger.store.read() as r:
-                return [f"trading:{self._creator_currency(r, creator)}"]
+            return [f"trading:{self._payout_currency(creator)}"]
         except GiftLedgerError:
             return []
 

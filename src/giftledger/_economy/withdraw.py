@@ -137,9 +137,7 @@ class Withdrawals(ChainBase):
         """
         from .._errors import LimitExceeded, NotEligible
 
-        with self.ledger.store.read() as r:
-            self._require(r, f"creators:{creator}:cash", "creator", creator)
-            currency = self._creator_currency(r, creator)
+        currency = self._payout_currency(creator)
         try:
             w = self.request_withdrawal(creator, "all", dry_run=True)
         except (NotEligible, InsufficientFunds, LimitExceeded) as exc:
@@ -278,9 +276,7 @@ class Withdrawals(ChainBase):
         key = self._caller_key(key)
         cash = f"creators:{creator}:cash"
         everything = isinstance(amount, str) and amount == "all"
-        with self.ledger.store.read() as r:
-            self._require(r, cash, "creator", creator)
-            currency = self._creator_currency(r, creator)
+        currency = self._payout_currency(creator)
         wanted = None if everything else to_minor(amount, currency)
         if wanted is not None and wanted <= 0:
             raise InvalidArgument(f"withdrawal amount {amount!r} must be greater than zero")
