@@ -324,3 +324,41 @@ def test_a_withdrawal_amount_the_currency_cannot_hold_is_refused(
     with pytest.raises(error, match=shown):
         app.request_withdrawal("bob", amount)
     assert snapshot(book) == before
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_creator_without_a_cash_account_is_unknown_to_a_withdrawal(
+    kind: str, tmp_path: Path
+) -> None:
+    """An earlier release opened a creator's accounts in separate writes: a crash between
+    them left a profile (the Diamond account's metadata) and no cash account. Such a
+    creator is unknown to a withdrawal and to ``can_withdraw``, as before the payout
+    currency came from the process's profile, and nothing is written without a key."""
+    from giftledger._ledger.model import Account
+
+    url = "memory:" if kind == "memory" else f"sqlite:///{tmp_path / 'half.db'}"
+    econ = gl.presets.load("tiktok-live")
+    book = gl.Ledger.open(url, clock=gl.ManualClock(econ.latest.effective_from))
+    app = gl.GiftEconomy(book, econ)
+    meta = {"gl.role": "creator", "gl.payout_currency": "USD", "gl.age": 30}
+    with book.store.write() as w:  # as the earlier release's first write left it
+        w.add_account(
+            Account(
+                "creators:leg:diamonds",
+                "DIAMOND",
+                gl.Side.CREDIT,
+                gl.BalanceRule.non_negative(),
+                metadata=tuple(sorted(meta.items())),
+            )
+        )
+    assert app.creator("leg").payout_currency == "USD"  # its profile is there
+    head = book.head
+    for call in (
+        lambda: app.request_withdrawal("leg", "all"),
+        lambda: app.request_withdrawal("leg", usd("150")),
+        lambda: app.can_withdraw("leg"),
+    ):
+        with pytest.raises(gl.UnknownParty, match="leg"):
+            call()
+    assert book.head == head
+    book.close()

@@ -284,6 +284,9 @@ class Withdrawals(ChainBase):
         request = ("withdraw", creator, wanted)
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
+            # Its account is locked (its state read with the lock): a creator whose cash
+            # account is missing (a half-opened one of an earlier release) is unknown.
+            self._require(w, cash, "creator", creator)
             party = self._party(w, "creator", creator, now)
             policy = self._rules(now).withdrawal
             self._eligible(creator, party, policy)
