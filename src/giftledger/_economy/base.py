@@ -547,19 +547,16 @@ class ChainBase:
             cached = self._party_cache.get((role, name)) if isinstance(name, str) else None
             return profile_at(cached, at) if cached else None
 
-    def _creator_currency(self, r: StoreReader, name: str) -> str:
-        currency = self._party(r, "creator", name, self._now()).payout_currency
-        return currency if currency is not None else self.books
-
     def _payout_currency(self, creator: str) -> str:
         """The creator's payout currency, which never changes once the creator is opened
         (``update_creator`` refuses another): from the profile as this process last read
         it, else read (an unknown creator is refused, UnknownParty)."""
-        guess = self._party_guess("creator", creator, self._now())
-        if guess is not None:
-            return guess.payout_currency if guess.payout_currency is not None else self.books
-        with self.ledger.store.read() as r:
-            return self._creator_currency(r, creator)
+        now = self._now()
+        party = self._party_guess("creator", creator, now)
+        if party is None:
+            with self.ledger.store.read() as r:
+                party = self._party(r, "creator", creator, now)
+        return party.payout_currency if party.payout_currency is not None else self.books
 
     def _write_party(
         self,

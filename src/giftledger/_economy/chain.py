@@ -130,6 +130,12 @@ class _Sale:
     rates: tuple[Rate, ...]
 
 
+def _carry_accounts(creator: str) -> tuple[str, str]:
+    """The accounts whose histories hold a creator's gifts and conversions (a gift that
+    owes less than a minor unit only credits Diamonds): where its carries are summed."""
+    return (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds")
+
+
 def _share_owed(pay: CreatorPay, released: int, fee: int, tax: int) -> tuple[int, Fraction]:
     """``SHARE_OF_PRICE``: the creator's share of what a gift released (less the store
     fee in it when ``share_after_fees``, plus the tax when not), rounded by
@@ -832,7 +838,6 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         if tx is None or not isinstance(rec, GiftRecord):
             raise UnknownTransaction(f"no gift with id {tx_id!r}")
         wallet = f"viewers:{rec.viewer}:coins"
-        self._fresh()  # the guard below reads the viewer's lots
 
         def still_undoable(w: StoreWriter, original: Transaction) -> None:
             # Under the wallet's lock, as a refund of the same lots checks under it:
@@ -1002,10 +1007,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         self._fresh()
         with self._carry_lock:
             last, _ = self._carry_cache.get(creator, (0, Fraction(0)))
-        return tuple(
-            history_page(name, last)
-            for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds")
-        )
+        return tuple(history_page(name, last) for name in _carry_accounts(creator))
 
     def _carries(self, r: StoreReader, creator: str) -> tuple[int, Fraction]:
         """The whole minor units the creator's gift carries add up to since the last
@@ -1018,7 +1020,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         with self._carry_lock:
             last, total = self._carry_cache.pop(creator, (0, Fraction(0)))
         ids: set[int] = set()
-        for name in (f"liabilities:creators-payable:{creator}", f"creators:{creator}:diamonds"):
+        for name in _carry_accounts(creator):
             ids.update(history_ids(r, name, last))
         for tx in entries_by_id(r, sorted(ids)).values():  # in id order
             if tx.kind is EntryKind.REVERSAL and tx.reverses is not None:

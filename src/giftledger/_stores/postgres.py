@@ -370,6 +370,8 @@ def _psycopg() -> Any:
 # -- values ------------------------------------------------------------------------------
 
 
+#: An idempotency record's columns, in IdempotencyRecord's order.
+_KEY_COLUMNS = "key, fingerprint, transaction_id, result, error_type, error_message"
 _TX_COLUMNS = (
     "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
     "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id, t.hash_version"
@@ -1450,20 +1452,37 @@ class _Session:
     def _entries_where(self, where: str, params: Sequence[Any]) -> list[Transaction]:
         """The entries whose id meets ``where`` (``{}`` for the id column), in id order,
         with their postings: both queries in one round trip."""
-        rows, posting_rows = self._pair(
-            (
-                f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE {where.format('t.id', 't.id')} "
-                f"ORDER BY t.id",
-                params,
-            ),
-            (
-                f"SELECT {_POSTING_COLUMNS} FROM gl_postings "
-                f"WHERE {where.format('tx_id', 'tx_id')} ORDER BY tx_id, idx",
-                params,
-            ),
+        return self._with_entries(None, where, params)[1]
+
+    def _with_entries(
+        self, first: tuple[str, Sequence[Any]] | None, where: str, params: Sequence[Any]
+    ) -> tuple[list[tuple[Any, ...]], list[Transaction]]:
+        """The rows of the query ``first`` (none without it), then the entries whose id
+        meets ``where`` (``{}`` for the id column), in id order, with their postings:
+        every query in one round trip."""
+        before, checks = self._opening(True)
+        lead = [] if first is None else [first]
+        *answer, rows, posting_rows = self._send(
+            [
+                *before,
+                *lead,
+                (
+                    f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE {where.format('t.id', 't.id')} "
+                    f"ORDER BY t.id",
+                    params,
+                ),
+                (
+                    f"SELECT {_POSTING_COLUMNS} FROM gl_postings "
+                    f"WHERE {where.format('tx_id', 'tx_id')} ORDER BY tx_id, idx",
+                    params,
+                ),
+            ],
+            checks,
+            keep=2 + len(lead),
         )
         postings = _postings_of(posting_rows)
-        return [_transaction(row, tuple(postings.get(row[0], ()))) for row in rows]
+        entries = [_transaction(row, tuple(postings.get(row[0], ()))) for row in rows]
+        return (answer[0] if answer else []), entries
 
     def transactions_of(self, ids: Iterable[int]) -> list[Transaction]:
         """The entries with these ids there are, in id order: one round trip per
@@ -1475,14 +1494,6 @@ class _Session:
         for at in range(0, len(wanted), _PAGE):
             out += self._entries_where("{} = ANY(%s::bigint[])", (wanted[at : at + _PAGE],))
         return out
-
-    def _pair(
-        self, first: tuple[str, Sequence[Any]], second: tuple[str, Sequence[Any]]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """The rows of two queries, sent in one round trip."""
-        before, checks = self._opening(True)
-        one, two = self._send([*before, first, second], checks, keep=2)
-        return one, two
 
     def transaction(self, id: int) -> Transaction | None:
         if isinstance(id, bool) or not isinstance(id, int) or not 0 < id < 1 << 63:
@@ -1545,18 +1556,12 @@ class _Session:
         return [_hold(row, "gl_holds") for row in self._rows(sql, params)]
 
     def idempotency_records(self) -> Iterator[IdempotencyRecord]:
-        sql = (
-            "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
-            "FROM gl_keys ORDER BY key"
-        )
+        sql = f"SELECT {_KEY_COLUMNS} FROM gl_keys ORDER BY key"
         for row in self._rows(sql):
             yield IdempotencyRecord(*row)
 
     def idempotency(self, key: str) -> IdempotencyRecord | None:
-        sql = (
-            "SELECT key, fingerprint, transaction_id, result, error_type, error_message "
-            "FROM gl_keys WHERE key = %s"
-        )
+        sql = f"SELECT {_KEY_COLUMNS} FROM gl_keys WHERE key = %s"
         if not self._writer:
             rows = self._rows(sql, (key,))
             return IdempotencyRecord(*rows[0]) if rows else None
@@ -1607,33 +1612,13 @@ class _Session:
         out: list[tuple[IdempotencyRecord, Transaction]] = []
         while True:
             keys = [f"{prefix}{n}" for n in range(seq, seq + _RECORDS_AT_ONCE)]
-            chosen = "SELECT transaction_id FROM gl_keys WHERE key = ANY(%s::text[])"
-            before, checks = self._opening(True)
-            key_rows, rows, posting_rows = self._send(
-                [
-                    *before,
-                    (
-                        "SELECT key, fingerprint, transaction_id, result, error_type, "
-                        "error_message FROM gl_keys WHERE key = ANY(%s::text[])",
-                        (keys,),
-                    ),
-                    (
-                        f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id IN ({chosen}) "
-                        f"ORDER BY t.id",
-                        (keys,),
-                    ),
-                    (
-                        f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE tx_id IN "
-                        f"({chosen}) ORDER BY tx_id, idx",
-                        (keys,),
-                    ),
-                ],
-                checks,
-                keep=3,
+            key_rows, found = self._with_entries(
+                (f"SELECT {_KEY_COLUMNS} FROM gl_keys WHERE key = ANY(%s::text[])", (keys,)),
+                "{} IN (SELECT transaction_id FROM gl_keys WHERE key = ANY(%s::text[]))",
+                (keys,),
             )
             records = {row[0]: IdempotencyRecord(*row) for row in key_rows}
-            postings = _postings_of(posting_rows)
-            entries = {row[0]: _transaction(row, tuple(postings.get(row[0], ()))) for row in rows}
+            entries = {tx.id: tx for tx in found}
             for key in keys:
                 record = records.get(key)
                 if record is None or record.transaction_id is None:
