@@ -265,6 +265,33 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
         "\\ud800",
     ),
     ("nul-viewer", lambda b, a: a.open_viewer("ze\x00d", region="US"), gl.InvalidArgument, "\\x00"),
+    # A NUL in a name looked up: PostgreSQL raised its own StoreError (text cannot hold
+    # one; a post's query string was cut at it), the other stores named the character.
+    ("nul-balance", lambda b, a: b.balance("viewers:b\x00b:coins"), gl.InvalidArgument, "\\x00"),
+    (
+        "nul-post",
+        lambda b, a: b.post([gl.debit(WALLET, 1), gl.credit("platform:coin\x00supply", 1)]),
+        gl.InvalidArgument,
+        "\\x00",
+    ),
+    ("nul-accounts-prefix", lambda b, a: b.accounts("viewers:\x00"), gl.InvalidArgument, "\\x00"),
+    (
+        "surrogate-accounts-prefix",
+        lambda b, a: b.accounts(SURROGATE),
+        gl.InvalidArgument,
+        "\\ud800",
+    ),
+    ("nul-viewer-profile", lambda b, a: a.viewer("ze\x00d"), gl.InvalidArgument, "\\x00"),
+    ("nul-creator-profile", lambda b, a: a.creator("bo\x00b"), gl.InvalidArgument, "\\x00"),
+    ("nul-statement", lambda b, a: a.statement("bo\x00b"), gl.InvalidArgument, "\\x00"),
+    ("nul-can-withdraw", lambda b, a: a.can_withdraw("bo\x00b"), gl.InvalidArgument, "\\x00"),
+    (
+        "nul-request-withdrawal",
+        lambda b, a: a.request_withdrawal("bo\x00b"),
+        gl.InvalidArgument,
+        "\\x00",
+    ),
+    ("nul-explain", lambda b, a: a.explain("bo\x00b"), gl.InvalidArgument, "\\x00"),
     (
         "long-memo-key",
         lambda b, a: b.transfer(WALLET, SUPPLY, 1, key="k" * 100_000),

@@ -479,6 +479,9 @@ class ChainBase:
         or, for a party opened by the previous release, its account's metadata."""
         if not isinstance(name, str):
             return []  # no party has such a name; and a list cannot key the cache
+        # Before any store looks: PostgreSQL cannot even send a NUL, nor SQLite a lone
+        # surrogate, and each store must answer such a name alike.
+        refuse_unstorable(name, f"{role} name")
         self._fresh()
         with self._party_lock:
             cached = list(self._party_cache.get((role, name), ()))
@@ -530,7 +533,6 @@ class ChainBase:
         """
         records = self._party_records(r, role, name)
         if not records:
-            refuse_unstorable(name, f"{role} name")
             raise UnknownParty(
                 f"unknown {role} {name!r}; open it with open_{role}({name!r}, ...) first",
                 role=role,

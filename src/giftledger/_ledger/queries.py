@@ -36,9 +36,11 @@ class QueriesMixin(WriteCore):
     """The read methods of :class:`~giftledger.Ledger`."""
 
     def _state(self, r: StoreReader, name: str) -> AccountState:
+        # Before the store looks: PostgreSQL cannot even send a NUL, SQLite a lone
+        # surrogate, and each store must answer such a name alike.
+        refuse_unstorable(name, "account name")
         st = r.account_state(name)
         if st is None:
-            refuse_unstorable(name, "account name")  # as SQLite and PostgreSQL do
             raise UnknownAccount(f"unknown account {name!r}")
         return st
 
@@ -344,3 +346,4 @@ def _check_entry_id(value: object, what: str, minimum: int | None = None) -> Non
 def _check_prefix(prefix: object) -> None:
     if not isinstance(prefix, str):
         raise InvalidArgument(f'prefix {prefix!r} must be a string ("" for every account)')
+    refuse_unstorable(prefix, "prefix")  # no account's name holds it, on any store

@@ -743,7 +743,7 @@ class _Block:
                 session._end()
         except pg.Error as error:
             session._abandon()
-            translated = _translate(pg, error)
+            translated = _translate(pg, error, "write" if self._writer else "read")
             if translated.retryable:
                 session._keep_late()
             raise translated from error
@@ -768,7 +768,7 @@ class _Block:
             # the accounts and the key as they are.
             raise session._unblind(f"the write runs again, reading what it used: {exc}") from exc
         if exc is not None and isinstance(exc, pg.Error):
-            translated = _translate(pg, exc)
+            translated = _translate(pg, exc, "write" if self._writer else "read")
             if translated.retryable:
                 session._keep_late()
             raise translated from exc
@@ -776,8 +776,9 @@ class _Block:
             session._keep_late()
 
 
-def _translate(pg: Any, error: BaseException) -> StoreError:
-    """The StoreError to raise for a psycopg error: retryable for a lost race."""
+def _translate(pg: Any, error: BaseException, what: str = "write") -> StoreError:
+    """The StoreError to raise for a psycopg error: retryable for a lost race.
+    ``what``: what was refused, for the message (a "write" or a "read")."""
     if isinstance(error, StoreError):
         return error
     state = getattr(error, "sqlstate", None)
@@ -793,7 +794,7 @@ def _translate(pg: Any, error: BaseException) -> StoreError:
         )
     if isinstance(error, pg.OperationalError):
         return StoreError(f"PostgreSQL is unreachable or failed: {error}")
-    return StoreError(f"PostgreSQL refused the write: {error}")
+    return StoreError(f"PostgreSQL refused the {what}: {error}")
 
 
 class _Session:
@@ -1058,6 +1059,12 @@ class _Session:
                 else:  # pragma: no cover - the store only sends ints, bools, None and strings
                     raise TypeError(f"cannot send {v!r} in an array")
             text = "{" + ",".join(parts) + "}"
+            if not plain and "\x00" in text:
+                # libpq would cut the query string there: refuse it whole, sending nothing.
+                bad = next(v for v in values if isinstance(v, str) and "\x00" in v)
+                raise InvalidArgument(
+                    f"{shown(bad)} holds a NUL character, which PostgreSQL text cannot hold"
+                )
             args.append(f"'{text}'" if plain else escape(text.encode()).decode())
         return f"EXECUTE {name}({', '.join(args)})", None
 
@@ -1421,6 +1428,8 @@ class _Session:
         return int(rows[0][0])
 
     def account_state(self, name: str) -> AccountState | None:
+        if "\x00" in name:
+            return None  # no account's name holds one (PostgreSQL text cannot)
         if self._head is not None and not self._defer:
             # Holding the head: the state of an account this write locked is its own
             # (read after the head, kept up to date as it appends).
@@ -1433,6 +1442,8 @@ class _Session:
         return self._seen(rows[0]) if rows else None
 
     def account_states(self, prefix: str = "") -> list[AccountState]:
+        if "\x00" in prefix:
+            return []  # no account's name holds one (PostgreSQL text cannot)
         if prefix:
             pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = self._rows(
@@ -1767,7 +1778,9 @@ class _Session:
     # -- writes --------------------------------------------------------------------------
 
     def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
-        wanted = sorted(set(names))
+        # A name holding a NUL is no account here (PostgreSQL text cannot hold one):
+        # the ledger names it, as it does for a name the other stores do not find.
+        wanted = sorted({n for n in names if not (isinstance(n, str) and "\x00" in n)})
         if not wanted:
             return {}
         locked = self._locked
