@@ -64,6 +64,23 @@ def test_withdraw_all_takes_the_available_balance_and_completion_pays_the_bank(f
     assert app.withdrawal(w.id).status is gl.HoldStatus.POSTED
 
 
+def test_a_request_says_its_holds_status_new_or_replayed(funded) -> None:  # type: ignore[no-untyped-def]
+    """A hold the call placed is pending, as written (not read again); a replayed key
+    gives the hold's status now, which may have moved on."""
+    _, _, app = funded
+    _fund(app, "bob", 2, viewer="fan-2")  # $449.97 in all
+    w = app.request_withdrawal("bob", usd("100"), key="wd-1")
+    assert w.status is gl.HoldStatus.PENDING
+    assert app.request_withdrawal("bob", usd("100"), key="wd-1") == w  # replay, still pending
+    app.complete_withdrawal(w)
+    again = app.request_withdrawal("bob", usd("100"), key="wd-1")
+    assert (again.id, again.status) == (w.id, gl.HoldStatus.POSTED)
+    other = app.request_withdrawal("bob", "all", key="wd-2")
+    app.fail_withdrawal(other)
+    assert app.request_withdrawal("bob", "all", key="wd-2").status is gl.HoldStatus.VOIDED
+    assert app.request_withdrawal("bob", "all", key="wd-3").status is gl.HoldStatus.PENDING
+
+
 def test_a_failed_withdrawal_voids_the_hold(funded) -> None:  # type: ignore[no-untyped-def]
     book, _, app = funded
     w = app.request_withdrawal("bob", usd("120"))

@@ -490,15 +490,23 @@ def test_a_withdrawal_reads_its_caps_window_in_round_trips_that_do_not_grow(
             want = mem.request_withdrawal("cara", Money("200", "USD"), key=f"w{i}")
             assert got == want
         # The locks and reads; the window's first entry; its holds; their entries (none
-        # the first time); the commit; the hold's status. The creator's profile (its
-        # payout currency, which never changes) is known from the conversion: no read
-        # before the write ([7, 8, 8, 8] before that; 11, 13, 15 … before the window's
-        # reads were batched).
-        assert counts == [5, 6, 6, 6]
+        # the first time); the commit. The creator's profile (its payout currency, which
+        # never changes) is known from the conversion: no read before the write; a hold
+        # this call placed is pending as written: no read of its status after it
+        # ([5, 6, 6, 6] before that; [7, 8, 8, 8] before the profile; 11, 13, 15 … before
+        # the window's reads were batched).
+        assert counts == [4, 5, 5, 5]
         for a in (app, mem):  # the daily cap ($1,000) counts all four
             with pytest.raises(gl.LimitExceeded, match=r"today's withdrawals to 1001\.00 USD"):
                 a.request_withdrawal("cara", Money("201", "USD"))
             assert a.request_withdrawal("cara", "all").amount == Money("200.00", "USD")  # capped
+        # A replay reads its hold's status (it may have moved on): settled since, it says so.
+        app.fail_withdrawal(got.id)
+        mem.fail_withdrawal(want.id)
+        trips[0] = 0
+        again = app.request_withdrawal("cara", Money("200", "USD"), key="w3")
+        assert again == mem.request_withdrawal("cara", Money("200", "USD"), key="w3")
+        assert (again.status, again.id) == (gl.HoldStatus.VOIDED, got.id)
         assert book.balances() == mem_book.balances()
         book.verify()
 

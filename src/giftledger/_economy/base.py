@@ -398,13 +398,15 @@ class ChainBase:
         dry_run: bool,
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
         parties: Sequence[tuple[str, str]] = (),
+        on_replay: Callable[[], None] | None = None,
     ) -> Transaction:
         """Run ``quote`` under the ledger's write gate with ``lock`` locked, once it is
         sure, under the lock, that the ledger's rules are still the ones this
         GiftEconomy runs under. ``history_ahead``: the history pages ``quote`` reads,
         and ``parties``: the ``(role, name)`` whose profiles it reads (the key of each
         one's next record), read ahead with the rules' next key (see
-        ``Ledger._write_quoted``)."""
+        ``Ledger._write_quoted``); ``on_replay``: called when an attempt replays the
+        key's entry instead of quoting."""
         self._fresh()
         # Raises InvalidEconomy until the ledger runs under these rules; a dry run only
         # looks (the next write records them if they are missing).
@@ -436,6 +438,7 @@ class ChainBase:
             dry_run=dry_run,
             keys_ahead=keys,
             history_ahead=history_ahead,
+            on_replay=on_replay,
         )
 
     @staticmethod

@@ -282,8 +282,16 @@ class Withdrawals(ChainBase):
             raise InvalidArgument(f"withdrawal amount {amount!r} must be greater than zero")
         flight_name = self._ccy("liabilities:payouts-in-flight", currency)
         request = ("withdraw", creator, wanted)
+        # What the write's last attempt did: quoted a new hold (then PENDING, as written)
+        # or replayed the key's (then its status now is read). Attempts run in order, so
+        # the last of these events is the final attempt's.
+        last = ["replay"]
+
+        def replayed() -> None:
+            last[0] = "replay"
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
+            last[0] = "quote"
             # Its account is locked (its state read with the lock): a creator whose cash
             # account is missing (a half-opened one of an earlier release) is unknown.
             self._require(w, cash, "creator", creator)
@@ -336,9 +344,17 @@ class Withdrawals(ChainBase):
             )
 
         tx = self._execute(
-            key, request, (cash, flight_name), quote, dry_run, parties=(("creator", creator),)
+            key,
+            request,
+            (cash, flight_name),
+            quote,
+            dry_run,
+            parties=(("creator", creator),),
+            on_replay=replayed,
         )
-        return self._withdrawal_of(tx, HoldStatus.PENDING if dry_run else None)
+        # A hold this call placed is pending as it commits: no read needed to say so.
+        fresh = dry_run or last[0] == "quote"
+        return self._withdrawal_of(tx, HoldStatus.PENDING if fresh else None)
 
     def _under_cap(self, w: int, done: int, cap: Money, currency: str, at: datetime) -> int:
         """The most of ``w`` that ``done`` plus it keeps within ``cap``, as

@@ -37,7 +37,7 @@ from .model import (
     check_account_name,
     freeze_metadata,
 )
-from .store import AccountState, IdempotencyRecord, StoreWriter
+from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
 
 __all__ = ["Quote", "QuotedMixin"]
 
@@ -92,6 +92,7 @@ class QuotedMixin(HoldsMixin):
         dry_run: bool = False,
         keys_ahead: Sequence[str] = (),
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
+        on_replay: Callable[[], None] | None = None,
     ) -> Transaction:
         """Write the entry ``quote`` computes, in one locked store write.
 
@@ -125,6 +126,9 @@ class QuotedMixin(HoldsMixin):
                 and ``history_ahead``: the ``history(name, after, limit)`` pages it
                 reads; a store that can (PostgreSQL) locks ``lock`` with ``key`` and
                 reads them in the same round trip, instead of one round trip each.
+            on_replay: called when an attempt replays ``key``'s entry instead of
+                calling ``quote`` (attempts run in order: of ``quote`` and this, the
+                last called tells what the returned entry is).
 
         Returns:
             The entry written (for a ``HOLD``, the entry that placed it: its id
@@ -170,12 +174,20 @@ class QuotedMixin(HoldsMixin):
                     self._journal_record(w, IdempotencyRecord(alias, fp, tx.id), now)
             return tx
 
+        replay = _replay_transaction
+        if on_replay is not None:
+            told = on_replay
+
+            def replay(r: StoreReader, record: IdempotencyRecord) -> Transaction:
+                told()
+                return _replay_transaction(r, record)
+
         return self._run(
             key,
             request,
             dry_run,
             body,
-            _replay_transaction,
+            replay,
             batch=True,
             ahead=(names, keys_ahead, history_ahead),
         )
