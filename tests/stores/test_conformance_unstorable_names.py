@@ -98,3 +98,48 @@ def test_postgres_never_sends_a_nul_in_an_array(postgres_url: str) -> None:
         assert book.account("viewers:a").name == "viewers:a"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("name", NAMES, ids=["nul", "surrogate"])
+def test_a_batch_that_is_not_atomic_refuses_only_the_request_naming_one(
+    opened: gl.Ledger, name: str
+) -> None:
+    """Every store answers the request alone (the SQL stores failed the whole call
+    when they locked the batch's accounts)."""
+    results = opened.post_many(
+        [
+            [gl.debit(name, 1), gl.credit("viewers:b", 1)],
+            [gl.debit("viewers:a", 1), gl.credit("viewers:b", 1)],
+        ],
+        atomic=False,
+    )
+    assert isinstance(results[0], gl.InvalidArgument)
+    assert "no store can hold a lone surrogate or a NUL character" in str(results[0])
+    assert isinstance(results[1], gl.Transaction)
+    assert opened.verify() == opened.head[0]
+
+
+def test_a_store_finds_nothing_under_a_nul(store_url: str) -> None:
+    """The store protocol itself, for code that reads a store directly: a name, key or
+    prefix holding a NUL finds nothing on every store (PostgreSQL, whose text cannot
+    hold one, raised its driver's error)."""
+    book = gl.Ledger.open(store_url)
+    try:
+        book.open_account("a", "USD")
+        with book.store.read() as r:
+            assert r.account_state("a\x00") is None
+            assert r.account_states("a\x00") == []
+            assert r.holds("a\x00") == []
+            assert r.holds_from("a\x00", 1) == []
+            assert r.idempotency("k\x00") is None
+            assert r.keyed_entry("k\x00") is None
+            assert r.history("a\x00", None, 10) == []
+            assert r.net_at("a\x00", None, None) == 0
+            records_from = getattr(r, "records_from", None)
+            if records_from is not None:
+                assert records_from("k\x00", 0) in ([], None)
+        with book.store.write() as w:
+            assert w.lock_accounts(["a", "a\x00", "a\ud800"]).keys() == {"a"}
+        assert book.account("a").name == "a"
+    finally:
+        book.close()

@@ -292,6 +292,46 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
         "\\x00",
     ),
     ("nul-explain", lambda b, a: a.explain("bo\x00b"), gl.InvalidArgument, "\\x00"),
+    # Keyed chain requests naming such a party: refused before the write (on PostgreSQL
+    # the store's own refusal was remembered under the key, and never replayed).
+    (
+        "nul-send-gift-keyed",
+        lambda b, a: a.send_gift("alice", "b\x00b", "Rose", key="g-nul"),
+        gl.InvalidArgument,
+        "creator name 'b\\x00b'",
+    ),
+    (
+        "nul-buy-keyed",
+        lambda b, a: a.buy_coins("al\x00ice", pack=1400, channel="ios", key="b-nul"),
+        gl.InvalidArgument,
+        "viewer name 'al\\x00ice'",
+    ),
+    (
+        "nul-convert-keyed",
+        lambda b, a: a.convert_diamonds("b\x00b", key="c-nul"),
+        gl.InvalidArgument,
+        "creator name 'b\\x00b'",
+    ),
+    (
+        "nul-party-history-role",
+        lambda b, a: a.party_history("view\x00er", "alice"),
+        gl.InvalidArgument,
+        "role 'view\\x00er'",
+    ),
+    (
+        "surrogate-convert",
+        lambda b, a: b.convert(WALLET + "\ud800", "creators:bob:diamonds", 1, rate="0.5"),
+        gl.InvalidArgument,
+        "\\ud800",
+    ),
+    (
+        "surrogate-convert-via",
+        lambda b, a: b.convert(
+            WALLET, "creators:bob:diamonds", 1, rate="0.5", via=("t\ud800", "u")
+        ),
+        gl.InvalidArgument,
+        "\\ud800",
+    ),
     (
         "long-memo-key",
         lambda b, a: b.transfer(WALLET, SUPPLY, 1, key="k" * 100_000),

@@ -407,6 +407,13 @@ class ChainBase:
         one's next record), read ahead with the rules' next key (see
         ``Ledger._write_quoted``); ``on_replay``: called when an attempt replays the
         key's entry instead of quoting."""
+        # A name no store can hold is bad input, refused before the write on every store
+        # (not an outcome to remember under the key; PostgreSQL could not even send it).
+        for role, name in parties:
+            refuse_unstorable(name, f"{role} name")
+        lock = tuple(lock)
+        for name in lock:
+            refuse_unstorable(name, "account name")
         self._fresh()
         # Raises InvalidEconomy until the ledger runs under these rules; a dry run only
         # looks (the next write records them if they are missing).
@@ -433,7 +440,7 @@ class ChainBase:
         return self.ledger._write_quoted(
             key,
             request,
-            tuple(lock),
+            lock,
             current,
             dry_run=dry_run,
             keys_ahead=keys,

@@ -76,6 +76,7 @@ from .._ledger.model import (
 )
 from .._ledger.quoted import Quote
 from .._ledger.store import StoreReader, StoreWriter
+from .._ledger.text import refuse_unstorable
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
 from .base import (
     _C,
@@ -500,6 +501,7 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         for role, party in (("viewer", viewer), ("creator", creator)):
             if not isinstance(party, str):
                 raise UnknownAccount(f"unknown {role} {shown(party)}: a {role}'s name is a string")
+            refuse_unstorable(party, f"{role} name")  # before the write: nothing to remember
         key = self._caller_key(key)  # before either path: a paid gift takes a caller's key too
         if amount is not None or channel is not None:
             if quantity != 1:

@@ -15,7 +15,7 @@ from datetime import datetime
 import attrs
 from moneyed import Money
 
-from .._boundary import boundary_methods
+from .._boundary import boundary_methods, shown
 from .._errors import (
     AccountExists,
     DuplicateKeyConflict,
@@ -273,7 +273,15 @@ class Parties(ChainBase):
             return self._party(r, "creator", name, at or self._now())
 
     def party_history(self, role: str, name: str) -> tuple[tuple[datetime, PartyRecord], ...]:
-        """Every profile record of a party, oldest first, with its effective time."""
+        """Every profile record of a party, oldest first, with its effective time.
+
+        ``role`` is ``"viewer"`` or ``"creator"``; a party never opened has none.
+
+        Raises:
+            InvalidArgument: another role, or a name no store can hold.
+        """
+        if role not in ("viewer", "creator"):
+            raise InvalidArgument(f"role {shown(role)} must be 'viewer' or 'creator'")
         with self.ledger.store.read() as r:
             return tuple(self._party_records(r, role, name))
 

@@ -70,7 +70,7 @@ from .model import (
 from .queries import QueriesMixin, _check_name, _check_prefix
 from .quoted import QuotedMixin
 from .store import IdempotencyRecord, Store, StoreReader, StoreWriter
-from .text import refuse_reserved
+from .text import refuse_reserved, refuse_unstorable
 from .verify import VerifyMixin
 from .writes import (
     NotTradingAccount,
@@ -899,6 +899,8 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             raise InvalidArgument(f"rate {rate!r} must be greater than zero")
         if not isinstance(rounding, Rounding):
             raise InvalidArgument(f"rounding {rounding!r} must be a giftledger.Rounding")
+        for name in (debit, credit, *(via or ())):  # before any store looks
+            refuse_unstorable(name, "account name")
         a, b = self._records((debit, credit), _two_units)
         for name, account in ((debit, a), (credit, b)):
             if account is None:

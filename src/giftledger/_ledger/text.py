@@ -107,6 +107,17 @@ def check_text(value: object, what: str) -> str:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def storable(name: object) -> bool:
+    """Whether a store could hold ``name``: False only for a string holding a NUL or a
+    lone surrogate (see :func:`refuse_unstorable`). A store's lookup of such a name finds
+    nothing without asking its database, which could not even be sent it.
+
+    >>> storable("viewers:alice:coins"), storable("a\\x00b"), storable("a\\ud800")
+    (True, False, False)
+    """
+    return type(name) is not str or name.isprintable() or _UNSTORABLE.search(name) is None
+
+
 def refuse_unstorable(name: object, what: str) -> None:
     """Refuse a name no store can hold, so a lookup fails alike on every store.
 

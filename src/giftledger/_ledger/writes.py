@@ -375,6 +375,8 @@ class WriteCore:
         states = w.lock_accounts(sorted(wanted))
         if len(states) != len(wanted):
             missing = sorted(wanted - states.keys())
+            for name in missing:  # a store finds no such name, and names none of them
+                refuse_unstorable(name, "account name")
             raise UnknownAccount(
                 f"unknown account {missing[0]!r}; open it with open_account() first"
             )

@@ -133,6 +133,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     first_unreadable,
@@ -1428,7 +1429,7 @@ class _Session:
         return int(rows[0][0])
 
     def account_state(self, name: str) -> AccountState | None:
-        if "\x00" in name:
+        if _nul(name):
             return None  # no account's name holds one (PostgreSQL text cannot)
         if self._head is not None and not self._defer:
             # Holding the head: the state of an account this write locked is its own
@@ -1442,7 +1443,7 @@ class _Session:
         return self._seen(rows[0]) if rows else None
 
     def account_states(self, prefix: str = "") -> list[AccountState]:
-        if "\x00" in prefix:
+        if _nul(prefix):
             return []  # no account's name holds one (PostgreSQL text cannot)
         if prefix:
             pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -1537,6 +1538,8 @@ class _Session:
         return _hold(rows[0], "gl_holds") if rows else None
 
     def holds(self, account: str | None = None, pending_only: bool = True) -> list[Hold]:
+        if _nul(account):
+            return []
         return self._holds(account, pending_only, None)
 
     def holds_from(self, account: str, first_id: int) -> list[Hold]:
@@ -1544,7 +1547,7 @@ class _Session:
         whatever their status: a range of the holds' index by account and id.
         A name that is not a string, or an id past 64 bits, has none."""
         start = holds_start(account, first_id)
-        return [] if start is None else self._holds(account, False, start)
+        return [] if start is None or _nul(account) else self._holds(account, False, start)
 
     def _holds(self, account: str | None, pending_only: bool, first_id: int | None) -> list[Hold]:
         where = []
@@ -1574,6 +1577,8 @@ class _Session:
     def idempotency(self, key: str) -> IdempotencyRecord | None:
         sql = f"SELECT {_KEY_COLUMNS} FROM gl_keys WHERE key = %s"
         if not self._writer:
+            if _nul(key):
+                return None
             rows = self._rows(sql, (key,))
             return IdempotencyRecord(*rows[0]) if rows else None
         record = self._remembered.get(key)
@@ -1620,6 +1625,8 @@ class _Session:
         which locks each key it reads (see ``idempotency``): it is asked key by key."""
         if self._writer:
             return None
+        if _nul(prefix):
+            return []
         out: list[tuple[IdempotencyRecord, Transaction]] = []
         while True:
             keys = [f"{prefix}{n}" for n in range(seq, seq + _RECORDS_AT_ONCE)]
@@ -1669,10 +1676,14 @@ class _Session:
             return None  # checked by gl_link (see idempotency)
         if key in self._carriers:
             return self._carriers.pop(key)
+        if _nul(key):
+            return None
         rows = self._rows("SELECT min(id) FROM gl_transactions WHERE key = %s", (key,), flush=False)
         return rows[0][0]  # type: ignore[no-any-return]
 
     def history(self, name: str, after: int | None, limit: int) -> list[PostingRow]:
+        if _nul(name):
+            return []
         what = (name, 0 if after is None else after, limit)
         if self._ahead_history:
             rows = self._ahead_history.pop(what, None)
@@ -1702,6 +1713,8 @@ class _Session:
         self._ahead += [("history", (n, 0 if a is None else a, limit)) for n, a, limit in histories]
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
+        if _nul(name):
+            return 0
         rows = self._rows(
             "SELECT coalesce(sum(CASE p.side WHEN 'debit' THEN p.minor ELSE -p.minor END), 0)"
             "::bigint FROM gl_postings p JOIN gl_transactions t ON t.id = p.tx_id "
@@ -1778,9 +1791,9 @@ class _Session:
     # -- writes --------------------------------------------------------------------------
 
     def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
-        # A name holding a NUL is no account here (PostgreSQL text cannot hold one):
-        # the ledger names it, as it does for a name the other stores do not find.
-        wanted = sorted({n for n in names if not (isinstance(n, str) and "\x00" in n)})
+        # A name no store can hold is no account here (PostgreSQL could not even be sent
+        # it): the ledger names it, as it does for a name the other stores do not find.
+        wanted = sorted({n for n in names if storable(n)})
         if not wanted:
             return {}
         locked = self._locked
@@ -2030,6 +2043,12 @@ def _posting_rows(rows: list[tuple[Any, ...]]) -> list[PostingRow]:
         PostingRow(tx_id, idx, Posting(account, _SIDES[side], minor, unit), net)
         for tx_id, idx, account, side, minor, unit, net in rows
     ]
+
+
+def _nul(text: object) -> bool:
+    """Whether ``text`` is a string holding a NUL: PostgreSQL text cannot, so no name or
+    key here does (a lookup of one finds nothing, as on the other stores)."""
+    return isinstance(text, str) and "\x00" in text
 
 
 def _fetch(cur: Any) -> list[tuple[Any, ...]]:

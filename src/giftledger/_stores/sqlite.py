@@ -101,6 +101,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     first_unreadable,
@@ -1500,7 +1501,8 @@ class _Writer(_Reader):
         for name in names:
             st = states.get(name)
             if st is None:
-                missing.append(name)
+                if storable(name):  # else no account: SQLite could not even be sent it
+                    missing.append(name)
             else:
                 out[name] = st
         # The write lock is already held (BEGIN IMMEDIATE): these rows cannot change
