@@ -75,6 +75,10 @@ def test_a_request_says_its_holds_status_new_or_replayed(funded) -> None:  # typ
     app.complete_withdrawal(w)
     again = app.request_withdrawal("bob", usd("100"), key="wd-1")
     assert (again.id, again.status) == (w.id, gl.HoldStatus.POSTED)
+    # A dry run replays the key too, and says so (it said PENDING before).
+    looked = app.request_withdrawal("bob", usd("100"), key="wd-1", dry_run=True)
+    assert (looked.id, looked.status) == (w.id, gl.HoldStatus.POSTED)
+    assert app.request_withdrawal("bob", usd("100"), dry_run=True).status is gl.HoldStatus.PENDING
     other = app.request_withdrawal("bob", "all", key="wd-2")
     app.fail_withdrawal(other)
     assert app.request_withdrawal("bob", "all", key="wd-2").status is gl.HoldStatus.VOIDED

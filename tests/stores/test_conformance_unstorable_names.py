@@ -16,7 +16,13 @@ import pytest
 
 import giftledger as gl
 
-NAMES = ["viewers:a\x00b", "viewers:a\ud800b"]
+
+class Name(str):
+    """A caller's own name type: text too, checked as a str is."""
+
+
+NAMES = ["viewers:a\x00b", "viewers:a\ud800b", Name("viewers:a\x00b"), Name("viewers:a\ud800b")]
+IDS = ["nul", "surrogate", "nul-subclass", "surrogate-subclass"]
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ CALLS: dict[str, Callable[[gl.Ledger, str], object]] = {
 
 
 @pytest.mark.parametrize("call", list(CALLS))
-@pytest.mark.parametrize("name", NAMES, ids=["nul", "surrogate"])
+@pytest.mark.parametrize("name", NAMES, ids=IDS)
 def test_a_name_no_store_can_hold_is_refused_alike(opened: gl.Ledger, call: str, name: str) -> None:
     head, before = opened.head, opened.balance("viewers:b")
     with pytest.raises(gl.InvalidArgument) as info:
@@ -63,7 +69,7 @@ def test_a_name_no_store_can_hold_is_refused_alike(opened: gl.Ledger, call: str,
     assert opened.verify() == opened.head[0]
 
 
-@pytest.mark.parametrize("name", NAMES, ids=["nul", "surrogate"])
+@pytest.mark.parametrize("name", NAMES, ids=IDS)
 def test_a_keyed_post_naming_one_fails_alike_and_again(opened: gl.Ledger, name: str) -> None:
     """A keyed request's failure found in the write is its outcome, remembered under
     the key (one entry) and replayed; a lone surrogate cannot even be fingerprinted, so
@@ -100,7 +106,7 @@ def test_postgres_never_sends_a_nul_in_an_array(postgres_url: str) -> None:
         store.close()
 
 
-@pytest.mark.parametrize("name", NAMES, ids=["nul", "surrogate"])
+@pytest.mark.parametrize("name", NAMES, ids=IDS)
 def test_a_batch_that_is_not_atomic_refuses_only_the_request_naming_one(
     opened: gl.Ledger, name: str
 ) -> None:

@@ -318,6 +318,32 @@ CATALOGUE: list[tuple[str, Call, type[gl.GiftLedgerError], str]] = [
         gl.InvalidArgument,
         "role 'view\\x00er'",
     ),
+    # Not a string where an account name goes: no account could have it, on any store
+    # (PostgreSQL raised a bare TypeError, or a StoreError for a convert).
+    (
+        "bytes-name-post",
+        lambda b, a: b.post([gl.debit(b"bob", 1), gl.credit(SUPPLY, 1)]),  # type: ignore[arg-type]
+        gl.UnknownAccount,
+        "b'bob'",
+    ),
+    (
+        "bytes-name-post-many",
+        lambda b, a: b.post_many([[gl.debit(b"bob", 1), gl.credit(SUPPLY, 1)]]),  # type: ignore[arg-type]
+        gl.UnknownAccount,
+        "b'bob'",
+    ),
+    (
+        "int-name-convert",
+        lambda b, a: b.convert(5, "creators:bob:diamonds", 1, rate="0.5"),  # type: ignore[arg-type]
+        gl.UnknownAccount,
+        "5",
+    ),
+    (
+        "list-name-convert",
+        lambda b, a: b.convert(["x"], "creators:bob:diamonds", 1, rate="0.5"),  # type: ignore[arg-type]
+        gl.UnknownAccount,
+        "['x']",
+    ),
     (
         "surrogate-convert",
         lambda b, a: b.convert(WALLET + "\ud800", "creators:bob:diamonds", 1, rate="0.5"),

@@ -352,8 +352,9 @@ class Withdrawals(ChainBase):
             parties=(("creator", creator),),
             on_replay=replayed,
         )
-        # A hold this call placed is pending as it commits: no read needed to say so.
-        fresh = dry_run or last[0] == "quote"
+        # A hold this call placed (or, in a dry run, would place) is pending as it
+        # commits: no read needed to say so. A replayed key's hold may have moved on.
+        fresh = last[0] == "quote"
         return self._withdrawal_of(tx, HoldStatus.PENDING if fresh else None)
 
     def _under_cap(self, w: int, done: int, cap: Money, currency: str, at: datetime) -> int:

@@ -899,7 +899,9 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
             raise InvalidArgument(f"rate {rate!r} must be greater than zero")
         if not isinstance(rounding, Rounding):
             raise InvalidArgument(f"rounding {rounding!r} must be a giftledger.Rounding")
-        for name in (debit, credit, *(via or ())):  # before any store looks
+        for name in (debit, credit):  # before any store looks, as transfer() does
+            _check_name(name)
+        for name in via or ():
             refuse_unstorable(name, "account name")
         a, b = self._records((debit, credit), _two_units)
         for name, account in ((debit, a), (credit, b)):

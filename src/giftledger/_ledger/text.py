@@ -115,7 +115,9 @@ def storable(name: object) -> bool:
     >>> storable("viewers:alice:coins"), storable("a\\x00b"), storable("a\\ud800")
     (True, False, False)
     """
-    return type(name) is not str or name.isprintable() or _UNSTORABLE.search(name) is None
+    if type(name) is str and name.isprintable():  # the common case, one call
+        return True
+    return not isinstance(name, str) or _UNSTORABLE.search(name) is None
 
 
 def refuse_unstorable(name: object, what: str) -> None:
@@ -129,7 +131,9 @@ def refuse_unstorable(name: object, what: str) -> None:
     Raises:
         InvalidArgument: naming the character as ``U+XXXX`` and where it is.
     """
-    if type(name) is not str or name.isprintable():
+    if type(name) is str and name.isprintable():  # the common case, one call
+        return
+    if not isinstance(name, str):  # a str subclass is text too, and is checked
         return
     found = _UNSTORABLE.search(name)
     if found is not None:

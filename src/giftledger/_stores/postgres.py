@@ -1791,9 +1791,10 @@ class _Session:
     # -- writes --------------------------------------------------------------------------
 
     def lock_accounts(self, names: Iterable[str]) -> dict[str, AccountState]:
-        # A name no store can hold is no account here (PostgreSQL could not even be sent
-        # it): the ledger names it, as it does for a name the other stores do not find.
-        wanted = sorted({n for n in names if storable(n)})
+        # A name no store can hold, or not a string, is no account here (PostgreSQL could
+        # not even be sent it): the ledger names it, as it does for a name the other
+        # stores do not find.
+        wanted = sorted({n for n in names if isinstance(n, str) and storable(n)})
         if not wanted:
             return {}
         locked = self._locked
