@@ -20,11 +20,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import count
 
 import attrs
 
 from .._ledger.model import EntryKind, Hold, Side, Transaction
-from .._ledger.store import IdempotencyRecord, StoreReader
+from .._ledger.store import IdempotencyRecord, StoreReader, take_records
 from .lots import CoinLot, LotSlice, _spend, slice_of
 from .records import GiftRecord, PurchaseRecord, RefundRecord, record_of
 
@@ -95,15 +96,8 @@ def records_from(
         if found is not None:
             return list(found)
     out: list[tuple[IdempotencyRecord, Transaction]] = []
-    while True:
-        record = r.idempotency(f"{prefix}{seq}")
-        if record is None or record.transaction_id is None:
-            return out
-        tx = r.transaction(record.transaction_id)
-        if tx is None:
-            return out
-        out.append((record, tx))
-        seq += 1
+    take_records((f"{prefix}{n}" for n in count(seq)), r.idempotency, r.transaction, out)
+    return out
 
 
 def holds_from(r: StoreReader, account: str, first_id: int) -> list[Hold]:

@@ -21,7 +21,7 @@ posted or recorded as expired: the ledger discounts those itself, using
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -37,6 +37,7 @@ __all__ = [
     "Store",
     "StoreReader",
     "StoreWriter",
+    "take_records",
 ]
 
 
@@ -84,6 +85,26 @@ class IdempotencyRecord:
     result: str | None = None
     error_type: str | None = None
     error_message: str | None = None
+
+
+def take_records(
+    keys: Iterable[str],
+    record_of: Callable[[str], IdempotencyRecord | None],
+    entry_of: Callable[[int], Transaction | None],
+    out: list[tuple[IdempotencyRecord, Transaction]],
+) -> bool:
+    """Append to ``out`` the record of each of ``keys`` in turn with the entry it names,
+    up to the first key not taken (or taken by a failure, or naming no entry); return
+    whether every key was taken (``records_from`` reads on from the next ones)."""
+    for key in keys:
+        record = record_of(key)
+        if record is None or record.transaction_id is None:
+            return False
+        tx = entry_of(record.transaction_id)
+        if tx is None:
+            return False
+        out.append((record, tx))
+    return True
 
 
 @attrs.frozen(slots=True)

@@ -131,16 +131,15 @@ def refuse_unstorable(name: object, what: str) -> None:
     Raises:
         InvalidArgument: naming the character as ``U+XXXX`` and where it is.
     """
-    if type(name) is str and name.isprintable():  # the common case, one call
+    if storable(name):
         return
-    if not isinstance(name, str):  # a str subclass is text too, and is checked
-        return
+    assert isinstance(name, str)  # storable() says so of anything else
     found = _UNSTORABLE.search(name)
-    if found is not None:
-        raise InvalidArgument(
-            f"{what} {shown(name)} holds {describe_char(found.group())} at index "
-            f"{found.start()}; no store can hold a lone surrogate or a NUL character"
-        )
+    assert found is not None  # what storable() found
+    raise InvalidArgument(
+        f"{what} {shown(name)} holds {describe_char(found.group())} at index "
+        f"{found.start()}; no store can hold a lone surrogate or a NUL character"
+    )
 
 
 def refuse_reserved(key: object, metadata: M) -> M:

@@ -132,7 +132,7 @@ from .._ledger.model import (
     Side,
     Transaction,
 )
-from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
+from .._ledger.store import AccountState, IdempotencyRecord, PostingRow, take_records
 from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
@@ -736,6 +736,7 @@ class _Block:
                 store.joined_writes += 1
         pg = store._pg
         conn = session._conn
+        what = "write" if self._writer else "read"  # what a refusal names
         try:
             if typ is None and self._writer and not self._dry_run:
                 session._commit()
@@ -744,7 +745,7 @@ class _Block:
                 session._end()
         except pg.Error as error:
             session._abandon()
-            translated = _translate(pg, error, "write" if self._writer else "read")
+            translated = _translate(pg, error, what)
             if translated.retryable:
                 session._keep_late()
             raise translated from error
@@ -769,7 +770,7 @@ class _Block:
             # the accounts and the key as they are.
             raise session._unblind(f"the write runs again, reading what it used: {exc}") from exc
         if exc is not None and isinstance(exc, pg.Error):
-            translated = _translate(pg, exc, "write" if self._writer else "read")
+            translated = _translate(pg, exc, what)
             if translated.retryable:
                 session._keep_late()
             raise translated from exc
@@ -1062,7 +1063,7 @@ class _Session:
             text = "{" + ",".join(parts) + "}"
             if not plain and "\x00" in text:
                 # libpq would cut the query string there: refuse it whole, sending nothing.
-                bad = next(v for v in values if isinstance(v, str) and "\x00" in v)
+                bad = next(v for v in values if _nul(v))
                 raise InvalidArgument(
                     f"{shown(bad)} holds a NUL character, which PostgreSQL text cannot hold"
                 )
@@ -1637,14 +1638,8 @@ class _Session:
             )
             records = {row[0]: IdempotencyRecord(*row) for row in key_rows}
             entries = {tx.id: tx for tx in found}
-            for key in keys:
-                record = records.get(key)
-                if record is None or record.transaction_id is None:
-                    return out
-                tx = entries.get(record.transaction_id)
-                if tx is None:
-                    return out
-                out.append((record, tx))
+            if not take_records(keys, records.get, entries.get, out):
+                return out
             seq += _RECORDS_AT_ONCE
 
     def _release(self) -> None:
