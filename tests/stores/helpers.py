@@ -22,3 +22,16 @@ def journaled_definitions(book: gl.Ledger, first: int, accounts: int) -> int:
     ] * records
     assert all(not tx.postings for tx in follow)
     return 1 + accounts + records
+
+
+def holds_from_every_account(book: gl.Ledger) -> None:
+    """``holds_from`` of each account that has holds answers, from the first entry on, its
+    every hold, and from its last hold's id on, that hold alone (a migrated book: the
+    fixture's withdrawals, through the new index)."""
+    every = book.holds(pending_only=False)
+    assert every  # the fixture's withdrawals
+    with book.store.read() as r:
+        for name in sorted({n for h in every for n in (h.debit, h.credit)}):
+            mine = [h for h in every if name in (h.debit, h.credit)]
+            assert r.holds_from(name, 1) == mine  # type: ignore[attr-defined]
+            assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from giftledger._stores import postgres_schema
 
 from ..fixtures.make_postgres_v1 import TABLES
 from ..fixtures.make_sqlite_v1 import answers
-from .helpers import journaled_definitions
+from .helpers import holds_from_every_account, journaled_definitions
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "postgres_v1.json.gz"
 
@@ -298,13 +298,7 @@ def test_a_schema_5_database_gets_the_holds_by_account_and_answers_as_before(
     assert _version(v1_url, postgres_server) == "5"
     with gl.Ledger.open(v1_url) as book:
         assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION) == "6"
-        every = book.holds(pending_only=False)
-        assert every  # the fixture's withdrawals
-        with book.store.read() as r:
-            for name in sorted({n for h in every for n in (h.debit, h.credit)}):
-                mine = [h for h in every if name in (h.debit, h.credit)]
-                assert r.holds_from(name, 1) == mine  # type: ignore[attr-defined]
-                assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]
+        holds_from_every_account(book)
         book.verify()
     with psycopg.connect(admin, autocommit=True) as conn:
         names = {row[0] for row in conn.execute(index, (schema,))}

@@ -20,7 +20,7 @@ import giftledger as gl
 from giftledger._stores import sqlite as glsqlite
 
 from ..fixtures.make_sqlite_v1 import answers
-from .helpers import journaled_definitions
+from .helpers import holds_from_every_account, journaled_definitions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -107,13 +107,7 @@ def test_a_version_4_file_gets_the_holds_by_account_and_answers_as_before(
     db.close()
     with gl.Ledger.open(f"sqlite:///{v1_file}") as book:
         assert _version(v1_file) == str(glsqlite.SCHEMA_VERSION) == "5"
-        every = book.holds(pending_only=False)
-        assert every  # the fixture's withdrawals
-        with book.store.read() as r:
-            for name in sorted({n for h in every for n in (h.debit, h.credit)}):
-                mine = [h for h in every if name in (h.debit, h.credit)]
-                assert r.holds_from(name, 1) == mine  # type: ignore[attr-defined]
-                assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]
+        holds_from_every_account(book)
         book.verify()
     with sqlite3.connect(v1_file) as db:
         names = {row[0] for row in db.execute(index)}
