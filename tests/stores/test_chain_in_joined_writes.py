@@ -14,6 +14,7 @@ carries.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -214,3 +215,39 @@ def test_profiles_read_while_another_thread_empties_them_are_not_kept(
         records = app._party_records(r, "viewer", "vic")
     assert [rec.age for _, rec in records] == [None, 30]
     assert ("viewer", "vic") not in app._party_cache
+
+
+def test_another_thread_reads_no_profile_of_a_joined_block_before_it_ends(
+    postgres_url: str,
+) -> None:
+    """A profile change made, and read, inside a caller's block is that block's until it
+    ends: another thread of the process reads the committed profile meanwhile, and still
+    after the block rolled back (on the code before it read the block's change from
+    what the chain keeps in this process, which only the block's end emptied)."""
+    book, _, app = _world(postgres_url)
+    with book:
+        app.open_creator("cara")
+        app.open_viewer("vic")
+        app.buy_coins("vic", pack=100, channel="web")
+        seen: list[object] = []
+
+        def other_thread() -> None:
+            seen.append(app.viewer("vic").age)
+            seen.append(app.party_history("viewer", "vic")[-1][1].age)
+            seen.append(len(app.coin_lots("vic")))
+
+        try:
+            with book.store.write():
+                app.update_viewer("vic", age=40)
+                app.buy_coins("vic", pack=100, channel="web")
+                app.send_gift("vic", "cara", "Rose")  # reads the profile inside the block
+                assert app.viewer("vic").age == 40  # the block's own thread sees its change
+                reader = threading.Thread(target=other_thread)
+                reader.start()
+                reader.join()
+                raise Boom
+        except Boom:
+            pass
+        assert seen == [None, None, 1]
+        assert app.viewer("vic").age is None
+        assert len(app.coin_lots("vic")) == 1

@@ -502,8 +502,11 @@ class ChainBase:
         if cached:
             with self._party_lock:
                 # Not if _fresh emptied the profiles meanwhile: what was copied may hold
-                # a record of a joined write since rolled back.
-                if gen == self._party_gen:
+                # a record of a joined write since rolled back. Nor what a joined write
+                # read: its records are its block's until the block ends, and another
+                # thread (which does not wait for the block on PostgreSQL) would read
+                # them from here.
+                if gen == self._party_gen and not getattr(r, "joined", False):
                     self._party_cache[(role, name)] = cached
             return cached
         legacy = self._legacy_party(r, role, name)

@@ -274,7 +274,11 @@ class Store(Protocol):
     counted as each ends, before it releases its locks, committed or not. A caller that
     keeps what it read inside such a write (giftledger's chain keeps a viewer's lots, a
     creator's carries, a party's profile) drops it when the count moves: if the outer
-    write rolled back, those entries never were, and their ids go to later ones.
+    write rolled back, those entries never were, and their ids go to later ones. And
+    ``joined`` on a writer or reader, a bool: it reads inside a write another write
+    joined, whose changes are not committed; a store whose other threads do not wait
+    for that write to end (PostgreSQL) says so, and a caller keeps nothing it read
+    there for other threads.
     """
 
     url: str

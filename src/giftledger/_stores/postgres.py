@@ -1333,6 +1333,12 @@ class _Session:
         self._store._local.no_defer = True
         return WriteConflict(message)
 
+    @property
+    def joined(self) -> bool:
+        """Whether a write joined this one (see the Store protocol): what it reads
+        may be that write's, which other threads do not see until this one ends."""
+        return self._joined
+
     def defer_link(self, effective_given: bool = False) -> None:
         """Link this write's entries at commit, in the server (``gl_link``).
 
