@@ -380,9 +380,10 @@ def test_a_key_of_a_str_subclass_is_sent_as_its_text(postgres_url: str) -> None:
 def test_a_replayed_chain_write_releases_the_head_before_it_reads_its_entry(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key, the accounts and the head are taken together; when the key has a record
-    the write only replays, and its next round trip (reading the entry) starts with a
-    ROLLBACK: another writer can take the head while the replay is still reading."""
+    """The key, the accounts and the head are taken together (a purchase: a gift takes
+    the head only as it commits); when the key has a record the write only replays, and
+    its next round trip (reading the entry) starts with a ROLLBACK: another writer can
+    take the head while the replay is still reading."""
     from urllib.parse import parse_qs, urlsplit
 
     from giftledger._stores import postgres as pgstore
@@ -394,7 +395,7 @@ def test_a_replayed_chain_write_releases_the_head_before_it_reads_its_entry(
     with book, psycopg.connect(admin, autocommit=True) as probe:
         probe.execute(f'SET search_path TO "{schema}"')
         _parties(app)
-        first = app.send_gift("vic", "cara", "Rose", key="gift-1")
+        first = app.buy_coins("vic", pack=70, channel="web", key="buy-3")
 
         def head_free() -> bool:
             with probe.transaction():
@@ -413,7 +414,7 @@ def test_a_replayed_chain_write_releases_the_head_before_it_reads_its_entry(
             return out
 
         monkeypatch.setattr(pgstore._Session, "_send", send)
-        again = app.send_gift("vic", "cara", "Rose", key="gift-1")
+        again = app.buy_coins("vic", pack=70, channel="web", key="buy-3")
         monkeypatch.undo()
         assert again == first
         # Held after the key's round trip (the locks came with it), free once the
@@ -422,7 +423,7 @@ def test_a_replayed_chain_write_releases_the_head_before_it_reads_its_entry(
         assert free[1:] == [True] * (len(free) - 1)
         assert len(free) == 3  # the key's round trip, the entry's, the end's
         # The write goes on normally after it: a new key writes.
-        tx = app.send_gift("vic", "cara", "Rose", key="gift-2")
+        tx = app.buy_coins("vic", pack=70, channel="web", key="buy-4")
         assert tx.id > first.id
         book.verify()
 

@@ -399,6 +399,7 @@ class ChainBase:
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
         parties: Sequence[tuple[str, str]] = (),
         on_replay: Callable[[], None] | None = None,
+        at_commit: Iterable[str] | None = None,
     ) -> Transaction:
         """Run ``quote`` under the ledger's write gate with ``lock`` locked, once it is
         sure, under the lock, that the ledger's rules are still the ones this
@@ -406,7 +407,8 @@ class ChainBase:
         and ``parties``: the ``(role, name)`` whose profiles it reads (the key of each
         one's next record), read ahead with the rules' next key (see
         ``Ledger._write_quoted``); ``on_replay``: called when an attempt replays the
-        key's entry instead of quoting."""
+        key's entry instead of quoting; ``at_commit``: the accounts ``quote`` reads, for
+        a write the store may link as it commits (see ``Ledger._write_quoted``)."""
         # A name no store can hold is bad input, refused before the write on every store
         # (not an outcome to remember under the key; PostgreSQL could not even send it).
         for role, name in parties:
@@ -446,6 +448,7 @@ class ChainBase:
             keys_ahead=keys,
             history_ahead=history_ahead,
             on_replay=on_replay,
+            at_commit=at_commit,
         )
 
     @staticmethod

@@ -595,7 +595,8 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 viewer, creator, g.name, quantity, coins, units, released, owed, slices, carry
             )
             assert lots is not None
-            lots.expect(w.head()[0] + 1, slices)
+            entry_id = expected[0] = w.head()[0] + 1
+            lots.expect(entry_id, slices)
             return Quote(
                 EntryKind.POST,
                 tuple(postings),
@@ -603,13 +604,29 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 rec.to_meta(),
             )
 
+        # The id the last attempt's quote expected its entry to get (None: it replayed
+        # the key's): a store that links at commit may number the entry otherwise.
+        expected: list[int | None] = [None]
+
+        def replayed() -> None:
+            expected[0] = None
+
         written = None
         try:
             written = self._execute(
-                key, request, lock, quote, dry_run, (self._lots.page_ahead(viewer),)
+                key,
+                request,
+                lock,
+                quote,
+                dry_run,
+                (self._lots.page_ahead(viewer),),
+                on_replay=replayed,
+                # The quote reads the wallet and the creator's Diamonds (locked); the
+                # platform's accounts it only posts to (no hot row between gifts).
+                at_commit=(wallet, diamonds_acct),
             )
         finally:
-            self._lots.settle(viewer, None if dry_run else written)
+            self._lots.settle(viewer, None if dry_run else written, expected[0])
         return written
 
     def _send_paid_gift(

@@ -369,14 +369,18 @@ class LotIndex:
                     lots[i] = attrs.evolve(lot, refunded=found.transaction_id)
         return tuple(lots)
 
-    def settle(self, viewer: str, written: Transaction | None) -> None:
+    def settle(self, viewer: str, written: Transaction | None, expected: int | None = None) -> None:
         """After a gift's write: keep what :meth:`ViewerLots.expect` noted only if the
-        entry it expected was written (not a failure, a dry run or a replay)."""
+        entry it expected was written (not a failure, a dry run or a replay).
+
+        ``expected``: the id the quote that wrote ``written`` expected it to get (None
+        if ``written`` is a replay): a store that links entries at commit may have
+        numbered it otherwise, and the entry noted is then known by its real id."""
         with self._lock:
             state = self._viewers.get(viewer)
-            if (
-                state is not None
-                and state.pending is not None
-                and (written is None or written.id != state.pending[0])
-            ):
+            if state is None or state.pending is None:
+                return
+            if written is not None and expected is not None and state.pending[0] == expected:
+                state.pending = (written.id, *state.pending[1:])
+            elif written is None or written.id != state.pending[0]:
                 state.pending = None

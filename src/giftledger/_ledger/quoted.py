@@ -93,6 +93,7 @@ class QuotedMixin(HoldsMixin):
         keys_ahead: Sequence[str] = (),
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
         on_replay: Callable[[], None] | None = None,
+        at_commit: Iterable[str] | None = None,
     ) -> Transaction:
         """Write the entry ``quote`` computes, in one locked store write.
 
@@ -129,6 +130,15 @@ class QuotedMixin(HoldsMixin):
             on_replay: called when an attempt replays ``key``'s entry instead of
                 calling ``quote`` (attempts run in order: of ``quote`` and this, the
                 last called tells what the returned entry is).
+            at_commit: the accounts whose states ``quote`` reads (None: it may need
+                the chain's head). Given, a store that can (PostgreSQL) takes the head
+                only as it commits, so writers of different accounts overlap: the
+                entry is numbered from the head read without its lock and renumbered
+                as it is linked (``quote`` must use ``writer.head()`` only for a
+                provisional id, and ``on_replay`` to tell a replay); its effective time
+                is the time ``quote`` was given, and its recorded time may move up to
+                the head's. Of the other accounts in ``lock``, it only posts to them:
+                the store checks their balance rules as it links.
 
         Returns:
             The entry written (for a ``HOLD``, the entry that placed it: its id
@@ -190,6 +200,8 @@ class QuotedMixin(HoldsMixin):
             replay,
             batch=True,
             ahead=(names, keys_ahead, history_ahead),
+            link=None if at_commit is None or dry_run else True,
+            link_reads=None if at_commit is None else frozenset(at_commit),
         )
 
     def _write_quote(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TypeVar
@@ -114,6 +114,7 @@ class WriteCore:
         retrying: bool = False,
         link: bool | None = None,
         ahead: Ahead | None = None,
+        link_reads: Collection[str] | None = None,
     ) -> R:
         """Run one write through the ledger's one gate.
 
@@ -135,7 +136,11 @@ class WriteCore:
         so before the key is looked up, which it may then check at commit.
         ``ahead``: the accounts ``body`` locks, the keys and the history pages it
         reads; a store that can (PostgreSQL: ``read_ahead``) is told so before the
-        key is looked up, and locks and reads them with the key.
+        key is looked up, and locks and reads them with the key. ``link_reads``: with
+        ``link``, ``body`` reads the chain's head only for a provisional id and its
+        time, and uses the states of these accounts alone (of the others it locks,
+        it only posts to them): the store may lock these only, and check the other
+        accounts' balance rules as it links.
         """
         fingerprint = None
         if key is not None:
@@ -149,7 +154,10 @@ class WriteCore:
                 if link is not None:
                     defer = getattr(w, "defer_link", None)
                     if defer is not None:
-                        defer(link)
+                        if link_reads is None:
+                            defer(link)
+                        else:
+                            defer(link, link_reads)
                 if ahead is not None:
                     read_ahead = getattr(w, "read_ahead", None)
                     if read_ahead is not None:
@@ -169,7 +177,17 @@ class WriteCore:
                 # A store failure is not the request's outcome: never remember it.
                 if exc.retryable and not retrying:
                     return self._retry(
-                        exc, key, request, dry_run, body, replay, args, batch, link, ahead
+                        exc,
+                        key,
+                        request,
+                        dry_run,
+                        body,
+                        replay,
+                        args,
+                        batch,
+                        link,
+                        ahead,
+                        link_reads,
                     )
                 raise
             if key is not None and not dry_run and fingerprint is not None:
@@ -197,6 +215,7 @@ class WriteCore:
         batch: bool,
         link: bool | None = None,
         ahead: Ahead | None = None,
+        link_reads: Collection[str] | None = None,
     ) -> R:
         """Run a write again after the store rolled it back for a lost race.
 
@@ -225,6 +244,7 @@ class WriteCore:
                     retrying=True,
                     link=link,
                     ahead=ahead,
+                    link_reads=link_reads,
                 )
             except StoreError as again:
                 if not again.retryable:

@@ -104,7 +104,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -200,6 +200,8 @@ _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
 # The lock of an idempotency key (its parameters: _LOCK_KEY and the key).
 _KEY_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(gl_ledger() || ':' || %s))"
 _KEY_TRY_LOCK = "SELECT gl_try_lock(%s, hashtext(gl_ledger() || ':' || %s))"
+# A key a write reads (and does not claim) before the head, linking at commit.
+_KEY_SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared(%s, hashtext(gl_ledger() || ':' || %s))"
 
 
 # A writer's look-up of an idempotency key (prepared: gl_key, its argument a one-element
@@ -849,6 +851,11 @@ class _Session:
         self._joined = False  # a write joined this one (it may have used its entries)
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
+        # Linking at commit, reading accounts first: the accounts whose states the write
+        # uses (their rows locked, read exactly), or None (every account it locks). The
+        # others are read without a lock (_unlocked): gl_link checks their rules.
+        self._exact: frozenset[str] | None = None
+        self._unlocked: set[str] = set()
         self._learned: list[Account] = []  # accounts this write opens or closes
         self._blind_keys: set[str] = set()  # keys not looked up: gl_link checks them
         self._effective_given = False
@@ -884,16 +891,26 @@ class _Session:
         head: bool = False,
         after: tuple[str, Sequence[Any] | None] | None = None,
         lead: Sequence[tuple[str, Sequence[Any] | None]] = (),
+        also: tuple[str, Sequence[Any] | None] | None = None,
     ) -> list[tuple[Any, ...]]:
         """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows.
 
         The transaction's BEGIN and the buffered writes go first, unless ``flush``
         is false (the query cannot see them). ``head``: then take the chain's head
         (and read it), then run ``after`` and return its rows instead. ``lead``: the
-        first locks (a key's), before those a failed attempt took late.
+        first locks (a key's), before those a failed attempt took late. ``also``: linking
+        at commit, a query run after ``sql`` whose rows are returned with its rows.
         """
         statements, checks = self._opening(flush)
         statements.extend(lead)
+        ahead = self._ahead if head else []
+        if head and self._defer and ahead:
+            # Linking at commit, the keys read ahead are read before the head: lock
+            # each (shared) first, so a write claiming one (which locks it alone)
+            # waits for this one to commit, or this one for it, as under the head.
+            mine = {p[1] for q, p in lead if q == _KEY_LOCK and p is not None}
+            shared = sorted({what for kind, what in ahead if kind == "key"} - mine)
+            statements.extend((_KEY_SHARED_LOCK, (_LOCK_KEY, k)) for k in shared)
         if head:
             statements.extend(self._take_late())
         statements.extend(before)
@@ -903,20 +920,34 @@ class _Session:
         if self._defer:
             # Linking at commit: read the head without its lock (the provisional
             # numbering, and the time the clock is clamped to); gl_link takes it.
+            # The reads asked for ahead follow: those of the rows this write locked
+            # are exact until it commits, as are the keys it locked.
+            start = len(statements) - 1
+            if also is not None:
+                statements.append(also)
             statements.append((_HEAD_SELECT, None))
-            if after is None:
-                rows, head_rows = self._send(statements, checks, keep=2)
-            else:
+            if after is not None:
                 statements.append(after)
-                _, head_rows, rows = self._send(statements, checks, keep=3)
+            self._ahead = []
+            statements.extend(self._read_statement(kind, what) for kind, what in ahead)
+            out = self._send(statements, checks, keep=len(statements) - start)
+            rows = out[0]
+            at = 1
+            if also is not None:
+                rows = rows + out[1]
+                at = 2
+            head_rows = out[at]
+            if after is not None:
+                at += 1
+                rows = out[at]
             self._took_head(head_rows, [(False,)])
+            self._keep_ahead(ahead, out[at + 1 :])
             assert self._head is not None
             self._first = self._head[0] + 1
             return rows
         statements.extend(_HEAD_LOCK)
         if after is not None:
             statements.append(after)
-        ahead = self._ahead
         if ahead:
             # The reads asked for ahead, after the head: exact until this write commits.
             self._ahead = []
@@ -927,12 +958,18 @@ class _Session:
         else:
             _, head_rows, waiters, rows = out[:4]
         self._took_head(head_rows, waiters)
-        for (kind, what), answer in zip(ahead, out[4:], strict=True):
+        self._keep_ahead(ahead, out[4:])
+        return rows
+
+    def _keep_ahead(
+        self, ahead: Sequence[tuple[str, Any]], answers: Sequence[list[tuple[Any, ...]]]
+    ) -> None:
+        """Keep the answers of the reads asked for ahead, each for its first use."""
+        for (kind, what), answer in zip(ahead, answers, strict=True):
             if kind == "key":
                 self._ahead_keys[what] = answer[0]
             else:
                 self._ahead_history[what] = _posting_rows(answer)
-        return rows
 
     def _opening(self, flush: bool) -> tuple[list[tuple[str, Sequence[Any] | None]], list[int]]:
         """What goes before a query: BEGIN if the transaction has not begun, and the
@@ -1195,7 +1232,8 @@ class _Session:
                 rows = self._send(statements, checks, keep=len(statements) - at)[0]
             except self._store._pg.Error as error:
                 state = getattr(error, "sqlstate", None)
-                if state == _RUN_AGAIN or (self._blind and state in ("22003", "23505")):
+                late = self._blind or self._exact is not None
+                if state == _RUN_AGAIN or (late and state in ("22003", "23505")):
                     # Refused by gl_link for the ledger to decide: run the write
                     # again, reading its accounts first.
                     raise self._unblind(f"the write runs again: {error}") from error
@@ -1241,7 +1279,7 @@ class _Session:
             if st is None:
                 raise self._undefer(f"account {name!r} was not read by this write; run it again")
             rule = st.account
-            if self._blind or rule.rule.min_balance is None or rule.trading:
+            if self._blind or self._exact is not None or not _row_locked(rule):
                 base_names.append(name)
                 base_nets.append(st.net)
             if rule.trading:
@@ -1282,7 +1320,8 @@ class _Session:
         units = sorted(self._totals)
         totals = self._totals
         columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
-        columns += [[self._blind], trading]
+        # Blind, or reading some accounts only: gl_link checks the rows with a floor.
+        columns += [[self._blind or self._exact is not None], trading]
         self._totals = {}
         return self._execute("gl_link", columns)
 
@@ -1339,7 +1378,9 @@ class _Session:
         may be that write's, which other threads do not see until this one ends."""
         return self._joined
 
-    def defer_link(self, effective_given: bool = False) -> None:
+    def defer_link(
+        self, effective_given: bool = False, reads: Collection[str] | None = None
+    ) -> None:
         """Link this write's entries at commit, in the server (``gl_link``).
 
         The ledger calls this for a write that needs nothing from the chain
@@ -1378,13 +1419,15 @@ class _Session:
         ):
             self._defer = True
             self._effective_given = effective_given
-            self._blind = blind
+            self._blind = blind and reads is None
+            if reads is not None and blind:
+                self._exact = frozenset(reads)
 
     @property
     def checks_at_commit(self) -> bool:
         """Whether the balance rules of this write's accounts are checked by the server
         at commit (a post in one round trip: the ledger read no totals to check)."""
-        return self._blind
+        return self._blind or self._exact is not None
 
     def _end(self) -> None:
         """Roll back a writer (or end a reader's snapshot)."""
@@ -1438,11 +1481,20 @@ class _Session:
     def account_state(self, name: str) -> AccountState | None:
         if _nul(name):
             return None  # no account's name holds one (PostgreSQL text cannot)
-        if self._head is not None and not self._defer:
+        if self._head is not None:
             # Holding the head: the state of an account this write locked is its own
-            # (read after the head, kept up to date as it appends).
+            # (read after the head, kept up to date as it appends). Linking at commit
+            # (reading first), so is that of an account with a floor, whose row
+            # gl_open locked: no other write changes it until this one ends.
             st = self._locked.get(name)
-            if st is not None and name not in self._stale:
+            if (
+                st is not None
+                and name not in self._stale
+                and (
+                    not self._defer
+                    or (not self._blind and name not in self._unlocked and _row_locked(st.account))
+                )
+            ):
                 return st
         rows = self._rows(
             f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = %s", (name,)
@@ -1707,7 +1759,7 @@ class _Session:
         each answers its first call, and a write that appends first forgets them.
         Ignored unless the head is still to take.
         """
-        if not self._writer or self._defer or self._head is not None:
+        if not self._writer or self._blind or self._head is not None:
             return
         self._lock_ahead = sorted(set(lock))
         self._ahead = [("key", k) for k in keys]
@@ -1822,9 +1874,7 @@ class _Session:
         if todo:
             flush = not self._stale.isdisjoint(todo)
             if self._head is None and self._defer:
-                # Linking at commit: lock and read them (gl_open), and read the head
-                # without its lock (see _rows).
-                rows = self._rows(*self._execute("gl_open", (todo,)), flush=flush, head=True)
+                rows = self._open(todo)
             elif self._head is None:
                 self._lock(todo)
                 return {n: locked[n] for n in wanted if n in locked}
@@ -1848,6 +1898,9 @@ class _Session:
     ) -> None:
         """Lock ``names`` (in name order) and then the chain's head, and read them."""
         self._lock_ahead = []  # the head is taken now: nothing more goes before it
+        if self._defer:
+            self._took(names, self._open(names, lead))
+            return
         # The one lock order: (key,) (holds,) the accounts with a floor in name
         # order, then the chain's head, in this round trip; then read the
         # states of all of them. Every balance changes only under the head, so
@@ -1861,6 +1914,26 @@ class _Session:
             lead=lead,
         )
         self._took(names, rows)
+
+    def _open(
+        self, names: list[str], lead: Sequence[tuple[str, Sequence[Any] | None]] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Linking at commit: lock the accounts with a floor among ``names`` and read
+        them all (``gl_open``), then the head without its lock (see ``_rows``); their
+        rows. A write that uses the states of some accounts only (``_exact``) locks
+        those, and reads the others without a lock: ``gl_link`` checks their rules,
+        under the head, and corrects their running balances."""
+        exact = self._exact
+        locking = names if exact is None else [n for n in names if n in exact]
+        other = [] if exact is None else [n for n in names if n not in exact]
+        self._unlocked.update(other)
+        return self._rows(
+            *self._execute("gl_open", (locking,)),
+            flush=not self._stale.isdisjoint(names),
+            head=True,
+            lead=lead,
+            also=self._execute("gl_states", (other,)) if other else None,
+        )
 
     def _took(self, names: list[str], rows: list[tuple[Any, ...]]) -> None:
         """Keep the states of the accounts just locked (``rows``; ``names``: all asked)."""
@@ -2045,6 +2118,13 @@ def _posting_rows(rows: list[tuple[Any, ...]]) -> list[PostingRow]:
         PostingRow(tx_id, idx, Posting(account, _SIDES[side], minor, unit), net)
         for tx_id, idx, account, side, minor, unit, net in rows
     ]
+
+
+def _row_locked(account: Account) -> bool:
+    """Whether a write locks ``account``'s row (``gl_open``, ``gl_lock``): an account
+    with a floor that is not a trading account. The others' totals are slot rows
+    nobody locks."""
+    return account.rule.min_balance is not None and not account.trading
 
 
 def _nul(text: object) -> bool:
