@@ -1,0 +1,290 @@
+"""A coin gift on PostgreSQL links at commit: no hot row, no head held across the client.
+
+Every gift debits ``liabilities:deferred-revenue`` (an account with a floor) and posts
+to the platform's supplies and revenue. A gift used to take the chain's head in its
+first round trip, with those rows locked, and hold them across the client until it
+committed: gift writers ran one at a time. Now its first round trip locks only what its
+quote reads (the viewer's wallet, the creator's Diamonds), with its key, a shared lock
+on the keys it reads (the rules' next key) and the head read without its lock; the
+server links the entry as it commits (``gl_link``), checking the other accounts' rules
+under the head and numbering the entry after whatever committed meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+import giftledger as gl
+
+pytestmark = pytest.mark.postgres
+
+psycopg = pytest.importorskip("psycopg")
+
+
+def _app(url: str, clock: gl.ManualClock | None = None) -> tuple[gl.Ledger, gl.GiftEconomy]:
+    econ = gl.presets.load("tiktok-live")
+    if clock is None:
+        clock = gl.ManualClock(econ.latest.effective_from + timedelta(days=1))
+    book = gl.Ledger.open(url, clock=clock)
+    return book, gl.GiftEconomy(book, econ)
+
+
+def _parties(app: gl.GiftEconomy) -> None:
+    for name in ("cara", "cody"):
+        app.open_creator(name, region="US")
+    for name in ("vic", "val"):
+        app.open_viewer(name, region="US")
+        app.buy_coins(name, pack=350, channel="web", key=f"buy-{name}")
+
+
+def _probe(postgres_url: str) -> Any:
+    schema = parse_qs(urlsplit(postgres_url).query)["schema"][0]
+    conn = psycopg.connect(postgres_url.split("?")[0], autocommit=True)
+    conn.execute(f'SET search_path TO "{schema}"')
+    return conn
+
+
+def _row_free(probe: Any, name: str) -> bool:
+    with probe.transaction():
+        try:
+            probe.execute("SELECT 1 FROM gl_accounts WHERE name = %s FOR UPDATE NOWAIT", (name,))
+        except psycopg.errors.LockNotAvailable:
+            return False
+    return True
+
+
+def _advisory_free(probe: Any, ns: int, key: str | None) -> bool:
+    with probe.transaction():
+        if key is None:
+            sql, params = "SELECT pg_try_advisory_xact_lock(%s, gl_ledger())", (ns,)
+        else:
+            sql = "SELECT pg_try_advisory_xact_lock(%s, hashtext(gl_ledger() || ':' || %s))"
+            params = (ns, key)
+        row = probe.execute(sql, params).fetchone()
+    return bool(row and row[0])
+
+
+def test_between_its_round_trips_a_gift_holds_its_parties_rows_and_nothing_global(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from giftledger._stores import postgres as pgstore
+
+    book, app = _app(postgres_url)
+    with book, _probe(postgres_url) as probe:
+        _parties(app)
+        app.send_gift("vic", "cara", "Rose", key="warm")
+        rules_key = f"gl:rules:{app._rules_seq + 1}"
+        seen: list[dict[str, bool]] = []
+        real = pgstore._Session._send
+
+        def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = real(self, *args, **kwargs)
+            if self._writer and not seen:  # after the first round trip of the gift
+                seen.append(
+                    {
+                        "head": _advisory_free(probe, pgstore._LOCK_HEAD, None),
+                        "own key": _advisory_free(probe, pgstore._LOCK_KEY, "gift-1"),
+                        "rules key": _advisory_free(probe, pgstore._LOCK_KEY, rules_key),
+                        **{
+                            name: _row_free(probe, name)
+                            for name in (
+                                "viewers:vic:coins",
+                                "creators:cara:diamonds",
+                                "liabilities:creators-payable:cara",
+                                "liabilities:deferred-revenue",
+                                "platform:coin-supply",
+                                "revenue:gifts",
+                            )
+                        },
+                    }
+                )
+            return out
+
+        monkeypatch.setattr(pgstore._Session, "_send", send)
+        tx = app.send_gift("vic", "cara", "Rose", key="gift-1")
+        monkeypatch.undo()
+        assert seen == [
+            {
+                "head": True,  # taken by gl_link as it commits
+                "own key": False,
+                "rules key": False,  # held shared: a rules change waits for the gift
+                "viewers:vic:coins": False,
+                "creators:cara:diamonds": False,
+                "liabilities:creators-payable:cara": True,
+                "liabilities:deferred-revenue": True,
+                "platform:coin-supply": True,
+                "revenue:gifts": True,
+            }
+        ]
+        assert book.transaction(tx.id) == tx
+        book.verify()
+
+
+def test_a_gift_numbered_before_another_write_commits_is_linked_after_it(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer commits while a gift is between its round trips: the gift is
+    renumbered after it, the entry returned is the one the journal holds, and the
+    process's lots know the gift by its real id (the next gift spends what the memory
+    store spends)."""
+    from giftledger._stores import postgres as pgstore
+
+    book, app = _app(postgres_url)
+    other_book, other = _app(postgres_url)
+    _, mem = _app("memory:")
+    with book, other_book:
+        for a in (app, mem):
+            _parties(a)
+            a.send_gift("vic", "cara", "Rose", key="warm")
+        other.send_gift("val", "cody", "Rose", key="other-warm")
+        mem.send_gift("val", "cody", "Rose", key="other-warm")
+        done: list[gl.Transaction] = []
+        real = pgstore._Session._send
+        state = {"first": True}
+
+        def meanwhile() -> None:
+            done.append(other.send_gift("val", "cody", "Finger Heart", key="other-1"))
+
+        def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = real(self, *args, **kwargs)
+            if self._writer and state["first"] and self._store is book.store:
+                state["first"] = False
+                runner = threading.Thread(target=meanwhile)
+                runner.start()
+                runner.join(timeout=20)  # holding the head, the other writer would wait
+                assert done, "another writer could not commit while a gift was quoted"
+            return out
+
+        monkeypatch.setattr(pgstore._Session, "_send", send)
+        tx = app.send_gift("vic", "cara", "Finger Heart", key="gift-1")
+        monkeypatch.undo()
+        (between,) = done
+        assert tx.id == between.id + 1
+        assert book.transaction(tx.id) == tx
+        assert tx.prev_hash == between.hash
+        assert tx.effective_at <= tx.recorded_at
+        mem.send_gift("val", "cody", "Finger Heart", key="other-1")
+        mem_tx = mem.send_gift("vic", "cara", "Finger Heart", key="gift-1")
+        assert (tx.postings, dict(tx.meta)) == (mem_tx.postings, dict(mem_tx.meta))
+        for n in range(2, 5):
+            got = app.send_gift("vic", "cara", "Doughnut", key=f"gift-{n}")
+            want = mem.send_gift("vic", "cara", "Doughnut", key=f"gift-{n}")
+            assert (got.id, got.postings, dict(got.meta)) == (
+                want.id,
+                want.postings,
+                dict(want.meta),
+            )
+        assert app.coin_lots("vic") == mem.coin_lots("vic")
+        fresh_book, fresh = _app(postgres_url)
+        with fresh_book:
+            assert fresh.coin_lots("vic") == mem.coin_lots("vic")
+        book.verify()
+        app.verify()
+
+
+def test_a_platform_account_whose_rule_would_break_at_commit_fails_as_on_the_memory_store(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows a gift only posts to are checked by the server as it links: when one's
+    rule would break there, the gift runs again with every row locked, and fails as the
+    ledger names it on the memory store: no money moves, the failure is remembered
+    under the key as there, and the key fails the same way again."""
+    from giftledger._stores import postgres as pgstore
+
+    refused: list[str] = []  # gl_link's refusals, which run the gift again
+    real = pgstore._Session._unblind
+
+    def unblind(self: Any, message: str) -> Any:
+        refused.append(message)
+        return real(self, message)
+
+    monkeypatch.setattr(pgstore._Session, "_unblind", unblind)
+    outcomes = []
+    for url in (postgres_url, "memory:"):
+        book, app = _app(url)
+        with book:
+            _parties(app)
+            book.open_account("revenue:drained", "USD", normal="credit")
+            deferred = book.balance("liabilities:deferred-revenue")
+            book.post(
+                [
+                    gl.debit("liabilities:deferred-revenue", deferred.amount),
+                    gl.credit("revenue:drained", deferred.amount),
+                ]
+            )
+            before = book.head
+            with pytest.raises(gl.InsufficientFunds) as first:
+                app.send_gift("vic", "cara", "Rose", key="gift-1")
+            remembered = book.head  # the key's failure, journaled
+            with pytest.raises(gl.InsufficientFunds) as again:
+                app.send_gift("vic", "cara", "Rose", key="gift-1")
+            assert book.head == remembered
+            book.verify()
+            added = [tx.kind for tx in book.transactions(before[0] + 1)]
+            outcomes.append((str(first.value), str(again.value), book.balances(), added))
+    assert outcomes[0] == outcomes[1]
+    assert "liabilities:deferred-revenue" in outcomes[0][0]
+    assert len(refused) == 1
+    assert "balance rule of liabilities:deferred-revenue" in refused[0]
+
+
+def test_gifts_from_many_threads_beside_purchases_and_profile_changes_add_up(
+    postgres_url: str,
+) -> None:
+    """Four threads, each its own ledger on the book (as processes are), send gifts from
+    the same two viewers to two creators while purchases and profile changes of the
+    same parties go on: every call succeeds or fails for its own reason, each key
+    writes once, and the books, lots and records agree with a fresh reader's."""
+    book, app = _app(postgres_url)
+    with book:
+        _parties(app)
+        for name in ("vic", "val"):
+            app.buy_coins(name, pack=1400, channel="web", key=f"more-{name}")
+    errors: list[BaseException] = []
+    written: list[gl.Transaction] = []
+    lock = threading.Lock()
+
+    def worker(w: int) -> None:
+        wbook, wapp = _app(postgres_url)
+        try:
+            with wbook:
+                for i in range(12):
+                    viewer = ("vic", "val")[(w + i) % 2]
+                    creator = ("cara", "cody")[i % 2]
+                    if i % 5 == 4:
+                        tx = wapp.buy_coins(viewer, pack=70, channel="web", key=f"b-{w}-{i}")
+                    elif i % 7 == 6:
+                        tx = wapp.update_viewer(viewer, age=20 + w)
+                    else:
+                        tx = wapp.send_gift(viewer, creator, "Rose", key=f"g-{w}-{i}")
+                    with lock:
+                        written.append(tx)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    assert len(written) == 48
+    fresh_book, fresh = _app(postgres_url)
+    with fresh_book:
+        for tx in written:
+            assert fresh_book.transaction(tx.id) == tx
+        keys = [tx.key for tx in fresh_book.transactions() if tx.key is not None]
+        assert len(keys) == len(set(keys))
+        gifts = sum(1 for tx in written if " sends " in tx.memo)
+        assert gifts == 4 * 12 - 4 * 2 - sum(1 for w in range(4) for i in range(12) if i % 7 == 6)
+        lots = {v: fresh.coin_lots(v) for v in ("vic", "val")}
+        assert sum(lot.spent for v in lots for lot in lots[v]) == gifts  # a Rose is a coin
+        for v, held in lots.items():
+            assert fresh.coins(v).amount == sum(lot.unspent for lot in held)
+        fresh_book.verify()
+        fresh.verify()
