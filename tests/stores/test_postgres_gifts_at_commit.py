@@ -13,7 +13,7 @@ under the head and numbering the entry after whatever committed meanwhile.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -167,7 +167,7 @@ def test_a_gift_numbered_before_another_write_commits_is_linked_after_it(
         assert tx.id == between.id + 1
         assert book.transaction(tx.id) == tx
         assert tx.prev_hash == between.hash
-        assert tx.effective_at <= tx.recorded_at
+        assert tx.effective_at == tx.recorded_at
         mem.send_gift("val", "cody", "Finger Heart", key="other-1")
         mem_tx = mem.send_gift("vic", "cara", "Finger Heart", key="gift-1")
         assert (tx.postings, dict(tx.meta)) == (mem_tx.postings, dict(mem_tx.meta))
@@ -288,3 +288,82 @@ def test_gifts_from_many_threads_beside_purchases_and_profile_changes_add_up(
             assert fresh.coins(v).amount == sum(lot.unspent for lot in held)
         fresh_book.verify()
         fresh.verify()
+
+
+def test_a_gift_in_flight_across_midnight_is_in_one_dated_statement(postgres_url: str) -> None:
+    """A gift priced at 23:59:59 commits after another writer's entry of 00:00:01: it
+    is dated with it (its effective time moves with its recorded time, as a post's
+    does), and is in the next day's statement. Dated by its quote with its recorded time
+    moved, it was in neither (found by recorded time, then kept by effective time)."""
+    econ = gl.presets.load("tiktok-live")
+    day = datetime(2025, 9, 1, tzinfo=UTC)
+    assert econ.latest.effective_from < day - timedelta(days=1)
+    clock = gl.ManualClock(day - timedelta(hours=1))
+    book, app = _app(postgres_url, clock)
+    other_book, other = _app(postgres_url, clock)
+    with book, other_book:
+        _parties(app)
+        clock.set(day - timedelta(seconds=1))
+        real = app._rules
+
+        def priced(now: datetime) -> Any:
+            if clock.now() < day:  # the gift's quote: another writer commits after midnight
+                clock.advance(timedelta(seconds=2))
+                runner = threading.Thread(
+                    target=other.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
+                )
+                runner.start()
+                runner.join(timeout=20)
+                assert not runner.is_alive()
+            return real(now)
+
+        app._rules = priced  # type: ignore[method-assign]
+        tx = app.send_gift("vic", "cara", "Rose", 3, key="g1")
+        app._rules = real  # type: ignore[method-assign]
+        assert tx.effective_at == tx.recorded_at == day + timedelta(seconds=1)
+        assert book.transaction(tx.id) == tx
+
+        def gifts(start: datetime | None = None, end: datetime | None = None) -> list[int]:
+            lines = app.statement("cara", start=start, end=end).lines
+            return [line.transaction for line in lines if line.kind == "gift"]
+
+        assert gifts(day - timedelta(days=1), day) == []
+        assert gifts(day, day + timedelta(days=1)) == [tx.id]
+        assert gifts() == [tx.id]
+        book.verify()
+
+
+@pytest.mark.parametrize(
+    ("ahead", "holds_head"), [(timedelta(seconds=30), True), (timedelta(minutes=2), False)]
+)
+def test_a_gift_near_a_change_of_rules_takes_the_head_first(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, ahead: timedelta, holds_head: bool
+) -> None:
+    """Linked at commit, a gift may be dated later than the time its quote priced it
+    at; within a minute of a new version of the rules it takes the head with its
+    accounts instead, so its time is read under the head and cannot cross the change."""
+    from giftledger._stores import postgres as pgstore
+
+    base = gl.presets.load("tiktok-live")
+    start = base.latest.effective_from + timedelta(days=1)
+    econ = base.with_change(start + ahead, min_buyer_age=base.latest.min_buyer_age)
+    clock = gl.ManualClock(start)
+    book = gl.Ledger.open(postgres_url, clock=clock)
+    app = gl.GiftEconomy(book, econ)
+    with book, _probe(postgres_url) as probe:
+        _parties(app)
+        held: list[bool] = []
+        real = pgstore._Session._send
+
+        def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = real(self, *args, **kwargs)
+            if self._writer and not held:
+                held.append(not _advisory_free(probe, pgstore._LOCK_HEAD, None))
+            return out
+
+        monkeypatch.setattr(pgstore._Session, "_send", send)
+        tx = app.send_gift("vic", "cara", "Rose", key="g1")
+        monkeypatch.undo()
+        assert held == [holds_head]
+        assert tx.effective_at == start
+        book.verify()

@@ -23,7 +23,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 import attrs
@@ -73,6 +73,10 @@ _D, _C = Side.DEBIT, Side.CREDIT
 FX_ROUNDING = Rounding.HALF_EVEN
 
 _FREE = BalanceRule.unrestricted()
+
+#: How near a change of rules a write no longer links at commit (see
+#: ``ChainBase._rules_change_near``): more than a round trip and the clocks' skew.
+_NEAR = timedelta(minutes=1)
 
 #: The longest viewer or creator name (the chain's keys and account names embed it).
 MAX_NAME = 128
@@ -371,6 +375,17 @@ class ChainBase:
 
     def _rules(self, at: datetime) -> RuleSet:
         return self.economy.rules_at(at)
+
+    def _rules_change_near(self) -> bool:
+        """Whether a version of the rules takes effect within :data:`_NEAR` of the
+        clock's now (or the clock gives no aware time: the write names that). A write
+        linked at commit may be dated later than the time its quote was priced at (up
+        to the head's, another writer's clock); near a change it takes the head first,
+        so its time is read under the head and cannot move."""
+        now = self.ledger.clock.now()
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            return True
+        return any(now < v.effective_from <= now + _NEAR for v in self.economy.versions)
 
     def _rate(self, base: str, quote: str, at: datetime) -> Fraction:
         return _lookup_rate(self.rates, base, quote, at)

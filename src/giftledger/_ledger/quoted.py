@@ -135,10 +135,10 @@ class QuotedMixin(HoldsMixin):
                 only as it commits, so writers of different accounts overlap: the
                 entry is numbered from the head read without its lock and renumbered
                 as it is linked (``quote`` must use ``writer.head()`` only for a
-                provisional id, and ``on_replay`` to tell a replay); its effective time
-                is the time ``quote`` was given, and its recorded time may move up to
-                the head's. Of the other accounts in ``lock``, it only posts to them:
-                the store checks their balance rules as it links.
+                provisional id, and ``on_replay`` to tell a replay); its time (recorded
+                and effective) may move up to the head's, past the time ``quote`` was
+                given. Of the other accounts in ``lock``, it only posts to them: the
+                store checks their balance rules as it links.
 
         Returns:
             The entry written (for a ``HOLD``, the entry that placed it: its id
@@ -200,7 +200,7 @@ class QuotedMixin(HoldsMixin):
             replay,
             batch=True,
             ahead=(names, keys_ahead, history_ahead),
-            link=None if at_commit is None or dry_run else True,
+            link=None if at_commit is None or dry_run else False,
             link_reads=None if at_commit is None else frozenset(at_commit),
         )
 
