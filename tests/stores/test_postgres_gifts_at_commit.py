@@ -367,3 +367,57 @@ def test_a_gift_near_a_change_of_rules_takes_the_head_first(
         assert held == [holds_head]
         assert tx.effective_at == start
         book.verify()
+
+
+def test_a_purchase_for_the_viewer_of_a_gift_in_flight_does_not_deadlock_with_it(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A purchase locks ``liabilities:deferred-revenue`` and then the viewer's wallet (name
+    order) while a gift of that viewer, linking at commit, holds the wallet and comes to
+    deferred revenue only as it commits: the gift does not wait for that row there (it
+    runs again, taking its locks in order, once the purchase is done), so the server
+    finds no deadlock to break and both are written."""
+    from giftledger._ledger import writes
+    from giftledger._stores import postgres as pgstore
+
+    book, app = _app(postgres_url)
+    other_book, other = _app(postgres_url)
+    with book, other_book:
+        _parties(app)
+        app.send_gift("vic", "cara", "Rose", key="warm")
+        other.send_gift("val", "cody", "Rose", key="other-warm")
+        lost: list[str] = []
+        real_retry = writes.WriteCore._retry
+
+        def retry(self: Any, exc: BaseException, *args: Any, **kwargs: Any) -> Any:
+            lost.append(str(exc))
+            return real_retry(self, exc, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(writes.WriteCore, "_retry", retry)
+        bought: list[gl.Transaction] = []
+        runner = threading.Thread(
+            target=lambda: bought.append(
+                other.buy_coins("vic", pack=70, channel="web", key="buy-more")
+            )
+        )
+        real = pgstore._Session._send
+        state = {"first": True}
+
+        def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = real(self, *args, **kwargs)
+            if self._writer and state["first"] and self._store is book.store:
+                state["first"] = False
+                runner.start()
+                runner.join(timeout=0.5)  # it waits for the wallet, deferred revenue locked
+            return out
+
+        monkeypatch.setattr(pgstore._Session, "_send", send)
+        tx = app.send_gift("vic", "cara", "Rose", key="gift-1")
+        runner.join(timeout=30)
+        monkeypatch.undo()
+        assert bought
+        assert not [message for message in lost if "deadlock" in message]
+        assert [message for message in lost if "taking its locks in order" in message]
+        assert book.transaction(tx.id) == tx
+        book.verify()
+        app.verify()

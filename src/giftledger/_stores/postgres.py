@@ -200,6 +200,9 @@ _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
 # The lock of an idempotency key (its parameters: _LOCK_KEY and the key).
 _KEY_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(gl_ledger() || ':' || %s))"
 _KEY_TRY_LOCK = "SELECT gl_try_lock(%s, hashtext(gl_ledger() || ':' || %s))"
+# How long a write linking at commit waits for a row it locks late (see _commit): much
+# longer than another writer holds it in gl_link, much shorter than deadlock_timeout.
+_LATE_WAIT = "100ms"
 # A key a write reads (and does not claim) before the head, linking at commit.
 _KEY_SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared(%s, hashtext(gl_ledger() || ':' || %s))"
 
@@ -1224,6 +1227,17 @@ class _Session:
             # commit and replays it rather than deciding on what it read before.
             for key in sorted(self._blind_keys):
                 statements.append((_KEY_LOCK, (_LOCK_KEY, key)))
+            late = self._late_rows()
+            if late:
+                # Rows with a floor this write posts to and did not lock first (a gift:
+                # deferred revenue): taken now, after rows later in the name order. Another
+                # gift holds one for server microseconds; a write holding one while it
+                # waits for a row of this one (a purchase for the same viewer) would be a
+                # deadlock: waiting a short while only, this write then runs again, taking
+                # its locks in order with the head, before the server looks for one.
+                statements.append((f"SET LOCAL lock_timeout = '{_LATE_WAIT}'", None))
+                statements.append(self._execute("gl_lock", (late,)))
+                statements.append(("SET LOCAL lock_timeout TO DEFAULT", None))
             at = len(statements)
             statements.append(link)
             statements += _COMMIT_LINKED
@@ -1232,8 +1246,13 @@ class _Session:
                 rows = self._send(statements, checks, keep=len(statements) - at)[0]
             except self._store._pg.Error as error:
                 state = getattr(error, "sqlstate", None)
-                late = self._blind or self._exact is not None
-                if state == _RUN_AGAIN or (late and state in ("22003", "23505")):
+                if state == "55P03" and late:
+                    raise self._undefer(
+                        f"an account this write posts to is locked by another; it runs "
+                        f"again, taking its locks in order: {error}"
+                    ) from error
+                checked = self._blind or self._exact is not None
+                if state == _RUN_AGAIN or (checked and state in ("22003", "23505")):
                     # Refused by gl_link for the ledger to decide: run the write
                     # again, reading its accounts first.
                     raise self._unblind(f"the write runs again: {error}") from error
@@ -1324,6 +1343,19 @@ class _Session:
         columns += [[self._blind or self._exact is not None], trading]
         self._totals = {}
         return self._execute("gl_link", columns)
+
+    def _late_rows(self) -> list[str]:
+        """The accounts with a floor this write posts to and read without a lock (see
+        ``_open``), in name order."""
+        unlocked = self._unlocked
+        if not unlocked:
+            return []
+        locked = self._locked
+        return sorted(
+            name
+            for name in unlocked.intersection(self._link_postings[2])
+            if _row_locked(locked[name].account)
+        )
 
     def _relink(self, row: Sequence[Any]) -> None:
         """Give the entries linked at commit their ids and hashes, as the server did."""
