@@ -2,9 +2,12 @@
 
 Two processes send gifts through the chain (``GiftEconomy.send_gift``) while two
 post the same movement with ``Ledger.post``, all sharing the coin and Diamond
-supplies. The ledger keeps one lock order on every write path (key, holds,
-accounts with a floor in name order, then the chain's head; a lock asked for
-later is taken without waiting), so the server counts no deadlock
+supplies, and a fifth buys coins for the two chain viewers meanwhile (a purchase
+locks deferred revenue and then the wallet; a gift, linking at commit, holds the
+wallet and locks deferred revenue as it commits, waiting a short while only). The
+ledger keeps one lock order on every write path (key, holds, accounts with a floor in
+name order, then the chain's head; a lock asked for later is taken without waiting, or
+a short while only), so the server counts no deadlock
 (``pg_stat_database.deadlocks`` of a database made for the test), no call
 fails, every coin and Diamond is accounted for and ``verify()`` passes.
 """
@@ -22,7 +25,8 @@ import pytest
 import giftledger as gl
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKERS = (("chain", 0), ("chain", 1), ("core", 0), ("core", 1))
+WORKERS = (("chain", 0), ("chain", 1), ("core", 0), ("core", 1), ("buyer", 0))
+SPENDERS = WORKERS[:4]
 OPERATIONS = 200  # per process
 PACK = 1400  # coins each viewer buys (more than OPERATIONS)
 
@@ -66,7 +70,7 @@ def test_chain_and_core_writers_share_the_supplies_without_deadlock(
 
     with gl.Ledger.open(own_database) as book:
         app = gl.GiftEconomy(book, gl.presets.load("tiktok-live"))
-        for kind, i in WORKERS:
+        for kind, i in SPENDERS:
             app.open_viewer(worker.viewer(kind, i))
             app.open_creator(worker.creator(kind, i), region="US")
             app.buy_coins(worker.viewer(kind, i), pack=PACK, channel="web")
@@ -95,15 +99,18 @@ def test_chain_and_core_writers_share_the_supplies_without_deadlock(
     assert all(done == OPERATIONS for _, _, done, _ in results)
     with gl.Ledger.open(own_database) as book:
         gl.GiftEconomy.from_ledger(book)
-        gifts = OPERATIONS * len(WORKERS)
-        assert book.head[0] == setup + gifts
+        gifts = OPERATIONS * len(SPENDERS)
+        assert book.head[0] == setup + gifts + OPERATIONS
         # Money conserved: every coin a viewer spent is back in the supply, and every
         # Diamond a creator got came out of the Diamond supply.
-        for kind, i in WORKERS:
+        for kind, i in SPENDERS:
             wallet = book.balance(f"viewers:{worker.viewer(kind, i)}:coins")
-            assert wallet == gl.from_minor(PACK - OPERATIONS, "COIN")
+            bought = OPERATIONS // 2 * worker.BUY if kind == "chain" else 0
+            assert wallet == gl.from_minor(PACK - OPERATIONS + bought, "COIN")
             made = book.balance(f"creators:{worker.creator(kind, i)}:diamonds")
             assert made.amount > 0
-        assert book.balance("platform:coin-supply") == supply - gl.from_minor(gifts, "COIN")
+        sold = gl.from_minor(OPERATIONS * worker.BUY, "COIN")
+        spent = gl.from_minor(gifts, "COIN")
+        assert book.balance("platform:coin-supply") == supply - spent + sold  # debit-normal
         assert book.trial_balance().is_balanced
-        assert book.verify() == setup + gifts
+        assert book.verify() == setup + gifts + OPERATIONS

@@ -4,6 +4,8 @@ A ``chain`` worker sends gifts with ``GiftEconomy.send_gift`` (the chain's quote
 write: its guards, lots and aliases); a ``core`` worker posts the same money
 movement with ``Ledger.post``: coins from its viewer's wallet to the coin
 supply, Diamonds from the Diamond supply to its creator. All share the supplies.
+A ``buyer`` buys coin packs for the chain workers' viewers, in turn, while they
+send gifts (a purchase locks deferred revenue, then the wallet a gift holds).
 Every call is counted: a call that raises is a failed call.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 import giftledger as gl
 
 GIFT = "Rose"  # 1 coin
+BUY = 70  # coins a buyer's pack holds
 
 
 def viewer(kind: str, worker: int) -> str:
@@ -41,6 +44,8 @@ def run(url: str, kind: str, worker: int, operations: int, ready: Any, go: Any, 
             try:
                 if kind == "chain":
                     app.send_gift(v, c, GIFT, key=f"{kind}{worker}:{op}")
+                elif kind == "buyer":
+                    app.buy_coins(viewer("chain", op % 2), pack=BUY, channel="web")
                 else:
                     book.post(
                         [
