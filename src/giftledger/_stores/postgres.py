@@ -1351,11 +1351,12 @@ class _Session:
         if not unlocked:
             return []
         locked = self._locked
-        return sorted(
-            name
-            for name in unlocked.intersection(self._link_postings[2])
-            if _row_locked(locked[name].account)
-        )
+        out = []
+        for name in sorted(unlocked.intersection(self._link_postings[2])):
+            st = locked.get(name)
+            if st is not None and _row_locked(st.account):
+                out.append(name)
+        return out
 
     def _relink(self, row: Sequence[Any]) -> None:
         """Give the entries linked at commit their ids and hashes, as the server did."""
@@ -1433,6 +1434,13 @@ class _Session:
         Args:
             effective_given: the caller gave the entry's ``effective_at``: it stays
                 if the server moves ``recorded_at`` up (else it moves with it).
+            reads: the accounts whose states the write uses (a gift's wallet and
+                Diamonds), or None (a post: it may go blind). Given, the write reads
+                its accounts first, and locks only these (those with a floor); the
+                others it posts to are read without a lock, their rows locked as it
+                commits (waiting a short while only: see ``_commit``) and their
+                rules checked by ``gl_link``. After a refusal (``no_blind``), it
+                locks them all first.
         """
         local = self._store._local
         # A rerun's request to read first is this write's, whether it links at
