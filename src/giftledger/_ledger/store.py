@@ -213,10 +213,13 @@ class StoreWriter(StoreReader, Protocol):
 
     Optional hooks the ledger looks for (``getattr``), for a store that links a post at
     commit (PostgreSQL): ``defer_link(effective_given)``, called before the key is
-    looked up for a write that needs nothing from the chain before it commits;
-    ``checks_at_commit``, true when the states ``lock_accounts`` returned are known
-    records with zero totals and the store checks the balance rules at commit (then
-    ``idempotency`` may also answer None for a key the commit checks). A store whose
+    looked up for a write that needs nothing from the chain before it commits, and
+    ``defer_link(effective_given, reads)`` for one that uses the states of the accounts
+    ``reads`` only and the head only for a provisional id (a coin gift), which the store
+    may lock alone; ``checks_at_commit``, true when the store checks the balance rules
+    at commit (the states ``lock_accounts`` returned are known records with zero totals,
+    or some were read without a lock; then ``idempotency`` may also answer None for a
+    key the commit checks). A store whose
     commit refuses such a write raises a retryable ``WriteConflict`` and serves the
     next attempt by reading. On the store, ``known_account(name)``: a record known
     without a query. For a store whose reads cost a round trip (PostgreSQL):
