@@ -334,14 +334,15 @@ def test_a_gift_in_flight_across_midnight_is_in_one_dated_statement(postgres_url
 
 
 @pytest.mark.parametrize(
-    ("ahead", "holds_head"), [(timedelta(seconds=30), True), (timedelta(minutes=2), False)]
+    ("ahead", "near"), [(timedelta(seconds=30), True), (timedelta(minutes=2), False)]
 )
-def test_a_gift_near_a_change_of_rules_takes_the_head_first(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch, ahead: timedelta, holds_head: bool
+def test_a_gift_near_a_change_of_rules_takes_the_head_before_it_prices(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, ahead: timedelta, near: bool
 ) -> None:
     """Linked at commit, a gift may be dated later than the time its quote priced it
-    at; within a minute of a new version of the rules it takes the head with its
-    accounts instead, so its time is read under the head and cannot cross the change."""
+    at; when its time, read under its locks, is within a minute of a new version of the
+    rules, it runs again taking the head with its accounts, so its time is read under
+    the head and cannot cross the change."""
     from giftledger._stores import postgres as pgstore
 
     base = gl.presets.load("tiktok-live")
@@ -352,20 +353,78 @@ def test_a_gift_near_a_change_of_rules_takes_the_head_first(
     app = gl.GiftEconomy(book, econ)
     with book, _probe(postgres_url) as probe:
         _parties(app)
-        held: list[bool] = []
+        held: list[bool] = []  # the head, after each round trip of the gift
         real = pgstore._Session._send
 
         def send(self: Any, *args: Any, **kwargs: Any) -> Any:
             out = real(self, *args, **kwargs)
-            if self._writer and not held:
+            if self._writer:
                 held.append(not _advisory_free(probe, pgstore._LOCK_HEAD, None))
             return out
 
         monkeypatch.setattr(pgstore._Session, "_send", send)
         tx = app.send_gift("vic", "cara", "Rose", key="g1")
         monkeypatch.undo()
-        assert held == [holds_head]
+        assert held[:2] == ([False, True] if near else [False, False])
         assert tx.effective_at == start
+        book.verify()
+
+
+def test_a_gift_whose_locks_took_it_near_a_change_of_rules_is_dated_as_it_was_priced(
+    postgres_url: str,
+) -> None:
+    """A gift decides under its locks whether a change of rules is near: one that waited
+    for its viewer's wallet until a second before a new version takes effect, while a
+    writer whose clock is past it commits, is priced and dated under the same version
+    (found by an attacking agent: the gift decided before its wait, was priced under the
+    old version and dated under the new one)."""
+    import attrs
+
+    base = gl.presets.load("tiktok-live")
+    change = base.latest.effective_from + timedelta(days=30)
+    pay = base.latest.creator_pay
+    econ = base.with_change(change, creator_pay=attrs.evolve(pay, creator_units_per_coin=2))
+
+    def opened(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.GiftEconomy]:
+        book = gl.Ledger.open(postgres_url, clock=clock)
+        return book, gl.GiftEconomy(book, econ)
+
+    setup, app = opened(gl.ManualClock(change - timedelta(minutes=10)))
+    with setup:
+        _parties(app)
+    clock = gl.ManualClock(change - timedelta(minutes=2))  # far from the change: deferred
+    book, gifting = opened(clock)
+    late_book, late = opened(gl.ManualClock(change + timedelta(seconds=1)))
+    with book, late_book:
+        real = gifting._rules
+        priced: list[datetime] = []
+        runner = threading.Thread(
+            target=late.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
+        )
+
+        def rules(now: datetime) -> Any:
+            if not priced:  # another writer, its clock past the change, commits meanwhile
+                runner.start()
+                runner.join(timeout=2)  # (unless this write holds the head)
+            priced.append(now)
+            return real(now)
+
+        gifting._rules = rules  # type: ignore[method-assign]
+        real_now = book._now
+
+        def waited(w: Any) -> datetime:
+            clock.set(change - timedelta(seconds=1))  # it waited for the wallet meanwhile
+            return real_now(w)
+
+        book._now = waited  # type: ignore[method-assign]
+        tx = gifting.send_gift("vic", "cara", "Rose", 10, key="g1")
+        runner.join(timeout=30)
+        assert not runner.is_alive()
+        used = econ.rules_at(priced[-1]).creator_pay.creator_units_per_coin
+        dated = econ.rules_at(tx.effective_at).creator_pay.creator_units_per_coin
+        assert used == dated
+        diamonds = next(p for p in tx.postings if p.account == "creators:cara:diamonds")
+        assert diamonds.minor == 10 * used
         book.verify()
 
 

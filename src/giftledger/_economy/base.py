@@ -376,15 +376,12 @@ class ChainBase:
     def _rules(self, at: datetime) -> RuleSet:
         return self.economy.rules_at(at)
 
-    def _rules_change_near(self) -> bool:
-        """Whether a version of the rules takes effect within :data:`_NEAR` of the
-        clock's now (or the clock gives no aware time: the write names that). A write
-        linked at commit may be dated later than the time its quote was priced at (up
-        to the head's, another writer's clock); near a change it takes the head first,
-        so its time is read under the head and cannot move."""
-        now = self.ledger.clock.now()
-        if not isinstance(now, datetime) or now.utcoffset() is None:
-            return True
+    def _rules_change_near(self, now: datetime) -> bool:
+        """Whether a version of the rules takes effect within :data:`_NEAR` after
+        ``now``, a write's time under its locks. A write linked at commit may be dated
+        later than the time its quote priced it at (up to the head's, another writer's
+        clock); near a change it takes the head first, so its time is read under the
+        head and cannot move (see ``Ledger._write_quoted``)."""
         return any(now < v.effective_from <= now + _NEAR for v in self.economy.versions)
 
     def _rate(self, base: str, quote: str, at: datetime) -> Fraction:
@@ -464,6 +461,7 @@ class ChainBase:
             history_ahead=history_ahead,
             on_replay=on_replay,
             at_commit=at_commit,
+            pinned=self._rules_change_near,
         )
 
     @staticmethod

@@ -622,10 +622,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 (self._lots.page_ahead(viewer),),
                 on_replay=replayed,
                 # The quote reads the wallet and the creator's Diamonds (locked); the
-                # platform's accounts it only posts to (no hot row between gifts). Not
-                # near a change of rules: linked at commit, the entry's time may move
-                # up past the time the quote priced it at.
-                at_commit=None if self._rules_change_near() else (wallet, diamonds_acct),
+                # platform's accounts it only posts to (no hot row between gifts). Near
+                # a change of rules, the write takes the head first (see _execute).
+                at_commit=(wallet, diamonds_acct),
             )
         finally:
             self._lots.settle(viewer, None if dry_run else written, expected[0])

@@ -94,6 +94,7 @@ class QuotedMixin(HoldsMixin):
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
         on_replay: Callable[[], None] | None = None,
         at_commit: Iterable[str] | None = None,
+        pinned: Callable[[datetime], bool] | None = None,
     ) -> Transaction:
         """Write the entry ``quote`` computes, in one locked store write.
 
@@ -139,6 +140,11 @@ class QuotedMixin(HoldsMixin):
                 and effective) may move up to the head's, past the time ``quote`` was
                 given. Of the other accounts in ``lock``, it only posts to them: the
                 store checks their balance rules as it links.
+            pinned: with ``at_commit``, a test of the write's time, under its locks:
+                true when the entry must be dated exactly then (near a change of the
+                rules ``quote`` prices by); the write then takes the head before
+                ``quote`` runs (the store runs it again: ``need_head``), so its time is
+                read under the head and cannot move.
 
         Returns:
             The entry written (for a ``HOLD``, the entry that placed it: its id
@@ -160,6 +166,11 @@ class QuotedMixin(HoldsMixin):
         def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             states = dict(w.lock_accounts(names)) if names else {}
             now = self._now(w)
+            if pinned is not None and pinned(now):
+                need_head = getattr(w, "need_head", None)
+                conflict = None if need_head is None else need_head()
+                if conflict is not None:
+                    raise conflict
             q = quote(w, now)
             if not isinstance(q, Quote):
                 raise TypeError(f"a quote must return a Quote, not {q!r}")

@@ -219,7 +219,10 @@ class StoreWriter(StoreReader, Protocol):
     may lock alone; ``checks_at_commit``, true when the store checks the balance rules
     at commit (the states ``lock_accounts`` returned are known records with zero totals,
     or some were read without a lock; then ``idempotency`` may also answer None for a
-    key the commit checks). A store whose
+    key the commit checks); ``need_head()``, for such a write whose time must not move
+    after all (read under its locks, it is near a change of the rules it is priced
+    by): the retryable ``WriteConflict`` that runs it again holding the head, or None
+    if it holds the head already. A store whose
     commit refuses such a write raises a retryable ``WriteConflict`` and serves the
     next attempt by reading. On the store, ``known_account(name)``: a record known
     without a query. For a store whose reads cost a round trip (PostgreSQL):

@@ -1405,6 +1405,14 @@ class _Session:
         self._store._local.no_defer = True
         return WriteConflict(message)
 
+    def need_head(self) -> WriteConflict | None:
+        """For a write linking at commit whose time must not move (see the Store
+        protocol): the retryable conflict that runs it again holding the head, its time
+        read under it; None if this write holds the head or links nothing yet."""
+        if not self._defer or self._linked:
+            return None
+        return self._undefer("this write must be dated as it reads its time; it runs again")
+
     @property
     def joined(self) -> bool:
         """Whether a write joined this one (see the Store protocol): what it reads
