@@ -1286,9 +1286,9 @@ class _Session:
         for k in self._keys:
             (keys if k[4] is None and k[5] is None else rest).append(k)
         self._keys = rest
-        # The unrestricted accounts the entries post to, with the net the client
-        # expects after this write: gl_link corrects their running balances by
-        # what it reads under the head (their totals are read without a lock).
+        # The unrestricted accounts the entries post to (and those with a floor read
+        # without a lock: a gift's), with the net the client expects after this write:
+        # gl_link corrects their running balances by what it reads under the head.
         names = sorted(set(self._link_postings[2]))
         base_names: list[str] = []
         base_nets: list[int] = []
@@ -1298,7 +1298,7 @@ class _Session:
             if st is None:
                 raise self._undefer(f"account {name!r} was not read by this write; run it again")
             rule = st.account
-            if self._blind or self._exact is not None or not _row_locked(rule):
+            if self._blind or not _row_locked(rule) or name in self._unlocked:
                 base_names.append(name)
                 base_nets.append(st.net)
             if rule.trading:
