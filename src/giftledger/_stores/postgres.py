@@ -1246,7 +1246,9 @@ class _Session:
                 rows = self._send(statements, checks, keep=len(statements) - at)[0]
             except self._store._pg.Error as error:
                 state = getattr(error, "sqlstate", None)
-                if state == "55P03" and late:
+                if state in ("55P03", "40P01") and late:
+                    # Past the short wait, or a deadlock the server found first (its
+                    # deadlock_timeout under _LATE_WAIT): not the same race again.
                     raise self._undefer(
                         f"an account this write posts to is locked by another; it runs "
                         f"again, taking its locks in order: {error}"
@@ -1408,7 +1410,8 @@ class _Session:
     def need_head(self) -> WriteConflict | None:
         """For a write linking at commit whose time must not move (see the Store
         protocol): the retryable conflict that runs it again holding the head, its time
-        read under it; None if this write holds the head or links nothing yet."""
+        read under it; None if it does not link at commit (it holds the head, or will
+        before it reads anything), or has already buffered an entry to link."""
         if not self._defer or self._linked:
             return None
         return self._undefer("this write must be dated as it reads its time; it runs again")
