@@ -178,16 +178,19 @@ class WriteCore:
                 if exc.retryable and not retrying:
                     return self._retry(
                         exc,
-                        key,
-                        request,
-                        dry_run,
-                        body,
-                        replay,
-                        args,
-                        batch,
-                        link,
-                        ahead,
-                        link_reads,
+                        lambda: self._run(
+                            key,
+                            request,
+                            dry_run,
+                            body,
+                            replay,
+                            args,
+                            batch=batch,
+                            retrying=True,
+                            link=link,
+                            ahead=ahead,
+                            link_reads=link_reads,
+                        ),
                     )
                 raise
             if key is not None and not dry_run and fingerprint is not None:
@@ -203,21 +206,9 @@ class WriteCore:
             return store.write(dry_run, batch=True)
         return store.write(dry_run)
 
-    def _retry(
-        self,
-        exc: StoreError,
-        key: str | None,
-        request: object,
-        dry_run: bool,
-        body: Callable[..., R],
-        replay: Callable[[StoreReader, IdempotencyRecord], R] | None,
-        args: tuple[object, ...],
-        batch: bool,
-        link: bool | None = None,
-        ahead: Ahead | None = None,
-        link_reads: Collection[str] | None = None,
-    ) -> R:
-        """Run a write again after the store rolled it back for a lost race.
+    def _retry(self, exc: StoreError, rerun: Callable[[], R]) -> R:
+        """Run a write again (``rerun``: :meth:`_run`, retrying) after the store rolled it
+        back for a lost race (``exc``).
 
         PostgreSQL aborts a write on a deadlock or serialization failure; only the
         whole body, run again on fresh state, can redo it. Waits a short, random,
@@ -233,19 +224,7 @@ class WriteCore:
             if not getattr(exc, "at_once", False):
                 time.sleep(random.random() * min(0.002 * 2**attempt, 0.2))
             try:
-                return self._run(
-                    key,
-                    request,
-                    dry_run,
-                    body,
-                    replay,
-                    args,
-                    batch=batch,
-                    retrying=True,
-                    link=link,
-                    ahead=ahead,
-                    link_reads=link_reads,
-                )
+                return rerun()
             except StoreError as again:
                 if not again.retryable:
                     raise
