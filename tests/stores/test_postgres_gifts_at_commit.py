@@ -7,7 +7,9 @@ committed: gift writers ran one at a time. Now its first round trip locks only w
 quote reads (the viewer's wallet, the creator's Diamonds), with its key, a shared lock
 on the keys it reads (the rules' next key) and the head read without its lock; the
 server links the entry as it commits (``gl_link``), checking the other accounts' rules
-under the head and numbering the entry after whatever committed meanwhile.
+and numbering the entry after whatever committed meanwhile. It does so once other
+writers were seen at the head (alone, holding the head costs less): the tests here run
+with the store crowded, but the one of how it finds out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,23 @@ import giftledger as gl
 pytestmark = pytest.mark.postgres
 
 psycopg = pytest.importorskip("psycopg")
+
+
+@pytest.fixture(autouse=True)
+def crowded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every store here is crowded (as under many writers: a gift links at commit), but
+    in the test of how a store finds out it is (``alone`` in its name)."""
+    if "alone" in request.node.name:
+        return
+    from giftledger._stores import postgres as pgstore
+
+    real = pgstore.PostgresStore.__init__
+
+    def init(self: Any, url: str) -> None:
+        real(self, url)
+        self._crowded_until = float("inf")
+
+    monkeypatch.setattr(pgstore.PostgresStore, "__init__", init)
 
 
 def _app(url: str, clock: gl.ManualClock | None = None) -> tuple[gl.Ledger, gl.GiftEconomy]:
@@ -478,5 +497,61 @@ def test_a_purchase_for_the_viewer_of_a_gift_in_flight_does_not_deadlock_with_it
         assert not [message for message in lost if "deadlock" in message]
         assert [message for message in lost if "taking its locks in order" in message]
         assert book.transaction(tx.id) == tx
+        book.verify()
+        app.verify()
+
+
+def test_a_gift_alone_holds_the_head_and_links_at_commit_once_others_were_seen_there(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone writer's gift takes the head with its accounts (one fewer server step than
+    linking at commit); once a write of the store took the head with another transaction
+    waiting for a lock, gifts link at commit, for a second after the last such sight."""
+    from giftledger._stores import postgres as pgstore
+
+    book, app = _app(postgres_url)
+    with book, _probe(postgres_url) as probe:
+        _parties(app)
+        held: list[bool] = []  # the head, after the first round trip of each gift
+        real = pgstore._Session._send
+        first = {"yes": True}
+
+        def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = real(self, *args, **kwargs)
+            if self._writer and first["yes"]:
+                first["yes"] = False
+                held.append(not _advisory_free(probe, pgstore._LOCK_HEAD, None))
+            return out
+
+        def gift(key: str) -> bool:
+            first["yes"] = True
+            monkeypatch.setattr(pgstore._Session, "_send", send)
+            app.send_gift("vic", "cara", "Rose", key=key)
+            monkeypatch.undo()
+            return held.pop()
+
+        assert gift("alone-1") is True
+        assert gift("alone-2") is True
+        # Another transaction waits for a lock (any lock: here an advisory one a second
+        # connection holds) while a write of the store takes the head.
+        with _probe(postgres_url) as holder:
+            holder.execute("BEGIN")
+            holder.execute("SELECT pg_advisory_xact_lock(42, 42)")
+            waiter = threading.Thread(
+                target=lambda: probe.execute("SELECT pg_advisory_lock(42, 42)")
+            )
+            waiter.start()
+            for _ in range(100):  # until the server shows it waiting
+                row = holder.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
+                if row and row[0]:
+                    break
+                threading.Event().wait(0.05)
+            app.buy_coins("val", pack=70, channel="web")  # takes the head: sees the waiter
+            holder.execute("COMMIT")
+            waiter.join(timeout=10)
+            probe.execute("SELECT pg_advisory_unlock(42, 42)")
+        assert gift("crowded-1") is False  # linked at commit: the head free meanwhile
+        book.store._crowded_until = 0.0  # type: ignore[attr-defined]  # a second later
+        assert gift("alone-3") is True
         book.verify()
         app.verify()

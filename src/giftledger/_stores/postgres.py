@@ -195,11 +195,20 @@ _HEAD_SELECT = "EXECUTE gl_head"
 _HEAD_LOCK: tuple[tuple[str, Sequence[Any] | None], ...] = (
     (f"SELECT pg_advisory_xact_lock({_LOCK_HEAD}, gl_ledger())", None),
     (_HEAD_SELECT, None),
-    ("SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted)", None),
+    # Others waiting for a lock now; and this round trip waited itself (its statements
+    # took more than a few milliseconds to get here: for the head, or for a row).
+    (
+        "SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted), "
+        "clock_timestamp() - statement_timestamp() > interval '5 ms'",
+        None,
+    ),
 )
 # The lock of an idempotency key (its parameters: _LOCK_KEY and the key).
 _KEY_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(gl_ledger() || ':' || %s))"
 _KEY_TRY_LOCK = "SELECT gl_try_lock(%s, hashtext(gl_ledger() || ':' || %s))"
+# How long after a write saw others waiting at the chain's head a gift links at commit
+# (see defer_link): long enough to span many gifts, short enough to notice a lone writer.
+_CROWDED_FOR = 1.0
 # How long a write linking at commit waits for a row it locks late (see _commit): much
 # longer than another writer holds it in gl_link, much shorter than deadlock_timeout.
 _LATE_WAIT = "100ms"
@@ -452,6 +461,10 @@ class PostgresStore:
         # the write runs again, reading it.
         self._defs: dict[str, Account] = {}
         self._next_id = 1  # a guess at the next entry's id, for one-round-trip posts
+        # Until when (time.monotonic()) a write that may link at commit reading first
+        # (a gift) does: a write of this store saw others waiting as it took the
+        # chain's head (see defer_link). Alone, holding the head costs less.
+        self._crowded_until = 0.0
         self._closed = False
         # Connections left open when the store is dropped are closed quietly.
         self._finalizer = weakref.finalize(self, _close_all, self._idle)
@@ -1019,6 +1032,8 @@ class _Session:
 
     def _took_head(self, rows: list[tuple[Any, ...]], waiters: list[tuple[Any, ...]]) -> None:
         self._contended = bool(waiters[0][0])
+        if self._contended or (len(waiters[0]) > 1 and waiters[0][1]):
+            self._store._crowded_until = time.monotonic() + _CROWDED_FOR
         if rows:
             self._head = (rows[0][0], rows[0][1])
             self._head_time = _from_micros(rows[0][2])
@@ -1446,7 +1461,11 @@ class _Session:
             effective_given: the caller gave the entry's ``effective_at``: it stays
                 if the server moves ``recorded_at`` up (else it moves with it).
             reads: the accounts whose states the write uses (a gift's wallet and
-                Diamonds), or None (a post: it may go blind). Given, the write reads
+                Diamonds), or None (a post: it may go blind). Given, the write links
+                at commit only while other writers were seen at the chain's head in
+                the last second (a write of this store that took the head found
+                others waiting: ``_crowded_until``); alone, it takes the head with
+                its accounts, which costs less. Linking at commit, it reads
                 its accounts first, and locks only these (those with a floor); the
                 others it posts to are read without a lock, their rows locked as it
                 commits (waiting a short while only: see ``_commit``) and their
@@ -1461,6 +1480,8 @@ class _Session:
         if getattr(local, "no_defer", False):
             local.no_defer = False
             return
+        if reads is not None and time.monotonic() >= self._store._crowded_until:
+            return  # no other writer seen at the head lately: hold it, as alone it is cheaper
         if (
             self._writer
             and self._nested == 0
