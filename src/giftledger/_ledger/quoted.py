@@ -159,6 +159,8 @@ class QuotedMixin(HoldsMixin):
             raise for the entry.
         """
         names = sorted(set(lock))
+        if at_commit is None:
+            pinned = None  # the write holds the head: its time cannot move
         for name in names:
             if type(name) is not str:
                 raise InvalidArgument(f"lock {name!r}: every name to lock must be a string")

@@ -956,7 +956,7 @@ class _Session:
             if after is not None:
                 at += 1
                 rows = out[at]
-            self._took_head(head_rows, [(False,)])
+            self._took_head(head_rows, [(False, False)])
             self._keep_ahead(ahead, out[at + 1 :])
             assert self._head is not None
             self._first = self._head[0] + 1
@@ -1031,8 +1031,9 @@ class _Session:
             )
 
     def _took_head(self, rows: list[tuple[Any, ...]], waiters: list[tuple[Any, ...]]) -> None:
-        self._contended = bool(waiters[0][0])
-        if self._contended or (len(waiters[0]) > 1 and waiters[0][1]):
+        others, waited = waiters[0]
+        self._contended = bool(others)
+        if others or waited:
             self._store._crowded_until = time.monotonic() + _CROWDED_FOR
         if rows:
             self._head = (rows[0][0], rows[0][1])
@@ -1349,7 +1350,7 @@ class _Session:
                 continue  # not read by this write: sent as usual
             dnet, dpd, dpc = self._deltas.pop(name)
             account = st.account
-            out = slotted if account.rule.min_balance is None or account.trading else floored
+            out = floored if _row_locked(account) else slotted
             for column, value in zip(out, (name, dnet, dpd, dpc), strict=True):
                 column.append(value)
         columns += [*floored, *slotted]
