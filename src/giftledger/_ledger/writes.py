@@ -168,7 +168,18 @@ class WriteCore:
                         assert replay is not None
                         return self._replay(record, fingerprint, w, replay)
                     refuse_carried(w, key)
-                out = body(w, fingerprint, *args)
+                if not batch:
+                    out = body(w, fingerprint, *args)
+                else:
+                    try:
+                        out = body(w, fingerprint, *args)
+                    except BaseException as exc:
+                        # It may have written before it failed: joined to an open
+                        # write block, it leaves that block unable to commit.
+                        doom = getattr(w, "doom", None)
+                        if doom is not None:
+                            doom(exc)
+                        raise
             if defining:
                 self._defined = True  # committed: this book journals its definitions
             return out

@@ -1,17 +1,18 @@
 """The in-memory store: the fastest, for tests, notebooks and simulations.
 
 Everything lives in Python dicts and lists behind one re-entrant lock. The
-ledger checks every rule before it calls a mutator, so a single write never
-has to be undone; a dry run simply never reaches the mutators. A batch
+ledger checks every rule before it calls a mutator, so a lone single write never
+has to be undone; a single dry run never reaches the mutators. A batch
 (``write(batch=True)``, as ``Ledger.post_many`` opens) is different: a later
 request may fail after earlier ones were applied, so the batch rolls back on
-an error (or always, for a dry run). It rolls back by position: it notes the
-journal's length when it opens and takes back each entry after it, newest
-first, from the entry's own stored row (its postings say what it added to
-each account, history and total). Only what a row does not say is logged as
-it happens: the changes of an entry that places or settles a hold, the keys
-remembered and the accounts opened or closed in the batch. Outside a batch
-nothing is logged.
+an error. So do a dry run (always) and a caller's own ``write()`` block once
+another write joins it (on an error), as every store's write block does. Such a
+block rolls back by position: it notes the journal's length and takes back each
+entry after it, newest first, from the entry's own stored row (its postings say
+what it added to each account, history and total). Only what a row does not say
+is logged as it happens: the changes of an entry that places or settles a hold,
+the keys remembered and the accounts opened or closed in the block. A lone write
+logs nothing.
 
 The journal and the idempotency keys are kept as tuples of plain values (str,
 int, bool, None, datetime), not as the records the ledger hands in. CPython's
@@ -30,6 +31,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from fractions import Fraction
 from itertools import chain, islice
@@ -38,6 +40,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from .._errors import StoreError
 from .._ledger.hashing import GENESIS_HASH
 from .._ledger.model import (
     Account,
@@ -301,39 +304,110 @@ class MemoryStore:
         # check or a scan, never a wrong answer.
         self._latest: datetime | None = None
         self._backdated: set[str] = set()
-        # What a rollback needs beyond the journal itself; None unless a batch is open.
+        # What a rollback needs beyond the journal itself; None unless an open write
+        # block can roll back (a batch, a dry run, or a write another write joined).
         self._undo: _Undo | None = None
-        #: Batches another batch joined, counted as they end (see the Store protocol).
+        self._depth = 0  # write blocks open in the thread holding the lock
+        self._doomed: str | None = None  # why the open block must roll back (see doom)
+        self._reader = _Read(self)
+        #: Writes another write joined, counted as they end (see the Store protocol).
         self.joined_writes = 0
 
     # -- Store -------------------------------------------------------------------------
 
     def write(self, dry_run: bool = False, batch: bool = False) -> MemoryStore | _Batch:
-        """A writer; with ``batch``, one that can roll back several entries.
+        """A locked writer: it commits on a normal exit and rolls back on an error or a
+        dry run, as every store's does.
 
         Args:
-            dry_run: roll back whatever the block wrote (only a batch writes in
-                a dry run: a single dry run never reaches the mutators).
-            batch: the block may write several entries and fail after some:
-                log undo steps and roll back on an error.
-        """
-        # The store is its own context manager: entering takes the lock. A plain
-        # __enter__/__exit__ pair costs far less than a generator-based one on the
-        # hot path, and the ledger never mutates before every check has passed,
-        # so a single write has nothing to roll back.
-        return _Batch(self, dry_run) if batch else self
+            dry_run: roll back whatever the block wrote.
+            batch: the block may write several entries and fail after some: keep
+                what a rollback needs from the start.
 
-    def read(self) -> MemoryStore:
-        return self
+        A ``write()`` opened inside an open one, in the same thread, joins it: it
+        commits or rolls back with the outer block (a dry run cannot join).
+        """
+        # A plain write is the store itself: entering takes the lock. A plain
+        # __enter__/__exit__ pair costs far less than a generator-based one on the
+        # hot path, and the ledger never mutates before every check has passed, so
+        # a lone single write has nothing to roll back. Only once another write
+        # joins it does the block keep what a rollback needs (see _join).
+        return _Batch(self, dry_run) if batch or dry_run else self
+
+    def read(self) -> AbstractContextManager[MemoryStore]:
+        return self._reader
 
     def __enter__(self) -> MemoryStore:
         self._lock.acquire()
+        if self._depth:
+            self._join(False)
+        self._depth += 1
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._count != self._announced:
-            self._announce()
-        self._lock.release()
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        depth = self._depth = self._depth - 1
+        if depth:
+            self._lock.release()
+        elif self._undo is None:  # a lone write: nothing to roll back
+            if self._count != self._announced:
+                self._announce()
+            self._lock.release()
+        else:
+            self._end(typ is not None)
+
+    def _join(self, dry_run: bool) -> None:
+        """A write opens inside an open one (lock held): it joins it, and the outer
+        block keeps, from here on, what it needs to roll everything back."""
+        refusal = None
+        if dry_run:
+            refusal = "a dry run cannot be nested inside a write"
+        elif self._doomed is not None:
+            refusal = f"this write block can no longer commit: {self._doomed}"
+        if refusal is not None:
+            self._lock.release()
+            raise StoreError(refusal)
+        undo = self._undo
+        if undo is None:  # the outer block is a plain write, which wrote nothing yet
+            undo = self._undo = _Undo(self._count, False)
+        undo.joined = True
+
+    def _end(self, failed: bool) -> None:
+        """The outermost write block ends (lock held; released here): it rolls back
+        if it failed, was a dry run or was doomed, and wakes followers."""
+        undo, self._undo = self._undo, None
+        doomed, self._doomed = self._doomed, None
+        try:
+            if undo is not None:
+                if undo.joined:
+                    self.joined_writes += 1
+                if failed or undo.dry_run or doomed is not None:
+                    self._roll_back(undo)
+            if self._count != self._announced:
+                self._announce()
+        finally:
+            self._lock.release()
+        if doomed is not None and not failed:
+            raise StoreError(f"the write block was rolled back, nothing in it kept: {doomed}")
+
+    def doom(self, error: BaseException) -> None:
+        """A write joined to the open block failed after it may have written (a batch):
+        the block can no longer commit. Later writes in it are refused, and it rolls
+        back at its end, raising if it ended without an error. A no-op for the
+        outermost block, which the error rolls back anyway."""
+        if self._depth > 1 and self._doomed is None:
+            self._doomed = f"a write inside it failed: {type(error).__name__}: {error}"
+
+    def _roll_back(self, undo: _Undo) -> None:
+        # Entries first, newest first: an account opened in the block is dropped
+        # only once no entry of the block posts to it.
+        while self._count > undo.start:
+            self._take_back(undo)
+        for key, before in reversed(undo.keys):
+            self._restore_key(key, before)
+        for step in reversed(undo.steps):
+            step()
 
     def _announce(self) -> None:
         """Wake change-feed followers: the journal's length changed (lock held)."""
@@ -707,22 +781,25 @@ def _hold_id(hold: Hold) -> int:
 
 
 class _Undo:
-    """What a batch must log to roll back: see the module docstring.
+    """What a write block must log to roll back: see the module docstring.
 
     Attributes:
-        start: the journal's length when the batch opened; entries after it
+        start: the journal's length when the log started; entries after it
             are taken back from their rows.
+        dry_run: the block rolls back even if it succeeds.
+        joined: a write inside the block ran (it may have used its entries).
         exact: per entry that placed or settled a hold (or moved pending
             totals), its deltas, the hold it wrote and the hold as it was.
         keys: ``(key, what was remembered before)`` per key remembered.
         steps: how to undo each account opened or closed, newest last.
     """
 
-    __slots__ = ("exact", "joined", "keys", "start", "steps")
+    __slots__ = ("dry_run", "exact", "joined", "keys", "start", "steps")
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, dry_run: bool) -> None:
         self.start = start
-        self.joined = False  # a batch inside this one ran (it may have used its entries)
+        self.dry_run = dry_run
+        self.joined = False
         self.exact: dict[
             int, tuple[Mapping[str, tuple[int, int, int]], Hold | None, Hold | None]
         ] = {}
@@ -731,44 +808,42 @@ class _Undo:
 
 
 class _Batch:
-    """A write block that can roll back: the undo log is on while it is open."""
+    """A write block that can roll back from its start: a batch or a dry run."""
 
-    __slots__ = ("_dry_run", "_outer", "_store")
+    __slots__ = ("_dry_run", "_store")
 
     def __init__(self, store: MemoryStore, dry_run: bool) -> None:
         self._store = store
         self._dry_run = dry_run
-        self._outer = False
 
     def __enter__(self) -> MemoryStore:
         store = self._store
         store._lock.acquire()
-        if store._undo is None:  # else a batch inside a batch: the outer one decides
-            store._undo = _Undo(store._count)
-            self._outer = True
+        if store._depth:
+            store._join(self._dry_run)
         else:
-            store._undo.joined = True
+            store._undo = _Undo(store._count, self._dry_run)
+        store._depth += 1
         return store
 
     def __exit__(
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        store = self._store
-        try:
-            if self._outer:
-                undo, store._undo = store._undo, None
-                if undo is not None and undo.joined:
-                    store.joined_writes += 1
-                if undo is not None and (typ is not None or self._dry_run):
-                    # Entries first, newest first: an account opened in the batch is
-                    # dropped only once no entry of the batch posts to it.
-                    while store._count > undo.start:
-                        store._take_back(undo)
-                    for key, before in reversed(undo.keys):
-                        store._restore_key(key, before)
-                    for step in reversed(undo.steps):
-                        step()
-            if self._outer and store._count != store._announced:
-                store._announce()
-        finally:
-            store._lock.release()
+        self._store.__exit__(typ, exc, tb)
+
+
+class _Read:
+    """A read block: the store's lock, nothing more (a read inside a write sees it)."""
+
+    __slots__ = ("_lock", "_store")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._lock = store._lock
+
+    def __enter__(self) -> MemoryStore:
+        self._lock.acquire()
+        return self._store
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()

@@ -727,6 +727,8 @@ class _Block:
         if outer is not None:
             if self._writer and self._dry_run:
                 raise StoreError("a dry run cannot be nested inside a write")
+            if self._writer and outer._doomed is not None:
+                raise StoreError(f"this write block can no longer commit: {outer._doomed}")
             outer._nested += 1  # its caller may use an entry's id before the commit
             if self._writer:
                 outer._joined = True
@@ -756,7 +758,7 @@ class _Block:
         conn = session._conn
         what = "write" if self._writer else "read"  # what a refusal names
         try:
-            if typ is None and self._writer and not self._dry_run:
+            if typ is None and self._writer and not self._dry_run and session._doomed is None:
                 session._commit()
                 session._learn()
             else:
@@ -794,6 +796,10 @@ class _Block:
             raise translated from exc
         if isinstance(exc, StoreError) and exc.retryable:
             session._keep_late()
+        if typ is None and session._doomed is not None:
+            raise StoreError(
+                f"the write block was rolled back, nothing in it kept: {session._doomed}"
+            )
 
 
 def _translate(pg: Any, error: BaseException, what: str = "write") -> StoreError:
@@ -865,6 +871,7 @@ class _Session:
         # lock, its entries numbered provisionally from _first, linked by gl_link.
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._joined = False  # a write joined this one (it may have used its entries)
+        self._doomed: str | None = None  # why this write must roll back (see doom)
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         # Linking at commit, reading accounts first: the accounts whose states the write
@@ -887,6 +894,14 @@ class _Session:
         self._rollback_first = False  # a replay released its locks: see _release
         self._ahead_keys: dict[str, tuple[Any, ...]] = {}  # a key's row (see _key_answer)
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
+
+    def doom(self, error: BaseException) -> None:
+        """A write joined to this one failed after it may have written (a batch): this
+        write can no longer commit. Later writes joining it are refused, and it rolls
+        back at its end, raising if it ended without an error. A no-op for the
+        outermost block, which the error rolls back anyway."""
+        if self._nested and self._doomed is None:
+            self._doomed = f"a write inside it failed: {type(error).__name__}: {error}"
 
     # -- plumbing ------------------------------------------------------------------------
 

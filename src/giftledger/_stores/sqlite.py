@@ -821,17 +821,23 @@ class _WriteBlock:
         self._store = store
         self._dry_run = dry_run
         self._writer: _Writer | None = None
+        self._outer: _Writer | None = None  # the write this one joined
 
     def __enter__(self) -> _Writer:
         store = self._store
         store._lock.acquire()
         try:
-            if store._writer is not None:
+            outer = store._writer
+            if outer is not None:
                 if self._dry_run:
                     raise StoreError("a dry run cannot be nested inside a write")
+                if outer._doomed is not None:
+                    raise StoreError(f"this write block can no longer commit: {outer._doomed}")
                 # A nested write joins the outer one: it commits or rolls back with it.
-                store._writer._joined = True
-                return store._writer
+                outer._joined = True
+                outer._nested += 1
+                self._outer = outer
+                return outer
             db = store._db
             try:
                 db.execute("BEGIN IMMEDIATE")
@@ -857,13 +863,15 @@ class _WriteBlock:
         writer = self._writer
         try:
             if writer is None:
+                if self._outer is not None:
+                    self._outer._nested -= 1
                 return  # nested: the outer block decides
             if writer._joined:  # before it ends: no other thread writes until it has
                 store.joined_writes += 1
             db = store._db
             store._writer = None
             try:
-                if typ is None and not self._dry_run:
+                if typ is None and not self._dry_run and writer._doomed is None:
                     writer._flush()
                     db.execute("COMMIT")
                 else:
@@ -884,6 +892,10 @@ class _WriteBlock:
             error = None if exc is None else _store_error(exc, store)
             if error is not None:
                 raise error from exc
+            if typ is None and writer._doomed is not None:
+                raise StoreError(
+                    f"the write block was rolled back, nothing in it kept: {writer._doomed}"
+                )
         finally:
             store._lock.release()
 
@@ -1374,12 +1386,22 @@ class _Writer(_Reader):
         self._mutated = False
         self._added = False  # opened an account
         self._joined = False  # a write nested in this one ran (it may have used its entries)
+        self._nested = 0  # write blocks joined to this one, open now
+        self._doomed: str | None = None  # why this write must roll back (see doom)
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
         self._backdated: list[tuple[int, int, int, int, int]] = []
         self._new_segments: list[tuple[int, int]] = []
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
+
+    def doom(self, error: BaseException) -> None:
+        """A write joined to this one failed after it may have written (a batch): this
+        write can no longer commit. Later writes joining it are refused, and it rolls
+        back at its end, raising if it ended without an error. A no-op for the
+        outermost block, which the error rolls back anyway."""
+        if self._nested and self._doomed is None:
+            self._doomed = f"a write inside it failed: {type(error).__name__}: {error}"
 
     def _flush(self) -> None:
         db = self._db
