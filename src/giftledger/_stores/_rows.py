@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from .._boundary import shown
-from .._errors import ChainBroken
+from .._errors import ChainBroken, StoreError
 from .._ledger.hashing import micros
 from .._ledger.model import EntryKind, Hold, HoldStatus, Metadata, Posting, Rate, Side, Transaction
 
@@ -25,6 +25,9 @@ __all__ = [
     "EPOCH",
     "KINDS",
     "SIDES",
+    "block_refused",
+    "block_rolled_back",
+    "doomed_by",
     "dump_json",
     "dump_meta",
     "dump_rates",
@@ -48,6 +51,24 @@ SIDES = {side.value: side for side in Side}
 #: unknown kind or status, text that is not JSON or not of the expected shape, a
 #: number that is not one, a time out of range, JSON nested past the recursion limit.
 DECODE_ERRORS = (KeyError, IndexError, ValueError, TypeError, OverflowError, RecursionError)
+
+
+# -- a write block a failed batch joined (every store; see the Store protocol's doom) ----
+
+
+def doomed_by(error: BaseException) -> str:
+    """Why a write block can no longer commit: a batch joined to it failed with ``error``."""
+    return f"a write inside it failed: {type(error).__name__}: {error}"
+
+
+def block_refused(doomed: str) -> StoreError:
+    """The error for a write opened inside a block that can no longer commit."""
+    return StoreError(f"this write block can no longer commit: {doomed}")
+
+
+def block_rolled_back(doomed: str) -> StoreError:
+    """The error for a block that ended without one and rolled back, doomed."""
+    return StoreError(f"the write block was rolled back, nothing in it kept: {doomed}")
 
 
 def unreadable(

@@ -54,7 +54,7 @@ from .._ledger.model import (
     Transaction,
 )
 from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
-from ._rows import KINDS, holds_start
+from ._rows import KINDS, block_refused, block_rolled_back, doomed_by, holds_start
 
 __all__ = ["MemoryStore"]
 
@@ -360,14 +360,12 @@ class MemoryStore:
     def _join(self, dry_run: bool) -> None:
         """A write opens inside an open one (lock held): it joins it, and the outer
         block keeps, from here on, what it needs to roll everything back."""
-        refusal = None
-        if dry_run:
-            refusal = "a dry run cannot be nested inside a write"
-        elif self._doomed is not None:
-            refusal = f"this write block can no longer commit: {self._doomed}"
-        if refusal is not None:
+        doomed = self._doomed
+        if dry_run or doomed is not None:
             self._lock.release()
-            raise StoreError(refusal)
+            if doomed is not None:
+                raise block_refused(doomed)
+            raise StoreError("a dry run cannot be nested inside a write")
         undo = self._undo
         if undo is None:  # the outer block is a plain write, which wrote nothing yet
             undo = self._undo = _Undo(self._count, False)
@@ -389,15 +387,14 @@ class MemoryStore:
         finally:
             self._lock.release()
         if doomed is not None and not failed:
-            raise StoreError(f"the write block was rolled back, nothing in it kept: {doomed}")
+            raise block_rolled_back(doomed)
 
     def doom(self, error: BaseException) -> None:
-        """A write joined to the open block failed after it may have written (a batch):
-        the block can no longer commit. Later writes in it are refused, and it rolls
-        back at its end, raising if it ended without an error. A no-op for the
-        outermost block, which the error rolls back anyway."""
+        """A batch joined to the open block failed after it may have written: the block
+        can no longer commit (see the Store protocol). A no-op for the outermost
+        block, which the error rolls back anyway."""
         if self._depth > 1 and self._doomed is None:
-            self._doomed = f"a write inside it failed: {type(error).__name__}: {error}"
+            self._doomed = doomed_by(error)
 
     def _roll_back(self, undo: _Undo) -> None:
         # Entries first, newest first: an account opened in the block is dropped

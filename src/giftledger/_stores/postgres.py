@@ -136,6 +136,9 @@ from .._ledger.store import AccountState, IdempotencyRecord, PostingRow, take_re
 from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
+    block_refused,
+    block_rolled_back,
+    doomed_by,
     first_unreadable,
     holds_start,
     totals_of,
@@ -728,7 +731,7 @@ class _Block:
             if self._writer and self._dry_run:
                 raise StoreError("a dry run cannot be nested inside a write")
             if self._writer and outer._doomed is not None:
-                raise StoreError(f"this write block can no longer commit: {outer._doomed}")
+                raise block_refused(outer._doomed)
             outer._nested += 1  # its caller may use an entry's id before the commit
             if self._writer:
                 outer._joined = True
@@ -797,9 +800,7 @@ class _Block:
         if isinstance(exc, StoreError) and exc.retryable:
             session._keep_late()
         if typ is None and session._doomed is not None:
-            raise StoreError(
-                f"the write block was rolled back, nothing in it kept: {session._doomed}"
-            )
+            raise block_rolled_back(session._doomed)
 
 
 def _translate(pg: Any, error: BaseException, what: str = "write") -> StoreError:
@@ -896,12 +897,11 @@ class _Session:
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
 
     def doom(self, error: BaseException) -> None:
-        """A write joined to this one failed after it may have written (a batch): this
-        write can no longer commit. Later writes joining it are refused, and it rolls
-        back at its end, raising if it ended without an error. A no-op for the
-        outermost block, which the error rolls back anyway."""
+        """A batch joined to this write failed after it may have written: this write can
+        no longer commit (see the Store protocol). A no-op for the outermost write,
+        which the error rolls back anyway."""
         if self._nested and self._doomed is None:
-            self._doomed = f"a write inside it failed: {type(error).__name__}: {error}"
+            self._doomed = doomed_by(error)
 
     # -- plumbing ------------------------------------------------------------------------
 

@@ -104,6 +104,9 @@ from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
 from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
+    block_refused,
+    block_rolled_back,
+    doomed_by,
     first_unreadable,
     holds_start,
     meta_of,
@@ -832,7 +835,7 @@ class _WriteBlock:
                 if self._dry_run:
                     raise StoreError("a dry run cannot be nested inside a write")
                 if outer._doomed is not None:
-                    raise StoreError(f"this write block can no longer commit: {outer._doomed}")
+                    raise block_refused(outer._doomed)
                 # A nested write joins the outer one: it commits or rolls back with it.
                 outer._joined = True
                 outer._nested += 1
@@ -893,9 +896,7 @@ class _WriteBlock:
             if error is not None:
                 raise error from exc
             if typ is None and writer._doomed is not None:
-                raise StoreError(
-                    f"the write block was rolled back, nothing in it kept: {writer._doomed}"
-                )
+                raise block_rolled_back(writer._doomed)
         finally:
             store._lock.release()
 
@@ -1396,12 +1397,11 @@ class _Writer(_Reader):
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
     def doom(self, error: BaseException) -> None:
-        """A write joined to this one failed after it may have written (a batch): this
-        write can no longer commit. Later writes joining it are refused, and it rolls
-        back at its end, raising if it ended without an error. A no-op for the
-        outermost block, which the error rolls back anyway."""
+        """A batch joined to this write failed after it may have written: this write can
+        no longer commit (see the Store protocol). A no-op for the outermost write,
+        which the error rolls back anyway."""
         if self._nested and self._doomed is None:
-            self._doomed = f"a write inside it failed: {type(error).__name__}: {error}"
+            self._doomed = doomed_by(error)
 
     def _flush(self) -> None:
         db = self._db
