@@ -241,3 +241,11 @@ def test_chain_calls_in_a_rolled_back_memory_block_leave_nothing_behind() -> Non
         got, want = getattr(app, call)(*args, **kw), getattr(clean, call)(*args, **kw)
         assert (got.id, got.postings, dict(got.meta)) == (want.id, want.postings, dict(want.meta))
     assert app.viewer("vic") == clean.viewer("vic")
+
+
+def test_a_memory_write_block_cannot_wait_for_entries() -> None:
+    """Waiting would release the store's lock to other writers mid-block."""
+    store = gl.MemoryStore()
+    with store.write(), pytest.raises(gl.StoreError, match="inside a write block"):
+        store.wait_for_entries(0, 0.01)
+    assert store.wait_for_entries(0, 0.01) is False  # outside a block it waits

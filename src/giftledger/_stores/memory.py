@@ -419,6 +419,8 @@ class MemoryStore:
         that commits wakes it. Returns whether the journal grew past ``after``.
         """
         with self._grown:
+            if self._depth:  # this thread's own write: waiting would let others in
+                raise StoreError("cannot wait for entries inside a write block")
             self._followers += 1
             try:
                 return self._grown.wait_for(lambda: self._count > after, timeout)
