@@ -175,6 +175,26 @@ def test_a_batch_that_failed_after_writing_cannot_commit_with_its_block(
     assert book.balance("wallet") == _usd(13)
 
 
+def test_a_batch_that_failed_before_writing_leaves_its_block_free_to_commit(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    book = _open(open_book, clock)
+    ended = _block(
+        book,
+        lambda: book.post(_pay(5)),
+        # The first request fails: the batch wrote nothing.
+        _refused(
+            lambda: book.post_many([[gl.debit("wallet", 100), gl.credit("cash", 100)], _pay(1)]),
+            gl.InsufficientFunds,
+            "must not go negative",
+        ),
+        lambda: book.post(_pay(2)),
+    )
+    assert ended is None
+    assert book.balance("wallet") == _usd(17)
+    assert book.verify() == 5
+
+
 def test_a_failed_batch_left_to_propagate_raises_its_own_error(
     open_book: OpenBook, clock: gl.ManualClock
 ) -> None:
@@ -241,6 +261,30 @@ def test_chain_calls_in_a_rolled_back_memory_block_leave_nothing_behind() -> Non
         got, want = getattr(app, call)(*args, **kw), getattr(clean, call)(*args, **kw)
         assert (got.id, got.postings, dict(got.meta)) == (want.id, want.postings, dict(want.meta))
     assert app.viewer("vic") == clean.viewer("vic")
+
+
+def test_a_gift_refused_in_a_block_leaves_it_free_to_commit(store_url: str) -> None:
+    """A gift the viewer cannot afford writes nothing: the block goes on; a batch of
+    gifts can skip the ones refused."""
+    book, app = _economy(store_url)
+    with book:
+        app.open_creator("cara")
+        app.open_viewer("vic")
+        app.buy_coins("vic", pack=100, channel="web", key="b1")
+        before = app.coins("vic")
+        sent = []
+
+        def gifts() -> None:
+            for i, quantity in enumerate((1, 10_000, 2)):
+                try:
+                    sent.append(app.send_gift("vic", "cara", "Rose", quantity, key=f"g{i}"))
+                except gl.InsufficientFunds:
+                    pass
+
+        assert _block(book, gifts) is None
+        assert [tx.meta["gl.quantity"] for tx in sent] == [1, 2]
+        assert app.coins("vic").amount == before.amount - 3
+        assert book.verify() == sent[-1].id
 
 
 def test_a_memory_write_block_cannot_wait_for_entries() -> None:

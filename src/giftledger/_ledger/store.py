@@ -284,12 +284,13 @@ class Store(Protocol):
     ``joined`` on a writer or reader, a bool: it reads inside a write another write
     joined, whose changes are not committed; a store whose other threads do not wait
     for that write to end (PostgreSQL) says so, and a caller keeps nothing it read
-    there for other threads. And ``doom(error)`` on a writer: a write joined to it
-    failed after it may have written some of its entries (the ledger calls it for a
-    batch: ``post_many``, a chain call writing several entries), so the outer write
-    must not commit: later writes joining it are refused with a ``StoreError``, and it
-    rolls back at its end, raising a ``StoreError`` if it ended without an error. A
-    store without it lets the outer write commit what the failed write left.
+    there for other threads. And ``doom(error)`` on a writer, which the ledger calls for
+    a write that failed with ``error``: if that write was joined to another and wrote
+    anything before it failed (an atomic ``post_many`` whose later request is refused),
+    the outer write must not commit: later writes joining it are refused with a
+    ``StoreError``, and it rolls back at its end, raising a ``StoreError`` if it ended
+    without an error. A store without it lets the outer write commit what the failed
+    write left.
     """
 
     url: str

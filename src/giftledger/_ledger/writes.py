@@ -168,18 +168,15 @@ class WriteCore:
                         assert replay is not None
                         return self._replay(record, fingerprint, w, replay)
                     refuse_carried(w, key)
-                if not batch:
+                try:
                     out = body(w, fingerprint, *args)
-                else:
-                    try:
-                        out = body(w, fingerprint, *args)
-                    except BaseException as exc:
-                        # It may have written before it failed: joined to an open
-                        # write block, it leaves that block unable to commit.
-                        doom = getattr(w, "doom", None)
-                        if doom is not None:
-                            doom(exc)
-                        raise
+                except BaseException as exc:
+                    # Joined to an open write block, a write that failed after it wrote
+                    # (a batch) leaves that block unable to commit: the store knows.
+                    doom = getattr(w, "doom", None)
+                    if doom is not None:
+                        doom(exc)
+                    raise
             if defining:
                 self._defined = True  # committed: this book journals its definitions
             return out

@@ -53,11 +53,11 @@ SIDES = {side.value: side for side in Side}
 DECODE_ERRORS = (KeyError, IndexError, ValueError, TypeError, OverflowError, RecursionError)
 
 
-# -- a write block a failed batch joined (every store; see the Store protocol's doom) ----
+# -- a write block that can no longer commit (see the Store protocol: doom) ----------
 
 
 def doomed_by(error: BaseException) -> str:
-    """Why a write block can no longer commit: a batch joined to it failed with ``error``."""
+    """Why a write block can no longer commit: a write joined to it wrote, then failed."""
     return f"a write inside it failed: {type(error).__name__}: {error}"
 
 

@@ -309,6 +309,8 @@ class MemoryStore:
         self._undo: _Undo | None = None
         self._depth = 0  # write blocks open in the thread holding the lock
         self._doomed: str | None = None  # why the open block must roll back (see doom)
+        # Per write joined to the open block, open now: what was written when it began.
+        self._marks: list[tuple[int, int, int]] = []
         self._reader = _Read(self)
         #: Writes another write joined, counted as they end (see the Store protocol).
         self.joined_writes = 0
@@ -349,6 +351,7 @@ class MemoryStore:
     ) -> None:
         depth = self._depth = self._depth - 1
         if depth:
+            self._marks.pop()
             self._lock.release()
         elif self._undo is None:  # a lone write: nothing to roll back
             if self._count != self._announced:
@@ -370,6 +373,11 @@ class MemoryStore:
         if undo is None:  # the outer block is a plain write, which wrote nothing yet
             undo = self._undo = _Undo(self._count, False)
         undo.joined = True
+        self._marks.append(self._written(undo))
+
+    def _written(self, undo: _Undo) -> tuple[int, int, int]:
+        """What the open block has written so far (entries, keys, accounts)."""
+        return self._count, len(undo.keys), len(undo.steps)
 
     def _end(self, failed: bool) -> None:
         """The outermost write block ends (lock held; released here): it rolls back
@@ -390,10 +398,12 @@ class MemoryStore:
             raise block_rolled_back(doomed)
 
     def doom(self, error: BaseException) -> None:
-        """A batch joined to the open block failed after it may have written: the block
-        can no longer commit (see the Store protocol). A no-op for the outermost
-        block, which the error rolls back anyway."""
-        if self._depth > 1 and self._doomed is None:
+        """A write joined to the open block failed: if it wrote anything, the block can
+        no longer commit (see the Store protocol). A no-op for the outermost block,
+        which the error rolls back anyway."""
+        undo = self._undo
+        marks = self._marks
+        if marks and undo is not None and self._doomed is None and self._written(undo) != marks[-1]:
             self._doomed = doomed_by(error)
 
     def _roll_back(self, undo: _Undo) -> None:

@@ -735,6 +735,7 @@ class _Block:
             outer._nested += 1  # its caller may use an entry's id before the commit
             if self._writer:
                 outer._joined = True
+                outer._marks.append(outer._changes)
             self._outer = outer
             return outer
         session = _Session(store, store._acquire(), self._writer)
@@ -750,6 +751,8 @@ class _Block:
         if session is None:
             if self._outer is not None:
                 self._outer._nested -= 1
+                if self._writer:
+                    self._outer._marks.pop()
             return  # nested: the outer block decides
         store = self._store
         if self._writer:
@@ -873,6 +876,8 @@ class _Session:
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._joined = False  # a write joined this one (it may have used its entries)
         self._doomed: str | None = None  # why this write must roll back (see doom)
+        self._changes = 0  # calls that changed something (see doom)
+        self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._defer = False
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         # Linking at commit, reading accounts first: the accounts whose states the write
@@ -897,10 +902,10 @@ class _Session:
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
 
     def doom(self, error: BaseException) -> None:
-        """A batch joined to this write failed after it may have written: this write can
-        no longer commit (see the Store protocol). A no-op for the outermost write,
-        which the error rolls back anyway."""
-        if self._nested and self._doomed is None:
+        """A write joined to this one failed: if it wrote anything, this write can no
+        longer commit (see the Store protocol). A no-op for the outermost write, which
+        the error rolls back anyway."""
+        if self._marks and self._changes != self._marks[-1] and self._doomed is None:
             self._doomed = doomed_by(error)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -2056,6 +2061,7 @@ class _Session:
         self._absent.discard(account.name)  # found missing by this write, which opens it
         self._learned.append(account)
         self._dirty = True
+        self._changes += 1
 
     def replace_account(self, account: Account) -> None:
         # The ledger replaces an account only to close it; the triggers refuse
@@ -2067,6 +2073,7 @@ class _Session:
                 st.account = account
             self._learned.append(account)
             self._dirty = True
+            self._changes += 1
 
     def append(
         self,
@@ -2076,6 +2083,7 @@ class _Session:
         hold: Hold | None = None,
     ) -> None:
         id = tx.id
+        self._changes += 1
         if self._ahead_keys or self._ahead_history:  # answers read before this entry
             self._ahead_keys.clear()
             self._ahead_history.clear()
@@ -2168,6 +2176,7 @@ class _Session:
         self._linked.append(tx)
 
     def remember(self, record: IdempotencyRecord) -> None:
+        self._changes += 1
         self._remembered[record.key] = record
         self._keys.append(
             (

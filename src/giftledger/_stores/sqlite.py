@@ -838,7 +838,7 @@ class _WriteBlock:
                     raise block_refused(outer._doomed)
                 # A nested write joins the outer one: it commits or rolls back with it.
                 outer._joined = True
-                outer._nested += 1
+                outer._marks.append(outer._changes)
                 self._outer = outer
                 return outer
             db = store._db
@@ -867,7 +867,7 @@ class _WriteBlock:
         try:
             if writer is None:
                 if self._outer is not None:
-                    self._outer._nested -= 1
+                    self._outer._marks.pop()
                 return  # nested: the outer block decides
             if writer._joined:  # before it ends: no other thread writes until it has
                 store.joined_writes += 1
@@ -1387,7 +1387,8 @@ class _Writer(_Reader):
         self._mutated = False
         self._added = False  # opened an account
         self._joined = False  # a write nested in this one ran (it may have used its entries)
-        self._nested = 0  # write blocks joined to this one, open now
+        self._changes = 0  # calls that changed something (see doom)
+        self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._doomed: str | None = None  # why this write must roll back (see doom)
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
@@ -1397,10 +1398,10 @@ class _Writer(_Reader):
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
     def doom(self, error: BaseException) -> None:
-        """A batch joined to this write failed after it may have written: this write can
-        no longer commit (see the Store protocol). A no-op for the outermost write,
-        which the error rolls back anyway."""
-        if self._nested and self._doomed is None:
+        """A write joined to this one failed: if it wrote anything, this write can no
+        longer commit (see the Store protocol). A no-op for the outermost write, which
+        the error rolls back anyway."""
+        if self._marks and self._changes != self._marks[-1] and self._doomed is None:
             self._doomed = doomed_by(error)
 
     def _flush(self) -> None:
@@ -1547,6 +1548,7 @@ class _Writer(_Reader):
 
     def add_account(self, account: Account) -> None:
         self._mutated = self._added = True
+        self._changes += 1
         cur = self._db.execute(
             "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, metadata) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1569,6 +1571,7 @@ class _Writer(_Reader):
 
     def replace_account(self, account: Account) -> None:
         self._mutated = True
+        self._changes += 1
         self._db.execute(
             "UPDATE accounts SET closed = ? WHERE name = ?", (int(account.closed), account.name)
         )
@@ -1599,6 +1602,7 @@ class _Writer(_Reader):
             if not _MIN_INT <= value <= _MAX_ID:
                 _overflow(tx, tx.postings[i].account, "net", value, self._store)
         self._mutated = True
+        self._changes += 1
         dirty = self._dirty
         for name, (dnet, dpd, dpc) in deltas.items():
             st = states[name]
@@ -1704,4 +1708,5 @@ class _Writer(_Reader):
 
     def remember(self, record: IdempotencyRecord) -> None:
         self._mutated = True
+        self._changes += 1
         self._keys[record.key] = record
