@@ -15,6 +15,7 @@ rolls everything back and says why.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
@@ -287,9 +288,70 @@ def test_a_gift_refused_in_a_block_leaves_it_free_to_commit(store_url: str) -> N
         assert book.verify() == sent[-1].id
 
 
-def test_a_memory_write_block_cannot_wait_for_entries() -> None:
-    """Waiting would release the store's lock to other writers mid-block."""
-    store = gl.MemoryStore()
-    with store.write(), pytest.raises(gl.StoreError, match="inside a write block"):
-        store.wait_for_entries(0, 0.01)
-    assert store.wait_for_entries(0, 0.01) is False  # outside a block it waits
+def test_waiting_for_entries_inside_a_memory_write_block_lets_no_writer_in() -> None:
+    """A wait on the store's condition would release its lock: another thread's write
+    would join the open block and be rolled back with it. Inside its own block a
+    thread waits holding the lock, as SQLite's other writers wait for its write lock."""
+    book = gl.Ledger.open("memory:")
+    book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("wallet", "USD", normal="credit")
+    head = book.head[0]
+    other: list[object] = []
+    started = threading.Event()
+
+    def post() -> None:
+        started.set()
+        other.append(book.post(_pay(7), key="other").id)
+
+    thread = threading.Thread(target=post)
+    raised = _block(
+        book,
+        lambda: book.post(_pay(1)),
+        thread.start,
+        started.wait,
+        lambda: book.store.wait_for_entries(head + 1, 0.2),  # type: ignore[attr-defined]
+        _boom,
+    )
+    thread.join()
+    assert isinstance(raised, Boom)
+    assert other == [head + 1]  # it waited for the block, and its entry was kept
+    assert book.balance("wallet") == _usd(7)
+    with book.store.write(), pytest.raises(gl.StoreError, match="would never end"):
+        book.store.wait_for_entries(head, None)  # type: ignore[attr-defined]
+
+
+def test_a_keyed_write_that_wrote_then_failed_raises_its_own_error_in_a_block(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    """The failure is remembered under its key in another write, which the block it
+    doomed refuses: the caller still gets the request's own error, noted."""
+    from giftledger._ledger.quoted import Quote
+
+    book = _open(open_book, clock)
+    before = _state(book)
+    opened = gl.Account("savings", "USD", normal=gl.Side.CREDIT)
+
+    def quote(w: object, now: object) -> Quote:  # opens an account, then overdraws
+        return Quote(
+            gl.EntryKind.POST,
+            (
+                gl.Posting("wallet", gl.Side.DEBIT, 100_000, "USD"),
+                gl.Posting("savings", gl.Side.CREDIT, 100_000, "USD"),
+            ),
+            opens=(opened,),
+        )
+
+    caught: list[BaseException] = []
+
+    def overdraw() -> None:
+        try:
+            book._write_quoted("q1", ("q1",), ["wallet", "savings"], quote)
+        except gl.GiftLedgerError as exc:
+            caught.append(exc)
+
+    ended = _block(book, lambda: book.post(_pay(5)), overdraw)
+    assert [type(e) for e in caught] == [gl.InsufficientFunds]
+    assert "not remembered under key 'q1'" in "".join(caught[0].__notes__)
+    assert isinstance(ended, gl.StoreError)
+    assert "rolled back, nothing in it kept" in str(ended)
+    assert _state(book) == before

@@ -202,7 +202,13 @@ class WriteCore:
                     )
                 raise
             if key is not None and not dry_run and fingerprint is not None:
-                self._remember_failure(key, fingerprint, exc)
+                try:
+                    self._remember_failure(key, fingerprint, exc)
+                except StoreError as lost:
+                    # The request's own error is the answer (a write block this one
+                    # doomed refuses the record, and rolls back anyway); the key is
+                    # left free, as if the process had stopped right after the failure.
+                    exc.add_note(f"its outcome was not remembered under key {key!r}: {lost}")
             raise
 
     def _batch_block(self, dry_run: bool) -> AbstractContextManager[StoreWriter]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -429,8 +430,18 @@ class MemoryStore:
         that commits wakes it. Returns whether the journal grew past ``after``.
         """
         with self._grown:
-            if self._depth:  # this thread's own write: waiting would let others in
-                raise StoreError("cannot wait for entries inside a write block")
+            if self._depth:
+                # Inside this thread's own write block: no other writer can write until
+                # it ends (as on SQLite), and a wait on the condition would hand them
+                # the lock, and the open block, mid-block. Sleep holding it instead.
+                if timeout is None:
+                    raise StoreError(
+                        "waiting for entries inside a write block would never end: no "
+                        "other writer can write until the block does"
+                    )
+                if self._count <= after:
+                    time.sleep(max(timeout, 0.0))
+                return self._count > after
             self._followers += 1
             try:
                 return self._grown.wait_for(lambda: self._count > after, timeout)
