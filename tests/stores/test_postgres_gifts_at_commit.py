@@ -561,3 +561,56 @@ def test_a_gift_alone_holds_the_head_and_links_at_commit_once_others_were_seen_t
         assert gift("alone-3", alone=True) is True  # a second later
         book.verify()
         app.verify()
+
+
+def test_a_gift_is_not_dated_past_a_change_of_rules_by_a_writer_whose_clock_runs_ahead(
+    postgres_url: str,
+) -> None:
+    """A gift priced two minutes before a new version of the rules takes effect links at
+    commit; meanwhile a writer whose clock is three minutes ahead commits an entry dated
+    after the change. The gift cannot be dated before the head: ``gl_link`` refuses to
+    date it past the change its quote was priced before, and it runs again holding the
+    head, priced and dated under the new version. (Before, it was priced under the old
+    version and dated under the new one: clocks more than a minute apart.)"""
+    import attrs
+
+    base = gl.presets.load("tiktok-live")
+    change = base.latest.effective_from + timedelta(days=30)
+    pay = base.latest.creator_pay
+    econ = base.with_change(change, creator_pay=attrs.evolve(pay, creator_units_per_coin=2))
+
+    def opened(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.GiftEconomy]:
+        book = gl.Ledger.open(postgres_url, clock=clock)
+        return book, gl.GiftEconomy(book, econ)
+
+    setup, app = opened(gl.ManualClock(change - timedelta(minutes=10)))
+    with setup:
+        _parties(app)
+    book, gifting = opened(gl.ManualClock(change - timedelta(minutes=2)))
+    ahead_book, ahead = opened(gl.ManualClock(change + timedelta(minutes=1)))
+    with book, ahead_book:
+        real = gifting._rules
+        priced: list[datetime] = []
+
+        def rules(now: datetime) -> Any:
+            if not priced:  # the writer ahead commits while the gift is priced
+                runner = threading.Thread(
+                    target=ahead.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
+                )
+                runner.start()
+                runner.join(timeout=20)
+                assert not runner.is_alive()
+            priced.append(now)
+            return real(now)
+
+        gifting._rules = rules  # type: ignore[method-assign]
+        tx = gifting.send_gift("vic", "cara", "Rose", 10, key="g1")
+        assert len(priced) == 2  # refused at commit, run again holding the head
+        used = econ.rules_at(priced[-1]).creator_pay.creator_units_per_coin
+        dated = econ.rules_at(tx.effective_at).creator_pay.creator_units_per_coin
+        assert used == dated == 2
+        assert tx.effective_at == tx.recorded_at == change + timedelta(minutes=1)
+        diamonds = next(p for p in tx.postings if p.account == "creators:cara:diamonds")
+        assert diamonds.minor == 10 * used
+        assert book.transaction(tx.id) == tx
+        book.verify()

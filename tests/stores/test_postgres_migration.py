@@ -256,7 +256,7 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
     with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
         after = [row[0] for row in conn.execute(arguments)]
-        assert after == [before[0], before[0] + ", t_name text[]"]
+        assert after == [before[0], before[0] + ", t_name text[], before bigint"]
     # Its prepared call still links after the migration (its function was replaced:
     # the statement is planned again, and finds the one of schema 4's arguments).
     with old:
@@ -297,9 +297,72 @@ def test_a_schema_5_database_gets_the_holds_by_account_and_answers_as_before(
         assert "gl_holds_debit_id" not in {row[0] for row in conn.execute(index, (schema,))}
     assert _version(v1_url, postgres_server) == "5"
     with gl.Ledger.open(v1_url) as book:
-        assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION) == "6"
+        assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
         holds_from_every_account(book)
         book.verify()
     with psycopg.connect(admin, autocommit=True) as conn:
         names = {row[0] for row in conn.execute(index, (schema,))}
     assert {"gl_holds_debit_id", "gl_holds_credit_id"} <= names
+
+
+def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    """Version 7's gl_link takes ``before`` (the time the entries it links must be
+    recorded before), defaulting to none: a writer of the release before, its call of
+    schema 5's arguments prepared, links on after the migration, and so does schema 4's
+    call (the function of its arguments calls the new one)."""
+    import psycopg
+
+    old_link = (FIXTURE.parent / "postgres_v5_gl_link.sql").read_text()
+    admin, _ = postgres_server
+    schema = _schema(v1_url)
+    arguments = (
+        "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+        "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace "
+        "ORDER BY p.pronargs"
+    )
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        for step in postgres_schema.MIGRATIONS[1:6]:
+            for statement in step:
+                if statement == postgres_schema._GL_LINK:  # not schema 5's wrapper of it
+                    statement = old_link
+                conn.execute(statement)
+        before = [row[0] for row in conn.execute(arguments)]
+    assert len(before) == 2
+    assert before[1].endswith("t_name text[]")
+    assert _version(v1_url, postgres_server) == "6"
+    entries = _fixture()["answers"]["entries"]
+    old = psycopg.connect(admin, autocommit=True)
+    old.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+    empty = ", ".join(["'{}'"] * 38)
+    old.execute(f"PREPARE v5_link AS SELECT * FROM gl_link(1, {empty}, false, '{{}}')")
+    old.execute(f"PREPARE v4_link AS SELECT * FROM gl_link(1, {empty}, false)")
+    for call in ("v5_link", "v4_link"):
+        assert old.execute(f"EXECUTE {call}").fetchone()[0] == entries  # type: ignore[index]
+    with gl.Ledger.open(v1_url) as book:
+        clock = _clock_after(book, timedelta(hours=1))
+    assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        after = [row[0] for row in conn.execute(arguments)]
+        assert after == [before[0], before[1] + ", before bigint"]
+        # The new body: it refuses an entry the head would date past ``before``.
+        bodies = conn.execute(
+            "SELECT p.prosrc FROM pg_proc p WHERE p.proname = 'gl_link' "
+            "AND p.pronamespace = current_schema()::regnamespace ORDER BY p.pronargs"
+        ).fetchall()
+        assert ["GLHED" in row[0] for row in bodies] == [False, True]
+    with old:
+        for call in ("v5_link", "v4_link"):
+            row = old.execute(f"EXECUTE {call}").fetchone()
+            assert row is not None
+            assert row[0] == entries
+    with gl.Ledger.open(v1_url, clock=clock) as book:
+        assert book.verify() == entries
+        accounts = len(book.accounts())
+        for amount in ("1.00", "2.00", "3.00"):  # the later ones in one round trip
+            book.transfer("ops:bank", "ops:equity", amount)
+        defined = journaled_definitions(book, entries + 1, accounts)
+        assert book.verify() == entries + defined + 3

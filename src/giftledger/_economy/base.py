@@ -23,7 +23,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 
 import attrs
@@ -73,10 +73,6 @@ _D, _C = Side.DEBIT, Side.CREDIT
 FX_ROUNDING = Rounding.HALF_EVEN
 
 _FREE = BalanceRule.unrestricted()
-
-#: How near a change of rules a write no longer links at commit (see
-#: ``ChainBase._rules_change_near``): more than a round trip and the clocks' skew.
-_NEAR = timedelta(minutes=1)
 
 #: The longest viewer or creator name (the chain's keys and account names embed it).
 MAX_NAME = 128
@@ -376,13 +372,13 @@ class ChainBase:
     def _rules(self, at: datetime) -> RuleSet:
         return self.economy.rules_at(at)
 
-    def _rules_change_near(self, now: datetime) -> bool:
-        """Whether a version of the rules takes effect within :data:`_NEAR` after
-        ``now``, a write's time under its locks. A write linked at commit may be dated
-        later than the time its quote priced it at (up to the head's, another writer's
-        clock); near a change it takes the head first, so its time is read under the
-        head and cannot move (see ``Ledger._write_quoted``)."""
-        return any(now < v.effective_from <= now + _NEAR for v in self.economy.versions)
+    def _next_rules_change(self, now: datetime) -> datetime | None:
+        """When the first version of the rules after ``now`` (a write's time under its
+        locks) takes effect, or None. A write linked at commit may be dated later than
+        the time its quote priced it at (up to the head's: another writer's clock); it
+        must be dated before this (see ``Ledger._write_quoted``)."""
+        later = [v.effective_from for v in self.economy.versions if v.effective_from > now]
+        return min(later) if later else None
 
     def _rate(self, base: str, quote: str, at: datetime) -> Fraction:
         return _lookup_rate(self.rates, base, quote, at)
@@ -461,7 +457,7 @@ class ChainBase:
             history_ahead=history_ahead,
             on_replay=on_replay,
             at_commit=at_commit,
-            pinned=self._rules_change_near,
+            pinned=self._next_rules_change,
         )
 
     @staticmethod

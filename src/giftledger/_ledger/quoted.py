@@ -18,7 +18,7 @@ namespace a quote may use.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -42,6 +42,11 @@ from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
 __all__ = ["Quote", "QuotedMixin"]
 
 _KINDS = (EntryKind.POST, EntryKind.HOLD, EntryKind.NOTE)
+
+#: How near the time an entry must be dated before (``pinned``) a write no longer links
+#: at commit: more than a round trip and the clocks' usual skew. Further from it, the
+#: store refuses at commit to date the entry there (``link_before``).
+PINNED_NEAR = timedelta(minutes=1)
 
 
 @attrs.frozen(slots=True)
@@ -94,7 +99,7 @@ class QuotedMixin(HoldsMixin):
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
         on_replay: Callable[[], None] | None = None,
         at_commit: Iterable[str] | None = None,
-        pinned: Callable[[datetime], bool] | None = None,
+        pinned: Callable[[datetime], datetime | None] | None = None,
     ) -> Transaction:
         """Write the entry ``quote`` computes, in one locked store write.
 
@@ -140,11 +145,14 @@ class QuotedMixin(HoldsMixin):
                 and effective) may move up to the head's, past the time ``quote`` was
                 given. Of the other accounts in ``lock``, it only posts to them: the
                 store checks their balance rules as it links.
-            pinned: with ``at_commit``, a test of the write's time, under its locks:
-                true when the entry must be dated exactly then (near a change of the
-                rules ``quote`` prices by); the write then takes the head before
-                ``quote`` runs (the store runs it again: ``need_head``), so its time is
-                read under the head and cannot move.
+            pinned: with ``at_commit``, given the write's time under its locks: the
+                time the entry must be dated before (the next change of the rules
+                ``quote`` prices by), or None. Within :data:`PINNED_NEAR` of it, the
+                write takes the head before ``quote`` runs (the store runs it again:
+                ``need_head``), so its time is read under the head and cannot move;
+                further, the store refuses at commit to date the entry at or after it
+                (``link_before``: a writer whose clock runs ahead committed meanwhile),
+                and the write runs again holding the head.
 
         Returns:
             The entry written (for a ``HOLD``, the entry that placed it: its id
@@ -168,11 +176,17 @@ class QuotedMixin(HoldsMixin):
         def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             states = dict(w.lock_accounts(names)) if names else {}
             now = self._now(w)
-            if pinned is not None and pinned(now):
-                need_head = getattr(w, "need_head", None)
-                conflict = None if need_head is None else need_head()
-                if conflict is not None:
-                    raise conflict
+            until = None if pinned is None else pinned(now)
+            if until is not None:
+                if until <= now + PINNED_NEAR:
+                    need_head = getattr(w, "need_head", None)
+                    conflict = None if need_head is None else need_head()
+                    if conflict is not None:
+                        raise conflict
+                else:
+                    link_before = getattr(w, "link_before", None)
+                    if link_before is not None:
+                        link_before(until)
             q = quote(w, now)
             if not isinstance(q, Quote):
                 raise TypeError(f"a quote must return a Quote, not {q!r}")

@@ -222,7 +222,10 @@ class StoreWriter(StoreReader, Protocol):
     key the commit checks); ``need_head()``, for such a write whose time must not move
     after all (read under its locks, it is near a change of the rules it is priced
     by): the retryable ``WriteConflict`` that runs it again holding the head, or None
-    if it holds the head already. A store whose
+    if it holds the head already; ``link_before(when)``, for such a write whose entry
+    must be dated before ``when`` (the next change of those rules, further off): a
+    commit that would date it at or after ``when`` (another writer's clock ran ahead)
+    raises the retryable ``WriteConflict`` that runs it again holding the head. A store whose
     commit refuses such a write raises a retryable ``WriteConflict`` and serves the
     next attempt by reading. On the store, ``known_account(name)``: a record known
     without a query. For a store whose reads cost a round trip (PostgreSQL):

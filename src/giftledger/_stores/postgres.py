@@ -179,6 +179,9 @@ _LOCK_MIGRATE = 0x676C0004
 # gl_link's refusal of a write the ledger must decide (schema 4): run it again,
 # reading its accounts first.
 _RUN_AGAIN = "GLRUN"
+# gl_link's refusal to date an entry at or after the time it must be dated before
+# (schema 7, ``link_before``): run it again holding the head.
+_DATED_PAST = "GLHED"
 
 _RETRY_STATES = frozenset({"40001", "40P01", "55P03"})
 # Unique indexes a concurrent writer can beat us to; a re-run sees its row.
@@ -312,7 +315,7 @@ _PREPARED: dict[str, str] = {
     "%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], "
     "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
     "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::numeric[], %s::numeric[], "
-    "(%s::boolean[])[1], %s::text[])",
+    "(%s::boolean[])[1], %s::text[], (%s::bigint[])[1])",
     "gl_add_unit_totals": f"INSERT INTO gl_totals AS t (unit, slot, debits, credits) "
     f"SELECT u, {_SLOT}, d, c FROM unnest(%s::text[], %s::numeric[], %s::numeric[]) "
     f"AS x(u, d, c) ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits, "
@@ -888,6 +891,7 @@ class _Session:
         self._learned: list[Account] = []  # accounts this write opens or closes
         self._blind_keys: set[str] = set()  # keys not looked up: gl_link checks them
         self._effective_given = False
+        self._before: int | None = None  # linked entries are recorded before (link_before)
         self._first: int | None = None  # provisional id of the first deferred entry
         self._linked: list[Transaction] = []
         self._follows: list[bool] = []  # per linked entry: effective_at moves with recorded_at
@@ -1289,6 +1293,11 @@ class _Session:
                         f"an account this write posts to is locked by another; it runs "
                         f"again, taking its locks in order: {error}"
                     ) from error
+                if state == _DATED_PAST:
+                    raise self._undefer(
+                        f"this write would be dated past what it was priced before; it runs "
+                        f"again, reading its time under the head: {error}"
+                    ) from error
                 checked = self._blind or self._exact is not None
                 if state == _RUN_AGAIN or (checked and state in ("22003", "23505")):
                     # Refused by gl_link for the ledger to decide: run the write
@@ -1378,7 +1387,7 @@ class _Session:
         totals = self._totals
         columns += [units, [totals[u][0] for u in units], [totals[u][1] for u in units]]
         # Blind, or reading some accounts only: gl_link checks the rows with a floor.
-        columns += [[self._blind or self._exact is not None], trading]
+        columns += [[self._blind or self._exact is not None], trading, [self._before]]
         self._totals = {}
         return self._execute("gl_link", columns)
 
@@ -1451,6 +1460,15 @@ class _Session:
         if not self._defer or self._linked:
             return None
         return self._undefer("this write must be dated as it reads its time; it runs again")
+
+    def link_before(self, when: datetime) -> None:
+        """For a write linking at commit whose entry must be dated before ``when`` (see
+        the Store protocol): ``gl_link`` refuses to date it at or after ``when`` (a
+        writer whose clock runs ahead committed meanwhile), and it runs again holding
+        the head."""
+        if self._defer:
+            at = micros(when)
+            self._before = at if self._before is None else min(self._before, at)
 
     @property
     def joined(self) -> bool:

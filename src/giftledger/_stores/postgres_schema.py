@@ -46,6 +46,11 @@ Version 5 gives ``gl_link`` the accounts the client knows as trading accounts
 the store knows needs no read first; ``gl_link`` with version 4's arguments stays,
 calling the new one with ``t_name`` NULL (no check), for writers of the release
 before that run while a newer one migrates the database.
+
+Version 6 indexes the holds by account and id. Version 7 gives ``gl_link`` a last
+argument, ``before`` (default NULL): the time the entries it links must be recorded
+before, refused with SQLSTATE ``GLHED`` (a gift priced by rules that change then, which
+the head would date past the change: the client runs it again holding the head).
 """
 
 from __future__ import annotations
@@ -291,7 +296,7 @@ CREATE FUNCTION gl_link(
     f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
     s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
     u_unit text[], u_debits numeric[], u_credits numeric[],
-    blind boolean, t_name text[]
+    blind boolean, t_name text[], before bigint DEFAULT NULL
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql
 -- Every statement below finds its rows by key: plan each once (a custom plan per call,
@@ -424,6 +429,13 @@ BEGIN
     prev := head_hash;
     FOR i IN 1 .. n LOOP
         rec := greatest(recorded[i], head_time);
+        -- An entry priced by rules that change at ``before`` is not dated there (a
+        -- writer whose clock runs ahead committed meanwhile): the client runs it
+        -- again holding the head, reading its time under it (NULL: no such time).
+        IF rec >= before THEN
+            RAISE EXCEPTION 'giftledger: entry % would be recorded at %, not before %; the '
+                'write runs again', first_id + d + i - 1, rec, before USING ERRCODE = 'GLHED';
+        END IF;
         head_time := rec;
         eff := CASE WHEN follows[i] THEN rec ELSE effective[i] END;
         prev := encode(sha256(convert_to(prev || '|' || (first_id + d + i - 1) || '|' ||
@@ -575,16 +587,29 @@ def _link_without_trading() -> str:
     """``gl_link`` with schema 4's arguments, calling schema 5's with ``t_name`` NULL:
     a writer of the release before, still running while a newer one migrates the
     database, links as it did (it reads trading accounts before it writes)."""
-    head = _GL_LINK.split("CREATE FUNCTION gl_link(", 1)[1].split(") RETURNS TABLE", 1)[0]
-    args = [a.strip() for a in head.replace("\n", " ").split(",")]
-    assert args[-1] == "t_name text[]"
-    kept = args[:-1]
+    kept = _LINK_ARGS[: _LINK_ARGS.index("t_name text[]")]
     names = ", ".join(a.split()[0] for a in kept)
     return (
         f"CREATE FUNCTION gl_link({', '.join(kept)}) RETURNS TABLE (shift bigint, head "
         f"text, hashes text[], times bigint[]) LANGUAGE sql AS $$ SELECT * FROM "
         f"gl_link({names}, NULL::text[]) $$"
     )
+
+
+# gl_link's arguments, as its definition declares them.
+_LINK_ARGS = [
+    a.strip()
+    for a in _GL_LINK.split("CREATE FUNCTION gl_link(", 1)[1]
+    .split(") RETURNS TABLE", 1)[0]
+    .replace("\n", " ")
+    .split(",")
+]
+
+
+def _v5_link_types() -> str:
+    """The argument types of schema 5's gl_link (through ``t_name``), to drop it."""
+    kept = _LINK_ARGS[: _LINK_ARGS.index("t_name text[]") + 1]
+    return ", ".join(a.split(None, 1)[1] for a in kept)
 
 
 # Version 5: gl_link checks the trading accounts a client knows (``t_name``), so a
@@ -606,6 +631,19 @@ _SCHEMA_V6 = (
     "UPDATE gl_meta SET value = '6' WHERE key = 'schema_version'",
 )
 
+# Version 7: gl_link takes ``before``, the time the entries it links must be recorded
+# before (a gift priced by rules that change then; NULL: none), refusing with SQLSTATE
+# GLHED an entry the head would date there. Its default, NULL, keeps the calls of
+# schemas 5 and 6 (a writer of the release before: 41 arguments) and of schema 4 (the
+# function of its arguments, above) working unchanged. Schema 5's function is dropped
+# first (a call of its arguments would find two); a database created fresh has had
+# the current one since version 3, and replaces it with itself.
+_SCHEMA_V7 = (
+    f"DROP FUNCTION IF EXISTS gl_link({_v5_link_types()})",
+    _GL_LINK.replace("CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(", 1),
+    "UPDATE gl_meta SET value = '7' WHERE key = 'schema_version'",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SCHEMA_V1,
     _SCHEMA_V2,
@@ -613,5 +651,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SCHEMA_V4,
     _SCHEMA_V5,
     _SCHEMA_V6,
+    _SCHEMA_V7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
