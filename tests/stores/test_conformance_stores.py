@@ -500,3 +500,38 @@ def test_a_balance_past_64_bits_is_refused_alike_on_every_store(
     book.transfer("vault", "mint:coins", step)  # back within range: writes work
     assert book.balance("vault") == gl.from_minor(-8 * step, "COIN")
     assert book.verify() == book.head[0]
+
+
+def test_the_trial_balance_lists_its_units_in_order_on_every_store(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    """Memory listed units as first posted, SQLite as its table's rows, PostgreSQL
+    sorted: equal mappings, printed (and iterated) differently."""
+    book = open_book(clock)
+    for unit in ("USD", "EUR", "JPY"):
+        book.open_account(f"bank:{unit}", unit, rule=gl.BalanceRule.unrestricted())
+        book.open_account(f"equity:{unit}", unit, normal="credit")
+        book.transfer(f"bank:{unit}", f"equity:{unit}", 1)
+    tb = book.trial_balance()
+    assert list(tb.debits) == list(tb.credits) == ["EUR", "JPY", "USD"]
+    assert repr(tb) == repr(open_book(clock).trial_balance())
+
+
+def test_an_account_that_cannot_be_closed_names_its_balance_as_balance_does(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    """A credit-normal account's refusal showed its raw net (-7.00 for a balance of 7.00)."""
+    book = open_book(clock)
+    book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("wallet", "USD", normal="credit")
+    book.transfer("cash", "wallet", 7)
+    book.hold("wallet", "cash", 2)
+    assert book.balance("wallet") == gl.from_minor(700, "USD")
+    with pytest.raises(gl.InvalidArgument) as refused:
+        book.close_account("wallet")
+    assert "its posted balance is 7.00 USD and its pending holds total 2.00 USD" in str(
+        refused.value
+    )
+    assert book.balance("cash") == gl.from_minor(700, "USD")  # debit-normal: the net
+    with pytest.raises(gl.InvalidArgument, match=r"posted balance is 7\.00 USD and its pending"):
+        book.close_account("cash")

@@ -295,10 +295,13 @@ class Ledger(QuotedMixin, HoldsMixin, QueriesMixin, VerifyMixin, CheckpointMixin
         def body(w: StoreWriter, _: str | None) -> Account:
             st = self._states(w, [name])[name]
             if st.net or st.pending_debits or st.pending_credits:
+                unit = st.account.unit
+                posted = st.net if st.account.normal is Side.DEBIT else -st.net
+                held = st.pending_debits + st.pending_credits
                 raise InvalidArgument(
                     f"account {name!r} cannot be closed: its posted balance is "
-                    f"{from_minor(st.net, st.account.unit).amount} and it has pending holds "
-                    f"of {st.pending_debits + st.pending_credits} minor units; empty it first"
+                    f"{from_minor(posted, unit).amount} {unit} and its pending holds "
+                    f"total {from_minor(held, unit).amount} {unit}; empty it first"
                 )
             if st.account.closed:
                 return st.account

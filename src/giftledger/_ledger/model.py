@@ -632,15 +632,26 @@ class Page:
     next_cursor: int | None
 
 
+def _by_unit(totals: Mapping[str, int]) -> Mapping[str, int]:
+    """Totals in unit order: the same on every store, whatever order it keeps them in."""
+    return dict(sorted(totals.items()))
+
+
 @attrs.frozen(slots=True)
 class TrialBalance:
     """Posted debit and credit totals per unit, in minor units.
 
-    A ledger is in balance when every unit's debits equal its credits.
+    A ledger is in balance when every unit's debits equal its credits. Both mappings
+    are in unit order, as :attr:`units` is.
+
+    Example:
+        >>> tb = TrialBalance({"USD": 5, "EUR": 2}, {"EUR": 2, "USD": 5})
+        >>> list(tb.debits), tb.units, tb.is_balanced
+        (['EUR', 'USD'], ('EUR', 'USD'), True)
     """
 
-    debits: Mapping[str, int]
-    credits: Mapping[str, int]
+    debits: Mapping[str, int] = attrs.field(converter=_by_unit)
+    credits: Mapping[str, int] = attrs.field(converter=_by_unit)
 
     @property
     def is_balanced(self) -> bool:
