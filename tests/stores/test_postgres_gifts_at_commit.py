@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -60,6 +61,29 @@ def _parties(app: gl.GiftEconomy) -> None:
     for name in ("vic", "val"):
         app.open_viewer(name, region="US")
         app.buy_coins(name, pack=350, channel="web", key=f"buy-{name}")
+
+
+def _changing_rules(
+    url: str,
+) -> tuple[datetime, Any, Callable[[gl.ManualClock], tuple[gl.Ledger, gl.GiftEconomy]]]:
+    """Rules whose Diamonds per coin double at ``change``, 30 days after the preset's
+    latest version; the book at ``url`` with its parties (opened 10 minutes before);
+    and ``opened(clock)``, another process's ledger and economy on it."""
+    import attrs
+
+    base = gl.presets.load("tiktok-live")
+    change = base.latest.effective_from + timedelta(days=30)
+    pay = base.latest.creator_pay
+    econ = base.with_change(change, creator_pay=attrs.evolve(pay, creator_units_per_coin=2))
+
+    def opened(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.GiftEconomy]:
+        book = gl.Ledger.open(url, clock=clock)
+        return book, gl.GiftEconomy(book, econ)
+
+    setup, app = opened(gl.ManualClock(change - timedelta(minutes=10)))
+    with setup:
+        _parties(app)
+    return change, econ, opened
 
 
 def _probe(postgres_url: str) -> Any:
@@ -398,20 +422,7 @@ def test_a_gift_whose_locks_took_it_near_a_change_of_rules_is_dated_as_it_was_pr
     writer whose clock is past it commits, is priced and dated under the same version
     (found by an attacking agent: the gift decided before its wait, was priced under the
     old version and dated under the new one)."""
-    import attrs
-
-    base = gl.presets.load("tiktok-live")
-    change = base.latest.effective_from + timedelta(days=30)
-    pay = base.latest.creator_pay
-    econ = base.with_change(change, creator_pay=attrs.evolve(pay, creator_units_per_coin=2))
-
-    def opened(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.GiftEconomy]:
-        book = gl.Ledger.open(postgres_url, clock=clock)
-        return book, gl.GiftEconomy(book, econ)
-
-    setup, app = opened(gl.ManualClock(change - timedelta(minutes=10)))
-    with setup:
-        _parties(app)
+    change, econ, opened = _changing_rules(postgres_url)
     clock = gl.ManualClock(change - timedelta(minutes=2))  # far from the change: deferred
     book, gifting = opened(clock)
     late_book, late = opened(gl.ManualClock(change + timedelta(seconds=1)))
@@ -572,20 +583,7 @@ def test_a_gift_is_not_dated_past_a_change_of_rules_by_a_writer_whose_clock_runs
     date it past the change its quote was priced before, and it runs again holding the
     head, priced and dated under the new version. (Before, it was priced under the old
     version and dated under the new one: clocks more than a minute apart.)"""
-    import attrs
-
-    base = gl.presets.load("tiktok-live")
-    change = base.latest.effective_from + timedelta(days=30)
-    pay = base.latest.creator_pay
-    econ = base.with_change(change, creator_pay=attrs.evolve(pay, creator_units_per_coin=2))
-
-    def opened(clock: gl.ManualClock) -> tuple[gl.Ledger, gl.GiftEconomy]:
-        book = gl.Ledger.open(postgres_url, clock=clock)
-        return book, gl.GiftEconomy(book, econ)
-
-    setup, app = opened(gl.ManualClock(change - timedelta(minutes=10)))
-    with setup:
-        _parties(app)
+    change, econ, opened = _changing_rules(postgres_url)
     book, gifting = opened(gl.ManualClock(change - timedelta(minutes=2)))
     ahead_book, ahead = opened(gl.ManualClock(change + timedelta(minutes=1)))
     with book, ahead_book:

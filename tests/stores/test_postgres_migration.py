@@ -72,6 +72,34 @@ def _version(url: str, postgres_server: tuple[str, list[str]]) -> str:
     return str(row[0])
 
 
+# The identity arguments of the schema's gl_link functions, fewest first.
+_LINK_ARGUMENTS = (
+    "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+    "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace "
+    "ORDER BY p.pronargs"
+)
+
+
+def _migrate_as_before(
+    url: str, postgres_server: tuple[str, list[str]], upto: int, old_link: str, is_link: Any
+) -> list[str]:
+    """Migrate ``url``'s schema 1 ledger to version ``upto`` as the release before did:
+    the statements ``is_link`` picks are that release's gl_link (``old_link``). Returns
+    the gl_link functions' identity arguments."""
+    import psycopg
+
+    with psycopg.connect(postgres_server[0], autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{_schema(url)}"',))
+        for step in postgres_schema.MIGRATIONS[1:upto]:
+            for statement in step:
+                conn.execute(old_link if is_link(statement) else statement)
+        return [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
+
+
+def _created_link(statement: str) -> bool:
+    return statement.lstrip().startswith("CREATE FUNCTION gl_link(")
+
+
 def _clock_after(book: gl.Ledger, delay: timedelta = timedelta(0)) -> gl.ManualClock:
     last = book.transaction(book.head[0])
     assert last is not None
@@ -170,19 +198,9 @@ def test_a_schema_3_database_gets_the_one_trip_post_and_keeps_its_entries(
 
     old_link = (FIXTURE.parent / "postgres_v3_gl_link.sql").read_text()
     admin, _ = postgres_server
-    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
-        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{_schema(v1_url)}"',))
-        for step in postgres_schema.MIGRATIONS[1:3]:
-            for statement in step:
-                if statement.lstrip().startswith("CREATE FUNCTION gl_link("):
-                    statement = old_link
-                conn.execute(statement)
-        args = conn.execute(
-            "SELECT pg_get_function_arguments(p.oid) FROM pg_proc p "
-            "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace"
-        ).fetchall()
+    args = _migrate_as_before(v1_url, postgres_server, 3, old_link, _created_link)
     assert len(args) == 1
-    assert "blind" not in args[0][0]
+    assert "blind" not in args[0]
     assert _version(v1_url, postgres_server) == "3"
     entries = _fixture()["answers"]["entries"]
     with gl.Ledger.open(v1_url) as book:
@@ -226,19 +244,7 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
     old_link = (FIXTURE.parent / "postgres_v4_gl_link.sql").read_text()
     admin, _ = postgres_server
     schema = _schema(v1_url)
-    arguments = (
-        "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
-        "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace "
-        "ORDER BY p.pronargs"
-    )
-    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
-        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
-        for step in postgres_schema.MIGRATIONS[1:4]:
-            for statement in step:
-                if statement.lstrip().startswith("CREATE FUNCTION gl_link("):
-                    statement = old_link
-                conn.execute(statement)
-        before = [row[0] for row in conn.execute(arguments)]
+    before = _migrate_as_before(v1_url, postgres_server, 4, old_link, _created_link)
     assert len(before) == 1
     assert "t_name" not in before[0]
     assert _version(v1_url, postgres_server) == "4"
@@ -255,7 +261,7 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
     assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
     with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
-        after = [row[0] for row in conn.execute(arguments)]
+        after = [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
         assert after == [before[0], before[0] + ", t_name text[], before bigint"]
     # Its prepared call still links after the migration (its function was replaced:
     # the statement is planned again, and finds the one of schema 4's arguments).
@@ -317,19 +323,10 @@ def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
     old_link = (FIXTURE.parent / "postgres_v5_gl_link.sql").read_text()
     admin, _ = postgres_server
     schema = _schema(v1_url)
-    arguments = (
-        "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
-        "WHERE p.proname = 'gl_link' AND p.pronamespace = current_schema()::regnamespace "
-        "ORDER BY p.pronargs"
+    # (Not schema 5's wrapper of it, which creates a gl_link too.)
+    before = _migrate_as_before(
+        v1_url, postgres_server, 6, old_link, lambda s: s == postgres_schema._GL_LINK
     )
-    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
-        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
-        for step in postgres_schema.MIGRATIONS[1:6]:
-            for statement in step:
-                if statement == postgres_schema._GL_LINK:  # not schema 5's wrapper of it
-                    statement = old_link
-                conn.execute(statement)
-        before = [row[0] for row in conn.execute(arguments)]
     assert len(before) == 2
     assert before[1].endswith("t_name text[]")
     assert _version(v1_url, postgres_server) == "6"
@@ -346,7 +343,7 @@ def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
     assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
     with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
-        after = [row[0] for row in conn.execute(arguments)]
+        after = [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
         assert after == [before[0], before[1] + ", before bigint"]
         # The new body: it refuses an entry the head would date past ``before``.
         bodies = conn.execute(
