@@ -612,3 +612,46 @@ def test_a_gift_is_not_dated_past_a_change_of_rules_by_a_writer_whose_clock_runs
         assert diamonds.minor == 10 * used
         assert book.transaction(tx.id) == tx
         book.verify()
+
+
+def test_a_gift_told_to_hold_the_head_holds_it_through_its_retries(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Near a change of rules a gift runs again holding the head. If that attempt loses
+    a race (a row lock taken by another writer), the next one holds the head too: it
+    linked at commit again, was told again to hold the head, and under many writers the
+    two alternated until the retries ran out (an attacking agent: a WriteConflict after
+    21 attempts, about one gift in 800)."""
+    from giftledger._stores import postgres as pgstore
+
+    base = gl.presets.load("tiktok-live")
+    start = base.latest.effective_from + timedelta(days=1)
+    econ = base.with_change(start + timedelta(seconds=30), min_buyer_age=base.latest.min_buyer_age)
+    book = gl.Ledger.open(postgres_url, clock=gl.ManualClock(start))
+    app = gl.GiftEconomy(book, econ)
+    with book:
+        _parties(app)
+        told: list[bool] = []  # per attempt asked to hold the head: whether it was told to
+        lost: list[bool] = []
+        need_head = pgstore._Session.need_head
+        lock_accounts = pgstore._Session.lock_accounts
+
+        def counted(self: Any) -> Any:
+            conflict = need_head(self)
+            told.append(conflict is not None)
+            return conflict
+
+        def losing(self: Any, names: Any) -> Any:
+            if any(told) and not self._defer and not lost:  # the one holding the head, once
+                lost.append(True)
+                raise gl.WriteConflict("injected: a row lock was taken by another writer")
+            return lock_accounts(self, names)
+
+        monkeypatch.setattr(pgstore._Session, "need_head", counted)
+        monkeypatch.setattr(pgstore._Session, "lock_accounts", losing)
+        tx = app.send_gift("vic", "cara", "Rose", key="g1")
+        monkeypatch.undo()
+        assert lost == [True]
+        assert told.count(True) == 1
+        assert tx.effective_at == start
+        book.verify()

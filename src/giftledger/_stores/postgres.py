@@ -882,6 +882,7 @@ class _Session:
         self._changes = 0  # calls that changed something (see doom)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._defer = False
+        self._held = False  # told not to link at commit: an attempt before it had to hold the head
         self._blind = False  # linking at commit, having read no account (see lock_accounts)
         # Linking at commit, reading accounts first: the accounts whose states the write
         # uses (their rows locked, read exactly), or None (every account it locks). The
@@ -1046,7 +1047,13 @@ class _Session:
         return out
 
     def _keep_late(self) -> None:
-        """After a failed attempt: remember the locks it took after the head."""
+        """After a failed attempt that runs again: remember the locks it took after the
+        head, and that it held the head because an attempt before it had to (see
+        ``_undefer``): a request told to hold the head holds it until it lands (linking
+        at commit again, it would be told again, and the two could alternate until the
+        retries ran out)."""
+        if self._held:
+            self._store._local.no_defer = True
         if self._late_keys or self._late_holds or self._late_names:
             self._store._local.late = (
                 sorted(self._late_keys),
@@ -1518,6 +1525,7 @@ class _Session:
         local.no_blind = False
         if getattr(local, "no_defer", False):
             local.no_defer = False
+            self._held = True
             return
         if reads is not None and time.monotonic() >= self._store._crowded_until:
             return  # no other writer seen at the head lately: hold it, as alone it is cheaper
