@@ -117,6 +117,7 @@ from ._errors import (
     UnknownRule,
     UnknownTransaction,
     UnknownUnit,
+    WriteBlockFailed,
     WriteConflict,
 )
 from ._exports.beancount import beancount_account, beancount_commodity, export_beancount
@@ -360,6 +361,7 @@ __all__ = [
     "WithdrawalRecord",
     "WithdrawalRequested",
     "WithdrawalSettleRecord",
+    "WriteBlockFailed",
     "WriteConflict",
     "__version__",
     "allocate",

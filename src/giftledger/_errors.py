@@ -318,6 +318,20 @@ class StoreError(GiftLedgerError, RuntimeError):
     retryable: bool = False
 
 
+class WriteBlockFailed(StoreError):
+    """A write block can no longer commit: a write joined to it failed after it wrote.
+
+    Raised for each later write opened in the block, and by the block itself when it
+    ends without an error, once it has rolled everything back. The message names the
+    failure that doomed it. Nothing of the block is kept; it may be run again.
+
+    Example:
+        >>> import giftledger as gl
+        >>> issubclass(gl.WriteBlockFailed, gl.StoreError)
+        True
+    """
+
+
 class SchemaVersionError(StoreError):
     """A database whose schema version this library does not support."""
 

@@ -355,3 +355,52 @@ def test_a_keyed_write_that_wrote_then_failed_raises_its_own_error_in_a_block(
     assert isinstance(ended, gl.StoreError)
     assert "rolled back, nothing in it kept" in str(ended)
     assert _state(book) == before
+
+
+def test_an_atomic_batch_of_keyed_requests_that_failed_in_a_block_raises_its_own_error(
+    open_book: OpenBook, clock: gl.ManualClock
+) -> None:
+    """Its keys' failures cannot be recorded in the block it doomed (a reviewer: the
+    refusal of that record replaced the batch's own error)."""
+    book = _open(open_book, clock)
+    before = _state(book)
+    caught: list[BaseException] = []
+
+    def batch() -> None:
+        overdraw = [gl.debit("wallet", 100), gl.credit("cash", 100)]
+        try:
+            book.post_many(
+                [
+                    gl.TransactionRequest(_pay(1), key="a1"),
+                    gl.TransactionRequest(overdraw, key="a2"),
+                ]
+            )
+        except gl.GiftLedgerError as exc:
+            caught.append(exc)
+
+    ended = _block(book, lambda: book.post(_pay(5)), batch)
+    assert [type(e) for e in caught] == [gl.InsufficientFunds]
+    assert "not remembered under key" in "".join(caught[0].__notes__)
+    assert isinstance(ended, gl.WriteBlockFailed)
+    assert _state(book) == before
+    assert book.post_many([gl.TransactionRequest(_pay(1), key="a2")])[0].key == "a2"
+
+
+def test_a_store_failure_recording_a_failed_key_still_surfaces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a doomed block's refusal of the record is set aside: any other store failure
+    while a failure is remembered reaches the caller, as before."""
+    book = gl.Ledger.open("memory:")
+    book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("wallet", "USD", normal="credit")
+    real = gl.MemoryStore.remember
+
+    def failing(self: gl.MemoryStore, record: object) -> None:
+        if getattr(record, "error_type", None) is not None:
+            raise gl.StoreError("injected: the disk is full")
+        real(self, record)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gl.MemoryStore, "remember", failing)
+    with pytest.raises(gl.StoreError, match="the disk is full"):
+        book.post([gl.debit("wallet", 100), gl.credit("cash", 100)], key="k")

@@ -262,7 +262,7 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
     with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
         after = [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
-        assert after == [before[0], before[0] + ", t_name text[], before bigint"]
+        assert after == [before[0], before[0] + ", t_name text[], record_before bigint"]
     # Its prepared call still links after the migration (its function was replaced:
     # the statement is planned again, and finds the one of schema 4's arguments).
     with old:
@@ -314,7 +314,7 @@ def test_a_schema_5_database_gets_the_holds_by_account_and_answers_as_before(
 def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
     v1_url: str, postgres_server: tuple[str, list[str]]
 ) -> None:
-    """Version 7's gl_link takes ``before`` (the time the entries it links must be
+    """Version 7's gl_link takes ``record_before`` (the time the entries it links must be
     recorded before), defaulting to none: a writer of the release before, its call of
     schema 5's arguments prepared, links on after the migration, and so does schema 4's
     call (the function of its arguments calls the new one)."""
@@ -344,8 +344,8 @@ def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
     with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
         after = [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
-        assert after == [before[0], before[1] + ", before bigint"]
-        # The new body: it refuses an entry the head would date past ``before``.
+        assert after == [before[0], before[1] + ", record_before bigint"]
+        # The new body: it refuses an entry the head would record past ``record_before``.
         bodies = conn.execute(
             "SELECT p.prosrc FROM pg_proc p WHERE p.proname = 'gl_link' "
             "AND p.pronamespace = current_schema()::regnamespace ORDER BY p.pronargs"

@@ -457,7 +457,7 @@ class ChainBase:
             history_ahead=history_ahead,
             on_replay=on_replay,
             at_commit=at_commit,
-            pinned=self._next_rules_change,
+            until=self._next_rules_change,
         )
 
     @staticmethod

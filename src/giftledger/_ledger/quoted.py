@@ -43,10 +43,10 @@ __all__ = ["Quote", "QuotedMixin"]
 
 _KINDS = (EntryKind.POST, EntryKind.HOLD, EntryKind.NOTE)
 
-#: How near the time an entry must be dated before (``pinned``) a write no longer links
+#: How near the time an entry must be dated before (``until``) a write no longer links
 #: at commit: more than a round trip and the clocks' usual skew. Further from it, the
 #: store refuses at commit to date the entry there (``link_before``).
-PINNED_NEAR = timedelta(minutes=1)
+UNTIL_NEAR = timedelta(minutes=1)
 
 
 @attrs.frozen(slots=True)
@@ -99,7 +99,7 @@ class QuotedMixin(HoldsMixin):
         history_ahead: Sequence[tuple[str, int | None, int]] = (),
         on_replay: Callable[[], None] | None = None,
         at_commit: Iterable[str] | None = None,
-        pinned: Callable[[datetime], datetime | None] | None = None,
+        until: Callable[[datetime], datetime | None] | None = None,
     ) -> Transaction:
         """Write the entry ``quote`` computes, in one locked store write.
 
@@ -145,9 +145,9 @@ class QuotedMixin(HoldsMixin):
                 and effective) may move up to the head's, past the time ``quote`` was
                 given. Of the other accounts in ``lock``, it only posts to them: the
                 store checks their balance rules as it links.
-            pinned: with ``at_commit``, given the write's time under its locks: the
+            until: with ``at_commit``, given the write's time under its locks: the
                 time the entry must be dated before (the next change of the rules
-                ``quote`` prices by), or None. Within :data:`PINNED_NEAR` of it, the
+                ``quote`` prices by), or None. Within :data:`UNTIL_NEAR` of it, the
                 write takes the head before ``quote`` runs (the store runs it again:
                 ``need_head``), so its time is read under the head and cannot move;
                 further, the store refuses at commit to date the entry at or after it
@@ -168,7 +168,7 @@ class QuotedMixin(HoldsMixin):
         """
         names = sorted(set(lock))
         if at_commit is None:
-            pinned = None  # the write holds the head: its time cannot move
+            until = None  # the write holds the head: its time cannot move
         for name in names:
             if type(name) is not str:
                 raise InvalidArgument(f"lock {name!r}: every name to lock must be a string")
@@ -176,9 +176,9 @@ class QuotedMixin(HoldsMixin):
         def body(w: StoreWriter, fingerprint: str | None) -> Transaction:
             states = dict(w.lock_accounts(names)) if names else {}
             now = self._now(w)
-            until = None if pinned is None else pinned(now)
-            if until is not None:
-                if until <= now + PINNED_NEAR:
+            before = None if until is None else until(now)
+            if before is not None:
+                if before <= now + UNTIL_NEAR:
                     need_head = getattr(w, "need_head", None)
                     conflict = None if need_head is None else need_head()
                     if conflict is not None:
@@ -186,7 +186,7 @@ class QuotedMixin(HoldsMixin):
                 else:
                     link_before = getattr(w, "link_before", None)
                     if link_before is not None:
-                        link_before(until)
+                        link_before(before)
             q = quote(w, now)
             if not isinstance(q, Quote):
                 raise TypeError(f"a quote must return a Quote, not {q!r}")

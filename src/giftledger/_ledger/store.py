@@ -290,16 +290,20 @@ class Store(Protocol):
     there for other threads. And ``doom(error)`` on a writer, which the ledger calls for
     a write that failed with ``error``: if that write was joined to another and wrote
     anything before it failed (an atomic ``post_many`` whose later request is refused),
-    the outer write must not commit: later writes joining it are refused with a
-    ``StoreError``, and it rolls back at its end, raising a ``StoreError`` if it ended
-    without an error. A store without it lets the outer write commit what the failed
-    write left.
+    the outer write must not commit: later writes joining it are refused with
+    ``WriteBlockFailed``, and it rolls back at its end, raising ``WriteBlockFailed`` if
+    it ended without an error. A store without it lets the outer write commit what the
+    failed write left.
     """
 
     url: str
 
     def write(self, dry_run: bool = False) -> AbstractContextManager[StoreWriter]:
-        """A locked writer; commits on a normal exit, rolls back on an error or dry run."""
+        """A locked writer; commits on a normal exit, rolls back on an error or dry run.
+
+        Opened inside an open write in the same thread, it joins it (a dry run
+        cannot: ``StoreError``); see ``doom`` above for a joined write that fails.
+        """
         ...
 
     def read(self) -> AbstractContextManager[StoreReader]:

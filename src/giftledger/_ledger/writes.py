@@ -31,6 +31,7 @@ from .._errors import (
     StoreError,
     UnbalancedTransaction,
     UnknownAccount,
+    WriteBlockFailed,
     WriteConflict,
 )
 from .._money.amounts import (
@@ -202,13 +203,7 @@ class WriteCore:
                     )
                 raise
             if key is not None and not dry_run and fingerprint is not None:
-                try:
-                    self._remember_failure(key, fingerprint, exc)
-                except StoreError as lost:
-                    # The request's own error is the answer (a write block this one
-                    # doomed refuses the record, and rolls back anyway); the key is
-                    # left free, as if the process had stopped right after the failure.
-                    exc.add_note(f"its outcome was not remembered under key {key!r}: {lost}")
+                self._remember_failure(key, fingerprint, exc)
             raise
 
     def _batch_block(self, dry_run: bool) -> AbstractContextManager[StoreWriter]:
@@ -304,7 +299,12 @@ class WriteCore:
                     ),
                 )
 
-        self._run(None, None, False, body)
+        try:
+            self._run(None, None, False, body)
+        except WriteBlockFailed as refused:
+            # The request's own error stays the answer: it failed after writing inside
+            # a caller's write block, which refuses the record and rolls back anyway.
+            exc.add_note(f"its outcome was not remembered under key {key!r}: {refused}")
 
     # -- definitions under the hash ----------------------------------------------------
 

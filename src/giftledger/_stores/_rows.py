@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from .._boundary import shown
-from .._errors import ChainBroken, StoreError
+from .._errors import ChainBroken, WriteBlockFailed
 from .._ledger.hashing import micros
 from .._ledger.model import EntryKind, Hold, HoldStatus, Metadata, Posting, Rate, Side, Transaction
 
@@ -25,6 +25,7 @@ __all__ = [
     "EPOCH",
     "KINDS",
     "SIDES",
+    "Dooming",
     "block_refused",
     "block_rolled_back",
     "doomed_by",
@@ -61,14 +62,32 @@ def doomed_by(error: BaseException) -> str:
     return f"a write inside it failed: {type(error).__name__}: {error}"
 
 
-def block_refused(doomed: str) -> StoreError:
+class Dooming:
+    """A SQL store's writer's side of the Store protocol's ``doom``: it counts the calls
+    that changed something in ``_changes``, pushes ``_changes`` onto ``_marks`` as each
+    write joined to it begins (and pops it as it ends), and keeps why it must roll back
+    in ``_doomed``."""
+
+    _changes: int
+    _marks: list[int]
+    _doomed: str | None
+
+    def doom(self, error: BaseException) -> None:
+        """A write joined to this one failed: if it wrote anything, this write can no
+        longer commit (see the Store protocol). A no-op for the outermost write, which
+        the error rolls back anyway."""
+        if self._marks and self._changes != self._marks[-1] and self._doomed is None:
+            self._doomed = doomed_by(error)
+
+
+def block_refused(doomed: str) -> WriteBlockFailed:
     """The error for a write opened inside a block that can no longer commit."""
-    return StoreError(f"this write block can no longer commit: {doomed}")
+    return WriteBlockFailed(f"this write block can no longer commit: {doomed}")
 
 
-def block_rolled_back(doomed: str) -> StoreError:
+def block_rolled_back(doomed: str) -> WriteBlockFailed:
     """The error for a block that ended without one and rolled back, doomed."""
-    return StoreError(f"the write block was rolled back, nothing in it kept: {doomed}")
+    return WriteBlockFailed(f"the write block was rolled back, nothing in it kept: {doomed}")
 
 
 def unreadable(

@@ -428,6 +428,12 @@ class MemoryStore:
 
         A follower of the change feed waits here instead of polling; the writer
         that commits wakes it. Returns whether the journal grew past ``after``.
+        Inside this thread's own write block no other writer can write until the
+        block ends (as on SQLite): it sleeps ``timeout`` holding the store's lock.
+
+        Raises:
+            StoreError: inside this thread's own write block, with no ``timeout``
+                (the wait would never end).
         """
         with self._grown:
             if self._depth:

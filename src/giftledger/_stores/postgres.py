@@ -136,9 +136,9 @@ from .._ledger.store import AccountState, IdempotencyRecord, PostingRow, take_re
 from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
+    Dooming,
     block_refused,
     block_rolled_back,
-    doomed_by,
     first_unreadable,
     holds_start,
     totals_of,
@@ -830,7 +830,7 @@ def _translate(pg: Any, error: BaseException, what: str = "write") -> StoreError
     return StoreError(f"PostgreSQL refused the {what}: {error}")
 
 
-class _Session:
+class _Session(Dooming):
     """A reader or writer on one connection, inside one database transaction.
 
     The transaction starts lazily with the first query (in the same round trip)
@@ -905,13 +905,6 @@ class _Session:
         self._rollback_first = False  # a replay released its locks: see _release
         self._ahead_keys: dict[str, tuple[Any, ...]] = {}  # a key's row (see _key_answer)
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
-
-    def doom(self, error: BaseException) -> None:
-        """A write joined to this one failed: if it wrote anything, this write can no
-        longer commit (see the Store protocol). A no-op for the outermost write, which
-        the error rolls back anyway."""
-        if self._marks and self._changes != self._marks[-1] and self._doomed is None:
-            self._doomed = doomed_by(error)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -1523,8 +1516,8 @@ class _Session:
         # commit or not: it never outlives it.
         blind = not getattr(local, "no_blind", False)
         local.no_blind = False
-        if getattr(local, "no_defer", False):
-            local.no_defer = False
+        if getattr(local, "no_defer", False) and self._writer and self._nested == 0:
+            local.no_defer = False  # (a write joined to another leaves it for its own)
             self._held = True
             return
         if reads is not None and time.monotonic() >= self._store._crowded_until:

@@ -48,7 +48,7 @@ calling the new one with ``t_name`` NULL (no check), for writers of the release
 before that run while a newer one migrates the database.
 
 Version 6 indexes the holds by account and id. Version 7 gives ``gl_link`` a last
-argument, ``before`` (default NULL): the time the entries it links must be recorded
+argument, ``record_before`` (default NULL): the time the entries it links must be recorded
 before, refused with SQLSTATE ``GLHED`` (a gift priced by rules that change then, which
 the head would date past the change: the client runs it again holding the head).
 """
@@ -274,7 +274,10 @@ _SCHEMA_V2 = (
 # correction, and the rows of accounts with a floor are locked and their balance
 # rule checked here (a case for the ledger to decide raises GLRUN: the client
 # runs the write again, reading its accounts); ``t_name``: the accounts of the
-# postings the client knows as trading accounts (schema 5), checked with the rest.
+# postings the client knows as trading accounts (schema 5), checked with the rest;
+# ``record_before`` (schema 7; NULL: none): the time the entries must be recorded
+# before (a gift priced by rules that change then): one the head would record there
+# raises GLHED, and the client runs the write again holding the head.
 #
 # recorded_at never goes backwards: an entry whose time (read by the client
 # before it had the head) is before the head's takes the head's (and so does its
@@ -296,7 +299,7 @@ CREATE FUNCTION gl_link(
     f_name text[], f_net bigint[], f_pd bigint[], f_pc bigint[],
     s_name text[], s_net bigint[], s_pd bigint[], s_pc bigint[],
     u_unit text[], u_debits numeric[], u_credits numeric[],
-    blind boolean, t_name text[], before bigint DEFAULT NULL
+    blind boolean, t_name text[], record_before bigint DEFAULT NULL
 ) RETURNS TABLE (shift bigint, head text, hashes text[], times bigint[])
 LANGUAGE plpgsql
 -- Every statement below finds its rows by key: plan each once (a custom plan per call,
@@ -429,12 +432,13 @@ BEGIN
     prev := head_hash;
     FOR i IN 1 .. n LOOP
         rec := greatest(recorded[i], head_time);
-        -- An entry priced by rules that change at ``before`` is not dated there (a
-        -- writer whose clock runs ahead committed meanwhile): the client runs it
-        -- again holding the head, reading its time under it (NULL: no such time).
-        IF rec >= before THEN
+        -- An entry priced by rules that change at ``record_before`` is not dated
+        -- there (a writer whose clock runs ahead committed meanwhile): the client runs
+        -- it again holding the head, reading its time under it (NULL: no such time).
+        IF rec >= record_before THEN
             RAISE EXCEPTION 'giftledger: entry % would be recorded at %, not before %; the '
-                'write runs again', first_id + d + i - 1, rec, before USING ERRCODE = 'GLHED';
+                'write runs again', first_id + d + i - 1, rec, record_before
+                USING ERRCODE = 'GLHED';
         END IF;
         head_time := rec;
         eff := CASE WHEN follows[i] THEN rec ELSE effective[i] END;
@@ -606,10 +610,15 @@ _LINK_ARGS = [
 ]
 
 
-def _v5_link_types() -> str:
-    """The argument types of schema 5's gl_link (through ``t_name``), to drop it."""
-    kept = _LINK_ARGS[: _LINK_ARGS.index("t_name text[]") + 1]
-    return ", ".join(a.split(None, 1)[1] for a in kept)
+# The argument types of schemas 5 and 6's gl_link, written out (a migration step must
+# not follow later changes to the function): version 7 drops it.
+_V5_LINK_TYPES = (
+    "bigint, text[], bigint[], bigint[], text[], text[], json[], bigint[], bigint[], "
+    "bigint[], json[], text[], text[], boolean[], smallint[], bigint[], integer[], text[], "
+    "text[], bigint[], text[], bigint[], text[], bigint[], text[], text[], bigint[], text[], "
+    "text[], bigint[], bigint[], bigint[], text[], bigint[], bigint[], bigint[], text[], "
+    "numeric[], numeric[], boolean, text[]"
+)
 
 
 # Version 5: gl_link checks the trading accounts a client knows (``t_name``), so a
@@ -631,7 +640,7 @@ _SCHEMA_V6 = (
     "UPDATE gl_meta SET value = '6' WHERE key = 'schema_version'",
 )
 
-# Version 7: gl_link takes ``before``, the time the entries it links must be recorded
+# Version 7: gl_link takes ``record_before``, the time the entries it links must be recorded
 # before (a gift priced by rules that change then; NULL: none), refusing with SQLSTATE
 # GLHED an entry the head would date there. Its default, NULL, keeps the calls of
 # schemas 5 and 6 (a writer of the release before: 41 arguments) and of schema 4 (the
@@ -639,7 +648,7 @@ _SCHEMA_V6 = (
 # first (a call of its arguments would find two); a database created fresh has had
 # the current one since version 3, and replaces it with itself.
 _SCHEMA_V7 = (
-    f"DROP FUNCTION IF EXISTS gl_link({_v5_link_types()})",
+    f"DROP FUNCTION IF EXISTS gl_link({_V5_LINK_TYPES})",
     _GL_LINK.replace("CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(", 1),
     "UPDATE gl_meta SET value = '7' WHERE key = 'schema_version'",
 )

@@ -104,9 +104,9 @@ from .._ledger.store import AccountState, IdempotencyRecord, PostingRow
 from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
+    Dooming,
     block_refused,
     block_rolled_back,
-    doomed_by,
     first_unreadable,
     holds_start,
     meta_of,
@@ -1366,7 +1366,7 @@ class _Reader:
         return debits, credits
 
 
-class _Writer(_Reader):
+class _Writer(_Reader, Dooming):
     """A writer inside ``BEGIN IMMEDIATE``.
 
     It hands the ledger live account states from the store's cache (as the
@@ -1396,13 +1396,6 @@ class _Writer(_Reader):
         self._backdated: list[tuple[int, int, int, int, int]] = []
         self._new_segments: list[tuple[int, int]] = []
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
-
-    def doom(self, error: BaseException) -> None:
-        """A write joined to this one failed: if it wrote anything, this write can no
-        longer commit (see the Store protocol). A no-op for the outermost write, which
-        the error rolls back anyway."""
-        if self._marks and self._changes != self._marks[-1] and self._doomed is None:
-            self._doomed = doomed_by(error)
 
     def _flush(self) -> None:
         db = self._db
