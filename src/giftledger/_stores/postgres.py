@@ -1286,9 +1286,12 @@ class _Session(Dooming):
                 rows = self._send(statements, checks, keep=len(statements) - at)[0]
             except self._store._pg.Error as error:
                 state = getattr(error, "sqlstate", None)
-                if state in ("55P03", "40P01") and late:
+                if state in ("55P03", "40P01", "57014") and late:
                     # Past the short wait, or a deadlock the server found first (its
-                    # deadlock_timeout under _LATE_WAIT): not the same race again.
+                    # deadlock_timeout under _LATE_WAIT): not the same race again. (A lock
+                    # timeout that fires as the lock is granted is reported as a cancel
+                    # "due to user request", 57014: the server's timeout flag was reset
+                    # first. An operator's cancel in that wait runs the write again too.)
                     raise self._undefer(
                         f"an account this write posts to is locked by another; it runs "
                         f"again, taking its locks in order: {error}"
