@@ -193,12 +193,14 @@ def _summary(values: list[float]) -> tuple[float, float]:
     return max(values), statistics.median(values)
 
 
-def _expected(name: str, through: int, funding: int) -> int:
+def _expected(name: str, through: int, funding: int, base: int) -> int:
     """The gift workload's balance of ``name`` after entry ``through``, by arithmetic.
 
-    Entries 1..VIEWERS fund the wallets (one each); gift ``i`` (0-based) is entry
-    VIEWERS + 1 + i. A wrong fast answer cannot pass for a right one.
+    Entries ``base`` + 1 .. ``base`` + VIEWERS fund the wallets (one each; the entries
+    before them open the accounts); gift ``i`` (0-based) is entry ``base`` + VIEWERS + 1
+    + i. A wrong fast answer cannot pass for a right one.
     """
+    through -= base
     gifts = max(0, through - VIEWERS)
     if name == COIN_SUPPLY:
         return funding * min(through, VIEWERS) - COINS * gifts
@@ -209,12 +211,13 @@ def _expected(name: str, through: int, funding: int) -> int:
 
 
 def _time_lookups(
-    book: gl.Ledger, marks: list[tuple[int, Any]], funding: int
+    book: gl.Ledger, marks: list[tuple[int, Any]], funding: int, base: int
 ) -> dict[str, list[float]]:
     """Seconds per call of each past-balance query and of ``trial_balance()``.
 
     ``marks``: ``(last entry id, its effective time)`` of each batch so far; the
-    cuts are spread over them, and every answer is checked.
+    cuts are spread over them, and every answer is checked (``base``: see
+    :func:`_expected`).
     """
     step = max(len(marks) // LOOKUPS, 1)
     cuts = marks[::step][:LOOKUPS]
@@ -232,7 +235,7 @@ def _time_lookups(
             else:
                 got = book.balance(name, recorded_through=last)
             times.append(time.perf_counter() - start)
-            if int(got.amount) != _expected(name, last, funding):
+            if int(got.amount) != _expected(name, last, funding, base):
                 raise SystemExit(f"wrong: {label} at entry {last}: {got}")
     times = out["trial_balance()"] = []
     for _ in cuts:
@@ -354,6 +357,7 @@ def scale(n: int, rounds: int, commits: int, directory: str | None) -> None:
         path = os.path.join(tmp, "long.db")
         print(f"  the file: {path}")
         book = _open_book(path, n)
+        base = book.head[0] - VIEWERS  # the entries that opened the accounts
         fresh = _open_book(os.path.join(tmp, "fresh.db"), n)
         funding = (n // VIEWERS + 1) * COINS * 2
         batches = [(first, min(first + BATCH, n)) for first in range(0, n, BATCH)]
@@ -376,7 +380,7 @@ def scale(n: int, rounds: int, commits: int, directory: str | None) -> None:
             cpus.append(cpu)
             marks.append((txs[-1].id, txs[-1].effective_at))
             if b + 1 == tenth:
-                early = _time_lookups(book, marks, funding)
+                early = _time_lookups(book, marks, funding, base)
             if (b + 1) % tenth == 0:
                 seg = walls[-tenth:]
                 median, best = BATCH / statistics.median(seg), BATCH / min(seg)
@@ -400,7 +404,7 @@ def scale(n: int, rounds: int, commits: int, directory: str | None) -> None:
             )
         fresh.close()
 
-        late = _time_lookups(book, marks, funding)
+        late = _time_lookups(book, marks, funding, base)
         print(
             f"\npast balances and the trial balance, {len(late['trial_balance()'])} calls each "
             f"(ms: best / median; median at {n:,} over median at {marks[tenth - 1][0]:,} entries)"
