@@ -5,6 +5,7 @@ no floor, an idempotency key each), once alone and once with a follower process 
 (``Ledger.changes(follow=True)``: a poll by id with back-off, and a durability barrier before
 each delivered batch), interleaved over ``--repeat`` rounds on one fresh schema each. Prints
 the writers' rate in both cases and the ratio (aim: >= 0.9), and what the follower delivered.
+``--transactions N`` (as ``run.py`` passes it) sets rounds of N / 2,000 seconds.
 
     GIFTLEDGER_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/feed_postgres.py
@@ -98,7 +99,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--transactions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a run's size as run.py gives it: rounds of N / 2,000 seconds (0.5 at least)",
+    )
     args = parser.parse_args()
+    if args.transactions is not None:
+        args.seconds = max(args.transactions / 2000, 0.5)
     admin = os.environ.get("GIFTLEDGER_TEST_POSTGRES_URL")
     if not admin:
         raise SystemExit("set GIFTLEDGER_TEST_POSTGRES_URL (postgresql://postgres@127.0.0.1/test)")
