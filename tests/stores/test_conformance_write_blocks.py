@@ -84,6 +84,11 @@ def _pay(amount: int, account: str = "wallet") -> list[gl.PostingSpec]:
     return [gl.debit("cash", amount), gl.credit(account, amount)]
 
 
+def _overdraw() -> list[gl.PostingSpec]:
+    """More than the wallet holds: its balance rule refuses it."""
+    return [gl.debit("wallet", 100), gl.credit("cash", 100)]
+
+
 def test_a_block_that_raises_keeps_none_of_its_writes(
     open_book: OpenBook, clock: gl.ManualClock
 ) -> None:
@@ -144,7 +149,7 @@ def test_a_failed_single_post_caught_in_a_block_leaves_it_free_to_commit(
     with book.store.write():
         book.post(_pay(5))
         with pytest.raises(gl.InsufficientFunds):
-            book.post([gl.debit("wallet", 100), gl.credit("cash", 100)])
+            book.post(_overdraw())
         book.post(_pay(1))
     assert book.balance("wallet") == _usd(16)
     assert book.verify() == 5
@@ -160,7 +165,7 @@ def test_a_batch_that_failed_after_writing_cannot_commit_with_its_block(
         lambda: book.post(_pay(5)),
         # The first request is written before the second fails.
         _refused(
-            lambda: book.post_many([_pay(1), [gl.debit("wallet", 100), gl.credit("cash", 100)]]),
+            lambda: book.post_many([_pay(1), _overdraw()]),
             gl.InsufficientFunds,
             "must not go negative",
         ),
@@ -185,7 +190,7 @@ def test_a_batch_that_failed_before_writing_leaves_its_block_free_to_commit(
         lambda: book.post(_pay(5)),
         # The first request fails: the batch wrote nothing.
         _refused(
-            lambda: book.post_many([[gl.debit("wallet", 100), gl.credit("cash", 100)], _pay(1)]),
+            lambda: book.post_many([_overdraw(), _pay(1)]),
             gl.InsufficientFunds,
             "must not go negative",
         ),
@@ -204,7 +209,7 @@ def test_a_failed_batch_left_to_propagate_raises_its_own_error(
     raised = _block(
         book,
         lambda: book.post(_pay(5)),
-        lambda: book.post_many([_pay(1), [gl.debit("wallet", 100), gl.credit("cash", 100)]]),
+        lambda: book.post_many([_pay(1), _overdraw()]),
     )
     assert isinstance(raised, gl.InsufficientFunds)
     assert _state(book) == before
@@ -218,7 +223,7 @@ def test_a_block_with_no_joined_write_fails_alone(
     book = _open(open_book, clock)
     before = _state(book)
     with pytest.raises(gl.InsufficientFunds):
-        book.post_many([_pay(1), [gl.debit("wallet", 100), gl.credit("cash", 100)]])
+        book.post_many([_pay(1), _overdraw()])
     assert _state(book) == before
     assert book.post(_pay(1)).id == before[0][0] + 1  # type: ignore[index]
 
@@ -367,12 +372,11 @@ def test_an_atomic_batch_of_keyed_requests_that_failed_in_a_block_raises_its_own
     caught: list[BaseException] = []
 
     def batch() -> None:
-        overdraw = [gl.debit("wallet", 100), gl.credit("cash", 100)]
         try:
             book.post_many(
                 [
                     gl.TransactionRequest(_pay(1), key="a1"),
-                    gl.TransactionRequest(overdraw, key="a2"),
+                    gl.TransactionRequest(_overdraw(), key="a2"),
                 ]
             )
         except gl.GiftLedgerError as exc:
@@ -403,4 +407,4 @@ def test_a_store_failure_recording_a_failed_key_still_surfaces(
 
     monkeypatch.setattr(gl.MemoryStore, "remember", failing)
     with pytest.raises(gl.StoreError, match="the disk is full"):
-        book.post([gl.debit("wallet", 100), gl.credit("cash", 100)], key="k")
+        book.post(_overdraw(), key="k")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,53 @@ def _migrate_as_before(
 
 def _created_link(statement: str) -> bool:
     return statement.lstrip().startswith("CREATE FUNCTION gl_link(")
+
+
+def _old_writer(admin: str, schema: str, calls: dict[str, str]) -> Any:
+    """A writer of the release before: a session with gl_link ``calls`` prepared (name:
+    the arguments after its 38 empty arrays: no entry to link, the head as it is)."""
+    import psycopg
+
+    old = psycopg.connect(admin, autocommit=True)
+    old.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+    empty = ", ".join(["'{}'"] * 38)
+    for name, rest in calls.items():
+        old.execute(f"PREPARE {name} AS SELECT * FROM gl_link(1, {empty}, {rest})")
+    return old
+
+
+def _links(old: Any, calls: Iterable[str], entries: int) -> None:
+    """Each prepared call of ``old`` links (nothing) after the head, entry ``entries``."""
+    for call in calls:
+        row = old.execute(f"EXECUTE {call}").fetchone()
+        assert row is not None
+        assert row[0] == entries
+
+
+def _migrated(url: str, postgres_server: tuple[str, list[str]]) -> tuple[gl.ManualClock, list[str]]:
+    """Open the book at ``url``, migrating it to the current version: a clock an hour
+    after its last entry, and its gl_link functions' identity arguments."""
+    import psycopg
+
+    with gl.Ledger.open(url) as book:
+        clock = _clock_after(book, timedelta(hours=1))
+    assert _version(url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    with psycopg.connect(postgres_server[0], autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{_schema(url)}"',))
+        return clock, [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
+
+
+def _transfers_chain_on(url: str, clock: gl.ManualClock, entries: int) -> None:
+    """The migrated book verifies its ``entries`` and chains three transfers on (the
+    later ones in one round trip), after the definitions it journals first."""
+    with gl.Ledger.open(url, clock=clock) as book:
+        assert book.verify() == entries
+        accounts = len(book.accounts())
+        for amount in ("1.00", "2.00", "3.00"):
+            book.transfer("ops:bank", "ops:equity", amount)
+        defined = journaled_definitions(book, entries + 1, accounts)
+        assert book.verify() == entries + defined + 3
+        assert book.trial_balance().is_balanced
 
 
 def _clock_after(book: gl.Ledger, delay: timedelta = timedelta(0)) -> gl.ManualClock:
@@ -222,14 +270,7 @@ def test_a_schema_3_database_gets_the_one_trip_post_and_keeps_its_entries(
         ("gl_link", True, None),
         ("gl_open", False, ["plan_cache_mode=force_generic_plan"]),
     ]
-    with gl.Ledger.open(v1_url, clock=clock) as book:
-        assert book.verify() == entries
-        accounts = len(book.accounts())
-        for amount in ("1.00", "2.00", "3.00"):  # the later ones in one round trip
-            book.transfer("ops:bank", "ops:equity", amount)
-        defined = journaled_definitions(book, entries + 1, accounts)
-        assert book.verify() == entries + defined + 3
-        assert book.trial_balance().is_balanced
+    _transfers_chain_on(v1_url, clock, entries)
 
 
 def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
@@ -239,7 +280,6 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
     # Version 5 replaces it, and keeps a gl_link of version 4's arguments (a writer of
     # the release before, running while a newer one migrates, calls it) that calls the
     # new one without the trading check.
-    import psycopg
 
     old_link = (FIXTURE.parent / "postgres_v4_gl_link.sql").read_text()
     admin, _ = postgres_server
@@ -249,26 +289,15 @@ def test_a_schema_4_database_gets_the_trading_check_and_keeps_the_old_call(
     assert "t_name" not in before[0]
     assert _version(v1_url, postgres_server) == "4"
     entries = _fixture()["answers"]["entries"]
-    # A writer of the release before: its session prepared schema 4's call (all its
-    # arrays empty here: no entry to link, the head as it is).
-    old = psycopg.connect(admin, autocommit=True)
-    old.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
-    empty = ", ".join(["'{}'"] * 38)
-    old.execute(f"PREPARE old_link AS SELECT * FROM gl_link(1, {empty}, false)")
-    assert old.execute("EXECUTE old_link").fetchone()[0] == entries  # type: ignore[index]
-    with gl.Ledger.open(v1_url) as book:
-        clock = _clock_after(book, timedelta(hours=1))
-    assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
-    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
-        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
-        after = [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
-        assert after == [before[0], before[0] + ", t_name text[], record_before bigint"]
+    # A writer of the release before: its session prepared schema 4's call.
+    old = _old_writer(admin, schema, {"old_link": "false"})
+    _links(old, ["old_link"], entries)
+    clock, after = _migrated(v1_url, postgres_server)
+    assert after == [before[0], before[0] + ", t_name text[], record_before bigint"]
     # Its prepared call still links after the migration (its function was replaced:
     # the statement is planned again, and finds the one of schema 4's arguments).
     with old:
-        row = old.execute("EXECUTE old_link").fetchone()
-        assert row is not None
-        assert row[0] == entries
+        _links(old, ["old_link"], entries)
     with gl.Ledger.open(v1_url, clock=clock) as book:
         assert book.verify() == entries
         accounts = len(book.accounts())
@@ -331,20 +360,13 @@ def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
     assert before[1].endswith("t_name text[]")
     assert _version(v1_url, postgres_server) == "6"
     entries = _fixture()["answers"]["entries"]
-    old = psycopg.connect(admin, autocommit=True)
-    old.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
-    empty = ", ".join(["'{}'"] * 38)
-    old.execute(f"PREPARE v5_link AS SELECT * FROM gl_link(1, {empty}, false, '{{}}')")
-    old.execute(f"PREPARE v4_link AS SELECT * FROM gl_link(1, {empty}, false)")
-    for call in ("v5_link", "v4_link"):
-        assert old.execute(f"EXECUTE {call}").fetchone()[0] == entries  # type: ignore[index]
-    with gl.Ledger.open(v1_url) as book:
-        clock = _clock_after(book, timedelta(hours=1))
-    assert _version(v1_url, postgres_server) == str(postgres_schema.SCHEMA_VERSION)
+    calls = {"v5_link": "false, '{}'", "v4_link": "false"}
+    old = _old_writer(admin, schema, calls)
+    _links(old, calls, entries)
+    clock, after = _migrated(v1_url, postgres_server)
+    assert after == [before[0], before[1] + ", record_before bigint"]
     with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
-        after = [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
-        assert after == [before[0], before[1] + ", record_before bigint"]
         # The new body: it refuses an entry the head would record past ``record_before``.
         bodies = conn.execute(
             "SELECT p.prosrc FROM pg_proc p WHERE p.proname = 'gl_link' "
@@ -352,14 +374,5 @@ def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
         ).fetchall()
         assert ["GLHED" in row[0] for row in bodies] == [False, True]
     with old:
-        for call in ("v5_link", "v4_link"):
-            row = old.execute(f"EXECUTE {call}").fetchone()
-            assert row is not None
-            assert row[0] == entries
-    with gl.Ledger.open(v1_url, clock=clock) as book:
-        assert book.verify() == entries
-        accounts = len(book.accounts())
-        for amount in ("1.00", "2.00", "3.00"):  # the later ones in one round trip
-            book.transfer("ops:bank", "ops:equity", amount)
-        defined = journaled_definitions(book, entries + 1, accounts)
-        assert book.verify() == entries + defined + 3
+        _links(old, calls, entries)
+    _transfers_chain_on(v1_url, clock, entries)

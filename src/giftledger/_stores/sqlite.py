@@ -824,7 +824,6 @@ class _WriteBlock:
         self._store = store
         self._dry_run = dry_run
         self._writer: _Writer | None = None
-        self._outer: _Writer | None = None  # the write this one joined
 
     def __enter__(self) -> _Writer:
         store = self._store
@@ -839,7 +838,6 @@ class _WriteBlock:
                 # A nested write joins the outer one: it commits or rolls back with it.
                 outer._joined = True
                 outer._marks.append(outer._changes)
-                self._outer = outer
                 return outer
             db = store._db
             try:
@@ -865,10 +863,11 @@ class _WriteBlock:
         store = self._store
         writer = self._writer
         try:
-            if writer is None:
-                if self._outer is not None:
-                    self._outer._marks.pop()
-                return  # nested: the outer block decides
+            if writer is None:  # nested: the outer block, still open, decides
+                outer = store._writer
+                assert outer is not None
+                outer._marks.pop()
+                return
             if writer._joined:  # before it ends: no other thread writes until it has
                 store.joined_writes += 1
             db = store._db
@@ -882,7 +881,7 @@ class _WriteBlock:
                     # then the failure is that error, not this ROLLBACK's.
                     if db.in_transaction:
                         db.execute("ROLLBACK")
-                    if writer._mutated:
+                    if writer._changes:
                         store._forget(ids=writer._added)
             except BaseException as failure:
                 store._forget(ids=True)
@@ -1384,10 +1383,9 @@ class _Writer(_Reader, Dooming):
         super().__init__(store, store._db)
         self._states = store._states
         self._dirty: set[str] = set()
-        self._mutated = False
         self._added = False  # opened an account
         self._joined = False  # a write nested in this one ran (it may have used its entries)
-        self._changes = 0  # calls that changed something (see doom)
+        self._changes = 0  # calls that changed something (see doom; none: nothing to forget)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._doomed: str | None = None  # why this write must roll back (see doom)
         self._txs: list[tuple[object, ...]] = []
@@ -1540,7 +1538,7 @@ class _Writer(_Reader, Dooming):
         return out
 
     def add_account(self, account: Account) -> None:
-        self._mutated = self._added = True
+        self._added = True
         self._changes += 1
         cur = self._db.execute(
             "INSERT INTO accounts (name, unit, normal, min_balance, closed, trading, metadata) "
@@ -1563,7 +1561,6 @@ class _Writer(_Reader, Dooming):
         self._states[account.name] = AccountState(account)
 
     def replace_account(self, account: Account) -> None:
-        self._mutated = True
         self._changes += 1
         self._db.execute(
             "UPDATE accounts SET closed = ? WHERE name = ?", (int(account.closed), account.name)
@@ -1594,7 +1591,6 @@ class _Writer(_Reader, Dooming):
         for i, value in enumerate(net_after):
             if not _MIN_INT <= value <= _MAX_ID:
                 _overflow(tx, tx.postings[i].account, "net", value, self._store)
-        self._mutated = True
         self._changes += 1
         dirty = self._dirty
         for name, (dnet, dpd, dpc) in deltas.items():
@@ -1700,6 +1696,5 @@ class _Writer(_Reader, Dooming):
             self._dirty.add(name)
 
     def remember(self, record: IdempotencyRecord) -> None:
-        self._mutated = True
         self._changes += 1
         self._keys[record.key] = record
