@@ -65,12 +65,12 @@ def _as_the_release_before(url: str) -> None:
         conn.execute(f'DROP INDEX "{schema}".gl_transactions_key')
         conn.execute(f'DROP INDEX "{schema}".gl_holds_debit_id')  # and schema 6's
         conn.execute(f'DROP INDEX "{schema}".gl_holds_credit_id')
-        functions = conn.execute(  # schemas 3 to 5 (two gl_link since 5)
+        functions = conn.execute(  # schemas 3 to 5 (two gl_link since 5) and 8
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n "
             "ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.proname = ANY(%s)",
-            (schema, ["gl_open", "gl_link", "gl_flush", "gl_ledger"]),
+            (schema, ["gl_open", "gl_link", "gl_flush", "gl_ledger", "gl_slot", "gl_claim_slot"]),
         ).fetchall()
-        assert len(functions) == 5
+        assert len(functions) == 7
         for (function,) in functions:
             conn.execute(f"DROP FUNCTION {function}")
         conn.execute(f"UPDATE \"{schema}\".gl_meta SET value = '2' WHERE key = 'schema_version'")

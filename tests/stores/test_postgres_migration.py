@@ -85,15 +85,19 @@ def _migrate_as_before(
     url: str, postgres_server: tuple[str, list[str]], upto: int, old_link: str, is_link: Any
 ) -> list[str]:
     """Migrate ``url``'s schema 1 ledger to version ``upto`` as the release before did:
-    the statements ``is_link`` picks are that release's gl_link (``old_link``). Returns
-    the gl_link functions' identity arguments."""
+    the statements ``is_link`` picks are that release's gl_link (``old_link``, created
+    or replaced as the statement does). Returns the gl_link functions' identity
+    arguments."""
     import psycopg
 
+    replace = old_link.replace("CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(")
     with psycopg.connect(postgres_server[0], autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT set_config('search_path', %s, true)", (f'"{_schema(url)}"',))
         for step in postgres_schema.MIGRATIONS[1:upto]:
             for statement in step:
-                conn.execute(old_link if is_link(statement) else statement)
+                if is_link(statement):
+                    statement = replace if "CREATE OR REPLACE" in statement else old_link
+                conn.execute(statement)
         return [row[0] for row in conn.execute(_LINK_ARGUMENTS)]
 
 
@@ -376,3 +380,73 @@ def test_a_schema_6_database_gets_the_dated_link_and_keeps_the_old_calls(
     with old:
         _links(old, calls, entries)
     _transfers_chain_on(v1_url, clock, entries)
+
+
+# Each account's and unit's totals, summed over their slot rows.
+_SUMS = (
+    "SELECT name, net, pending_debits, pending_credits FROM gl_account_states ORDER BY name",
+    "SELECT unit, sum(debits), sum(credits) FROM gl_totals GROUP BY unit ORDER BY unit",
+)
+
+
+def test_a_schema_7_database_folds_its_slot_rows_and_keeps_the_old_calls(
+    v1_url: str, postgres_server: tuple[str, list[str]]
+) -> None:
+    """Version 8 claims a slot per session: the slot rows a schema 7 database gathered,
+    one per backend that ever wrote (its pid modulo 1024), fold into slot 0 with the same
+    sums, and nothing else changes; a writer of the release before links on, and new
+    writes use the slot their connection claimed."""
+    import psycopg
+
+    old_link = (FIXTURE.parent / "postgres_v7_gl_link.sql").read_text()
+    assert "pg_backend_pid() % 1024" in old_link
+    link = postgres_schema._GL_LINK
+    admin, _ = postgres_server
+    schema = _schema(v1_url)
+    before = _migrate_as_before(
+        v1_url,
+        postgres_server,
+        7,
+        old_link,
+        lambda s: s == link or s.replace("CREATE OR REPLACE", "CREATE", 1) == link,
+    )
+    assert _version(v1_url, postgres_server) == "7"
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+        # Backends 17 and 1,500 (one holding the head) wrote part of each total.
+        conn.execute("UPDATE gl_balances SET net = net - 7 WHERE slot = 0")
+        conn.execute(
+            "INSERT INTO gl_balances (account, slot, net) SELECT account, s, d "
+            "FROM gl_balances, (VALUES (17, 3), (1500, 4)) AS v(s, d) WHERE slot = 0"
+        )
+        conn.execute("UPDATE gl_totals SET debits = debits - 9, credits = credits - 9")
+        conn.execute(
+            "INSERT INTO gl_totals (unit, slot, debits, credits) SELECT unit, s, d, d "
+            "FROM gl_totals, (VALUES (17, 4), (1500, 5)) AS v(s, d) WHERE slot = 0"
+        )
+        spread = [conn.execute(q).fetchall() for q in _SUMS]
+        rows = conn.execute("SELECT count(*), count(DISTINCT account) FROM gl_balances")
+        counted = rows.fetchone()
+        assert counted is not None
+        assert counted[0] == 3 * counted[1] > 0
+    entries = _fixture()["answers"]["entries"]
+    calls = {"v7_link": "false, '{}', NULL", "v5_link": "false, '{}'", "v4_link": "false"}
+    old = _old_writer(admin, schema, calls)
+    _links(old, calls, entries)
+    clock, after = _migrated(v1_url, postgres_server)
+    assert after == before
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+        assert [conn.execute(q).fetchall() for q in _SUMS] == spread
+        slots = "SELECT DISTINCT slot FROM gl_balances UNION SELECT slot FROM gl_totals"
+        assert [row[0] for row in conn.execute(slots)] == [0]
+        with pytest.raises(psycopg.errors.RestrictViolation):
+            conn.execute("DELETE FROM gl_balances")  # the delete trigger is back
+    with old:
+        _links(old, calls, entries)
+    _transfers_chain_on(v1_url, clock, entries)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))
+        # This release's store claimed slot 0: its writes (some holding the head) are
+        # there and in 1024, with the folded rows.
+        assert {row[0] for row in conn.execute(slots)} <= {0, 1024}

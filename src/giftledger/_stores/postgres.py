@@ -23,7 +23,7 @@ which keeps str, int, bool and None apart; names sort in code-point order,
                      a posted posting (NULL for a hold's pending postings)
     gl_holds         one row per hold; only its status fields ever change
     gl_keys          one row per idempotency key (UNIQUE)
-    gl_balances      the totals of accounts without a floor, per backend slot
+    gl_balances      the totals of accounts without a floor, per connection's slot
     gl_totals        posted debit and credit totals per unit (numeric), per slot
     gl_link(...)     the chain's head step, run by the server at commit
 
@@ -43,7 +43,10 @@ explicit locks):
   are read after the head, under which every balance change commits, so they are
   exact;
 - accounts without a floor are never locked: their totals are delta rows in
-  ``gl_balances``, one per server backend, summed on read (no hot rows);
+  ``gl_balances``, one per slot, summed on read (no hot rows); each connection
+  claims the lowest slot of its ledger no other session holds (``gl_claim_slot()``,
+  schema 8), so the rows are as many as the connections open at once, not as many
+  as ever connected;
 - a lock asked for once the head is held is taken without waiting (NOWAIT,
   ``gl_try_lock``): if it is taken, the write is run again and takes it first;
 - serialization failures, deadlocks and the rare lost race (a hold settled or
@@ -58,7 +61,7 @@ reads its accounts (``gl_open``) and reads the head without the lock (a
 provisional id for its entry, and the time its clock is clamped to), and the
 commit's round trip sends the entry's content text and balance changes to
 ``gl_link``, which applies the changes (to the rows of accounts with a floor, and to
-its backend's slots, 0 to 1023: writes that hold the head use 1024 to 2047, so no
+its connection's slots, 0 to 1023: writes that hold the head use 1024 to 2047, so no
 writer waits for a slot row while it holds the head), takes the head's lock, numbers
 the entry
 after the real head (shifting the ids the write used, in its postings and its
@@ -265,11 +268,12 @@ _ACCOUNT_COLUMNS = (
 )
 # Accounts whose balance rule a debit can break: the only rows a writer locks.
 _FLOOR = "min_balance IS NOT NULL AND NOT trading"
-# The slot of this backend's delta rows in gl_balances and gl_totals.
-# Slots 1024 to 2047: of the writes that hold the head while they change slots;
-# gl_link, which changes its slots before it takes the head, uses 0 to 1023 (see
-# postgres_schema: a writer there never waits for a row of one holding the head).
-_SLOT = "1024 + pg_backend_pid() % 1024"
+# The slot of this session's delta rows in gl_balances and gl_totals: the one its
+# connection claimed (gl_slot(); see postgres_schema, version 8). Slots 1024 to 2047:
+# of the writes that hold the head while they change slots; gl_link, which changes its
+# slots before it takes the head, uses 0 to 1023 (a writer there never waits for a row
+# of one holding the head).
+_SLOT = "1024 + gl_slot()"
 
 # The statements of every write, prepared once per connection (sent with the
 # parameters bound on the client, ``EXECUTE name(literals)`` still skips parsing
@@ -329,7 +333,12 @@ def _prepare_sql(name: str, sql: str) -> str:
     return f"PREPARE {name} AS {numbered}"
 
 
-_PREPARE_ALL = "; ".join(_prepare_sql(name, sql) for name, sql in _PREPARED.items())
+# Run on each connection once the schema is current, outside any transaction: the
+# statements of every write prepared, and the claim of the lowest slot of the ledger
+# no other session holds (gl_claim_slot(), kept for the session's life).
+_SESSION = "; ".join(
+    [*(_prepare_sql(name, sql) for name, sql in _PREPARED.items()), "SELECT gl_claim_slot()"]
+)
 
 # The attribute of a connection holding its sessions' cursor and escaper.
 _TOOLS = "_giftledger_tools"
@@ -478,7 +487,7 @@ class PostgresStore:
         conn = self._connect()
         try:
             self._migrate(conn)
-            conn.execute(_PREPARE_ALL)
+            conn.execute(_SESSION)
         except BaseException:
             conn.close()
             raise
@@ -530,7 +539,7 @@ class PostgresStore:
             if self.schema is not None:
                 conn.execute("SELECT set_config('search_path', %s, false)", (f'"{self.schema}"',))
             if self._ready:
-                conn.execute(_PREPARE_ALL)
+                conn.execute(_SESSION)
             # The cursor and literal escaper of every session on this connection,
             # made once (a cursor per write costs as much as its encoding).
             tools = (pg.ClientCursor(conn), pg.pq.Escaping(conn.pgconn).escape_literal)

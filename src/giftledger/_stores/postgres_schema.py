@@ -51,6 +51,21 @@ Version 6 indexes the holds by account and id. Version 7 gives ``gl_link`` a las
 argument, ``record_before`` (default NULL): the time the entries it links must be recorded
 before, refused with SQLSTATE ``GLHED`` (a gift priced by rules that change then, which
 the head would date past the change: the client runs it again holding the head).
+
+Version 8 bounds the slot rows. A backend's slot was ``pg_backend_pid() % 1024``, so
+every new connection over the months (pools recycling connections, servers
+restarting) left a row for each account without a floor and each unit in a slot
+not used before, up to 2,048 of each: every post summed them again (the
+running-balance correction under the head) and so did every read of a supply's
+balance. Now a store's connection claims the lowest free slot of its ledger for as
+long as it lives (``gl_claim_slot()``: a session advisory lock per slot), and its
+writes use it (``gl_slot()``; the backend's pid modulo 1024 for a session that
+claimed none: a writer of the release before, or one past 1,024 connections at
+once). An account then has as many slot rows as the most connections that ever
+wrote at once, and no two sessions of this release share one. The step folds the
+rows written so far into slot 0 of each account and unit (their sums, which are the
+balances: nothing else changes), under an exclusive lock of both tables, and gives
+``gl_link`` the claimed slot.
 """
 
 from __future__ import annotations
@@ -376,19 +391,20 @@ BEGIN
         END IF;
     END LOOP;
     -- The slot rows of the unrestricted accounts and the unit totals, before the
-    -- head too: slots 0 to 1023, by backend. Writes that hold the head while they
-    -- change slots (holds, guarded writes, batches) use 1024 to 2047, so no writer
-    -- waits for a slot row while it holds the head: two backends whose ids are
-    -- equal modulo 1024 share a slot row, and would otherwise deadlock.
+    -- head too: the session's slot, 0 to 1023 (gl_slot()). Writes that hold the head
+    -- while they change slots (holds, guarded writes, batches) use 1024 to 2047, so
+    -- no writer waits for a slot row while it holds the head: two sessions that share
+    -- a slot row (one that claimed none and one whose slot is its pid modulo 1024)
+    -- would otherwise deadlock.
     -- (One statement each: an upsert finds its row through its unique key.)
     INSERT INTO gl_balances AS b (account, slot, net, pending_debits, pending_credits)
-    SELECT x.name, pg_backend_pid() % 1024, x.net, x.pd, x.pc
+    SELECT x.name, gl_slot(), x.net, x.pd, x.pc
     FROM unnest(s_name, s_net, s_pd, s_pc) AS x(name, net, pd, pc)
     ON CONFLICT (account, slot) DO UPDATE SET net = b.net + excluded.net,
         pending_debits = b.pending_debits + excluded.pending_debits,
         pending_credits = b.pending_credits + excluded.pending_credits;
     INSERT INTO gl_totals AS t (unit, slot, debits, credits)
-    SELECT x.unit, pg_backend_pid() % 1024, x.debits, x.credits
+    SELECT x.unit, gl_slot(), x.debits, x.credits
     FROM unnest(u_unit, u_debits, u_credits) AS x(unit, debits, credits)
     ON CONFLICT (unit, slot) DO UPDATE SET debits = t.debits + excluded.debits,
         credits = t.credits + excluded.credits;
@@ -653,6 +669,78 @@ _SCHEMA_V7 = (
     "UPDATE gl_meta SET value = '7' WHERE key = 'schema_version'",
 )
 
+# The slot of this session's delta rows in gl_balances and gl_totals (0 to 1023;
+# writes holding the head add 1024): the one it claimed, else its backend's pid
+# modulo 1024, as before version 8 (a writer of the release before, or a session
+# that found every slot taken).
+_GL_SLOT = """
+CREATE FUNCTION gl_slot() RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(current_setting('giftledger.slot', true), '')::integer,
+                    pg_backend_pid() % 1024)
+$$
+"""
+
+# A store's connection claims the lowest slot of its ledger no other session holds
+# (the session advisory lock (0x676C0400 + slot, gl_ledger()), released when the
+# session ends), once, outside any transaction: a setting made in one that rolls back
+# is undone, and the lock kept. None free: the setting is emptied, and gl_slot()
+# falls back to the pid.
+_GL_CLAIM_SLOT = """
+CREATE FUNCTION gl_claim_slot() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    ledger integer := gl_ledger();
+    held text := current_setting('giftledger.slot', true);
+BEGIN
+    -- Claimed already: keep it (session locks stack: trying again would take a
+    -- second slot if a lower one came free).
+    IF held ~ '^[0-9]+$' THEN
+        RETURN held::integer;
+    END IF;
+    FOR k IN 0 .. 1023 LOOP
+        IF pg_try_advisory_lock(1735132160 + k, ledger) THEN
+            PERFORM set_config('giftledger.slot', k::text, false);
+            RETURN k;
+        END IF;
+    END LOOP;
+    PERFORM set_config('giftledger.slot', '', false);
+    RETURN NULL;
+END
+$$
+"""
+
+
+def _fold(table: str, key: str, columns: str, sums: str) -> tuple[str, ...]:
+    """Version 8's fold of ``table``'s slot rows into slot 0 of each ``key``: the sums
+    first, in slot -1, then the other rows dropped, then slot -1 renamed 0 (the table
+    locked exclusively; gl_balances' delete trigger off meanwhile)."""
+    return (
+        f"INSERT INTO {table} ({key}, slot, {columns}) "
+        f"SELECT {key}, -1, {sums} FROM {table} GROUP BY {key}",
+        f"DELETE FROM {table} WHERE slot <> -1",
+        f"UPDATE {table} SET slot = 0 WHERE slot = -1",
+    )
+
+
+# Version 8: slots claimed per session, as many as the connections open at once (see
+# the module notes); the rows written so far folded into slot 0. Writers of the
+# release before keep writing to their pid's slot, during and after the migration.
+_SCHEMA_V8 = (
+    "LOCK TABLE gl_balances, gl_totals IN EXCLUSIVE MODE",
+    "ALTER TABLE gl_balances DISABLE TRIGGER gl_balances_no_delete",
+    *_fold(
+        "gl_balances",
+        "account",
+        "net, pending_debits, pending_credits",
+        "sum(net)::bigint, sum(pending_debits)::bigint, sum(pending_credits)::bigint",
+    ),
+    "ALTER TABLE gl_balances ENABLE TRIGGER gl_balances_no_delete",
+    *_fold("gl_totals", "unit", "debits, credits", "sum(debits), sum(credits)"),
+    _GL_SLOT,
+    _GL_CLAIM_SLOT,
+    _GL_LINK.replace("CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(", 1),
+    "UPDATE gl_meta SET value = '8' WHERE key = 'schema_version'",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SCHEMA_V1,
     _SCHEMA_V2,
@@ -661,5 +749,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SCHEMA_V5,
     _SCHEMA_V6,
     _SCHEMA_V7,
+    _SCHEMA_V8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
