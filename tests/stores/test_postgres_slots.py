@@ -167,3 +167,52 @@ def test_past_every_slot_taken_a_connection_writes_to_its_pids_slot(
         book.transfer("alice", "revenue", "4.00")
         assert book.balance("revenue") == Money("7.00", "USD")
     assert _slots(admin, schema)["revenue"] == sorted({0, pid % 1024})
+
+
+@pytest.mark.parametrize("preset", ["1024", "5", "x"])
+def test_a_slot_set_before_the_claim_is_not_taken_for_one(
+    postgres_url: str, postgres_server: tuple[str, list[str]], preset: str
+) -> None:
+    # A setting the session has without holding its slot's lock (a role's or a
+    # database's default, set by hand) is not a claim: the session claims its own.
+    # 1024 or more would write before the head to rows of writes holding it
+    # (deadlocks); a number it holds no lock of would be shared.
+    import psycopg
+
+    with _open(postgres_url):
+        pass
+    with psycopg.connect(postgres_server[0], autocommit=True) as conn:
+        conn.execute("SELECT set_config('search_path', %s, false)", (f'"{_schema(postgres_url)}"',))
+        conn.execute("SELECT set_config('giftledger.slot', %s, false)", (preset,))
+        claimed = conn.execute("SELECT gl_claim_slot()").fetchone()
+        assert claimed == (0,)
+        assert _slot_of(conn) == 0
+        assert conn.execute("SELECT gl_claim_slot()").fetchone() == (0,)  # kept, once
+        held = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+            "AND locktype = 'advisory' AND classid >= 1735132160"
+        ).fetchone()
+        assert held == (1,)
+
+
+@pytest.mark.parametrize("setting", ["1024", "99999", "-1", "x", ""])
+def test_a_slot_setting_out_of_range_writes_to_the_pids_slot(
+    postgres_url: str, setting: str
+) -> None:
+    with _open(postgres_url) as book:
+        conn = book.store._idle[-1]  # type: ignore[attr-defined]
+        conn.execute("SELECT set_config('giftledger.slot', %s, false)", (setting,))
+        assert _slot_of(conn) == conn.info.backend_pid % 1024
+        book.transfer("alice", "revenue", "1.00")
+        assert book.balance("revenue") == Money("1.00", "USD")
+
+
+def test_the_urls_other_parameters_reach_libpq_as_written(postgres_url: str) -> None:
+    # "options=-c%20statement_timeout%3D12345" was decoded and encoded again, as
+    # "-c+statement_timeout=12345", which libpq read as a parameter named "+...".
+    url = f"{postgres_url}&options=-c%20statement_timeout%3D12345"
+    with gl.Ledger.open(url) as book:
+        conn = book.store._idle[-1]  # type: ignore[attr-defined]
+        row = conn.execute("SHOW statement_timeout").fetchone()
+        assert row is not None
+        assert row[0] == "12345ms"

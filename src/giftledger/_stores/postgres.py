@@ -111,7 +111,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import attrs
 
@@ -383,7 +383,11 @@ def _split_url(url: str) -> tuple[str, str | None]:
             f"schema {schema!r} in {shown!r} must be 1 to 63 letters, digits or '_', "
             f"not starting with a digit"
         )
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    # The other parameters as written: libpq decodes %XX only (a '+' is a '+'), so
+    # decoding and encoding them again would turn "options=-c%20x%3Dy" into "-c+x=y".
+    rest = "&".join(
+        p for p in parts.query.split("&") if p and unquote(p.split("=", 1)[0]) != "schema"
+    )
     return urlunsplit(parts._replace(query=rest)), schema
 
 

@@ -62,7 +62,10 @@ long as it lives (``gl_claim_slot()``: a session advisory lock per slot), and it
 writes use it (``gl_slot()``; the backend's pid modulo 1024 for a session that
 claimed none: a writer of the release before, or one past 1,024 connections at
 once). An account then has as many slot rows as the most connections that ever
-wrote at once, and no two sessions of this release share one. The step folds the
+wrote at once, and no two sessions of this release share one (but for a schema
+dropped and created again under running stores: their connections keep the slot they
+claimed for the ledger before, which a new connection may claim too; sharing a slot is
+safe, as below). The step folds the
 rows written so far into slot 0 of each account and unit (their sums, which are the
 balances: nothing else changes), under an exclusive lock of both tables, and gives
 ``gl_link`` the claimed slot.
@@ -672,11 +675,15 @@ _SCHEMA_V7 = (
 # The slot of this session's delta rows in gl_balances and gl_totals (0 to 1023;
 # writes holding the head add 1024): the one it claimed, else its backend's pid
 # modulo 1024, as before version 8 (a writer of the release before, or a session
-# that found every slot taken).
+# that found every slot taken). A setting out of that range (set by hand, by a
+# role's or a database's defaults) is not a slot: a session writing to 1024 or more
+# before the head would share rows with one holding it, and deadlock.
 _GL_SLOT = """
 CREATE FUNCTION gl_slot() RETURNS integer LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(current_setting('giftledger.slot', true), '')::integer,
-                    pg_backend_pid() % 1024)
+    SELECT CASE WHEN current_setting('giftledger.slot', true) ~ '^[0-9]{1,4}$'
+                     AND current_setting('giftledger.slot', true)::integer < 1024
+                THEN current_setting('giftledger.slot', true)::integer
+                ELSE pg_backend_pid() % 1024 END
 $$
 """
 
@@ -684,7 +691,9 @@ $$
 # (the session advisory lock (0x676C0400 + slot, gl_ledger()), released when the
 # session ends), once, outside any transaction: a setting made in one that rolls back
 # is undone, and the lock kept. None free: the setting is emptied, and gl_slot()
-# falls back to the pid.
+# falls back to the pid. A setting the session has without holding its slot's lock
+# for this ledger (a default of its role or database, set by hand, or claimed for a
+# ledger since dropped) is not kept.
 _GL_CLAIM_SLOT = """
 CREATE FUNCTION gl_claim_slot() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -693,7 +702,11 @@ DECLARE
 BEGIN
     -- Claimed already: keep it (session locks stack: trying again would take a
     -- second slot if a lower one came free).
-    IF held ~ '^[0-9]+$' THEN
+    IF held ~ '^[0-9]{1,4}$' AND held::integer < 1024 AND EXISTS (
+            SELECT FROM pg_locks l WHERE l.locktype = 'advisory'
+                AND l.pid = pg_backend_pid() AND l.granted AND l.objsubid = 2
+                AND l.classid::bigint = 1735132160 + held::integer
+                AND l.objid::bigint = (ledger::bigint + 4294967296) % 4294967296) THEN
         RETURN held::integer;
     END IF;
     FOR k IN 0 .. 1023 LOOP
