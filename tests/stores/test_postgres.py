@@ -223,6 +223,44 @@ def test_a_bad_schema_name_is_refused() -> None:
         gl.Ledger.open("postgresql://u@127.0.0.1:1/db?schema=no;such")
 
 
+@pytest.mark.parametrize(
+    ("url", "conninfo", "schema"),
+    [
+        # No host: a Unix socket. Rebuilt from its parts, the URL lost its "//".
+        (
+            "postgresql:///test?host=/var/run/postgresql&schema=s",
+            "postgresql:///test?host=/var/run/postgresql",
+            "s",
+        ),
+        # Values as written: decoded and encoded again, "%20" became "+".
+        (
+            "postgresql://u@h/db?options=-c%20statement_timeout%3D5000&schema=s",
+            "postgresql://u@h/db?options=-c%20statement_timeout%3D5000",
+            "s",
+        ),
+        (
+            "postgresql://u@h/db?application_name=a+b&schema=s",
+            "postgresql://u@h/db?application_name=a+b",
+            "s",
+        ),
+        ("postgresql://u@h/db?a=1&&schema=s&b=2", "postgresql://u@h/db?a=1&b=2", "s"),
+        ("postgres://h/db?sch%65ma=s&a=1", "postgres://h/db?a=1", "s"),
+        ("postgresql://u@h/db?schema=s", "postgresql://u@h/db", "s"),
+        ("postgresql://u@h/db", "postgresql://u@h/db", None),
+    ],
+)
+def test_the_url_reaches_libpq_as_written_but_for_its_schema(
+    url: str, conninfo: str, schema: str | None
+) -> None:
+    assert pgstore._split_url(url) == (conninfo, schema)
+
+
+def test_a_url_with_a_fragment_is_refused() -> None:
+    # libpq would take "#x" as part of the database name.
+    with pytest.raises(gl.InvalidArgument, match="fragment"):
+        gl.Ledger.open("postgresql://u@127.0.0.1:1/db?schema=s#x")
+
+
 def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)
     with pytest.raises(gl.StoreError, match=r"giftledger\[postgres\]"):
@@ -241,6 +279,7 @@ def test_an_unreachable_server_is_a_store_error() -> None:
         "postgresql://u@127.0.0.1:1/db?password=s3cr3t&connect_timeout=2",
         "postgresql://u:s3cr3t@127.0.0.1:1/db?schema=no;such",
         "postgresqx://u:s3cr3t@127.0.0.1:1/db",
+        "postgresql://u:s3cr3t@127.0.0.1:1/db?schema=s#x",
     ],
 )
 def test_no_error_shows_the_password(url: str) -> None:
@@ -287,7 +326,7 @@ def test_a_deadlock_is_retried(
     retries = _count_retries(monkeypatch)
     with gl.Ledger.open(postgres_url, clock=clock) as book:
         # Both accounts have a floor, so a writer locks both rows (an unrestricted
-        # account's row is never locked: its totals go to per-backend slots).
+        # account's row is never locked: its totals go to per-connection slots).
         book.open_account("a", "USD", rule=gl.BalanceRule.overdraft(10_000))
         book.open_account("b", "USD", normal="credit")
         with raw(postgres_url) as other:

@@ -444,6 +444,9 @@ def test_a_schema_7_database_folds_its_slot_rows_and_keeps_the_old_calls(
             conn.execute("DELETE FROM gl_balances")  # the delete trigger is back
     with old:
         _links(old, calls, entries)
+        # It claimed no slot: the new gl_link writes to its pid's, as its own statements
+        # (holding the head) write to 1024 more.
+        assert old.execute("SELECT gl_slot()").fetchone() == (old.info.backend_pid % 1024,)
     _transfers_chain_on(v1_url, clock, entries)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("SELECT set_config('search_path', %s, false)", (f'"{schema}"',))

@@ -443,11 +443,11 @@ def test_a_post_waiting_for_the_head_never_shares_a_slot_row_with_its_holder(
     postgres_url: str, postgres_server: tuple[str, list[str]]
 ) -> None:
     # Slot rows may be shared: a session that claimed no slot writes to its pid's
-    # (modulo 1024), which may be another's claimed one. A post writes its slots
-    # before it waits for the head; a write holding the head writes its own at
-    # commit: were they the same rows, each would wait for the other (a deadlock).
-    # Posts linked at commit use slots 0 to 1023, writes that hold the head 1024 to
-    # 2047.
+    # (modulo 1024), which may be another's claimed one (here the holder's setting is
+    # made the poster's slot by hand). A post writes its slots before it waits for the
+    # head; a write holding the head writes its own at commit: were they the same rows,
+    # each would wait for the other (a deadlock). Posts linked at commit use slots 0 to
+    # 1023, writes that hold the head 1024 to 2047.
     import threading
 
     import psycopg
@@ -463,8 +463,11 @@ def test_a_post_waiting_for_the_head_never_shares_a_slot_row_with_its_holder(
             holding.set()
             release.wait(10)
 
+        mine: Any = book.store
+        poster_pid = mine._idle[-1].info.backend_pid  # the connection the post will take
+        slot = mine._idle[-1].execute("SELECT gl_slot()").fetchone()[0]
         theirs: Any = other.store
-        holder_slot = theirs._idle[-1].execute("SELECT gl_slot()").fetchone()[0]
+        theirs._idle[-1].execute("SELECT set_config('giftledger.slot', %s, false)", (str(slot),))
         holder = threading.Thread(
             target=lambda: other.post(
                 [gl.debit("alice", "1.00"), gl.credit("supply", "1.00")], guard=hold
@@ -472,9 +475,6 @@ def test_a_post_waiting_for_the_head_never_shares_a_slot_row_with_its_holder(
         )
         holder.start()
         assert holding.wait(10)
-        mine: Any = book.store
-        poster_pid = mine._idle[-1].info.backend_pid  # the connection the post will take
-        poster_slot = mine._idle[-1].execute("SELECT gl_slot()").fetchone()[0]
         poster = threading.Thread(
             target=lambda: book.post([gl.debit("bob", "1.00"), gl.credit("supply", "1.00")])
         )
@@ -504,7 +504,7 @@ def test_a_post_waiting_for_the_head_never_shares_a_slot_row_with_its_holder(
             totals = conn.execute(
                 f'SELECT DISTINCT slot FROM "{schema}".gl_totals ORDER BY slot'
             ).fetchall()
-        expected = [(poster_slot,), (1024 + holder_slot,)]
+        expected = [(slot,), (1024 + slot,)]
         assert slots == expected
         assert totals == expected
         assert book.balance("bob") == Money("2.00", "USD")

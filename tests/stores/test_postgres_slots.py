@@ -1,5 +1,5 @@
-"""The slot rows of accounts without a floor stay as many as the connections that wrote
-at once (schema 8).
+"""The slot rows of accounts without a floor stay as many as the connections open at
+once (schema 8).
 
 Their totals are delta rows in ``gl_balances`` (and the units' in ``gl_totals``), one per
 slot, summed on every read and under the head by every post. A slot was the backend's
@@ -216,3 +216,22 @@ def test_the_urls_other_parameters_reach_libpq_as_written(postgres_url: str) -> 
         row = conn.execute("SHOW statement_timeout").fetchone()
         assert row is not None
         assert row[0] == "12345ms"
+
+
+def test_a_url_without_a_host_reaches_the_servers_socket(postgres_url: str) -> None:
+    # "postgresql:///db?host=/var/run/postgresql": rebuilt from its parts, the URL lost
+    # its "//" and libpq refused it ('invalid connection option "postgresql:/test?host"').
+    import os
+    from urllib.parse import urlsplit
+
+    socket_dir = "/var/run/postgresql"
+    parts = urlsplit(postgres_url)
+    if not os.path.exists(f"{socket_dir}/.s.PGSQL.{parts.port or 5432}"):
+        pytest.skip(f"no PostgreSQL socket in {socket_dir}")
+    url = (
+        f"postgresql://{parts.path}?host={socket_dir}&port={parts.port or 5432}"
+        f"&user={parts.username}&schema={_schema(postgres_url)}"
+    )
+    with _open(url) as book:
+        assert book.balance("alice") == Money("1000.00", "USD")
+        assert book.store._idle[-1].info.host == socket_dir  # type: ignore[attr-defined]

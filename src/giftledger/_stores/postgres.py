@@ -10,7 +10,7 @@ or one fresh schema per test::
 
     postgresql://postgres@127.0.0.1:5432/test?schema=gl_test_3f2a
 
-Layout, schema version 5 (see ``postgres_schema``; amounts are BIGINT minor
+Layout, schema version 8 (see ``postgres_schema``; amounts are BIGINT minor
 units, never float, unit totals numeric; times are BIGINT microseconds since
 the Unix epoch, UTC; rates are exact ``p/q`` text in JSON; metadata is JSON,
 which keeps str, int, bool and None apart; names sort in code-point order,
@@ -111,7 +111,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
@@ -301,7 +301,7 @@ _PREPARED: dict[str, str] = {
     f"pending_debits = a.pending_debits + d.pd, pending_credits = a.pending_credits + d.pc "
     f"FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
     f"AS d(name, net, pd, pc) WHERE a.name = d.name AND a.{_FLOOR}",
-    # The others: on this backend's slot, which no concurrent writer shares (no hot row).
+    # The others: on this connection's slot (no hot row: see gl_slot()).
     "gl_update_slots": f"INSERT INTO gl_balances AS b (account, slot, net, pending_debits, "
     f"pending_credits) SELECT d.name, {_SLOT}, d.net, d.pd, d.pc "
     f"FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[]) "
@@ -383,12 +383,17 @@ def _split_url(url: str) -> tuple[str, str | None]:
             f"schema {schema!r} in {shown!r} must be 1 to 63 letters, digits or '_', "
             f"not starting with a digit"
         )
-    # The other parameters as written: libpq decodes %XX only (a '+' is a '+'), so
-    # decoding and encoding them again would turn "options=-c%20x%3Dy" into "-c+x=y".
+    if "#" in url:  # libpq would read it as part of the last name before it
+        raise InvalidArgument(f"PostgreSQL URL {shown!r} must not have a '#' fragment")
+    # The URL as written but for the schema parameter: libpq decodes %XX only (a '+' is
+    # a '+'), so decoding and encoding the others again would turn
+    # "options=-c%20x%3Dy" into "-c+x=y", and rebuilding the URL from its parts drops
+    # the "//" of one with no host ("postgresql:///db?host=/var/run/postgresql").
+    base = url.partition("?")[0]
     rest = "&".join(
         p for p in parts.query.split("&") if p and unquote(p.split("=", 1)[0]) != "schema"
     )
-    return urlunsplit(parts._replace(query=rest)), schema
+    return (f"{base}?{rest}" if rest else base), schema
 
 
 def _psycopg() -> Any:

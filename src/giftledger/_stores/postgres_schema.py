@@ -61,13 +61,16 @@ balance. Now a store's connection claims the lowest free slot of its ledger for 
 long as it lives (``gl_claim_slot()``: a session advisory lock per slot), and its
 writes use it (``gl_slot()``; the backend's pid modulo 1024 for a session that
 claimed none: a writer of the release before, or one past 1,024 connections at
-once). An account then has as many slot rows as the most connections that ever
-wrote at once, and no two sessions of this release share one (but for a schema
-dropped and created again under running stores: their connections keep the slot they
-claimed for the ledger before, which a new connection may claim too; sharing a slot is
-safe, as below). The step folds the
-rows written so far into slot 0 of each account and unit (their sums, which are the
-balances: nothing else changes), under an exclusive lock of both tables, and gives
+once). An account then has at most two slot rows (one of them for writes holding the
+head) per connection its stores ever held open at once, idle ones included, and no
+two sessions of this release share one (but for a schema dropped and created again
+under running stores: their connections keep the slot they claimed for the ledger
+before, which a new connection may claim too; sharing a slot is safe, as below). The
+step folds the rows written so far into slot 0 of each account and unit (their sums,
+which are the balances: nothing else changes), under an exclusive lock of both tables
+(writers wait for it; one of the release before that is waiting for the head while it
+holds a slot row makes a writer holding the head wait behind the migration until the
+server's deadlock check reorders them, within ``deadlock_timeout``), and gives
 ``gl_link`` the claimed slot.
 """
 
@@ -286,7 +289,7 @@ _SCHEMA_V2 = (
 # the client's read may be behind: the difference, read here under the head,
 # corrects their postings' running balances); the keys' records; the balance
 # changes: of accounts with a floor (their rows, locked by the writer), of the
-# others (this backend's slots) and of the unit totals (its slots); ``blind``: the
+# others (this session's slots) and of the unit totals (its slots); ``blind``: the
 # client read no account (a post in one round trip, schema 4): it computed the
 # running balances from zero and sends every account of the postings for the
 # correction, and the rows of accounts with a floor are locked and their balance
@@ -681,8 +684,9 @@ _SCHEMA_V7 = (
 _GL_SLOT = """
 CREATE FUNCTION gl_slot() RETURNS integer LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN current_setting('giftledger.slot', true) ~ '^[0-9]{1,4}$'
-                     AND current_setting('giftledger.slot', true)::integer < 1024
-                THEN current_setting('giftledger.slot', true)::integer
+                THEN CASE WHEN current_setting('giftledger.slot', true)::integer < 1024
+                          THEN current_setting('giftledger.slot', true)::integer
+                          ELSE pg_backend_pid() % 1024 END
                 ELSE pg_backend_pid() % 1024 END
 $$
 """
@@ -702,12 +706,15 @@ DECLARE
 BEGIN
     -- Claimed already: keep it (session locks stack: trying again would take a
     -- second slot if a lower one came free).
-    IF held ~ '^[0-9]{1,4}$' AND held::integer < 1024 AND EXISTS (
-            SELECT FROM pg_locks l WHERE l.locktype = 'advisory'
-                AND l.pid = pg_backend_pid() AND l.granted AND l.objsubid = 2
-                AND l.classid::bigint = 1735132160 + held::integer
-                AND l.objid::bigint = (ledger::bigint + 4294967296) % 4294967296) THEN
-        RETURN held::integer;
+    -- (Nested: the cast only once the text is digits.)
+    IF held ~ '^[0-9]{1,4}$' THEN
+        IF held::integer < 1024 AND EXISTS (
+                SELECT FROM pg_locks l WHERE l.locktype = 'advisory'
+                    AND l.pid = pg_backend_pid() AND l.granted AND l.objsubid = 2
+                    AND l.classid::bigint = 1735132160 + held::integer
+                    AND l.objid::bigint = (ledger::bigint + 4294967296) % 4294967296) THEN
+            RETURN held::integer;
+        END IF;
     END IF;
     FOR k IN 0 .. 1023 LOOP
         IF pg_try_advisory_lock(1735132160 + k, ledger) THEN
