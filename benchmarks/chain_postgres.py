@@ -10,6 +10,11 @@ viewer's wallet and a creator's Diamonds are locked by each gift to them). Each
 writer has sent one gift from each of its viewers before the clock starts, as a
 long-running service has (its lots are folded).
 
+Once a round, the 8 writers also send every gift to one creator, as viewers do to the
+creator of a live stream (``chain 8w, 1 creator``): under ``tiktok-live``'s
+Diamond-value pay each gift reads the creator's Diamonds under its lock, so these gifts
+take turns on that row.
+
 The baseline, in the same rounds: ``Ledger.post`` of the core gift (four postings,
 ``stores_postgres.py``'s ``ledger Nw``) at the same numbers of writers. A chain gift
 writes more (seven postings, its record in the metadata, a key) and reads more under
@@ -66,8 +71,8 @@ GIFTS = (("Rose", 1), ("Finger Heart", 5))
 WRITERS = (1, 2, 4, 8)
 
 
-def _gift(i: int) -> tuple[str, str, str]:
-    return f"v{i % VIEWERS}", f"c{i % CREATORS}", GIFTS[(i // VIEWERS) % len(GIFTS)][0]
+def _gift(i: int, creators: int = CREATORS) -> tuple[str, str, str]:
+    return f"v{i % VIEWERS}", f"c{i % creators}", GIFTS[(i // VIEWERS) % len(GIFTS)][0]
 
 
 def _clock() -> gl.ManualClock:
@@ -87,7 +92,9 @@ def _setup(url: str, n: int) -> None:
                 app.buy_coins(f"v{v}", pack=PACK, channel="web", key=f"buy-{v}-{p}")
 
 
-def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
+def _writer(
+    url: str, w: int, per: int, k: int, creators: int, ready: Any, go: Any, done: Any
+) -> None:
     with counting_trips() as sent, gl.Ledger.open(url, clock=_clock()) as book:
         app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
         book.accounts()
@@ -98,7 +105,7 @@ def _writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) 
         sent[0] = 0
         start = time.perf_counter()
         for j in range(per):
-            viewer, creator, gift = _gift(w + j * k)
+            viewer, creator, gift = _gift(w + j * k, creators)
             app.send_gift(viewer, creator, gift, key=f"gift-{w + j * k}")
         done.put((start, time.perf_counter(), sent[0]))
 
@@ -149,12 +156,13 @@ def operation_trips(url: str) -> list[tuple[str, int]]:
     return out
 
 
-def chain_writers(url: str, n: int, k: int) -> tuple[float, float]:
-    """``n`` gifts sent by ``k`` processes at once: (gifts per second, round trips per gift)."""
+def chain_writers(url: str, n: int, k: int, creators: int = CREATORS) -> tuple[float, float]:
+    """``n`` gifts sent by ``k`` processes at once to ``creators`` creators: (gifts per
+    second, round trips per gift)."""
     per = max(n // k, 1)
     with _schema(url) as u:
         _setup(u, per * k)
-        spans = run_writers(_writer, lambda w: (u, w, per, k), k, ready_timeout=300)
+        spans = run_writers(_writer, lambda w: (u, w, per, k, creators), k, ready_timeout=300)
         elapsed = max(e for _, e, _ in spans) - min(s for s, _, _ in spans)
         with gl.Ledger.open(u) as book:
             if not book.trial_balance().is_balanced:
@@ -181,12 +189,14 @@ def main() -> None:
     chain: dict[int, list[float]] = {k: [] for k in WRITERS}
     post: dict[int, list[float]] = {k: [] for k in WRITERS}
     trips: list[float] = []
+    storm: list[float] = []  # 8 writers, every gift to one creator
     for r in range(args.rounds):
         for k in WRITERS:  # interleaved: every measurement once per round
             rate, per_gift = chain_writers(url, n, k)
             chain[k].append(rate)
             trips.append(per_gift)
             post[k].append(ledger_writers(url, n, k))
+        storm.append(chain_writers(url, n, 8, creators=1)[0])
         print(f"  round {r + 1}/{args.rounds} done")
 
     def line(name: str, rates: list[float]) -> str:
@@ -196,6 +206,7 @@ def main() -> None:
     for k in WRITERS:
         print(line(f"chain {k}w", chain[k]) + "  gifts")
         print(line(f"post {k}w", post[k]) + "  core posts")
+    print(line("chain 8w, 1 creator", storm) + "  gifts, all to one creator")
     print(f"\n  round trips per gift: {min(trips):.2f} to {max(trips):.2f}\n")
 
     def ratio(a: list[float], b: list[float]) -> str:
@@ -204,6 +215,7 @@ def main() -> None:
     for k in WRITERS:
         print(f"  chain {k}w / post {k}w        {ratio(chain[k], post[k])}")
     print(f"  chain 8w / chain 1w        {ratio(chain[8], chain[1])}")
+    print(f"  chain 8w, 1 creator / 1w   {ratio(storm, chain[1])}")
     print(f"  post 8w / post 1w          {ratio(post[8], post[1])}")
 
 
