@@ -408,6 +408,7 @@ class ChainBase:
         parties: Sequence[tuple[str, str]] = (),
         on_replay: Callable[[], None] | None = None,
         at_commit: Iterable[str] | None = None,
+        until: Callable[[datetime], datetime | None] | None = None,
     ) -> Transaction:
         """Run ``quote`` under the ledger's write gate with ``lock`` locked, once it is
         sure, under the lock, that the ledger's rules are still the ones this
@@ -416,7 +417,9 @@ class ChainBase:
         one's next record), read ahead with the rules' next key (see
         ``Ledger._write_quoted``); ``on_replay``: called when an attempt replays the
         key's entry instead of quoting; ``at_commit``: the accounts ``quote`` reads, for
-        a write the store may link as it commits (see ``Ledger._write_quoted``)."""
+        a write the store may link as it commits, and ``until``: the time its entry must
+        be dated before, given its time (None: the next change of the rules; see
+        ``Ledger._write_quoted``)."""
         # A name no store can hold is bad input, refused before the write on every store
         # (not an outcome to remember under the key; PostgreSQL could not even send it).
         for role, name in parties:
@@ -431,11 +434,10 @@ class ChainBase:
             self._resync = False
         following = f"gl:rules:{self._rules_seq + 1}"
         keys = [following]
-        with self._party_lock:
-            for role, name in parties:
-                if isinstance(name, str) and "\x00" not in name:
-                    seen = len(self._party_cache.get((role, name), ()))
-                    keys.append(f"gl:party:{role}:{name}:{seen}")  # see _party_records
+        for role, name in parties:
+            if isinstance(name, str) and "\x00" not in name:
+                seen = self._profiles_seen(role, name)
+                keys.append(f"gl:party:{role}:{name}:{seen}")  # see _party_records
 
         def current(w: StoreWriter, now: datetime) -> Quote:
             self._fresh()  # under the write's locks (see _fresh)
@@ -457,7 +459,7 @@ class ChainBase:
             history_ahead=history_ahead,
             on_replay=on_replay,
             at_commit=at_commit,
-            until=self._next_rules_change,
+            until=self._next_rules_change if until is None else until,
         )
 
     @staticmethod
@@ -564,6 +566,12 @@ class ChainBase:
                 name=name,
             )
         return profile_at(records, at)
+
+    def _profiles_seen(self, role: str, name: str) -> int:
+        """How many of the party's records this process has read (the next one's key is
+        what a write reads ahead: see ``_execute``)."""
+        with self._party_lock:
+            return len(self._party_cache.get((role, name), ())) if isinstance(name, str) else 0
 
     def _party_guess(self, role: str, name: str, at: datetime) -> PartyRecord | None:
         """The party's record in force at ``at`` as this process last read it, without

@@ -47,7 +47,7 @@ statements are in ``giftledger._reports``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -74,7 +74,7 @@ from .._ledger.model import (
     Rate,
     Transaction,
 )
-from .._ledger.quoted import Quote
+from .._ledger.quoted import Quote, hold_head
 from .._ledger.store import StoreReader, StoreWriter
 from .._ledger.text import refuse_unstorable
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
@@ -264,15 +264,26 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         lock = [wallet, "liabilities:deferred-revenue", "platform:coin-supply"]
         lock += self._purchase_accounts(viewer, pack, channel, region)
         b = self.books
+        seen = self._profiles_seen("viewer", viewer)
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
             profile = self._party(w, "viewer", viewer, now)
+            if self._profiles_seen("viewer", viewer) != seen:
+                # Linking at commit, the profile's next key was read ahead, and locked
+                # shared until the commit (a change of the profile waits for it); more
+                # records were read, the last of them without that lock: run again
+                # holding the head, as a purchase of a viewer new to the process does.
+                hold_head(w)
             where = region if region is not None else profile.region
             where = where if isinstance(where, str) else "*"
             rules = self._rules(now)
             p = rules.pack(pack, channel, where)
             self._check_buyer(rules, viewer, profile.age)
             ccy = p.price.currency.code
+            if ccy != b and not isinstance(self.rates, Mapping):
+                # A rate source's rate may change at any time: linking at commit, the
+                # entry could be dated after a change it was not priced by.
+                hold_head(w)
             sale = self._sale(rules, channel, where, ccy, to_minor(p.price, ccy), now)
             opens = [
                 self._account("liabilities:deferred-revenue", b, _C),
@@ -307,7 +318,28 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
                 tuple(opens),
             )
 
-        return self._execute(key, request, lock, quote, dry_run, parties=(("viewer", viewer),))
+        return self._execute(
+            key,
+            request,
+            lock,
+            quote,
+            dry_run,
+            parties=(("viewer", viewer),),
+            # The quote reads no account: the wallet and deferred revenue it credits,
+            # which no credit can take below their floors, are locked as it commits
+            # (see Ledger._write_quoted). Its tax is the UTC day's (and its price
+            # the rules'): it is dated before the next midnight it was priced by.
+            at_commit=(),
+            until=self._next_day_or_rules,
+        )
+
+    def _next_day_or_rules(self, now: datetime) -> datetime:
+        """The next UTC midnight after ``now`` (a tax rule's period ends at one), or the
+        next change of the rules before it."""
+        day = now.astimezone(UTC).date() + timedelta(days=1)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        rules = self._next_rules_change(now)
+        return midnight if rules is None else min(rules, midnight)
 
     @staticmethod
     def _check_buyer(rules: RuleSet, viewer: str, age: int | None) -> None:

@@ -39,7 +39,7 @@ from .model import (
 )
 from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
 
-__all__ = ["Quote", "QuotedMixin"]
+__all__ = ["Quote", "QuotedMixin", "hold_head"]
 
 _KINDS = (EntryKind.POST, EntryKind.HOLD, EntryKind.NOTE)
 
@@ -47,6 +47,19 @@ _KINDS = (EntryKind.POST, EntryKind.HOLD, EntryKind.NOTE)
 #: at commit: more than a round trip and the clocks' usual skew. Further from it, the
 #: store refuses at commit to date the entry there (``link_before``).
 UNTIL_NEAR = timedelta(minutes=1)
+
+
+def hold_head(w: StoreWriter) -> None:
+    """In a write linking at commit, raise the retryable conflict that runs it again
+    holding the chain's head (the store's optional ``need_head``); else nothing.
+
+    A quote calls it when what it is about to do needs the head: a time that must
+    not move, an account to open, a read it could not make before the head.
+    """
+    need_head = getattr(w, "need_head", None)
+    conflict = None if need_head is None else need_head()
+    if conflict is not None:
+        raise conflict
 
 
 @attrs.frozen(slots=True)
@@ -179,10 +192,7 @@ class QuotedMixin(HoldsMixin):
             before = None if until is None else until(now)
             if before is not None:
                 if before <= now + UNTIL_NEAR:
-                    need_head = getattr(w, "need_head", None)
-                    conflict = None if need_head is None else need_head()
-                    if conflict is not None:
-                        raise conflict
+                    hold_head(w)
                 else:
                     link_before = getattr(w, "link_before", None)
                     if link_before is not None:
@@ -275,7 +285,11 @@ class QuotedMixin(HoldsMixin):
         name = check_account_name(account.name)
         self._unit(account.unit)  # an unknown unit is UnknownUnit
         existing = states.get(name)
-        if existing is None:  # not in lock: locked now (see _write_quoted)
+        if existing is None:
+            # Not in lock, or missing: locked now (see _write_quoted), holding the head
+            # (a write linking at commit runs again so: an account not named up front
+            # is locked out of the one lock order, and only the head's holder opens one).
+            hold_head(w)
             existing = w.lock_accounts([name]).get(name)
         if existing is not None:
             if existing.account != account:

@@ -2075,15 +2075,17 @@ class _Session(Dooming):
             locked[row[0]] = self._seen(row)
         # A name not there is not being opened by another writer either: opening
         # an account reads it under the head too, which this writer holds (so it is
-        # not looked for again in this write). Nor is it an account the store may go
-        # on knowing (one restored away, or seen in a write that rolled back).
+        # not looked for again in this write). Linking at commit, it stays missing
+        # for this write all the same: the ledger opens an account only holding the
+        # head (a quote that must runs again so: need_head), and one another writer
+        # opens meanwhile is one this write comes before. Nor is it an account the
+        # store may go on knowing (one restored away, or seen in a write that rolled
+        # back).
         defs = self._store._defs
-        holding = not self._defer
         for name in names:
             if name not in locked:
                 defs.pop(name, None)
-                if holding:
-                    self._absent.add(name)
+                self._absent.add(name)
 
     def add_account(self, account: Account) -> None:
         self._new_accounts.append(
