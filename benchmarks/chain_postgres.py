@@ -10,7 +10,9 @@ viewer's wallet and a creator's Diamonds are locked by each gift to them). Each
 writer has sent one gift from each of its viewers before the clock starts, as a
 long-running service has (its lots are folded).
 
-Once a round, the 8 writers also send every gift to one creator, as viewers do to the
+Once a round, 3 writers send gifts beside a fourth buying coin packs for the same
+viewers (``chain 3w + buyer``, ``buyer beside 3w``: each over its own span), and the
+8 writers also send every gift to one creator, as viewers do to the
 creator of a live stream (``chain 8w, 1 creator``): under ``tiktok-live``'s
 Diamond-value pay each gift reads the creator's Diamonds under its lock, so these gifts
 take turns on that row.
@@ -110,6 +112,45 @@ def _writer(
         done.put((start, time.perf_counter(), sent[0]))
 
 
+def _mixed_writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
+    """Writer 0 buys ``per`` coin packs while the others send ``per`` gifts each."""
+    with gl.Ledger.open(url, clock=_clock()) as book:
+        app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
+        book.accounts()
+        if w == 0:
+            for v in range(VIEWERS):  # their profiles read, as a running service has
+                app.viewer(f"v{v}")
+        for v in range(w % k, VIEWERS, k) if w else ():
+            app.send_gift(f"v{v}", f"c{v % CREATORS}", "Rose", key=f"warm-{v}")
+        ready.put(w)
+        go.wait()
+        start = time.perf_counter()
+        for j in range(per):
+            if w == 0:
+                app.buy_coins(f"v{j % VIEWERS}", pack=PACK, channel="web", key=f"mix-buy-{j}")
+            else:
+                viewer, creator, gift = _gift(w + j * k)
+                app.send_gift(viewer, creator, gift, key=f"gift-{w + j * k}")
+        done.put((w, start, time.perf_counter()))
+
+
+def mixed_writers(url: str, n: int, k: int = 4) -> tuple[float, float]:
+    """``k - 1`` processes sending gifts beside one buying coin packs, ``n // k`` calls
+    each: (gifts per second, purchases per second), each over its own writers' span."""
+    per = max(n // k, 1)
+    with _schema(url) as u:
+        _setup(u, per * k)
+        spans = run_writers(_mixed_writer, lambda w: (u, w, per, k), k, ready_timeout=300)
+        gifts = [(s, e) for w, s, e in spans if w]
+        (buyer,) = [(s, e) for w, s, e in spans if not w]
+        with gl.Ledger.open(u) as book:
+            if not book.trial_balance().is_balanced:
+                raise SystemExit("wrong: the books do not balance after the gifts")
+            book.verify()
+    gift_rate = per * (k - 1) / (max(e for _, e in gifts) - min(s for s, _ in gifts))
+    return gift_rate, per / (buyer[1] - buyer[0])
+
+
 def operation_trips(url: str) -> list[tuple[str, int]]:
     """The round trips of each kind of chain call, in one process on a fresh schema."""
     out: list[tuple[str, int]] = []
@@ -190,6 +231,7 @@ def main() -> None:
     post: dict[int, list[float]] = {k: [] for k in WRITERS}
     trips: list[float] = []
     storm: list[float] = []  # 8 writers, every gift to one creator
+    mixed: list[tuple[float, float]] = []  # 3 gift writers beside a buyer
     for r in range(args.rounds):
         for k in WRITERS:  # interleaved: every measurement once per round
             rate, per_gift = chain_writers(url, n, k)
@@ -197,6 +239,7 @@ def main() -> None:
             trips.append(per_gift)
             post[k].append(ledger_writers(url, n, k))
         storm.append(chain_writers(url, n, 8, creators=1)[0])
+        mixed.append(mixed_writers(url, n))
         print(f"  round {r + 1}/{args.rounds} done")
 
     def line(name: str, rates: list[float]) -> str:
@@ -207,6 +250,8 @@ def main() -> None:
         print(line(f"chain {k}w", chain[k]) + "  gifts")
         print(line(f"post {k}w", post[k]) + "  core posts")
     print(line("chain 8w, 1 creator", storm) + "  gifts, all to one creator")
+    print(line("chain 3w + buyer", [g for g, _ in mixed]) + "  gifts, beside a buyer")
+    print(line("buyer beside 3w", [b for _, b in mixed]) + "  purchases")
     print(f"\n  round trips per gift: {min(trips):.2f} to {max(trips):.2f}\n")
 
     def ratio(a: list[float], b: list[float]) -> str:
