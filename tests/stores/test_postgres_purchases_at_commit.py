@@ -264,3 +264,46 @@ def test_a_purchase_reading_a_profile_changed_elsewhere_runs_again_holding_the_h
         again = app.buy_coins("vic", pack=70, channel="web", key="buy-again")
         assert dict(again.metadata)["gl.region"] == "GB"
         book.verify()
+
+
+def test_a_purchase_is_not_dated_past_a_profile_change_it_was_not_priced_by(
+    postgres_url: str,
+) -> None:
+    # vic moves to DE five minutes from now (a change dated ahead, already in the
+    # chain). A purchase priced now (US) links at commit; meanwhile a writer whose clock
+    # is six minutes ahead commits: the head would date the purchase after the move.
+    # gl_link refuses to (the purchase told it the change's time), and the purchase
+    # runs again holding the head, priced and dated as a DE sale. (Before, it was
+    # recorded as a US sale dated when vic was in DE.)
+    econ = gl.presets.load("tiktok-live")
+    start = econ.latest.effective_from + timedelta(days=1, hours=12)
+    move = start + timedelta(minutes=5)
+    book, app = _app(postgres_url, gl.ManualClock(start))
+    ahead_book, ahead = _app(postgres_url, gl.ManualClock(start + timedelta(minutes=6)))
+    with book, ahead_book:
+        _parties(app)
+        app.update_viewer("vic", region="DE", effective_at=move)
+        assert app.viewer("vic").region == "US"  # (this process has read both records)
+        real = app._check_buyer
+        checked: list[int | None] = []
+
+        def check_buyer(rules: Any, viewer: str, age: int | None) -> None:
+            if not checked:  # the writer ahead commits while the purchase is priced
+                runner = threading.Thread(
+                    target=ahead.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
+                )
+                runner.start()
+                runner.join(timeout=20)
+                assert not runner.is_alive()
+            checked.append(age)
+            real(rules, viewer, age)
+
+        app._check_buyer = check_buyer  # type: ignore[method-assign]
+        tx = app.buy_coins("vic", pack=70, channel="web", key="buy-across-the-move")
+        del app._check_buyer
+        assert len(checked) == 2  # refused at commit, run again holding the head
+        assert tx.effective_at == tx.recorded_at == start + timedelta(minutes=6)
+        assert dict(tx.metadata)["gl.region"] == "DE"
+        assert ahead.viewer("vic").region == "DE"  # (its clock is past the move)
+        book.verify()
+        app.verify()

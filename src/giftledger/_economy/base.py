@@ -558,6 +558,17 @@ class ChainBase:
         Raises:
             UnknownParty: no such party (an :class:`~giftledger.UnknownAccount`).
         """
+        return self._party_until(r, role, name, at)[0]
+
+    def _party_until(
+        self, r: StoreReader, role: str, name: str, at: datetime
+    ) -> tuple[PartyRecord, datetime | None]:
+        """The party's record in force at ``at``, and when the next of its records read
+        takes effect after ``at`` (None: none does; a change may be dated ahead).
+
+        Raises:
+            UnknownParty: no such party (an :class:`~giftledger.UnknownAccount`).
+        """
         records = self._party_records(r, role, name)
         if not records:
             raise UnknownParty(
@@ -565,7 +576,8 @@ class ChainBase:
                 role=role,
                 name=name,
             )
-        return profile_at(records, at)
+        later = [effective for effective, _ in records if effective > at]
+        return profile_at(records, at), (min(later) if later else None)
 
     def _profiles_seen(self, role: str, name: str) -> int:
         """How many of the party's records this process has read (the next one's key is

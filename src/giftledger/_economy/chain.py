@@ -74,7 +74,7 @@ from .._ledger.model import (
     Rate,
     Transaction,
 )
-from .._ledger.quoted import Quote, hold_head
+from .._ledger.quoted import Quote, date_before, hold_head
 from .._ledger.store import StoreReader, StoreWriter
 from .._ledger.text import refuse_unstorable
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
@@ -267,7 +267,11 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         seen = self._profiles_seen("viewer", viewer)
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
-            profile = self._party(w, "viewer", viewer, now)
+            profile, change = self._party_until(w, "viewer", viewer, now)
+            if change is not None:
+                # A change of the profile dated ahead is in the chain: linking at commit,
+                # the entry must be dated before it (it is priced by the profile before).
+                date_before(w, now, change)
             if self._profiles_seen("viewer", viewer) != seen:
                 # Linking at commit, the profile's next key was read ahead, and locked
                 # shared until the commit (a change of the profile waits for it); more

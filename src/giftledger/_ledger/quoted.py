@@ -39,7 +39,7 @@ from .model import (
 )
 from .store import AccountState, IdempotencyRecord, StoreReader, StoreWriter
 
-__all__ = ["Quote", "QuotedMixin", "hold_head"]
+__all__ = ["Quote", "QuotedMixin", "date_before", "hold_head"]
 
 _KINDS = (EntryKind.POST, EntryKind.HOLD, EntryKind.NOTE)
 
@@ -60,6 +60,23 @@ def hold_head(w: StoreWriter) -> None:
     conflict = None if need_head is None else need_head()
     if conflict is not None:
         raise conflict
+
+
+def date_before(w: StoreWriter, now: datetime, when: datetime) -> None:
+    """In a write linking at commit, see that its entry is dated before ``when`` (a change
+    of what its quote priced it by, after its time ``now``); else nothing.
+
+    Within :data:`UNTIL_NEAR` of it, the write runs again holding the head
+    (:func:`hold_head`), its time read under it; further, the store refuses at commit to
+    date the entry at or after ``when`` (its optional ``link_before``: a writer whose
+    clock runs ahead committed meanwhile), and it runs again holding the head.
+    """
+    if when <= now + UNTIL_NEAR:
+        hold_head(w)
+    else:
+        link_before = getattr(w, "link_before", None)
+        if link_before is not None:
+            link_before(when)
 
 
 @attrs.frozen(slots=True)
@@ -191,12 +208,7 @@ class QuotedMixin(HoldsMixin):
             now = self._now(w)
             before = None if until is None else until(now)
             if before is not None:
-                if before <= now + UNTIL_NEAR:
-                    hold_head(w)
-                else:
-                    link_before = getattr(w, "link_before", None)
-                    if link_before is not None:
-                        link_before(before)
+                date_before(w, now, before)
             q = quote(w, now)
             if not isinstance(q, Quote):
                 raise TypeError(f"a quote must return a Quote, not {q!r}")
