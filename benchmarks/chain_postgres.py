@@ -95,43 +95,39 @@ def _setup(url: str, n: int) -> None:
 
 
 def _writer(
-    url: str, w: int, per: int, k: int, creators: int, ready: Any, go: Any, done: Any
+    url: str,
+    w: int,
+    per: int,
+    k: int,
+    creators: int,
+    buyer: bool,
+    ready: Any,
+    go: Any,
+    done: Any,
 ) -> None:
+    """Writer ``w`` sends its ``per`` gifts; with ``buyer``, writer 0 buys ``per`` coin
+    packs instead. Puts ``(w, start, end, round trips)`` on ``done``."""
+    buying = buyer and w == 0
     with counting_trips() as sent, gl.Ledger.open(url, clock=_clock()) as book:
         app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
         book.accounts()
-        for v in range(w % k, VIEWERS, k):  # one gift from each of its viewers: lots folded
-            app.send_gift(f"v{v}", f"c{v % CREATORS}", "Rose", key=f"warm-{v}")
+        if buying:
+            for v in range(VIEWERS):  # their profiles read, as a running service has
+                app.viewer(f"v{v}")
+        else:
+            for v in range(w % k, VIEWERS, k):  # a gift from each of its viewers: lots folded
+                app.send_gift(f"v{v}", f"c{v % CREATORS}", "Rose", key=f"warm-{v}")
         ready.put(w)
         go.wait()
         sent[0] = 0
         start = time.perf_counter()
         for j in range(per):
-            viewer, creator, gift = _gift(w + j * k, creators)
-            app.send_gift(viewer, creator, gift, key=f"gift-{w + j * k}")
-        done.put((start, time.perf_counter(), sent[0]))
-
-
-def _mixed_writer(url: str, w: int, per: int, k: int, ready: Any, go: Any, done: Any) -> None:
-    """Writer 0 buys ``per`` coin packs while the others send ``per`` gifts each."""
-    with gl.Ledger.open(url, clock=_clock()) as book:
-        app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
-        book.accounts()
-        if w == 0:
-            for v in range(VIEWERS):  # their profiles read, as a running service has
-                app.viewer(f"v{v}")
-        for v in range(w % k, VIEWERS, k) if w else ():
-            app.send_gift(f"v{v}", f"c{v % CREATORS}", "Rose", key=f"warm-{v}")
-        ready.put(w)
-        go.wait()
-        start = time.perf_counter()
-        for j in range(per):
-            if w == 0:
+            if buying:
                 app.buy_coins(f"v{j % VIEWERS}", pack=PACK, channel="web", key=f"mix-buy-{j}")
             else:
-                viewer, creator, gift = _gift(w + j * k)
+                viewer, creator, gift = _gift(w + j * k, creators)
                 app.send_gift(viewer, creator, gift, key=f"gift-{w + j * k}")
-        done.put((w, start, time.perf_counter()))
+        done.put((w, start, time.perf_counter(), sent[0]))
 
 
 def mixed_writers(url: str, n: int, k: int = 4) -> tuple[float, float]:
@@ -140,9 +136,9 @@ def mixed_writers(url: str, n: int, k: int = 4) -> tuple[float, float]:
     per = max(n // k, 1)
     with _schema(url) as u:
         _setup(u, per * k)
-        spans = run_writers(_mixed_writer, lambda w: (u, w, per, k), k, ready_timeout=300)
-        gifts = [(s, e) for w, s, e in spans if w]
-        (buyer,) = [(s, e) for w, s, e in spans if not w]
+        spans = run_writers(_writer, lambda w: (u, w, per, k, CREATORS, True), k, ready_timeout=300)
+        gifts = [(s, e) for w, s, e, _ in spans if w]
+        (buyer,) = [(s, e) for w, s, e, _ in spans if not w]
         with gl.Ledger.open(u) as book:
             if not book.trial_balance().is_balanced:
                 raise SystemExit("wrong: the books do not balance after the gifts")
@@ -203,13 +199,15 @@ def chain_writers(url: str, n: int, k: int, creators: int = CREATORS) -> tuple[f
     per = max(n // k, 1)
     with _schema(url) as u:
         _setup(u, per * k)
-        spans = run_writers(_writer, lambda w: (u, w, per, k, creators), k, ready_timeout=300)
-        elapsed = max(e for _, e, _ in spans) - min(s for s, _, _ in spans)
+        spans = run_writers(
+            _writer, lambda w: (u, w, per, k, creators, False), k, ready_timeout=300
+        )
+        elapsed = max(e for _, _, e, _ in spans) - min(s for _, s, _, _ in spans)
         with gl.Ledger.open(u) as book:
             if not book.trial_balance().is_balanced:
                 raise SystemExit("wrong: the books do not balance after the gifts")
             book.verify()
-    return per * k / elapsed, sum(t for _, _, t in spans) / (per * k)
+    return per * k / elapsed, sum(t for _, _, _, t in spans) / (per * k)
 
 
 def main() -> None:

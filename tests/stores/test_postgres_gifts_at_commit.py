@@ -86,6 +86,17 @@ def _changing_rules(
     return change, econ, opened
 
 
+def _commits_meanwhile(other: gl.GiftEconomy) -> None:
+    """Another process (``other``) buys coins for val and commits, while the write under
+    test is between its round trips: it holds no head for ``other`` to wait for."""
+    runner = threading.Thread(
+        target=other.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
+    )
+    runner.start()
+    runner.join(timeout=20)
+    assert not runner.is_alive()
+
+
 def _probe(postgres_url: str) -> Any:
     schema = parse_qs(urlsplit(postgres_url).query)["schema"][0]
     conn = psycopg.connect(postgres_url.split("?")[0], autocommit=True)
@@ -353,12 +364,7 @@ def test_a_gift_in_flight_across_midnight_is_in_one_dated_statement(postgres_url
         def priced(now: datetime) -> Any:
             if clock.now() < day:  # the gift's quote: another writer commits after midnight
                 clock.advance(timedelta(seconds=2))
-                runner = threading.Thread(
-                    target=other.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
-                )
-                runner.start()
-                runner.join(timeout=20)
-                assert not runner.is_alive()
+                _commits_meanwhile(other)
             return real(now)
 
         app._rules = priced  # type: ignore[method-assign]
@@ -592,12 +598,7 @@ def test_a_gift_is_not_dated_past_a_change_of_rules_by_a_writer_whose_clock_runs
 
         def rules(now: datetime) -> Any:
             if not priced:  # the writer ahead commits while the gift is priced
-                runner = threading.Thread(
-                    target=ahead.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
-                )
-                runner.start()
-                runner.join(timeout=20)
-                assert not runner.is_alive()
+                _commits_meanwhile(ahead)
             priced.append(now)
             return real(now)
 

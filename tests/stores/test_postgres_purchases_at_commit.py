@@ -22,7 +22,14 @@ import pytest
 
 import giftledger as gl
 
-from .test_postgres_gifts_at_commit import _advisory_free, _app, _parties, _probe, _row_free
+from .test_postgres_gifts_at_commit import (
+    _advisory_free,
+    _app,
+    _commits_meanwhile,
+    _parties,
+    _probe,
+    _row_free,
+)
 from .test_postgres_gifts_at_commit import crowded as crowded  # autouse here too
 
 pytestmark = pytest.mark.postgres
@@ -65,7 +72,7 @@ def test_between_its_round_trips_a_purchase_holds_its_keys_and_no_row_nor_the_he
     book, app = _app(postgres_url)
     with book, _probe(postgres_url) as probe:
         _parties(app)  # vic bought once: the sale's accounts are open, vic's profile read
-        profile_key = f"gl:party:viewer:vic:{app._profiles_seen('viewer', 'vic')}"
+        profile_key = f"gl:party:viewer:vic:{len(app._party_cache[('viewer', 'vic')])}"
         rules_key = f"gl:rules:{app._rules_seq + 1}"
         seen = _watch(
             monkeypatch,
@@ -289,12 +296,7 @@ def test_a_purchase_is_not_dated_past_a_profile_change_it_was_not_priced_by(
 
         def check_buyer(rules: Any, viewer: str, age: int | None) -> None:
             if not checked:  # the writer ahead commits while the purchase is priced
-                runner = threading.Thread(
-                    target=ahead.buy_coins, args=("val",), kwargs={"pack": 70, "channel": "web"}
-                )
-                runner.start()
-                runner.join(timeout=20)
-                assert not runner.is_alive()
+                _commits_meanwhile(ahead)
             checked.append(age)
             real(rules, viewer, age)
 

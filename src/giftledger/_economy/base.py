@@ -46,7 +46,7 @@ from .._ledger.model import (
     Side,
     Transaction,
 )
-from .._ledger.quoted import Quote
+from .._ledger.quoted import Quote, date_before, hold_head
 from .._ledger.store import StoreReader, StoreWriter
 from .._ledger.text import check_text, refuse_unstorable
 from .._money.amounts import Rounding, round_fraction, to_fraction
@@ -434,10 +434,15 @@ class ChainBase:
             self._resync = False
         following = f"gl:rules:{self._rules_seq + 1}"
         keys = [following]
-        for role, name in parties:
-            if isinstance(name, str) and "\x00" not in name:
-                seen = self._profiles_seen(role, name)
-                keys.append(f"gl:party:{role}:{name}:{seen}")  # see _party_records
+        with self._party_lock:
+            gen = self._party_gen
+            seen = {
+                (role, name): len(self._party_cache.get((role, name), ()))
+                for role, name in parties
+                if isinstance(name, str) and "\x00" not in name
+            }
+        # Each party's next record key (see _party_records), checked by _profiles_settled.
+        keys += [f"gl:party:{r}:{n}:{count}" for (r, n), count in seen.items()]
 
         def current(w: StoreWriter, now: datetime) -> Quote:
             self._fresh()  # under the write's locks (see _fresh)
@@ -447,7 +452,10 @@ class ChainBase:
                     f"{self.economy.name!r}; open a GiftEconomy with the new rules "
                     f"(GiftEconomy.from_ledger)"
                 )
-            return quote(w, now)
+            q = quote(w, now)
+            if at_commit is not None and seen:
+                self._profiles_settled(w, now, gen, seen)
+            return q
 
         return self.ledger._write_quoted(
             key,
@@ -461,6 +469,25 @@ class ChainBase:
             at_commit=at_commit,
             until=self._next_rules_change if until is None else until,
         )
+
+    def _profiles_settled(
+        self, w: StoreWriter, now: datetime, gen: int, seen: Mapping[tuple[str, str], int]
+    ) -> None:
+        """Linking at commit, a quote priced by the parties' profiles (``seen``: how many
+        records of each this process had read when the write named its keys): each
+        party's next key was read ahead, and is locked shared until the commit, so a
+        change of the profile waits for the write. If the quote read records past it
+        (they changed elsewhere, or the profiles were dropped: ``gen`` moved), the last
+        was read without that lock: the write runs again holding the head. A change
+        dated ahead of ``now`` is already in the chain: the entry is dated before it."""
+        with self._party_lock:
+            read = [self._party_cache.get(party, ()) for party in seen]
+            moved = gen != self._party_gen
+        if moved or any(len(r) != n for r, n in zip(read, seen.values(), strict=True)):
+            hold_head(w)
+        later = [effective for records in read for effective, _ in records if effective > now]
+        if later:
+            date_before(w, now, min(later))
 
     @staticmethod
     def _require(r: StoreReader, name: str, what: str, party: str) -> None:
@@ -558,17 +585,6 @@ class ChainBase:
         Raises:
             UnknownParty: no such party (an :class:`~giftledger.UnknownAccount`).
         """
-        return self._party_until(r, role, name, at)[0]
-
-    def _party_until(
-        self, r: StoreReader, role: str, name: str, at: datetime
-    ) -> tuple[PartyRecord, datetime | None]:
-        """The party's record in force at ``at``, and when the next of its records read
-        takes effect after ``at`` (None: none does; a change may be dated ahead).
-
-        Raises:
-            UnknownParty: no such party (an :class:`~giftledger.UnknownAccount`).
-        """
         records = self._party_records(r, role, name)
         if not records:
             raise UnknownParty(
@@ -576,14 +592,7 @@ class ChainBase:
                 role=role,
                 name=name,
             )
-        later = [effective for effective, _ in records if effective > at]
-        return profile_at(records, at), (min(later) if later else None)
-
-    def _profiles_seen(self, role: str, name: str) -> int:
-        """How many of the party's records this process has read (the next one's key is
-        what a write reads ahead: see ``_execute``)."""
-        with self._party_lock:
-            return len(self._party_cache.get((role, name), ())) if isinstance(name, str) else 0
+        return profile_at(records, at)
 
     def _party_guess(self, role: str, name: str, at: datetime) -> PartyRecord | None:
         """The party's record in force at ``at`` as this process last read it, without

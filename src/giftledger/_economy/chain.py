@@ -47,7 +47,7 @@ statements are in ``giftledger._reports``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -74,7 +74,7 @@ from .._ledger.model import (
     Rate,
     Transaction,
 )
-from .._ledger.quoted import Quote, date_before, hold_head
+from .._ledger.quoted import Quote, hold_head
 from .._ledger.store import StoreReader, StoreWriter
 from .._ledger.text import refuse_unstorable
 from .._money.amounts import Rounding, from_minor, round_fraction, to_minor
@@ -99,7 +99,7 @@ from .records import (
     record_of,
 )
 from .refunds import Refunds
-from .rules import CreatorPay, PayoutModel, RuleSet, fraction_text
+from .rules import CreatorPay, PayoutModel, RuleSet, fraction_text, tax_day
 from .withdraw import Withdrawal, WithdrawalCheck, Withdrawals
 
 if TYPE_CHECKING:
@@ -264,20 +264,9 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
         lock = [wallet, "liabilities:deferred-revenue", "platform:coin-supply"]
         lock += self._purchase_accounts(viewer, pack, channel, region)
         b = self.books
-        seen = self._profiles_seen("viewer", viewer)
 
         def quote(w: StoreWriter, now: datetime) -> Quote:
-            profile, change = self._party_until(w, "viewer", viewer, now)
-            if change is not None:
-                # A change of the profile dated ahead is in the chain: linking at commit,
-                # the entry must be dated before it (it is priced by the profile before).
-                date_before(w, now, change)
-            if self._profiles_seen("viewer", viewer) != seen:
-                # Linking at commit, the profile's next key was read ahead, and locked
-                # shared until the commit (a change of the profile waits for it); more
-                # records were read, the last of them without that lock: run again
-                # holding the head, as a purchase of a viewer new to the process does.
-                hold_head(w)
+            profile = self._party(w, "viewer", viewer, now)
             where = region if region is not None else profile.region
             where = where if isinstance(where, str) else "*"
             rules = self._rules(now)
@@ -332,16 +321,18 @@ class GiftEconomy(Parties, Withdrawals, Refunds):
             # The quote reads no account: the wallet and deferred revenue it credits,
             # which no credit can take below their floors, are locked as it commits
             # (see Ledger._write_quoted). Its tax is the UTC day's (and its price
-            # the rules'): it is dated before the next midnight it was priced by.
+            # the rules'): it is dated before the next midnight it was priced by, and
+            # before the next change of the viewer's profile (see _execute).
             at_commit=(),
             until=self._next_day_or_rules,
         )
 
     def _next_day_or_rules(self, now: datetime) -> datetime:
-        """The next UTC midnight after ``now`` (a tax rule's period ends at one), or the
-        next change of the rules before it."""
-        day = now.astimezone(UTC).date() + timedelta(days=1)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        """The start of the tax day after ``now``'s (a UTC midnight: a tax rule's period
+        ends at one), or the next change of the rules before it."""
+        day = tax_day(now)
+        assert day is not None
+        midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
         rules = self._next_rules_change(now)
         return midnight if rules is None else min(rules, midnight)
 

@@ -65,12 +65,21 @@ def doomed_by(error: BaseException) -> str:
 class Dooming:
     """A SQL store's writer's side of the Store protocol's ``doom``: it counts the calls
     that changed something in ``_changes``, pushes ``_changes`` onto ``_marks`` as each
-    write joined to it begins (and pops it as it ends), and keeps why it must roll back
-    in ``_doomed``."""
+    write joined to it begins (``_join_write``; the store pops it as the write ends), and
+    keeps why it must roll back in ``_doomed``."""
 
     _changes: int
     _marks: list[int]
     _doomed: str | None
+    _joined: bool
+
+    def _join_write(self) -> None:
+        """A write opens inside this one: refused if this one can no longer commit, else
+        it joins it, and where it begins is marked."""
+        if self._doomed is not None:
+            raise block_refused(self._doomed)
+        self._joined = True
+        self._marks.append(self._changes)
 
     def doom(self, error: BaseException) -> None:
         """A write joined to this one failed: if it wrote anything, this write can no

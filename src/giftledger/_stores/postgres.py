@@ -140,7 +140,6 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
-    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -749,14 +748,11 @@ class _Block:
         store = self._store
         outer: _Session | None = getattr(store._local, "session", None)
         if outer is not None:
-            if self._writer and self._dry_run:
-                raise StoreError("a dry run cannot be nested inside a write")
-            if self._writer and outer._doomed is not None:
-                raise block_refused(outer._doomed)
-            outer._nested += 1  # its caller may use an entry's id before the commit
             if self._writer:
-                outer._joined = True
-                outer._marks.append(outer._changes)
+                if self._dry_run:
+                    raise StoreError("a dry run cannot be nested inside a write")
+                outer._join_write()
+            outer._nested += 1  # its caller may use an entry's id before the commit
             self._outer = outer
             return outer
         session = _Session(store, store._acquire(), self._writer)

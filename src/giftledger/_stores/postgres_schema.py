@@ -662,6 +662,11 @@ _SCHEMA_V6 = (
     "UPDATE gl_meta SET value = '6' WHERE key = 'schema_version'",
 )
 
+# gl_link replaced by the current one, its arguments unchanged (versions 7 and 8).
+_REPLACE_LINK = _GL_LINK.replace(
+    "CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(", 1
+)
+
 # Version 7: gl_link takes ``record_before``, the time the entries it links must be recorded
 # before (a gift priced by rules that change then; NULL: none), refusing with SQLSTATE
 # GLHED an entry the head would date there. Its default, NULL, keeps the calls of
@@ -671,7 +676,7 @@ _SCHEMA_V6 = (
 # the current one since version 3, and replaces it with itself.
 _SCHEMA_V7 = (
     f"DROP FUNCTION IF EXISTS gl_link({_V5_LINK_TYPES})",
-    _GL_LINK.replace("CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(", 1),
+    _REPLACE_LINK,
     "UPDATE gl_meta SET value = '7' WHERE key = 'schema_version'",
 )
 
@@ -757,7 +762,7 @@ _SCHEMA_V8 = (
     *_fold("gl_totals", "unit", "debits, credits", "sum(debits), sum(credits)"),
     _GL_SLOT,
     _GL_CLAIM_SLOT,
-    _GL_LINK.replace("CREATE FUNCTION gl_link(", "CREATE OR REPLACE FUNCTION gl_link(", 1),
+    _REPLACE_LINK,
     "UPDATE gl_meta SET value = '8' WHERE key = 'schema_version'",
 )
 

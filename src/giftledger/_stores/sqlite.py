@@ -105,7 +105,6 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
-    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -833,11 +832,7 @@ class _WriteBlock:
             if outer is not None:
                 if self._dry_run:
                     raise StoreError("a dry run cannot be nested inside a write")
-                if outer._doomed is not None:
-                    raise block_refused(outer._doomed)
-                # A nested write joins the outer one: it commits or rolls back with it.
-                outer._joined = True
-                outer._marks.append(outer._changes)
+                outer._join_write()  # it commits or rolls back with the outer one
                 return outer
             db = store._db
             try:
