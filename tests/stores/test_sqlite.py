@@ -279,6 +279,38 @@ def test_two_connections_see_each_others_writes(path: Path, clock: gl.ManualCloc
         assert one.head == two.head
 
 
+def test_unit_totals_stay_exact_across_connections_and_rolled_back_writes(
+    path: Path, clock: gl.ManualClock
+) -> None:
+    # Each connection keeps the unit totals it last wrote, to add to them without
+    # reading them back: another connection's commit, or a write rolled back after
+    # its rows went out, must make it read them again.
+    with (
+        gl.Ledger.open(f"sqlite:///{path}", clock=clock) as one,
+        gl.Ledger.open(f"sqlite:///{path}", clock=clock) as two,
+    ):
+        one.open_account("mint", "USD", rule=gl.BalanceRule.unrestricted())
+        one.open_account("alice", "USD", normal="credit")
+        for i in range(1, 7):
+            (one if i % 2 else two).transfer("mint", "alice", i)
+
+        def flush_then_fail() -> None:
+            with one.store.write():
+                one.transfer("mint", "alice", 1_000)
+                one.post_many([[gl.debit("mint", 5), gl.credit("alice", 5)]] * 2)
+                raise RuntimeError("abandon")
+
+        with pytest.raises(RuntimeError, match="abandon"):
+            flush_then_fail()
+        one.transfer("mint", "alice", 7)
+        two.transfer("mint", "alice", 8)
+        turnover = sum(range(1, 9)) * 100  # minor units
+        for book in (one, two):
+            trial = book.trial_balance()
+            assert (trial.debits["USD"], trial.credits["USD"]) == (turnover, turnover)
+        assert one.verify() == two.verify() == 2 + 8
+
+
 def test_a_reader_sees_one_snapshot(path: Path, clock: gl.ManualClock) -> None:
     with (
         gl.Ledger.open(f"sqlite:///{path}", clock=clock) as one,

@@ -673,6 +673,9 @@ class SQLiteStore:
         # account id is known to have a row in account_segments for.
         self._effective: dict[str, int | None] = {}
         self._segments: dict[int, int] = {}
+        # With _states too: each unit's debit and credit totals as this connection last
+        # wrote them, so a write adds to them without reading them back first.
+        self._unit_totals: dict[str, tuple[int, int]] = {}
         self._bits = SEGMENT_BITS  # the file's own, read once it is migrated
         try:
             self._use_wal(db)
@@ -740,6 +743,7 @@ class SQLiteStore:
         self._states = {}
         self._effective = {}
         self._segments = {}
+        self._unit_totals = {}
         self._head = None
         if ids:
             self._ids = {}
@@ -1412,28 +1416,31 @@ class _Writer(_Reader, Dooming):
             )
             self._backdated = []
         if self._totals:
-            # Added in Python: the sums are decimal text, which may pass 2^63 - 1.
+            # Added in Python: the sums are decimal text, which may pass 2^63 - 1. The
+            # units this connection has not written since another one did are read.
             added = self._totals
             units = sorted(added)
-            stored: dict[str, tuple[int, int]] = {}
-            for i in range(0, len(units), _CHUNK):
-                chunk = units[i : i + _CHUNK]
+            stored = self._store._unit_totals
+            unread = [unit for unit in units if unit not in stored]
+            for i in range(0, len(unread), _CHUNK):
+                chunk = unread[i : i + _CHUNK]
                 for unit, debits, credits in db.execute(
                     f"SELECT unit, debits, credits FROM totals WHERE unit IN "
                     f"({', '.join('?' * len(chunk))})",
                     chunk,
                 ):
                     stored[unit] = totals_of(unit, debits, credits, "totals")
+            sums = {}
+            for unit in units:
+                debits, credits = stored.get(unit, (0, 0))
+                sums[unit] = (debits + added[unit][0], credits + added[unit][1])
             db.executemany(
                 "INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?) "
                 "ON CONFLICT (unit) DO UPDATE SET debits = excluded.debits, "
                 "credits = excluded.credits",
-                [
-                    (unit, str(d + added[unit][0]), str(c + added[unit][1]))
-                    for unit in units
-                    for d, c in (stored.get(unit, (0, 0)),)
-                ],
+                [(unit, str(debits), str(credits)) for unit, (debits, credits) in sums.items()],
             )
+            stored.update(sums)
             self._totals = {}
         if self._dirty:
             states, ids, effective = self._states, self._store._ids, self._store._effective
@@ -1576,16 +1583,19 @@ class _Writer(_Reader, Dooming):
         # bound parameter past 2^63 - 1 would fail only at commit, naming nothing).
         for name, (dnet, dpd, dpc) in deltas.items():
             st = states[name]
-            for what, value in (
-                ("net", st.net + dnet),
-                ("pending debits", st.pending_debits + dpd),
-                ("pending credits", st.pending_credits + dpc),
+            net, pd, pc = st.net + dnet, st.pending_debits + dpd, st.pending_credits + dpc
+            if not (
+                _MIN_INT <= net <= _MAX_ID
+                and _MIN_INT <= pd <= _MAX_ID
+                and _MIN_INT <= pc <= _MAX_ID
             ):
-                if not _MIN_INT <= value <= _MAX_ID:
-                    _overflow(tx, name, what, value, self._store)
-        for i, value in enumerate(net_after):
+                for what, value in (("net", net), ("pending debits", pd), ("pending credits", pc)):
+                    if not _MIN_INT <= value <= _MAX_ID:
+                        _overflow(tx, name, what, value, self._store)
+        for value in net_after:
             if not _MIN_INT <= value <= _MAX_ID:
-                _overflow(tx, tx.postings[i].account, "net", value, self._store)
+                i = next(i for i, v in enumerate(net_after) if not _MIN_INT <= v <= _MAX_ID)
+                _overflow(tx, tx.postings[i].account, "net", net_after[i], self._store)
         self._changes += 1
         dirty = self._dirty
         for name, (dnet, dpd, dpc) in deltas.items():
