@@ -1396,8 +1396,14 @@ class _Writer(_Reader, Dooming):
 
     def _flush(self) -> None:
         db = self._db
-        if self._txs:
-            db.executemany(_INSERT_TX, self._txs)
+        txs = self._txs
+        if txs:
+            # One entry (every single write): execute, which costs SQLite less than a
+            # one-row executemany.
+            if len(txs) == 1:
+                db.execute(_INSERT_TX, txs[0])
+            else:
+                db.executemany(_INSERT_TX, txs)
             self._txs = []
         if self._postings:
             db.executemany(_INSERT_POSTING, self._postings)
