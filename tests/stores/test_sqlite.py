@@ -406,6 +406,47 @@ def test_a_batch_may_lock_more_accounts_than_one_query_takes(path: Path) -> None
         assert book.verify() == 1 + 2 * len(names)  # the ACCOUNT entries, then the posts
 
 
+@pytest.mark.parametrize("flushed", [True, False], ids=["flushed", "buffered"])
+def test_a_block_sqlite_rolled_back_itself_keeps_nothing_written_after(
+    book: gl.Ledger, flushed: bool
+) -> None:
+    """A caller that catches the error of SQLite's own rollback inside its block and
+    goes on writing: each later statement would run outside any transaction and be
+    kept by itself (part of the block landing, its unit totals counted from the
+    rolled-back part). The block can no longer commit, and nothing of it is kept."""
+    book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("wallet", "USD", normal="credit")
+    book.post([gl.debit("cash", 1), gl.credit("wallet", 1)])
+    head, before = book.head, book.trial_balance()
+
+    def block_sqlite_ends() -> None:
+        with book.store.write():
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+            if flushed:
+                book.trial_balance()  # sends the block's rows to SQLite
+            book.store._db.execute("ROLLBACK")  # type: ignore[attr-defined]  # as SQLite does
+            if flushed:
+                with pytest.raises(gl.WriteBlockFailed, match=r"rolled this write .* itself"):
+                    book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+                with pytest.raises(gl.WriteBlockFailed, match="can no longer commit"):
+                    book.open_account("late", "USD")
+            else:  # the rows are still buffered: the block finds out as it ends
+                book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+
+    with pytest.raises(gl.WriteBlockFailed, match=r"nothing .* kept") as raised:
+        block_sqlite_ends()
+    assert "itself" in str(raised.value)
+    assert (book.head, book.trial_balance()) == (head, before)
+    assert book.balance("wallet").amount == 1
+    with pytest.raises(gl.UnknownAccount):
+        book.account("late")
+    book.post([gl.debit("cash", 2), gl.credit("wallet", 2)])  # the store goes on
+    trial = book.trial_balance()
+    usd = before.debits["USD"] + 200
+    assert (trial.debits["USD"], trial.credits["USD"]) == (usd, usd)
+    assert book.verify() == book.head[0]
+
+
 def test_a_write_sqlite_rolled_back_itself_reports_its_own_failure(book: gl.Ledger) -> None:
     """On a full disk or an I/O error SQLite may roll the transaction back itself; the
     block's ROLLBACK then failed ("cannot rollback - no transaction is active") and that

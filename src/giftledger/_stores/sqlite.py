@@ -86,7 +86,13 @@ from types import TracebackType
 from typing import Any
 
 from .._boundary import shown
-from .._errors import ChainBroken, InvalidArgument, SchemaVersionError, StoreError
+from .._errors import (
+    ChainBroken,
+    InvalidArgument,
+    SchemaVersionError,
+    StoreError,
+    WriteBlockFailed,
+)
 from .._ledger.hashing import GENESIS_HASH, micros
 from .._ledger.model import (
     Account,
@@ -836,6 +842,7 @@ class _WriteBlock:
             if outer is not None:
                 if self._dry_run:
                     raise StoreError("a dry run cannot be nested inside a write")
+                outer._still_open()
                 outer._join_write()  # it commits or rolls back with the outer one
                 return outer
             db = store._db
@@ -1394,8 +1401,26 @@ class _Writer(_Reader, Dooming):
         self._new_segments: list[tuple[int, int]] = []
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
+    def _still_open(self) -> None:
+        """Refuse to go on once SQLite has rolled this write back itself.
+
+        On a full disk, an I/O error or an interrupt SQLite may end the transaction
+        on its own. A caller that caught that error inside its ``store.write()`` block
+        and went on writing would have each later statement committed by itself,
+        outside any transaction: part of a write landing, after a part rolled back.
+        """
+        if not self._db.in_transaction:
+            if self._doomed is None:
+                self._doomed = "SQLite rolled it back itself"
+            raise WriteBlockFailed(
+                f"SQLite rolled this write on {self._store.path!r} back itself (a full "
+                f"disk, an I/O error or an interrupt): nothing it wrote was kept, and its "
+                f"write block can no longer commit"
+            )
+
     def _flush(self) -> None:
         db = self._db
+        self._still_open()
         txs = self._txs
         if txs:
             # One entry (every single write): execute, which costs SQLite less than a
@@ -1531,6 +1556,8 @@ class _Writer(_Reader, Dooming):
         # under us, so reading them is locking them. In chunks: SQLite caps how many
         # parameters one statement takes.
         store = self._store
+        if missing:
+            self._still_open()
         for i in range(0, len(missing), _CHUNK):
             chunk = missing[i : i + _CHUNK]
             rows = self._db.execute(
@@ -1546,6 +1573,7 @@ class _Writer(_Reader, Dooming):
         return out
 
     def add_account(self, account: Account) -> None:
+        self._still_open()
         self._added = True
         self._changes += 1
         cur = self._db.execute(
@@ -1569,6 +1597,7 @@ class _Writer(_Reader, Dooming):
         self._states[account.name] = AccountState(account)
 
     def replace_account(self, account: Account) -> None:
+        self._still_open()
         self._changes += 1
         self._db.execute(
             "UPDATE accounts SET closed = ? WHERE name = ?", (int(account.closed), account.name)
