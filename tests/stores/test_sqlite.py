@@ -406,18 +406,37 @@ def test_a_batch_may_lock_more_accounts_than_one_query_takes(path: Path) -> None
         assert book.verify() == 1 + 2 * len(names)  # the ACCOUNT entries, then the posts
 
 
-@pytest.mark.parametrize("flushed", [True, False], ids=["flushed", "buffered"])
-def test_a_block_sqlite_rolled_back_itself_keeps_nothing_written_after(
-    book: gl.Ledger, flushed: bool
-) -> None:
-    """A caller that catches the error of SQLite's own rollback inside its block and
-    goes on writing: each later statement would run outside any transaction and be
-    kept by itself (part of the block landing, its unit totals counted from the
-    rolled-back part). The block can no longer commit, and nothing of it is kept."""
+def _cash_and_wallet(book: gl.Ledger) -> tuple[tuple[int, str], gl.TrialBalance]:
     book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
     book.open_account("wallet", "USD", normal="credit")
     book.post([gl.debit("cash", 1), gl.credit("wallet", 1)])
-    head, before = book.head, book.trial_balance()
+    return book.head, book.trial_balance()
+
+
+def _kept_nothing(book: gl.Ledger, head: tuple[int, str], before: gl.TrialBalance) -> None:
+    """Nothing of the block is kept, and the store goes on writing, its totals exact."""
+    assert (book.head, book.trial_balance()) == (head, before)
+    assert book.balance("wallet").amount == 1
+    with pytest.raises(gl.UnknownAccount):
+        book.account("late")
+    book.post([gl.debit("cash", 2), gl.credit("wallet", 2)])
+    trial = book.trial_balance()
+    usd = before.debits["USD"] + 200
+    assert (trial.debits["USD"], trial.credits["USD"]) == (usd, usd)
+    assert book.verify() == book.head[0]
+
+
+@pytest.mark.parametrize("flushed", [True, False], ids=["flushed", "buffered"])
+@pytest.mark.parametrize("then", ["writes", "ends"])
+def test_a_block_sqlite_rolled_back_itself_keeps_nothing_written_after(
+    book: gl.Ledger, flushed: bool, then: str
+) -> None:
+    """SQLite may roll a transaction back itself (a full disk, an I/O error, an
+    interrupt); a caller that caught the failure inside its block and went on, writing
+    or just ending the block, had each later statement kept by itself, outside any
+    transaction (part of the block landing, its unit totals counted from the
+    rolled-back part). The block can no longer commit, and nothing of it is kept."""
+    head, before = _cash_and_wallet(book)
 
     def block_sqlite_ends() -> None:
         with book.store.write():
@@ -425,26 +444,64 @@ def test_a_block_sqlite_rolled_back_itself_keeps_nothing_written_after(
             if flushed:
                 book.trial_balance()  # sends the block's rows to SQLite
             book.store._db.execute("ROLLBACK")  # type: ignore[attr-defined]  # as SQLite does
-            if flushed:
-                with pytest.raises(gl.WriteBlockFailed, match=r"rolled this write .* itself"):
+            if then == "writes":
+                refused = r"can no longer commit: SQLite ended its transaction"
+                with pytest.raises(gl.WriteBlockFailed, match=refused):
                     book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
-                with pytest.raises(gl.WriteBlockFailed, match="can no longer commit"):
+                with pytest.raises(gl.WriteBlockFailed, match=refused):
                     book.open_account("late", "USD")
-            else:  # the rows are still buffered: the block finds out as it ends
+                with pytest.raises(gl.WriteBlockFailed, match=refused):
+                    book.trial_balance()  # a read inside the block sends its rows first
+
+    with pytest.raises(
+        gl.WriteBlockFailed, match=r"rolled back, nothing in it kept: SQLite ended its transaction"
+    ):
+        block_sqlite_ends()
+    _kept_nothing(book, head, before)
+
+
+def test_a_writer_used_directly_refuses_to_go_on_once_sqlite_ended_its_transaction(
+    book: gl.Ledger,
+) -> None:
+    head, before = _cash_and_wallet(book)
+    cash = book.account("cash")
+
+    def direct() -> None:
+        with book.store.write() as w:
+            book.store._db.execute("ROLLBACK")  # type: ignore[attr-defined]  # as SQLite does
+            with pytest.raises(gl.WriteBlockFailed, match="SQLite ended its transaction"):
+                w.lock_accounts(["late"])  # a read under the write lock it no longer has
+            with pytest.raises(gl.WriteBlockFailed, match="SQLite ended its transaction"):
+                w.replace_account(cash)
+
+    with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept"):
+        direct()
+    _kept_nothing(book, head, before)
+
+
+def test_an_interrupted_block_names_the_interrupt_and_keeps_nothing(book: gl.Ledger) -> None:
+    """A real SQLite rollback: an interrupt (here from a progress handler) while the
+    block's rows go out. The caller gets a StoreError naming it; the block, caught and
+    carried on, can no longer commit and says why."""
+    head, before = _cash_and_wallet(book)
+    db = book.store._db  # type: ignore[attr-defined]
+
+    def interrupted() -> None:
+        with book.store.write():
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+            db.set_progress_handler(lambda: 1, 1)  # interrupt the next statement
+            try:
+                with pytest.raises(gl.StoreError, match="interrupted") as raised:
+                    book.trial_balance()
+                assert not isinstance(raised.value, gl.WriteBlockFailed)
+            finally:
+                db.set_progress_handler(None, 1)
+            with pytest.raises(gl.WriteBlockFailed, match="OperationalError: interrupted"):
                 book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
 
-    with pytest.raises(gl.WriteBlockFailed, match=r"nothing .* kept") as raised:
-        block_sqlite_ends()
-    assert "itself" in str(raised.value)
-    assert (book.head, book.trial_balance()) == (head, before)
-    assert book.balance("wallet").amount == 1
-    with pytest.raises(gl.UnknownAccount):
-        book.account("late")
-    book.post([gl.debit("cash", 2), gl.credit("wallet", 2)])  # the store goes on
-    trial = book.trial_balance()
-    usd = before.debits["USD"] + 200
-    assert (trial.debits["USD"], trial.credits["USD"]) == (usd, usd)
-    assert book.verify() == book.head[0]
+    with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*interrupted"):
+        interrupted()
+    _kept_nothing(book, head, before)
 
 
 def test_a_write_sqlite_rolled_back_itself_reports_its_own_failure(book: gl.Ledger) -> None:
