@@ -32,8 +32,9 @@ schema (``_send`` calls, each one query string; a reader's snapshot ends in one 
 a purchase, the gift right after it (its lots fold the purchase in), a gift, its replay,
 a gift without a key, a conversion and a withdrawal request (refused below the minimum:
 it has read its caps' window by then), a conversion and a request again after more
-gifts, a new viewer, and a purchase through a ``GiftEconomy`` that has not met the
-viewer yet (as in another process: it reads the viewer's profile first).
+gifts, a new viewer, and a purchase and a gift through a ``GiftEconomy`` that has not met
+the viewer yet (as in another process: it reads the viewer's profile first, and folds the
+viewer's lots from the wallet's first history page).
 
 Run: ``python benchmarks/chain_postgres.py [--url URL] [--transactions N] [--rounds R]``.
 Nothing here asserts on time.
@@ -190,6 +191,8 @@ def operation_trips(url: str) -> list[tuple[str, int]]:
             "buy_coins, new to process",
             lambda: other.buy_coins("v", pack=PACK, channel="web", key="b2"),
         )
+        third = gl.GiftEconomy(book, gl.presets.load(ECONOMY))  # its lots index is empty
+        trips("send_gift, new to process", lambda: third.send_gift("v", "c", "Rose", key="g4"))
     return out
 
 

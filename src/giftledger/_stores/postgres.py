@@ -919,6 +919,9 @@ class _Session(Dooming):
         self._rollback_first = False  # a replay released its locks: see _release
         self._ahead_keys: dict[str, tuple[Any, ...]] = {}  # a key's row (see _key_answer)
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
+        # The entries of a first history page read ahead (see read_ahead), by id.
+        self._ahead_entries: dict[int, Transaction] = {}
+        self._ahead_entry_rows: list[tuple[Any, ...]] = []  # their rows, till their postings
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -1016,8 +1019,15 @@ class _Session(Dooming):
         for (kind, what), answer in zip(ahead, answers, strict=True):
             if kind == "key":
                 self._ahead_keys[what] = answer[0]
-            else:
+            elif kind == "history":
                 self._ahead_history[what] = _posting_rows(answer)
+            elif kind == "entries":
+                self._ahead_entry_rows = answer
+            else:  # "entry postings": the postings of the "entries" just before
+                postings = _postings_of(answer)
+                for row in self._ahead_entry_rows:
+                    self._ahead_entries[row[0]] = _transaction(row, tuple(postings.get(row[0], ())))
+                self._ahead_entry_rows = []
 
     def _opening(self, flush: bool) -> tuple[list[tuple[str, Sequence[Any] | None]], list[int]]:
         """What goes before a query: BEGIN if the transaction has not begun, and the
@@ -1171,7 +1181,18 @@ class _Session(Dooming):
         if kind == "key":
             return self._execute("gl_key", ([what],))
         name, after, limit = what
-        return self._execute("gl_history", ([name], [after], [limit]))
+        if kind == "history":
+            return self._execute("gl_history", ([name], [after], [limit]))
+        # The entries of that history page, and their postings.
+        page = (
+            "{} IN (SELECT tx_id FROM gl_postings WHERE account = %s AND net_after IS NOT "
+            "NULL AND tx_id > %s ORDER BY tx_id, idx LIMIT %s)"
+        )
+        if kind == "entries":
+            where = page.format("t.id")
+            return f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE {where} ORDER BY t.id", what
+        where = page.format("tx_id")
+        return f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE {where} ORDER BY tx_id, idx", what
 
     def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
         """Append the buffered writes to ``out``; return the positions that must hit a row."""
@@ -1691,8 +1712,14 @@ class _Session(Dooming):
             {i for i in ids if type(i) is int and 0 < i < 1 << 63}  # no bool, none past 64 bits
         )
         out: list[Transaction] = []
+        known = self._ahead_entries  # read ahead with a first history page
+        if known:
+            out = [known[i] for i in wanted if i in known]
+            wanted = [i for i in wanted if i not in known]
         for at in range(0, len(wanted), _PAGE):
             out += self._entries_where("{} = ANY(%s::bigint[])", (wanted[at : at + _PAGE],))
+        if known and wanted:
+            out.sort(key=lambda tx: tx.id)
         return out
 
     def transaction(self, id: int) -> Transaction | None:
@@ -1844,6 +1871,7 @@ class _Session(Dooming):
         self._absent.clear()
         self._ahead_keys.clear()
         self._ahead_history.clear()
+        self._ahead_entries.clear()
 
     def _key_answer(self, key: str, row: tuple[Any, ...]) -> IdempotencyRecord | None:
         """The record in a row of ``gl_key``; with none, the entry that carries the key
@@ -1892,7 +1920,13 @@ class _Session(Dooming):
             return
         self._lock_ahead = sorted(set(lock))
         self._ahead = [("key", k) for k in keys]
-        self._ahead += [("history", (n, 0 if a is None else a, limit)) for n, a, limit in histories]
+        for name, after, limit in histories:
+            what = (name, 0 if after is None else after, limit)
+            self._ahead.append(("history", what))
+            if what[1] == 0:
+                # A first page (an account new to the caller, whose entries it reads
+                # next: a viewer's lots): its entries too, saving that round trip.
+                self._ahead += [("entries", what), ("entry postings", what)]
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
         if _nul(name):
@@ -2122,9 +2156,11 @@ class _Session(Dooming):
     ) -> None:
         id = tx.id
         self._changes += 1
-        if self._ahead_keys or self._ahead_history:  # answers read before this entry
+        if self._ahead_keys or self._ahead_history or self._ahead_entries:
+            # Answers read before this entry (which may reverse one of the entries).
             self._ahead_keys.clear()
             self._ahead_history.clear()
+            self._ahead_entries.clear()
         if self._first is None:
             self._tx_rows.append(_tx_row(tx))
             postings = self._postings
