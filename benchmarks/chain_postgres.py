@@ -15,7 +15,10 @@ viewers (``chain 3w + buyer``, ``buyer beside 3w``: each over its own span), and
 8 writers also send every gift to one creator, as viewers do to the
 creator of a live stream (``chain 8w, 1 creator``): under ``tiktok-live``'s
 Diamond-value pay each gift reads the creator's Diamonds under its lock, so these gifts
-take turns on that row.
+take turns on that row. And 1 and 8 writers send their gifts cold (``chain 1w, cold``):
+each from a viewer the process's lots index has dropped, as a service meeting more than
+its 4,096 viewers does, so every gift folds the viewer's lots from the wallet's first
+history page (read ahead with its entries, in the round trip that takes the locks).
 
 The baseline, in the same rounds: ``Ledger.post`` of the core gift (four postings,
 ``stores_postgres.py``'s ``ledger Nw``) at the same numbers of writers. A chain gift
@@ -101,14 +104,16 @@ def _writer(
     per: int,
     k: int,
     creators: int,
-    buyer: bool,
+    mode: str,
     ready: Any,
     go: Any,
     done: Any,
 ) -> None:
-    """Writer ``w`` sends its ``per`` gifts; with ``buyer``, writer 0 buys ``per`` coin
-    packs instead. Puts ``(w, start, end, round trips)`` on ``done``."""
-    buying = buyer and w == 0
+    """Writer ``w`` sends its ``per`` gifts; in ``mode`` ``"buyer"``, writer 0 buys
+    ``per`` coin packs instead; in ``"cold"``, each gift is from a viewer this process's
+    lots index has dropped (as after 4,096 other viewers): its lots are folded from the
+    wallet's first history page. Puts ``(w, start, end, round trips)`` on ``done``."""
+    buying = mode == "buyer" and w == 0
     with counting_trips() as sent, gl.Ledger.open(url, clock=_clock()) as book:
         app = gl.GiftEconomy(book, gl.presets.load(ECONOMY))
         book.accounts()
@@ -127,6 +132,8 @@ def _writer(
                 app.buy_coins(f"v{j % VIEWERS}", pack=PACK, channel="web", key=f"mix-buy-{j}")
             else:
                 viewer, creator, gift = _gift(w + j * k, creators)
+                if mode == "cold":
+                    app._lots.clear()  # the index dropped the viewer (internals: a benchmark)
                 app.send_gift(viewer, creator, gift, key=f"gift-{w + j * k}")
         done.put((w, start, time.perf_counter(), sent[0]))
 
@@ -137,7 +144,9 @@ def mixed_writers(url: str, n: int, k: int = 4) -> tuple[float, float]:
     per = max(n // k, 1)
     with _schema(url) as u:
         _setup(u, per * k)
-        spans = run_writers(_writer, lambda w: (u, w, per, k, CREATORS, True), k, ready_timeout=300)
+        spans = run_writers(
+            _writer, lambda w: (u, w, per, k, CREATORS, "buyer"), k, ready_timeout=300
+        )
         gifts = [(s, e) for w, s, e, _ in spans if w]
         (buyer,) = [(s, e) for w, s, e, _ in spans if not w]
         with gl.Ledger.open(u) as book:
@@ -196,15 +205,15 @@ def operation_trips(url: str) -> list[tuple[str, int]]:
     return out
 
 
-def chain_writers(url: str, n: int, k: int, creators: int = CREATORS) -> tuple[float, float]:
-    """``n`` gifts sent by ``k`` processes at once to ``creators`` creators: (gifts per
-    second, round trips per gift)."""
+def chain_writers(
+    url: str, n: int, k: int, creators: int = CREATORS, mode: str = "warm"
+) -> tuple[float, float]:
+    """``n`` gifts sent by ``k`` processes at once to ``creators`` creators (``mode``:
+    see ``_writer``): (gifts per second, round trips per gift)."""
     per = max(n // k, 1)
     with _schema(url) as u:
         _setup(u, per * k)
-        spans = run_writers(
-            _writer, lambda w: (u, w, per, k, creators, False), k, ready_timeout=300
-        )
+        spans = run_writers(_writer, lambda w: (u, w, per, k, creators, mode), k, ready_timeout=300)
         elapsed = max(e for _, _, e, _ in spans) - min(s for _, s, _, _ in spans)
         with gl.Ledger.open(u) as book:
             if not book.trial_balance().is_balanced:
@@ -232,6 +241,8 @@ def main() -> None:
     post: dict[int, list[float]] = {k: [] for k in WRITERS}
     trips: list[float] = []
     storm: list[float] = []  # 8 writers, every gift to one creator
+    cold: dict[int, list[float]] = {1: [], 8: []}  # every gift's viewer new to the process
+    cold_trips: list[float] = []
     mixed: list[tuple[float, float]] = []  # 3 gift writers beside a buyer
     for r in range(args.rounds):
         for k in WRITERS:  # interleaved: every measurement once per round
@@ -240,6 +251,10 @@ def main() -> None:
             trips.append(per_gift)
             post[k].append(ledger_writers(url, n, k))
         storm.append(chain_writers(url, n, 8, creators=1)[0])
+        for k in cold:
+            rate, per_gift = chain_writers(url, n, k, mode="cold")
+            cold[k].append(rate)
+            cold_trips.append(per_gift)
         mixed.append(mixed_writers(url, n))
         print(f"  round {r + 1}/{args.rounds} done")
 
@@ -251,9 +266,12 @@ def main() -> None:
         print(line(f"chain {k}w", chain[k]) + "  gifts")
         print(line(f"post {k}w", post[k]) + "  core posts")
     print(line("chain 8w, 1 creator", storm) + "  gifts, all to one creator")
+    for k in cold:
+        print(line(f"chain {k}w, cold", cold[k]) + "  gifts, each viewer's lots folded anew")
     print(line("chain 3w + buyer", [g for g, _ in mixed]) + "  gifts, beside a buyer")
     print(line("buyer beside 3w", [b for _, b in mixed]) + "  purchases")
-    print(f"\n  round trips per gift: {min(trips):.2f} to {max(trips):.2f}\n")
+    print(f"\n  round trips per gift: {min(trips):.2f} to {max(trips):.2f}", end="")
+    print(f"; cold: {min(cold_trips):.2f} to {max(cold_trips):.2f}\n")
 
     def ratio(a: list[float], b: list[float]) -> str:
         return f"{max(a) / max(b):5.2f} (median {statistics.median(a) / statistics.median(b):4.2f})"
@@ -262,6 +280,7 @@ def main() -> None:
         print(f"  chain {k}w / post {k}w        {ratio(chain[k], post[k])}")
     print(f"  chain 8w / chain 1w        {ratio(chain[8], chain[1])}")
     print(f"  chain 8w, 1 creator / 1w   {ratio(storm, chain[1])}")
+    print(f"  chain 1w, cold / 1w        {ratio(cold[1], chain[1])}")
     print(f"  post 8w / post 1w          {ratio(post[8], post[1])}")
 
 

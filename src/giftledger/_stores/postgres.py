@@ -233,12 +233,28 @@ _KEY_OR_CARRIER = (
     "(SELECT min(t.id) FROM gl_transactions t WHERE t.key = v.key) END "
     "FROM (SELECT (%s::text[])[1] AS key) v LEFT JOIN gl_keys k ON k.key = v.key"
 )
+# An entry's columns (with the id of the entry reversing it) and its postings'.
+_TX_COLUMNS = (
+    "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
+    "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id, t.hash_version"
+)
+_TX_FROM = "gl_transactions t LEFT JOIN gl_transactions r ON r.reverses = t.id"
+_POSTING_COLUMNS = "tx_id, account, side, minor, unit"
+
 # A page of an account's history (prepared: gl_history; one-element arrays: the
 # account, the entry after which, how many rows).
 _HISTORY = (
     "SELECT tx_id, idx, account, side, minor, unit, net_after FROM gl_postings "
     "WHERE account = (%s::text[])[1] AND net_after IS NOT NULL AND tx_id > (%s::bigint[])[1] "
     "ORDER BY tx_id, idx LIMIT (%s::bigint[])[1]"
+)
+# The entries of such a page, and their postings (prepared: gl_page_entries and
+# gl_page_postings, the arguments as gl_history's): a first page read ahead comes with
+# them (see _Session.read_ahead).
+_PAGE_IDS = (
+    "IN (SELECT tx_id FROM gl_postings WHERE account = (%s::text[])[1] "
+    "AND net_after IS NOT NULL AND tx_id > (%s::bigint[])[1] "
+    "ORDER BY tx_id, idx LIMIT (%s::bigint[])[1])"
 )
 
 # The first entry recorded at or after a time: a binary search over the ids, each probe
@@ -286,6 +302,9 @@ _PREPARED: dict[str, str] = {
     "gl_states": f"SELECT {_ACCOUNT_COLUMNS} FROM gl_account_states WHERE name = ANY(%s::text[])",
     "gl_key": _KEY_OR_CARRIER,
     "gl_history": _HISTORY,
+    "gl_page_entries": f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE t.id {_PAGE_IDS} ORDER BY t.id",
+    "gl_page_postings": f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE tx_id {_PAGE_IDS} "
+    f"ORDER BY tx_id, idx",
     "gl_insert_transactions": "INSERT INTO gl_transactions (id, kind, effective_at, "
     "recorded_at, key, memo, metadata, reverses, hold_id, expires_at, rates, prev_hash, hash, "
     "hash_version) "
@@ -410,12 +429,6 @@ def _psycopg() -> Any:
 
 #: An idempotency record's columns, in IdempotencyRecord's order.
 _KEY_COLUMNS = "key, fingerprint, transaction_id, result, error_type, error_message"
-_TX_COLUMNS = (
-    "t.id, t.kind, t.effective_at, t.recorded_at, t.key, t.memo, t.metadata, t.reverses, "
-    "t.hold_id, t.expires_at, t.rates, t.prev_hash, t.hash, r.id, t.hash_version"
-)
-_TX_FROM = "gl_transactions t LEFT JOIN gl_transactions r ON r.reverses = t.id"
-_POSTING_COLUMNS = "tx_id, account, side, minor, unit"
 _HOLD_COLUMNS = "id, debit, credit, minor, unit, expires_at, status, posted_minor, resolved_by"
 
 
@@ -1181,18 +1194,12 @@ class _Session(Dooming):
         if kind == "key":
             return self._execute("gl_key", ([what],))
         name, after, limit = what
-        if kind == "history":
-            return self._execute("gl_history", ([name], [after], [limit]))
-        # The entries of that history page, and their postings.
-        page = (
-            "{} IN (SELECT tx_id FROM gl_postings WHERE account = %s AND net_after IS NOT "
-            "NULL AND tx_id > %s ORDER BY tx_id, idx LIMIT %s)"
-        )
-        if kind == "entries":
-            where = page.format("t.id")
-            return f"SELECT {_TX_COLUMNS} FROM {_TX_FROM} WHERE {where} ORDER BY t.id", what
-        where = page.format("tx_id")
-        return f"SELECT {_POSTING_COLUMNS} FROM gl_postings WHERE {where} ORDER BY tx_id, idx", what
+        statement = {
+            "history": "gl_history",
+            "entries": "gl_page_entries",  # the entries of that page
+            "entry postings": "gl_page_postings",  # and their postings
+        }[kind]
+        return self._execute(statement, ([name], [after], [limit]))
 
     def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
         """Append the buffered writes to ``out``; return the positions that must hit a row."""
