@@ -248,13 +248,14 @@ _HISTORY = (
     "WHERE account = (%s::text[])[1] AND net_after IS NOT NULL AND tx_id > (%s::bigint[])[1] "
     "ORDER BY tx_id, idx LIMIT (%s::bigint[])[1]"
 )
-# The entries of such a page, and their postings (prepared: gl_page_entries and
-# gl_page_postings, the arguments as gl_history's): a first page read ahead comes with
-# them (see _Session.read_ahead).
+# The entries of such pages, each once, and their postings (prepared: gl_page_entries and
+# gl_page_postings; the arguments as gl_history's, an element a page): the first pages
+# read ahead come with them (see _Session.read_ahead).
 _PAGE_IDS = (
-    "IN (SELECT tx_id FROM gl_postings WHERE account = (%s::text[])[1] "
-    "AND net_after IS NOT NULL AND tx_id > (%s::bigint[])[1] "
-    "ORDER BY tx_id, idx LIMIT (%s::bigint[])[1])"
+    "IN (SELECT p.tx_id FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+    "AS w(account, after, lim) CROSS JOIN LATERAL (SELECT tx_id FROM gl_postings "
+    "WHERE account = w.account AND net_after IS NOT NULL AND tx_id > w.after "
+    "ORDER BY tx_id, idx LIMIT w.lim) p)"
 )
 
 # The first entry recorded at or after a time: a binary search over the ids, each probe
@@ -1193,13 +1194,11 @@ class _Session(Dooming):
         entry, how many rows)."""
         if kind == "key":
             return self._execute("gl_key", ([what],))
-        name, after, limit = what
-        statement = {
-            "history": "gl_history",
-            "entries": "gl_page_entries",  # the entries of that page
-            "entry postings": "gl_page_postings",  # and their postings
-        }[kind]
-        return self._execute(statement, ([name], [after], [limit]))
+        if kind == "history":
+            return self._execute("gl_history", tuple([part] for part in what))
+        # The entries of the pages ``what`` (each once), or their postings.
+        statement = "gl_page_entries" if kind == "entries" else "gl_page_postings"
+        return self._execute(statement, tuple(list(part) for part in zip(*what, strict=True)))
 
     def _writes(self, out: list[tuple[str, Sequence[Any] | None]]) -> list[int]:
         """Append the buffered writes to ``out``; return the positions that must hit a row."""
@@ -1927,13 +1926,14 @@ class _Session(Dooming):
             return
         self._lock_ahead = sorted(set(lock))
         self._ahead = [("key", k) for k in keys]
-        for name, after, limit in histories:
-            what = (name, 0 if after is None else after, limit)
-            self._ahead.append(("history", what))
-            if what[1] == 0:
-                # A first page (an account new to the caller, whose entries it reads
-                # next: a viewer's lots): its entries too, saving that round trip.
-                self._ahead += [("entries", what), ("entry postings", what)]
+        pages = [(n, 0 if a is None else a, limit) for n, a, limit in histories]
+        self._ahead += [("history", what) for what in pages]
+        first = tuple(what for what in pages if what[1] == 0)
+        if first:
+            # First pages (an account new to the caller, whose entries it reads next: a
+            # viewer's lots, a creator's carries): their entries too, each once, saving
+            # that round trip.
+            self._ahead += [("entries", first), ("entry postings", first)]
 
     def net_at(self, name: str, effective_at: datetime | None, through_id: int | None) -> int:
         if _nul(name):
