@@ -642,3 +642,40 @@ def test_a_store_running_while_its_schema_is_recreated_locks_the_new_ledger(
             )
             assert new.verify() == 4  # two accounts opened again, then the two posts
             assert str(new.balance("a").amount) == "3.00"
+
+
+@pytest.mark.parametrize("call", ["post_many", "transfer", "hold", "open_account"])
+def test_a_block_whose_transaction_the_server_aborted_does_not_end_as_committed(
+    postgres_url: str, call: str
+) -> None:
+    """A statement of a caller's block fails on the server, and the caller catches it and
+    lets the block end: PostgreSQL answers COMMIT with a rollback and no error. The
+    block's calls had returned their entries as written; it ended as if committed, and
+    they were lost unsaid. It raises WriteBlockFailed, and the store goes on."""
+    calls: dict[str, Callable[[gl.Ledger], object]] = {
+        "post_many": lambda b: b.post_many([[gl.debit("cash", 5), gl.credit("wallet", 5)]] * 2),
+        "transfer": lambda b: b.transfer("cash", "wallet", 5),
+        "hold": lambda b: b.hold("cash", "wallet", "0.05", timeout=timedelta(hours=1)),
+        "open_account": lambda b: b.open_account("late", "USD"),
+    }
+    with gl.Ledger.open(postgres_url) as book:
+        book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("wallet", "USD", normal="credit")
+        book.post([gl.debit("cash", 1), gl.credit("wallet", 1)])
+        head, balances = book.head, book.balances()
+
+        def block_goes_on() -> None:
+            with book.store.write() as w:
+                calls[call](book)
+                assert list(book.transactions(head[0] + 1))  # read inside: its rows are sent
+                with pytest.raises(psycopg.errors.DivisionByZero):
+                    w._conn.execute("SELECT 1/0")  # type: ignore[attr-defined]
+
+        with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept: PostgreSQL refused"):
+            block_goes_on()
+        assert (book.head, book.balances()) == (head, balances)
+        with pytest.raises(gl.UnknownAccount):
+            book.account("late")
+        book.transfer("cash", "wallet", 2)  # the store goes on
+        assert book.balance("wallet") == gl.from_minor(300, "USD")
+        assert book.verify() == book.head[0]

@@ -377,6 +377,10 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
 # head, others being at it); gl_flush then waits for the flush only if it was off.
 # It runs in the implicit transaction after the COMMIT (see above): no BEGIN and
 # COMMIT of its own to send and answer.
+#: libpq's PQTRANS_INERROR (``psycopg.pq.TransactionStatus.INERROR``): a statement of the
+#: connection's open transaction failed, and the transaction can only roll back.
+_IN_ERROR = 3
+
 _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
     ("SELECT gl_flush()", None),
@@ -1284,6 +1288,14 @@ class _Session(Dooming):
         return checks
 
     def _commit(self) -> None:
+        if self._begun and self._conn.info.transaction_status == _IN_ERROR:
+            # A statement of this block failed and its caller went on: PostgreSQL
+            # would answer COMMIT with a rollback and no error, and what the block
+            # wrote, its calls returned as written, would be lost unsaid.
+            raise block_rolled_back(
+                "PostgreSQL refused a statement in it (its transaction was aborted), and "
+                "the block went on"
+            )
         if self._rollback_first and not self._dirty:  # a replay read nothing more
             self._rollback_first = False
             self._end()
