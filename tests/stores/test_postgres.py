@@ -644,6 +644,22 @@ def test_a_store_running_while_its_schema_is_recreated_locks_the_new_ledger(
             assert str(new.balance("a").amount) == "3.00"
 
 
+def _cash_and_wallet(book: gl.Ledger) -> tuple[tuple[int, str], dict[str, gl.Money]]:
+    book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
+    book.open_account("wallet", "USD", normal="credit")
+    book.post([gl.debit("cash", 1), gl.credit("wallet", 1)])
+    return book.head, book.balances()
+
+
+def _kept_nothing(book: gl.Ledger, head: tuple[int, str], balances: object) -> None:
+    assert (book.head, book.balances()) == (head, balances)
+    with pytest.raises(gl.UnknownAccount):
+        book.account("late")
+    book.transfer("cash", "wallet", 2)  # the store goes on
+    assert book.balance("wallet") == gl.from_minor(300, "USD")
+    assert book.verify() == book.head[0]
+
+
 @pytest.mark.parametrize("call", ["post_many", "transfer", "hold", "open_account"])
 def test_a_block_whose_transaction_the_server_aborted_does_not_end_as_committed(
     postgres_url: str, call: str
@@ -659,10 +675,7 @@ def test_a_block_whose_transaction_the_server_aborted_does_not_end_as_committed(
         "open_account": lambda b: b.open_account("late", "USD"),
     }
     with gl.Ledger.open(postgres_url) as book:
-        book.open_account("cash", "USD", rule=gl.BalanceRule.unrestricted())
-        book.open_account("wallet", "USD", normal="credit")
-        book.post([gl.debit("cash", 1), gl.credit("wallet", 1)])
-        head, balances = book.head, book.balances()
+        head, balances = _cash_and_wallet(book)
 
         def block_goes_on() -> None:
             with book.store.write() as w:
@@ -671,11 +684,47 @@ def test_a_block_whose_transaction_the_server_aborted_does_not_end_as_committed(
                 with pytest.raises(psycopg.errors.DivisionByZero):
                     w._conn.execute("SELECT 1/0")  # type: ignore[attr-defined]
 
-        with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept: PostgreSQL refused"):
+        with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept: PostgreSQL aborted"):
             block_goes_on()
-        assert (book.head, book.balances()) == (head, balances)
-        with pytest.raises(gl.UnknownAccount):
-            book.account("late")
-        book.transfer("cash", "wallet", 2)  # the store goes on
-        assert book.balance("wallet") == gl.from_minor(300, "USD")
-        assert book.verify() == book.head[0]
+        _kept_nothing(book, head, balances)
+
+
+def test_a_block_whose_lock_was_taken_refuses_later_writes_and_names_why(
+    postgres_url: str,
+) -> None:
+    """A write of a caller's block finds a row locked by another session (taken late, so
+    without waiting: the block holds the chain's head): the server aborts the block's
+    transaction. The caller gets a StoreError, not the driver's own; catching it and
+    going on, each later write is refused, and the block's end, naming the lock."""
+    with gl.Ledger.open(postgres_url) as book, raw(postgres_url) as other:
+        _cash_and_wallet(book)
+        book.open_account("x", "USD", rule=gl.BalanceRule.unrestricted())
+        book.open_account("y", "USD", normal="credit")
+        head, balances = book.head, book.balances()
+        other.execute("BEGIN")
+        other.execute("SELECT 1 FROM gl_accounts WHERE name = 'wallet' FOR UPDATE")
+        refused: list[BaseException] = []
+
+        def block_goes_on() -> None:
+            with book.store.write():
+                book.transfer("x", "y", 7)  # holds the head from here
+                try:
+                    book.transfer("cash", "wallet", 3)  # the wallet's row is taken
+                except gl.GiftLedgerError as exc:
+                    refused.append(exc)
+                for call in (
+                    lambda: book.transfer("x", "y", 1),
+                    lambda: book.post_many([[gl.debit("x", 1), gl.credit("y", 1)]]),
+                    lambda: book.open_account("late", "USD"),
+                ):
+                    with pytest.raises(gl.WriteBlockFailed, match="can no longer commit"):
+                        call()
+
+        try:
+            with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept") as ended:
+                block_goes_on()
+        finally:
+            other.execute("ROLLBACK")
+        assert [isinstance(e, gl.StoreError) for e in refused] == [True]
+        assert "LockNotAvailable" in str(ended.value)
+        _kept_nothing(book, head, balances)

@@ -122,6 +122,7 @@ from .._errors import (
     InvalidArgument,
     SchemaVersionError,
     StoreError,
+    WriteBlockFailed,
     WriteConflict,
 )
 from .._ledger.hashing import GENESIS_HASH, link_parts, micros
@@ -140,6 +141,7 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
+    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -380,6 +382,8 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
 #: libpq's PQTRANS_INERROR (``psycopg.pq.TransactionStatus.INERROR``): a statement of the
 #: connection's open transaction failed, and the transaction can only roll back.
 _IN_ERROR = 3
+#: Why a write block whose transaction PostgreSQL aborted can no longer commit.
+_ABORTED = "PostgreSQL aborted its transaction at a statement that failed"
 
 _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
@@ -788,7 +792,11 @@ class _Block:
                 self._outer._nested -= 1
                 if self._writer:
                     self._outer._marks.pop()
-            return  # nested: the outer block decides
+            # Nested: the outer block decides; a failure of the server's reaches the
+            # caller inside it as a StoreError, as it would at the block's end.
+            if exc is not None and isinstance(exc, self._store._pg.Error):
+                raise _translate(self._store._pg, exc, "write" if self._writer else "read") from exc
+            return
         store = self._store
         if self._writer:
             store._local.session = None
@@ -911,6 +919,7 @@ class _Session(Dooming):
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._joined = False  # a write joined this one (it may have used its entries)
         self._doomed: str | None = None  # why this write must roll back (see doom)
+        self._failure: str | None = None  # the last statement the server refused (_send)
         self._changes = 0  # calls that changed something (see doom)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._defer = False
@@ -1120,7 +1129,39 @@ class _Session(Dooming):
         Parameters are bound on the client (psycopg's ClientCursor quotes them), so
         several statements travel together: a write costs one to three round trips, not
         one per statement. ``checks`` are statements that must change one row.
+
+        A writer whose transaction the server aborted sends nothing more (see
+        :meth:`_aborted`); the failure that aborted it is kept, to be named.
         """
+        if self._begun and self._writer and self._conn.pgconn.transaction_status == _IN_ERROR:
+            raise self._aborted()
+        try:
+            return self._send_now(statements, checks, keep)
+        except self._store._pg.Error as error:
+            self._failure = f"{type(error).__name__}: {error}"
+            raise
+
+    def _aborted(self) -> WriteBlockFailed:
+        """The refusal of a write block whose transaction PostgreSQL aborted (a statement
+        failed, and its caller went on): it can no longer commit. PostgreSQL would answer
+        its COMMIT with a rollback and no error, and what the block's calls returned as
+        written would be lost unsaid."""
+        if self._doomed is None:
+            cause = self._failure
+            self._doomed = f"{_ABORTED}: {cause}" if cause is not None else _ABORTED
+        return block_refused(self._doomed)
+
+    def _join_write(self) -> None:
+        if self._begun and self._conn.pgconn.transaction_status == _IN_ERROR:
+            raise self._aborted()
+        super()._join_write()
+
+    def _send_now(
+        self,
+        statements: Sequence[tuple[str, Sequence[Any] | None]],
+        checks: Sequence[int],
+        keep: int,
+    ) -> list[list[tuple[Any, ...]]]:
         cur = self._cur
         n = len(statements)
         if n == 1:
@@ -1288,14 +1329,10 @@ class _Session(Dooming):
         return checks
 
     def _commit(self) -> None:
-        if self._begun and self._conn.info.transaction_status == _IN_ERROR:
-            # A statement of this block failed and its caller went on: PostgreSQL
-            # would answer COMMIT with a rollback and no error, and what the block
-            # wrote, its calls returned as written, would be lost unsaid.
-            raise block_rolled_back(
-                "PostgreSQL refused a statement in it (its transaction was aborted), and "
-                "the block went on"
-            )
+        if self._begun and self._conn.pgconn.transaction_status == _IN_ERROR:
+            self._aborted()  # a statement of the block failed, and its caller went on
+            assert self._doomed is not None
+            raise block_rolled_back(self._doomed)
         if self._rollback_first and not self._dirty:  # a replay read nothing more
             self._rollback_first = False
             self._end()
@@ -1931,7 +1968,9 @@ class _Session(Dooming):
         ``history(name, after, limit)`` of accounts. The accounts are locked with the
         write's key, if it looks one up next, and the reads go in the round trip that
         takes the head, after it, so their answers are exact until the write commits;
-        each answers its first call, and a write that appends first forgets them.
+        each answers its first call, and a write that appends first forgets them. A
+        first page (``after`` 0) comes with its entries, which ``transactions_of``
+        answers from until the write appends (an entry it writes may reverse one).
         Ignored unless the head is still to take.
         """
         if not self._writer or self._blind or self._head is not None:
