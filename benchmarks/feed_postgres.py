@@ -7,13 +7,14 @@ each delivered batch), interleaved over ``--repeat`` rounds on one fresh schema 
 the writers' rate in both cases and the ratio (aim: >= 0.9), and what the follower delivered.
 ``--transactions N`` (as ``run.py`` passes it) sets rounds of N / 2,000 seconds.
 
-    GIFTLEDGER_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python benchmarks/feed_postgres.py
+    .venv/bin/python benchmarks/feed_postgres.py [--url URL]
+
+(``--url`` defaults to ``$GIFTLEDGER_TEST_POSTGRES_URL``, else the local test server, as in
+the other PostgreSQL benchmarks.)
 """
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import os
 import statistics
@@ -24,6 +25,7 @@ from typing import Any
 import psycopg
 
 import giftledger as gl
+from stores_postgres import postgres_parser, reachable
 
 WRITERS = 8
 
@@ -96,7 +98,7 @@ def _round(admin: str, seconds: float, follow: bool) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = postgres_parser(__doc__)  # --url: $GIFTLEDGER_TEST_POSTGRES_URL or the local server
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -109,9 +111,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.transactions is not None:
         args.seconds = max(args.transactions / 2000, 0.5)
-    admin = os.environ.get("GIFTLEDGER_TEST_POSTGRES_URL")
-    if not admin:
-        raise SystemExit("set GIFTLEDGER_TEST_POSTGRES_URL (postgresql://postgres@127.0.0.1/test)")
+    admin = args.url
+    if not reachable(admin):  # says the run is skipped
+        return
     alone, followed, seen = [], [], []
     for _ in range(args.repeat):
         rate, _ = _round(admin, args.seconds, follow=False)
