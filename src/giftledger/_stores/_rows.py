@@ -66,16 +66,51 @@ class Dooming:
     """A SQL store's writer's side of the Store protocol's ``doom``: it counts the calls
     that changed something in ``_changes``, pushes ``_changes`` onto ``_marks`` as each
     write joined to it begins (``_join_write``; the store pops it as the write ends), and
-    keeps why it must roll back in ``_doomed``."""
+    keeps why it must roll back in ``_doomed``.
+
+    It can no longer commit either once the database ended or aborted its transaction
+    itself (``_transaction_failed``, the store's: SQLite may roll one back on a full
+    disk, an I/O error or an interrupt; PostgreSQL aborts one at any statement that
+    fails). A caller that caught that failure inside its ``store.write()`` block and
+    went on would otherwise have later statements kept alone (SQLite) or the block's
+    COMMIT answered with a rollback and no error (PostgreSQL): the block's calls would
+    have returned as written what was not kept.
+    """
 
     _changes: int
     _marks: list[int]
     _doomed: str | None
     _joined: bool
+    #: Why a write whose transaction the database ended can no longer commit (the store's).
+    _ENDED = "the database ended its transaction"
+
+    def _transaction_failed(self) -> bool:
+        """Whether the database ended or aborted this write's transaction itself."""
+        return False
+
+    def _note(self, cause: BaseException) -> None:
+        """A statement of this write failed with ``cause``: if the transaction ended
+        with it, this write can no longer commit, and says why."""
+        if self._doomed is None and self._transaction_failed():
+            self._doomed = f"{self._ENDED}: {type(cause).__name__}: {cause}"
+
+    def _doom_if_ended(self) -> None:
+        """If the database ended the transaction (and nothing said why yet), this write
+        can no longer commit: as it ends, or before it sends anything more."""
+        if self._doomed is None and self._transaction_failed():
+            self._doomed = self._ENDED
+
+    def _still_open(self) -> None:
+        """Refuse to go on once the database ended this write's transaction."""
+        if self._transaction_failed():
+            self._doom_if_ended()
+            assert self._doomed is not None
+            raise block_refused(self._doomed)
 
     def _join_write(self) -> None:
         """A write opens inside this one: refused if this one can no longer commit, else
         it joins it, and where it begins is marked."""
+        self._still_open()
         if self._doomed is not None:
             raise block_refused(self._doomed)
         self._joined = True

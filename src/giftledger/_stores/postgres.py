@@ -122,7 +122,6 @@ from .._errors import (
     InvalidArgument,
     SchemaVersionError,
     StoreError,
-    WriteBlockFailed,
     WriteConflict,
 )
 from .._ledger.hashing import GENESIS_HASH, link_parts, micros
@@ -141,7 +140,6 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
-    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -382,8 +380,6 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
 #: libpq's PQTRANS_INERROR (``psycopg.pq.TransactionStatus.INERROR``): a statement of the
 #: connection's open transaction failed, and the transaction can only roll back.
 _IN_ERROR = 3
-#: Why a write block whose transaction PostgreSQL aborted can no longer commit.
-_ABORTED = "PostgreSQL aborted its transaction at a statement that failed"
 
 _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
@@ -806,6 +802,8 @@ class _Block:
         pg = store._pg
         conn = session._conn
         what = "write" if self._writer else "read"  # what a refusal names
+        if typ is None and self._writer:
+            session._doom_if_ended()  # a statement failed, and the caller went on
         try:
             if typ is None and self._writer and not self._dry_run and session._doomed is None:
                 session._commit()
@@ -878,6 +876,8 @@ class _Session(Dooming):
     commit.
     """
 
+    _ENDED = "PostgreSQL aborted its transaction at a statement that failed"
+
     def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any], writer: bool) -> None:
         self._store = store
         self._conn = conn
@@ -919,7 +919,6 @@ class _Session(Dooming):
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._joined = False  # a write joined this one (it may have used its entries)
         self._doomed: str | None = None  # why this write must roll back (see doom)
-        self._failure: str | None = None  # the last statement the server refused (_send)
         self._changes = 0  # calls that changed something (see doom)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._defer = False
@@ -948,7 +947,6 @@ class _Session(Dooming):
         self._ahead_history: dict[tuple[str, int, int], list[PostingRow]] = {}
         # The entries of a first history page read ahead (see read_ahead), by id.
         self._ahead_entries: dict[int, Transaction] = {}
-        self._ahead_entry_rows: list[tuple[Any, ...]] = []  # their rows, till their postings
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -1043,18 +1041,17 @@ class _Session(Dooming):
         self, ahead: Sequence[tuple[str, Any]], answers: Sequence[list[tuple[Any, ...]]]
     ) -> None:
         """Keep the answers of the reads asked for ahead, each for its first use."""
+        entry_rows: list[tuple[Any, ...]] = []
         for (kind, what), answer in zip(ahead, answers, strict=True):
             if kind == "key":
                 self._ahead_keys[what] = answer[0]
             elif kind == "history":
                 self._ahead_history[what] = _posting_rows(answer)
             elif kind == "entries":
-                self._ahead_entry_rows = answer
+                entry_rows = answer
             else:  # "entry postings": the postings of the "entries" just before
-                postings = _postings_of(answer)
-                for row in self._ahead_entry_rows:
-                    self._ahead_entries[row[0]] = _transaction(row, tuple(postings.get(row[0], ())))
-                self._ahead_entry_rows = []
+                for tx in _entries_of(entry_rows, answer):
+                    self._ahead_entries[tx.id] = tx
 
     def _opening(self, flush: bool) -> tuple[list[tuple[str, Sequence[Any] | None]], list[int]]:
         """What goes before a query: BEGIN if the transaction has not begun, and the
@@ -1130,31 +1127,20 @@ class _Session(Dooming):
         several statements travel together: a write costs one to three round trips, not
         one per statement. ``checks`` are statements that must change one row.
 
-        A writer whose transaction the server aborted sends nothing more (see
-        :meth:`_aborted`); the failure that aborted it is kept, to be named.
+        A writer whose transaction the server aborted sends nothing more, and the
+        failure that aborted it is kept, to be named (see ``Dooming``).
         """
-        if self._begun and self._writer and self._conn.pgconn.transaction_status == _IN_ERROR:
-            raise self._aborted()
+        if self._writer:
+            self._still_open()
         try:
             return self._send_now(statements, checks, keep)
         except self._store._pg.Error as error:
-            self._failure = f"{type(error).__name__}: {error}"
+            if self._writer:
+                self._note(error)
             raise
 
-    def _aborted(self) -> WriteBlockFailed:
-        """The refusal of a write block whose transaction PostgreSQL aborted (a statement
-        failed, and its caller went on): it can no longer commit. PostgreSQL would answer
-        its COMMIT with a rollback and no error, and what the block's calls returned as
-        written would be lost unsaid."""
-        if self._doomed is None:
-            cause = self._failure
-            self._doomed = f"{_ABORTED}: {cause}" if cause is not None else _ABORTED
-        return block_refused(self._doomed)
-
-    def _join_write(self) -> None:
-        if self._begun and self._conn.pgconn.transaction_status == _IN_ERROR:
-            raise self._aborted()
-        super()._join_write()
+    def _transaction_failed(self) -> bool:
+        return self._begun and self._conn.pgconn.transaction_status == _IN_ERROR
 
     def _send_now(
         self,
@@ -1329,10 +1315,6 @@ class _Session(Dooming):
         return checks
 
     def _commit(self) -> None:
-        if self._begun and self._conn.pgconn.transaction_status == _IN_ERROR:
-            self._aborted()  # a statement of the block failed, and its caller went on
-            assert self._doomed is not None
-            raise block_rolled_back(self._doomed)
         if self._rollback_first and not self._dirty:  # a replay read nothing more
             self._rollback_first = False
             self._end()
@@ -1756,9 +1738,7 @@ class _Session(Dooming):
             checks,
             keep=2 + len(lead),
         )
-        postings = _postings_of(posting_rows)
-        entries = [_transaction(row, tuple(postings.get(row[0], ()))) for row in rows]
-        return (answer[0] if answer else []), entries
+        return (answer[0] if answer else []), _entries_of(rows, posting_rows)
 
     def transactions_of(self, ids: Iterable[int]) -> list[Transaction]:
         """The entries with these ids there are, in id order: one round trip per
@@ -2321,6 +2301,15 @@ class _Session(Dooming):
             )
         )
         self._dirty = True
+
+
+def _entries_of(
+    rows: list[tuple[Any, ...]], posting_rows: list[tuple[Any, ...]]
+) -> list[Transaction]:
+    """The entries of ``rows`` (of ``_TX_COLUMNS``), each with its postings among
+    ``posting_rows`` (of ``_POSTING_COLUMNS``)."""
+    postings = _postings_of(posting_rows)
+    return [_transaction(row, tuple(postings.get(row[0], ()))) for row in rows]
 
 
 def _postings_of(rows: list[tuple[Any, ...]]) -> dict[int, list[Posting]]:

@@ -105,7 +105,6 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
-    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -134,8 +133,6 @@ _CACHED_ACCOUNTS = 100_000  # account states kept between writes, at most
 _CHUNK = 500  # names per "IN (...)" query
 _MAX_ID = 2**63 - 1  # SQLite's largest integer: no entry has an id beyond it
 _MIN_INT = -(2**63)  # SQLite's smallest integer
-#: Why a write block whose transaction SQLite rolled back itself can no longer commit.
-_ENDED = "SQLite ended its transaction"
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -883,8 +880,8 @@ class _WriteBlock:
                 store.joined_writes += 1
             db = store._db
             store._writer = None
-            if typ is None and writer._doomed is None and not db.in_transaction:
-                writer._doomed = _ENDED  # a caller caught SQLite's failure and went on
+            if typ is None:
+                writer._doom_if_ended()  # a caller caught SQLite's failure and went on
             try:
                 if typ is None and not self._dry_run and writer._doomed is None:
                     writer._flush()
@@ -1394,6 +1391,7 @@ class _Writer(_Reader, Dooming):
     # The ledger checks the balance rules, and nothing is linked at commit (see the
     # PostgreSQL store); class attributes: the write path asks for them.
     checks_at_commit = False
+    _ENDED = "SQLite ended its transaction"
     defer_link = None
     read_ahead = None  # reads are in this process: no round trip to save
 
@@ -1413,29 +1411,8 @@ class _Writer(_Reader, Dooming):
         self._new_segments: list[tuple[int, int]] = []
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
-    def _still_open(self) -> None:
-        """Refuse to go on once SQLite has ended this write's transaction itself.
-
-        SQLite may roll a transaction back on its own (on a full disk, an I/O error or
-        an interrupt). A caller that caught that failure inside its ``store.write()``
-        block and went on writing would have each later statement committed by
-        itself, outside any transaction: part of the block landing, after a part
-        rolled back.
-        """
-        if not self._db.in_transaction:
-            if self._doomed is None:
-                self._doomed = _ENDED
-            raise block_refused(self._doomed)
-
-    def _note(self, exc: sqlite3.Error) -> None:
-        """A statement of this write failed with ``exc``: if SQLite ended the
-        transaction with it, the block can no longer commit, and says why."""
-        if self._doomed is None and not self._db.in_transaction:
-            self._doomed = f"{_ENDED}: {type(exc).__name__}: {exc}"
-
-    def _join_write(self) -> None:
-        self._still_open()
-        super()._join_write()
+    def _transaction_failed(self) -> bool:
+        return not self._db.in_transaction
 
     def _flush(self) -> None:
         db = self._db
