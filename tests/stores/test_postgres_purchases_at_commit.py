@@ -14,6 +14,8 @@ the head. The stores here are crowded (``crowded``, from the gifts' tests).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -62,6 +64,17 @@ def _watch(
 
     monkeypatch.setattr(pgstore._Session, "_send", send)
     return seen
+
+
+@contextmanager
+def _and_another(url: str) -> Iterator[tuple[gl.Ledger, gl.GiftEconomy, gl.GiftEconomy]]:
+    """This process's book and economy, its parties opened, and another process's economy
+    on the same book."""
+    book, app = _app(url)
+    other_book, other = _app(url)
+    with book, other_book:
+        _parties(app)
+        yield book, app, other
 
 
 def test_between_its_round_trips_a_purchase_holds_its_keys_and_no_row_nor_the_head(
@@ -219,10 +232,7 @@ def test_a_profile_change_waits_for_a_purchase_in_flight(
     # chain before the change, priced by the profile before it.
     from giftledger._stores import postgres as pgstore
 
-    book, app = _app(postgres_url)
-    other_book, other = _app(postgres_url)
-    with book, other_book:
-        _parties(app)
+    with _and_another(postgres_url) as (book, app, other):
         other.viewer("vic")  # the other process knows vic's profile too
         changed: list[gl.Transaction] = []
         changer = threading.Thread(
@@ -258,10 +268,7 @@ def test_a_purchase_reading_a_profile_changed_elsewhere_runs_again_holding_the_h
     # Another process changed vic's profile: the key this process read ahead (and
     # locked shared) is taken, the records after it are read without that lock, so the
     # purchase runs again holding the head, and is priced by the new profile.
-    book, app = _app(postgres_url)
-    other_book, other = _app(postgres_url)
-    with book, other_book:
-        _parties(app)
+    with _and_another(postgres_url) as (book, app, other):
         other.update_viewer("vic", region="GB")
         asked = _asked(monkeypatch)
         tx = app.buy_coins("vic", pack=70, channel="web", key="buy-after-change")
