@@ -719,6 +719,8 @@ def test_a_block_whose_lock_was_taken_refuses_later_writes_and_names_why(
                 ):
                     with pytest.raises(gl.WriteBlockFailed, match="can no longer commit"):
                         call()
+                with pytest.raises(gl.WriteBlockFailed, match="LockNotAvailable"):
+                    list(book.transactions(head[0] + 1))  # a read that asks the server
 
         try:
             with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept") as ended:
