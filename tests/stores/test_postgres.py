@@ -730,3 +730,26 @@ def test_a_block_whose_lock_was_taken_refuses_later_writes_and_names_why(
         assert [isinstance(e, gl.StoreError) for e in refused] == [True]
         assert "LockNotAvailable" in str(ended.value)
         _kept_nothing(book, head, balances)
+
+
+def test_a_block_whose_connection_was_lost_refuses_later_writes(postgres_url: str) -> None:
+    """The block's server process is terminated (an operator, a failover): the write that
+    meets it fails, and a caller that catches the error and goes on is refused each later
+    write, where they returned entries that could never be kept; the block's end names
+    the loss, and the store goes on on a new connection."""
+    with gl.Ledger.open(postgres_url) as book, raw(postgres_url) as other:
+        head, balances = _cash_and_wallet(book)
+
+        def block_goes_on() -> None:
+            with book.store.write() as w:
+                book.transfer("cash", "wallet", 5)
+                pid = w._conn.info.backend_pid  # type: ignore[attr-defined]
+                other.execute("SELECT pg_terminate_backend(%s)", [pid])
+                with pytest.raises(gl.StoreError):
+                    list(book.transactions(head[0] + 1))  # meets the lost connection
+                with pytest.raises(gl.WriteBlockFailed, match="can no longer commit"):
+                    book.transfer("cash", "wallet", 7)
+
+        with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept"):
+            block_goes_on()
+        _kept_nothing(book, head, balances)

@@ -380,6 +380,8 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
 #: libpq's PQTRANS_INERROR (``psycopg.pq.TransactionStatus.INERROR``): a statement of the
 #: connection's open transaction failed, and the transaction can only roll back.
 _IN_ERROR = 3
+#: libpq's PQTRANS_UNKNOWN: the connection is lost (its transaction went with it).
+_LOST = 4
 
 _COMMIT_LINKED: tuple[tuple[str, Sequence[Any] | None], ...] = (
     ("COMMIT", None),
@@ -1140,7 +1142,7 @@ class _Session(Dooming):
             raise
 
     def _transaction_failed(self) -> bool:
-        return self._begun and self._conn.pgconn.transaction_status == _IN_ERROR
+        return self._begun and self._conn.pgconn.transaction_status in (_IN_ERROR, _LOST)
 
     def _send_now(
         self,
@@ -1620,7 +1622,8 @@ class _Session(Dooming):
         """Roll back a writer (or end a reader's snapshot)."""
         if self._begun:
             self._begun = False
-            self._conn.execute("ROLLBACK")
+            if self._conn.pgconn.transaction_status != _LOST:  # else nothing to roll back
+                self._conn.execute("ROLLBACK")
 
     def _abandon(self) -> None:
         """After an error: roll back if the connection still works."""
