@@ -504,6 +504,83 @@ def test_an_interrupted_block_names_the_interrupt_and_keeps_nothing(book: gl.Led
     _kept_nothing(book, head, before)
 
 
+@pytest.mark.parametrize(
+    ("table", "when"),
+    [
+        ("transactions", "NEW.id = {second}"),  # the second entry's row
+        ("postings", "NEW.idx = 1"),  # the second of an entry's posting rows
+    ],
+    ids=["transactions", "postings"],
+)
+def test_a_flush_that_failed_part_way_through_its_rows_dooms_the_block(
+    book: gl.Ledger, table: str, when: str
+) -> None:
+    """SQLite keeps the rows an executemany inserted before the one that failed, and
+    leaves the transaction open; the block's buffers still held them all. A caller that
+    caught the failure and went on had the rows sent again, and the block failed on
+    a UNIQUE constraint, naming neither the failure nor the block. Now the block can no
+    longer commit and names the failure; nothing of it is kept."""
+    head, before = _cash_and_wallet(book)
+    db = book.store._db  # type: ignore[attr-defined]
+
+    def fails_part_way() -> None:
+        with book.store.write():
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+            book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
+            condition = when.format(second=head[0] + 2)
+            db.execute(
+                f"CREATE TEMP TRIGGER fail_once BEFORE INSERT ON main.{table} WHEN {condition} "
+                f"BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            )
+            try:
+                with pytest.raises(gl.StoreError, match="injected failure") as raised:
+                    book.trial_balance()  # sends the block's rows to SQLite
+                assert not isinstance(raised.value, gl.WriteBlockFailed)
+            finally:
+                db.execute("DROP TRIGGER temp.fail_once")
+            assert db.in_transaction  # SQLite ended nothing: only the statement failed
+            part_way = r"can no longer commit: SQLite failed part-way .*injected failure"
+            with pytest.raises(gl.WriteBlockFailed, match=part_way):
+                book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+            with pytest.raises(gl.WriteBlockFailed, match=part_way):
+                book.trial_balance()
+
+    with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*injected failure"):
+        fails_part_way()
+    _kept_nothing(book, head, before)
+
+
+def test_a_flush_that_failed_on_whole_values_sends_them_again(book: gl.Ledger) -> None:
+    """A failed flush whose statement only set whole values (an account's balance)
+    changed nothing it cannot send again: a caller that caught the failure and went on
+    commits the whole block, its balances, totals and chain exact."""
+    head, before = _cash_and_wallet(book)
+    db = book.store._db  # type: ignore[attr-defined]
+    with book.store.write():
+        book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+        db.execute(
+            "CREATE TEMP TRIGGER fail_once BEFORE UPDATE OF net ON main.accounts "
+            "WHEN NEW.name = 'wallet' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
+        try:
+            with pytest.raises(gl.StoreError, match="injected failure"):
+                book.trial_balance()
+        finally:
+            db.execute("DROP TRIGGER temp.fail_once")
+        book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+    assert book.head[0] == head[0] + 2
+    assert book.balance("wallet").amount == 13
+    trial = book.trial_balance()
+    assert trial.debits["USD"] == trial.credits["USD"] == before.debits["USD"] + 1200
+    assert book.verify() == book.head[0]
+    reopened = gl.Ledger.open(book.store.url)
+    try:
+        assert reopened.balance("wallet").amount == 13
+        assert reopened.verify() == book.head[0]
+    finally:
+        reopened.close()
+
+
 def test_a_write_sqlite_rolled_back_itself_reports_its_own_failure(book: gl.Ledger) -> None:
     """On a full disk or an I/O error SQLite may roll the transaction back itself; the
     block's ROLLBACK then failed ("cannot rollback - no transaction is active") and that

@@ -1404,6 +1404,7 @@ class _Writer(_Reader, Dooming):
         self._changes = 0  # calls that changed something (see doom; none: nothing to forget)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._doomed: str | None = None  # why this write must roll back (see doom)
+        self._sent_part = False  # a flush failed part-way (see _flush)
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
@@ -1412,11 +1413,50 @@ class _Writer(_Reader, Dooming):
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
     def _transaction_failed(self) -> bool:
-        return not self._db.in_transaction
+        return self._sent_part or not self._db.in_transaction
 
     def _flush(self) -> None:
-        db = self._db
         self._still_open()
+        try:
+            self._send()
+        except sqlite3.Error as exc:
+            if self._db.in_transaction and self._failed_inserting():
+                self._sent_part = True
+                if self._doomed is None:
+                    self._doomed = (
+                        f"SQLite failed part-way through this block's writes, keeping some "
+                        f"of them: {type(exc).__name__}: {exc}"
+                    )
+            else:
+                self._note(exc)
+            raise
+
+    def _failed_inserting(self) -> bool:
+        """Whether the statement of a flush that failed inserted rows.
+
+        A buffer is emptied once its statement succeeded, so the first one left is the
+        one that failed. Balances, totals and segments are sent as whole values, and
+        sent again as they are. But SQLite keeps the rows an ``executemany`` inserted
+        before the one that failed (an interrupted insert may keep its own), while the
+        buffer still holds them all: sent again, they would fail on their keys, naming
+        a constraint instead of the failure. Then the block can no longer commit.
+        """
+        for rows, inserted in (
+            (self._txs, True),
+            (self._postings, True),
+            (self._new_segments, False),
+            (self._backdated, True),
+            (self._totals, False),
+            (self._dirty, False),
+            (self._keys, True),
+        ):
+            if rows:
+                return inserted
+        return False
+
+    def _send(self) -> None:
+        """Send the buffered rows to SQLite (``_flush``, which checks first)."""
+        db = self._db
         txs = self._txs
         if txs:
             # One entry (every single write): execute, which costs SQLite less than a
