@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -539,7 +540,7 @@ def test_a_flush_that_failed_part_way_through_its_rows_dooms_the_block(
             finally:
                 db.execute("DROP TRIGGER temp.fail_once")
             assert db.in_transaction  # SQLite ended nothing: only the statement failed
-            part_way = r"can no longer commit: SQLite failed part-way .*injected failure"
+            part_way = r"can no longer commit: sending .* failed part-way.*injected failure"
             with pytest.raises(gl.WriteBlockFailed, match=part_way):
                 book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
             with pytest.raises(gl.WriteBlockFailed, match=part_way):
@@ -547,6 +548,63 @@ def test_a_flush_that_failed_part_way_through_its_rows_dooms_the_block(
 
     with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*injected failure"):
         fails_part_way()
+    _kept_nothing(book, head, before)
+
+
+class _Alarm(Exception):
+    """What a signal handler (a timeout) raises."""
+
+
+class _AlarmAfter:
+    """A store's connection on which a signal handler's exception lands right after the
+    first statement inserting into ``table`` ran: SQLite kept its rows."""
+
+    def __init__(self, db: sqlite3.Connection, table: str) -> None:
+        self.db, self.table = db, table
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+    def _after(self, out: sqlite3.Cursor, sql: str) -> sqlite3.Cursor:
+        if self.table and f"INTO {self.table} " in sql:
+            self.table = ""
+            raise _Alarm("timed out")
+        return out
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        return self._after(self.db.execute(sql, *args), sql)
+
+    def executemany(self, sql: str, rows: object) -> sqlite3.Cursor:
+        return self._after(self.db.executemany(sql, rows), sql)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("table", ["transactions", "postings"])
+def test_an_exception_landing_between_a_flushs_statements_dooms_the_block(
+    book: gl.Ledger, table: str
+) -> None:
+    """A signal handler's exception (a timeout, Ctrl-C) landing right after a statement
+    inserted the block's rows, before the block noted them sent: caught inside the
+    block, the rows went again, and the block failed on a UNIQUE constraint. Now it can
+    no longer commit, naming the exception; nothing of it is kept."""
+    head, before = _cash_and_wallet(book)
+    store: Any = book.store
+    real = store._db
+    store._db = _AlarmAfter(real, table)
+    try:
+
+        def interrupted() -> None:
+            with book.store.write():
+                book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+                book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
+                with pytest.raises(_Alarm):
+                    book.trial_balance()
+                with pytest.raises(gl.WriteBlockFailed, match=r"part-way.*_Alarm: timed out"):
+                    book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+
+        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*_Alarm"):
+            interrupted()
+    finally:
+        store._db = real
     _kept_nothing(book, head, before)
 
 

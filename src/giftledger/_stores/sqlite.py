@@ -1419,13 +1419,13 @@ class _Writer(_Reader, Dooming):
         self._still_open()
         try:
             self._send()
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # SQLite's failure, or an interrupt between statements
             if self._db.in_transaction and self._failed_inserting():
                 self._sent_part = True
                 if self._doomed is None:
                     self._doomed = (
-                        f"SQLite failed part-way through this block's writes, keeping some "
-                        f"of them: {type(exc).__name__}: {exc}"
+                        f"sending this block's rows to SQLite failed part-way, and SQLite "
+                        f"may have kept some of them: {type(exc).__name__}: {exc}"
                     )
             else:
                 self._note(exc)
@@ -1435,11 +1435,13 @@ class _Writer(_Reader, Dooming):
         """Whether the statement of a flush that failed inserted rows.
 
         A buffer is emptied once its statement succeeded, so the first one left is the
-        one that failed. Balances, totals and segments are sent as whole values, and
-        sent again as they are. But SQLite keeps the rows an ``executemany`` inserted
-        before the one that failed (an interrupted insert may keep its own), while the
-        buffer still holds them all: sent again, they would fail on their keys, naming
-        a constraint instead of the failure. Then the block can no longer commit.
+        one that failed (or, for an exception between statements such as
+        ``KeyboardInterrupt``, the one that just ran or runs next). Balances, totals and
+        segments are sent as whole values, and sent again as they are. But SQLite keeps
+        the rows an ``executemany`` inserted before the one that failed (an interrupted
+        insert may keep its own), while the buffer still holds them all: sent again,
+        they would fail on their keys, naming a constraint instead of the failure. The
+        rows SQLite kept are not looked up: the block can no longer commit.
         """
         for rows, inserted in (
             (self._txs, True),
