@@ -497,7 +497,8 @@ def test_an_interrupted_block_names_the_interrupt_and_keeps_nothing(book: gl.Led
                 assert not isinstance(raised.value, gl.WriteBlockFailed)
             finally:
                 db.set_progress_handler(None, 1)
-            with pytest.raises(gl.WriteBlockFailed, match="OperationalError: interrupted"):
+            ended = "SQLite ended its transaction: OperationalError: interrupted"
+            with pytest.raises(gl.WriteBlockFailed, match=ended):
                 book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
 
     with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*interrupted"):
@@ -505,32 +506,38 @@ def test_an_interrupted_block_names_the_interrupt_and_keeps_nothing(book: gl.Led
     _kept_nothing(book, head, before)
 
 
-@pytest.mark.parametrize(
-    ("table", "when"),
-    [
-        ("transactions", "NEW.id = {second}"),  # the second entry's row
-        ("postings", "NEW.idx = 1"),  # the second of an entry's posting rows
-    ],
-    ids=["transactions", "postings"],
-)
-def test_a_flush_that_failed_part_way_through_its_rows_dooms_the_block(
-    book: gl.Ledger, table: str, when: str
+@pytest.mark.parametrize("kept", [True, False], ids=["some kept", "none kept"])
+@pytest.mark.parametrize("table", ["transactions", "postings", "backdated", "idempotency"])
+def test_a_flush_that_failed_inserting_rows_goes_on_only_if_sqlite_kept_none(
+    book: gl.Ledger, table: str, kept: bool
 ) -> None:
     """SQLite keeps the rows an executemany inserted before the one that failed, and
     leaves the transaction open; the block's buffers still held them all. A caller that
-    caught the failure and went on had the rows sent again, and the block failed on
-    a UNIQUE constraint, naming neither the failure nor the block. Now the block can no
-    longer commit and names the failure; nothing of it is kept."""
+    caught the failure and went on had the rows sent again, and the block failed at its
+    end on a UNIQUE constraint, naming neither the failure nor the block. Now, when
+    SQLite kept some (the second row failed), the block can no longer commit, names the
+    failure and keeps nothing; when it kept none (the first row failed), the block goes
+    on and commits all of it, as before."""
     head, before = _cash_and_wallet(book)
+    first, second = head[0] + 1, head[0] + 2
+    row = 1 if kept else 0
+    when = {
+        "transactions": f"NEW.id = {second if kept else first}",
+        "postings": f"NEW.tx_id = {first} AND NEW.idx = {row}",
+        "backdated": f"NEW.tx_id = {first} AND NEW.idx = {row}",  # both postings' rows
+        "idempotency": f"NEW.key = 'gift-{row + 1}'",
+    }[table]
+    # Effective before the accounts' latest posting: back-dated, kept apart too.
+    earlier = book.transaction(head[0]).effective_at - timedelta(days=1)
+    at = earlier if table == "backdated" else None
     db = book.store._db  # type: ignore[attr-defined]
 
-    def fails_part_way() -> None:
+    def fails_in_its_block() -> None:
         with book.store.write():
-            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
-            book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
-            condition = when.format(second=head[0] + 2)
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="gift-1", effective_at=at)
+            book.post([gl.debit("cash", 6), gl.credit("wallet", 6)], key="gift-2", effective_at=at)
             db.execute(
-                f"CREATE TEMP TRIGGER fail_once BEFORE INSERT ON main.{table} WHEN {condition} "
+                f"CREATE TEMP TRIGGER fail_once BEFORE INSERT ON main.{table} WHEN {when} "
                 f"BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
             )
             try:
@@ -540,15 +547,35 @@ def test_a_flush_that_failed_part_way_through_its_rows_dooms_the_block(
             finally:
                 db.execute("DROP TRIGGER temp.fail_once")
             assert db.in_transaction  # SQLite ended nothing: only the statement failed
-            part_way = r"can no longer commit: sending .* failed part-way.*injected failure"
+            if not kept:
+                return
+            part_way = r"can no longer commit: sending .* failed part-way, and SQLite kept some"
             with pytest.raises(gl.WriteBlockFailed, match=part_way):
                 book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
             with pytest.raises(gl.WriteBlockFailed, match=part_way):
                 book.trial_balance()
 
-    with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*injected failure"):
-        fails_part_way()
-    _kept_nothing(book, head, before)
+    if kept:
+        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*injected failure"):
+            fails_in_its_block()
+        _kept_nothing(book, head, before)
+        return
+    fails_in_its_block()
+    assert book.head[0] == second
+    assert book.balance("wallet").amount == 12
+    trial = book.trial_balance()
+    assert trial.debits["USD"] == trial.credits["USD"] == before.debits["USD"] + 1100
+    assert book.verify() == second
+    again = book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="gift-1", effective_at=at)
+    assert again.id == first  # replayed
+    if table == "backdated":
+        assert book.balance("wallet", at=earlier).amount == 11
+    reopened = gl.Ledger.open(book.store.url)
+    try:
+        assert reopened.balance("wallet").amount == 12
+        assert reopened.verify() == second
+    finally:
+        reopened.close()
 
 
 class _Alarm(Exception):
@@ -598,8 +625,11 @@ def test_an_exception_landing_between_a_flushs_statements_dooms_the_block(
                 book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
                 with pytest.raises(_Alarm):
                     book.trial_balance()
-                with pytest.raises(gl.WriteBlockFailed, match=r"part-way.*_Alarm: timed out"):
+                part_way = r"part-way, and SQLite may have kept some of them: _Alarm: timed out"
+                with pytest.raises(gl.WriteBlockFailed, match=part_way):
                     book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+                with pytest.raises(gl.WriteBlockFailed, match=part_way):
+                    book.trial_balance()  # refused before it sends anything again
 
         with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*_Alarm"):
             interrupted()
@@ -608,17 +638,32 @@ def test_an_exception_landing_between_a_flushs_statements_dooms_the_block(
     _kept_nothing(book, head, before)
 
 
-def test_a_flush_that_failed_on_whole_values_sends_them_again(book: gl.Ledger) -> None:
-    """A failed flush whose statement only set whole values (an account's balance)
-    changed nothing it cannot send again: a caller that caught the failure and went on
-    commits the whole block, its balances, totals and chain exact."""
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        "BEFORE UPDATE OF net ON main.accounts WHEN NEW.name = 'wallet'",  # after 'eur'
+        "BEFORE INSERT ON main.totals WHEN NEW.unit = 'USD'",  # after EUR's, an upsert
+    ],
+    ids=["balances", "totals"],
+)
+def test_a_flush_that_failed_on_whole_values_sends_them_again(
+    book: gl.Ledger, trigger: str
+) -> None:
+    """A failed flush whose statement only set whole values (accounts' balances, units'
+    totals; here the second row failed, the first one set) changed nothing it cannot
+    send again: a caller that caught the failure and went on commits the whole block,
+    its balances, totals and chain exact."""
     head, before = _cash_and_wallet(book)
+    book.open_account("eur-cash", "EUR", rule=gl.BalanceRule.unrestricted())
+    book.open_account("eur", "EUR", normal="credit")
+    head, before = book.head, book.trial_balance()
     db = book.store._db  # type: ignore[attr-defined]
     with book.store.write():
         book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+        book.post([gl.debit("eur-cash", 3), gl.credit("eur", 3)])
         db.execute(
-            "CREATE TEMP TRIGGER fail_once BEFORE UPDATE OF net ON main.accounts "
-            "WHEN NEW.name = 'wallet' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            f"CREATE TEMP TRIGGER fail_once {trigger} "
+            f"BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
         )
         try:
             with pytest.raises(gl.StoreError, match="injected failure"):
@@ -626,14 +671,16 @@ def test_a_flush_that_failed_on_whole_values_sends_them_again(book: gl.Ledger) -
         finally:
             db.execute("DROP TRIGGER temp.fail_once")
         book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
-    assert book.head[0] == head[0] + 2
-    assert book.balance("wallet").amount == 13
+    assert book.head[0] == head[0] + 3
+    assert (book.balance("wallet").amount, book.balance("eur").amount) == (13, 3)
     trial = book.trial_balance()
     assert trial.debits["USD"] == trial.credits["USD"] == before.debits["USD"] + 1200
+    assert trial.debits["EUR"] == trial.credits["EUR"] == 300
     assert book.verify() == book.head[0]
     reopened = gl.Ledger.open(book.store.url)
     try:
-        assert reopened.balance("wallet").amount == 13
+        assert (reopened.balance("wallet").amount, reopened.balance("eur").amount) == (13, 3)
+        assert reopened.trial_balance() == trial
         assert reopened.verify() == book.head[0]
     finally:
         reopened.close()

@@ -1413,51 +1413,72 @@ class _Writer(_Reader, Dooming):
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
     def _transaction_failed(self) -> bool:
+        # Or SQLite kept part of a flush that failed (see _flush): this transaction
+        # cannot go on either, and _doomed already says why.
         return self._sent_part or not self._db.in_transaction
 
     def _flush(self) -> None:
         self._still_open()
         try:
             self._send()
-        except BaseException as exc:  # SQLite's failure, or an interrupt between statements
-            if self._db.in_transaction and self._failed_inserting():
-                self._sent_part = True
-                if self._doomed is None:
-                    self._doomed = (
-                        f"sending this block's rows to SQLite failed part-way, and SQLite "
-                        f"may have kept some of them: {type(exc).__name__}: {exc}"
-                    )
+        except sqlite3.Error as exc:
+            if self._db.in_transaction and self._kept_part():
+                self._doom_part(exc, "kept some of them")
+            else:
+                self._note(exc)
+            raise
+        except BaseException as exc:
+            # Raised between two of _send's steps (a signal handler's timeout,
+            # KeyboardInterrupt): where, and so what SQLite holds, is not known.
+            if self._db.in_transaction:
+                self._doom_part(exc, "may have kept some of them")
             else:
                 self._note(exc)
             raise
 
-    def _failed_inserting(self) -> bool:
-        """Whether the statement of a flush that failed inserted rows.
+    def _doom_part(self, exc: BaseException, kept: str) -> None:
+        self._sent_part = True
+        if self._doomed is None:
+            self._doomed = (
+                f"sending this block's rows to SQLite failed part-way, and SQLite {kept}: "
+                f"{type(exc).__name__}: {exc}"
+            )
+
+    def _kept_part(self) -> bool:
+        """Whether SQLite kept rows of the statement of ``_send`` that failed.
 
         A buffer is emptied once its statement succeeded, so the first one left is the
-        one that failed (or, for an exception between statements such as
-        ``KeyboardInterrupt``, the one that just ran or runs next). Balances, totals and
-        segments are sent as whole values, and sent again as they are. But SQLite keeps
-        the rows an ``executemany`` inserted before the one that failed (an interrupted
-        insert may keep its own), while the buffer still holds them all: sent again,
-        they would fail on their keys, naming a constraint instead of the failure. The
-        rows SQLite kept are not looked up: the block can no longer commit.
+        one that failed (``_send`` sends them in this order). Totals and balances are
+        whole values and segments are inserted or ignored: sent again, they set the
+        same. But SQLite keeps the rows an ``executemany`` inserted, in order,
+        before the one that failed (an interrupted insert may keep its own) while the
+        buffer still holds them all: sent again, they would fail on their keys, naming a
+        constraint instead of the failure, so then the block can no longer commit.
+        Whether the buffer's first row is in the file tells. A lookup that fails counts
+        as kept.
         """
-        for rows, inserted in (
-            (self._txs, True),
-            (self._postings, True),
-            (self._new_segments, False),
-            (self._backdated, True),
-            (self._totals, False),
-            (self._dirty, False),
-            (self._keys, True),
-        ):
-            if rows:
-                return inserted
-        return False
+        sql: str
+        row: tuple[object, ...]
+        if self._txs:
+            sql, row = "transactions WHERE id = ?", self._txs[0][:1]
+        elif self._postings:
+            sql, row = "postings WHERE tx_id = ? AND idx = ?", self._postings[0][:2]
+        elif self._new_segments:
+            return False
+        elif self._backdated:
+            sql, row = "backdated WHERE tx_id = ? AND idx = ?", self._backdated[0][1:3]
+        elif self._totals or self._dirty or not self._keys:
+            return False
+        else:
+            sql, row = "idempotency WHERE key = ?", (next(iter(self._keys)),)
+        try:
+            return self._db.execute(f"SELECT 1 FROM {sql}", row).fetchone() is not None
+        except sqlite3.Error:
+            return True
 
     def _send(self) -> None:
-        """Send the buffered rows to SQLite (``_flush``, which checks first)."""
+        """Send the buffered rows to SQLite (``_flush``, which checks first), emptying
+        each buffer once its statement succeeded, in the order ``_kept_part`` reads."""
         db = self._db
         txs = self._txs
         if txs:
@@ -1499,9 +1520,14 @@ class _Writer(_Reader, Dooming):
                     chunk,
                 ):
                     stored[unit] = totals_of(unit, debits, credits, "totals")
+            for unit in unread:
+                # A unit with no row yet has none before this write: noted, so that a
+                # statement failing after it set this unit's row, sent again, adds to
+                # the total before it and not to the one it set.
+                stored.setdefault(unit, (0, 0))
             sums = {}
             for unit in units:
-                debits, credits = stored.get(unit, (0, 0))
+                debits, credits = stored[unit]
                 sums[unit] = (debits + added[unit][0], credits + added[unit][1])
             db.executemany(
                 "INSERT INTO totals (unit, debits, credits) VALUES (?, ?, ?) "
