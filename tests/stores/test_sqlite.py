@@ -582,60 +582,88 @@ class _Alarm(Exception):
     """What a signal handler (a timeout) raises."""
 
 
-class _AlarmAfter:
+class _Alarming:
     """A store's connection on which a signal handler's exception lands right after the
-    first statement inserting into ``table`` ran: SQLite kept its rows."""
+    first statement holding ``sql`` ran (SQLite kept what it did), or, ``before``, as
+    it is about to run."""
 
-    def __init__(self, db: sqlite3.Connection, table: str) -> None:
-        self.db, self.table = db, table
+    def __init__(self, db: sqlite3.Connection, sql: str, before: bool = False) -> None:
+        self.db, self.sql, self.before = db, sql, before
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.db, name)
 
-    def _after(self, out: sqlite3.Cursor, sql: str) -> sqlite3.Cursor:
-        if self.table and f"INTO {self.table} " in sql:
-            self.table = ""
+    def _ring(self, sql: str) -> None:
+        if self.sql and self.sql in sql:
+            self.sql = ""
             raise _Alarm("timed out")
-        return out
 
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-        return self._after(self.db.execute(sql, *args), sql)
+        if self.before:
+            self._ring(sql)
+        out = self.db.execute(sql, *args)
+        self._ring(sql)
+        return out
 
     def executemany(self, sql: str, rows: object) -> sqlite3.Cursor:
-        return self._after(self.db.executemany(sql, rows), sql)  # type: ignore[arg-type]
+        if self.before:
+            self._ring(sql)
+        out = self.db.executemany(sql, rows)  # type: ignore[arg-type]
+        self._ring(sql)
+        return out
 
 
-@pytest.mark.parametrize("table", ["transactions", "postings"])
-def test_an_exception_landing_between_a_flushs_statements_dooms_the_block(
-    book: gl.Ledger, table: str
+@pytest.mark.parametrize(
+    ("sql", "before", "failure"),
+    [
+        ("INTO transactions ", False, "_Alarm: timed out"),
+        ("INTO postings ", False, "_Alarm: timed out"),
+        # SQLite refused the second entry's row, and the alarm lands as the block looks
+        # up whether SQLite kept the first one.
+        ("SELECT 1 FROM transactions", True, "IntegrityError: injected failure"),
+    ],
+    ids=["after entries", "after postings", "while looking up"],
+)
+def test_an_exception_landing_as_a_flush_sends_rows_dooms_the_block(
+    book: gl.Ledger, sql: str, before: bool, failure: str
 ) -> None:
     """A signal handler's exception (a timeout, Ctrl-C) landing right after a statement
-    inserted the block's rows, before the block noted them sent: caught inside the
-    block, the rows went again, and the block failed on a UNIQUE constraint. Now it can
-    no longer commit, naming the exception; nothing of it is kept."""
-    head, before = _cash_and_wallet(book)
+    inserted the block's rows, before the block noted them sent, or while it worked out
+    what a failed statement had kept: caught inside the block, the rows went again, and
+    the block failed on a UNIQUE constraint. Now it can no longer commit, naming the
+    failure; nothing of it is kept."""
+    head, before_block = _cash_and_wallet(book)
     store: Any = book.store
     real = store._db
-    store._db = _AlarmAfter(real, table)
+    store._db = _Alarming(real, sql, before)
     try:
 
         def interrupted() -> None:
             with book.store.write():
                 book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
                 book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
-                with pytest.raises(_Alarm):
-                    book.trial_balance()
-                part_way = r"part-way, and SQLite may have kept some of them: _Alarm: timed out"
+                if before:
+                    real.execute(
+                        f"CREATE TEMP TRIGGER fail_once BEFORE INSERT ON main.transactions "
+                        f"WHEN NEW.id = {head[0] + 2} "
+                        f"BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+                    )
+                try:
+                    with pytest.raises(_Alarm):
+                        book.trial_balance()
+                finally:
+                    real.execute("DROP TRIGGER IF EXISTS temp.fail_once")
+                part_way = f"part-way, and SQLite may have kept some of them: {failure}"
                 with pytest.raises(gl.WriteBlockFailed, match=part_way):
                     book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
                 with pytest.raises(gl.WriteBlockFailed, match=part_way):
                     book.trial_balance()  # refused before it sends anything again
 
-        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*_Alarm"):
+        with pytest.raises(gl.WriteBlockFailed, match=f"nothing in it kept: .*{failure}"):
             interrupted()
     finally:
         store._db = real
-    _kept_nothing(book, head, before)
+    _kept_nothing(book, head, before_block)
 
 
 @pytest.mark.parametrize(

@@ -1405,6 +1405,7 @@ class _Writer(_Reader, Dooming):
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._doomed: str | None = None  # why this write must roll back (see doom)
         self._sent_part = False  # a flush failed part-way (see _flush)
+        self._part_failure: BaseException | None = None  # the exception it failed with
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
@@ -1419,29 +1420,39 @@ class _Writer(_Reader, Dooming):
 
     def _flush(self) -> None:
         self._still_open()
+        # Refused until every row is sent, or the failure is known to have kept none: an
+        # exception landing anywhere in between (a signal handler's) leaves the block
+        # refused, never free to send again rows SQLite may have kept.
+        self._sent_part = True
         try:
             self._send()
-        except sqlite3.Error as exc:
-            if self._db.in_transaction and self._kept_part():
-                self._doom_part(exc, "kept some of them")
-            else:
-                self._note(exc)
-            raise
         except BaseException as exc:
-            # Raised between two of _send's steps (a signal handler's timeout,
-            # KeyboardInterrupt): where, and so what SQLite holds, is not known.
-            if self._db.in_transaction:
-                self._doom_part(exc, "may have kept some of them")
-            else:
-                self._note(exc)
+            self._part_failure = exc
+            if not self._db.in_transaction:
+                self._note(exc)  # SQLite ended it: that is why
+            elif not isinstance(exc, sqlite3.Error):
+                # Raised between two of _send's steps (a signal handler's timeout,
+                # KeyboardInterrupt): where, and so what SQLite holds, is not known.
+                self._doom_part("may have kept some of them")
+            elif self._kept_part():
+                self._doom_part("kept some of them")
+            else:  # nothing kept: sent again as it is
+                self._part_failure = None
+                self._sent_part = False
             raise
+        self._sent_part = False
 
-    def _doom_part(self, exc: BaseException, kept: str) -> None:
-        self._sent_part = True
+    def _doom_if_ended(self) -> None:
+        if self._sent_part:
+            self._doom_part("may have kept some of them")
+        super()._doom_if_ended()
+
+    def _doom_part(self, kept: str) -> None:
         if self._doomed is None:
+            exc = self._part_failure
             self._doomed = (
-                f"sending this block's rows to SQLite failed part-way, and SQLite {kept}: "
-                f"{type(exc).__name__}: {exc}"
+                f"sending this block's rows to SQLite failed part-way, and SQLite {kept}"
+                + ("" if exc is None else f": {type(exc).__name__}: {exc}")
             )
 
     def _kept_part(self) -> bool:
@@ -1466,7 +1477,8 @@ class _Writer(_Reader, Dooming):
         elif self._new_segments:
             return False
         elif self._backdated:
-            sql, row = "backdated WHERE tx_id = ? AND idx = ?", self._backdated[0][1:3]
+            sql = "backdated WHERE account_id = ? AND tx_id = ? AND idx = ?"  # its key
+            row = self._backdated[0][:3]
         elif self._totals or self._dirty or not self._keys:
             return False
         else:
