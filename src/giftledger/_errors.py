@@ -321,7 +321,9 @@ class StoreError(GiftLedgerError, RuntimeError):
 class WriteBlockFailed(StoreError):
     """A write block can no longer commit: a write joined to it failed after it wrote, or
     the database rolled it back itself (SQLite may, on a full disk, an I/O error or an
-    interrupt), or SQLite kept part of the block's rows from an insert that failed.
+    interrupt), or SQLite kept part of the block's rows from an insert that failed, or a
+    round trip of the block to PostgreSQL did not complete (an exception a signal handler
+    raised landed in it).
 
     Raised for each later write opened in the block, and by the block itself when it
     ends without an error, once it has rolled everything back. The message names the

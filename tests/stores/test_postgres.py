@@ -753,3 +753,94 @@ def test_a_block_whose_connection_was_lost_refuses_later_writes(postgres_url: st
         with pytest.raises(gl.WriteBlockFailed, match="nothing in it kept"):
             block_goes_on()
         _kept_nothing(book, head, balances)
+
+
+class _Alarm(Exception):
+    """What a signal handler (a timeout) raises."""
+
+
+@pytest.mark.parametrize("lands", ["before the round trip", "after it"])
+def test_an_exception_landing_in_a_blocks_round_trip_refuses_the_block(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, lands: str
+) -> None:
+    """A signal handler's exception (a timeout, Ctrl-C) landing in a read of a caller's
+    block once its buffered writes were taken out to be sent, before they went or before
+    what came back was taken in: caught and carried on, the block committed without an
+    entry it had returned (the chain broken), or ended on a foreign key. Now it can no
+    longer commit, naming the exception, and nothing of it is kept."""
+    armed = [False]
+    send_now = pgstore._Session._send_now
+
+    def alarmed(self: Any, *args: Any) -> Any:
+        if armed[0] and lands == "before the round trip":
+            armed[0] = False
+            raise _Alarm("timed out")
+        out = send_now(self, *args)
+        if armed[0]:
+            armed[0] = False
+            raise _Alarm("timed out")
+        return out
+
+    monkeypatch.setattr(pgstore._Session, "_send_now", alarmed)
+    with gl.Ledger.open(postgres_url) as book:
+        head, balances = _cash_and_wallet(book)
+
+        def block_goes_on() -> None:
+            with book.store.write():
+                book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
+                armed[0] = True
+                with pytest.raises(_Alarm):
+                    book.trial_balance()  # sends the block's writes first
+                cut = "can no longer commit: a round trip .* did not complete.*_Alarm: timed out"
+                with pytest.raises(gl.WriteBlockFailed, match=cut):
+                    book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+                with pytest.raises(gl.WriteBlockFailed, match=cut):
+                    book.trial_balance()
+
+        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*_Alarm"):
+            block_goes_on()
+        _kept_nothing(book, head, balances)
+        assert book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1").id == (
+            head[0] + 2  # the key was not kept either: after the transfer above
+        )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGALRM")
+def test_a_timeout_cutting_a_blocks_wait_short_refuses_the_block(postgres_url: str) -> None:
+    """A signal handler's timeout (not KeyboardInterrupt, for which psycopg cancels the
+    query) while a caller's block waits for a lock leaves the query running, and the
+    connection takes no other command: the block's later calls and its end failed with
+    "another command is already in progress". Now they raise WriteBlockFailed naming
+    the timeout, the block's connection is closed (the server rolls its transaction
+    back), and the store goes on."""
+    import signal
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise TimeoutError("timed out")
+
+    with gl.Ledger.open(postgres_url) as book, raw(postgres_url) as other:
+        head, balances = _cash_and_wallet(book)
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE gl_totals IN ACCESS EXCLUSIVE MODE")
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        try:
+
+            def block_goes_on() -> None:
+                with book.store.write():
+                    book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
+                    signal.setitimer(signal.ITIMER_REAL, 0.3)
+                    try:
+                        with pytest.raises(TimeoutError):
+                            book.trial_balance()  # its writes wait for the table
+                    finally:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                    cut = "can no longer commit: a round trip .* TimeoutError: timed out"
+                    with pytest.raises(gl.WriteBlockFailed, match=cut):
+                        book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
+
+            with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*TimeoutError"):
+                block_goes_on()
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+            other.execute("ROLLBACK")
+        _kept_nothing(book, head, balances)

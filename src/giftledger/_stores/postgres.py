@@ -377,6 +377,10 @@ _COMMIT_EARLY_RELEASE: tuple[tuple[str, Sequence[Any] | None], ...] = (
 # head, others being at it); gl_flush then waits for the flush only if it was off.
 # It runs in the implicit transaction after the COMMIT (see above): no BEGIN and
 # COMMIT of its own to send and answer.
+#: libpq's PQTRANS_ACTIVE: a command is still running. Between a writer's round trips,
+#: only an exception that cut a wait short leaves it so (psycopg cancels the command for
+#: KeyboardInterrupt only): the connection takes no other command until it ends.
+_ACTIVE = 1
 #: libpq's PQTRANS_INERROR (``psycopg.pq.TransactionStatus.INERROR``): a statement of the
 #: connection's open transaction failed, and the transaction can only roll back.
 _IN_ERROR = 3
@@ -921,6 +925,7 @@ class _Session(Dooming):
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._joined = False  # a write joined this one (it may have used its entries)
         self._doomed: str | None = None  # why this write must roll back (see doom)
+        self._interrupted = False  # a round trip of this writer failed (see _cut_short)
         self._changes = 0  # calls that changed something (see doom)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._defer = False
@@ -970,6 +975,42 @@ class _Session(Dooming):
         after: tuple[str, Sequence[Any] | None] | None = None,
         lead: Sequence[tuple[str, Sequence[Any] | None]] = (),
         also: tuple[str, Sequence[Any] | None] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows
+        (see ``_ask``). A writer's round trip that fails is cut short (``_cut_short``)."""
+        try:
+            return self._ask(sql, params, before, flush, head, after, lead, also)
+        except BaseException as exc:
+            self._cut_short(exc)
+            raise
+
+    def _cut_short(self, exc: BaseException) -> None:
+        """A writer's round trip failed with ``exc``: it may have taken its buffered
+        writes out to send, marked its transaction begun before its BEGIN went, or taken
+        in part of what came back, and an exception a signal handler raises (a timeout,
+        ``KeyboardInterrupt``) may land anywhere in it. Unless the server aborted the
+        transaction (a statement failed: ``_note`` names it), what the server holds is
+        no longer what this write believes: it can no longer commit."""
+        if not self._writer or self._doomed is not None:
+            return
+        if self._conn.pgconn.transaction_status in (_IN_ERROR, _LOST):
+            return
+        self._interrupted = True
+        self._doomed = (
+            f"a round trip of this write block to PostgreSQL did not complete, so what the "
+            f"server holds is not known: {type(exc).__name__}: {exc}"
+        )
+
+    def _ask(
+        self,
+        sql: str,
+        params: Sequence[Any] | None,
+        before: Sequence[tuple[str, Sequence[Any] | None]],
+        flush: bool,
+        head: bool,
+        after: tuple[str, Sequence[Any] | None] | None,
+        lead: Sequence[tuple[str, Sequence[Any] | None]],
+        also: tuple[str, Sequence[Any] | None] | None,
     ) -> list[tuple[Any, ...]]:
         """Run ``before`` statements and then ``sql``, in one round trip; ``sql``'s rows.
 
@@ -1142,7 +1183,9 @@ class _Session(Dooming):
             raise
 
     def _transaction_failed(self) -> bool:
-        return self._begun and self._conn.pgconn.transaction_status in (_IN_ERROR, _LOST)
+        if self._interrupted:  # see _cut_short: _doomed says why
+            return True
+        return self._begun and self._conn.pgconn.transaction_status in (_ACTIVE, _IN_ERROR, _LOST)
 
     def _send_now(
         self,
@@ -1622,7 +1665,12 @@ class _Session(Dooming):
         """Roll back a writer (or end a reader's snapshot)."""
         if self._begun:
             self._begun = False
-            if self._conn.pgconn.transaction_status != _LOST:  # else nothing to roll back
+            status = self._conn.pgconn.transaction_status
+            if status == _ACTIVE:
+                # A command still runs (a wait cut short): the connection takes no
+                # ROLLBACK; closed, the server rolls the transaction back.
+                self._conn.close()
+            elif status != _LOST:  # else nothing to roll back
                 self._conn.execute("ROLLBACK")
 
     def _abandon(self) -> None:
@@ -1721,6 +1769,16 @@ class _Session(Dooming):
         """The rows of the query ``first`` (none without it), then the entries whose id
         meets ``where`` (``{}`` for the id column), in id order, with their postings:
         every query in one round trip."""
+        try:
+            return self._ask_entries(first, where, params)
+        except BaseException as exc:
+            self._cut_short(exc)
+            raise
+
+    def _ask_entries(
+        self, first: tuple[str, Sequence[Any]] | None, where: str, params: Sequence[Any]
+    ) -> tuple[list[tuple[Any, ...]], list[Transaction]]:
+        """``_with_entries``, which cuts a writer's failed round trip short."""
         before, checks = self._opening(True)
         lead = [] if first is None else [first]
         *answer, rows, posting_rows = self._send(
