@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
+
 import giftledger as gl
 
 
@@ -35,3 +40,31 @@ def holds_from_every_account(book: gl.Ledger) -> None:
             mine = [h for h in every if name in (h.debit, h.credit)]
             assert r.holds_from(name, 1) == mine  # type: ignore[attr-defined]
             assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]
+
+
+def interrupted_at(code: Any, text: str) -> Callable[[], Any]:
+    """A tracer raising KeyboardInterrupt, as a signal handler would, the first time
+    ``code`` reaches its line holding ``text`` (which must be there). Calling the result
+    installs it (``sys.settrace``; the caller removes it) and returns a list that holds
+    the line once it fired."""
+    lines, start = inspect.getsourcelines(code)
+    line = start + next(i for i, source in enumerate(lines) if text in source)
+    fired: list[int] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code is not code.__code__:
+            return None
+
+        def local(frame: Any, event: str, arg: Any) -> Any:
+            if event == "line" and frame.f_lineno == line and not fired:
+                fired.append(line)
+                raise KeyboardInterrupt("injected")
+            return local
+
+        return local
+
+    def arm() -> Any:
+        sys.settrace(tracer)
+        return fired
+
+    return arm

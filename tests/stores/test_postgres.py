@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ import pytest
 
 import giftledger as gl
 from giftledger._stores import postgres as pgstore
+
+from .helpers import interrupted_at
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -811,8 +814,9 @@ def test_a_timeout_cutting_a_blocks_wait_short_refuses_the_block(postgres_url: s
     query) while a caller's block waits for a lock leaves the query running, and the
     connection takes no other command: the block's later calls and its end failed with
     "another command is already in progress". Now they raise WriteBlockFailed naming
-    the timeout, the block's connection is closed (the server rolls its transaction
-    back), and the store goes on."""
+    the timeout, the command is cancelled and the block's connection closed (the server
+    rolls its transaction back at once, not when the other session lets go), and the
+    store goes on."""
     import signal
 
     def on_alarm(signum: int, frame: object) -> None:
@@ -824,9 +828,11 @@ def test_a_timeout_cutting_a_blocks_wait_short_refuses_the_block(postgres_url: s
         other.execute("LOCK TABLE gl_totals IN ACCESS EXCLUSIVE MODE")
         previous = signal.signal(signal.SIGALRM, on_alarm)
         try:
+            pids: list[int] = []
 
             def block_goes_on() -> None:
-                with book.store.write():
+                with book.store.write() as w:
+                    pids.append(w._conn.info.backend_pid)  # type: ignore[attr-defined]
                     book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
                     signal.setitimer(signal.ITIMER_REAL, 0.3)
                     try:
@@ -840,7 +846,43 @@ def test_a_timeout_cutting_a_blocks_wait_short_refuses_the_block(postgres_url: s
 
             with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*TimeoutError"):
                 block_goes_on()
+            # Its server process does not go on waiting (holding the block's locks, the
+            # chain's head among them, until the other session lets go): the command
+            # was cancelled as the connection closed.
+            deadline = time.monotonic() + 5
+            while other.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids]
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "the block's server process still runs"
+                time.sleep(0.02)
         finally:
             signal.signal(signal.SIGALRM, previous)
             other.execute("ROLLBACK")
+        _kept_nothing(book, head, balances)
+
+
+def test_a_read_in_a_doomed_block_does_not_send_a_torn_write(postgres_url: str) -> None:
+    """A signal handler's exception lands while a write of a caller's block buffers its
+    rows (no round trip yet): the write dooms the block, but a read in it still sent the
+    half-buffered rows, and failed on a NOT NULL constraint. It is refused, naming the
+    failure; the block keeps nothing."""
+    with gl.Ledger.open(postgres_url) as book:
+        head, balances = _cash_and_wallet(book)
+        arm = interrupted_at(pgstore._Session.append, "sides.append(")
+
+        def block_goes_on() -> None:
+            with book.store.write():
+                book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
+                fired = arm()
+                try:
+                    with pytest.raises(KeyboardInterrupt):
+                        book.hold("cash", "wallet", 3, timeout=timedelta(hours=1))
+                finally:
+                    sys.settrace(None)
+                assert fired
+                with pytest.raises(gl.WriteBlockFailed, match=r"can no longer commit.*injected"):
+                    book.trial_balance()
+
+        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept.*injected"):
+            block_goes_on()
         _kept_nothing(book, head, balances)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,6 +14,8 @@ import pytest
 
 import giftledger as gl
 from giftledger._stores import sqlite as glsqlite
+
+from .helpers import interrupted_at
 
 
 @pytest.fixture
@@ -664,6 +667,32 @@ def test_an_exception_landing_as_a_flush_sends_rows_dooms_the_block(
     finally:
         store._db = real
     _kept_nothing(book, head, before_block)
+
+
+def test_a_read_in_a_doomed_block_does_not_send_a_torn_write(book: gl.Ledger) -> None:
+    """A signal handler's exception lands while a write of a caller's block buffers its
+    rows: the write dooms the block, but a read in it still sent the half-buffered entry
+    (an entry with some of its postings) and answered from it. It is refused, naming
+    the failure; the block keeps nothing."""
+    head, before = _cash_and_wallet(book)
+    arm = interrupted_at(glsqlite._Writer.append, "rows.append(")
+
+    def block_goes_on() -> None:
+        with book.store.write():
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+            fired = arm()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
+            finally:
+                sys.settrace(None)
+            assert fired
+            with pytest.raises(gl.WriteBlockFailed, match=r"can no longer commit.*injected"):
+                book.trial_balance()
+
+    with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept.*injected"):
+        block_goes_on()
+    _kept_nothing(book, head, before)
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,7 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
+    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -591,7 +592,7 @@ class PostgresStore:
 
     def _release(self, conn: psycopg.Connection[Any]) -> None:
         if conn.closed or conn.broken or conn.info.transaction_status != 0:  # 0: IDLE
-            conn.close()
+            _close_busy(conn)
             return
         with self._lock:
             if not self._closed and len(self._idle) < _IDLE:
@@ -751,6 +752,20 @@ def _close_all(conns: list[psycopg.Connection[Any]]) -> None:
     for conn in conns:
         conn.close()
     conns.clear()
+
+
+def _close_busy(conn: psycopg.Connection[Any]) -> None:
+    """Close a connection, cancelling the command it still runs (a wait an exception cut
+    short; psycopg cancels it for KeyboardInterrupt only). Closed alone, its server
+    process would go on waiting, holding the transaction's locks (the chain's head
+    among them) until the command ended."""
+    if not conn.closed and conn.pgconn.transaction_status == _ACTIVE:
+        cancel = getattr(conn, "cancel_safe", None) or conn.cancel  # cancel_safe: 3.2+
+        try:
+            cancel()
+        except Exception:  # the server is gone: nothing runs there to cancel
+            pass
+    conn.close()
 
 
 class _Block:
@@ -1101,6 +1116,11 @@ class _Session(Dooming):
         buffered writes if ``flush`` (with the positions that must hit a row)."""
         statements: list[tuple[str, Sequence[Any] | None]] = []
         checks: list[int] = []
+        if flush and self._dirty and self._doomed is not None:
+            # A write of this block failed after it changed something, perhaps halfway
+            # through buffering its rows (an exception a signal handler raised): what
+            # it buffered is not sent, and a read that needs it is refused.
+            raise block_refused(self._doomed)
         if self._rollback_first:  # a replay's locks (see _release)
             self._rollback_first = False
             statements.append(("ROLLBACK", None))
@@ -1668,8 +1688,9 @@ class _Session(Dooming):
             status = self._conn.pgconn.transaction_status
             if status == _ACTIVE:
                 # A command still runs (a wait cut short): the connection takes no
-                # ROLLBACK; closed, the server rolls the transaction back.
-                self._conn.close()
+                # ROLLBACK. Cancelled, then closed: the server rolls the transaction
+                # back, and releases its locks, at once.
+                _close_busy(self._conn)
             elif status != _LOST:  # else nothing to roll back
                 self._conn.execute("ROLLBACK")
 

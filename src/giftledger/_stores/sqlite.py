@@ -105,6 +105,7 @@ from .._ledger.text import storable
 from ._rows import (
     DECODE_ERRORS,
     Dooming,
+    block_refused,
     block_rolled_back,
     first_unreadable,
     holds_start,
@@ -1420,6 +1421,13 @@ class _Writer(_Reader, Dooming):
 
     def _flush(self) -> None:
         self._still_open()
+        if self._doomed is not None and (
+            self._txs or self._postings or self._totals or self._dirty or self._keys
+        ):
+            # A write of this block failed after it changed something, perhaps halfway
+            # through buffering its rows (an exception a signal handler raised): what
+            # it buffered is not sent, and a read that needs it is refused.
+            raise block_refused(self._doomed)
         # Refused until every row is sent, or the failure is known to have kept none: an
         # exception landing anywhere in between (a signal handler's) leaves the block
         # refused, never free to send again rows SQLite may have kept.
