@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 import giftledger as gl
 
 
@@ -68,3 +70,27 @@ def interrupted_at(code: Any, text: str) -> Callable[[], Any]:
         return fired
 
     return arm
+
+
+def a_torn_write_is_not_read(
+    book: gl.Ledger, arm: Callable[[], Any], torn: Callable[[], object]
+) -> None:
+    """In a caller's block, after a post: ``torn`` (a write) interrupted by ``arm``'s
+    tracer (see ``interrupted_at``) while it buffers its rows dooms the block; a read
+    that would send them is refused naming the interrupt, and so is the block's end."""
+
+    def block_goes_on() -> None:
+        with book.store.write():
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
+            fired = arm()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    torn()
+            finally:
+                sys.settrace(None)
+            assert fired
+            with pytest.raises(gl.WriteBlockFailed, match=r"can no longer commit.*injected"):
+                book.trial_balance()
+
+    with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept.*injected"):
+        block_goes_on()

@@ -23,7 +23,7 @@ import pytest
 import giftledger as gl
 from giftledger._stores import postgres as pgstore
 
-from .helpers import interrupted_at
+from .helpers import a_torn_write_is_not_read, interrupted_at
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -868,21 +868,9 @@ def test_a_read_in_a_doomed_block_does_not_send_a_torn_write(postgres_url: str) 
     failure; the block keeps nothing."""
     with gl.Ledger.open(postgres_url) as book:
         head, balances = _cash_and_wallet(book)
-        arm = interrupted_at(pgstore._Session.append, "sides.append(")
-
-        def block_goes_on() -> None:
-            with book.store.write():
-                book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
-                fired = arm()
-                try:
-                    with pytest.raises(KeyboardInterrupt):
-                        book.hold("cash", "wallet", 3, timeout=timedelta(hours=1))
-                finally:
-                    sys.settrace(None)
-                assert fired
-                with pytest.raises(gl.WriteBlockFailed, match=r"can no longer commit.*injected"):
-                    book.trial_balance()
-
-        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept.*injected"):
-            block_goes_on()
+        a_torn_write_is_not_read(
+            book,
+            interrupted_at(pgstore._Session.append, "sides.append("),
+            lambda: book.hold("cash", "wallet", 3, timeout=timedelta(hours=1)),
+        )
         _kept_nothing(book, head, balances)

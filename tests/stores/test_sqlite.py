@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +14,7 @@ import pytest
 import giftledger as gl
 from giftledger._stores import sqlite as glsqlite
 
-from .helpers import interrupted_at
+from .helpers import a_torn_write_is_not_read, interrupted_at
 
 
 @pytest.fixture
@@ -675,23 +674,11 @@ def test_a_read_in_a_doomed_block_does_not_send_a_torn_write(book: gl.Ledger) ->
     (an entry with some of its postings) and answered from it. It is refused, naming
     the failure; the block keeps nothing."""
     head, before = _cash_and_wallet(book)
-    arm = interrupted_at(glsqlite._Writer.append, "rows.append(")
-
-    def block_goes_on() -> None:
-        with book.store.write():
-            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
-            fired = arm()
-            try:
-                with pytest.raises(KeyboardInterrupt):
-                    book.post([gl.debit("cash", 6), gl.credit("wallet", 6)])
-            finally:
-                sys.settrace(None)
-            assert fired
-            with pytest.raises(gl.WriteBlockFailed, match=r"can no longer commit.*injected"):
-                book.trial_balance()
-
-    with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept.*injected"):
-        block_goes_on()
+    a_torn_write_is_not_read(
+        book,
+        interrupted_at(glsqlite._Writer.append, "rows.append("),
+        lambda: book.post([gl.debit("cash", 6), gl.credit("wallet", 6)]),
+    )
     _kept_nothing(book, head, before)
 
 
