@@ -44,6 +44,10 @@ def holds_from_every_account(book: gl.Ledger) -> None:
             assert r.holds_from(name, mine[-1].id) == mine[-1:]  # type: ignore[attr-defined]
 
 
+class Alarm(Exception):
+    """What a signal handler (a timeout) raises."""
+
+
 def interrupted_at(code: Any, text: str) -> Callable[[], Any]:
     """A tracer raising KeyboardInterrupt, as a signal handler would, the first time
     ``code`` reaches its line holding ``text`` (which must be there). Calling the result

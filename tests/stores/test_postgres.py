@@ -23,7 +23,7 @@ import pytest
 import giftledger as gl
 from giftledger._stores import postgres as pgstore
 
-from .helpers import a_torn_write_is_not_read, interrupted_at
+from .helpers import Alarm, a_torn_write_is_not_read, interrupted_at
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -758,10 +758,6 @@ def test_a_block_whose_connection_was_lost_refuses_later_writes(postgres_url: st
         _kept_nothing(book, head, balances)
 
 
-class _Alarm(Exception):
-    """What a signal handler (a timeout) raises."""
-
-
 @pytest.mark.parametrize("lands", ["before the round trip", "after it"])
 def test_an_exception_landing_in_a_blocks_round_trip_refuses_the_block(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch, lands: str
@@ -777,11 +773,11 @@ def test_an_exception_landing_in_a_blocks_round_trip_refuses_the_block(
     def alarmed(self: Any, *args: Any) -> Any:
         if armed[0] and lands == "before the round trip":
             armed[0] = False
-            raise _Alarm("timed out")
+            raise Alarm("timed out")
         out = send_now(self, *args)
         if armed[0]:
             armed[0] = False
-            raise _Alarm("timed out")
+            raise Alarm("timed out")
         return out
 
     monkeypatch.setattr(pgstore._Session, "_send_now", alarmed)
@@ -792,15 +788,15 @@ def test_an_exception_landing_in_a_blocks_round_trip_refuses_the_block(
             with book.store.write():
                 book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1")
                 armed[0] = True
-                with pytest.raises(_Alarm):
+                with pytest.raises(Alarm):
                     book.trial_balance()  # sends the block's writes first
-                cut = "can no longer commit: a round trip .* did not complete.*_Alarm: timed out"
+                cut = "can no longer commit: a round trip .* did not complete.*Alarm: timed out"
                 with pytest.raises(gl.WriteBlockFailed, match=cut):
                     book.post([gl.debit("cash", 7), gl.credit("wallet", 7)])
                 with pytest.raises(gl.WriteBlockFailed, match=cut):
                     book.trial_balance()
 
-        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*_Alarm"):
+        with pytest.raises(gl.WriteBlockFailed, match=r"nothing in it kept: .*Alarm"):
             block_goes_on()
         _kept_nothing(book, head, balances)
         assert book.post([gl.debit("cash", 5), gl.credit("wallet", 5)], key="g1").id == (

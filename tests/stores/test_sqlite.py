@@ -14,7 +14,7 @@ import pytest
 import giftledger as gl
 from giftledger._stores import sqlite as glsqlite
 
-from .helpers import a_torn_write_is_not_read, interrupted_at
+from .helpers import Alarm, a_torn_write_is_not_read, interrupted_at
 
 
 @pytest.fixture
@@ -580,10 +580,6 @@ def test_a_flush_that_failed_inserting_rows_goes_on_only_if_sqlite_kept_none(
         reopened.close()
 
 
-class _Alarm(Exception):
-    """What a signal handler (a timeout) raises."""
-
-
 class _Alarming:
     """A store's connection on which a signal handler's exception lands right after the
     first statement holding ``sql`` ran (SQLite kept what it did), or, ``before``, as
@@ -598,7 +594,7 @@ class _Alarming:
     def _ring(self, sql: str) -> None:
         if self.sql and self.sql in sql:
             self.sql = ""
-            raise _Alarm("timed out")
+            raise Alarm("timed out")
 
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
         if self.before:
@@ -618,8 +614,8 @@ class _Alarming:
 @pytest.mark.parametrize(
     ("sql", "before", "failure"),
     [
-        ("INTO transactions ", False, "_Alarm: timed out"),
-        ("INTO postings ", False, "_Alarm: timed out"),
+        ("INTO transactions ", False, "Alarm: timed out"),
+        ("INTO postings ", False, "Alarm: timed out"),
         # SQLite refused the second entry's row, and the alarm lands as the block looks
         # up whether SQLite kept the first one.
         ("SELECT 1 FROM transactions", True, "IntegrityError: injected failure"),
@@ -651,7 +647,7 @@ def test_an_exception_landing_as_a_flush_sends_rows_dooms_the_block(
                         f"BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
                     )
                 try:
-                    with pytest.raises(_Alarm):
+                    with pytest.raises(Alarm):
                         book.trial_balance()
                 finally:
                     real.execute("DROP TRIGGER IF EXISTS temp.fail_once")

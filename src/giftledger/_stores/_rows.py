@@ -83,10 +83,22 @@ class Dooming:
     _joined: bool
     #: Why a write whose transaction the database ended can no longer commit (the store's).
     _ENDED = "the database ended its transaction"
+    #: Why this write lost track of what the database holds of it, if it did (see
+    #: _lose_track).
+    _lost: str | None = None
 
     def _transaction_failed(self) -> bool:
         """Whether the database ended or aborted this write's transaction itself."""
         return False
+
+    def _lose_track(self, why: str) -> None:
+        """This write no longer knows what the database holds of it: a statement that
+        failed kept part of its rows, or an exception (a signal handler's) landed while
+        they went out or its answer came in. It can no longer commit, nor send anything
+        more; ``why`` says so, unless something said why first."""
+        self._lost = why
+        if self._doomed is None:
+            self._doomed = why
 
     def _note(self, cause: BaseException) -> None:
         """A statement of this write failed with ``cause``: if the transaction ended
@@ -95,14 +107,19 @@ class Dooming:
             self._doomed = f"{self._ENDED}: {type(cause).__name__}: {cause}"
 
     def _doom_if_ended(self) -> None:
-        """If the database ended the transaction (and nothing said why yet), this write
-        can no longer commit: as it ends, or before it sends anything more."""
-        if self._doomed is None and self._transaction_failed():
-            self._doomed = self._ENDED
+        """If the database ended the transaction, or this write lost track of it (and
+        nothing said why yet), this write can no longer commit: as it ends, or before it
+        sends anything more."""
+        if self._doomed is None:
+            if self._lost is not None:
+                self._doomed = self._lost
+            elif self._transaction_failed():
+                self._doomed = self._ENDED
 
     def _still_open(self) -> None:
-        """Refuse to go on once the database ended this write's transaction."""
-        if self._transaction_failed():
+        """Refuse to go on once the database ended this write's transaction, or this
+        write lost track of it."""
+        if self._lost is not None or self._transaction_failed():
             self._doom_if_ended()
             assert self._doomed is not None
             raise block_refused(self._doomed)

@@ -940,7 +940,6 @@ class _Session(Dooming):
         self._nested = 0  # blocks joined to this write (they may use ids before commit)
         self._joined = False  # a write joined this one (it may have used its entries)
         self._doomed: str | None = None  # why this write must roll back (see doom)
-        self._interrupted = False  # a round trip of this writer failed (see _cut_short)
         self._changes = 0  # calls that changed something (see doom)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._defer = False
@@ -1006,15 +1005,11 @@ class _Session(Dooming):
         ``KeyboardInterrupt``) may land anywhere in it. Unless the server aborted the
         transaction (a statement failed: ``_note`` names it), what the server holds is
         no longer what this write believes: it can no longer commit."""
-        if not self._writer or self._doomed is not None:
-            return
-        if self._conn.pgconn.transaction_status in (_IN_ERROR, _LOST):
-            return
-        self._interrupted = True
-        self._doomed = (
-            f"a round trip of this write block to PostgreSQL did not complete, so what the "
-            f"server holds is not known: {type(exc).__name__}: {exc}"
-        )
+        if self._writer and self._conn.pgconn.transaction_status not in (_IN_ERROR, _LOST):
+            self._lose_track(
+                f"a round trip of this write block to PostgreSQL did not complete, so what "
+                f"the server holds is not known: {type(exc).__name__}: {exc}"
+            )
 
     def _ask(
         self,
@@ -1203,9 +1198,7 @@ class _Session(Dooming):
             raise
 
     def _transaction_failed(self) -> bool:
-        if self._interrupted:  # see _cut_short: _doomed says why
-            return True
-        return self._begun and self._conn.pgconn.transaction_status in (_ACTIVE, _IN_ERROR, _LOST)
+        return self._begun and self._conn.pgconn.transaction_status in (_IN_ERROR, _LOST)
 
     def _send_now(
         self,
@@ -1685,23 +1678,21 @@ class _Session(Dooming):
         """Roll back a writer (or end a reader's snapshot)."""
         if self._begun:
             self._begun = False
-            status = self._conn.pgconn.transaction_status
-            if status == _ACTIVE:
-                # A command still runs (a wait cut short): the connection takes no
-                # ROLLBACK. Cancelled, then closed: the server rolls the transaction
-                # back, and releases its locks, at once.
-                _close_busy(self._conn)
-            elif status != _LOST:  # else nothing to roll back
+            # Lost, nothing to roll back; still running a command (a wait cut short),
+            # the connection takes no ROLLBACK: the store cancels and closes it as it
+            # takes it back (_close_busy), and the server rolls the transaction back.
+            if self._conn.pgconn.transaction_status not in (_ACTIVE, _LOST):
                 self._conn.execute("ROLLBACK")
 
     def _abandon(self) -> None:
-        """After an error: roll back if the connection still works."""
+        """After an error: roll back if the connection still works (one still running a
+        command is left to the store, which cancels and closes it: see _end)."""
         self._begun = False
         conn = self._conn
         if conn.closed or conn.broken:
             return
         try:
-            if conn.info.transaction_status != 0:
+            if conn.info.transaction_status not in (0, _ACTIVE):
                 conn.execute("ROLLBACK")
         except Exception:
             conn.close()

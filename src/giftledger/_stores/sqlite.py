@@ -134,6 +134,9 @@ _CACHED_ACCOUNTS = 100_000  # account states kept between writes, at most
 _CHUNK = 500  # names per "IN (...)" query
 _MAX_ID = 2**63 - 1  # SQLite's largest integer: no entry has an id beyond it
 _MIN_INT = -(2**63)  # SQLite's smallest integer
+#: What a write block failed at when its rows went out part-way (see _Writer._flush).
+_PART_WAY = "sending this block's rows to SQLite failed part-way"
+_MAY_HAVE_KEPT = f"{_PART_WAY}, and SQLite may have kept some of them"
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -1405,8 +1408,6 @@ class _Writer(_Reader, Dooming):
         self._changes = 0  # calls that changed something (see doom; none: nothing to forget)
         self._marks: list[int] = []  # per write joined to this one, open now: _changes then
         self._doomed: str | None = None  # why this write must roll back (see doom)
-        self._sent_part = False  # a flush failed part-way (see _flush)
-        self._part_failure: BaseException | None = None  # the exception it failed with
         self._txs: list[tuple[object, ...]] = []
         self._postings: list[tuple[object, ...]] = []
         self._keys: dict[str, IdempotencyRecord] = {}
@@ -1415,9 +1416,7 @@ class _Writer(_Reader, Dooming):
         self._totals: dict[str, list[int]] = {}  # unit -> [debits, credits] to add
 
     def _transaction_failed(self) -> bool:
-        # Or SQLite kept part of a flush that failed (see _flush): this transaction
-        # cannot go on either, and _doomed already says why.
-        return self._sent_part or not self._db.in_transaction
+        return not self._db.in_transaction
 
     def _flush(self) -> None:
         self._still_open()
@@ -1428,40 +1427,27 @@ class _Writer(_Reader, Dooming):
             # through buffering its rows (an exception a signal handler raised): what
             # it buffered is not sent, and a read that needs it is refused.
             raise block_refused(self._doomed)
-        # Refused until every row is sent, or the failure is known to have kept none: an
-        # exception landing anywhere in between (a signal handler's) leaves the block
+        # Lost track until every row is sent, or the failure is known to have kept none:
+        # an exception landing anywhere in between (a signal handler's) leaves the block
         # refused, never free to send again rows SQLite may have kept.
-        self._sent_part = True
+        self._lost = _MAY_HAVE_KEPT
         try:
             self._send()
         except BaseException as exc:
-            self._part_failure = exc
+            failure = f"{type(exc).__name__}: {exc}"
+            self._lost = f"{_MAY_HAVE_KEPT}: {failure}"
             if not self._db.in_transaction:
                 self._note(exc)  # SQLite ended it: that is why
             elif not isinstance(exc, sqlite3.Error):
                 # Raised between two of _send's steps (a signal handler's timeout,
                 # KeyboardInterrupt): where, and so what SQLite holds, is not known.
-                self._doom_part("may have kept some of them")
+                self._lose_track(self._lost)
             elif self._kept_part():
-                self._doom_part("kept some of them")
+                self._lose_track(f"{_PART_WAY}, and SQLite kept some of them: {failure}")
             else:  # nothing kept: sent again as it is
-                self._part_failure = None
-                self._sent_part = False
+                self._lost = None
             raise
-        self._sent_part = False
-
-    def _doom_if_ended(self) -> None:
-        if self._sent_part:
-            self._doom_part("may have kept some of them")
-        super()._doom_if_ended()
-
-    def _doom_part(self, kept: str) -> None:
-        if self._doomed is None:
-            exc = self._part_failure
-            self._doomed = (
-                f"sending this block's rows to SQLite failed part-way, and SQLite {kept}"
-                + ("" if exc is None else f": {type(exc).__name__}: {exc}")
-            )
+        self._lost = None
 
     def _kept_part(self) -> bool:
         """Whether SQLite kept rows of the statement of ``_send`` that failed.
