@@ -870,3 +870,35 @@ def test_a_read_in_a_doomed_block_does_not_send_a_torn_write(postgres_url: str) 
             lambda: book.hold("cash", "wallet", 3, timeout=timedelta(hours=1)),
         )
         _kept_nothing(book, head, balances)
+
+
+@pytest.mark.parametrize(
+    ("method", "line"),
+    [
+        ("__enter__", "return session"),  # the session made this thread's
+        ("__exit__", "store._local.session = None"),  # still this thread's
+        ("__exit__", "session._doom_if_ended()"),  # before COMMIT
+    ],
+    ids=["entering", "ending", "before commit"],
+)
+def test_an_exception_landing_as_a_write_block_opens_or_ends_leaves_nothing_open(
+    postgres_url: str, method: str, line: str
+) -> None:
+    """A signal handler's exception landing in the write block's own opening or ending
+    left its session as this thread's: the next write joined it and returned an entry
+    never kept, its transaction holding locks other processes waited on (or its
+    connection leaked). Now the block is gone, and the store goes on."""
+    with gl.Ledger.open(postgres_url) as book:
+        head, balances = _cash_and_wallet(book)
+        fired = interrupted_at(getattr(pgstore._Block, method), line)()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                book.transfer("cash", "wallet", 5)
+        finally:
+            sys.settrace(None)
+        assert fired
+        _kept_nothing(book, head, balances)
+        with gl.Ledger.open(postgres_url) as other:  # kept, and another writer writes
+            assert other.head == book.head
+            other.transfer("cash", "wallet", 1)
+            assert other.verify() == head[0] + 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -676,6 +677,38 @@ def test_a_read_in_a_doomed_block_does_not_send_a_torn_write(book: gl.Ledger) ->
         lambda: book.post([gl.debit("cash", 6), gl.credit("wallet", 6)]),
     )
     _kept_nothing(book, head, before)
+
+
+@pytest.mark.parametrize(
+    ("method", "line"),
+    [
+        ("__enter__", "return self._writer"),  # after BEGIN IMMEDIATE
+        ("__exit__", "if writer._joined:"),  # before the writer is let go
+        ("__exit__", "writer._doom_if_ended()"),  # let go, before COMMIT
+    ],
+    ids=["entering", "ending", "before commit"],
+)
+def test_an_exception_landing_as_a_write_block_opens_or_ends_leaves_nothing_open(
+    book: gl.Ledger, path: Path, method: str, line: str
+) -> None:
+    """A signal handler's exception landing in the write block's own opening or ending:
+    its transaction was left open (every later write of the process refused, "cannot
+    start a transaction within a transaction", and other processes locked out) or its
+    writer left in place, so the next write joined it and returned an entry never
+    kept. Now the block rolls back, and the store goes on."""
+    head, before = _cash_and_wallet(book)
+    fired = interrupted_at(getattr(glsqlite._WriteBlock, method), line)()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            book.post([gl.debit("cash", 5), gl.credit("wallet", 5)])
+    finally:
+        sys.settrace(None)
+    assert fired
+    _kept_nothing(book, head, before)
+    with gl.Ledger.open(f"sqlite:///{path}") as other:  # kept, and another writer writes
+        assert other.head == book.head
+        other.post([gl.debit("cash", 1), gl.credit("wallet", 1)])
+        assert other.verify() == head[0] + 2
 
 
 @pytest.mark.parametrize(

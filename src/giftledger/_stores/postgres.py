@@ -794,11 +794,20 @@ class _Block:
             outer._nested += 1  # its caller may use an entry's id before the commit
             self._outer = outer
             return outer
-        session = _Session(store, store._acquire(), self._writer)
-        self._session = session
-        if self._writer:
-            store._local.session = session
-        return session
+        conn = store._acquire()
+        try:
+            session = self._session = _Session(store, conn, self._writer)
+            if self._writer:
+                store._local.session = session
+            return session
+        except BaseException:
+            # This block never opens (an exception, a signal handler's say, landed): no
+            # session is left for the next write of this thread to join.
+            if getattr(store._local, "session", None) is self._session is not None:
+                store._local.session = None
+            self._session = None
+            store._release(conn)
+            raise
 
     def __exit__(
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -815,17 +824,17 @@ class _Block:
                 raise _translate(self._store._pg, exc, "write" if self._writer else "read") from exc
             return
         store = self._store
-        if self._writer:
-            store._local.session = None
-        if session._joined:  # before it ends: what it locked is not released yet
-            with store._lock:
-                store.joined_writes += 1
         pg = store._pg
         conn = session._conn
         what = "write" if self._writer else "read"  # what a refusal names
-        if typ is None and self._writer:
-            session._doom_if_ended()  # a statement failed, and the caller went on
         try:
+            if self._writer:
+                store._local.session = None
+            if session._joined:  # before it ends: what it locked is not released yet
+                with store._lock:
+                    store.joined_writes += 1
+            if typ is None and self._writer:
+                session._doom_if_ended()  # a statement failed, and the caller went on
             if typ is None and self._writer and not self._dry_run and session._doomed is None:
                 session._commit()
                 session._learn()
@@ -841,6 +850,11 @@ class _Block:
             session._abandon()
             raise
         finally:
+            # Whatever landed (a signal handler's exception, say), no session is left for
+            # the next write of this thread to join, and the connection goes back (one
+            # still in a transaction is closed: the server rolls it back).
+            if self._writer and store._local.__dict__.get("session") is not None:
+                store._local.session = None  # this thread's only session was this one
             store._release(conn)
         if (
             session._blind

@@ -863,7 +863,16 @@ class _WriteBlock:
             self._writer = store._writer = _Writer(store)
             return self._writer
         except BaseException:
-            store._lock.release()
+            try:
+                if store._writer is None or store._writer is self._writer:
+                    # Not joined to a block of this thread's: this block never opens (an
+                    # exception, a signal handler's say, landed after its BEGIN), and
+                    # leaves no transaction, nor a writer for the next write to join.
+                    self._writer = store._writer = None
+                    if store._db.in_transaction:
+                        store._db.execute("ROLLBACK")
+            finally:
+                store._lock.release()
             raise
 
     def __exit__(
@@ -911,7 +920,18 @@ class _WriteBlock:
             if typ is None and writer._doomed is not None:
                 raise block_rolled_back(writer._doomed)
         finally:
-            store._lock.release()
+            try:
+                if writer is not None:
+                    # Ended without its COMMIT or ROLLBACK (an exception, a signal
+                    # handler's say, landed before them): rolled back, and no writer
+                    # left for the next write to join.
+                    if store._writer is writer:
+                        store._writer = None
+                    if store._db.in_transaction:
+                        store._forget(ids=True)
+                        store._db.execute("ROLLBACK")
+            finally:
+                store._lock.release()
 
 
 def _overflow(tx: Transaction, account: str, what: str, value: int, store: SQLiteStore) -> None:
